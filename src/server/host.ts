@@ -1,0 +1,168 @@
+import net from 'node:net';
+import { FrameDecoder, encodeFrame, looksLikeTls } from '../wire/frame.js';
+import { DEFAULT_HOST, DEFAULT_PORT, MAX_SEND_QUEUE_BYTES } from '../wire/limits.js';
+import type { ServerMessage } from '../wire/messages.js';
+import { Hub, type ConnId, type HubLog, type HubOptions, type Outbox } from './hub.js';
+
+// The thin I/O shell around the hub: sockets in, frames to the hub, the hub's frames back out. Writes are
+// queued per connection and flushed once per event-loop turn as one buffer, so a burst of broadcasts costs
+// one write() per client, not one per message per client; a client that does not read is dropped at
+// MAX_SEND_QUEUE_BYTES instead of growing the server's memory.
+
+export interface ServerOptions extends HubOptions {
+  host?: string;
+  port?: number;
+  maxSendQueueBytes?: number;
+  /** How often the hub's timers run. */
+  tickMs?: number;
+  /** Called with a line for the console: where each connection comes from, and when it goes. */
+  console?: (line: string) => void;
+}
+
+export interface RunningServer {
+  readonly hub: Hub;
+  readonly port: number;
+  readonly host: string;
+  /** Notify everyone, close every connection, stop listening. */
+  close(reason?: string): Promise<void>;
+}
+
+interface Conn {
+  socket: net.Socket;
+  queue: Buffer[];
+  queued: number;
+  /** No more writes: closing, or dropped for its queue. */
+  dead: boolean;
+  seenData: boolean;
+}
+
+/** How long a flushed close waits for the peer before the socket is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
+export function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const maxQueue = options.maxSendQueueBytes ?? MAX_SEND_QUEUE_BYTES;
+  const conns = new Map<ConnId, Conn>();
+  const dirty = new Set<Conn>();
+  let flushScheduled = false;
+  let nextConn = 1;
+  const log: HubLog = options.log ?? (() => {});
+  const say = options.console ?? (() => {});
+
+  const write = (conn: Conn): void => {
+    if (conn.queue.length === 0) return;
+    const data = conn.queue.length === 1 ? conn.queue[0]! : Buffer.concat(conn.queue, conn.queued);
+    conn.queue = [];
+    conn.queued = 0;
+    conn.socket.write(data);
+  };
+
+  const flushAll = (): void => {
+    flushScheduled = false;
+    for (const conn of dirty) if (!conn.dead) write(conn);
+    dirty.clear();
+  };
+
+  const outbox: Outbox = {
+    send(id, frame) {
+      const conn = conns.get(id);
+      if (!conn || conn.dead) return;
+      if (conn.queued + frame.length + conn.socket.writableLength > maxQueue) {
+        conn.dead = true;
+        conn.queue = [];
+        conn.queued = 0;
+        // Not re-entrantly: we may be inside a broadcast loop of the hub.
+        queueMicrotask(() => hub.disconnect(id, 'kicked', 'send queue exceeded'));
+        return;
+      }
+      conn.queue.push(frame);
+      conn.queued += frame.length;
+      dirty.add(conn);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushAll);
+      }
+    },
+    close(id) {
+      const conn = conns.get(id);
+      if (!conn) return;
+      if (conn.dead) {
+        conn.socket.destroy(); // dropped for its queue: nothing more can be written
+        return;
+      }
+      write(conn);
+      conn.dead = true;
+      conn.socket.end();
+      setTimeout(() => conn.socket.destroy(), CLOSE_GRACE_MS).unref();
+    },
+  };
+
+  const hub = new Hub(outbox, options);
+
+  const server = net.createServer((socket) => {
+    const id = nextConn++;
+    const ip = socket.remoteAddress ?? 'unknown';
+    const port = socket.remotePort ?? 0;
+    const conn: Conn = { socket, queue: [], queued: 0, dead: false, seenData: false };
+    conns.set(id, conn);
+    socket.setNoDelay(true);
+    say(`connect ${ip}:${port} (conn ${id})`);
+    socket.on('close', () => {
+      conns.delete(id);
+      dirty.delete(conn);
+      hub.disconnect(id, 'lost');
+      say(`disconnect ${ip}:${port} (conn ${id})`);
+    });
+    socket.on('error', (err) => log('socket_error', { conn: id, error: err.message }));
+    if (!hub.connect(id, ip, port)) return;
+
+    const decoder = new FrameDecoder();
+    socket.on('data', (chunk: Buffer) => {
+      if (conn.dead) return;
+      if (!conn.seenData) {
+        conn.seenData = true;
+        if (looksLikeTls(chunk)) {
+          log('refused', { conn: id, why: 'TLS handshake on the plain port' });
+          const notice: ServerMessage = { type: 'error', code: 'not_parley', message: 'this port speaks plain parley (newline-delimited JSON), not TLS' };
+          outbox.send(id, encodeFrame(notice));
+          hub.disconnect(id, 'kicked', 'not parley');
+          return;
+        }
+      }
+      for (const ev of decoder.push(chunk)) {
+        if (conn.dead) return;
+        if (ev.kind === 'line') hub.receive(id, ev.text);
+        else if (ev.kind === 'error') hub.frameError(id, ev.code);
+        else hub.disconnect(id, 'kicked', 'line too long');
+      }
+    });
+  });
+  server.maxConnections = 100_000;
+
+  const tick = setInterval(() => hub.tick(), options.tickMs ?? 1000);
+  tick.unref();
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT, backlog: 4096 }, () => {
+      server.off('error', reject);
+      const address = server.address() as net.AddressInfo;
+      resolve({
+        hub,
+        port: address.port,
+        host: address.address,
+        close(reason = 'server shutting down') {
+          clearInterval(tick);
+          hub.shutdown(reason);
+          flushAll();
+          return new Promise((done) => {
+            server.close(() => done());
+            // Peers that ignore the notice are not waited for.
+            setTimeout(() => {
+              for (const c of conns.values()) c.socket.destroy();
+            }, 500).unref();
+          });
+        },
+      });
+    });
+  });
+}

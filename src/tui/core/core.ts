@@ -1,0 +1,161 @@
+import { helpLines, parseInput, findCommand, usage } from '../../wire/commands.js';
+import type { ClientMessage, ServerMessage } from '../../wire/messages.js';
+import { PROTOCOL_VERSION } from '../../wire/limits.js';
+import { compareNames, foldName } from '../../wire/names.js';
+import { sanitizeText } from '../../wire/sanitize.js';
+import type { ChatEvent } from './events.js';
+
+// The client's chat state and command rules, with no socket and no timer: typed lines and server frames go
+// in, frames to send and events to show come out. Session wires it to a connection; tests drive it directly.
+
+export interface Outcome {
+  send: ClientMessage[];
+  events: ChatEvent[];
+  /** The user asked to leave. */
+  quit?: boolean;
+}
+
+/** Which renderer asks; help mentions keys only where there are keys. */
+export type Mode = 'plain' | 'tui';
+
+export class ClientCore {
+  /** The name the server knows us by (or the one we asked for, before the welcome). */
+  name: string;
+  users: string[] = [];
+  lastWhisperFrom: string | undefined;
+  private nextRef = 1;
+
+  constructor(
+    name: string,
+    private readonly mode: Mode,
+  ) {
+    this.name = name;
+  }
+
+  hello(): ClientMessage {
+    return { type: 'hello', name: this.name, version: PROTOCOL_VERSION, ref: 'hello' };
+  }
+
+  /** One line the user typed. */
+  input(line: string): Outcome {
+    const parsed = parseInput(line);
+    switch (parsed.kind) {
+      case 'empty':
+        return none();
+      case 'error':
+        return { send: [], events: [{ kind: 'error', text: parsed.message }] };
+      case 'say':
+        return this.request({ type: 'say', text: parsed.text });
+    }
+    const a = parsed.args;
+    switch (parsed.name) {
+      case 'help': {
+        if (a.command !== undefined) {
+          const spec = findCommand(a.command);
+          if (!spec) return { send: [], events: [{ kind: 'error', text: `no command "${a.command}"; /help lists them all` }] };
+          const aliases = spec.aliases.length ? ` (also ${spec.aliases.map((x) => '/' + x).join(', ')})` : '';
+          return { send: [], events: [{ kind: 'help', lines: [`${usage(spec)}  ${spec.summary}${aliases}`] }] };
+        }
+        return { send: [], events: [{ kind: 'help', lines: helpLines(this.mode === 'tui') }] };
+      }
+      case 'nick':
+        return this.request({ type: 'nick', name: a.name! });
+      case 'list':
+        return this.request({ type: 'list' });
+      case 'w':
+        return this.request({ type: 'whisper', to: a.name!, text: a.text! });
+      case 'r':
+        if (this.lastWhisperFrom === undefined) {
+          return { send: [], events: [{ kind: 'error', text: 'no one has whispered you yet; use /w NAME text' }] };
+        }
+        return this.request({ type: 'whisper', to: this.lastWhisperFrom, text: a.text! });
+      case 'me':
+        return this.request({ type: 'say', text: a.action!, action: true });
+      case 'quit':
+        return { send: [{ type: 'quit', ...(a.reason !== undefined && { reason: a.reason }) }], events: [], quit: true };
+    }
+  }
+
+  /** One frame from the server, already validated. Everything shown is sanitised again here. */
+  receive(msg: ServerMessage, server: string): ChatEvent[] {
+    switch (msg.type) {
+      case 'welcome':
+        this.name = clean(msg.name);
+        this.users = msg.users.map(clean).sort(compareNames);
+        return [{ kind: 'welcome', name: this.name, users: [...this.users], motd: clean(msg.motd), server }];
+      case 'message': {
+        const from = clean(msg.from);
+        const text = clean(msg.text);
+        const own = foldName(from) === foldName(this.name);
+        return [
+          {
+            kind: 'message',
+            id: msg.id,
+            from,
+            text,
+            time: msg.time,
+            action: msg.action === true,
+            own,
+            mention: !own && mentions(text, this.name),
+            ...(msg.ref !== undefined && { ref: msg.ref }),
+          },
+        ];
+      }
+      case 'whisper': {
+        const from = clean(msg.from);
+        const outgoing = foldName(from) === foldName(this.name);
+        if (!outgoing) this.lastWhisperFrom = from;
+        return [
+          { kind: 'whisper', id: msg.id, from, to: clean(msg.to), text: clean(msg.text), time: msg.time, outgoing, ...(msg.ref !== undefined && { ref: msg.ref }) },
+        ];
+      }
+      case 'joined': {
+        const name = clean(msg.name);
+        this.users = [...this.users.filter((u) => foldName(u) !== foldName(name)), name].sort(compareNames);
+        return [{ kind: 'joined', name, time: msg.time }];
+      }
+      case 'left': {
+        const name = clean(msg.name);
+        this.users = this.users.filter((u) => foldName(u) !== foldName(name));
+        return [{ kind: 'left', name, reason: msg.reason, ...(msg.message !== undefined && { message: clean(msg.message) }), time: msg.time }];
+      }
+      case 'renamed': {
+        const old = clean(msg.old);
+        const now = clean(msg.new);
+        const self = foldName(old) === foldName(this.name);
+        if (self) this.name = now;
+        if (this.lastWhisperFrom !== undefined && foldName(this.lastWhisperFrom) === foldName(old)) this.lastWhisperFrom = now;
+        this.users = [...this.users.filter((u) => foldName(u) !== foldName(old)), now].sort(compareNames);
+        return [{ kind: 'renamed', old, new: now, time: msg.time, self }];
+      }
+      case 'users':
+        this.users = msg.users.map(clean).sort(compareNames);
+        return [{ kind: 'users', users: [...this.users] }];
+      case 'error':
+        return [{ kind: 'error', text: clean(msg.message), code: clean(msg.code), ...(msg.ref !== undefined && { ref: msg.ref }) }];
+      case 'shutdown':
+        return [{ kind: 'shutdown', reason: clean(msg.reason) }];
+      case 'ping':
+      case 'pong':
+        return [];
+    }
+  }
+
+  private request(msg: ClientMessage): Outcome {
+    return { send: [{ ...msg, ref: String(this.nextRef++) } as ClientMessage], events: [] };
+  }
+}
+
+function none(): Outcome {
+  return { send: [], events: [] };
+}
+
+function clean(s: string): string {
+  return sanitizeText(s);
+}
+
+/** Whether `text` names `name` as a word (`@alice`, `alice:`, but not `malice`). */
+export function mentions(text: string, name: string): boolean {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+  return new RegExp(`(^|[^A-Za-z0-9_.-])${escaped}($|[^A-Za-z0-9_-])`, 'i').test(text);
+}

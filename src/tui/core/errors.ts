@@ -1,0 +1,40 @@
+// Errors a person sees: one line, a stable code, and the exit status the command-line clients use for it.
+
+export type ClientErrorCode = 'usage' | 'unreachable' | 'name_refused' | 'connection_lost' | 'protocol';
+
+export const EXIT_CODES: Record<ClientErrorCode, number> = {
+  usage: 2,
+  unreachable: 3,
+  name_refused: 4,
+  connection_lost: 5,
+  protocol: 5,
+};
+
+export class ParleyError extends Error {
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ParleyError';
+  }
+}
+
+/** A socket error as a person would say it. */
+export function describeSocketError(err: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return `cannot connect to ${host}:${port}: connection refused (is parley-server running there?)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot connect to ${host}:${port}: unknown host "${host}"`;
+    case 'ETIMEDOUT':
+      return `cannot connect to ${host}:${port}: timed out`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `cannot connect to ${host}:${port}: no route to that host`;
+    default:
+      return `cannot connect to ${host}:${port}: ${err.message}`;
+  }
+}

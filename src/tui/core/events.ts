@@ -1,0 +1,32 @@
+import type { LeaveReason } from '../../wire/messages.js';
+
+// What a person sees happen, independent of how it is drawn. Line mode prints each event as a line (or as
+// JSON with --json); the full-screen client folds them into its panes. Every string here has been
+// sanitised by the client core, whatever the server sent.
+
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+export type ChatEvent =
+  | { kind: 'welcome'; name: string; users: string[]; motd: string; server: string }
+  | { kind: 'message'; id: number; from: string; text: string; time: number; action: boolean; own: boolean; mention: boolean; ref?: string }
+  | { kind: 'whisper'; id: number; from: string; to: string; text: string; time: number; outgoing: boolean; ref?: string }
+  | { kind: 'joined'; name: string; time: number }
+  | { kind: 'left'; name: string; reason: LeaveReason; message?: string; time: number }
+  | { kind: 'renamed'; old: string; new: string; time: number; self: boolean }
+  | { kind: 'users'; users: string[] }
+  | { kind: 'help'; lines: string[] }
+  /** A line typed while it cannot be sent yet (disconnected, or paced); `ref` matches the later echo. */
+  | { kind: 'pending'; ref: string; text: string; to?: string; action: boolean }
+  | { kind: 'error'; text: string; code?: string; ref?: string }
+  | { kind: 'status'; status: ConnectionStatus; detail: string }
+  | { kind: 'shutdown'; reason: string };
+
+export type ChatEventKind = ChatEvent['kind'];
+
+/** Human words for why someone left. */
+export const LEAVE_WORDS: Record<LeaveReason, string> = {
+  quit: 'quit',
+  lost: 'connection lost',
+  timeout: 'timed out',
+  kicked: 'kicked',
+};

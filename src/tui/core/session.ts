@@ -1,0 +1,302 @@
+import net from 'node:net';
+import { FrameDecoder, encodeFrame } from '../../wire/frame.js';
+import { MAX_SERVER_FRAME_BYTES, PING_INTERVAL_MS, PING_TIMEOUT_MS, RATE_BURST, RATE_PER_SECOND } from '../../wire/limits.js';
+import { parseServerMessage, type ClientMessage, type ServerMessage } from '../../wire/messages.js';
+import { TokenBucket } from '../../wire/ratelimit.js';
+import { ClientCore, type Mode } from './core.js';
+import { describeSocketError, ParleyError } from './errors.js';
+import type { ChatEvent } from './events.js';
+
+// A client session: the ClientCore plus one TCP connection. It paces what it sends to the server's
+// documented rate (a pasted or piped burst is delayed, never refused), answers keepalives, notices a dead
+// server, and — for the full-screen client — reconnects with backoff and sends what was typed meanwhile.
+
+export interface SessionOptions {
+  name: string;
+  host: string;
+  port: number;
+  mode: Mode;
+  /** Reconnect after a lost connection (full-screen client) instead of ending (line mode). */
+  reconnect?: boolean;
+  connectTimeoutMs?: number;
+  /** Backoff steps between reconnect attempts. */
+  backoffMs?: readonly number[];
+  /** Silence from the server after which we ping it, and after which we give up on it. */
+  keepaliveMs?: number;
+  deadAfterMs?: number;
+}
+
+const DEFAULT_BACKOFF = [500, 1000, 2000, 4000, 8000, 15000, 30000];
+
+export class Session {
+  readonly core: ClientCore;
+  readonly server: string;
+  private socket: net.Socket | undefined;
+  private connected = false;
+  private closedByUser = false;
+  /** Frames waiting for a token from the pacing bucket (or for a connection). */
+  private queue: ClientMessage[] = [];
+  private bucket = new TokenBucket(RATE_BURST, RATE_PER_SECOND, Date.now());
+  private pumpTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private lastHeard = 0;
+  private pongWaiters = new Map<string, () => void>();
+  private nextToken = 1;
+  private ended: ((err?: ParleyError) => void) | undefined;
+  /** Settles when the session is over: resolves on a clean quit, rejects when the connection is lost for good. */
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly opts: SessionOptions,
+    private readonly emit: (event: ChatEvent) => void,
+  ) {
+    this.core = new ClientCore(opts.name, opts.mode);
+    this.server = `${opts.host}:${opts.port}`;
+    this.done = new Promise<void>((resolve, reject) => {
+      this.ended = (err) => (err ? reject(err) : resolve());
+    });
+    this.done.catch(() => {}); // callers that only await start() must not see an unhandled rejection
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /**
+   * Connect and say hello. Resolves on the welcome; rejects with a ParleyError when the server cannot be
+   * reached (`unreachable`) or refuses the name (`name_refused`).
+   */
+  start(): Promise<void> {
+    this.emit({ kind: 'status', status: 'connecting', detail: `connecting to ${this.server}` });
+    return this.connect();
+  }
+
+  /** A line the user typed. Returns true if it was /quit. */
+  input(line: string): boolean {
+    const outcome = this.core.input(line);
+    for (const e of outcome.events) this.emit(e);
+    for (const m of outcome.send) {
+      if (m.type === 'quit') {
+        void this.quit(m.reason);
+        return true;
+      }
+      this.enqueue(m);
+    }
+    return outcome.quit === true;
+  }
+
+  /**
+   * Everything typed is sent and has been handled by the server (a ping after it comes back: the server
+   * answers in order), then quit. Used at end of input in line mode.
+   */
+  async finish(reason?: string): Promise<void> {
+    await this.drained();
+    await this.quit(reason);
+  }
+
+  /** Leave: send quit, wait briefly for the server to close, end the session cleanly. */
+  async quit(reason?: string): Promise<void> {
+    this.closedByUser = true;
+    this.clearTimers();
+    const socket = this.socket;
+    if (socket && this.connected) {
+      socket.write(encodeFrame({ type: 'quit', ...(reason !== undefined && { reason }) }));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 2000);
+        socket.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        socket.end();
+      });
+    } else {
+      socket?.destroy();
+    }
+    this.connected = false;
+    this.ended?.();
+  }
+
+  /** Drop the connection without a word (tests; fatal errors). */
+  destroy(): void {
+    this.closedByUser = true;
+    this.clearTimers();
+    this.socket?.destroy();
+  }
+
+  private async drained(): Promise<void> {
+    while (this.queue.length > 0) await new Promise((r) => setTimeout(r, 20));
+    if (!this.connected) return;
+    const token = `drain-${this.nextToken++}`;
+    await new Promise<void>((resolve) => {
+      this.pongWaiters.set(token, resolve);
+      this.socket!.write(encodeFrame({ type: 'ping', token }));
+    });
+  }
+
+  private enqueue(m: ClientMessage): void {
+    if (this.connected && this.queue.length === 0 && this.bucket.take(Date.now())) {
+      this.write(m);
+      return;
+    }
+    this.queue.push(m);
+    if (m.type === 'say' || m.type === 'whisper') {
+      this.emit({ kind: 'pending', ref: m.ref!, text: m.text, action: m.type === 'say' && m.action === true, ...(m.type === 'whisper' && { to: m.to }) });
+    }
+    this.schedulePump();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpTimer || !this.connected) return;
+    this.pumpTimer = setTimeout(() => {
+      this.pumpTimer = undefined;
+      this.pump();
+    }, Math.ceil(1000 / RATE_PER_SECOND));
+  }
+
+  private pump(): void {
+    while (this.connected && this.queue.length > 0 && this.bucket.take(Date.now())) this.write(this.queue.shift()!);
+    if (this.queue.length > 0) this.schedulePump();
+  }
+
+  private write(m: ClientMessage): void {
+    this.socket!.write(encodeFrame(m));
+  }
+
+  private connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: this.opts.host, port: this.opts.port });
+      this.socket = socket;
+      socket.setNoDelay(true);
+      let welcomed = false;
+      const connectTimer = setTimeout(() => socket.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), this.opts.connectTimeoutMs ?? 10_000);
+      const decoder = new FrameDecoder(MAX_SERVER_FRAME_BYTES, MAX_SERVER_FRAME_BYTES);
+
+      socket.once('connect', () => {
+        clearTimeout(connectTimer);
+        this.lastHeard = Date.now();
+        socket.write(encodeFrame(this.core.hello()));
+      });
+      socket.on('data', (chunk: Buffer) => {
+        this.lastHeard = Date.now();
+        for (const ev of decoder.push(chunk)) {
+          if (ev.kind === 'overflow') {
+            this.emit({ kind: 'error', text: 'the server sent a line longer than 1 MiB; disconnecting' });
+            socket.destroy();
+            return;
+          }
+          if (ev.kind === 'error') {
+            this.emit({ kind: 'error', text: `the server sent a bad frame (${ev.code}); ignored` });
+            continue;
+          }
+          const parsed = parseServerMessage(ev.text);
+          if (!parsed.ok) {
+            this.emit({ kind: 'error', text: `the server sent a frame parley does not understand (${parsed.code}); ignored` });
+            continue;
+          }
+          const msg = parsed.message;
+          if (!welcomed) {
+            if (msg.type === 'welcome') {
+              welcomed = true;
+              this.onWelcome(msg);
+              resolve();
+            } else if (msg.type === 'error' && msg.ref === 'hello') {
+              socket.destroy();
+              reject(new ParleyError('name_refused', `the server refused the name "${this.core.name}": ${msg.message}`));
+              return;
+            }
+          }
+          this.onMessage(msg);
+        }
+      });
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(connectTimer);
+        if (!welcomed) reject(new ParleyError('unreachable', describeSocketError(err, this.opts.host, this.opts.port), { cause: err }));
+      });
+      socket.on('close', () => {
+        clearTimeout(connectTimer);
+        if (!welcomed) {
+          reject(new ParleyError('unreachable', `the server at ${this.server} closed the connection before welcoming us`));
+        }
+        if (this.socket === socket) this.onClose(welcomed);
+      });
+    });
+  }
+
+  private onWelcome(msg: Extract<ServerMessage, { type: 'welcome' }>): void {
+    this.connected = true;
+    this.attempt = 0;
+    this.emit({ kind: 'status', status: 'connected', detail: `connected to ${this.server}` });
+    for (const e of this.core.receive(msg, this.server)) this.emit(e);
+    this.startKeepalive();
+    this.pump();
+  }
+
+  private onMessage(msg: ServerMessage): void {
+    if (msg.type === 'welcome') return; // handled in onWelcome
+    if (msg.type === 'ping') {
+      this.socket?.write(encodeFrame({ type: 'pong', ...(msg.token !== undefined && { token: msg.token }) }));
+      return;
+    }
+    if (msg.type === 'pong') {
+      const waiter = msg.token === undefined ? undefined : this.pongWaiters.get(msg.token);
+      if (waiter) {
+        this.pongWaiters.delete(msg.token!);
+        waiter();
+      }
+      return;
+    }
+    for (const e of this.core.receive(msg, this.server)) this.emit(e);
+  }
+
+  private onClose(wasWelcomed: boolean): void {
+    const wasConnected = this.connected;
+    this.connected = false;
+    this.clearTimers();
+    for (const w of this.pongWaiters.values()) w();
+    this.pongWaiters.clear();
+    if (this.closedByUser || !wasWelcomed) return;
+    if (this.opts.reconnect) {
+      this.scheduleReconnect();
+      return;
+    }
+    this.emit({ kind: 'status', status: 'disconnected', detail: `connection to ${this.server} lost` });
+    this.ended?.(new ParleyError('connection_lost', wasConnected ? `lost the connection to ${this.server}` : `could not stay connected to ${this.server}`));
+  }
+
+  private scheduleReconnect(): void {
+    const steps = this.opts.backoffMs ?? DEFAULT_BACKOFF;
+    const delay = steps[Math.min(this.attempt, steps.length - 1)]!;
+    this.attempt++;
+    this.emit({ kind: 'status', status: 'reconnecting', detail: `connection lost; reconnecting in ${Math.ceil(delay / 1000)} s (attempt ${this.attempt})` });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      // A refused name too is retried: the server may hold our old name until it notices the dead link.
+      this.connect().catch(() => {
+        if (!this.closedByUser) this.scheduleReconnect();
+      });
+    }, delay);
+  }
+
+  private startKeepalive(): void {
+    const every = this.opts.keepaliveMs ?? PING_INTERVAL_MS;
+    const deadAfter = this.opts.deadAfterMs ?? PING_INTERVAL_MS + PING_TIMEOUT_MS;
+    this.keepaliveTimer = setInterval(() => {
+      const silent = Date.now() - this.lastHeard;
+      if (silent >= deadAfter) this.socket?.destroy();
+      else if (silent >= every) this.socket?.write(encodeFrame({ type: 'ping', token: `k${this.nextToken++}` }));
+    }, Math.min(every, 5000));
+    this.keepaliveTimer.unref();
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.pumpTimer);
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.keepaliveTimer);
+    this.pumpTimer = this.reconnectTimer = this.keepaliveTimer = undefined;
+  }
+}

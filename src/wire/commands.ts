@@ -1,0 +1,106 @@
+// The one table of user commands. Line mode and the full-screen client parse input with it, `/help` and the
+// TUI's key hints are rendered from it, and the README's command list is generated from it (a test checks
+// the README is current). Adding a command here is the only place its name, usage, help and key live.
+
+export interface Param {
+  name: string;
+  /** Takes the rest of the line, spaces included. Only the last parameter may. */
+  rest?: boolean;
+  optional?: boolean;
+}
+
+export interface KeyBinding {
+  /** blessed key name of the primary key, e.g. `f2`. */
+  key: string;
+  /** An alternative for terminals that eat function keys, e.g. `M-r` (Alt+R) or `C-q`. */
+  alt: string;
+  /** Short label for the status bar, e.g. `Rename`. */
+  label: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  aliases: readonly string[];
+  params: readonly Param[];
+  summary: string;
+  key?: KeyBinding;
+}
+
+export const COMMANDS = [
+  { name: 'help', aliases: ['h', '?'], params: [{ name: 'command', optional: true }], summary: 'show commands and keys', key: { key: 'f1', alt: 'M-h', label: 'Help' } },
+  { name: 'nick', aliases: ['name', 'rename'], params: [{ name: 'name' }], summary: 'change your name', key: { key: 'f2', alt: 'M-n', label: 'Rename' } },
+  { name: 'list', aliases: ['who', 'names', 'users'], params: [], summary: 'list who is in the room', key: { key: 'f3', alt: 'M-u', label: 'Users' } },
+  { name: 'w', aliases: ['msg', 'whisper', 'tell'], params: [{ name: 'name' }, { name: 'text', rest: true }], summary: 'whisper to one person; only they see it', key: { key: 'f4', alt: 'M-w', label: 'Whisper' } },
+  { name: 'r', aliases: ['reply'], params: [{ name: 'text', rest: true }], summary: 'whisper back to whoever whispered you last' },
+  { name: 'me', aliases: ['action'], params: [{ name: 'action', rest: true }], summary: 'say what you are doing: "/me waves" shows "* alice waves"' },
+  { name: 'quit', aliases: ['exit', 'bye'], params: [{ name: 'reason', rest: true, optional: true }], summary: 'leave the room and close parley', key: { key: 'f10', alt: 'C-q', label: 'Quit' } },
+] as const satisfies readonly CommandSpec[];
+
+export type CommandName = (typeof COMMANDS)[number]['name'];
+
+export type ParsedInput =
+  | { kind: 'empty' }
+  | { kind: 'say'; text: string }
+  | { kind: 'command'; name: CommandName; args: Record<string, string> }
+  | { kind: 'error'; message: string };
+
+const BY_NAME = new Map<string, CommandSpec & { name: CommandName }>();
+for (const c of COMMANDS) for (const n of [c.name, ...c.aliases]) BY_NAME.set(n, c);
+
+export function findCommand(name: string): (CommandSpec & { name: CommandName }) | undefined {
+  return BY_NAME.get(name.toLowerCase().replace(/^\//, ''));
+}
+
+export function usage(spec: CommandSpec): string {
+  const params = spec.params.map((p) => (p.optional ? `[${p.name}]` : `<${p.name}>`));
+  return ['/' + spec.name, ...params].join(' ');
+}
+
+/** One line typed by the user: room text, a command with its arguments, or why it is neither. */
+export function parseInput(line: string): ParsedInput {
+  if (line.trim() === '') return { kind: 'empty' };
+  if (line.startsWith('//')) return { kind: 'say', text: line.slice(1) };
+  if (!line.startsWith('/')) return { kind: 'say', text: line };
+  const match = /^\/(\S*)\s*([\s\S]*)$/.exec(line)!;
+  const word = match[1]!;
+  const spec = findCommand(word);
+  if (!spec) return { kind: 'error', message: `unknown command "/${word}"; type /help for the list (start a line with // to send a slash)` };
+  let rest = match[2]!.trim();
+  const args: Record<string, string> = {};
+  for (const p of spec.params) {
+    let value: string;
+    if (p.rest) {
+      value = rest;
+      rest = '';
+    } else {
+      const m = /^(\S*)\s*([\s\S]*)$/.exec(rest)!;
+      value = m[1]!;
+      rest = m[2]!;
+    }
+    if (value === '' && !p.optional) return { kind: 'error', message: `usage: ${usage(spec)}` };
+    if (value !== '') args[p.name] = value;
+  }
+  if (rest !== '') return { kind: 'error', message: `usage: ${usage(spec)} (too many words)` };
+  return { kind: 'command', name: spec.name, args };
+}
+
+/** `/help` as lines: usage, summary, aliases and key, aligned. */
+export function helpLines(withKeys: boolean): string[] {
+  const rows = COMMANDS.map((c: CommandSpec) => {
+    const extras: string[] = [];
+    if (c.aliases.length) extras.push('also ' + c.aliases.map((a) => '/' + a).join(' '));
+    if (withKeys && c.key) extras.push(`key ${keyLabel(c.key.key)} or ${keyLabel(c.key.alt)}`);
+    return [usage(c), c.summary + (extras.length ? ` (${extras.join('; ')})` : '')] as const;
+  });
+  const width = Math.max(...rows.map(([u]) => u.length));
+  return [
+    ...rows.map(([u, s]) => `${u.padEnd(width)}  ${s}`),
+    'Anything else you type goes to the room; start a line with // to send one that begins with /.',
+  ];
+}
+
+/** `f2` → `F2`, `M-r` → `Alt+R`, `C-q` → `Ctrl+Q`. */
+export function keyLabel(key: string): string {
+  if (/^f\d+$/.test(key)) return key.toUpperCase();
+  return key.replace(/^M-/, 'Alt+').replace(/^C-/, 'Ctrl+').replace(/[a-z]$/, (c) => c.toUpperCase());
+}

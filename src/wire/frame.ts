@@ -1,0 +1,100 @@
+import { isUtf8 } from 'node:buffer';
+import { MAX_DISCARD_BYTES, MAX_FRAME_BYTES } from './limits.js';
+
+// Newline-delimited frames. Bytes are split on 0x0A before any decoding, so a multi-byte character split
+// across TCP chunks is reassembled whole, and invalid UTF-8 is reported instead of silently becoming U+FFFD.
+
+export type FrameEvent =
+  | { kind: 'line'; text: string }
+  /** The line was dropped; the connection can go on. */
+  | { kind: 'error'; code: 'frame_too_large' | 'invalid_utf8' }
+  /** More than `maxDiscard` bytes arrived with no newline: the peer is not speaking this protocol. */
+  | { kind: 'overflow' };
+
+const NL = 0x0a;
+const CR = 0x0d;
+
+export class FrameDecoder {
+  private parts: Buffer[] = [];
+  private size = 0;
+  /** Bytes skipped of an over-long line; -1 while not skipping. */
+  private discarded = -1;
+  private closed = false;
+
+  constructor(
+    private readonly maxFrame = MAX_FRAME_BYTES,
+    private readonly maxDiscard = MAX_DISCARD_BYTES,
+  ) {}
+
+  /** Feed bytes; returns the frames and errors they complete, in order. After `overflow`, returns nothing. */
+  push(chunk: Buffer): FrameEvent[] {
+    const out: FrameEvent[] = [];
+    let start = 0;
+    while (!this.closed && start <= chunk.length) {
+      const nl = chunk.indexOf(NL, start);
+      const end = nl === -1 ? chunk.length : nl;
+      this.take(chunk, start, end, out);
+      if (nl === -1) break;
+      this.endLine(out);
+      start = nl + 1;
+    }
+    return out;
+  }
+
+  /** Bytes held waiting for a newline (for tests and memory accounting). */
+  get buffered(): number {
+    return this.size;
+  }
+
+  private take(chunk: Buffer, start: number, end: number, out: FrameEvent[]): void {
+    const len = end - start;
+    if (len === 0) return;
+    if (this.discarded >= 0) {
+      this.discarded += len;
+    } else if (this.size + len > this.maxFrame) {
+      this.discarded = this.size + len;
+      this.parts = [];
+      this.size = 0;
+      out.push({ kind: 'error', code: 'frame_too_large' });
+    } else {
+      this.parts.push(chunk.subarray(start, end));
+      this.size += len;
+      return;
+    }
+    if (this.discarded > this.maxDiscard) {
+      this.closed = true;
+      out.push({ kind: 'overflow' });
+    }
+  }
+
+  private endLine(out: FrameEvent[]): void {
+    if (this.closed) return;
+    if (this.discarded >= 0) {
+      this.discarded = -1;
+      return;
+    }
+    let line = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
+    if (line.length === 0) return; // a blank line (Enter in nc) is not a frame
+    if (!isUtf8(line)) {
+      out.push({ kind: 'error', code: 'invalid_utf8' });
+      return;
+    }
+    out.push({ kind: 'line', text: line.toString('utf8') });
+  }
+}
+
+/** One frame on the wire: JSON and a newline. Encode once, write the same Buffer to every recipient. */
+export function encodeFrame(message: object): Buffer {
+  return Buffer.from(JSON.stringify(message) + '\n', 'utf8');
+}
+
+/**
+ * A TLS ClientHello starts with record type 0x16 and version 0x03 0x0N. A parley frame starts with `{`, so
+ * the first bytes tell a client that dialled the wrong port apart from one of ours.
+ */
+export function looksLikeTls(firstChunk: Buffer): boolean {
+  return firstChunk.length >= 3 && firstChunk[0] === 0x16 && firstChunk[1] === 0x03 && firstChunk[2]! <= 0x04;
+}

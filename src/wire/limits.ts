@@ -1,0 +1,52 @@
+// Every limit parley enforces, in one place. PROTOCOL.md ("Limits") documents each one; the server
+// takes its defaults from here and tests shrink the timeouts through ServerOptions, never by editing these.
+
+export const PROTOCOL_VERSION = 1;
+
+/** Default TCP port of parley-server. */
+export const DEFAULT_PORT = 7777;
+export const DEFAULT_HOST = '127.0.0.1';
+
+/** Bytes in one frame, excluding its newline. A longer line is dropped with `frame_too_large`. */
+export const MAX_FRAME_BYTES = 8 * 1024;
+/**
+ * Bytes of one over-long line the server will skip while waiting for its newline. Past this the peer is
+ * not sending chat lines at all (a binary protocol, a 1 MiB blob) and the connection is closed.
+ */
+export const MAX_DISCARD_BYTES = 64 * 1024;
+
+/** Characters (code points) of message text after sanitising. */
+export const MAX_TEXT_CHARS = 2000;
+/** Characters in a user name; names are also limited to NAME_PATTERN. */
+export const MAX_NAME_CHARS = 32;
+/** Characters in a quit reason. */
+export const MAX_REASON_CHARS = 200;
+/** Characters in a request's `ref`, the client's own tag echoed back on the reply. */
+export const MAX_REF_CHARS = 64;
+
+/** Token bucket per connection: a burst of this many requests... */
+export const RATE_BURST = 10;
+/** ...refilled at this many requests per second. */
+export const RATE_PER_SECOND = 5;
+
+/** Bytes queued for one client that it has not read; past this the client is dropped ("send queue exceeded"). */
+export const MAX_SEND_QUEUE_BYTES = 1024 * 1024;
+
+/** A connection must send a valid hello within this time. */
+export const REGISTRATION_TIMEOUT_MS = 20_000;
+/** After this long without hearing from a client the server sends it a ping... */
+export const PING_INTERVAL_MS = 30_000;
+/** ...and if nothing at all arrives within this further time, the client is dropped (reason "timeout"). */
+export const PING_TIMEOUT_MS = 30_000;
+
+/** Connections from one IP address at once (0 turns the cap off). */
+export const MAX_CONNECTIONS_PER_IP = 16;
+
+/** Room lines a client keeps in its scrollback. */
+export const SCROLLBACK_LINES = 5000;
+
+/**
+ * Bytes in one frame a client accepts from the server. Larger than MAX_FRAME_BYTES because a `users` or
+ * `welcome` frame lists everyone in the room (10,000 names fit in about 350 KiB).
+ */
+export const MAX_SERVER_FRAME_BYTES = 1024 * 1024;

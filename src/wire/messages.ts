@@ -1,0 +1,147 @@
+import { MAX_REASON_CHARS, MAX_REF_CHARS } from './limits.js';
+
+// Every frame is one JSON object with a `type`. PROTOCOL.md documents each message; the types here are
+// the source of truth and the validators below accept exactly them.
+
+/** A client's own tag for a request, echoed on the reply or error it causes. */
+type Ref = { ref?: string };
+
+export type ClientMessage =
+  | ({ type: 'hello'; name: string; version: number } & Ref)
+  | ({ type: 'say'; text: string; action?: boolean } & Ref)
+  | ({ type: 'whisper'; to: string; text: string } & Ref)
+  | ({ type: 'nick'; name: string } & Ref)
+  | ({ type: 'list' } & Ref)
+  | ({ type: 'quit'; reason?: string } & Ref)
+  | { type: 'ping'; token?: string }
+  | { type: 'pong'; token?: string };
+
+export type ClientType = ClientMessage['type'];
+
+/** Why a user left the room. */
+export type LeaveReason = 'quit' | 'lost' | 'timeout' | 'kicked';
+
+export type ErrorCode =
+  | 'malformed_json'
+  | 'invalid_utf8'
+  | 'frame_too_large'
+  | 'unknown_type'
+  | 'invalid_message'
+  | 'unsupported_version'
+  | 'not_registered'
+  | 'already_registered'
+  | 'invalid_name'
+  | 'name_taken'
+  | 'no_such_user'
+  | 'empty_text'
+  | 'text_too_long'
+  | 'rate_limited'
+  | 'registration_timeout'
+  | 'too_many_connections'
+  | 'not_parley';
+
+export type ServerMessage =
+  | { type: 'welcome'; version: number; name: string; users: string[]; motd: string }
+  | ({ type: 'message'; id: number; from: string; text: string; time: number; action?: boolean } & Ref)
+  | ({ type: 'whisper'; id: number; from: string; to: string; text: string; time: number } & Ref)
+  | { type: 'joined'; name: string; time: number }
+  | { type: 'left'; name: string; reason: LeaveReason; message?: string; time: number }
+  | ({ type: 'renamed'; old: string; new: string; time: number } & Ref)
+  | ({ type: 'users'; users: string[] } & Ref)
+  | ({ type: 'error'; code: ErrorCode; message: string; re?: string; name?: string } & Ref)
+  | { type: 'shutdown'; reason: string }
+  | { type: 'ping'; token?: string }
+  | { type: 'pong'; token?: string };
+
+export type ServerType = ServerMessage['type'];
+
+export type Parsed<T> = { ok: true; message: T } | { ok: false; code: ErrorCode; message: string; re?: string; ref?: string };
+
+type Obj = Record<string, unknown>;
+
+function isObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Field checks; each returns an error sentence or null. */
+const str = (o: Obj, k: string) => (typeof o[k] === 'string' ? null : `"${k}" must be a string`);
+const optStr = (o: Obj, k: string, max: number) =>
+  o[k] === undefined
+    ? null
+    : typeof o[k] !== 'string'
+      ? `"${k}" must be a string`
+      : (o[k] as string).length > max
+        ? `"${k}" has at most ${max} characters`
+        : null;
+const num = (o: Obj, k: string) => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? null : `"${k}" must be a number`);
+const optBool = (o: Obj, k: string) => (o[k] === undefined || typeof o[k] === 'boolean' ? null : `"${k}" must be true or false`);
+const strings = (o: Obj, k: string) =>
+  Array.isArray(o[k]) && (o[k] as unknown[]).every((x) => typeof x === 'string') ? null : `"${k}" must be a list of strings`;
+
+type Check = (o: Obj) => string | null;
+
+const CLIENT_CHECKS: Record<ClientType, Check[]> = {
+  hello: [(o) => str(o, 'name'), (o) => num(o, 'version')],
+  say: [(o) => str(o, 'text'), (o) => optBool(o, 'action')],
+  whisper: [(o) => str(o, 'to'), (o) => str(o, 'text')],
+  nick: [(o) => str(o, 'name')],
+  list: [],
+  quit: [(o) => optStr(o, 'reason', MAX_REASON_CHARS)],
+  ping: [(o) => optStr(o, 'token', MAX_REF_CHARS)],
+  pong: [(o) => optStr(o, 'token', MAX_REF_CHARS)],
+};
+
+const SERVER_CHECKS: Record<ServerType, Check[]> = {
+  welcome: [(o) => num(o, 'version'), (o) => str(o, 'name'), (o) => strings(o, 'users'), (o) => str(o, 'motd')],
+  message: [(o) => num(o, 'id'), (o) => str(o, 'from'), (o) => str(o, 'text'), (o) => num(o, 'time'), (o) => optBool(o, 'action')],
+  whisper: [(o) => num(o, 'id'), (o) => str(o, 'from'), (o) => str(o, 'to'), (o) => str(o, 'text'), (o) => num(o, 'time')],
+  joined: [(o) => str(o, 'name'), (o) => num(o, 'time')],
+  left: [(o) => str(o, 'name'), (o) => str(o, 'reason'), (o) => optStr(o, 'message', Infinity), (o) => num(o, 'time')],
+  renamed: [(o) => str(o, 'old'), (o) => str(o, 'new'), (o) => num(o, 'time')],
+  users: [(o) => strings(o, 'users')],
+  error: [(o) => str(o, 'code'), (o) => str(o, 'message')],
+  shutdown: [(o) => str(o, 'reason')],
+  ping: [(o) => optStr(o, 'token', Infinity)],
+  pong: [(o) => optStr(o, 'token', Infinity)],
+};
+
+function parseWith<T>(line: string, checks: Record<string, Check[]>): Parsed<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { ok: false, code: 'malformed_json', message: 'the frame is not valid JSON' };
+  }
+  if (!isObject(value)) return { ok: false, code: 'invalid_message', message: 'a frame must be a JSON object' };
+  const ref = typeof value.ref === 'string' && value.ref.length <= MAX_REF_CHARS ? value.ref : undefined;
+  const fail = (code: ErrorCode, message: string, re?: string): Parsed<T> => ({
+    ok: false,
+    code,
+    message,
+    ...(re !== undefined && { re }),
+    ...(ref !== undefined && { ref }),
+  });
+  const type = value.type;
+  if (typeof type !== 'string') return fail('invalid_message', 'a frame needs a "type" string');
+  if (!Object.hasOwn(checks, type)) return fail('unknown_type', `unknown message type "${type.slice(0, 40)}"`, undefined);
+  if (value.ref !== undefined && ref === undefined) {
+    return fail('invalid_message', `"ref" must be a string of at most ${MAX_REF_CHARS} characters`, type);
+  }
+  for (const check of checks[type]!) {
+    const problem = check(value);
+    if (problem !== null) return fail('invalid_message', `${type}: ${problem}`, type);
+  }
+  return { ok: true, message: value as T };
+}
+
+/** Validate one frame from a client. Unknown extra fields are ignored; missing or mistyped ones are errors. */
+export function parseClientMessage(line: string): Parsed<ClientMessage> {
+  return parseWith<ClientMessage>(line, CLIENT_CHECKS);
+}
+
+/** Validate one frame from a server. A client checks too: the server might not be ours. */
+export function parseServerMessage(line: string): Parsed<ServerMessage> {
+  return parseWith<ServerMessage>(line, SERVER_CHECKS);
+}
+
+export const CLIENT_TYPES = Object.keys(CLIENT_CHECKS) as ClientType[];

@@ -1,0 +1,55 @@
+// What another person typed must never drive a terminal. This runs on the server for everything it relays
+// and again in the client before anything is drawn (a client may talk to a server that is not ours).
+// Rules: ../shared/SECURITY.md and PROTOCOL.md "Text".
+
+/** Whole escape sequences, so `ESC[2J` leaves nothing behind rather than a stray `[2J`. */
+const ESCAPE_SEQUENCE = new RegExp(
+  [
+    // CSI: ESC [ or the 8-bit U+009B, parameters, intermediates, final byte
+    '(?:\\x1b\\[|\\x9b)[\\x30-\\x3f]*[\\x20-\\x2f]*[\\x40-\\x7e]?',
+    // OSC, DCS, SOS, PM, APC (7- and 8-bit): everything up to BEL or ST, or to the end if unterminated
+    '(?:\\x1b[\\]PX^_]|[\\x90\\x98\\x9d\\x9e\\x9f])[\\s\\S]*?(?:\\x07|\\x1b\\\\|\\x9c|$)',
+    // any other ESC sequence: intermediates and one final byte
+    '\\x1b[\\x20-\\x2f]*[\\x30-\\x7e]?',
+  ].join('|'),
+  'g',
+);
+
+/** Line breaks and tabs become a space: a message is one line, and a `\r` must not rewrite it. */
+const BREAKS = /[\t\n\v\f\r\x85\u2028\u2029]/g;
+
+/**
+ * Removed outright: the rest of C0, DEL, C1, bidi embeddings/overrides/isolates and marks (Trojan Source),
+ * zero-width and invisible format characters (look-alike names, hidden text), interlinear annotations.
+ */
+const FORBIDDEN = /[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
+
+/** Text safe to show in any terminal: one line, NFC, no control, escape, bidi or invisible characters. */
+export function sanitizeText(input: string): string {
+  return input
+    .toWellFormed() // lone surrogates become U+FFFD
+    .replace(ESCAPE_SEQUENCE, '')
+    .replace(BREAKS, ' ')
+    .replace(FORBIDDEN, '')
+    .normalize('NFC')
+    .trim();
+}
+
+/** Length in code points, the unit MAX_TEXT_CHARS counts (an emoji is one, not two UTF-16 units). */
+export function codePointLength(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/** The first `max` code points of `text`. */
+export function truncateCodePoints(text: string, max: number): string {
+  let n = 0;
+  let end = 0;
+  for (const ch of text) {
+    if (n === max) return text.slice(0, end);
+    n++;
+    end += ch.length;
+  }
+  return text;
+}
