@@ -27,6 +27,7 @@ export interface SessionOptions {
 }
 
 const DEFAULT_BACKOFF = [500, 1000, 2000, 4000, 8000, 15000, 30000];
+const PACING_PER_SECOND = RATE_PER_SECOND * 0.9;
 
 export class Session {
   readonly core: ClientCore;
@@ -36,7 +37,11 @@ export class Session {
   private closedByUser = false;
   /** Frames waiting for a token from the pacing bucket (or for a connection). */
   private queue: ClientMessage[] = [];
-  private bucket = new TokenBucket(RATE_BURST, RATE_PER_SECOND, Date.now());
+  /**
+   * Mirrors the server's bucket, refilled at 90% of its rate: network jitter can bunch our frames
+   * together on arrival, and a refused line costs more than a slightly slower paste.
+   */
+  private bucket = new TokenBucket(RATE_BURST, PACING_PER_SECOND, Date.now());
   private pumpTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
@@ -155,7 +160,7 @@ export class Session {
     this.pumpTimer = setTimeout(() => {
       this.pumpTimer = undefined;
       this.pump();
-    }, Math.ceil(1000 / RATE_PER_SECOND));
+    }, Math.ceil(1000 / PACING_PER_SECOND));
   }
 
   private pump(): void {
@@ -179,6 +184,7 @@ export class Session {
       socket.once('connect', () => {
         clearTimeout(connectTimer);
         this.lastHeard = Date.now();
+        this.bucket.take(this.lastHeard); // the server charges hello too
         socket.write(encodeFrame(this.core.hello()));
       });
       socket.on('data', (chunk: Buffer) => {

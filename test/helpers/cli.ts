@@ -1,0 +1,50 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+export const CLIENT = path.join(ROOT, 'dist/tui/main.js');
+export const SERVER = path.join(ROOT, 'dist/server/main.js');
+
+export interface Run {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves when stdout has a line matching `pattern`. */
+  waitFor: (pattern: RegExp, ms?: number) => Promise<string>;
+  exit: Promise<number | null>;
+}
+
+/** Start a built binary (npm test builds first) with pipes for stdin, stdout and stderr. */
+export function run(script: string, args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, TZ: 'UTC', ...env }, stdio: 'pipe' });
+  let out = '';
+  let err = '';
+  const waiters: Array<() => void> = [];
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const w of waiters.splice(0)) w();
+  });
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exit,
+    async waitFor(pattern, ms = 5000) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const line = out.split('\n').find((l) => pattern.test(l));
+        if (line !== undefined) return line;
+        if (Date.now() > deadline) throw new Error(`no line matching ${pattern} in stdout:\n${out}\nstderr:\n${err}`);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 50);
+          waiters.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
+    },
+  };
+}

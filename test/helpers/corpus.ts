@@ -1,0 +1,27 @@
+// Text that tries to drive a terminal, for every test that shows someone else's text.
+
+/** Code points that must never reach a terminal from someone else's text. */
+export const FORBIDDEN = /[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]|[\ud800-\udfff]/u;
+
+export const ESCAPE_CORPUS: Record<string, string> = {
+  'clear screen': 'a\x1b[2Jb',
+  'window title (OSC 0, BEL)': 'a\x1b]0;pwned\x07b',
+  'clipboard (OSC 52, ST)': 'a\x1b]52;c;ZWNobyBoaQ==\x1b\\b',
+  'hyperlink (OSC 8)': 'a\x1b]8;;http://evil\x1b\\click\x1b]8;;\x1b\\b',
+  'DCS': 'a\x1bPq#0;2;0;0;0\x1b\\b',
+  'title report (CSI 21 t)': 'a\x1b[21tb',
+  'hidden text SGR 8': 'a\x1b[8mhidden\x1b[0mb',
+  '8-bit CSI U+009B': 'a\u009b2Jb',
+  '8-bit OSC U+009D': 'a\u009d0;x\u009cb',
+  'NEL U+0085': 'a\u0085b',
+  'RTL override U+202E': 'a\u202eb',
+  'zero width space U+200B': 'a\u200bb',
+  'carriage return': 'good\rbad',
+  'backspace and bell': 'a\x08\x07b',
+  'lone high surrogate': 'a\ud800b',
+  'lone low surrogate': 'a\udc00b',
+  'unterminated OSC': 'a\x1b]0;title with no end',
+  'BOM and word joiner': '\ufeffa\u2060b',
+  'isolates U+2066..2069': 'a\u2066b\u2069c',
+};
+

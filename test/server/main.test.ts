@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SERVER, run } from '../helpers/cli.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+// The real parley-server process: its command line, its console, its log and its signals.
+
+function tmpLog(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parley-main-')), 'server.log');
+}
+
+describe('parley-server', () => {
+  it('prints where it listens and each connection, logs, and shuts down cleanly on SIGTERM', async () => {
+    const log = tmpLog();
+    const server = run(SERVER, ['0', '--log', log]);
+    const listening = await server.waitFor(/^parley-server listening on /);
+    const port = Number(/:(\d+);/.exec(listening)![1]);
+    const alice = await RawClient.join(port, 'alice');
+    const connect = await server.waitFor(/^connect 127\.0\.0\.1:\d+/);
+    expect(connect).toContain(`127.0.0.1:${alice.socket.localPort}`);
+    server.child.kill('SIGTERM');
+    expect(await alice.next((m) => m.type === 'shutdown')).toEqual({ type: 'shutdown', reason: 'the server is shutting down' });
+    expect(await server.exit).toBe(0);
+    const text = fs.readFileSync(log, 'utf8');
+    expect(text).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z start host=127\.0\.0\.1 port=\d+ pid=\d+$/m);
+    expect(text).toMatch(/ join conn=1 name=alice addr=127\.0\.0\.1:\d+$/m);
+    expect(text).toMatch(/ stop reason="the server is shutting down" code=0$/m);
+  });
+
+  it('refuses a port in use with one line and exit code 2', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as net.AddressInfo).port;
+    const server = run(SERVER, [String(port), '--log', tmpLog()]);
+    expect(await server.exit).toBe(2);
+    expect(server.stderr()).toBe(`parley-server: port ${port} is already in use on 127.0.0.1; stop the other server or pick another port: parley-server PORT\n`);
+    busy.close();
+  });
+
+  it.each([
+    [['70000'], /^parley-server: .*port.* a port is a whole number from 0 to 65535\. \(see parley-server --help\)\n$/],
+    [['--frobnicate'], /^parley-server: unknown option '--frobnicate' \(see parley-server --help\)\n$/],
+    [['0', '--log', '/nonexistent/dir/server.log'], /^parley-server: cannot open the log file \/nonexistent\/dir\/server\.log: ENOENT.*\n$/],
+  ])('refuses %j with one line and exit code 2', async (args, message) => {
+    const server = run(SERVER, args);
+    expect(await server.exit).toBe(2);
+    expect(server.stderr()).toMatch(message);
+  });
+
+  it('explains itself with --help, examples included', async () => {
+    const server = run(SERVER, ['--help']);
+    expect(await server.exit).toBe(0);
+    expect(server.stdout()).toContain('parley-server --host 0.0.0.0');
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { ClientCore, mentions } from '../../src/tui/core/core.js';
+import { formatPlain } from '../../src/tui/plain.js';
+import { FORBIDDEN } from '../helpers/corpus.js';
+
+const SERVER = '127.0.0.1:7777';
+
+function welcomed(name = 'bob') {
+  const core = new ClientCore(name, 'plain');
+  core.receive({ type: 'welcome', version: 1, name, users: ['carol', name, 'Alice'], motd: 'hi' }, SERVER);
+  return core;
+}
+
+describe('ClientCore', () => {
+  it('turns commands into requests, each with its own ref', () => {
+    const core = welcomed();
+    expect(core.input('hello').send).toEqual([{ type: 'say', text: 'hello', ref: '1' }]);
+    expect(core.input('/me waves').send).toEqual([{ type: 'say', text: 'waves', action: true, ref: '2' }]);
+    expect(core.input('/msg carol psst').send).toEqual([{ type: 'whisper', to: 'carol', text: 'psst', ref: '3' }]);
+    expect(core.input('/quit gone fishing')).toEqual({ send: [{ type: 'quit', reason: 'gone fishing' }], events: [], quit: true });
+  });
+
+  it('answers /r to whoever whispered last, following their renames', () => {
+    const core = welcomed();
+    expect(core.input('/r hi').events).toEqual([{ kind: 'error', text: 'no one has whispered you yet; use /w NAME text' }]);
+    core.receive({ type: 'whisper', id: 1, from: 'carol', to: 'bob', text: 'psst', time: 1 }, SERVER);
+    core.receive({ type: 'renamed', old: 'carol', new: 'caroline', time: 2 }, SERVER);
+    expect(core.input('/r hi').send).toEqual([{ type: 'whisper', to: 'caroline', text: 'hi', ref: '1' }]);
+  });
+
+  it('keeps the user list sorted through joins, leaves and renames', () => {
+    const core = welcomed();
+    expect(core.users).toEqual(['Alice', 'bob', 'carol']);
+    core.receive({ type: 'joined', name: 'aaron', time: 1 }, SERVER);
+    core.receive({ type: 'left', name: 'carol', reason: 'lost', time: 2 }, SERVER);
+    core.receive({ type: 'renamed', old: 'bob', new: 'zed', time: 3 }, SERVER);
+    expect(core.users).toEqual(['aaron', 'Alice', 'zed']);
+    expect(core.name).toBe('zed');
+  });
+
+  it('marks own lines and mentions of our name', () => {
+    const core = welcomed();
+    const [own] = core.receive({ type: 'message', id: 1, from: 'bob', text: 'hi', time: 1 }, SERVER);
+    const [mention] = core.receive({ type: 'message', id: 2, from: 'carol', text: 'hey @Bob, look', time: 1 }, SERVER);
+    expect(own).toMatchObject({ own: true, mention: false });
+    expect(mention).toMatchObject({ own: false, mention: true });
+    expect(mentions('bobby tables', 'bob')).toBe(false);
+    expect(mentions('ask bob.', 'bob')).toBe(true);
+    expect(mentions('ask a.b', 'a.b')).toBe(true);
+    expect(mentions('ask axb', 'a.b')).toBe(false);
+  });
+
+  it('sanitises everything a server sends, even one that is not ours', () => {
+    const core = welcomed();
+    const events = core.receive({ type: 'message', id: 1, from: 'ev\x1b[31mil', text: 'x\x1b]52;c;AAAA\x07y\u202e', time: 1 }, SERVER);
+    const line = formatPlain(events[0]!)!.line;
+    expect(line).not.toMatch(FORBIDDEN);
+    expect(line).toMatch(/<evil> xy$/);
+  });
+});

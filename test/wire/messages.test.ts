@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { parseClientMessage, parseServerMessage } from '../../src/wire/messages.js';
+
+describe('parseClientMessage', () => {
+  it('accepts each request type with its fields', () => {
+    for (const frame of [
+      { type: 'hello', name: 'alice', version: 1 },
+      { type: 'say', text: 'hi', ref: '7' },
+      { type: 'say', text: 'waves', action: true },
+      { type: 'whisper', to: 'bob', text: 'psst' },
+      { type: 'nick', name: 'robert' },
+      { type: 'list' },
+      { type: 'quit' },
+      { type: 'quit', reason: 'bye' },
+      { type: 'ping', token: 'x' },
+      { type: 'pong' },
+    ]) {
+      expect(parseClientMessage(JSON.stringify(frame))).toEqual({ ok: true, message: frame });
+    }
+  });
+
+  it.each([
+    ['not JSON', '{"type":', 'malformed_json'],
+    ['an array', '[1,2]', 'invalid_message'],
+    ['a string', '"hello"', 'invalid_message'],
+    ['null', 'null', 'invalid_message'],
+    ['no type', '{"text":"hi"}', 'invalid_message'],
+    ['unknown type', '{"type":"explode"}', 'unknown_type'],
+    ['a missing field', '{"type":"whisper","to":"bob"}', 'invalid_message'],
+    ['a wrongly typed field', '{"type":"say","text":42}', 'invalid_message'],
+    ['a non-finite version', '{"type":"hello","name":"a","version":"1"}', 'invalid_message'],
+    ['a non-boolean action', '{"type":"say","text":"x","action":"yes"}', 'invalid_message'],
+    ['an over-long ref', `{"type":"list","ref":"${'r'.repeat(65)}"}`, 'invalid_message'],
+    ['an inherited property name as type', '{"type":"toString"}', 'unknown_type'],
+  ])('refuses %s with a specific code', (_name, line, code) => {
+    const parsed = parseClientMessage(line);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.code).toBe(code);
+  });
+
+  it('names the request type and echoes the ref on a field error', () => {
+    expect(parseClientMessage('{"type":"whisper","to":"bob","ref":"9"}')).toMatchObject({ ok: false, re: 'whisper', ref: '9', message: 'whisper: "text" must be a string' });
+  });
+
+  it('ignores __proto__ and extra fields without touching prototypes', () => {
+    const parsed = parseClientMessage('{"type":"list","__proto__":{"polluted":true},"extra":1}');
+    expect(parsed.ok).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('survives deep nesting', () => {
+    const deep = '{"type":"say","text":"x","n":' + '['.repeat(3000) + ']'.repeat(3000) + '}';
+    expect(parseClientMessage(deep).ok).toBe(true);
+  });
+});
+
+describe('parseServerMessage', () => {
+  it('checks the server too: a message without text is refused', () => {
+    expect(parseServerMessage('{"type":"message","id":1,"from":"a","time":1}').ok).toBe(false);
+    expect(parseServerMessage('{"type":"users","users":["a",1]}').ok).toBe(false);
+    expect(parseServerMessage('{"type":"users","users":["a","b"]}').ok).toBe(true);
+  });
+});
