@@ -91,6 +91,9 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       }
       write(conn);
       conn.dead = true;
+      // Nothing it sends from now on is read: stop pulling bytes in (a kicked peer may still be pushing
+      // a megabyte of junk), flush what we owe it, and give it a moment to read that before we cut it.
+      conn.socket.pause();
       conn.socket.end();
       setTimeout(() => conn.socket.destroy(), CLOSE_GRACE_MS).unref();
     },

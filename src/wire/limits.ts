@@ -39,6 +39,9 @@ export const PING_INTERVAL_MS = 30_000;
 /** ...and if nothing at all arrives within this further time, the client is dropped (reason "timeout"). */
 export const PING_TIMEOUT_MS = 30_000;
 
+/** A client gives up when the server has not welcomed it this long after it started dialling. */
+export const WELCOME_TIMEOUT_MS = 10_000;
+
 /** Connections from one IP address at once (0 turns the cap off). */
 export const MAX_CONNECTIONS_PER_IP = 16;
 

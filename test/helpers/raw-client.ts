@@ -68,6 +68,13 @@ export class RawClient {
     }
   }
 
+  /** Waits like next(), but leaves the frame in `received`. */
+  async seen(pred: (m: ServerMessage) => boolean, ms = 3000): Promise<ServerMessage> {
+    const m = await this.next(pred, ms);
+    this.received.push(m);
+    return m;
+  }
+
   /** Everything of `type` received so far (without taking it). */
   all<T extends ServerMessage['type']>(type: T): Extract<ServerMessage, { type: T }>[] {
     return this.received.filter((m) => m.type === type) as Extract<ServerMessage, { type: T }>[];

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { FrameDecoder, encodeFrame } from '../../wire/frame.js';
-import { MAX_SERVER_FRAME_BYTES, PING_INTERVAL_MS, PING_TIMEOUT_MS, RATE_BURST, RATE_PER_SECOND } from '../../wire/limits.js';
+import { MAX_SERVER_FRAME_BYTES, PING_INTERVAL_MS, PING_TIMEOUT_MS, RATE_BURST, RATE_PER_SECOND, WELCOME_TIMEOUT_MS } from '../../wire/limits.js';
 import { parseServerMessage, type ClientMessage, type ServerMessage } from '../../wire/messages.js';
 import { TokenBucket } from '../../wire/ratelimit.js';
 import { ClientCore, type Mode } from './core.js';
@@ -178,11 +178,20 @@ export class Session {
       this.socket = socket;
       socket.setNoDelay(true);
       let welcomed = false;
-      const connectTimer = setTimeout(() => socket.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), this.opts.connectTimeoutMs ?? 10_000);
+      // One deadline from dialling to welcome: a host that never answers and a server that accepts but
+      // never says welcome (not parley, or wedged) both end in one clear line instead of a hang.
+      const limit = this.opts.connectTimeoutMs ?? WELCOME_TIMEOUT_MS;
+      const connectTimer = setTimeout(() => {
+        if (socket.connecting) {
+          socket.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
+        } else {
+          reject(new ParleyError('unreachable', `${this.server} accepted the connection but sent no welcome within ${limit / 1000} s; is it a parley server?`));
+          socket.destroy();
+        }
+      }, limit);
       const decoder = new FrameDecoder(MAX_SERVER_FRAME_BYTES, MAX_SERVER_FRAME_BYTES);
 
       socket.once('connect', () => {
-        clearTimeout(connectTimer);
         this.lastHeard = Date.now();
         this.bucket.take(this.lastHeard); // the server charges hello too
         socket.write(encodeFrame(this.core.hello()));
@@ -208,6 +217,7 @@ export class Session {
           if (!welcomed) {
             if (msg.type === 'welcome') {
               welcomed = true;
+              clearTimeout(connectTimer);
               this.onWelcome(msg);
               resolve();
             } else if (msg.type === 'error' && msg.ref === 'hello') {
@@ -260,6 +270,10 @@ export class Session {
   }
 
   private onClose(wasWelcomed: boolean): void {
+    // A connection that never got its welcome was a failed attempt: start() has rejected, or the reconnect
+    // loop has already scheduled the next try (its rejection runs before this close event), and clearing
+    // timers here would cancel that try and leave the client reconnecting forever.
+    if (!wasWelcomed) return;
     const wasConnected = this.connected;
     this.connected = false;
     this.clearTimers();
