@@ -15,6 +15,7 @@ import { parseClientMessage } from '../wire/messages.js';
 import { compareNames, foldName, nameProblem } from '../wire/names.js';
 import { codePointLength, sanitizeText, truncateCodePoints } from '../wire/sanitize.js';
 import { TokenBucket } from '../wire/ratelimit.js';
+import { dialableAddress } from '../wire/direct.js';
 import { PrivateDesk, type Delivery, type PrivateDeskOptions } from './private.js';
 
 // The room as plain data: who is connected, under which name, and where each frame goes. No sockets and
@@ -100,7 +101,7 @@ export class Hub {
       {
         idOf: (name) => this.byName.get(foldName(name))?.id,
         nameOf: (id) => this.clients.get(id)?.name ?? '?',
-        addressOf: (id) => reachableAddress(this.clients.get(id)?.ip ?? ''),
+        addressOf: (id) => dialableAddress(this.clients.get(id)?.ip ?? ''),
         mayAsk: (from, to) => this.mayAskPrivate(this.clients.get(from)!, this.clients.get(to)!),
       },
       { ...options.privateChat, clock: this.clock },
@@ -384,9 +385,4 @@ function errorFrame(code: ErrorCode, message: string, extra: { re?: string | und
     ...(extra.ref !== undefined && { ref: extra.ref }),
     ...(extra.name !== undefined && { name: extra.name }),
   };
-}
-
-/** An address a peer can dial: IPv4 clients of a dual-stack listener appear as `::ffff:a.b.c.d`. */
-function reachableAddress(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }

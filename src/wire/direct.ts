@@ -77,6 +77,11 @@ export function isLinkId(s: string): boolean {
   return LINK_PATTERN.test(s);
 }
 
+/** An address a peer can dial: IPv4 peers of a dual-stack socket appear as `::ffff:a.b.c.d`. */
+export function dialableAddress(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
 export type Role = 'listener' | 'connector';
 
 /**
