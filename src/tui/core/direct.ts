@@ -124,7 +124,10 @@ export class DirectManager {
         const p = this.peers.get(foldName(m.with));
         if (!p) return;
         const resent = this.teardown(p, 'stopped');
-        return this.status(p.name, 'closed', `${END_WORDS[m.reason]?.(p.name) ?? `the private chat with ${p.name} ended`}; ${FALLBACK}${resentNote(resent)}`, m.reason);
+        // The reason is only type-checked as a string on the wire: an unknown one is not passed on.
+        const known = Object.hasOwn(END_WORDS, m.reason) ? m.reason : undefined;
+        const words = known ? END_WORDS[known](p.name) : `the private chat with ${p.name} ended`;
+        return this.status(p.name, 'closed', `${words}; ${FALLBACK}${resentNote(resent)}`, known);
       }
       case 'renamed': {
         const p = this.peers.get(foldName(m.old));
