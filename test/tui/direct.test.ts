@@ -87,6 +87,29 @@ async function join(name: string, port: number) {
   return { s, events, find, wait };
 }
 
+/** A raw peer on the link: does the connector side of the handshake with `secret`, then lets the test speak. */
+async function rawPeer(port: number, secret: string, link: string, host = '127.0.0.1') {
+  const socket = net.connect({ host, port });
+  cleanup.push(() => socket.destroy());
+  const frames: DirectMessage[] = [];
+  const hs = new Handshake('connector', secret, link);
+  const decoder = new FrameDecoder();
+  socket.on('error', () => {});
+  socket.on('data', (chunk: Buffer) => {
+    for (const ev of decoder.push(chunk)) {
+      if (ev.kind !== 'line') continue;
+      const m = (parseDirectMessage(ev.text) as { message: DirectMessage }).message;
+      frames.push(m);
+      if (!hs.done) {
+        const step = hs.receive(m);
+        if (step.kind === 'send') for (const x of step.messages) socket.write(encodeFrame(x));
+      }
+    }
+  });
+  for (const m of hs.start()) socket.write(encodeFrame(m));
+  return { socket, frames, hs };
+}
+
 type User = Awaited<ReturnType<typeof join>>;
 
 async function openPrivate(alice: User, bob: User) {
@@ -205,28 +228,12 @@ describe('direct private chat between two clients', () => {
     await waitFor('request', () => fromServer.find((m) => m.type === 'private_request'));
     bob.write(encodeFrame({ type: 'allow', name: 'alice' }));
     const c = (await waitFor('connect details', () => fromServer.find((m) => m.type === 'private_connect'))) as Extract<ServerMessage, { type: 'private_connect' }>;
-    const link = net.connect({ host: c.host, port: c.port });
-    cleanup.push(() => link.destroy());
-    const hs = new Handshake('connector', c.secret, c.link);
-    const linkFrames: DirectMessage[] = [];
-    const linkDecoder = new FrameDecoder();
-    link.on('data', (chunk: Buffer) => {
-      for (const ev of linkDecoder.push(chunk)) {
-        if (ev.kind !== 'line') continue;
-        const m = (parseDirectMessage(ev.text) as { message: DirectMessage }).message;
-        linkFrames.push(m);
-        if (!hs.done) {
-          const step = hs.receive(m);
-          if (step.kind === 'send') for (const x of step.messages) link.write(encodeFrame(x));
-        }
-      }
-    });
-    for (const m of hs.start()) link.write(encodeFrame(m));
+    const peer = await rawPeer(c.port, c.secret, c.link, c.host);
     await alice.wait('private', (e) => e.state === 'open');
 
     alice.s.input('/w bob are-you-there');
-    await waitFor('the direct whisper', () => linkFrames.find((m) => m.type === 'whisper'));
-    link.destroy();
+    await waitFor('the direct whisper', () => peer.frames.find((m) => m.type === 'whisper'));
+    peer.socket.destroy();
     const closed = await alice.wait('private', (e) => e.state === 'closed');
     expect(closed.detail).toBe('direct chat with bob closed: the direct link dropped; whispers go through the server; 1 unconfirmed whisper was resent through the server');
     expect(await waitFor('relayed copy', () => fromServer.find((m) => m.type === 'whisper' && m.text === 'are-you-there'))).toMatchObject({ from: 'alice', to: 'bob' });
@@ -267,30 +274,6 @@ describe('DirectListener and connectDirect over real sockets', () => {
     const l = await DirectListener.open('127.0.0.1', () => new Handshake('listener', secret, link), r.handlers, FAST);
     cleanup.push(() => l.stop());
     return { l, r };
-  }
-
-  /** A raw peer on the link: does the connector side of the handshake with `secret`, then lets the test speak. */
-  async function rawPeer(port: number, secret: string, link: string) {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    cleanup.push(() => socket.destroy());
-    const frames: DirectMessage[] = [];
-    const hs = new Handshake('connector', secret, link);
-    const decoder = new FrameDecoder();
-    let closed = false;
-    socket.on('close', () => (closed = true)).on('error', () => {});
-    socket.on('data', (chunk: Buffer) => {
-      for (const ev of decoder.push(chunk)) {
-        if (ev.kind !== 'line') continue;
-        const m = (parseDirectMessage(ev.text) as { message: DirectMessage }).message;
-        frames.push(m);
-        if (!hs.done) {
-          const step = hs.receive(m);
-          if (step.kind === 'send') for (const x of step.messages) socket.write(encodeFrame(x));
-        }
-      }
-    });
-    for (const m of hs.start()) socket.write(encodeFrame(m));
-    return { socket, frames, hs, isClosed: () => closed };
   }
 
   it('a third party who knows the port but not the secret is turned away; the real peer still gets in', async () => {
