@@ -15,6 +15,8 @@ import { parseClientMessage } from '../wire/messages.js';
 import { compareNames, foldName, nameProblem } from '../wire/names.js';
 import { codePointLength, sanitizeText, truncateCodePoints } from '../wire/sanitize.js';
 import { TokenBucket } from '../wire/ratelimit.js';
+import { dialableAddress } from '../wire/direct.js';
+import { PrivateDesk, type Delivery, type PrivateDeskOptions } from './private.js';
 
 // The room as plain data: who is connected, under which name, and where each frame goes. No sockets and
 // no timers: the host feeds it lines and calls tick(); it answers through the Outbox. Tests drive it directly.
@@ -44,9 +46,11 @@ export interface HubOptions {
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
   maxConnectionsPerIp?: number;
+  /** Timeouts and caps of direct private chat (tests shrink them). */
+  privateChat?: Omit<PrivateDeskOptions, 'clock'>;
 }
 
-interface Client {
+export interface Client {
   id: ConnId;
   ip: string;
   addr: string;
@@ -74,7 +78,8 @@ export class Hub {
   private nextId = 1;
   private readonly clock: () => number;
   private readonly log: HubLog;
-  private readonly opts: Required<Omit<HubOptions, 'clock' | 'log'>>;
+  private readonly opts: Required<Omit<HubOptions, 'clock' | 'log' | 'privateChat'>>;
+  private readonly privateDesk: PrivateDesk;
 
   constructor(
     private readonly out: Outbox,
@@ -92,6 +97,23 @@ export class Hub {
       pingTimeoutMs: options.pingTimeoutMs ?? PING_TIMEOUT_MS,
       maxConnectionsPerIp: options.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP,
     };
+    this.privateDesk = new PrivateDesk(
+      {
+        idOf: (name) => this.byName.get(foldName(name))?.id,
+        nameOf: (id) => this.clients.get(id)?.name ?? '?',
+        addressOf: (id) => dialableAddress(this.clients.get(id)?.ip ?? ''),
+        mayAsk: (from, to) => this.mayAskPrivate(this.clients.get(from)!, this.clients.get(to)!),
+      },
+      { ...options.privateChat, clock: this.clock },
+    );
+  }
+
+  /**
+   * Whether `from` may ask `to` for a direct private chat. The one place a refusal by the target's
+   * settings belongs: accounts/blocking makes this return false when `to` has blocked `from`.
+   */
+  protected mayAskPrivate(_from: Client, _to: Client): boolean {
+    return true;
   }
 
   /** Names in the room, sorted case-insensitively. */
@@ -159,6 +181,12 @@ export class Hub {
         return this.nick(c, msg, now);
       case 'list':
         return this.reply(c, { type: 'users', users: this.users(), ...(msg.ref !== undefined && { ref: msg.ref }) });
+      case 'private':
+      case 'allow':
+      case 'deny':
+      case 'private_port':
+      case 'private_end':
+        return this.deliverPrivate(this.privateDesk.handle(c.id, msg));
       case 'quit':
         return this.remove(c, 'quit', msg.reason === undefined ? undefined : truncateCodePoints(sanitizeText(msg.reason), MAX_REASON_CHARS));
     }
@@ -201,6 +229,7 @@ export class Hub {
         this.reply(c, { type: 'ping', token: String(now) });
       }
     }
+    this.deliverPrivate(this.privateDesk.tick());
   }
 
   /** Tell everyone the server is going down and close every connection after that notice. */
@@ -303,6 +332,7 @@ export class Hub {
   }
 
   private remove(c: Client, reason: LeaveReason, why?: string): void {
+    const privateEnded = c.name === undefined ? [] : this.privateDesk.drop(c.id); // while c's name is still known
     this.clients.delete(c.id);
     const left = (this.perIp.get(c.ip) ?? 1) - 1;
     if (left > 0) this.perIp.set(c.ip, left);
@@ -311,8 +341,18 @@ export class Hub {
     if (c.name !== undefined) {
       this.byName.delete(foldName(c.name));
       this.broadcast({ type: 'left', name: c.name, reason, ...(why !== undefined && why !== '' && { message: why }), time: this.clock() }, c);
+      this.deliverPrivate(privateEnded);
     }
     this.log('leave', { conn: c.id, addr: c.addr, name: c.name, reason: REASON_TEXT[reason], why });
+  }
+
+  /** Frames from the private-chat desk. The log names the step, never the secret or an address. */
+  private deliverPrivate(deliveries: Delivery[]): void {
+    for (const { to, msg } of deliveries) {
+      this.out.send(to, encodeFrame(msg));
+      if (msg.type === 'error') this.log('error', { conn: to, name: this.clients.get(to)?.name, code: msg.code, re: msg.re });
+      else this.log('private', { conn: to, step: msg.type, reason: msg.type === 'private_end' ? msg.reason : undefined });
+    }
   }
 
   /** Encode once; the same bytes go to every registered client but `except`. */

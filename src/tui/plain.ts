@@ -32,8 +32,11 @@ export function formatPlain(ev: ChatEvent): { line: string; stream: 'out' | 'err
       return out(`* connected to ${ev.server} as ${ev.name}\n* ${ev.motd}\n* users (${ev.users.length}): ${ev.users.join(', ')}`);
     case 'message':
       return out(ev.action ? `${clock(ev.time)} * ${ev.from} ${ev.text}` : `${clock(ev.time)} <${ev.from}> ${ev.text}`);
-    case 'whisper':
-      return out(ev.outgoing ? `${clock(ev.time)} -> *${ev.to}* ${ev.text}` : `${clock(ev.time)} *${ev.from}* ${ev.text}`);
+    case 'whisper': {
+      // `*bob*= psst`: the `=` marks a whisper that went over the direct link, not through the server.
+      const mark = ev.direct === true ? '=' : '';
+      return out(ev.outgoing ? `${clock(ev.time)} -> *${ev.to}*${mark} ${ev.text}` : `${clock(ev.time)} *${ev.from}*${mark} ${ev.text}`);
+    }
     case 'joined':
       return out(`${clock(ev.time)} * ${ev.name} has joined`);
     case 'left':
@@ -48,6 +51,10 @@ export function formatPlain(ev: ChatEvent): { line: string; stream: 'out' | 'err
       return { line: `parley: ${ev.text}`, stream: 'err' };
     case 'shutdown':
       return out(`* the server is going down: ${ev.reason}`);
+    case 'private_request':
+      return out(`${clock(ev.time)} * ${ev.from} asks for a direct private chat: /allow ${ev.from} or /deny ${ev.from}`);
+    case 'private':
+      return out(`${clock(ev.time)} * ${ev.detail}`);
     case 'status':
     case 'pending':
       return null;

@@ -33,6 +33,10 @@ export const COMMANDS = [
   { name: 'w', aliases: ['msg', 'whisper', 'tell'], params: [{ name: 'name' }, { name: 'text', rest: true }], summary: 'whisper to one person; only they see it', key: { key: 'f4', alt: 'M-w', label: 'Whisper' } },
   { name: 'r', aliases: ['reply'], params: [{ name: 'text', rest: true }], summary: 'whisper back to whoever whispered you last' },
   { name: 'me', aliases: ['action'], params: [{ name: 'action', rest: true }], summary: 'say what you are doing: "/me waves" shows "* alice waves"' },
+  { name: 'private', aliases: ['startprivate'], params: [{ name: 'name' }], summary: 'ask someone for a direct private chat; once they allow it, your whispers to them skip the server' },
+  { name: 'allow', aliases: [], params: [{ name: 'name' }], summary: 'accept a private-chat request from someone' },
+  { name: 'deny', aliases: [], params: [{ name: 'name' }], summary: 'refuse a private-chat request from someone' },
+  { name: 'stopprivate', aliases: ['endprivate'], params: [{ name: 'name' }], summary: 'close a direct private chat (or withdraw your request); whispers go via the server again' },
   { name: 'quit', aliases: ['exit', 'bye'], params: [{ name: 'reason', rest: true, optional: true }], summary: 'leave the room and close parley', key: { key: 'f10', alt: 'C-q', label: 'Quit' } },
 ] as const satisfies readonly CommandSpec[];
 

@@ -53,3 +53,25 @@ export const SCROLLBACK_LINES = 5000;
  * `welcome` frame lists everyone in the room (10,000 names fit in about 350 KiB).
  */
 export const MAX_SERVER_FRAME_BYTES = 1024 * 1024;
+
+// Direct private chat (docs-p2p.md). The server brokers consent and hands out a one-time secret; the two
+// clients then talk over their own TCP link with the same framing, text and rate limits as above.
+
+/** How long a private-chat request waits for /allow or /deny before it lapses. */
+export const PRIVATE_ASK_TIMEOUT_MS = 60_000;
+/** After consent, how long the server waits for the asker to report its listening port. */
+export const PRIVATE_SETUP_TIMEOUT_MS = 15_000;
+/** After a /deny, how long before the same person may ask the same person again. */
+export const PRIVATE_RETRY_AFTER_DENY_MS = 60_000;
+/** Private-chat requests one user may have waiting for an answer at once. */
+export const MAX_PRIVATE_ASKS = 5;
+/** Bytes in the one-time secret and in each handshake nonce (HMAC-SHA256 keys and challenges). */
+export const DIRECT_SECRET_BYTES = 32;
+/** The listener waits this long for its one authenticated peer; the connector gives up connecting after it too. */
+export const DIRECT_CONNECT_TIMEOUT_MS = 15_000;
+/** One incoming connection must finish the handshake within this time or is closed. */
+export const DIRECT_HANDSHAKE_TIMEOUT_MS = 5_000;
+/** Failed handshakes a listener tolerates (port scanners, forged secrets) before it gives up. */
+export const DIRECT_MAX_ATTEMPTS = 4;
+/** A direct whisper not acknowledged within this time means the link is dead: it is closed and resent via the server. */
+export const DIRECT_ACK_TIMEOUT_MS = 10_000;

@@ -14,7 +14,24 @@ export type ClientMessage =
   | ({ type: 'list' } & Ref)
   | ({ type: 'quit'; reason?: string } & Ref)
   | { type: 'ping'; token?: string }
-  | { type: 'pong'; token?: string };
+  | { type: 'pong'; token?: string }
+  | PrivateClientMessage;
+
+/** Direct private chat: asking, consent and the hand-over of connection details (docs-p2p.md). */
+export type PrivateClientMessage =
+  | ({ type: 'private'; to: string } & Ref)
+  | ({ type: 'allow'; name: string } & Ref)
+  | ({ type: 'deny'; name: string } & Ref)
+  /** The asker's listener is open on this port (of the address the server sees the asker at). */
+  | ({ type: 'private_port'; link: string; port: number } & Ref)
+  /** Stop a private chat, or report that the direct link could not be made or was lost. */
+  | ({ type: 'private_end'; name: string; reason: PrivateEndByClient } & Ref);
+
+/** Why a private chat ended, as the server tells the other side. */
+export type PrivateEndReason = 'denied' | 'cancelled' | 'stopped' | 'left' | 'timeout' | 'unreachable' | 'failed' | 'lost';
+/** The reasons a client may give in private_end; the rest are the server's own. */
+export type PrivateEndByClient = 'stopped' | 'unreachable' | 'failed' | 'lost';
+export const PRIVATE_END_BY_CLIENT: readonly PrivateEndByClient[] = ['stopped', 'unreachable', 'failed', 'lost'];
 
 export type ClientType = ClientMessage['type'];
 
@@ -38,7 +55,10 @@ export type ErrorCode =
   | 'rate_limited'
   | 'registration_timeout'
   | 'too_many_connections'
-  | 'not_parley';
+  | 'not_parley'
+  | 'private_refused'
+  | 'no_such_request'
+  | 'already_private';
 
 export type ServerMessage =
   | { type: 'welcome'; version: number; name: string; users: string[]; motd: string }
@@ -51,21 +71,34 @@ export type ServerMessage =
   | ({ type: 'error'; code: ErrorCode; message: string; re?: string; name?: string } & Ref)
   | { type: 'shutdown'; reason: string }
   | { type: 'ping'; token?: string }
-  | { type: 'pong'; token?: string };
+  | { type: 'pong'; token?: string }
+  | PrivateServerMessage;
+
+export type PrivateServerMessage =
+  /** Someone asks you for a direct chat: answer with allow or deny. Carries no address. */
+  | { type: 'private_request'; from: string; time: number }
+  /** Your request is with them now (the echo of `private`). */
+  | ({ type: 'private_asked'; to: string } & Ref)
+  /** They consented: listen on an ephemeral port and report it with private_port. */
+  | { type: 'private_listen'; with: string; link: string; secret: string }
+  /** The asker is listening: connect to host:port and authenticate with the secret. */
+  | { type: 'private_connect'; with: string; link: string; secret: string; host: string; port: number }
+  /** The private chat with `with` is over, or never started. */
+  | { type: 'private_end'; with: string; reason: PrivateEndReason; time: number };
 
 export type ServerType = ServerMessage['type'];
 
 export type Parsed<T> = { ok: true; message: T } | { ok: false; code: ErrorCode; message: string; re?: string; ref?: string };
 
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 
 function isObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Field checks; each returns an error sentence or null. */
-const str = (o: Obj, k: string) => (typeof o[k] === 'string' ? null : `"${k}" must be a string`);
-const optStr = (o: Obj, k: string, max: number) =>
+export const str = (o: Obj, k: string) => (typeof o[k] === 'string' ? null : `"${k}" must be a string`);
+export const optStr = (o: Obj, k: string, max: number) =>
   o[k] === undefined
     ? null
     : typeof o[k] !== 'string'
@@ -73,12 +106,17 @@ const optStr = (o: Obj, k: string, max: number) =>
       : (o[k] as string).length > max
         ? `"${k}" has at most ${max} characters`
         : null;
-const num = (o: Obj, k: string) => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? null : `"${k}" must be a number`);
+export const num = (o: Obj, k: string) => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? null : `"${k}" must be a number`);
 const optBool = (o: Obj, k: string) => (o[k] === undefined || typeof o[k] === 'boolean' ? null : `"${k}" must be true or false`);
 const strings = (o: Obj, k: string) =>
   Array.isArray(o[k]) && (o[k] as unknown[]).every((x) => typeof x === 'string') ? null : `"${k}" must be a list of strings`;
 
-type Check = (o: Obj) => string | null;
+export const port = (o: Obj, k: string) =>
+  Number.isInteger(o[k]) && (o[k] as number) >= 1 && (o[k] as number) <= 65535 ? null : `"${k}" must be a port number from 1 to 65535`;
+export const oneOf = (o: Obj, k: string, allowed: readonly string[]) =>
+  typeof o[k] === 'string' && allowed.includes(o[k] as string) ? null : `"${k}" must be one of ${allowed.join(', ')}`;
+
+export type Check = (o: Obj) => string | null;
 
 const CLIENT_CHECKS: Record<ClientType, Check[]> = {
   hello: [(o) => str(o, 'name'), (o) => num(o, 'version')],
@@ -89,6 +127,11 @@ const CLIENT_CHECKS: Record<ClientType, Check[]> = {
   quit: [(o) => optStr(o, 'reason', MAX_REASON_CHARS)],
   ping: [(o) => optStr(o, 'token', MAX_REF_CHARS)],
   pong: [(o) => optStr(o, 'token', MAX_REF_CHARS)],
+  private: [(o) => str(o, 'to')],
+  allow: [(o) => str(o, 'name')],
+  deny: [(o) => str(o, 'name')],
+  private_port: [(o) => str(o, 'link'), (o) => port(o, 'port')],
+  private_end: [(o) => str(o, 'name'), (o) => oneOf(o, 'reason', PRIVATE_END_BY_CLIENT)],
 };
 
 const SERVER_CHECKS: Record<ServerType, Check[]> = {
@@ -103,9 +146,15 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
   shutdown: [(o) => str(o, 'reason')],
   ping: [(o) => optStr(o, 'token', Infinity)],
   pong: [(o) => optStr(o, 'token', Infinity)],
+  private_request: [(o) => str(o, 'from'), (o) => num(o, 'time')],
+  private_asked: [(o) => str(o, 'to')],
+  private_listen: [(o) => str(o, 'with'), (o) => str(o, 'link'), (o) => str(o, 'secret')],
+  private_connect: [(o) => str(o, 'with'), (o) => str(o, 'link'), (o) => str(o, 'secret'), (o) => str(o, 'host'), (o) => port(o, 'port')],
+  private_end: [(o) => str(o, 'with'), (o) => str(o, 'reason'), (o) => num(o, 'time')],
 };
 
-function parseWith<T>(line: string, checks: Record<string, Check[]>): Parsed<T> {
+/** Validate one frame against a table of per-type checks (also used for the direct link's own messages). */
+export function parseWith<T>(line: string, checks: Record<string, Check[]>): Parsed<T> {
   let value: unknown;
   try {
     value = JSON.parse(line);

@@ -71,6 +71,14 @@ export class ClientCore {
         return this.request({ type: 'whisper', to: this.lastWhisperFrom, text: a.text! });
       case 'me':
         return this.request({ type: 'say', text: a.action!, action: true });
+      case 'private':
+        return this.request({ type: 'private', to: a.name! });
+      case 'allow':
+        return this.request({ type: 'allow', name: a.name! });
+      case 'deny':
+        return this.request({ type: 'deny', name: a.name! });
+      case 'stopprivate':
+        return this.request({ type: 'private_end', name: a.name!, reason: 'stopped' });
       case 'quit':
         return { send: [{ type: 'quit', ...(a.reason !== undefined && { reason: a.reason }) }], events: [], quit: true };
     }
@@ -138,6 +146,12 @@ export class ClientCore {
       case 'ping':
       case 'pong':
         return [];
+      case 'private_request':
+      case 'private_asked':
+      case 'private_listen':
+      case 'private_connect':
+      case 'private_end':
+        return []; // the session's DirectManager handles these: they set up links, not chat lines
     }
   }
 

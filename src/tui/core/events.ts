@@ -1,4 +1,4 @@
-import type { LeaveReason } from '../../wire/messages.js';
+import type { LeaveReason, PrivateEndReason } from '../../wire/messages.js';
 
 // What a person sees happen, independent of how it is drawn. Line mode prints each event as a line (or as
 // JSON with --json); the full-screen client folds them into its panes. Every string here has been
@@ -9,7 +9,8 @@ export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'di
 export type ChatEvent =
   | { kind: 'welcome'; name: string; users: string[]; motd: string; server: string }
   | { kind: 'message'; id: number; from: string; text: string; time: number; action: boolean; own: boolean; mention: boolean; ref?: string }
-  | { kind: 'whisper'; id: number; from: string; to: string; text: string; time: number; outgoing: boolean; ref?: string }
+  /** `direct`: carried over the direct link, never seen by the server (its id is then the link's own count). */
+  | { kind: 'whisper'; id: number; from: string; to: string; text: string; time: number; outgoing: boolean; ref?: string; direct?: boolean }
   | { kind: 'joined'; name: string; time: number }
   | { kind: 'left'; name: string; reason: LeaveReason; message?: string; time: number }
   | { kind: 'renamed'; old: string; new: string; time: number; self: boolean }
@@ -19,7 +20,17 @@ export type ChatEvent =
   | { kind: 'pending'; ref: string; text: string; to?: string; action: boolean }
   | { kind: 'error'; text: string; code?: string; ref?: string }
   | { kind: 'status'; status: ConnectionStatus; detail: string }
-  | { kind: 'shutdown'; reason: string };
+  | { kind: 'shutdown'; reason: string }
+  /** `from` asks for a direct private chat: offer /allow NAME or /deny NAME (a prompt in the TUI). */
+  | { kind: 'private_request'; from: string; time: number }
+  /** A step in the life of a direct private chat with `with`; `detail` is the line to show. */
+  | { kind: 'private'; with: string; state: PrivateState; detail: string; reason?: PrivateEndReason; time: number };
+
+/**
+ * asked: we asked them; allowed: we consented, waiting for details; connecting: setting up the link;
+ * open: whispers to them go direct; closed: over (or never started), whispers go via the server.
+ */
+export type PrivateState = 'asked' | 'allowed' | 'connecting' | 'open' | 'closed';
 
 export type ChatEventKind = ChatEvent['kind'];
 

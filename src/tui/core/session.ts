@@ -4,6 +4,8 @@ import { MAX_SERVER_FRAME_BYTES, PING_INTERVAL_MS, PING_TIMEOUT_MS, RATE_BURST, 
 import { parseServerMessage, type ClientMessage, type ServerMessage } from '../../wire/messages.js';
 import { TokenBucket } from '../../wire/ratelimit.js';
 import { ClientCore, type Mode } from './core.js';
+import { DirectManager } from './direct.js';
+import type { DirectLinkOptions } from './directlink.js';
 import { describeSocketError, ParleyError } from './errors.js';
 import type { ChatEvent } from './events.js';
 
@@ -24,6 +26,8 @@ export interface SessionOptions {
   /** Silence from the server after which we ping it, and after which we give up on it. */
   keepaliveMs?: number;
   deadAfterMs?: number;
+  /** Timeouts of direct private-chat links (tests shrink them). */
+  direct?: Partial<DirectLinkOptions>;
 }
 
 const DEFAULT_BACKOFF = [500, 1000, 2000, 4000, 8000, 15000, 30000];
@@ -31,6 +35,8 @@ const PACING_PER_SECOND = RATE_PER_SECOND * 0.9;
 
 export class Session {
   readonly core: ClientCore;
+  /** Direct private chats: whispers to a peer with an open link skip the server. */
+  readonly direct: DirectManager;
   readonly server: string;
   private socket: net.Socket | undefined;
   private connected = false;
@@ -59,6 +65,13 @@ export class Session {
   ) {
     this.core = new ClientCore(opts.name, opts.mode);
     this.server = `${opts.host}:${opts.port}`;
+    this.direct = new DirectManager({
+      core: this.core,
+      toServer: (m) => this.enqueue(m),
+      emit,
+      localAddress: () => this.socket?.localAddress,
+      ...(opts.direct !== undefined && { link: opts.direct }),
+    });
     this.done = new Promise<void>((resolve, reject) => {
       this.ended = (err) => (err ? reject(err) : resolve());
     });
@@ -87,7 +100,7 @@ export class Session {
         void this.quit(m.reason);
         return true;
       }
-      this.enqueue(m);
+      if (!this.direct.outgoing(m)) this.enqueue(m);
     }
     return outcome.quit === true;
   }
@@ -105,6 +118,7 @@ export class Session {
   async quit(reason?: string): Promise<void> {
     this.closedByUser = true;
     this.clearTimers();
+    this.direct.closeAll('quit');
     const socket = this.socket;
     if (socket && this.connected) {
       socket.write(encodeFrame({ type: 'quit', ...(reason !== undefined && { reason }) }));
@@ -130,6 +144,7 @@ export class Session {
   destroy(): void {
     this.closedByUser = true;
     this.clearTimers();
+    this.direct.closeAll('quit');
     this.socket?.destroy();
   }
 
@@ -267,6 +282,7 @@ export class Session {
       return;
     }
     for (const e of this.core.receive(msg, this.server)) this.emit(e);
+    this.direct.receive(msg);
   }
 
   private onClose(wasWelcomed: boolean): void {
@@ -277,6 +293,8 @@ export class Session {
     const wasConnected = this.connected;
     this.connected = false;
     this.clearTimers();
+    // The server ends our pairings when we drop off it, so the links go too.
+    this.direct.closeAll('lost the server');
     for (const w of this.pongWaiters.values()) w();
     this.pongWaiters.clear();
     if (this.closedByUser || !wasWelcomed) return;
