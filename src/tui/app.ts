@@ -1,6 +1,82 @@
-import { runPlain } from './plain.js';
+import { appendFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChatEvent } from './core/events.js';
+import { Session } from './core/session.js';
+import { Ui } from './screen/ui.js';
 
-// Placeholder until the full-screen client lands (issue 3): a terminal gets line mode.
-export function runFullScreen(o: { name: string; host: string; port: number }): Promise<number> {
-  return runPlain({ ...o, json: false, input: process.stdin, out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n'), hint: true });
+// The full-screen client: a Session (reconnecting) feeding a Ui. We connect before touching the terminal,
+// so "server unreachable" and "name refused" leave it exactly as it was: main.ts prints the one line and
+// exits with the code from EXIT_CODES. Once the screen is up, every way out goes through `restore`.
+
+export interface Terminal {
+  input: NodeJS.ReadableStream & { setRawMode?: (on: boolean) => unknown; pause(): unknown };
+  output: NodeJS.WritableStream;
+  err: (line: string) => void;
+}
+
+const processTerminal: Terminal = { input: process.stdin, output: process.stdout, err: (l) => process.stderr.write(l + '\n') };
+
+export async function runFullScreen(o: { name: string; host: string; port: number }, term: Terminal = processTerminal): Promise<number> {
+  let ui: Ui | undefined;
+  const early: ChatEvent[] = [];
+  const session = new Session({ ...o, mode: 'tui', reconnect: true }, (e) => (ui ? ui.event(e) : early.push(e)));
+  await session.start(); // a ParleyError here reaches main.ts with the terminal untouched
+
+  return new Promise<number>((resolve) => {
+    let done = false;
+    const restore = (code: number, line?: string) => {
+      if (done) return;
+      done = true;
+      ui?.destroy();
+      term.input.pause();
+      if (term === processTerminal) removeCrashHandlers();
+      if (line) term.err(line);
+      resolve(code);
+    };
+    const quit = () => void session.quit().finally(() => restore(0));
+    const crash = (err: unknown) => {
+      session.destroy();
+      restore(1, `parley: unexpected error: ${(err as Error)?.message ?? String(err)} (details in ${crashLog(err)})`);
+    };
+    const signal = () => quit();
+    function removeCrashHandlers() {
+      process.off('uncaughtException', crash);
+      process.off('unhandledRejection', crash);
+      process.off('SIGTERM', signal);
+      process.off('SIGHUP', signal);
+    }
+    if (term === processTerminal) {
+      process.on('uncaughtException', crash);
+      process.on('unhandledRejection', crash);
+      process.on('SIGTERM', signal);
+      process.on('SIGHUP', signal);
+    }
+    try {
+      ui = new Ui({
+        input: term.input,
+        output: term.output,
+        me: session.core.name,
+        server: session.server,
+        onLine: (line) => {
+          if (session.input(line)) void session.done.then(() => restore(0), () => restore(0));
+        },
+        onQuit: quit,
+      });
+      for (const e of early) ui.event(e);
+    } catch (err) {
+      crash(err);
+    }
+  });
+}
+
+/** Where the stack of an unexpected error goes: a person sees one line, the details stay in a file. */
+function crashLog(err: unknown): string {
+  const file = path.join(os.tmpdir(), `parley-crash-${process.pid}.log`);
+  try {
+    appendFileSync(file, `${new Date().toISOString()} ${(err as Error)?.stack ?? String(err)}\n`);
+  } catch {
+    return 'nowhere: the log could not be written';
+  }
+  return file;
 }

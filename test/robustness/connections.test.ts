@@ -76,7 +76,7 @@ describe('flood', () => {
       flooder.send({ type: 'say', text: `spam ${i}`, ref: String(i) });
       if (i % 10 === 9) await new Promise((r) => setTimeout(r, 100));
     }
-    await flooder.seen((m) => m.ref === '99', 5000);
+    await flooder.seen((m) => 'ref' in m && m.ref === '99', 5000);
     const refused = flooder.all('error').filter((m) => m.code === 'rate_limited').length;
     const relayed = flooder.all('message').length;
     alice.send({ type: 'say', text: 'can anyone hear me?' });

@@ -1,0 +1,50 @@
+import { blessed, type Screen, type Box } from '../screen/blessed.js';
+import type { Rect } from '../view/layout.js';
+import type { ViewState } from '../view/state.js';
+import { cells, drawable, splitAtCells } from '../view/text.js';
+import { markup } from './frame.js';
+
+/** The input line: `alice> text` with the cursor as an inverse cell, scrolled sideways to keep it in view. */
+export class InputPane {
+  readonly box: Box;
+
+  constructor(screen: Screen) {
+    this.box = blessed.box({ parent: screen as never, tags: true, wrap: false, height: 1 });
+  }
+
+  draw(s: ViewState, r: Rect): void {
+    Object.assign(this.box, { top: r.top, left: r.left, width: r.width });
+    const prompt = `${drawable(s.me)}> `;
+    const room = Math.max(1, r.width - cells(prompt));
+    // What you type is shown as it will be drawn for everyone else.
+    const before = drawable(s.input.slice(0, s.cursor));
+    const [at, after] = splitFirst(drawable(s.input.slice(s.cursor)));
+    const cursor = at === '' ? ' ' : at;
+    const beforeRoom = Math.max(0, room - cells(cursor) - Math.min(cells(after), Math.floor(room / 3)));
+    const shownBefore = tailCells(before, beforeRoom);
+    const shownAfter = splitAtCells(after, room - cells(shownBefore) - cells(cursor))[0];
+    const active = s.focus === 'input' && !s.popup;
+    this.box.setContent(
+      markup([
+        { text: prompt, style: active ? { fg: 'cyan', bold: true } : { dim: true } },
+        { text: shownBefore },
+        { text: cursor, style: active ? { inverse: true } : {} },
+        { text: shownAfter },
+      ]),
+    );
+  }
+}
+
+function splitFirst(text: string): [string, string] {
+  const first = [...text][0] ?? '';
+  return [first, text.slice(first.length)];
+}
+
+/** The longest tail of `text` that fits in `width` cells. */
+function tailCells(text: string, width: number): string {
+  const chars = [...text];
+  let used = 0;
+  let i = chars.length;
+  while (i > 0 && used + cells(chars[i - 1]!) <= width) used += cells(chars[--i]!);
+  return chars.slice(i).join('');
+}

@@ -1,0 +1,36 @@
+import { blessed, type Screen, type Box } from '../screen/blessed.js';
+import { statusHints } from '../view/keys.js';
+import type { Rect } from '../view/layout.js';
+import type { ViewState } from '../view/state.js';
+import { cells, fitCells } from '../view/text.js';
+import { markup } from './frame.js';
+
+const STATUS_COLOR = { connected: 'green', connecting: 'yellow', reconnecting: 'yellow', disconnected: 'red' } as const;
+
+/** The bottom line: connection state and server on the left, key hints (from the key tables) on the right. */
+export class StatusPane {
+  readonly box: Box;
+
+  constructor(screen: Screen) {
+    this.box = blessed.box({ parent: screen as never, tags: true, wrap: false, height: 1, style: { bg: 'blue', fg: 'white' } });
+  }
+
+  draw(s: ViewState, r: Rect): void {
+    Object.assign(this.box, { top: r.top, left: r.left, width: r.width });
+    const state = s.status === 'connected' ? `connected ${s.server}` : s.statusDetail;
+    const left = fitCells(state, Math.max(10, Math.floor(r.width / 2)));
+    let hints = '';
+    for (const h of statusHints()) {
+      const more = hints === '' ? h : `${hints}  ${h}`;
+      if (cells(left) + 4 + cells(more) > r.width) break;
+      hints = more;
+    }
+    const gap = Math.max(1, r.width - 2 - cells(left) - cells(hints));
+    this.box.setContent(
+      markup([
+        { text: '●', style: { fg: STATUS_COLOR[s.status], bg: 'blue', bold: true } },
+        { text: ' ' + left + ' '.repeat(gap) + hints, style: { fg: 'white', bg: 'blue' } },
+      ]),
+    );
+  }
+}

@@ -1,0 +1,179 @@
+import type { ChatEvent } from './core/events.js';
+import { KEY, type RenderedTui } from './screen/headless.js';
+
+// The states the full-screen client is shown in: each scene drives a headless client with the events a
+// server would send and the keys a person would press. The snapshot tests and `npm run screenshots` play
+// these same scenes, so the README's pictures are what the tests check.
+
+export interface Scene {
+  name: string;
+  title: string;
+  cols: number;
+  rows: number;
+  play(t: RenderedTui): Promise<void>;
+}
+
+/** 2024-05-01 09:00 UTC plus `minutes`: fixed times so frames do not depend on the clock. */
+export const at = (minutes: number) => Date.UTC(2024, 4, 1, 9, minutes);
+
+const SERVER = '127.0.0.1:7777';
+let nextId = 1;
+
+export const ev = {
+  connected: (): ChatEvent => ({ kind: 'status', status: 'connected', detail: `connected to ${SERVER}` }),
+  welcome: (users: string[], name = 'alice'): ChatEvent => ({ kind: 'welcome', name, users, motd: 'Welcome to parley. Be kind.', server: SERVER }),
+  say: (from: string, text: string, minute: number, extra: Partial<{ own: boolean; mention: boolean; action: boolean; ref: string }> = {}): ChatEvent => ({
+    kind: 'message',
+    id: nextId++,
+    from,
+    text,
+    time: at(minute),
+    action: extra.action ?? false,
+    own: extra.own ?? from === 'alice',
+    mention: extra.mention ?? false,
+    ...(extra.ref !== undefined && { ref: extra.ref }),
+  }),
+  whisper: (from: string, to: string, text: string, minute: number, direct = false): ChatEvent => ({
+    kind: 'whisper',
+    id: nextId++,
+    from,
+    to,
+    text,
+    time: at(minute),
+    outgoing: from === 'alice',
+    ...(direct && { direct: true }),
+  }),
+  joined: (name: string, minute: number): ChatEvent => ({ kind: 'joined', name, time: at(minute) }),
+  left: (name: string, minute: number): ChatEvent => ({ kind: 'left', name, reason: 'quit', time: at(minute) }),
+};
+
+async function connect(t: RenderedTui, users = ['alice']): Promise<void> {
+  await t.events(ev.connected(), ev.welcome(users));
+}
+
+async function conversation(t: RenderedTui): Promise<void> {
+  await connect(t, ['alice', 'bob']);
+  await t.events(
+    ev.joined('carol', 1),
+    ev.say('bob', 'morning all', 2),
+    ev.say('carol', 'hi bob! alice, did the build pass?', 3, { mention: true }),
+    ev.say('alice', 'it did, 42 tests green', 4),
+    ev.say('bob', 'brews coffee', 5, { action: true }),
+  );
+}
+
+export const SCENES: readonly Scene[] = [
+  {
+    name: 'startup',
+    title: 'Just connected: the help is in the room',
+    cols: 80,
+    rows: 24,
+    play: (t) => connect(t, ['alice', 'bob']),
+  },
+  {
+    name: 'conversation',
+    title: 'A conversation with three people',
+    cols: 80,
+    rows: 24,
+    play: async (t) => {
+      await conversation(t);
+      await t.keys('sounds good');
+    },
+  },
+  {
+    name: 'whisper',
+    title: 'A whisper arrives while you type',
+    cols: 80,
+    rows: 24,
+    play: async (t) => {
+      await conversation(t);
+      await t.events(ev.whisper('carol', 'alice', 'can you review my PR later?', 6), ev.whisper('bob', 'alice', 'lunch at 12?', 7));
+    },
+  },
+  {
+    name: 'help',
+    title: 'F1: help, generated from the command and key tables',
+    cols: 80,
+    rows: 24,
+    play: async (t) => {
+      await conversation(t);
+      await t.keys(KEY.f1);
+    },
+  },
+  {
+    name: 'rename',
+    title: 'F2: the rename prompt',
+    cols: 80,
+    rows: 24,
+    play: async (t) => {
+      await conversation(t);
+      await t.keys(KEY.f2);
+      await t.keys('alice_');
+    },
+  },
+  {
+    name: 'disconnected',
+    title: 'Connection lost: reconnecting, typed lines wait',
+    cols: 80,
+    rows: 24,
+    play: async (t) => {
+      await conversation(t);
+      await t.events({ kind: 'status', status: 'reconnecting', detail: 'connection lost; reconnecting in 2 s (attempt 2)' });
+      await t.events({ kind: 'pending', ref: '7', text: 'anyone still here?', action: false });
+    },
+  },
+  {
+    name: 'scrolled',
+    title: 'PgUp: scrolled back, new lines counted, not shown',
+    cols: 80,
+    rows: 24,
+    play: async (t) => {
+      await connect(t, ['alice', 'bob', 'carol']);
+      for (let i = 1; i <= 40; i++) await t.events(ev.say(i % 2 ? 'bob' : 'carol', `message number ${i}`, i));
+      await t.keys(KEY.pageUp);
+      await t.events(ev.say('bob', 'are you there?', 50), ev.say('carol', 'ping', 51), ev.say('bob', 'hello?', 52));
+    },
+  },
+  {
+    name: 'narrow',
+    title: 'A 40x12 terminal: the users pane hides until F3',
+    cols: 40,
+    rows: 12,
+    play: async (t) => {
+      await conversation(t);
+      await t.events(ev.whisper('carol', 'alice', 'psst', 6));
+    },
+  },
+  {
+    name: 'private',
+    title: 'A direct private chat: asked for consent, then whispers client to client',
+    cols: 80,
+    rows: 24,
+    play: async (t) => {
+      await conversation(t);
+      await t.events(
+        { kind: 'private', with: 'bob', state: 'open', detail: 'direct chat with bob is open: whispers to bob now go client to client', time: at(6) },
+        ev.whisper('bob', 'alice', 'the server cannot see this', 7, true),
+        ev.whisper('alice', 'bob', 'nor this', 8, true),
+        { kind: 'private_request', from: 'carol', time: at(9) },
+      );
+    },
+  },
+  {
+    name: 'unicode',
+    title: 'Emoji and CJK keep every border straight',
+    cols: 80,
+    rows: 24,
+    play: async (t) => {
+      await connect(t, ['alice', 'bob', 'carol', 'dmitri']);
+      await t.events(
+        ev.say('bob', '😀😀😀 three grins and a ✅ check', 1),
+        ev.say('carol', '中文字符也可以 日本語も 한국어도', 2),
+        ev.say('dmitri', 'flags 🇫🇷🇯🇵, heart ❤️, family 👨‍👩‍👧, thumbs 👍🏽, coffee ☕', 3),
+        ev.say('bob', 'markup stays text: {red-fg}not red{/} and \u001b[31mnot red either', 4),
+        ev.whisper('carol', 'alice', '秘密です 🤫', 5),
+      );
+      await t.keys('中文 ok 😀');
+    },
+  },
+];

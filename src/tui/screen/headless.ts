@@ -1,0 +1,105 @@
+import { PassThrough } from 'node:stream';
+import stripAnsi from 'strip-ansi';
+import type { ChatEvent } from '../core/events.js';
+import { Ui } from './ui.js';
+
+// The full-screen client on fake terminal streams, for tests and screenshots: fixed size, keys written as
+// the bytes a terminal would send, frames read back as text (../shared/TERMINAL.md "Headless tests").
+
+export interface RenderedTui {
+  ui: Ui;
+  /** Everything blessed wrote, for piping into a terminal emulator. */
+  output: PassThrough;
+  /** Lines the client asked to send, as typed. */
+  sent: string[];
+  quits: number;
+  /** The screen as plain text, one string per row, each exactly `cols` cells wide. */
+  lastFrame(): string;
+  /** The screen with SGR colours (blessed's own screenshot). */
+  lastFrameAnsi(): string;
+  keys(bytes: string): Promise<void>;
+  events(...events: ChatEvent[]): Promise<void>;
+  resize(cols: number, rows: number): Promise<void>;
+  cleanup(): void;
+}
+
+export const KEY = {
+  enter: '\r',
+  tab: '\t',
+  escape: '\x1b',
+  backspace: '\x7f',
+  up: '\x1b[A',
+  down: '\x1b[B',
+  pageUp: '\x1b[5~',
+  pageDown: '\x1b[6~',
+  f1: '\x1bOP',
+  f2: '\x1bOQ',
+  f3: '\x1bOR',
+  f4: '\x1bOS',
+  f10: '\x1b[21~',
+  ctrlN: '\x0e',
+  ctrlL: '\x0c',
+  ctrlQ: '\x11',
+  paste: (text: string) => `\x1b[200~${text}\x1b[201~`,
+} as const;
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+export function renderTui(o: { cols: number; rows: number; me?: string; server?: string }): RenderedTui {
+  const output = Object.assign(new PassThrough(), { isTTY: true, columns: o.cols, rows: o.rows });
+  const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+  const sent: string[] = [];
+  const r: RenderedTui = {
+    ui: undefined as unknown as Ui, // set just below; the callbacks need `r`
+    output,
+    sent,
+    quits: 0,
+    lastFrame() {
+      r.ui.flush();
+      const text = stripAnsi(r.ui.screen.screenshot()).replace(/\n$/, '');
+      const rows = text.split('\n');
+      while (rows.length < o.rows) rows.push('');
+      return rows.map((row) => row.padEnd(o.cols - (wideCount(row)))).join('\n');
+    },
+    lastFrameAnsi() {
+      r.ui.flush();
+      return r.ui.screen.screenshot();
+    },
+    async keys(bytes) {
+      input.write(bytes);
+      await tick();
+      await tick();
+    },
+    async events(...events) {
+      for (const e of events) r.ui.event(e);
+      await tick();
+    },
+    async resize(cols, rows) {
+      output.columns = cols;
+      output.rows = rows;
+      o = { ...o, cols, rows };
+      output.emit('resize');
+      await tick();
+    },
+    cleanup() {
+      r.ui.destroy();
+      input.destroy();
+    },
+  };
+  r.ui = new Ui({
+    input,
+    output,
+    me: o.me ?? 'alice',
+    server: o.server ?? '127.0.0.1:7777',
+    onLine: (line) => sent.push(line),
+    onQuit: () => r.quits++,
+  });
+  return r;
+}
+
+/** Extra cells taken by wide characters in a row of text (for padding it to the screen width). */
+function wideCount(row: string): number {
+  let n = 0;
+  for (const ch of row) if (/[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60\uffe0-\uffe6]|\p{Emoji_Presentation}|[\u{20000}-\u{3fffd}]/u.test(ch)) n++;
+  return n;
+}

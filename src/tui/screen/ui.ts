@@ -1,0 +1,202 @@
+import type { ChatEvent } from '../core/events.js';
+import { blessed, type Screen } from './blessed.js';
+import { keysOnly, PASTE_OFF, PASTE_ON } from './paste.js';
+import { keyAction } from '../view/keys.js';
+import { layout } from '../view/layout.js';
+import { initialState, reduce, type Effect, type UiAction, type ViewState } from '../view/state.js';
+import { RoomPane } from '../panes/room.js';
+import { UsersPane } from '../panes/users.js';
+import { WhispersPane } from '../panes/whispers.js';
+import { InputPane } from '../panes/input.js';
+import { StatusPane } from '../panes/status.js';
+import { PopupPane } from '../panes/popup.js';
+
+// The blessed shell around the view state: keys become UiActions, state changes become one coalesced
+// redraw, and effects the state asks for (send a line, quit) go to the owner. Nothing here decides anything.
+
+export interface UiOptions {
+  /** The terminal's input (bytes); pastes are lifted out before blessed reads keys from it. */
+  input: NodeJS.ReadableStream & { setRawMode?: (on: boolean) => unknown };
+  output: NodeJS.WritableStream;
+  me: string;
+  server: string;
+  /** A line to send (as typed: `/nick bob`, `hello`). */
+  onLine: (line: string) => void;
+  onQuit: () => void;
+}
+
+interface KeyEvent {
+  full: string;
+  ctrl?: boolean;
+  meta?: boolean;
+}
+
+const EDIT_KEYS: Record<string, Extract<UiAction, { type: 'edit' }>['op']> = {
+  backspace: 'backspace',
+  delete: 'delete',
+  left: 'left',
+  right: 'right',
+  home: 'home',
+  end: 'end',
+  'C-a': 'home',
+  'C-e': 'end',
+  'C-b': 'left',
+  'C-f': 'right',
+  'C-u': 'kill-line',
+  'C-k': 'kill-end',
+  'C-w': 'kill-word',
+  'C-d': 'delete',
+};
+
+export class Ui {
+  state: ViewState;
+  readonly screen: Screen;
+  private readonly room: RoomPane;
+  private readonly users: UsersPane;
+  private readonly whispers: WhispersPane;
+  private readonly inputLine: InputPane;
+  private readonly status: StatusPane;
+  private readonly popup: PopupPane;
+  private dirty = false;
+  private renderTimer: NodeJS.Immediate | undefined;
+  private destroyed = false;
+
+  constructor(private readonly o: UiOptions) {
+    this.state = initialState(o.me, o.server);
+    const keys = keysOnly(o.input, (text) => this.dispatch({ type: 'paste', text }));
+    this.screen = blessed.screen({
+      input: keys,
+      output: o.output,
+      terminal: 'xterm-256color',
+      fullUnicode: true,
+      // Debian's extended-format terminfo makes blessed pop up a parse warning over the UI.
+      warnings: false,
+      smartCSR: false,
+      autoPadding: false,
+      title: `parley ${o.me}`,
+    });
+    this.room = new RoomPane(this.screen);
+    this.whispers = new WhispersPane(this.screen);
+    this.users = new UsersPane(this.screen);
+    this.inputLine = new InputPane(this.screen);
+    this.status = new StatusPane(this.screen);
+    this.popup = new PopupPane(this.screen);
+    // Box characters as UTF-8, not the VT100 line-drawing set: tmux and some terminals show that as "lqqk".
+    this.screen.program.tput.brokenACS = true;
+    this.screen.program.hideCursor();
+    o.output.write(PASTE_ON);
+    this.screen.on('keypress', (ch: string | undefined, key: KeyEvent) => this.onKey(ch, key));
+    this.screen.on('resize', () => this.render());
+    this.render();
+  }
+
+  event(e: ChatEvent): void {
+    this.dispatch({ type: 'event', event: e });
+  }
+
+  dispatch(a: UiAction): void {
+    if (this.destroyed) return;
+    const before = this.state;
+    this.state = reduce(this.state, a);
+    if (this.state.effects.length > 0) {
+      const effects = this.state.effects;
+      this.state = reduce(this.state, { type: 'take-effects' });
+      for (const e of effects) this.apply(e);
+    }
+    if (this.state !== before) this.scheduleRender();
+  }
+
+  /** Draw now if anything changed (tests call this before reading the screen). */
+  flush(): void {
+    if (this.dirty) this.render();
+  }
+
+  /** Leave the terminal as we found it: paste mode off, cursor shown, main screen back. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    if (this.renderTimer) clearImmediate(this.renderTimer);
+    this.o.output.write(PASTE_OFF);
+    this.screen.destroy();
+    // blessed's destroy leaves the alternate screen and shows the cursor, but skips both when its
+    // program believes it already did; say it again, it is harmless.
+    this.o.output.write('\x1b[?25h');
+  }
+
+  private apply(e: Effect): void {
+    switch (e.kind) {
+      case 'send':
+        this.o.onLine(e.line);
+        return;
+      case 'quit':
+        this.o.onQuit();
+        return;
+      case 'bell':
+        this.screen.program.bell();
+        return;
+      case 'redraw':
+        this.screen.realloc();
+        this.render();
+        return;
+    }
+  }
+
+  private onKey(ch: string | undefined, key: KeyEvent | undefined): void {
+    if (!key) return;
+    const bound = keyAction(key.full);
+    if (bound?.kind === 'command') return this.dispatch({ type: 'key', command: bound.command });
+    if (bound?.kind === 'tui') {
+      switch (bound.action) {
+        case 'complete':
+          return this.dispatch({ type: 'complete' });
+        case 'history-prev':
+          return this.dispatch({ type: 'history', dir: -1 });
+        case 'history-next':
+          return this.dispatch({ type: 'history', dir: 1 });
+        case 'page-up':
+          return this.dispatch({ type: 'page', dir: -1 });
+        case 'page-down':
+          return this.dispatch({ type: 'page', dir: 1 });
+        case 'next-pane':
+          return this.dispatch({ type: 'next-pane' });
+        case 'redraw':
+          return this.dispatch({ type: 'redraw' });
+        case 'close':
+          return this.dispatch({ type: 'close' });
+        case 'interrupt':
+          return this.dispatch({ type: 'key', command: 'quit' });
+      }
+    }
+    // blessed reports a carriage return twice, as `return` and as `enter`: act on one of them.
+    if (key.full === 'return' || key.full === 'linefeed') return this.dispatch({ type: 'submit' });
+    const op = EDIT_KEYS[key.full];
+    if (op) return this.dispatch({ type: 'edit', op });
+    if (ch !== undefined && !key.ctrl && !key.meta && !/[\x00-\x1f\x7f]/.test(ch)) this.dispatch({ type: 'insert', text: ch });
+  }
+
+  private scheduleRender(): void {
+    this.dirty = true;
+    this.renderTimer ??= setImmediate(() => {
+      this.renderTimer = undefined;
+      if (this.dirty && !this.destroyed) this.render();
+    });
+  }
+
+  private render(): void {
+    this.dirty = false;
+    const cols = this.screen.width as number;
+    const rows = this.screen.height as number;
+    const s = this.state;
+    const l = layout(cols, rows, s.focus === 'users');
+    this.room.draw(s, l.room);
+    this.whispers.draw(s, l.whispers);
+    this.users.draw(s, l.users);
+    if (l.users) this.users.box.setFront();
+    this.inputLine.draw(s, l.input);
+    this.status.draw(s, l.status);
+    this.popup.draw(s, cols, rows);
+    const pageRows = RoomPane.innerRows(l.room);
+    if (pageRows !== s.pageRows) this.state = reduce(s, { type: 'page-rows', rows: pageRows });
+    this.screen.render();
+  }
+}

@@ -1,0 +1,462 @@
+import { MAX_TEXT_CHARS, SCROLLBACK_LINES } from '../../wire/limits.js';
+import { compareNames, foldName } from '../../wire/names.js';
+import { helpLines, type CommandName } from '../../wire/commands.js';
+import { LEAVE_WORDS, type ChatEvent, type ConnectionStatus } from '../core/events.js';
+import { keyHelpLines } from './keys.js';
+
+// The full-screen client's whole state as plain data, and the one function that changes it. Chat events
+// and user actions go in; blessed only draws what comes out. Side effects (send a line, quit, bell) are
+// queued in `effects` for the shell to carry out, so every rule here is tested without a terminal.
+
+/** Lines of input history kept for Up/Down. */
+export const INPUT_HISTORY_LINES = 200;
+/** Code points the input line holds: a message plus room for a command and a name. */
+export const MAX_INPUT_CHARS = MAX_TEXT_CHARS + 64;
+/** Whisper lines kept; whispers are rarer than room lines. */
+export const WHISPER_LINES = 1000;
+
+export type Pane = 'input' | 'users' | 'whispers' | 'room';
+export const PANE_ORDER: readonly Pane[] = ['input', 'users', 'whispers', 'room'];
+
+export type RoomLine =
+  | { kind: 'message'; time: number; from: string; text: string; action: boolean; own: boolean; mention: boolean }
+  | { kind: 'pending'; ref: string; from: string; text: string; action: boolean }
+  | { kind: 'system'; time?: number; text: string }
+  | { kind: 'help'; text: string }
+  | { kind: 'error'; text: string };
+
+export interface WhisperLine {
+  time?: number;
+  /** The other person. */
+  peer: string;
+  text: string;
+  outgoing: boolean;
+  /** Typed while it could not be sent; `ref` matches the echo that replaces it. */
+  pendingRef?: string;
+  /** Went over a direct link, never through the server. */
+  direct?: boolean;
+}
+
+export type Popup =
+  | { kind: 'help'; scroll: number }
+  | { kind: 'prompt'; purpose: 'rename' | 'whisper-to'; text: string }
+  | { kind: 'paste'; lines: string[] }
+  /** Someone asks for a direct private chat: y allows, n denies, Esc leaves it for /allow or /deny. */
+  | { kind: 'consent'; from: string };
+
+export type Effect = { kind: 'send'; line: string } | { kind: 'quit' } | { kind: 'bell' } | { kind: 'redraw' };
+
+export interface ViewState {
+  me: string;
+  server: string;
+  status: ConnectionStatus;
+  statusDetail: string;
+  room: RoomLine[];
+  /** Room lines scrolled up from the bottom; 0 follows new lines. */
+  roomScroll: number;
+  /** Lines that arrived while scrolled up. */
+  unseen: number;
+  users: string[];
+  selectedUser: number;
+  whispers: WhisperLine[];
+  whisperScroll: number;
+  unreadWhispers: number;
+  focus: Pane;
+  input: string;
+  /** Cursor position in `input`, in UTF-16 units, always on a code point boundary. */
+  cursor: number;
+  history: string[];
+  /** Index into history while recalling; history.length when editing a fresh line. */
+  historyIndex: number;
+  draft: string;
+  completion?: { start: number; matches: string[]; index: number };
+  popup?: Popup;
+  /** Visible height of the room pane, for paging; set by the shell on layout. */
+  pageRows: number;
+  effects: Effect[];
+}
+
+export type UiAction =
+  | { type: 'event'; event: ChatEvent }
+  | { type: 'insert'; text: string }
+  | { type: 'paste'; text: string }
+  | { type: 'edit'; op: 'backspace' | 'delete' | 'left' | 'right' | 'home' | 'end' | 'kill-line' | 'kill-word' | 'kill-end' }
+  | { type: 'submit' }
+  | { type: 'key'; command: CommandName }
+  | { type: 'complete' }
+  | { type: 'history'; dir: -1 | 1 }
+  | { type: 'page'; dir: -1 | 1 }
+  | { type: 'next-pane' }
+  | { type: 'focus'; pane: Pane }
+  | { type: 'close' }
+  | { type: 'redraw' }
+  | { type: 'page-rows'; rows: number }
+  | { type: 'take-effects' };
+
+export function initialState(me: string, server: string): ViewState {
+  return {
+    me,
+    server,
+    status: 'connecting',
+    statusDetail: `connecting to ${server}`,
+    room: [],
+    roomScroll: 0,
+    unseen: 0,
+    users: [],
+    selectedUser: 0,
+    whispers: [],
+    whisperScroll: 0,
+    unreadWhispers: 0,
+    focus: 'input',
+    input: '',
+    cursor: 0,
+    history: [],
+    historyIndex: 0,
+    draft: '',
+    pageRows: 10,
+    effects: [],
+  };
+}
+
+/** The help shown at startup and in the F1 popup: commands from COMMANDS, keys from the key tables. */
+export function helpText(): string[] {
+  return ['Commands:', ...helpLines(true).map((l) => '  ' + l), 'Keys:', ...keyHelpLines().map((l) => '  ' + l)];
+}
+
+export function reduce(s: ViewState, a: UiAction): ViewState {
+  const next = step(s, a);
+  return a.type === 'complete' || next === s ? next : { ...next, completion: undefined };
+}
+
+function step(s: ViewState, a: UiAction): ViewState {
+  if (s.popup && a.type !== 'event' && a.type !== 'take-effects' && a.type !== 'page-rows') {
+    const handled = popupAction(s, s.popup, a);
+    if (handled) return handled;
+  }
+  switch (a.type) {
+    case 'event':
+      return onEvent(s, a.event);
+    case 'insert':
+      return s.focus === 'input' || a.text === '' ? insert(s, a.text) : insert({ ...s, focus: 'input' }, a.text);
+    case 'paste': {
+      const lines = a.text.replace(/\r\n?/g, '\n').split('\n');
+      while (lines.length > 1 && lines[lines.length - 1]!.trim() === '') lines.pop();
+      if (lines.length <= 1) return insert({ ...s, focus: 'input' }, lines[0] ?? '');
+      return { ...s, focus: 'input', popup: { kind: 'paste', lines } };
+    }
+    case 'edit':
+      return s.focus === 'input' ? edit(s, a.op) : s;
+    case 'submit':
+      return submit(s);
+    case 'key':
+      return commandKey(s, a.command);
+    case 'complete':
+      return s.focus === 'input' ? complete(s) : { ...s, focus: nextPane(s.focus) };
+    case 'history':
+      if (s.focus === 'users') return { ...s, selectedUser: clamp(s.selectedUser + a.dir, 0, s.users.length - 1) };
+      if (s.focus === 'whispers') return scrollWhispers(s, -a.dir);
+      if (s.focus === 'room') return scrollRoom(s, -a.dir);
+      return history(s, a.dir);
+    case 'page':
+      if (s.focus === 'whispers') return scrollWhispers(s, -a.dir * Math.max(1, s.pageRows - 1));
+      return scrollRoom(s, -a.dir * Math.max(1, s.pageRows - 1));
+    case 'next-pane':
+      return focus(s, nextPane(s.focus));
+    case 'focus':
+      return focus(s, a.pane);
+    case 'close':
+      return s.focus === 'input' ? s : focus(s, 'input');
+    case 'redraw':
+      return { ...s, effects: [...s.effects, { kind: 'redraw' }] };
+    case 'page-rows':
+      return a.rows === s.pageRows ? s : { ...s, pageRows: a.rows };
+    case 'take-effects':
+      return s.effects.length === 0 ? s : { ...s, effects: [] };
+  }
+}
+
+// --- chat events -------------------------------------------------------------------------------------
+
+function onEvent(s: ViewState, e: ChatEvent): ViewState {
+  switch (e.kind) {
+    case 'welcome': {
+      const first = s.room.length === 0;
+      const lines: RoomLine[] = [{ kind: 'system', text: `connected to ${e.server} as ${e.name}` }];
+      if (e.motd) lines.push({ kind: 'system', text: e.motd });
+      if (first) lines.push(...helpText().map((text): RoomLine => ({ kind: 'help', text })));
+      return addRoom({ ...s, me: e.name, server: e.server, users: e.users, selectedUser: clamp(s.selectedUser, 0, e.users.length - 1) }, lines);
+    }
+    case 'message': {
+      const line: RoomLine = { kind: 'message', time: e.time, from: e.from, text: e.text, action: e.action, own: e.own, mention: e.mention };
+      const at = e.ref === undefined ? -1 : s.room.findIndex((l) => l.kind === 'pending' && l.ref === e.ref);
+      if (at >= 0) return { ...s, room: s.room.map((l, i) => (i === at ? line : l)) };
+      return addRoom(s, [line]);
+    }
+    case 'whisper': {
+      const line: WhisperLine = { time: e.time, peer: e.outgoing ? e.to : e.from, text: e.text, outgoing: e.outgoing, ...(e.direct && { direct: true }) };
+      const at = e.ref === undefined ? -1 : s.whispers.findIndex((w) => w.pendingRef === e.ref);
+      const whispers = at >= 0 ? s.whispers.map((w, i) => (i === at ? line : w)) : bounded([...s.whispers, line], WHISPER_LINES);
+      const unread = e.outgoing ? 0 : s.focus === 'whispers' ? 0 : s.unreadWhispers + 1;
+      const effects: Effect[] = e.outgoing ? s.effects : [...s.effects, { kind: 'bell' }];
+      return { ...s, whispers, unreadWhispers: unread, effects, whisperScroll: s.whisperScroll > 0 && at < 0 ? s.whisperScroll + 1 : s.whisperScroll };
+    }
+    case 'pending':
+      if (e.to !== undefined) return { ...s, whispers: bounded([...s.whispers, { peer: e.to, text: e.text, outgoing: true, pendingRef: e.ref }], WHISPER_LINES) };
+      return addRoom(s, [{ kind: 'pending', ref: e.ref, from: s.me, text: e.text, action: e.action }]);
+    case 'joined':
+      return addRoom(withUsers(s, [...s.users.filter((u) => foldName(u) !== foldName(e.name)), e.name]), [{ kind: 'system', time: e.time, text: `${e.name} has joined` }]);
+    case 'left': {
+      const why = LEAVE_WORDS[e.reason] + (e.message ? `: ${e.message}` : '');
+      return addRoom(withUsers(s, s.users.filter((u) => foldName(u) !== foldName(e.name))), [{ kind: 'system', time: e.time, text: `${e.name} has left (${why})` }]);
+    }
+    case 'renamed': {
+      const users = [...s.users.filter((u) => foldName(u) !== foldName(e.old)), e.new];
+      const text = e.self ? `you are now known as ${e.new}` : `${e.old} is now known as ${e.new}`;
+      return addRoom(withUsers({ ...s, me: e.self ? e.new : s.me }, users), [{ kind: 'system', time: e.time, text }]);
+    }
+    case 'users':
+      return withUsers(s, e.users);
+    case 'help':
+      return addRoom(s, e.lines.map((text): RoomLine => ({ kind: 'help', text })));
+    case 'error':
+      return addRoom(s, [{ kind: 'error', text: e.text }]);
+    case 'status': {
+      const lines: RoomLine[] = [];
+      if (e.status === 'reconnecting' && s.status !== 'reconnecting') lines.push({ kind: 'error', text: 'connection lost; reconnecting (what you type is sent when we are back)' });
+      if (e.status === 'connected' && s.status === 'reconnecting') lines.push({ kind: 'system', text: 'reconnected' });
+      return addRoom({ ...s, status: e.status, statusDetail: e.detail }, lines);
+    }
+    case 'shutdown':
+      return addRoom(s, [{ kind: 'error', text: `the server is going down: ${e.reason}` }]);
+    case 'private_request': {
+      const asked = addRoom(s, [{ kind: 'system', time: e.time, text: `${e.from} asks for a direct private chat: /allow ${e.from} or /deny ${e.from}` }]);
+      const effects: Effect[] = [...asked.effects, { kind: 'bell' }];
+      // One popup at a time: if another is open, the room line above is the way to answer.
+      return s.popup ? { ...asked, effects } : { ...asked, effects, popup: { kind: 'consent', from: e.from } };
+    }
+    case 'private':
+      return addRoom(s, [{ kind: 'system', time: e.time, text: e.detail }]);
+  }
+}
+
+function withUsers(s: ViewState, users: string[]): ViewState {
+  const sorted = [...users].sort(compareNames);
+  const selected = s.users[s.selectedUser];
+  const keep = selected === undefined ? -1 : sorted.findIndex((u) => foldName(u) === foldName(selected));
+  return { ...s, users: sorted, selectedUser: keep >= 0 ? keep : clamp(s.selectedUser, 0, sorted.length - 1) };
+}
+
+/** Append room lines, bounded; while scrolled up the view stays put and counts what it has not shown. */
+function addRoom(s: ViewState, lines: RoomLine[]): ViewState {
+  if (lines.length === 0) return s;
+  const room = bounded([...s.room, ...lines], SCROLLBACK_LINES);
+  if (s.roomScroll === 0) return { ...s, room };
+  return { ...s, room, roomScroll: Math.min(s.roomScroll + lines.length, room.length - 1), unseen: s.unseen + lines.length };
+}
+
+function bounded<T>(list: T[], max: number): T[] {
+  return list.length > max ? list.slice(list.length - max) : list;
+}
+
+function scrollRoom(s: ViewState, by: number): ViewState {
+  const roomScroll = clamp(s.roomScroll + by, 0, Math.max(0, s.room.length - 1));
+  return { ...s, roomScroll, unseen: roomScroll === 0 ? 0 : Math.min(s.unseen, roomScroll) };
+}
+
+function scrollWhispers(s: ViewState, by: number): ViewState {
+  return { ...s, whisperScroll: clamp(s.whisperScroll + by, 0, Math.max(0, s.whispers.length - 1)) };
+}
+
+// --- input line ---------------------------------------------------------------------------------------
+
+function insert(s: ViewState, raw: string): ViewState {
+  // One line only: a typed or pasted newline never reaches the input as a control character.
+  const text = raw.replace(/[\x00-\x1f\x7f-\x9f]/g, '');
+  const room = MAX_INPUT_CHARS - [...s.input].length;
+  const fitted = [...text].slice(0, Math.max(0, room)).join('');
+  if (fitted === '') return s;
+  return { ...s, input: s.input.slice(0, s.cursor) + fitted + s.input.slice(s.cursor), cursor: s.cursor + fitted.length };
+}
+
+function prevBoundary(text: string, i: number): number {
+  if (i <= 0) return 0;
+  const c = text.charCodeAt(i - 1);
+  return c >= 0xdc00 && c <= 0xdfff && i >= 2 ? i - 2 : i - 1;
+}
+
+function nextBoundary(text: string, i: number): number {
+  if (i >= text.length) return text.length;
+  const c = text.charCodeAt(i);
+  return c >= 0xd800 && c <= 0xdbff ? i + 2 : i + 1;
+}
+
+function edit(s: ViewState, op: Extract<UiAction, { type: 'edit' }>['op']): ViewState {
+  const { input, cursor } = s;
+  switch (op) {
+    case 'backspace': {
+      const p = prevBoundary(input, cursor);
+      return { ...s, input: input.slice(0, p) + input.slice(cursor), cursor: p };
+    }
+    case 'delete':
+      return { ...s, input: input.slice(0, cursor) + input.slice(nextBoundary(input, cursor)) };
+    case 'left':
+      return { ...s, cursor: prevBoundary(input, cursor) };
+    case 'right':
+      return { ...s, cursor: nextBoundary(input, cursor) };
+    case 'home':
+      return { ...s, cursor: 0 };
+    case 'end':
+      return { ...s, cursor: input.length };
+    case 'kill-line':
+      return { ...s, input: input.slice(cursor), cursor: 0 };
+    case 'kill-end':
+      return { ...s, input: input.slice(0, cursor) };
+    case 'kill-word': {
+      const start = input.slice(0, cursor).replace(/\S*\s*$/, '').length;
+      return { ...s, input: input.slice(0, start) + input.slice(cursor), cursor: start };
+    }
+  }
+}
+
+function submit(s: ViewState): ViewState {
+  if (s.focus === 'users') {
+    const who = s.users[s.selectedUser];
+    if (who === undefined || foldName(who) === foldName(s.me)) return s;
+    return startWhisper(s, who);
+  }
+  if (s.focus !== 'input') return focus(s, 'input');
+  const line = s.input;
+  if (line.trim() === '') return s;
+  const history = line === s.history[s.history.length - 1] ? s.history : bounded([...s.history, line], INPUT_HISTORY_LINES);
+  return {
+    ...s,
+    input: '',
+    cursor: 0,
+    history,
+    historyIndex: history.length,
+    draft: '',
+    // Sending something means you are reading the bottom again.
+    roomScroll: 0,
+    unseen: 0,
+    effects: [...s.effects, { kind: 'send', line }],
+  };
+}
+
+function history(s: ViewState, dir: -1 | 1): ViewState {
+  const index = clamp(s.historyIndex + dir, 0, s.history.length);
+  if (index === s.historyIndex) return s;
+  const draft = s.historyIndex === s.history.length ? s.input : s.draft;
+  const input = index === s.history.length ? draft : s.history[index]!;
+  return { ...s, historyIndex: index, draft, input, cursor: input.length };
+}
+
+/** Tab: complete the word before the cursor to a user's name; Tab again for the next match. */
+function complete(s: ViewState): ViewState {
+  if (s.completion) {
+    const { start, matches, index } = s.completion;
+    const nextIndex = (index + 1) % matches.length;
+    const old = completed(matches[index]!, start);
+    const now = completed(matches[nextIndex]!, start);
+    const input = s.input.slice(0, start) + now + s.input.slice(start + old.length);
+    return { ...s, input, cursor: start + now.length, completion: { start, matches, index: nextIndex } };
+  }
+  const before = s.input.slice(0, s.cursor);
+  const word = /[^\s]*$/.exec(before)![0];
+  const start = s.cursor - word.length;
+  const prefix = foldName(word.replace(/^@/, ''));
+  const matches = s.users.filter((u) => foldName(u).startsWith(prefix) && foldName(u) !== foldName(s.me));
+  if (matches.length === 0) return s;
+  const text = completed(matches[0]!, start);
+  const input = s.input.slice(0, start) + text + s.input.slice(s.cursor);
+  return { ...s, input, cursor: start + text.length, completion: { start, matches, index: 0 } };
+}
+
+/** A name at the start of a line is addressed (`bob: `); elsewhere it is just the word. */
+function completed(name: string, start: number): string {
+  return start === 0 ? `${name}: ` : `${name} `;
+}
+
+// --- keys, focus and popups ---------------------------------------------------------------------------
+
+function commandKey(s: ViewState, command: CommandName): ViewState {
+  switch (command) {
+    case 'help':
+      return { ...s, popup: { kind: 'help', scroll: 0 } };
+    case 'nick':
+      return { ...s, popup: { kind: 'prompt', purpose: 'rename', text: '' } };
+    case 'list':
+      return { ...focus(s, 'users'), effects: [...s.effects, { kind: 'send', line: '/list' }] };
+    case 'w': {
+      const who = s.users[s.selectedUser];
+      if (s.focus === 'users' && who !== undefined && foldName(who) !== foldName(s.me)) return startWhisper(s, who);
+      return { ...s, popup: { kind: 'prompt', purpose: 'whisper-to', text: '' } };
+    }
+    case 'quit':
+      return { ...s, effects: [...s.effects, { kind: 'quit' }] };
+    default:
+      return s;
+  }
+}
+
+function startWhisper(s: ViewState, who: string): ViewState {
+  const input = `/w ${who} `;
+  return { ...s, focus: 'input', popup: undefined, input, cursor: input.length };
+}
+
+function focus(s: ViewState, pane: Pane): ViewState {
+  return { ...s, focus: pane, unreadWhispers: pane === 'whispers' ? 0 : s.unreadWhispers };
+}
+
+function nextPane(p: Pane): Pane {
+  return PANE_ORDER[(PANE_ORDER.indexOf(p) + 1) % PANE_ORDER.length]!;
+}
+
+/** An action while a popup is open, or undefined to handle it as usual. */
+function popupAction(s: ViewState, p: Popup, a: UiAction): ViewState | undefined {
+  const close = { ...s, popup: undefined };
+  if (a.type === 'close') {
+    // Cancelling a multi-line paste keeps the text, joined, in the input for editing.
+    if (p.kind === 'paste') return insert({ ...close, focus: 'input' }, p.lines.join(' '));
+    return close;
+  }
+  if (a.type === 'key' && a.command === 'quit') return undefined;
+  switch (p.kind) {
+    case 'help':
+      if (a.type === 'page' || a.type === 'history') return { ...s, popup: { ...p, scroll: Math.max(0, p.scroll + a.dir * (a.type === 'page' ? 5 : 1)) } };
+      if (a.type === 'key' && a.command === 'help') return close;
+      if (a.type === 'submit') return close;
+      return a.type === 'redraw' ? undefined : s;
+    case 'prompt': {
+      if (a.type === 'insert' || a.type === 'paste') return { ...s, popup: { ...p, text: (p.text + a.text.replace(/\s/g, '')).slice(0, 64) } };
+      if (a.type === 'edit' && a.op === 'backspace') return { ...s, popup: { ...p, text: [...p.text].slice(0, -1).join('') } };
+      if (a.type === 'complete') {
+        const m = s.users.find((u) => foldName(u).startsWith(foldName(p.text)) && foldName(u) !== foldName(s.me));
+        return m ? { ...s, popup: { ...p, text: m } } : s;
+      }
+      if (a.type === 'submit') {
+        const name = p.text.trim();
+        if (name === '') return close;
+        if (p.purpose === 'rename') return { ...close, effects: [...s.effects, { kind: 'send', line: `/nick ${name}` }] };
+        return startWhisper(close, name);
+      }
+      return a.type === 'redraw' ? undefined : s;
+    }
+    case 'consent': {
+      const answer = a.type === 'submit' || (a.type === 'insert' && /^[yYaA]$/.test(a.text)) ? 'allow' : a.type === 'insert' && /^[nNdD]$/.test(a.text) ? 'deny' : undefined;
+      if (answer) return { ...close, effects: [...s.effects, { kind: 'send', line: `/${answer} ${p.from}` }] };
+      return a.type === 'redraw' ? undefined : s;
+    }
+    case 'paste':
+      if (a.type === 'submit' || (a.type === 'insert' && /^[yY]$/.test(a.text))) {
+        // Pasted text is said, never run: a pasted "/quit" is a line of text (the // escape).
+        const sends = p.lines.filter((l) => l.trim() !== '').map((line): Effect => ({ kind: 'send', line: line.startsWith('/') ? '/' + line : line }));
+        return { ...close, effects: [...s.effects, ...sends] };
+      }
+      if (a.type === 'insert' && /^[nN]$/.test(a.text)) return popupAction(s, p, { type: 'close' });
+      return a.type === 'redraw' ? undefined : s;
+  }
+}
+
+function clamp(n: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, n));
+}

@@ -1,0 +1,33 @@
+import { describe, expect, test } from 'vitest';
+import { cells, drawable } from '../../../src/tui/view/text.js';
+import { wrap } from '../../../src/tui/view/lines.js';
+import { nickColor } from '../../../src/tui/view/colors.js';
+
+describe('drawable text', () => {
+  test('escape sequences, C1 and bidi controls are removed before drawing', () => {
+    expect(drawable('a\x1b[2Jb\x9b31mc\u202Ed\x1b]0;title\x07e')).toBe('abcde');
+  });
+
+  test('characters terminals and blessed measure differently are made unambiguous', () => {
+    expect(drawable('🇫🇷 ❤️ 👍🏽 e\u0301')).toBe('FR ❤ 👍 é');
+    expect(drawable('𝐀')).toBe('\ufffd');
+    expect(cells('a😀中✅')).toBe(7);
+  });
+
+  test('leading and trailing spaces survive (panes indent with them)', () => {
+    expect(drawable('  x ')).toBe('  x ');
+  });
+});
+
+describe('wrap', () => {
+  test('wraps at spaces by cells and indents continuation rows', () => {
+    const rows = wrap([{ text: '09:00 ' }, { text: 'aaa 中文中文 bbb' }], 14, 6);
+    expect(rows.map((r) => r.map((s) => s.text).join(''))).toEqual(['09:00 aaa ', '      中文中文', '      bbb']);
+    for (const r of rows) expect(cells(r.map((s) => s.text).join(''))).toBeLessThanOrEqual(14);
+  });
+});
+
+test('nick colours are stable and ignore case', () => {
+  expect(nickColor('Bob')).toBe(nickColor('bob'));
+  expect(new Set(['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].map(nickColor)).size).toBeGreaterThan(2);
+});
