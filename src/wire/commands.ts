@@ -33,6 +33,11 @@ export const COMMANDS = [
   { name: 'w', aliases: ['msg', 'whisper', 'tell'], params: [{ name: 'name' }, { name: 'text', rest: true }], summary: 'whisper to one person; only they see it', key: { key: 'f4', alt: 'M-w', label: 'Whisper' } },
   { name: 'r', aliases: ['reply'], params: [{ name: 'text', rest: true }], summary: 'whisper back to whoever whispered you last' },
   { name: 'me', aliases: ['action'], params: [{ name: 'action', rest: true }], summary: 'say what you are doing: "/me waves" shows "* alice waves"' },
+  { name: 'whoelse', aliases: [], params: [], summary: 'list the others online' },
+  { name: 'whoelsesince', aliases: ['seen'], params: [{ name: 'seconds' }], summary: 'list who is online or was seen in the last SECONDS (registered users)' },
+  { name: 'block', aliases: ['ignore'], params: [{ name: 'name', optional: true }], summary: 'hear nothing more from NAME (without a name: list whom you block)' },
+  { name: 'unblock', aliases: ['unignore'], params: [{ name: 'name' }], summary: 'hear NAME again' },
+  { name: 'register', aliases: [], params: [], summary: 'claim your current name with a password (asked for, never typed on the line)' },
   { name: 'quit', aliases: ['exit', 'bye'], params: [{ name: 'reason', rest: true, optional: true }], summary: 'leave the room and close parley', key: { key: 'f10', alt: 'C-q', label: 'Quit' } },
 ] as const satisfies readonly CommandSpec[];
 
