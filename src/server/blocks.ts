@@ -2,8 +2,8 @@ import { compareNames, foldName } from '../wire/names.js';
 import type { Store } from './store.js';
 
 // The names one user has blocked. For a registered user every change is written through to the store and
-// the list is loaded at login; a guest's list lives as long as the connection. Blocks are by name key, so
-// they hold for registered names (fixed) and for a guest until that guest renames.
+// the list is loaded at login; a guest's list lives as long as the connection. Blocks are by name key;
+// registered names are fixed, and when a blocked guest renames, the hub moves the block to the new name.
 
 export class BlockList {
   private readonly names = new Map<string, string>();
@@ -38,6 +38,11 @@ export class BlockList {
     if (this.owner !== undefined) this.store?.dropBlock(this.owner, key);
     this.names.delete(key);
     return true;
+  }
+
+  /** The blocked user changed name while online: the block follows them. */
+  rename(oldName: string, newName: string): void {
+    if (this.remove(oldName)) this.add(newName);
   }
 
   /**

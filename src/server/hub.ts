@@ -502,6 +502,10 @@ export class Hub {
     const event: ServerMessage = { type: 'renamed', old, new: c.name, time: now };
     this.broadcast(event, c, foldName(old));
     this.echo(c, event, msg.ref);
+    // Renaming must not be a way out of a block.
+    for (const other of this.byName.values()) {
+      if (other.blocks.has(foldName(old))) this.persist(other, 'nick', undefined, () => other.blocks.rename(old, c.name!));
+    }
     this.log('rename', { conn: c.id, old, new: c.name });
   }
 
