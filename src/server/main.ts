@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { DEFAULT_HOST, DEFAULT_PORT, MAX_CONNECTIONS_PER_IP } from '../wire/limits.js';
+import { DEFAULT_BLOCK_DURATION_S, DEFAULT_HISTORY, DEFAULT_HOST, DEFAULT_PORT, MAX_CONNECTIONS_PER_IP, MAX_CONCURRENT_HASHES, MAX_HISTORY } from '../wire/limits.js';
+import { Accounts, AUTH_MODES, type AuthMode } from './accounts.js';
+import { DEFAULT_DB, runAdmin } from './admin.js';
+import { importCredentials } from './credentials.js';
 import { DEFAULT_MOTD } from './hub.js';
 import { startServer, type RunningServer } from './host.js';
 import { EventLog } from './log.js';
+import { DEFAULT_SCRYPT, PasswordHasher } from './passwords.js';
+import { Store, StoreError } from './store.js';
 
 // parley-server [port]: argument parsing, the log file, and the process's life (signals, fatal errors).
 // Exit codes: 0 clean stop, 1 crash (stack in the log), 2 bad command line or the port cannot be used.
@@ -18,6 +23,23 @@ function portNumber(value: string): number {
 function count(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number.');
   return Number(value);
+}
+
+function authMode(value: string): AuthMode {
+  if (!(AUTH_MODES as readonly string[]).includes(value)) throw new InvalidArgumentError(`choose one of ${AUTH_MODES.join(', ')}.`);
+  return value as AuthMode;
+}
+
+function historySize(value: string): number {
+  const n = count(value);
+  if (n > MAX_HISTORY) throw new InvalidArgumentError(`at most ${MAX_HISTORY}.`);
+  return n;
+}
+
+function powerOfTwo(value: string): number {
+  const n = count(value);
+  if (n < 2 || (n & (n - 1)) !== 0 || n > 2 ** 20) throw new InvalidArgumentError('a power of two from 2 to 1048576.');
+  return n;
 }
 
 function fail(message: string): never {
@@ -35,6 +57,13 @@ const program = new Command()
   .option('--motd <text>', 'message of the day sent in every welcome', DEFAULT_MOTD)
   .option('--no-rate-limit', 'turn off per-client flood limits (for benchmarks only)')
   .option('--max-per-ip <n>', 'connections allowed from one IP address, 0 for no cap', count, MAX_CONNECTIONS_PER_IP)
+  .option('--db <path>', 'database of accounts, history, offline whispers and blocks (created if missing)', DEFAULT_DB)
+  .option('--auth <mode>', 'off: any free name; optional: registered names need their password; required: registered users only', authMode, 'optional' as AuthMode)
+  .option('--credentials <file>', 'import accounts from a plain "name password" file (hashed on import; existing names are kept)')
+  .option('--block-duration <seconds>', 'how long a name stays locked after 3 wrong passwords', count, DEFAULT_BLOCK_DURATION_S)
+  .option('--idle-timeout <seconds>', 'log out users idle this long (0: never)', count, 0)
+  .option('--history <n>', `room messages replayed to each user on join (0 to ${MAX_HISTORY})`, historySize, DEFAULT_HISTORY)
+  .option('--scrypt-n <N>', 'scrypt cost for new password hashes (tests only; lowering it weakens stored passwords)', powerOfTwo, DEFAULT_SCRYPT.N)
   .addHelpText(
     'after',
     `
@@ -42,12 +71,20 @@ Examples:
   parley-server                      listen on 127.0.0.1:7777, log to ./server.log
   parley-server 9000                 listen on port 9000
   parley-server --host 0.0.0.0       accept connections from other machines
-  parley-server --log /var/log/parley.log --motd "Be nice"`,
+  parley-server --log /var/log/parley.log --motd "Be nice"
+  parley-server --auth required --credentials users.txt
+  PARLEY_PASSWORD=secret parley-server user add alice   create an account
+  parley-server user list --db ./parley.db`,
   )
   .exitOverride()
   .configureOutput({
     outputError: (text, write) => write(`${text.trim().replace(/^error: /, 'parley-server: ')} (see parley-server --help)\n`),
   });
+
+if (process.argv[2] === 'user') {
+  await runAdmin(process.argv.slice(3));
+  process.exit(0);
+}
 
 try {
   program.parse();
@@ -57,7 +94,21 @@ try {
 }
 
 const port = program.processedArgs[0] as number;
-const opts = program.opts<{ host: string; log: string; logWhispers: boolean; motd: string; rateLimit: boolean; maxPerIp: number }>();
+const opts = program.opts<{
+  host: string;
+  log: string;
+  logWhispers: boolean;
+  motd: string;
+  rateLimit: boolean;
+  maxPerIp: number;
+  db: string;
+  auth: AuthMode;
+  credentials?: string;
+  blockDuration: number;
+  idleTimeout: number;
+  history: number;
+  scryptN: number;
+}>();
 
 let log: EventLog;
 try {
@@ -66,11 +117,31 @@ try {
   fail(`cannot open the log file ${opts.log}: ${(err as Error).message}`);
 }
 
+let store: Store;
+try {
+  store = new Store(opts.db);
+} catch (err) {
+  fail(err instanceof StoreError ? `${err.message} (pick another file with --db PATH)` : `cannot open the database ${opts.db}: ${(err as Error).message}`);
+}
+const scrypt = { ...DEFAULT_SCRYPT, N: opts.scryptN };
+if (opts.credentials !== undefined) {
+  try {
+    // Its own hasher with an unbounded queue: a long file waits its turn instead of being refused as busy.
+    const { added, skipped } = await importCredentials(opts.credentials, store, new PasswordHasher(scrypt, MAX_CONCURRENT_HASHES, Infinity), Date.now());
+    log.write('credentials', { file: opts.credentials, added, skipped });
+    process.stdout.write(`imported ${added} account(s) from ${opts.credentials}${skipped ? `; ${skipped} already existed` : ''}\n`);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+const accounts = opts.auth === 'off' ? undefined : new Accounts(store, new PasswordHasher(scrypt), { mode: opts.auth, blockDurationS: opts.blockDuration });
+
 let server: RunningServer | undefined;
 
 async function stop(reason: string, code: number): Promise<never> {
   log.write('stop', { reason, code });
   if (server) await Promise.race([server.close(reason), new Promise((r) => setTimeout(r, 1000))]);
+  store.close();
   log.close();
   process.exit(code);
 }
@@ -92,6 +163,10 @@ try {
     logWhisperText: opts.logWhispers,
     ...(opts.rateLimit ? {} : { ratePerSecond: 0 }),
     maxConnectionsPerIp: opts.maxPerIp,
+    store,
+    ...(accounts && { accounts }),
+    historySize: opts.history,
+    idleTimeoutMs: opts.idleTimeout * 1000,
     log: log.write,
     console: (line) => process.stdout.write(line + '\n'),
   });
@@ -103,6 +178,6 @@ try {
   fail(`cannot listen on ${opts.host}:${port}: ${e.message}`);
 }
 
-log.write('start', { host: server.host, port: server.port, pid: process.pid });
-process.stdout.write(`parley-server listening on ${server.host}:${server.port}; log: ${log.path}\n`);
+log.write('start', { host: server.host, port: server.port, pid: process.pid, db: store.file, auth: opts.auth });
+process.stdout.write(`parley-server listening on ${server.host}:${server.port}; log: ${log.path}; database: ${store.file} (auth ${opts.auth})\n`);
 process.stdout.write(`connect with: npx parley YOURNAME ${server.host} ${server.port}\n`);

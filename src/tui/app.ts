@@ -2,7 +2,8 @@ import { appendFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChatEvent } from './core/events.js';
-import { Session } from './core/session.js';
+import { Session, type PasswordRequest } from './core/session.js';
+import { askPasswordOnTerminal } from './screen/askpass.js';
 import { Ui } from './screen/ui.js';
 
 // The full-screen client: a Session (reconnecting) feeding a Ui. We connect before touching the terminal,
@@ -20,7 +21,19 @@ const processTerminal: Terminal = { input: process.stdin, output: process.stdout
 export async function runFullScreen(o: { name: string; host: string; port: number }, term: Terminal = processTerminal): Promise<number> {
   let ui: Ui | undefined;
   const early: ChatEvent[] = [];
-  const session = new Session({ ...o, mode: 'tui', reconnect: true }, (e) => (ui ? ui.event(e) : early.push(e)));
+  let answer: ((value: string | undefined) => void) | undefined;
+  // Before the screen is up (logging in while connecting) the terminal asks without echo, as ssh does;
+  // afterwards (/register, or a login after a reconnect) a popup asks.
+  const askPassword = (r: PasswordRequest): Promise<string | undefined> => {
+    if (!ui) {
+      const why = r.why ? `${r.why}\r\n` : '';
+      return askPasswordOnTerminal(term, `${why}${r.purpose === 'login' ? `password for ${r.name}` : `new password for ${r.name}`}: `);
+    }
+    answer?.(undefined);
+    ui.dispatch({ type: 'ask-password', purpose: r.purpose, name: r.name, why: r.why });
+    return new Promise((resolve) => (answer = resolve));
+  };
+  const session = new Session({ ...o, mode: 'tui', reconnect: true, askPassword }, (e) => (ui ? ui.event(e) : early.push(e)));
   await session.start(); // a ParleyError here reaches main.ts with the terminal untouched
 
   return new Promise<number>((resolve) => {
@@ -62,6 +75,10 @@ export async function runFullScreen(o: { name: string; host: string; port: numbe
           if (session.input(line)) void session.done.then(() => restore(0), () => restore(0));
         },
         onQuit: quit,
+        onPassword: (value) => {
+          answer?.(value);
+          answer = undefined;
+        },
       });
       for (const e of early) ui.event(e);
     } catch (err) {

@@ -4,6 +4,7 @@ import { DEFAULT_HOST, DEFAULT_PORT } from '../wire/limits.js';
 import { nameProblem } from '../wire/names.js';
 import { EXIT_CODES, ParleyError } from './core/errors.js';
 import { runPlain } from './plain.js';
+import { passwordFromEnvOrFile } from '../wire/password-source.js';
 
 // parley <username> [host] [port]: full screen on a terminal, line mode with --plain or when stdout is not a
 // terminal. Exit codes (README "Exit codes"): 0 quit, 2 bad arguments, 3 server unreachable, 4 name
@@ -29,6 +30,7 @@ const program = new Command()
   .argument('[port]', 'server port', portNumber, DEFAULT_PORT)
   .option('--plain', 'line mode: one line in, one event out (the default when stdout is not a terminal)', false)
   .option('--json', 'line mode, writing each event as one JSON object per line', false)
+  .option('--password-file <file>', 'line mode: the password of a registered name (or for /register), first line of FILE; or set PARLEY_PASSWORD')
   .addHelpText(
     'after',
     `
@@ -36,9 +38,11 @@ Examples:
   parley alice                       join the server on 127.0.0.1:7777
   parley bob chat.example.org 9000   join another server
   echo "hello" | parley bot          say one line and leave
+  PARLEY_PASSWORD=secret parley --plain alice   log in to a registered name
   parley --json watcher < /dev/null  print the welcome as JSON and leave
 
-Exit codes: 0 quit, 2 bad arguments, 3 server unreachable, 4 name refused, 5 connection lost.`,
+Exit codes: 0 quit, 2 bad arguments, 3 server unreachable, 4 name refused, 5 connection lost,
+6 login failed (no or wrong password, name locked), 7 signed out (logged in elsewhere, idle).`,
   )
   .exitOverride()
   .configureOutput({
@@ -53,7 +57,13 @@ async function main(): Promise<number> {
     throw err;
   }
   const [name, host, port] = program.processedArgs as [string, string, number];
-  const opts = program.opts<{ plain: boolean; json: boolean }>();
+  const opts = program.opts<{ plain: boolean; json: boolean; passwordFile?: string }>();
+  let password: string | undefined;
+  try {
+    password = passwordFromEnvOrFile(opts.passwordFile);
+  } catch (err) {
+    throw new ParleyError('usage', (err as Error).message);
+  }
   const plain = opts.plain || opts.json || !process.stdout.isTTY;
   if (!plain) {
     const { runFullScreen } = await import('./app.js');
@@ -68,6 +78,7 @@ async function main(): Promise<number> {
     out: (line) => process.stdout.write(line + '\n'),
     err: (line) => process.stderr.write(line + '\n'),
     hint: process.stdin.isTTY === true,
+    ...(password !== undefined && { password }),
   });
 }
 

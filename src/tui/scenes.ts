@@ -21,7 +21,7 @@ let nextId = 1;
 
 export const ev = {
   connected: (): ChatEvent => ({ kind: 'status', status: 'connected', detail: `connected to ${SERVER}` }),
-  welcome: (users: string[], name = 'alice'): ChatEvent => ({ kind: 'welcome', name, users, motd: 'Welcome to parley. Be kind.', server: SERVER }),
+  welcome: (users: string[], name = 'alice'): ChatEvent => ({ kind: 'welcome', name, users, motd: 'Welcome to parley. Be kind.', server: SERVER, account: false, blocked: [] }),
   say: (from: string, text: string, minute: number, extra: Partial<{ own: boolean; mention: boolean; action: boolean; ref: string }> = {}): ChatEvent => ({
     kind: 'message',
     id: nextId++,

@@ -37,6 +37,11 @@ export const COMMANDS = [
   { name: 'allow', aliases: [], params: [{ name: 'name' }], summary: 'accept a private-chat request from someone' },
   { name: 'deny', aliases: [], params: [{ name: 'name' }], summary: 'refuse a private-chat request from someone' },
   { name: 'stopprivate', aliases: ['endprivate'], params: [{ name: 'name' }], summary: 'close a direct private chat (or withdraw your request); whispers go via the server again' },
+  { name: 'whoelse', aliases: [], params: [], summary: 'list the others online' },
+  { name: 'whoelsesince', aliases: ['seen'], params: [{ name: 'seconds' }], summary: 'list who is online or was seen in the last SECONDS (registered users)' },
+  { name: 'block', aliases: ['ignore'], params: [{ name: 'name', optional: true }], summary: 'hear nothing more from NAME (without a name: list whom you block)' },
+  { name: 'unblock', aliases: ['unignore'], params: [{ name: 'name' }], summary: 'hear NAME again' },
+  { name: 'register', aliases: [], params: [], summary: 'claim your current name with a password (asked for, never typed on the line)' },
   { name: 'quit', aliases: ['exit', 'bye'], params: [{ name: 'reason', rest: true, optional: true }], summary: 'leave the room and close parley', key: { key: 'f10', alt: 'C-q', label: 'Quit' } },
 ] as const satisfies readonly CommandSpec[];
 

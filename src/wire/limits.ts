@@ -75,3 +75,31 @@ export const DIRECT_HANDSHAKE_TIMEOUT_MS = 5_000;
 export const DIRECT_MAX_ATTEMPTS = 4;
 /** A direct whisper not acknowledged within this time means the link is dead: it is closed and resent via the server. */
 export const DIRECT_ACK_TIMEOUT_MS = 10_000;
+
+// Accounts and persistence (issue 4). docs-accounts.md ("Limits") documents each one.
+
+/** Characters in a password: at least this many... */
+export const MIN_PASSWORD_CHARS = 8;
+/** ...and at most this many (scrypt's cost does not depend on length, but a frame should stay small). */
+export const MAX_PASSWORD_CHARS = 256;
+/** Consecutive failed logins for one name before it is locked. */
+export const MAX_LOGIN_FAILURES = 3;
+/** Default seconds a name stays locked after MAX_LOGIN_FAILURES (`--block-duration`). */
+export const DEFAULT_BLOCK_DURATION_S = 60;
+/** Names whose failures the server remembers at once; the oldest unlocked entries are forgotten first. */
+export const MAX_LOCKOUT_ENTRIES = 10_000;
+/** A session token resumes a login for this long after it was issued. */
+export const SESSION_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
+/** Password hashes computed at once (each takes 128 MiB with the default scrypt cost)... */
+export const MAX_CONCURRENT_HASHES = 2;
+/** ...and logins waiting for one; past this a login is refused with `busy`. */
+export const MAX_QUEUED_HASHES = 32;
+/** Default room messages replayed on join (`--history`), and the most an operator may ask for. */
+export const DEFAULT_HISTORY = 50;
+export const MAX_HISTORY = 1000;
+/** Whispers stored for one offline user; past this the sender is told the mailbox is full. */
+export const MAX_OFFLINE_PER_USER = 100;
+/** Names one user may block. */
+export const MAX_BLOCKS = 500;
+/** Entries in one `seen` reply (/whoelse, /whoelsesince). */
+export const MAX_SEEN_ENTRIES = 1000;

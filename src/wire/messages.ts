@@ -1,4 +1,4 @@
-import { MAX_REASON_CHARS, MAX_REF_CHARS } from './limits.js';
+import { MAX_PASSWORD_CHARS, MAX_REASON_CHARS, MAX_REF_CHARS } from './limits.js';
 
 // Every frame is one JSON object with a `type`. PROTOCOL.md documents each message; the types here are
 // the source of truth and the validators below accept exactly them.
@@ -7,7 +7,8 @@ import { MAX_REASON_CHARS, MAX_REF_CHARS } from './limits.js';
 type Ref = { ref?: string };
 
 export type ClientMessage =
-  | ({ type: 'hello'; name: string; version: number } & Ref)
+  /** `password` or `token` log in to a registered name (issue 4); without them the name joins as a guest. */
+  | ({ type: 'hello'; name: string; version: number; password?: string; token?: string } & Ref)
   | ({ type: 'say'; text: string; action?: boolean } & Ref)
   | ({ type: 'whisper'; to: string; text: string } & Ref)
   | ({ type: 'nick'; name: string } & Ref)
@@ -15,6 +16,13 @@ export type ClientMessage =
   | ({ type: 'quit'; reason?: string } & Ref)
   | { type: 'ping'; token?: string }
   | { type: 'pong'; token?: string }
+  // Accounts and presence (issue 4).
+  | ({ type: 'register'; password: string } & Ref)
+  /** `since` seconds: also registered users seen that recently; without it, only who is online. */
+  | ({ type: 'whoelse'; since?: number } & Ref)
+  /** Without `name`: list what is blocked. */
+  | ({ type: 'block'; name?: string } & Ref)
+  | ({ type: 'unblock'; name: string } & Ref)
   | PrivateClientMessage;
 
 /** Direct private chat: asking, consent and the hand-over of connection details (docs-p2p.md). */
@@ -58,20 +66,45 @@ export type ErrorCode =
   | 'not_parley'
   | 'private_refused'
   | 'no_such_request'
-  | 'already_private';
+  | 'already_private'
+  // Accounts and persistence (issue 4).
+  | 'password_required'
+  | 'login_failed'
+  | 'locked'
+  | 'bad_token'
+  | 'busy'
+  | 'name_registered'
+  | 'weak_password'
+  | 'accounts_off'
+  | 'not_delivered'
+  | 'mailbox_full'
+  | 'too_many_blocks'
+  | 'session_replaced'
+  | 'idle_timeout'
+  | 'server_error';
 
 export type ServerMessage =
-  | { type: 'welcome'; version: number; name: string; users: string[]; motd: string }
-  | ({ type: 'message'; id: number; from: string; text: string; time: number; action?: boolean } & Ref)
-  | ({ type: 'whisper'; id: number; from: string; to: string; text: string; time: number } & Ref)
+  /** `account`: logged in to a registered name; `token` resumes this login later; `blocked`: names this user blocks. */
+  | { type: 'welcome'; version: number; name: string; users: string[]; motd: string; account?: boolean; token?: string; blocked?: string[] }
+  /** `history`: replayed from before this user joined. */
+  | ({ type: 'message'; id: number; from: string; text: string; time: number; action?: boolean; history?: boolean } & Ref)
+  /** `late`: stored while the recipient was offline, delivered at login; `stored`: the sender's copy of such a whisper. */
+  | ({ type: 'whisper'; id: number; from: string; to: string; text: string; time: number; late?: boolean; stored?: boolean } & Ref)
   | { type: 'joined'; name: string; time: number }
   | { type: 'left'; name: string; reason: LeaveReason; message?: string; time: number }
   | ({ type: 'renamed'; old: string; new: string; time: number } & Ref)
   | ({ type: 'users'; users: string[] } & Ref)
-  | ({ type: 'error'; code: ErrorCode; message: string; re?: string; name?: string } & Ref)
+  /** `seconds`: how long a `locked` name stays locked. */
+  | ({ type: 'error'; code: ErrorCode; message: string; re?: string; name?: string; seconds?: number } & Ref)
   | { type: 'shutdown'; reason: string }
   | { type: 'ping'; token?: string }
   | { type: 'pong'; token?: string }
+  // Accounts and presence (issue 4).
+  | ({ type: 'registered'; name: string; token: string } & Ref)
+  /** Reply to whoelse: `lastSeen` (ms) for users not online now. */
+  | ({ type: 'seen'; users: SeenEntry[]; since?: number } & Ref)
+  /** Reply to block/unblock: the whole list after the change. */
+  | ({ type: 'blocks'; names: string[] } & Ref)
   | PrivateServerMessage;
 
 export type PrivateServerMessage =
@@ -85,6 +118,13 @@ export type PrivateServerMessage =
   | { type: 'private_connect'; with: string; link: string; secret: string; host: string; port: number }
   /** The private chat with `with` is over, or never started. */
   | { type: 'private_end'; with: string; reason: PrivateEndReason; time: number };
+
+
+export interface SeenEntry {
+  name: string;
+  online: boolean;
+  lastSeen?: number;
+}
 
 export type ServerType = ServerMessage['type'];
 
@@ -108,6 +148,12 @@ export const optStr = (o: Obj, k: string, max: number) =>
         : null;
 export const num = (o: Obj, k: string) => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? null : `"${k}" must be a number`);
 const optBool = (o: Obj, k: string) => (o[k] === undefined || typeof o[k] === 'boolean' ? null : `"${k}" must be true or false`);
+const optNum = (o: Obj, k: string) => (o[k] === undefined ? null : num(o, k));
+const seenList = (o: Obj, k: string) =>
+  Array.isArray(o[k]) &&
+  (o[k] as unknown[]).every((x) => isObject(x) && typeof x.name === 'string' && typeof x.online === 'boolean' && (x.lastSeen === undefined || typeof x.lastSeen === 'number'))
+    ? null
+    : `"${k}" must be a list of {name, online, lastSeen?}`;
 const strings = (o: Obj, k: string) =>
   Array.isArray(o[k]) && (o[k] as unknown[]).every((x) => typeof x === 'string') ? null : `"${k}" must be a list of strings`;
 
@@ -119,7 +165,7 @@ export const oneOf = (o: Obj, k: string, allowed: readonly string[]) =>
 export type Check = (o: Obj) => string | null;
 
 const CLIENT_CHECKS: Record<ClientType, Check[]> = {
-  hello: [(o) => str(o, 'name'), (o) => num(o, 'version')],
+  hello: [(o) => str(o, 'name'), (o) => num(o, 'version'), (o) => optStr(o, 'password', MAX_PASSWORD_CHARS * 4), (o) => optStr(o, 'token', 128)],
   say: [(o) => str(o, 'text'), (o) => optBool(o, 'action')],
   whisper: [(o) => str(o, 'to'), (o) => str(o, 'text')],
   nick: [(o) => str(o, 'name')],
@@ -132,17 +178,38 @@ const CLIENT_CHECKS: Record<ClientType, Check[]> = {
   deny: [(o) => str(o, 'name')],
   private_port: [(o) => str(o, 'link'), (o) => port(o, 'port')],
   private_end: [(o) => str(o, 'name'), (o) => oneOf(o, 'reason', PRIVATE_END_BY_CLIENT)],
+  // Length is checked by the server with a specific reply (weak_password); this only bounds the frame.
+  register: [(o) => str(o, 'password'), (o) => optStr(o, 'password', MAX_PASSWORD_CHARS * 4)],
+  whoelse: [(o) => optNum(o, 'since'), (o) => (o.since === undefined || (o.since as number) >= 0 ? null : '"since" must not be negative')],
+  block: [(o) => optStr(o, 'name', Infinity)],
+  unblock: [(o) => str(o, 'name')],
 };
 
 const SERVER_CHECKS: Record<ServerType, Check[]> = {
-  welcome: [(o) => num(o, 'version'), (o) => str(o, 'name'), (o) => strings(o, 'users'), (o) => str(o, 'motd')],
-  message: [(o) => num(o, 'id'), (o) => str(o, 'from'), (o) => str(o, 'text'), (o) => num(o, 'time'), (o) => optBool(o, 'action')],
-  whisper: [(o) => num(o, 'id'), (o) => str(o, 'from'), (o) => str(o, 'to'), (o) => str(o, 'text'), (o) => num(o, 'time')],
+  welcome: [
+    (o) => num(o, 'version'),
+    (o) => str(o, 'name'),
+    (o) => strings(o, 'users'),
+    (o) => str(o, 'motd'),
+    (o) => optBool(o, 'account'),
+    (o) => optStr(o, 'token', Infinity),
+    (o) => (o.blocked === undefined ? null : strings(o, 'blocked')),
+  ],
+  message: [(o) => num(o, 'id'), (o) => str(o, 'from'), (o) => str(o, 'text'), (o) => num(o, 'time'), (o) => optBool(o, 'action'), (o) => optBool(o, 'history')],
+  whisper: [
+    (o) => num(o, 'id'),
+    (o) => str(o, 'from'),
+    (o) => str(o, 'to'),
+    (o) => str(o, 'text'),
+    (o) => num(o, 'time'),
+    (o) => optBool(o, 'late'),
+    (o) => optBool(o, 'stored'),
+  ],
   joined: [(o) => str(o, 'name'), (o) => num(o, 'time')],
   left: [(o) => str(o, 'name'), (o) => str(o, 'reason'), (o) => optStr(o, 'message', Infinity), (o) => num(o, 'time')],
   renamed: [(o) => str(o, 'old'), (o) => str(o, 'new'), (o) => num(o, 'time')],
   users: [(o) => strings(o, 'users')],
-  error: [(o) => str(o, 'code'), (o) => str(o, 'message')],
+  error: [(o) => str(o, 'code'), (o) => str(o, 'message'), (o) => optNum(o, 'seconds')],
   shutdown: [(o) => str(o, 'reason')],
   ping: [(o) => optStr(o, 'token', Infinity)],
   pong: [(o) => optStr(o, 'token', Infinity)],
@@ -151,6 +218,9 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
   private_listen: [(o) => str(o, 'with'), (o) => str(o, 'link'), (o) => str(o, 'secret')],
   private_connect: [(o) => str(o, 'with'), (o) => str(o, 'link'), (o) => str(o, 'secret'), (o) => str(o, 'host'), (o) => port(o, 'port')],
   private_end: [(o) => str(o, 'with'), (o) => str(o, 'reason'), (o) => num(o, 'time')],
+  registered: [(o) => str(o, 'name'), (o) => str(o, 'token')],
+  seen: [(o) => seenList(o, 'users')],
+  blocks: [(o) => strings(o, 'names')],
 };
 
 /** Validate one frame against a table of per-type checks (also used for the direct link's own messages). */

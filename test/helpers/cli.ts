@@ -54,7 +54,7 @@ export async function serverProcess(args: string[] = []): Promise<Run & { port: 
   const { mkdtempSync } = await import('node:fs');
   const os = await import('node:os');
   const logFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'parley-srv-')), 'server.log');
-  const r = run(SERVER, ['0', '--log', logFile, ...args]);
+  const r = run(SERVER, ['0', '--log', logFile, '--db', path.join(path.dirname(logFile), 'parley.db'), ...args]);
   const line = await r.waitFor(/^parley-server listening on /);
   return { ...r, port: Number(/:(\d+);/.exec(line)![1]), pid: r.child.pid!, logFile };
 }

@@ -12,10 +12,16 @@ function tmpLog(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parley-main-')), 'server.log');
 }
 
+/** --log and --db in a fresh temp dir: a test never writes into the checkout. */
+function tmpFiles(): string[] {
+  const log = tmpLog();
+  return ['--log', log, '--db', path.join(path.dirname(log), 'parley.db')];
+}
+
 describe('parley-server', () => {
   it('prints where it listens and each connection, logs, and shuts down cleanly on SIGTERM', async () => {
     const log = tmpLog();
-    const server = run(SERVER, ['0', '--log', log]);
+    const server = run(SERVER, ['0', '--log', log, '--db', path.join(path.dirname(log), 'parley.db')]);
     const listening = await server.waitFor(/^parley-server listening on /);
     const port = Number(/:(\d+);/.exec(listening)![1]);
     const alice = await RawClient.join(port, 'alice');
@@ -25,7 +31,7 @@ describe('parley-server', () => {
     expect(await alice.next((m) => m.type === 'shutdown')).toEqual({ type: 'shutdown', reason: 'the server is shutting down' });
     expect(await server.exit).toBe(0);
     const text = fs.readFileSync(log, 'utf8');
-    expect(text).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z start host=127\.0\.0\.1 port=\d+ pid=\d+$/m);
+    expect(text).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z start host=127\.0\.0\.1 port=\d+ pid=\d+ db=\S+ auth=optional$/m);
     expect(text).toMatch(/ join conn=1 name=alice addr=127\.0\.0\.1:\d+$/m);
     expect(text).toMatch(/ stop reason="the server is shutting down" code=0$/m);
   });
@@ -34,7 +40,7 @@ describe('parley-server', () => {
     const busy = net.createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const port = (busy.address() as net.AddressInfo).port;
-    const server = run(SERVER, [String(port), '--log', tmpLog()]);
+    const server = run(SERVER, [String(port), ...tmpFiles()]);
     expect(await server.exit).toBe(2);
     expect(server.stderr()).toBe(`parley-server: port ${port} is already in use on 127.0.0.1; stop the other server or pick another port: parley-server PORT\n`);
     busy.close();
@@ -43,7 +49,7 @@ describe('parley-server', () => {
   it.each([
     [['70000'], /^parley-server: .*port.* a port is a whole number from 0 to 65535\. \(see parley-server --help\)\n$/],
     [['--frobnicate'], /^parley-server: unknown option '--frobnicate' \(see parley-server --help\)\n$/],
-    [['0', '--log', '/nonexistent/dir/server.log'], /^parley-server: cannot open the log file \/nonexistent\/dir\/server\.log: ENOENT.*\n$/],
+    [['0', '--log', '/nonexistent/dir/server.log', '--db', '/tmp/never-created.db'], /^parley-server: cannot open the log file \/nonexistent\/dir\/server\.log: ENOENT.*\n$/],
   ])('refuses %j with one line and exit code 2', async (args, message) => {
     const server = run(SERVER, args);
     expect(await server.exit).toBe(2);

@@ -13,6 +13,8 @@ export interface Outcome {
   events: ChatEvent[];
   /** The user asked to leave. */
   quit?: boolean;
+  /** /register: the session must get a password (asked without echo, or from the environment) and call register(). */
+  needPassword?: 'register';
 }
 
 /** Which renderer asks; help mentions keys only where there are keys. */
@@ -23,6 +25,12 @@ export class ClientCore {
   name: string;
   users: string[] = [];
   lastWhisperFrom: string | undefined;
+  /** Logged in to a registered name. */
+  account = false;
+  /** Resumes this login after a dropped connection without the password. */
+  token: string | undefined;
+  /** Names we block, as the server last told us. */
+  blocked: string[] = [];
   private nextRef = 1;
 
   constructor(
@@ -32,8 +40,20 @@ export class ClientCore {
     this.name = name;
   }
 
-  hello(): ClientMessage {
-    return { type: 'hello', name: this.name, version: PROTOCOL_VERSION, ref: 'hello' };
+  /** The hello to send: with the session token when we have one, or with `password` when asked for it. */
+  hello(password?: string): ClientMessage {
+    return {
+      type: 'hello',
+      name: this.name,
+      version: PROTOCOL_VERSION,
+      ref: 'hello',
+      ...(password !== undefined ? { password } : this.token !== undefined && { token: this.token }),
+    };
+  }
+
+  /** The register request, once the session has the password /register asked for. */
+  register(password: string): Extract<ClientMessage, { type: 'register' }> {
+    return { type: 'register', password, ref: String(this.nextRef++) };
   }
 
   /** One line the user typed. */
@@ -79,6 +99,19 @@ export class ClientCore {
         return this.request({ type: 'deny', name: a.name! });
       case 'stopprivate':
         return this.request({ type: 'private_end', name: a.name!, reason: 'stopped' });
+      case 'whoelse':
+        return this.request({ type: 'whoelse' });
+      case 'whoelsesince': {
+        if (!/^\d{1,10}$/.test(a.seconds!)) return { send: [], events: [{ kind: 'error', text: 'usage: /whoelsesince SECONDS (a whole number, e.g. 3600 for the last hour)' }] };
+        return this.request({ type: 'whoelse', since: Number(a.seconds) });
+      }
+      case 'block':
+        return this.request({ type: 'block', ...(a.name !== undefined && { name: a.name }) });
+      case 'unblock':
+        return this.request({ type: 'unblock', name: a.name! });
+      case 'register':
+        if (this.account) return { send: [], events: [{ kind: 'error', text: `${this.name} is already registered and you are logged in` }] };
+        return { send: [], events: [], needPassword: 'register' };
       case 'quit':
         return { send: [{ type: 'quit', ...(a.reason !== undefined && { reason: a.reason }) }], events: [], quit: true };
     }
@@ -90,7 +123,10 @@ export class ClientCore {
       case 'welcome':
         this.name = clean(msg.name);
         this.users = msg.users.map(clean).sort(compareNames);
-        return [{ kind: 'welcome', name: this.name, users: [...this.users], motd: clean(msg.motd), server }];
+        this.account = msg.account === true;
+        if (msg.token !== undefined) this.token = msg.token;
+        this.blocked = (msg.blocked ?? []).map(clean);
+        return [{ kind: 'welcome', name: this.name, users: [...this.users], motd: clean(msg.motd), server, account: this.account, blocked: [...this.blocked] }];
       case 'message': {
         const from = clean(msg.from);
         const text = clean(msg.text);
@@ -106,6 +142,7 @@ export class ClientCore {
             own,
             mention: !own && mentions(text, this.name),
             ...(msg.ref !== undefined && { ref: msg.ref }),
+            ...(msg.history === true && { history: true }),
           },
         ];
       }
@@ -114,7 +151,18 @@ export class ClientCore {
         const outgoing = foldName(from) === foldName(this.name);
         if (!outgoing) this.lastWhisperFrom = from;
         return [
-          { kind: 'whisper', id: msg.id, from, to: clean(msg.to), text: clean(msg.text), time: msg.time, outgoing, ...(msg.ref !== undefined && { ref: msg.ref }) },
+          {
+            kind: 'whisper',
+            id: msg.id,
+            from,
+            to: clean(msg.to),
+            text: clean(msg.text),
+            time: msg.time,
+            outgoing,
+            ...(msg.ref !== undefined && { ref: msg.ref }),
+            ...(msg.late === true && { late: true }),
+            ...(msg.stored === true && { stored: true }),
+          },
         ];
       }
       case 'joined': {
@@ -139,8 +187,34 @@ export class ClientCore {
       case 'users':
         this.users = msg.users.map(clean).sort(compareNames);
         return [{ kind: 'users', users: [...this.users] }];
-      case 'error':
-        return [{ kind: 'error', text: clean(msg.message), code: clean(msg.code), ...(msg.ref !== undefined && { ref: msg.ref }) }];
+      case 'error': {
+        const error: ChatEvent = {
+          kind: 'error',
+          text: clean(msg.message),
+          code: clean(msg.code),
+          ...(msg.ref !== undefined && { ref: msg.ref }),
+          ...(msg.seconds !== undefined && { seconds: msg.seconds }),
+        };
+        if (msg.code === 'session_replaced' || msg.code === 'idle_timeout') {
+          return [error, { kind: 'signed_out', reason: msg.code === 'session_replaced' ? 'replaced' : 'idle', text: error.text }];
+        }
+        return [error];
+      }
+      case 'registered':
+        this.account = true;
+        this.token = msg.token;
+        return [{ kind: 'registered', name: clean(msg.name) }];
+      case 'seen':
+        return [
+          {
+            kind: 'seen',
+            users: msg.users.map((u) => ({ name: clean(u.name), online: u.online, ...(u.lastSeen !== undefined && { lastSeen: u.lastSeen }) })),
+            ...(msg.since !== undefined && { since: msg.since }),
+          },
+        ];
+      case 'blocks':
+        this.blocked = msg.names.map(clean);
+        return [{ kind: 'blocks', names: [...this.blocked] }];
       case 'shutdown':
         return [{ kind: 'shutdown', reason: clean(msg.reason) }];
       case 'ping':

@@ -1,6 +1,6 @@
 // Errors a person sees: one line, a stable code, and the exit status the command-line clients use for it.
 
-export type ClientErrorCode = 'usage' | 'unreachable' | 'name_refused' | 'connection_lost' | 'protocol';
+export type ClientErrorCode = 'usage' | 'unreachable' | 'name_refused' | 'connection_lost' | 'protocol' | 'auth_failed' | 'signed_out';
 
 export const EXIT_CODES: Record<ClientErrorCode, number> = {
   usage: 2,
@@ -8,6 +8,10 @@ export const EXIT_CODES: Record<ClientErrorCode, number> = {
   name_refused: 4,
   connection_lost: 5,
   protocol: 5,
+  /** No password, a wrong one, or the name is locked. */
+  auth_failed: 6,
+  /** Logged in from another location, or logged out for being idle. */
+  signed_out: 7,
 };
 
 export class ParleyError extends Error {

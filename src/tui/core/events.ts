@@ -1,4 +1,4 @@
-import type { LeaveReason, PrivateEndReason } from '../../wire/messages.js';
+import type { LeaveReason, PrivateEndReason, SeenEntry } from '../../wire/messages.js';
 
 // What a person sees happen, independent of how it is drawn. Line mode prints each event as a line (or as
 // JSON with --json); the full-screen client folds them into its panes. Every string here has been
@@ -7,10 +7,19 @@ import type { LeaveReason, PrivateEndReason } from '../../wire/messages.js';
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
 export type ChatEvent =
-  | { kind: 'welcome'; name: string; users: string[]; motd: string; server: string }
-  | { kind: 'message'; id: number; from: string; text: string; time: number; action: boolean; own: boolean; mention: boolean; ref?: string }
-  /** `direct`: carried over the direct link, never seen by the server (its id is then the link's own count). */
-  | { kind: 'whisper'; id: number; from: string; to: string; text: string; time: number; outgoing: boolean; ref?: string; direct?: boolean }
+  /** `account`: logged in to a registered name; `blocked`: the names this user blocks (empty for most). */
+  | { kind: 'welcome'; name: string; users: string[]; motd: string; server: string; account: boolean; blocked: string[] }
+  /**
+   * A room message. With `ref` it is the server's acceptance of the `pending` line with that ref (our own
+   * message, now sent to the room). `history`: replayed from before we joined, not live.
+   */
+  | { kind: 'message'; id: number; from: string; text: string; time: number; action: boolean; own: boolean; mention: boolean; ref?: string; history?: boolean }
+  /**
+   * `late`: sent to us while we were offline, delivered at login; `time` is when it was sent.
+   * `stored` (outgoing only): the recipient is offline; the server keeps it for their next login.
+   * `direct`: carried over the direct link, never seen by the server (its id is then the link's own count).
+   */
+  | { kind: 'whisper'; id: number; from: string; to: string; text: string; time: number; outgoing: boolean; ref?: string; late?: boolean; stored?: boolean; direct?: boolean }
   | { kind: 'joined'; name: string; time: number }
   | { kind: 'left'; name: string; reason: LeaveReason; message?: string; time: number }
   | { kind: 'renamed'; old: string; new: string; time: number; self: boolean }
@@ -18,9 +27,22 @@ export type ChatEvent =
   | { kind: 'help'; lines: string[] }
   /** A line typed while it cannot be sent yet (disconnected, or paced); `ref` matches the later echo. */
   | { kind: 'pending'; ref: string; text: string; to?: string; action: boolean }
-  | { kind: 'error'; text: string; code?: string; ref?: string }
+  /** `code` is the server's error code when it sent one (`not_delivered`, `locked` with `seconds`, ...). */
+  | { kind: 'error'; text: string; code?: string; ref?: string; seconds?: number }
   | { kind: 'status'; status: ConnectionStatus; detail: string }
   | { kind: 'shutdown'; reason: string }
+  // Accounts and presence (issue 4).
+  /** The current name is now an account; from now on it needs this password. */
+  | { kind: 'registered'; name: string }
+  /** Reply to /whoelse (no `since`) or /whoelsesince. Entries that are not online carry `lastSeen`. */
+  | { kind: 'seen'; users: SeenEntry[]; since?: number }
+  /** The names we block, after /block or /unblock (also the reply to a bare /block). */
+  | { kind: 'blocks'; names: string[] }
+  /**
+   * The server ended this session for good and the client will not reconnect: `replaced` (the same
+   * account logged in elsewhere) or `idle` (--idle-timeout).
+   */
+  | { kind: 'signed_out'; reason: 'replaced' | 'idle'; text: string }
   /** `from` asks for a direct private chat: offer /allow NAME or /deny NAME (a prompt in the TUI). */
   | { kind: 'private_request'; from: string; time: number }
   /** A step in the life of a direct private chat with `with`; `detail` is the line to show. */

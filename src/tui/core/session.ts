@@ -3,6 +3,7 @@ import { FrameDecoder, encodeFrame } from '../../wire/frame.js';
 import { MAX_SERVER_FRAME_BYTES, PING_INTERVAL_MS, PING_TIMEOUT_MS, RATE_BURST, RATE_PER_SECOND, WELCOME_TIMEOUT_MS } from '../../wire/limits.js';
 import { parseServerMessage, type ClientMessage, type ServerMessage } from '../../wire/messages.js';
 import { TokenBucket } from '../../wire/ratelimit.js';
+import { sanitizeText } from '../../wire/sanitize.js';
 import { ClientCore, type Mode } from './core.js';
 import { DirectManager } from './direct.js';
 import type { DirectLinkOptions } from './directlink.js';
@@ -28,6 +29,19 @@ export interface SessionOptions {
   deadAfterMs?: number;
   /** Timeouts of direct private-chat links (tests shrink them). */
   direct?: Partial<DirectLinkOptions>;
+  /**
+   * Asked for a password when the server wants one (`login`: the name is registered or the server admits
+   * accounts only; `register`: the user typed /register). `why` is the server's words, e.g. after a wrong
+   * password. Resolve undefined to give up. Line mode answers from PARLEY_PASSWORD/--password-file once;
+   * the full-screen client asks without echo. Without it, a server asking for a password ends start().
+   */
+  askPassword?: (request: PasswordRequest) => Promise<string | undefined>;
+}
+
+export interface PasswordRequest {
+  purpose: 'login' | 'register';
+  name: string;
+  why: string;
 }
 
 const DEFAULT_BACKOFF = [500, 1000, 2000, 4000, 8000, 15000, 30000];
@@ -56,6 +70,14 @@ export class Session {
   private pongWaiters = new Map<string, () => void>();
   private nextToken = 1;
   private ended: ((err?: ParleyError) => void) | undefined;
+  /** The server ended the session for good (logged in elsewhere, idle): do not reconnect. */
+  private signedOut: string | undefined;
+  /**
+   * Requests the server answers later than a ping (a password hash runs first), by ref, and /register
+   * while it waits for its password: finish() waits for these too.
+   */
+  private slow = new Map<string, () => void>();
+  private asking: Promise<void> | undefined;
   /** Settles when the session is over: resolves on a clean quit, rejects when the connection is lost for good. */
   readonly done: Promise<void>;
 
@@ -95,6 +117,7 @@ export class Session {
   input(line: string): boolean {
     const outcome = this.core.input(line);
     for (const e of outcome.events) this.emit(e);
+    if (outcome.needPassword === 'register') this.asking = this.register();
     for (const m of outcome.send) {
       if (m.type === 'quit') {
         void this.quit(m.reason);
@@ -148,7 +171,21 @@ export class Session {
     this.socket?.destroy();
   }
 
+  private async register(): Promise<void> {
+    const ask = this.opts.askPassword;
+    const password = ask ? await ask({ purpose: 'register', name: this.core.name, why: `choose a password for ${this.core.name}` }) : undefined;
+    if (password === undefined) {
+      this.emit({ kind: 'error', text: 'no password given, so nothing was registered (line mode reads it from PARLEY_PASSWORD or --password-file)' });
+      return;
+    }
+    const request = this.core.register(password);
+    const answered = new Promise<void>((resolve) => this.slow.set(request.ref!, resolve));
+    this.enqueue(request);
+    await answered;
+  }
+
   private async drained(): Promise<void> {
+    await this.asking;
     while (this.queue.length > 0) await new Promise((r) => setTimeout(r, 20));
     if (!this.connected) return;
     const token = `drain-${this.nextToken++}`;
@@ -236,9 +273,13 @@ export class Session {
               this.onWelcome(msg);
               resolve();
             } else if (msg.type === 'error' && msg.ref === 'hello') {
-              socket.destroy();
-              reject(new ParleyError('name_refused', `the server refused the name "${this.core.name}": ${msg.message}`));
-              return;
+              const refusal = this.helloRefused(msg, socket);
+              if (refusal) {
+                socket.destroy();
+                reject(refusal);
+                return;
+              }
+              continue;
             }
           }
           this.onMessage(msg);
@@ -246,7 +287,8 @@ export class Session {
       });
       socket.on('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(connectTimer);
-        if (!welcomed) reject(new ParleyError('unreachable', describeSocketError(err, this.opts.host, this.opts.port), { cause: err }));
+        if (welcomed) return;
+        reject(err instanceof ParleyError ? err : new ParleyError('unreachable', describeSocketError(err, this.opts.host, this.opts.port), { cause: err }));
       });
       socket.on('close', () => {
         clearTimeout(connectTimer);
@@ -256,6 +298,40 @@ export class Session {
         if (this.socket === socket) this.onClose(welcomed);
       });
     });
+  }
+
+  /**
+   * The server did not let us in. Asks for a password (or retries without a stale token) on the same
+   * connection and returns null, or returns the error that ends start().
+   */
+  private helloRefused(msg: Extract<ServerMessage, { type: 'error' }>, socket: net.Socket): ParleyError | null {
+    const text = sanitizeText(msg.message);
+    switch (msg.code) {
+      case 'bad_token':
+        this.core.token = undefined;
+        socket.write(encodeFrame(this.core.hello()));
+        return null;
+      case 'password_required':
+      case 'login_failed': {
+        const ask = this.opts.askPassword;
+        if (!ask) return new ParleyError('auth_failed', `${text} (set PARLEY_PASSWORD or use --password-file)`);
+        ask({ purpose: 'login', name: this.core.name, why: text }).then(
+          (password) => {
+            if (socket.destroyed) return;
+            if (password === undefined) {
+              socket.destroy(new ParleyError('auth_failed', msg.code === 'login_failed' ? text : `${text} (set PARLEY_PASSWORD or use --password-file)`));
+            } else socket.write(encodeFrame(this.core.hello(password)));
+          },
+          (err: unknown) => socket.destroy(err instanceof Error ? err : new Error(String(err))),
+        );
+        return null;
+      }
+      case 'locked':
+      case 'busy':
+        return new ParleyError('auth_failed', text);
+      default:
+        return new ParleyError('name_refused', `the server refused the name "${this.core.name}": ${text}`);
+    }
   }
 
   private onWelcome(msg: Extract<ServerMessage, { type: 'welcome' }>): void {
@@ -281,7 +357,15 @@ export class Session {
       }
       return;
     }
-    for (const e of this.core.receive(msg, this.server)) this.emit(e);
+    const ref = 'ref' in msg ? msg.ref : undefined;
+    if (ref !== undefined) {
+      this.slow.get(ref)?.();
+      this.slow.delete(ref);
+    }
+    for (const e of this.core.receive(msg, this.server)) {
+      if (e.kind === 'signed_out') this.signedOut = e.text;
+      this.emit(e);
+    }
     this.direct.receive(msg);
   }
 
@@ -297,7 +381,14 @@ export class Session {
     this.direct.closeAll('lost the server');
     for (const w of this.pongWaiters.values()) w();
     this.pongWaiters.clear();
+    for (const w of this.slow.values()) w();
+    this.slow.clear();
     if (this.closedByUser || !wasWelcomed) return;
+    if (this.signedOut !== undefined) {
+      this.emit({ kind: 'status', status: 'disconnected', detail: this.signedOut });
+      this.ended?.(new ParleyError('signed_out', this.signedOut));
+      return;
+    }
     if (this.opts.reconnect) {
       this.scheduleReconnect();
       return;

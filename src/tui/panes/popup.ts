@@ -45,6 +45,15 @@ export class PopupPane {
         lines = [`Send these ${p.lines.length} lines to the room?`, ...p.lines.slice(0, 3).map((l) => '  ' + l), ...(p.lines.length > 3 ? [`  … and ${p.lines.length - 3} more`] : [])];
         hint = 'Enter/y send all · Esc/n edit as one line';
         break;
+      case 'password':
+        label = p.purpose === 'login' ? ' Log in ' : ' Register ';
+        lines = [
+          p.purpose === 'login' ? `${p.name} is a registered name. Password:` : `Choose a password for ${p.name}:`,
+          ...(p.why ? [p.why] : []),
+          `> ${'•'.repeat([...p.text].length)}█`,
+        ];
+        hint = 'Enter OK · Esc cancel · nothing you type is shown';
+        break;
       case 'consent':
         label = ' Private chat ';
         lines = [`${p.from} asks to chat with you directly,`, 'client to client: the server will not see those whispers.', `Allow ${p.from}?`];

@@ -27,7 +27,7 @@ export class UsersPane {
       const text = fitCells(drawable(u) + (me ? ' (you)' : ''), width - 2);
       return [{ text: (me ? '* ' : '  ') + text + ' '.repeat(Math.max(0, width - 2 - text.length)), style: selected ? { inverse: true } : { fg: nickColor(u), bold: me } }];
     });
-    this.box.setLabel(` Users (${s.users.length}) `);
+    this.box.setLabel(` Users (${s.users.length})${s.blocked.length > 0 ? ` · ${s.blocked.length} blocked` : ''} `);
     this.box.setContent(content(rows));
     setFocused(this.box, s.focus === 'users');
   }

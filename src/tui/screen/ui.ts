@@ -23,6 +23,8 @@ export interface UiOptions {
   /** A line to send (as typed: `/nick bob`, `hello`). */
   onLine: (line: string) => void;
   onQuit: () => void;
+  /** The answer to a password popup (undefined: cancelled). */
+  onPassword?: (value: string | undefined) => void;
 }
 
 interface KeyEvent {
@@ -137,6 +139,9 @@ export class Ui {
       case 'redraw':
         this.screen.realloc();
         this.render();
+        return;
+      case 'password':
+        this.o.onPassword?.(e.value);
         return;
     }
   }

@@ -40,8 +40,9 @@ function name(n: string, me: boolean): Segment {
 export function roomSegments(l: RoomLine): { segments: Segment[]; indent: number } {
   switch (l.kind) {
     case 'message': {
-      const time = seg(hhmm(l.time) + ' ', DIM);
-      const textStyle: Style | undefined = l.mention ? { fg: 'black', bg: 'yellow' } : l.own ? { bold: true } : undefined;
+      // Replayed history is dim and marked, so it is never mistaken for what is being said now.
+      const time = seg(hhmm(l.time) + (l.history ? ' [history] ' : ' '), DIM);
+      const textStyle: Style | undefined = l.history ? DIM : l.mention ? { fg: 'black', bg: 'yellow' } : l.own ? { bold: true } : undefined;
       if (l.action) return { segments: [time, seg('* ', textStyle), name(l.from, l.own), seg(' ' + l.text, textStyle)], indent: TIME_WIDTH };
       return { segments: [time, seg('<'), name(l.from, l.own), seg('> '), seg(l.text, textStyle)], indent: TIME_WIDTH };
     }
@@ -63,7 +64,13 @@ export function whisperSegments(w: WhisperLine): { segments: Segment[]; indent: 
   const time = seg(w.time === undefined ? '--:-- ' : hhmm(w.time) + ' ', DIM);
   const peer = name(w.peer, false);
   const text = seg(' ' + w.text, w.pendingRef ? DIM : undefined);
-  const pending = w.pendingRef ? [seg(' (not sent yet)', { fg: 'yellow' })] : [];
+  const pending = w.pendingRef
+    ? [seg(' (not sent yet)', { fg: 'yellow' })]
+    : w.stored
+      ? [seg(' (stored: delivered when they log in)', { fg: 'yellow' })]
+      : w.late
+        ? [seg(' (sent while you were away)', { fg: 'yellow' })]
+        : [];
   // `*bob*=`: the same marker as line mode for a whisper that went client to client.
   const close = seg(w.direct ? '*=' : '*', { fg: 'magenta' });
   if (w.outgoing) return { segments: [time, seg('→ *', { fg: 'magenta' }), peer, close, text, ...pending], indent: TIME_WIDTH };

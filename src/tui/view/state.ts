@@ -1,8 +1,9 @@
-import { MAX_TEXT_CHARS, SCROLLBACK_LINES } from '../../wire/limits.js';
+import { MAX_PASSWORD_CHARS, MAX_TEXT_CHARS, SCROLLBACK_LINES } from '../../wire/limits.js';
 import { compareNames, foldName } from '../../wire/names.js';
 import { helpLines, type CommandName } from '../../wire/commands.js';
 import { LEAVE_WORDS, type ChatEvent, type ConnectionStatus } from '../core/events.js';
 import { keyHelpLines } from './keys.js';
+import { formatPlain } from '../format.js';
 
 // The full-screen client's whole state as plain data, and the one function that changes it. Chat events
 // and user actions go in; blessed only draws what comes out. Side effects (send a line, quit, bell) are
@@ -19,7 +20,8 @@ export type Pane = 'input' | 'users' | 'whispers' | 'room';
 export const PANE_ORDER: readonly Pane[] = ['input', 'users', 'whispers', 'room'];
 
 export type RoomLine =
-  | { kind: 'message'; time: number; from: string; text: string; action: boolean; own: boolean; mention: boolean }
+  /** `history`: replayed from before we joined. */
+  | { kind: 'message'; time: number; from: string; text: string; action: boolean; own: boolean; mention: boolean; history?: boolean }
   | { kind: 'pending'; ref: string; from: string; text: string; action: boolean }
   | { kind: 'system'; time?: number; text: string }
   | { kind: 'help'; text: string }
@@ -35,6 +37,10 @@ export interface WhisperLine {
   pendingRef?: string;
   /** Went over a direct link, never through the server. */
   direct?: boolean;
+  /** Sent to us while we were offline (`time` is when it was sent). */
+  late?: boolean;
+  /** Ours, held by the server until the offline recipient logs in. */
+  stored?: boolean;
 }
 
 export type Popup =
@@ -42,9 +48,17 @@ export type Popup =
   | { kind: 'prompt'; purpose: 'rename' | 'whisper-to'; text: string }
   | { kind: 'paste'; lines: string[] }
   /** Someone asks for a direct private chat: y allows, n denies, Esc leaves it for /allow or /deny. */
-  | { kind: 'consent'; from: string };
+  | { kind: 'consent'; from: string }
+  /** A password, typed without echo: to log in to a registered name, or to /register it. */
+  | { kind: 'password'; purpose: 'login' | 'register'; name: string; why: string; text: string };
 
-export type Effect = { kind: 'send'; line: string } | { kind: 'quit' } | { kind: 'bell' } | { kind: 'redraw' };
+export type Effect =
+  | { kind: 'send'; line: string }
+  | { kind: 'quit' }
+  | { kind: 'bell' }
+  | { kind: 'redraw' }
+  /** The answer to a password popup; undefined when the user cancelled it. */
+  | { kind: 'password'; value: string | undefined };
 
 export interface ViewState {
   me: string;
@@ -57,6 +71,10 @@ export interface ViewState {
   /** Lines that arrived while scrolled up. */
   unseen: number;
   users: string[];
+  /** Names we block: the server hides them from `users`, so the pane's title counts them instead. */
+  blocked: string[];
+  /** Logged in to a registered name. */
+  account: boolean;
   selectedUser: number;
   whispers: WhisperLine[];
   whisperScroll: number;
@@ -91,6 +109,7 @@ export type UiAction =
   | { type: 'close' }
   | { type: 'redraw' }
   | { type: 'page-rows'; rows: number }
+  | { type: 'ask-password'; purpose: 'login' | 'register'; name: string; why: string }
   | { type: 'take-effects' };
 
 export function initialState(me: string, server: string): ViewState {
@@ -103,6 +122,8 @@ export function initialState(me: string, server: string): ViewState {
     roomScroll: 0,
     unseen: 0,
     users: [],
+    blocked: [],
+    account: false,
     selectedUser: 0,
     whispers: [],
     whisperScroll: 0,
@@ -170,6 +191,8 @@ function step(s: ViewState, a: UiAction): ViewState {
       return { ...s, effects: [...s.effects, { kind: 'redraw' }] };
     case 'page-rows':
       return a.rows === s.pageRows ? s : { ...s, pageRows: a.rows };
+    case 'ask-password':
+      return { ...s, popup: { kind: 'password', purpose: a.purpose, name: a.name, why: a.why, text: '' } };
     case 'take-effects':
       return s.effects.length === 0 ? s : { ...s, effects: [] };
   }
@@ -184,16 +207,25 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
       const lines: RoomLine[] = [{ kind: 'system', text: `connected to ${e.server} as ${e.name}` }];
       if (e.motd) lines.push({ kind: 'system', text: e.motd });
       if (first) lines.push(...helpText().map((text): RoomLine => ({ kind: 'help', text })));
-      return addRoom({ ...s, me: e.name, server: e.server, users: e.users, selectedUser: clamp(s.selectedUser, 0, e.users.length - 1) }, lines);
+      const next = { ...s, me: e.name, server: e.server, users: e.users, blocked: e.blocked, account: e.account, selectedUser: clamp(s.selectedUser, 0, e.users.length - 1) };
+      return addRoom(next, lines);
     }
     case 'message': {
-      const line: RoomLine = { kind: 'message', time: e.time, from: e.from, text: e.text, action: e.action, own: e.own, mention: e.mention };
+      const line: RoomLine = { kind: 'message', time: e.time, from: e.from, text: e.text, action: e.action, own: e.own, mention: e.mention, ...(e.history && { history: true }) };
       const at = e.ref === undefined ? -1 : s.room.findIndex((l) => l.kind === 'pending' && l.ref === e.ref);
       if (at >= 0) return { ...s, room: s.room.map((l, i) => (i === at ? line : l)) };
       return addRoom(s, [line]);
     }
     case 'whisper': {
-      const line: WhisperLine = { time: e.time, peer: e.outgoing ? e.to : e.from, text: e.text, outgoing: e.outgoing, ...(e.direct && { direct: true }) };
+      const line: WhisperLine = {
+        time: e.time,
+        peer: e.outgoing ? e.to : e.from,
+        text: e.text,
+        outgoing: e.outgoing,
+        ...(e.direct && { direct: true }),
+        ...(e.late && { late: true }),
+        ...(e.stored && { stored: true }),
+      };
       const at = e.ref === undefined ? -1 : s.whispers.findIndex((w) => w.pendingRef === e.ref);
       const whispers = at >= 0 ? s.whispers.map((w, i) => (i === at ? line : w)) : bounded([...s.whispers, line], WHISPER_LINES);
       const unread = e.outgoing ? 0 : s.focus === 'whispers' ? 0 : s.unreadWhispers + 1;
@@ -236,7 +268,20 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
     }
     case 'private':
       return addRoom(s, [{ kind: 'system', time: e.time, text: e.detail }]);
+    case 'blocks':
+      return addRoom({ ...s, blocked: e.names }, [{ kind: 'system', text: plainText(e) }]);
+    case 'registered':
+      return addRoom({ ...s, account: true }, [{ kind: 'system', text: plainText(e) }]);
+    case 'seen':
+      return addRoom(s, [{ kind: 'system', text: plainText(e) }]);
+    case 'signed_out':
+      return addRoom({ ...s, status: 'disconnected', statusDetail: e.text }, [{ kind: 'error', text: e.text }]);
   }
+}
+
+/** The words line mode uses for an event, without its `* ` (the room pane marks system lines itself). */
+function plainText(e: ChatEvent): string {
+  return (formatPlain(e)?.line ?? '').replace(/^\* /, '');
 }
 
 function withUsers(s: ViewState, users: string[]): ViewState {
@@ -415,6 +460,7 @@ function nextPane(p: Pane): Pane {
 function popupAction(s: ViewState, p: Popup, a: UiAction): ViewState | undefined {
   const close = { ...s, popup: undefined };
   if (a.type === 'close') {
+    if (p.kind === 'password') return { ...close, effects: [...s.effects, { kind: 'password', value: undefined }] };
     // Cancelling a multi-line paste keeps the text, joined, in the input for editing.
     if (p.kind === 'paste') return insert({ ...close, focus: 'input' }, p.lines.join(' '));
     return close;
@@ -439,6 +485,12 @@ function popupAction(s: ViewState, p: Popup, a: UiAction): ViewState | undefined
         if (p.purpose === 'rename') return { ...close, effects: [...s.effects, { kind: 'send', line: `/nick ${name}` }] };
         return startWhisper(close, name);
       }
+      return a.type === 'redraw' ? undefined : s;
+    }
+    case 'password': {
+      if (a.type === 'insert' || a.type === 'paste') return { ...s, popup: { ...p, text: (p.text + a.text.replace(/[\r\n]/g, '')).slice(0, MAX_PASSWORD_CHARS) } };
+      if (a.type === 'edit' && a.op === 'backspace') return { ...s, popup: { ...p, text: [...p.text].slice(0, -1).join('') } };
+      if (a.type === 'submit') return { ...close, effects: [...s.effects, { kind: 'password', value: p.text }] };
       return a.type === 'redraw' ? undefined : s;
     }
     case 'consent': {

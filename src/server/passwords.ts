@@ -1,0 +1,97 @@
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { MAX_CONCURRENT_HASHES, MAX_QUEUED_HASHES } from '../wire/limits.js';
+
+// Password hashes: scrypt with a per-password salt, stored with their parameters as
+// `scrypt$N$r$p$salt$hash` (salt and hash base64), so the cost can be raised later without breaking old
+// hashes. Hashing runs on libuv's thread pool (async scrypt), never on the event loop, and at most
+// MAX_CONCURRENT_HASHES at once: each one holds 128·N·r bytes (128 MiB at the default cost).
+
+export interface ScryptParams {
+  N: number;
+  r: number;
+  p: number;
+}
+
+/** OWASP's recommendation for scrypt (see ../shared/SECURITY.md). */
+export const DEFAULT_SCRYPT: ScryptParams = { N: 2 ** 17, r: 8, p: 1 };
+
+const KEY_BYTES = 32;
+const SALT_BYTES = 16;
+
+/** The busy signal: too many logins are already waiting for a hash. */
+export class HasherBusy extends Error {
+  constructor() {
+    super('too many logins at once');
+  }
+}
+
+function scryptAsync(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
+  // The default maxmem (32 MiB) is below what N=2^17, r=8 needs; allow that plus a margin.
+  const options: ScryptOptions = { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r };
+  return new Promise((resolve, reject) => scrypt(password.normalize('NFC'), salt, KEY_BYTES, options, (err, key) => (err ? reject(err) : resolve(key))));
+}
+
+export function formatHash(params: ScryptParams, salt: Buffer, key: Buffer): string {
+  return `scrypt$${params.N}$${params.r}$${params.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+/** The parts of a stored hash, or null if it is not one this server can check. */
+export function parseHash(stored: string): { params: ScryptParams; salt: Buffer; key: Buffer } | null {
+  const m = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(stored);
+  if (!m) return null;
+  const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // N must be a power of two; bounds keep a tampered row from asking for gigabytes.
+  if (N < 2 || N > 2 ** 20 || (N & (N - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16) return null;
+  const key = Buffer.from(m[5]!, 'base64');
+  if (key.length !== KEY_BYTES) return null;
+  return { params: { N, r, p }, salt: Buffer.from(m[4]!, 'base64'), key };
+}
+
+/**
+ * Hashes and checks passwords with a bounded queue. `verify(password, null)` checks against a dummy hash
+ * of the same cost, so "no such user" takes as long as "wrong password" and gives the same answer.
+ */
+export class PasswordHasher {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly dummy: string;
+
+  constructor(
+    readonly params: ScryptParams = DEFAULT_SCRYPT,
+    private readonly maxConcurrent = MAX_CONCURRENT_HASHES,
+    private readonly maxQueued = MAX_QUEUED_HASHES,
+  ) {
+    // Any salt and key of the right shape: the comparison fails whatever the password.
+    this.dummy = formatHash(params, randomBytes(SALT_BYTES), randomBytes(KEY_BYTES));
+  }
+
+  hash(password: string): Promise<string> {
+    return this.slot(async () => {
+      const salt = randomBytes(SALT_BYTES);
+      return formatHash(this.params, salt, await scryptAsync(password, salt, this.params));
+    });
+  }
+
+  /** Whether `password` matches `stored`; false for a missing or unreadable hash, after the same work. */
+  verify(password: string, stored: string | null): Promise<boolean> {
+    return this.slot(async () => {
+      const parsed = parseHash(stored ?? this.dummy) ?? parseHash(this.dummy)!;
+      const key = await scryptAsync(password, parsed.salt, parsed.params);
+      return timingSafeEqual(key, parsed.key) && stored !== null && parseHash(stored) !== null;
+    });
+  }
+
+  private async slot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running < this.maxConcurrent) this.running++;
+    else if (this.waiting.length >= this.maxQueued) throw new HasherBusy();
+    // A finished hash hands its slot straight to the next waiter, so `running` never exceeds the cap.
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}

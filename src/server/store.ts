@@ -1,0 +1,294 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+// Everything that outlives a connection, in one SQLite file (better-sqlite3, synchronous): accounts,
+// session tokens, offline whispers, room history, blocks and last-seen times. WAL mode with
+// synchronous=NORMAL: a commit is in the WAL before the call returns, so a process crash (kill -9) loses
+// nothing that was acknowledged; only a power loss can lose the last commits. The server migrates the
+// schema itself, tracking its version in `PRAGMA user_version`.
+
+/** A name key is foldName(name); display names keep the case the user chose. */
+export interface UserRow {
+  key: string;
+  name: string;
+  hash: string;
+  created: number;
+  lastSeen: number | null;
+}
+
+export interface StoredMessage {
+  id: number;
+  from: string;
+  text: string;
+  time: number;
+  action: boolean;
+}
+
+export interface StoredWhisper {
+  id: number;
+  from: string;
+  to: string;
+  text: string;
+  time: number;
+}
+
+/** Startup failures a person can act on: the file cannot be created, opened or written. */
+export class StoreError extends Error {}
+
+// Each entry moves the schema one version up; never edit one that has shipped, append a new one.
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE users (
+     key TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     hash TEXT NOT NULL,
+     created INTEGER NOT NULL,
+     last_seen INTEGER
+   );
+   CREATE TABLE sessions (
+     token_hash TEXT PRIMARY KEY,
+     user_key TEXT NOT NULL REFERENCES users(key) ON DELETE CASCADE,
+     expires INTEGER NOT NULL
+   );
+   CREATE INDEX sessions_user ON sessions(user_key);
+   CREATE TABLE offline (
+     id INTEGER PRIMARY KEY,
+     to_key TEXT NOT NULL REFERENCES users(key) ON DELETE CASCADE,
+     from_name TEXT NOT NULL,
+     to_name TEXT NOT NULL,
+     text TEXT NOT NULL,
+     time INTEGER NOT NULL
+   );
+   CREATE INDEX offline_to ON offline(to_key, id);
+   CREATE TABLE history (
+     id INTEGER PRIMARY KEY,
+     from_name TEXT NOT NULL,
+     text TEXT NOT NULL,
+     time INTEGER NOT NULL,
+     action INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE blocks (
+     blocker_key TEXT NOT NULL REFERENCES users(key) ON DELETE CASCADE,
+     blocked_key TEXT NOT NULL,
+     blocked_name TEXT NOT NULL,
+     PRIMARY KEY (blocker_key, blocked_key)
+   );
+   CREATE TABLE meta (
+     key TEXT PRIMARY KEY,
+     value INTEGER NOT NULL
+   );`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Message ids are reserved in blocks, so a restart never reuses one and most messages cost no extra write. */
+const ID_BLOCK = 1000;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export class Store {
+  private readonly db: Database.Database;
+  private readonly st;
+  private idCeiling: number;
+
+  /** Opens (creating if needed) and migrates the database. Throws StoreError with a one-line reason. */
+  constructor(readonly file: string) {
+    try {
+      if (file !== ':memory:') {
+        const dir = path.dirname(path.resolve(file));
+        if (!fs.existsSync(dir)) throw new Error(`the directory ${dir} does not exist`);
+      }
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('foreign_keys = ON');
+      this.db.pragma('busy_timeout = 2000');
+      this.migrate();
+      // A write now, so a read-only file or directory fails at startup and not in the middle of a chat.
+      this.db.prepare(`INSERT INTO meta(key, value) VALUES ('opened', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1`).run();
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(`cannot use the database ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    const db = this.db;
+    this.st = {
+      user: db.prepare<[string], { key: string; name: string; hash: string; created: number; last_seen: number | null }>(
+        'SELECT key, name, hash, created, last_seen FROM users WHERE key = ?',
+      ),
+      users: db.prepare<[], { key: string; name: string; hash: string; created: number; last_seen: number | null }>(
+        'SELECT key, name, hash, created, last_seen FROM users ORDER BY key',
+      ),
+      addUser: db.prepare('INSERT INTO users(key, name, hash, created) VALUES (?, ?, ?, ?)'),
+      setHash: db.prepare('UPDATE users SET hash = ? WHERE key = ?'),
+      removeUser: db.prepare('DELETE FROM users WHERE key = ?'),
+      seen: db.prepare('UPDATE users SET last_seen = ? WHERE key = ?'),
+      seenSince: db.prepare<[number], { name: string; last_seen: number }>('SELECT name, last_seen FROM users WHERE last_seen >= ? ORDER BY last_seen DESC LIMIT 10000'),
+      addSession: db.prepare('INSERT INTO sessions(token_hash, user_key, expires) VALUES (?, ?, ?)'),
+      session: db.prepare<[string, number], { user_key: string }>('SELECT user_key FROM sessions WHERE token_hash = ? AND expires > ?'),
+      dropSession: db.prepare('DELETE FROM sessions WHERE token_hash = ?'),
+      expireSessions: db.prepare('DELETE FROM sessions WHERE expires <= ?'),
+      addOffline: db.prepare('INSERT INTO offline(id, to_key, from_name, to_name, text, time) VALUES (?, ?, ?, ?, ?, ?)'),
+      countOffline: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM offline WHERE to_key = ?'),
+      offlineFor: db.prepare<[string], { id: number; from_name: string; to_name: string; text: string; time: number }>(
+        'SELECT id, from_name, to_name, text, time FROM offline WHERE to_key = ? ORDER BY id',
+      ),
+      dropOffline: db.prepare('DELETE FROM offline WHERE to_key = ? AND id <= ?'),
+      addHistory: db.prepare('INSERT INTO history(id, from_name, text, time, action) VALUES (?, ?, ?, ?, ?)'),
+      recent: db.prepare<[number], { id: number; from_name: string; text: string; time: number; action: number }>(
+        'SELECT id, from_name, text, time, action FROM (SELECT * FROM history ORDER BY id DESC LIMIT ?) ORDER BY id',
+      ),
+      pruneHistory: db.prepare('DELETE FROM history WHERE id <= (SELECT id FROM history ORDER BY id DESC LIMIT 1 OFFSET ?)'),
+      blocks: db.prepare<[string], { blocked_key: string; blocked_name: string }>('SELECT blocked_key, blocked_name FROM blocks WHERE blocker_key = ? ORDER BY blocked_key'),
+      addBlock: db.prepare('INSERT INTO blocks(blocker_key, blocked_key, blocked_name) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET blocked_name = excluded.blocked_name'),
+      dropBlock: db.prepare('DELETE FROM blocks WHERE blocker_key = ? AND blocked_key = ?'),
+      getMeta: db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+    };
+    this.idCeiling = this.st.getMeta.get('id_ceiling')?.value ?? 0;
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new StoreError(`the database ${this.file} was written by a newer parley (schema ${version}, this one knows ${MIGRATIONS.length}); upgrade parley-server`);
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- message ids ----
+
+  /** The first message id this run may use: above every id a previous run could have handed out. */
+  firstMessageId(): number {
+    return this.idCeiling + 1;
+  }
+
+  /** Called before id `id` is used; reserves another block when the reserved range runs out. */
+  reserveId(id: number): void {
+    if (id <= this.idCeiling) return;
+    this.idCeiling = id + ID_BLOCK;
+    this.st.setMeta.run('id_ceiling', this.idCeiling);
+  }
+
+  // ---- accounts ----
+
+  user(key: string): UserRow | undefined {
+    const r = this.st.user.get(key);
+    return r && { key: r.key, name: r.name, hash: r.hash, created: r.created, lastSeen: r.last_seen };
+  }
+
+  users(): UserRow[] {
+    return this.st.users.all().map((r) => ({ key: r.key, name: r.name, hash: r.hash, created: r.created, lastSeen: r.last_seen }));
+  }
+
+  /** Adds an account; false if the key is taken. */
+  addUser(key: string, name: string, hash: string, now: number): boolean {
+    try {
+      this.st.addUser.run(key, name, hash, now);
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
+      throw err;
+    }
+  }
+
+  setHash(key: string, hash: string): void {
+    this.st.setHash.run(hash, key);
+  }
+
+  /** Removes an account with its sessions, blocks and stored whispers; false if there was none. */
+  removeUser(key: string): boolean {
+    return this.st.removeUser.run(key).changes > 0;
+  }
+
+  setLastSeen(key: string, time: number): void {
+    this.st.seen.run(time, key);
+  }
+
+  seenSince(time: number): { name: string; lastSeen: number }[] {
+    return this.st.seenSince.all(time).map((r) => ({ name: r.name, lastSeen: r.last_seen }));
+  }
+
+  // ---- session tokens (only their SHA-256 is stored) ----
+
+  addSession(token: string, key: string, expires: number): void {
+    this.st.addSession.run(hashToken(token), key, expires);
+  }
+
+  /** The account a live token belongs to. */
+  sessionUser(token: string, now: number): string | undefined {
+    return this.st.session.get(hashToken(token), now)?.user_key;
+  }
+
+  dropSession(token: string): void {
+    this.st.dropSession.run(hashToken(token));
+  }
+
+  expireSessions(now: number): number {
+    return this.st.expireSessions.run(now).changes;
+  }
+
+  // ---- offline whispers ----
+
+  addOffline(toKey: string, w: StoredWhisper): void {
+    this.st.addOffline.run(w.id, toKey, w.from, w.to, w.text, w.time);
+  }
+
+  offlineCount(toKey: string): number {
+    return this.st.countOffline.get(toKey)?.n ?? 0;
+  }
+
+  offlineFor(toKey: string): StoredWhisper[] {
+    return this.st.offlineFor.all(toKey).map((r) => ({ id: r.id, from: r.from_name, to: r.to_name, text: r.text, time: r.time }));
+  }
+
+  /** Forget delivered whispers: those for `toKey` up to id `upTo`. */
+  dropOffline(toKey: string, upTo: number): void {
+    this.st.dropOffline.run(toKey, upTo);
+  }
+
+  // ---- room history ----
+
+  addHistory(m: StoredMessage): void {
+    this.st.addHistory.run(m.id, m.from, m.text, m.time, m.action ? 1 : 0);
+  }
+
+  recentHistory(limit: number): StoredMessage[] {
+    return this.st.recent.all(limit).map((r) => ({ id: r.id, from: r.from_name, text: r.text, time: r.time, action: r.action === 1 }));
+  }
+
+  /** Keep only the newest `keep` messages. */
+  pruneHistory(keep: number): void {
+    this.st.pruneHistory.run(keep);
+  }
+
+  // ---- blocks ----
+
+  blocks(blockerKey: string): { key: string; name: string }[] {
+    return this.st.blocks.all(blockerKey).map((r) => ({ key: r.blocked_key, name: r.blocked_name }));
+  }
+
+  addBlock(blockerKey: string, blockedKey: string, blockedName: string): void {
+    this.st.addBlock.run(blockerKey, blockedKey, blockedName);
+  }
+
+  dropBlock(blockerKey: string, blockedKey: string): void {
+    this.st.dropBlock.run(blockerKey, blockedKey);
+  }
+
+  /** SQLite's own check of the file (tests, `parley-server` at startup if asked). */
+  integrityCheck(): string {
+    return this.db.pragma('integrity_check', { simple: true }) as string;
+  }
+}

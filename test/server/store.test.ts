@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { SCHEMA_VERSION, Store, StoreError } from '../../src/server/store.js';
+import { tempDb } from './helpers.js';
+
+describe('Store', () => {
+  it('creates the file in WAL mode and records the schema version', () => {
+    const db = tempDb();
+    new Store(db).close();
+    const raw = new Database(db, { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    raw.close();
+  });
+
+  it('refuses a database from a newer parley with a clear message', () => {
+    const db = tempDb();
+    const raw = new Database(db);
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    expect(() => new Store(db)).toThrow(/written by a newer parley/);
+  });
+
+  it('fails at startup, as a StoreError, when the file cannot be written', () => {
+    expect(() => new Store('/nonexistent-dir/parley.db')).toThrow(StoreError);
+    expect(() => new Store('/nonexistent-dir/parley.db')).toThrow('the directory /nonexistent-dir does not exist');
+    const db = tempDb();
+    new Store(db).close();
+    fs.chmodSync(db, 0o444);
+    fs.chmodSync(path.dirname(db), 0o555);
+    try {
+      // root ignores file modes; only assert where they apply.
+      if (process.getuid?.() !== 0) expect(() => new Store(db)).toThrow(/cannot use the database .*: .*readonly/i);
+    } finally {
+      fs.chmodSync(path.dirname(db), 0o755);
+      fs.chmodSync(db, 0o644);
+    }
+  });
+
+  it('keeps only the newest history rows when pruned, in order', () => {
+    const s = new Store(':memory:');
+    for (let id = 1; id <= 10; id++) s.addHistory({ id, from: 'a', text: `m${id}`, time: id, action: id === 10 });
+    s.pruneHistory(3);
+    expect(s.recentHistory(50).map((m) => [m.text, m.action])).toEqual([
+      ['m8', false],
+      ['m9', false],
+      ['m10', true],
+    ]);
+    expect(s.recentHistory(2).map((m) => m.text)).toEqual(['m9', 'm10']);
+    s.close();
+  });
+
+  it('removing an account removes its sessions, blocks and waiting whispers', () => {
+    const s = new Store(':memory:');
+    s.addUser('bob', 'Bob', 'h', 1);
+    s.addSession('tok', 'bob', 100);
+    s.addBlock('bob', 'eve', 'eve');
+    s.addOffline('bob', { id: 1, from: 'alice', to: 'Bob', text: 'hi', time: 1 });
+    expect(s.sessionUser('tok', 50)).toBe('bob');
+    expect(s.sessionUser('tok', 100)).toBeUndefined(); // expired
+    expect(s.removeUser('bob')).toBe(true);
+    expect([s.sessionUser('tok', 50), s.blocks('bob'), s.offlineFor('bob')]).toEqual([undefined, [], []]);
+    s.close();
+  });
+
+  it('never hands out a message id twice across restarts', () => {
+    const db = tempDb();
+    const a = new Store(db);
+    const first = a.firstMessageId();
+    a.reserveId(first);
+    a.close();
+    const b = new Store(db);
+    expect(b.firstMessageId()).toBeGreaterThan(first);
+    b.close();
+  });
+});
