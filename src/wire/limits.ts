@@ -47,6 +47,14 @@ export const MAX_CONNECTIONS_PER_IP = 16;
 
 /** Room lines a client keeps in its scrollback. */
 export const SCROLLBACK_LINES = 5000;
+/** Whisper lines the full-screen client keeps; whispers are rarer than room lines. */
+export const WHISPER_LINES = 1000;
+/** Lines of input history kept for Up/Down. */
+export const INPUT_HISTORY_LINES = 200;
+/** Code points the input line holds: a message plus room for a command and a name. */
+export const MAX_INPUT_CHARS = MAX_TEXT_CHARS + 64;
+/** Characters of one bracketed paste kept; the rest is dropped (a chat line is far shorter). */
+export const MAX_PASTE_CHARS = 64 * 1024;
 
 /**
  * Bytes in one frame a client accepts from the server. Larger than MAX_FRAME_BYTES because a `users` or

@@ -1,3 +1,4 @@
+import { MAX_PASTE_CHARS } from '../../wire/limits.js';
 import { PassThrough } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -9,8 +10,6 @@ export const PASTE_ON = '\x1b[?2004h';
 export const PASTE_OFF = '\x1b[?2004l';
 const START = '\x1b[200~';
 const END = '\x1b[201~';
-/** Characters of one paste kept; the rest is dropped (a chat line is far shorter). */
-export const MAX_PASTE_CHARS = 64 * 1024;
 
 export type InputPart = { kind: 'keys'; text: string } | { kind: 'paste'; text: string };
 

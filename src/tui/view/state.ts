@@ -1,4 +1,4 @@
-import { MAX_PASSWORD_CHARS, MAX_TEXT_CHARS, SCROLLBACK_LINES } from '../../wire/limits.js';
+import { INPUT_HISTORY_LINES, MAX_INPUT_CHARS, MAX_PASSWORD_CHARS, SCROLLBACK_LINES, WHISPER_LINES } from '../../wire/limits.js';
 import { compareNames, foldName } from '../../wire/names.js';
 import { helpLines, type CommandName } from '../../wire/commands.js';
 import { LEAVE_WORDS, type ChatEvent, type ConnectionStatus } from '../core/events.js';
@@ -9,12 +9,6 @@ import { formatPlain } from '../format.js';
 // and user actions go in; blessed only draws what comes out. Side effects (send a line, quit, bell) are
 // queued in `effects` for the shell to carry out, so every rule here is tested without a terminal.
 
-/** Lines of input history kept for Up/Down. */
-export const INPUT_HISTORY_LINES = 200;
-/** Code points the input line holds: a message plus room for a command and a name. */
-export const MAX_INPUT_CHARS = MAX_TEXT_CHARS + 64;
-/** Whisper lines kept; whispers are rarer than room lines. */
-export const WHISPER_LINES = 1000;
 
 export type Pane = 'input' | 'users' | 'whispers' | 'room';
 export const PANE_ORDER: readonly Pane[] = ['input', 'users', 'whispers', 'room'];
