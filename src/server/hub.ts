@@ -328,13 +328,18 @@ export class Hub {
     if (c.checking) return this.error(c, 'busy', 'your login is still being checked; wait for the answer', { re: 'hello', ref });
     const accounts = this.accounts;
     // A password or token always means "log in"; without one, a name that needs no password joins as a guest.
-    if (!accounts || (msg.password === undefined && msg.token === undefined && !accounts.needsPassword(msg.name))) {
+    const login = accounts !== undefined && (msg.password !== undefined || msg.token !== undefined || this.lookup(c, 'hello', ref, () => accounts.needsPassword(msg.name)));
+    if (login === FAILED) return;
+    if (!accounts || !login) {
       if (!this.nameFree(c, msg.name, 'hello', ref)) return;
       return this.join(c, msg.name, now);
     }
     const problem = nameProblem(msg.name);
     if (problem !== null) return this.error(c, 'invalid_name', `"${truncateCodePoints(sanitizeText(msg.name), 40)}" is not a valid name: ${problem}`, { re: 'hello', ref });
-    if (msg.token !== undefined) return this.loginChecked(c, accounts.resume(msg.name, msg.token), ref);
+    if (msg.token !== undefined) {
+      const resumed = this.lookup(c, 'hello', ref, () => accounts.resume(msg.name, msg.token!));
+      return resumed === FAILED ? undefined : this.loginChecked(c, resumed, ref);
+    }
     if (msg.password === undefined) {
       const why = accounts.mode === 'required' ? 'this server admits registered users only' : `the name ${msg.name} is registered`;
       return this.error(c, 'password_required', `${why}: log in with its password`, { re: 'hello', ref, name: msg.name });
@@ -473,7 +478,8 @@ export class Hub {
 
   private whisper(c: Client, msg: Extract<ClientMessage, { type: 'whisper' }>, now: number): void {
     const target = this.byName.get(foldName(msg.to));
-    const offline = target ? undefined : this.accounts?.store.user(foldName(msg.to));
+    const offline = target ? undefined : this.lookup(c, 'whisper', msg.ref, () => this.accounts?.store.user(foldName(msg.to)));
+    if (offline === FAILED) return;
     if (!target && !offline) {
       const shown = truncateCodePoints(sanitizeText(msg.to), 40);
       return this.error(c, 'no_such_user', `no one called "${shown}" is here; /list shows who is`, { re: 'whisper', ref: msg.ref, name: shown });
@@ -521,7 +527,9 @@ export class Hub {
     if (!sameKey && this.accounts) {
       if (c.checking) return this.error(c, 'busy', 'wait until your registration is checked', { re: 'nick', ref: msg.ref });
       if (c.account) return this.error(c, 'name_registered', `you are logged in as ${old}; an account's name is fixed (a change of case is fine)`, { re: 'nick', ref: msg.ref });
-      if (this.accounts.isRegistered(msg.name)) {
+      const registered = this.lookup(c, 'nick', msg.ref, () => this.accounts!.isRegistered(msg.name));
+      if (registered === FAILED) return;
+      if (registered) {
         return this.error(c, 'name_registered', `${msg.name} is a registered name; to use it, reconnect as ${msg.name} with its password`, { re: 'nick', ref: msg.ref, name: msg.name });
       }
     }
@@ -569,7 +577,8 @@ export class Hub {
       if (problem !== null) return this.error(c, 'invalid_name', `"${truncateCodePoints(sanitizeText(msg.name), 40)}" is not a valid name: ${problem}`, { re: 'block', ref });
       const key = foldName(msg.name);
       if (key === foldName(c.name!)) return this.error(c, 'invalid_name', 'you cannot block yourself', { re: 'block', ref });
-      const name = this.byName.get(key)?.name ?? this.accounts?.store.user(key)?.name;
+      const name = this.byName.get(key)?.name ?? this.lookup(c, 'block', ref, () => this.accounts?.store.user(key)?.name);
+      if (name === FAILED) return;
       if (name === undefined) return this.error(c, 'no_such_user', `no one called ${msg.name} is here or registered`, { re: 'block', ref, name: msg.name });
       if (!c.blocks.has(key) && c.blocks.size >= MAX_BLOCKS) return this.error(c, 'too_many_blocks', `you can block at most ${MAX_BLOCKS} names; /unblock some first`, { re: 'block', ref });
       if (this.persist(c, 'block', ref, () => c.blocks.add(name)) === FAILED) return;
@@ -605,6 +614,21 @@ export class Hub {
     } catch (err) {
       this.log('store_error', { during: re, conn: c?.id, error: (err as Error).message });
       if (c) this.error(c, 'server_error', 'the server could not save that; it was not sent — try again later', { re, ref });
+      return FAILED;
+    }
+  }
+
+  /**
+   * A store read for `c` (is this name registered? is that user offline?). These run inside the socket's
+   * data handler, so a failing disk used to throw through to the crash handler and take the whole server
+   * down; now the requester gets server_error and everyone else goes on.
+   */
+  private lookup<T>(c: Client, re: string, ref: string | undefined, work: () => T): T | typeof FAILED {
+    try {
+      return work();
+    } catch (err) {
+      this.log('store_error', { during: re, conn: c.id, error: (err as Error).message });
+      this.error(c, 'server_error', 'the server could not read its database; try again later', { re, ref });
       return FAILED;
     }
   }
