@@ -279,3 +279,30 @@ describe('startup', () => {
     expect(written).toBe('');
   });
 });
+
+describe('accounts on screen', () => {
+  test('the password popup shows one dot per character and never the text', async () => {
+    const t = tui(80, 24);
+    await t.events(ev.connected(), ev.welcome(['alice']));
+    t.ui.dispatch({ type: 'ask-password', purpose: 'register', name: 'alice', why: '' });
+    await t.keys('hunter22');
+    const frame = t.lastFrame();
+    expect(frame).toContain('Choose a password for alice:');
+    expect(frame).toContain('> ••••••••█');
+    expect(frame).not.toContain('hunter22');
+  });
+
+  test('history is marked, late and stored whispers are labelled, blocked names are counted', async () => {
+    const t = tui(100, 24);
+    await t.events(ev.connected(), { ...ev.welcome(['alice', 'bob']), blocked: ['eve'] });
+    await t.events({ ...ev.say('bob', 'said before you came', 1), history: true });
+    await t.events({ ...ev.whisper('bob', 'alice', 'while you were away', 2), late: true }, { ...ev.whisper('alice', 'carol', 'see you', 3), stored: true });
+    const frame = t.lastFrame();
+    expect(frame).toMatch(/09:01 \[history\] <bob> said before you came/);
+    expect(frame).toContain('*bob* while you were away (sent while you were away)');
+    expect(frame).toContain('→ *carol* see you (stored: delivered when they log in)');
+    const rows = frame.split('\n');
+    expect(rows[0]).toContain('┌─ Users (2) ──');
+    expect(rows[3]!.slice(80)).toContain('(1 blocked)');
+  });
+});

@@ -21,13 +21,18 @@ export class UsersPane {
     const width = r.width - 2;
     const height = Math.max(1, r.height - 2);
     const first = Math.max(0, Math.min(s.selectedUser - height + 1, s.users.length - height));
-    const rows: Row[] = s.users.slice(first, first + height).map((u, i) => {
+    // The server hides names we block from the list; say how many, on a dim last row, so it adds up.
+    const note = s.blocked.length > 0 ? `(${s.blocked.length} blocked)` : '';
+    const listed = note && s.users.length >= height ? height - 1 : height;
+    const rows: Row[] = s.users.slice(first, first + listed).map((u, i) => {
       const me = foldName(u) === foldName(s.me);
       const selected = s.focus === 'users' && first + i === s.selectedUser;
       const text = fitCells(drawable(u) + (me ? ' (you)' : ''), width - 2);
       return [{ text: (me ? '* ' : '  ') + text + ' '.repeat(Math.max(0, width - 2 - text.length)), style: selected ? { inverse: true } : { fg: nickColor(u), bold: me } }];
     });
-    this.box.setLabel(` Users (${s.users.length})${s.blocked.length > 0 ? ` · ${s.blocked.length} blocked` : ''} `);
+    if (note) rows.push([{ text: fitCells(note, width), style: { dim: true } }]);
+    // A label wider than the box wraps into its content in blessed: keep it inside the border.
+    this.box.setLabel(fitCells(` Users (${s.users.length}) `, Math.max(0, width - 2)));
     this.box.setContent(content(rows));
     setFocused(this.box, s.focus === 'users');
   }

@@ -85,3 +85,37 @@ describe('view state', () => {
     expect(s.me).toBe('zed');
   });
 });
+
+describe('accounts in the view', () => {
+  test('a password popup never holds the text anywhere it is drawn from, and hands it over on Enter', () => {
+    let s = run(start(), { type: 'ask-password', purpose: 'register', name: 'alice', why: '' }, typed('s3cret pass'));
+    expect(s.popup).toMatchObject({ kind: 'password', text: 's3cret pass' });
+    expect(s.input).toBe('');
+    expect(s.history).toEqual([]);
+    s = run(s, { type: 'submit' });
+    expect(s.popup).toBeUndefined();
+    expect(s.effects).toEqual([{ kind: 'password', value: 's3cret pass' }]);
+    expect(s.history).toEqual([]); // a password is not input history
+  });
+
+  test('Escape on a password popup answers "cancelled"', () => {
+    const s = run(start(), { type: 'ask-password', purpose: 'login', name: 'alice', why: 'wrong name or password; try again' }, typed('x'), { type: 'close' });
+    expect(s.effects).toEqual([{ kind: 'password', value: undefined }]);
+  });
+
+  test('history, late and stored lines are marked; the blocked list is kept for the users title', () => {
+    const s = run(
+      initialState('alice', 'x:1'),
+      { type: 'event', event: { ...ev.welcome(['alice']), blocked: ['eve'], account: true } },
+      { type: 'event', event: { ...ev.say('bob', 'from before', 1), history: true } },
+      { type: 'event', event: { ...ev.whisper('bob', 'alice', 'while you were out', 2), late: true } },
+      { type: 'event', event: { ...ev.whisper('alice', 'carol', 'for later', 3), stored: true } },
+      { type: 'event', event: { kind: 'blocks', names: ['eve', 'mallory'] } },
+    );
+    expect(s.room.find((l) => l.kind === 'message')).toMatchObject({ text: 'from before', history: true });
+    expect(s.whispers).toMatchObject([{ text: 'while you were out', late: true }, { text: 'for later', stored: true }]);
+    expect(s.blocked).toEqual(['eve', 'mallory']);
+    expect(s.account).toBe(true);
+    expect(s.room.at(-1)).toMatchObject({ kind: 'system', text: 'blocked: eve, mallory' });
+  });
+});
