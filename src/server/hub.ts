@@ -1,6 +1,8 @@
 import { encodeFrame } from '../wire/frame.js';
 import {
   DEFAULT_HISTORY,
+  ACCEPTED_REFS_PER_SENDER,
+  ACCEPTED_REFS_SENDERS,
   MAX_BLOCKS,
   MAX_CONNECTIONS_PER_IP,
   MAX_OFFLINE_PER_USER,
@@ -23,6 +25,7 @@ import { dialableAddress } from '../wire/direct.js';
 import { PrivateDesk, type Delivery, type PrivateDeskOptions } from './private.js';
 import type { Accounts, AuthResult } from './accounts.js';
 import { BlockList } from './blocks.js';
+import { AcceptedRefs } from './accepted.js';
 import type { Store } from './store.js';
 
 // The room as plain data: who is connected, under which name, and where each frame goes. No sockets and
@@ -105,6 +108,7 @@ export class Hub {
   /** Registered clients by folded name. */
   private readonly byName = new Map<string, Client>();
   private readonly perIp = new Map<string, number>();
+  private readonly accepted = new AcceptedRefs(ACCEPTED_REFS_PER_SENDER, ACCEPTED_REFS_SENDERS);
   private nextId = 1;
   private readonly clock: () => number;
   private readonly log: HubLog;
@@ -465,6 +469,11 @@ export class Hub {
   }
 
   private say(c: Client, msg: Extract<ClientMessage, { type: 'say' }>, now: number): void {
+    const again = msg.ref === undefined ? undefined : this.accepted.get(foldName(c.name!), msg.ref);
+    if (again) {
+      const event: ServerMessage = { type: 'message', id: again.id, from: c.name!, text: sanitizeText(msg.text), time: again.time, ...(msg.action === true && { action: true }) };
+      return this.echo(c, event, msg.ref);
+    }
     const text = this.cleanText(c, msg.text, 'say', msg.ref);
     if (text === null) return;
     const id = this.messageId();
@@ -473,10 +482,16 @@ export class Hub {
     if (this.opts.historySize > 0 && this.persist(c, 'say', msg.ref, () => this.store!.addHistory({ id, from: c.name!, text, time: now, action: msg.action === true })) === FAILED) return;
     this.broadcast(event, c, foldName(c.name!));
     this.echo(c, event, msg.ref);
+    if (msg.ref !== undefined) this.accepted.remember(foldName(c.name!), msg.ref, { id, time: now });
     this.log('message', { conn: c.id, from: c.name, id: event.id, text, action: msg.action === true || undefined });
   }
 
   private whisper(c: Client, msg: Extract<ClientMessage, { type: 'whisper' }>, now: number): void {
+    const again = msg.ref === undefined ? undefined : this.accepted.get(foldName(c.name!), msg.ref);
+    if (again) {
+      const event: ServerMessage = { type: 'whisper', id: again.id, from: c.name!, to: again.to!, text: sanitizeText(msg.text), time: again.time, ...(again.stored && { stored: true }) };
+      return this.echo(c, event, msg.ref);
+    }
     const target = this.byName.get(foldName(msg.to));
     const offline = target ? undefined : this.lookup(c, 'whisper', msg.ref, () => this.accounts?.store.user(foldName(msg.to)));
     if (offline === FAILED) return;
@@ -515,6 +530,7 @@ export class Hub {
       }
       this.echo(c, { ...event, stored: true }, msg.ref);
     }
+    if (msg.ref !== undefined) this.accepted.remember(senderKey, msg.ref, { id: event.id, time: now, to: toName, ...(!target && { stored: true }) });
     this.log('whisper', { conn: c.id, from: c.name, to: toName, id: event.id, stored: !target || undefined, ...(this.opts.logWhisperText && { text }) });
   }
 

@@ -42,6 +42,14 @@ export const PING_TIMEOUT_MS = 30_000;
 /** A client gives up when the server has not welcomed it this long after it started dialling. */
 export const WELCOME_TIMEOUT_MS = 10_000;
 
+/**
+ * Requests the server remembers per sender by `ref`, so a line resent after a dropped connection is
+ * acknowledged again, not relayed twice; and how many senders it remembers (least recently active
+ * forgotten first).
+ */
+export const ACCEPTED_REFS_PER_SENDER = 64;
+export const ACCEPTED_REFS_SENDERS = 10_000;
+
 /** Connections from one IP address at once (0 turns the cap off). */
 export const MAX_CONNECTIONS_PER_IP = 16;
 

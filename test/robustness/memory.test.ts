@@ -78,8 +78,8 @@ describe('memory and CPU under junk', () => {
     let batches = 0;
     let left;
     while (!left && batches < 300) {
-      for (let i = 0; i < 50; i++) sender.send({ type: 'say', text, ref: String(batches) });
-      await sender.next((m) => m.type === 'message' && m.ref === String(batches), 10_000);
+      for (let i = 0; i < 50; i++) sender.send({ type: 'say', text, ref: `${batches}.${i}` });
+      await sender.next((m) => m.type === 'message' && m.ref === `${batches}.49`, 10_000);
       sender.received.length = 0;
       probe.received.splice(0, probe.received.length, ...probe.all('left'));
       left = probe.all('left')[0];

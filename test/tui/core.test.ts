@@ -6,7 +6,7 @@ import { FORBIDDEN } from '../helpers/corpus.js';
 const SERVER = '127.0.0.1:7777';
 
 function welcomed(name = 'bob') {
-  const core = new ClientCore(name, 'plain');
+  const core = new ClientCore(name, 'plain', '');
   core.receive({ type: 'welcome', version: 1, name, users: ['carol', name, 'Alice'], motd: 'hi' }, SERVER);
   return core;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { helpLines, parseInput, findCommand, usage } from '../../wire/commands.js';
 import type { ClientMessage, ServerMessage } from '../../wire/messages.js';
 import { PROTOCOL_VERSION } from '../../wire/limits.js';
@@ -33,9 +34,14 @@ export class ClientCore {
   blocked: string[] = [];
   private nextRef = 1;
 
+  /**
+   * `refPrefix` makes this client's refs unique among everyone who ever uses the same name: the server
+   * recognises a resent line by (name, ref), so another process starting again at ref 1 must not match.
+   */
   constructor(
     name: string,
     private readonly mode: Mode,
+    private readonly refPrefix = randomBytes(4).toString('hex') + '-',
   ) {
     this.name = name;
   }
@@ -53,7 +59,7 @@ export class ClientCore {
 
   /** The register request, once the session has the password /register asked for. */
   register(password: string): Extract<ClientMessage, { type: 'register' }> {
-    return { type: 'register', password, ref: String(this.nextRef++) };
+    return { type: 'register', password, ref: this.refPrefix + String(this.nextRef++) };
   }
 
   /** One line the user typed. */
@@ -230,7 +236,7 @@ export class ClientCore {
   }
 
   private request(msg: ClientMessage): Outcome {
-    return { send: [{ ...msg, ref: String(this.nextRef++) } as ClientMessage], events: [] };
+    return { send: [{ ...msg, ref: this.refPrefix + String(this.nextRef++) } as ClientMessage], events: [] };
   }
 }
 

@@ -57,6 +57,8 @@ export class Session {
   private closedByUser = false;
   /** Frames waiting for a token from the pacing bucket (or for a connection). */
   private queue: ClientMessage[] = [];
+  /** Room lines and whispers written to the server and not yet echoed (or refused), by ref. */
+  private unacked = new Map<string, ClientMessage>();
   /**
    * Mirrors the server's bucket, refilled at 90% of its rate: network jitter can bunch our frames
    * together on arrival, and a refused line costs more than a slightly slower paste.
@@ -221,6 +223,7 @@ export class Session {
   }
 
   private write(m: ClientMessage): void {
+    if ((m.type === 'say' || m.type === 'whisper') && m.ref !== undefined) this.unacked.set(m.ref, m);
     this.socket!.write(encodeFrame(m));
   }
 
@@ -359,6 +362,7 @@ export class Session {
     }
     const ref = 'ref' in msg ? msg.ref : undefined;
     if (ref !== undefined) {
+      this.unacked.delete(ref); // its echo or its error: either way the server has handled it
       this.slow.get(ref)?.();
       this.slow.delete(ref);
     }
@@ -390,6 +394,16 @@ export class Session {
       return;
     }
     if (this.opts.reconnect) {
+      // Lines written to the dead socket whose echo never came back may or may not have reached the
+      // server: they wait, shown as pending, and go first on reconnect with their refs, which the server
+      // recognises if it did accept them (no loss, no duplicate).
+      for (const m of this.unacked.values()) {
+        if (m.type === 'say' || m.type === 'whisper') {
+          this.emit({ kind: 'pending', ref: m.ref!, text: m.text, action: m.type === 'say' && m.action === true, ...(m.type === 'whisper' && { to: m.to }) });
+        }
+      }
+      this.queue = [...this.unacked.values(), ...this.queue];
+      this.unacked.clear();
       this.scheduleReconnect();
       return;
     }
