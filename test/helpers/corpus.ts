@@ -23,5 +23,7 @@ export const ESCAPE_CORPUS: Record<string, string> = {
   'unterminated OSC': 'a\x1b]0;title with no end',
   'BOM and word joiner': '\ufeffa\u2060b',
   'isolates U+2066..2069': 'a\u2066b\u2069c',
+  // Not a terminal escape: the full-screen client's own markup, which must show as typed, uncoloured.
+  'blessed {tags}': 'a{red-fg}{bold}tagged{/bold}{/red-fg}b',
 };
 

@@ -2,7 +2,7 @@ import { blessed, type Screen, type Box } from '../screen/blessed.js';
 import { statusHints } from '../view/keys.js';
 import type { Rect } from '../view/layout.js';
 import type { ViewState } from '../view/state.js';
-import { cells, fitCells } from '../view/text.js';
+import { cells, drawable, fitCells } from '../view/text.js';
 import { markup } from './frame.js';
 
 const STATUS_COLOR = { connected: 'green', connecting: 'yellow', reconnecting: 'yellow', disconnected: 'red' } as const;
@@ -18,7 +18,9 @@ export class StatusPane {
   draw(s: ViewState, r: Rect): void {
     Object.assign(this.box, { top: r.top, left: r.left, width: r.width });
     const state = s.status === 'connected' ? `connected ${s.server}` : s.statusDetail;
-    const left = fitCells(state, Math.max(10, Math.floor(r.width / 2)));
+    // The detail can carry text from elsewhere (a socket error, a signed-out reason from the server): it is
+    // made drawable here like every other pane's text, or bidi and zero-width characters reached the screen.
+    const left = fitCells(drawable(state), Math.max(10, Math.floor(r.width / 2)));
     let hints = '';
     for (const h of statusHints()) {
       const more = hints === '' ? h : `${hints}  ${h}`;
