@@ -25,7 +25,7 @@ import { dialableAddress } from '../wire/direct.js';
 import { PrivateDesk, type Delivery, type PrivateDeskOptions } from './private.js';
 import type { Accounts, AuthResult } from './accounts.js';
 import { BlockList } from './blocks.js';
-import { AcceptedRefs } from './accepted.js';
+import { AcceptedRefs, requestDigest } from './accepted.js';
 import type { Store } from './store.js';
 
 // The room as plain data: who is connected, under which name, and where each frame goes. No sockets and
@@ -469,7 +469,8 @@ export class Hub {
   }
 
   private say(c: Client, msg: Extract<ClientMessage, { type: 'say' }>, now: number): void {
-    const again = msg.ref === undefined ? undefined : this.accepted.get(foldName(c.name!), msg.ref);
+    const digest = requestDigest(msg.action === true ? 'me' : 'say', '', msg.text);
+    const again = msg.ref === undefined ? undefined : this.accepted.get(foldName(c.name!), msg.ref, digest);
     if (again) {
       const event: ServerMessage = { type: 'message', id: again.id, from: c.name!, text: sanitizeText(msg.text), time: again.time, ...(msg.action === true && { action: true }) };
       return this.echo(c, event, msg.ref);
@@ -482,12 +483,13 @@ export class Hub {
     if (this.opts.historySize > 0 && this.persist(c, 'say', msg.ref, () => this.store!.addHistory({ id, from: c.name!, text, time: now, action: msg.action === true })) === FAILED) return;
     this.broadcast(event, c, foldName(c.name!));
     this.echo(c, event, msg.ref);
-    if (msg.ref !== undefined) this.accepted.remember(foldName(c.name!), msg.ref, { id, time: now });
+    if (msg.ref !== undefined) this.accepted.remember(foldName(c.name!), msg.ref, { digest, id, time: now });
     this.log('message', { conn: c.id, from: c.name, id: event.id, text, action: msg.action === true || undefined });
   }
 
   private whisper(c: Client, msg: Extract<ClientMessage, { type: 'whisper' }>, now: number): void {
-    const again = msg.ref === undefined ? undefined : this.accepted.get(foldName(c.name!), msg.ref);
+    const digest = requestDigest('whisper', foldName(msg.to), msg.text);
+    const again = msg.ref === undefined ? undefined : this.accepted.get(foldName(c.name!), msg.ref, digest);
     if (again) {
       const event: ServerMessage = { type: 'whisper', id: again.id, from: c.name!, to: again.to!, text: sanitizeText(msg.text), time: again.time, ...(again.stored && { stored: true }) };
       return this.echo(c, event, msg.ref);
@@ -530,7 +532,7 @@ export class Hub {
       }
       this.echo(c, { ...event, stored: true }, msg.ref);
     }
-    if (msg.ref !== undefined) this.accepted.remember(senderKey, msg.ref, { id: event.id, time: now, to: toName, ...(!target && { stored: true }) });
+    if (msg.ref !== undefined) this.accepted.remember(senderKey, msg.ref, { digest, id: event.id, time: now, to: toName, ...(!target && { stored: true }) });
     this.log('whisper', { conn: c.id, from: c.name, to: toName, id: event.id, stored: !target || undefined, ...(this.opts.logWhisperText && { text }) });
   }
 

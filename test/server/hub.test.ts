@@ -301,3 +301,32 @@ describe('abuse', () => {
     expect(hub.connect(5, '10.0.0.1', 5)).toBe(true);
   });
 });
+
+describe('resent requests', () => {
+  beforeEach(() => {
+    join(1, 'alice');
+    join(2, 'bob');
+  });
+
+  it('answers a say resent with the same ref and text with the original echo, and relays it once', () => {
+    send(1, { type: 'say', text: 'hello', ref: 'x-1' });
+    const first = out.take(1)[0];
+    send(1, { type: 'say', text: 'hello', ref: 'x-1' });
+    expect(out.take(1)).toEqual([first]);
+    expect(out.take(2)).toHaveLength(1);
+  });
+
+  it('relays a reused ref with other text, or another type, as a new request', () => {
+    send(1, { type: 'say', text: 'one', ref: '1' });
+    send(1, { type: 'say', text: 'two', ref: '1' });
+    send(1, { type: 'whisper', to: 'bob', text: 'two', ref: '1' });
+    expect(out.take(2).map((m) => m.type === 'message' || m.type === 'whisper' ? `${m.type}:${m.text}` : m.type)).toEqual(['message:one', 'message:two', 'whisper:two']);
+  });
+
+  it('remembers a whisper with its recipient', () => {
+    send(1, { type: 'whisper', to: 'bob', text: 'psst', ref: 'w' });
+    send(1, { type: 'whisper', to: 'BOB', text: 'psst', ref: 'w' });
+    expect(out.take(2)).toHaveLength(1);
+    expect(out.take(1).map((m) => m.type === 'whisper' && m.to)).toEqual(['bob', 'bob']);
+  });
+});

@@ -173,3 +173,27 @@ describe('parley failures', () => {
     server = await startServer({ port: 0 });
   });
 });
+
+describe('parley --plain ending', () => {
+  it('sends every piped line before an explicit /quit, and the quit itself is not refused', async () => {
+    const alice = await raw('alice');
+    const lines = Array.from({ length: 20 }, (_, i) => `n${i}`);
+    const bot = run(CLIENT, ['bot', '127.0.0.1', String(server.port)]);
+    bot.child.stdin.end([...lines, '/quit done here', 'after quit'].join('\n') + '\n');
+    expect(await bot.exit).toBe(0);
+    expect(await alice.next((m) => m.type === 'left', 10_000)).toMatchObject({ name: 'bot', reason: 'quit', message: 'done here' });
+    expect(alice.all('message').map((m) => m.text)).toEqual(lines);
+    expect(bot.stderr()).toBe('');
+  }, 15_000);
+
+  it('exits 5 instead of hanging when the server dies while piped lines are still queued', async () => {
+    const bot = run(CLIENT, ['bot', '127.0.0.1', String(server.port)]);
+    await bot.waitFor(/^\* users/);
+    bot.child.stdin.write(Array.from({ length: 60 }, (_, i) => `q${i}`).join('\n') + '\n');
+    bot.child.stdin.end();
+    await new Promise((r) => setTimeout(r, 300));
+    await server.close('gone');
+    expect(await bot.exit).toBe(5);
+    server = await startServer({ port: 0 });
+  }, 15_000);
+});

@@ -122,7 +122,8 @@ export class Session {
     if (outcome.needPassword === 'register') this.asking = this.register();
     for (const m of outcome.send) {
       if (m.type === 'quit') {
-        void this.quit(m.reason);
+        // What was typed before /quit goes first: a piped "...lines...\n/quit" loses nothing.
+        void this.finish(m.reason);
         return true;
       }
       if (!this.direct.outgoing(m)) this.enqueue(m);
@@ -146,6 +147,9 @@ export class Session {
     this.direct.closeAll('quit');
     const socket = this.socket;
     if (socket && this.connected) {
+      // The quit is a request like any other: without a token the server would refuse it as a flood and
+      // the room would see "connection lost" instead of the goodbye. A token comes within 1/RATE s.
+      while (!this.bucket.take(Date.now())) await new Promise((r) => setTimeout(r, 50));
       socket.write(encodeFrame({ type: 'quit', ...(reason !== undefined && { reason }) }));
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
@@ -188,7 +192,8 @@ export class Session {
 
   private async drained(): Promise<void> {
     await this.asking;
-    while (this.queue.length > 0) await new Promise((r) => setTimeout(r, 20));
+    // Only while connected: a server that dies mid-drain must end the wait, not leave it polling forever.
+    while (this.queue.length > 0 && this.connected) await new Promise((r) => setTimeout(r, 20));
     if (!this.connected) return;
     const token = `drain-${this.nextToken++}`;
     await new Promise<void>((resolve) => {

@@ -81,6 +81,9 @@ export function keysOnly(source: NodeJS.ReadableStream & { setRawMode?: (on: boo
     }
   };
   source.on('data', onData);
+  // A stream paused earlier (the password prompt before the screen opened pauses stdin) does not flow
+  // again by gaining a listener: resume it, or every key after a login is lost.
+  source.resume();
   keys.on('close', () => source.removeListener('data', onData));
   return keys;
 }

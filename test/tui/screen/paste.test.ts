@@ -28,3 +28,25 @@ describe('PasteSplitter', () => {
     expect(new PasteSplitter().push('\x1b')).toEqual([{ kind: 'keys', text: '\x1b' }]);
   });
 });
+
+describe('keys after a password prompt', () => {
+  test('the terminal keeps delivering keys to the screen after the no-echo prompt paused it', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { keysOnly } = await import('../../../src/tui/screen/paste.js');
+    const { askPasswordOnTerminal } = await import('../../../src/tui/screen/askpass.js');
+    const input = Object.assign(new PassThrough(), { isTTY: true, isRaw: false, setRawMode: (on: boolean) => void (input.isRaw = on) });
+    const output = new PassThrough();
+    const shown: string[] = [];
+    output.on('data', (d: Buffer) => shown.push(d.toString()));
+    const asked = askPasswordOnTerminal({ input, output }, 'password: ');
+    input.write('s3cret\r');
+    expect(await asked).toBe('s3cret');
+    expect(shown.join('')).not.toContain('s3cret'); // no echo
+    const keys = keysOnly(input, () => {});
+    const got: string[] = [];
+    keys.on('data', (d: Buffer) => got.push(d.toString()));
+    input.write('hello');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got.join('')).toBe('hello');
+  });
+});
