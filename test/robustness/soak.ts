@@ -162,6 +162,9 @@ it(`soak: ${CLIENTS} clients chatting for ${MINUTES} min (figures printed)`, asy
 
     const minutes = (samples[samples.length - 1]!.atMs - samples[0]!.atMs) / 60_000;
     const growthPerMin = (samples[samples.length - 1]!.rss - samples[0]!.rss) / minutes;
+    const last = samples[samples.length - 1]!;
+    const mid = samples.find((x) => x.atMs >= last.atMs / 2)!;
+    const lateGrowth = mid === last ? 0 : (last.rss - mid.rss) / ((last.atMs - mid.atMs) / 60_000);
     const expected = totals.acked * (CLIENTS - 1);
     const lost = expected - totals.delivered;
     for (const c of clients) c.close();
@@ -175,7 +178,8 @@ it(`soak: ${CLIENTS} clients chatting for ${MINUTES} min (figures printed)`, asy
     const peak = Math.max(...samples.map((s) => s.rss));
     log(
       `server RSS: ${mib(samples[0]!.rss)} MiB at start of chat, ${mib(samples[samples.length - 1]!.rss)} MiB at end, peak ${mib(peak)} MiB; ` +
-        `growth ${mib(growthPerMin)} MiB/min; ${mib(rssEnd)} MiB after the clients left`,
+        `growth ${mib(growthPerMin)} MiB/min overall, ${mib(lateGrowth)} MiB/min over the second half (the first has the warm-up); ` +
+        `${mib(rssEnd)} MiB after the clients left`,
     );
     log(`file descriptors: ${fdsBaseline} before, ${fdsConnected} with ${CLIENTS} clients, ${fdsEnd} after they left`);
     log(`messages: ${totals.sent} sent, ${totals.acked} acknowledged, ${totals.delivered} of ${expected} copies delivered, ${lost} lost`);
