@@ -145,16 +145,21 @@ describe('keys', () => {
     expect(t.lastFrame()).not.toContain('┌─ Help');
   });
 
-  test('a private-chat request asks for consent: y allows, n denies, Escape leaves it for later', async () => {
+  test('a private-chat request asks for consent: Alt+Y allows, Alt+D denies, typing goes on untouched', async () => {
     const { t, frame } = await scene('private');
     expect(frame).toContain('carol asks to chat with you directly,');
+    expect(frame).toContain('Alt+Y allow · Alt+D deny');
     expect(frame).toMatch(/\*bob\*= the server cannot see this/);
     expect(frame).toMatch(/→ \*bob\*= nor this/);
-    await t.keys('y');
+    // Someone mid-sentence: letters (y included) and Enter are their message, not an answer.
+    await t.keys('hey you\r');
+    expect(t.sent).toEqual(['hey you']);
+    expect(t.lastFrame()).toContain('carol asks to chat with you directly,');
+    await t.keys('\x1by'); // Alt+Y
     expect(t.sent).toContain('/allow carol');
     expect(t.lastFrame()).not.toContain('asks to chat with you directly');
     await t.events({ kind: 'private_request', from: 'dave', time: 0 });
-    await t.keys('n');
+    await t.keys('\x1bd'); // Alt+D
     expect(t.sent).toContain('/deny dave');
     await t.events({ kind: 'private_request', from: 'erin', time: 0 });
     await t.keys(KEY.escape);

@@ -59,7 +59,7 @@ export class PopupPane {
       case 'consent':
         label = ' Private chat ';
         lines = [`${p.from} asks to chat with you directly,`, 'client to client: the server will not see those whispers.', `Allow ${p.from}?`];
-        hint = 'y/Enter allow · n deny · Esc decide later';
+        hint = 'Alt+Y allow · Alt+D deny · Esc later (/allow, /deny)';
         break;
     }
     const width = Math.min(cols - 2, Math.max(30, ...lines.map((l) => l.length + 4), hint.length + 4));

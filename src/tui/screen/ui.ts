@@ -170,6 +170,9 @@ export class Ui {
           return this.dispatch({ type: 'close' });
         case 'interrupt':
           return this.dispatch({ type: 'key', command: 'quit' });
+        case 'allow':
+        case 'deny':
+          return this.dispatch({ type: 'consent', answer: bound.action });
       }
     }
     // blessed reports a carriage return twice, as `return` and as `enter`: act on one of them.

@@ -13,7 +13,9 @@ export type TuiKeyAction =
   | 'next-pane'
   | 'redraw'
   | 'close'
-  | 'interrupt';
+  | 'interrupt'
+  | 'allow'
+  | 'deny';
 
 export interface TuiKey {
   action: TuiKeyAction;
@@ -34,6 +36,9 @@ export const TUI_KEYS: readonly TuiKey[] = [
   { action: 'redraw', keys: ['C-l'], label: 'Ctrl+L', summary: 'redraw the screen' },
   { action: 'close', keys: ['escape'], label: 'Esc', summary: 'close a popup, or go back to the input' },
   { action: 'interrupt', keys: ['C-c'], label: 'Ctrl+C', summary: 'quit, like F10' },
+  // Deliberate chords, not letters: a request can pop up mid-sentence, and a typed "y" must not consent.
+  { action: 'allow', keys: ['M-y'], label: 'Alt+Y', summary: 'allow the private-chat request on screen (/allow NAME)' },
+  { action: 'deny', keys: ['M-d'], label: 'Alt+D', summary: 'deny the private-chat request on screen (/deny NAME)' },
 ];
 
 export interface CommandKey {

@@ -41,7 +41,7 @@ export type Popup =
   | { kind: 'help'; scroll: number }
   | { kind: 'prompt'; purpose: 'rename' | 'whisper-to'; text: string }
   | { kind: 'paste'; lines: string[] }
-  /** Someone asks for a direct private chat: y allows, n denies, Esc leaves it for /allow or /deny. */
+  /** Someone asks for a direct private chat: Alt+Y allows, Alt+D denies, Esc leaves it for /allow or /deny. */
   | { kind: 'consent'; from: string }
   /** A password, typed without echo: to log in to a registered name, or to /register it. */
   | { kind: 'password'; purpose: 'login' | 'register'; name: string; why: string; text: string };
@@ -104,6 +104,8 @@ export type UiAction =
   | { type: 'redraw' }
   | { type: 'page-rows'; rows: number }
   | { type: 'ask-password'; purpose: 'login' | 'register'; name: string; why: string }
+  /** Alt+Y / Alt+D: answer the private-chat request on screen. */
+  | { type: 'consent'; answer: 'allow' | 'deny' }
   | { type: 'take-effects' };
 
 export function initialState(me: string, server: string): ViewState {
@@ -187,6 +189,8 @@ function step(s: ViewState, a: UiAction): ViewState {
       return a.rows === s.pageRows ? s : { ...s, pageRows: a.rows };
     case 'ask-password':
       return { ...s, popup: { kind: 'password', purpose: a.purpose, name: a.name, why: a.why, text: '' } };
+    case 'consent':
+      return s; // no request on screen: the chord does nothing
     case 'take-effects':
       return s.effects.length === 0 ? s : { ...s, effects: [] };
   }
@@ -487,11 +491,11 @@ function popupAction(s: ViewState, p: Popup, a: UiAction): ViewState | undefined
       if (a.type === 'submit') return { ...close, effects: [...s.effects, { kind: 'password', value: p.text }] };
       return a.type === 'redraw' ? undefined : s;
     }
-    case 'consent': {
-      const answer = a.type === 'submit' || (a.type === 'insert' && /^[yYaA]$/.test(a.text)) ? 'allow' : a.type === 'insert' && /^[nNdD]$/.test(a.text) ? 'deny' : undefined;
-      if (answer) return { ...close, effects: [...s.effects, { kind: 'send', line: `/${answer} ${p.from}` }] };
-      return a.type === 'redraw' ? undefined : s;
-    }
+    case 'consent':
+      // Only the chords answer; everything else (typing, Enter, scrolling) goes on as if there were no
+      // popup, so a request arriving mid-sentence neither swallows keys nor takes one as consent.
+      if (a.type === 'consent') return { ...close, effects: [...s.effects, { kind: 'send', line: `/${a.answer} ${p.from}` }] };
+      return undefined;
     case 'paste':
       if (a.type === 'submit' || (a.type === 'insert' && /^[yY]$/.test(a.text))) {
         // Pasted text is said, never run: a pasted "/quit" is a line of text (the // escape).
