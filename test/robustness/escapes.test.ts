@@ -29,6 +29,9 @@ describe('escape injection', () => {
     const victim = run(CLIENT, ['--plain', 'victim', '127.0.0.1', String(server.port)]);
     await victim.waitFor(/^\* users/);
     const corpus = Object.values(ESCAPE_CORPUS);
+    // A bare client sees exactly what the server relays: a third-party client may not sanitise at all.
+    const observer = await RawClient.join(server.port, 'observer');
+    cleanups.push(() => observer.close());
 
     const mallory = await RawClient.join(server.port, 'mallory');
     for (const bad of corpus) {
@@ -64,6 +67,13 @@ describe('escape injection', () => {
     expect(lines.filter((l) => /\*mallory\* psst /.test(l))).toHaveLength(corpus.length);
     expect(lines.filter((l) => /quitter has left \(quit: bye/.test(l))).toHaveLength(corpus.length);
     mallory.close();
+    // The server's side of it: the relayed frames themselves carry 0 forbidden code points.
+    await observer.seen((m) => m.type === 'message' && m.text === 'the end');
+    const relayed = observer.received.flatMap((m) => stringsIn(m).flatMap((v) => v.match(FORBIDDEN_GLOBAL) ?? []));
+    const relayedText = observer.all('message').filter((m) => m.text.startsWith('say ') || m.text.startsWith('act ')).length;
+    console.log(`escape corpus, as relayed by the server: ${observer.received.length} frames to a bare client; forbidden code points: ${relayed.length}`);
+    expect(relayedText).toBe(2 * corpus.length);
+    expect(relayed).toEqual([]);
   }, 30_000);
 
   it('stored whispers, /block replies and direct-chat whispers: 0 forbidden code points in the victim\'s output', async () => {
@@ -149,4 +159,12 @@ async function until(pred: () => boolean, ms = 5000): Promise<void> {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Every string inside a decoded frame, however deep. */
+function stringsIn(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.flatMap(stringsIn);
+  if (v !== null && typeof v === 'object') return Object.values(v).flatMap(stringsIn);
+  return [];
 }
