@@ -17,12 +17,15 @@ export interface Scene {
 export const at = (minutes: number) => Date.UTC(2024, 4, 1, 9, minutes);
 
 const SERVER = '127.0.0.1:7777';
+
+/** One kind of event, so a scene can spread it and change a field. */
+type Of<K extends ChatEvent['kind']> = Extract<ChatEvent, { kind: K }>;
 let nextId = 1;
 
 export const ev = {
   connected: (): ChatEvent => ({ kind: 'status', status: 'connected', detail: `connected to ${SERVER}` }),
-  welcome: (users: string[], name = 'alice'): ChatEvent => ({ kind: 'welcome', name, users, motd: 'Welcome to parley. Be kind.', server: SERVER, account: false, blocked: [] }),
-  say: (from: string, text: string, minute: number, extra: Partial<{ own: boolean; mention: boolean; action: boolean; ref: string }> = {}): ChatEvent => ({
+  welcome: (users: string[], name = 'alice'): Of<'welcome'> => ({ kind: 'welcome', name, users, motd: 'Welcome to parley. Be kind.', server: SERVER, account: false, blocked: [] }),
+  say: (from: string, text: string, minute: number, extra: Partial<{ own: boolean; mention: boolean; action: boolean; ref: string }> = {}): Of<'message'> => ({
     kind: 'message',
     id: nextId++,
     from,
@@ -33,7 +36,7 @@ export const ev = {
     mention: extra.mention ?? false,
     ...(extra.ref !== undefined && { ref: extra.ref }),
   }),
-  whisper: (from: string, to: string, text: string, minute: number, direct = false): ChatEvent => ({
+  whisper: (from: string, to: string, text: string, minute: number, direct = false): Of<'whisper'> => ({
     kind: 'whisper',
     id: nextId++,
     from,

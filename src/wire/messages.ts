@@ -45,6 +45,7 @@ export type ClientType = ClientMessage['type'];
 
 /** Why a user left the room. */
 export type LeaveReason = 'quit' | 'lost' | 'timeout' | 'kicked';
+export const LEAVE_REASONS: readonly LeaveReason[] = ['quit', 'lost', 'timeout', 'kicked'];
 
 export type ErrorCode =
   | 'malformed_json'
@@ -206,7 +207,7 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
     (o) => optBool(o, 'stored'),
   ],
   joined: [(o) => str(o, 'name'), (o) => num(o, 'time')],
-  left: [(o) => str(o, 'name'), (o) => str(o, 'reason'), (o) => optStr(o, 'message', Infinity), (o) => num(o, 'time')],
+  left: [(o) => str(o, 'name'), (o) => oneOf(o, 'reason', LEAVE_REASONS), (o) => optStr(o, 'message', Infinity), (o) => num(o, 'time')],
   renamed: [(o) => str(o, 'old'), (o) => str(o, 'new'), (o) => num(o, 'time')],
   users: [(o) => strings(o, 'users')],
   error: [(o) => str(o, 'code'), (o) => str(o, 'message'), (o) => optNum(o, 'seconds')],
@@ -219,7 +220,7 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
   private_connect: [(o) => str(o, 'with'), (o) => str(o, 'link'), (o) => str(o, 'secret'), (o) => str(o, 'host'), (o) => port(o, 'port')],
   private_end: [(o) => str(o, 'with'), (o) => str(o, 'reason'), (o) => num(o, 'time')],
   registered: [(o) => str(o, 'name'), (o) => str(o, 'token')],
-  seen: [(o) => seenList(o, 'users')],
+  seen: [(o) => seenList(o, 'users'), (o) => optNum(o, 'since')],
   blocks: [(o) => strings(o, 'names')],
 };
 

@@ -147,7 +147,7 @@ export class ClientCore {
             action: msg.action === true,
             own,
             mention: !own && mentions(text, this.name),
-            ...(msg.ref !== undefined && { ref: msg.ref }),
+            ...(ourRef(msg.ref) && { ref: msg.ref }),
             ...(msg.history === true && { history: true }),
           },
         ];
@@ -165,7 +165,7 @@ export class ClientCore {
             text: clean(msg.text),
             time: msg.time,
             outgoing,
-            ...(msg.ref !== undefined && { ref: msg.ref }),
+            ...(ourRef(msg.ref) && { ref: msg.ref }),
             ...(msg.late === true && { late: true }),
             ...(msg.stored === true && { stored: true }),
           },
@@ -198,7 +198,7 @@ export class ClientCore {
           kind: 'error',
           text: clean(msg.message),
           code: clean(msg.code),
-          ...(msg.ref !== undefined && { ref: msg.ref }),
+          ...(ourRef(msg.ref) && { ref: msg.ref }),
           ...(msg.seconds !== undefined && { seconds: msg.seconds }),
         };
         if (msg.code === 'session_replaced' || msg.code === 'idle_timeout') {
@@ -242,6 +242,14 @@ export class ClientCore {
 
 function none(): Outcome {
   return { send: [], events: [] };
+}
+
+/**
+ * A ref the server echoes is ours (hex and digits) or, from a server that is not ours, anything: only a
+ * short printable-ASCII one is passed on, so --json output never carries another's control bytes.
+ */
+function ourRef(ref: string | undefined): ref is string {
+  return ref !== undefined && /^[\x21-\x7e]{1,64}$/.test(ref);
 }
 
 function clean(s: string): string {

@@ -2,9 +2,10 @@ import { describe, expect, test } from 'vitest';
 import { SCROLLBACK_LINES } from '../../../src/wire/limits.js';
 import { initialState, reduce, type UiAction, type ViewState } from '../../../src/tui/view/state.js';
 import { ev } from '../../../src/tui/scenes.js';
+import type { ChatEvent } from '../../../src/tui/core/events.js';
 
 const run = (s: ViewState, ...actions: UiAction[]) => actions.reduce(reduce, s);
-const event = (e: Parameters<typeof ev.say>[0] extends string ? ReturnType<typeof ev.say> : never): UiAction => ({ type: 'event', event: e });
+const event = (e: ChatEvent): UiAction => ({ type: 'event', event: e });
 const typed = (text: string): UiAction => ({ type: 'insert', text });
 const start = () => run(initialState('alice', 'x:1'), event(ev.welcome(['alice', 'bob', 'carol', 'carla'])));
 
