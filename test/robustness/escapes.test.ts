@@ -102,9 +102,14 @@ describe('escape injection', () => {
     m.input('/private victim');
     await victim.waitFor(/mallory asks for a direct private chat/);
     victim.child.stdin.write('/allow mallory\n');
-    await until(() => m.direct.isDirect('victim'));
-    for (const [i, bad] of corpus.entries()) m.direct.outgoing({ type: 'whisper', to: 'victim', text: `direct ${bad}`, ref: `d${i}` });
-    await until(() => events.filter((e) => e.kind === 'whisper' && e.outgoing && e.direct).length === corpus.length, 10_000);
+    await until(() => m.direct.isDirect('victim'), 15_000);
+    // In batches of 8 with a pause: the victim's side of the link rate-limits (10 at once, then 5 a second).
+    const delivered = () => events.filter((e) => e.kind === 'whisper' && e.outgoing && e.direct).length;
+    for (let i = 0; i < corpus.length; i += 8) {
+      corpus.slice(i, i + 8).forEach((bad, k) => m.direct.outgoing({ type: 'whisper', to: 'victim', text: `direct ${bad}`, ref: `d${i + k}` }));
+      await until(() => delivered() === Math.min(corpus.length, i + 8), 10_000);
+      if (i + 8 < corpus.length) await new Promise((r) => setTimeout(r, 1700));
+    }
     m.input('the end');
     await victim.waitFor(/<mallory> the end$/);
     victim.child.stdin.end();
