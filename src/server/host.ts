@@ -33,6 +33,8 @@ interface Conn {
   queued: number;
   /** No more writes: closing, or dropped for its queue. */
   dead: boolean;
+  /** Login backlog bytes allowed above the cap; forgotten once everything written has drained. */
+  allowance: number;
   seenData: boolean;
 }
 
@@ -54,6 +56,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     conn.queue = [];
     conn.queued = 0;
     conn.socket.write(data);
+    if (conn.socket.writableLength === 0) conn.allowance = 0; // the kernel took it all: the backlog is out
   };
 
   const flushAll = (): void => {
@@ -63,10 +66,11 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   };
 
   const outbox: Outbox = {
-    send(id, frame) {
+    send(id, frame, backlog) {
       const conn = conns.get(id);
       if (!conn || conn.dead) return;
-      if (conn.queued + frame.length + conn.socket.writableLength > maxQueue) {
+      if (backlog) conn.allowance += frame.length;
+      if (conn.queued + frame.length + conn.socket.writableLength > maxQueue + conn.allowance) {
         conn.dead = true;
         conn.queue = [];
         conn.queued = 0;
@@ -105,7 +109,8 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     const id = nextConn++;
     const ip = socket.remoteAddress ?? 'unknown';
     const port = socket.remotePort ?? 0;
-    const conn: Conn = { socket, queue: [], queued: 0, dead: false, seenData: false };
+    const conn: Conn = { socket, queue: [], queued: 0, dead: false, seenData: false, allowance: 0 };
+    socket.on('drain', () => (conn.allowance = 0));
     conns.set(id, conn);
     socket.setNoDelay(true);
     say(`connect ${ip}:${port} (conn ${id})`);

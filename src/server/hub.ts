@@ -34,8 +34,11 @@ import type { Store } from './store.js';
 export type ConnId = number;
 
 export interface Outbox {
-  /** Queue bytes for one connection. The same Buffer may be handed to many connections. */
-  send(conn: ConnId, frame: Buffer): void;
+  /**
+   * Queue bytes for one connection. The same Buffer may be handed to many connections. `backlog` bytes
+   * (history and stored whispers at login) are allowed on top of the send-queue cap until they drain.
+   */
+  send(conn: ConnId, frame: Buffer, backlog?: boolean): void;
   /** Close a connection once what is queued for it has been written (if it can still be written). */
   close(conn: ConnId): void;
 }
@@ -412,7 +415,7 @@ export class Hub {
     if (rows === FAILED) return;
     for (const m of rows) {
       if (c.blocks.has(foldName(m.from))) continue;
-      this.reply(c, { type: 'message', id: m.id, from: m.from, text: m.text, time: m.time, ...(m.action && { action: true }), history: true });
+      this.backlog(c, { type: 'message', id: m.id, from: m.from, text: m.text, time: m.time, ...(m.action && { action: true }), history: true });
     }
   }
 
@@ -424,7 +427,7 @@ export class Hub {
       if (mail.length === 0) return;
       for (const w of mail) {
         if (c.blocks.has(foldName(w.from))) continue;
-        this.reply(c, { type: 'whisper', id: w.id, from: w.from, to: c.name!, text: w.text, time: w.time, late: true });
+        this.backlog(c, { type: 'whisper', id: w.id, from: w.from, to: c.name!, text: w.text, time: w.time, late: true });
       }
       store.dropOffline(key, mail[mail.length - 1]!.id);
       this.log('offline_delivered', { conn: c.id, name: c.name, count: mail.length });
@@ -727,6 +730,15 @@ export class Hub {
 
   private reply(c: Client, msg: ServerMessage): void {
     this.out.send(c.id, encodeFrame(msg));
+  }
+
+  /**
+   * History and stored whispers at login arrive all at once and are bounded by their own limits (--history,
+   * MAX_OFFLINE_PER_USER): they must not count against the send-queue cap, or whoever fills a mailbox
+   * could get its owner dropped at every login.
+   */
+  private backlog(c: Client, msg: ServerMessage): void {
+    this.out.send(c.id, encodeFrame(msg), true);
   }
 
   private error(c: Client, code: ErrorCode, message: string, extra: ErrorExtra = {}): void {

@@ -8,7 +8,7 @@ export class FakeOutbox implements Outbox {
   /** How many distinct Buffers were handed out: a broadcast to N people should add one, not N. */
   readonly buffers = new Set<Buffer>();
 
-  send(conn: ConnId, frame: Buffer): void {
+  send(conn: ConnId, frame: Buffer, _backlog?: boolean): void {
     this.buffers.add(frame);
     const list = this.received.get(conn) ?? [];
     list.push(JSON.parse(frame.toString('utf8')) as ServerMessage);

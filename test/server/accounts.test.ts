@@ -196,6 +196,32 @@ describe('offline whispers', () => {
   });
 });
 
+describe('the login backlog', () => {
+  it('a full mailbox and history do not get their owner dropped for the send-queue cap at login', async () => {
+    // The reviewer's attack: fill bob's mailbox and the room's history with big lines while he is away.
+    const s = await serve(tempDb(), { historySize: 100, maxSendQueueBytes: 256 * 1024 });
+    await addUser(s.store, 'bob', 'bobs password');
+    const mallory = await hello(s.port, 'mallory');
+    const big = '😀'.repeat(1900); // about 7.6 KB of UTF-8 per line
+    // In batches, as the flood limit would pace them (it is off in these tests): mallory's own echoes
+    // must not overflow mallory's queue.
+    for (let i = 0; i < 100; i++) {
+      mallory.send({ type: 'whisper', to: 'bob', text: `${i} ${big}`, ref: `w${i}` });
+      mallory.send({ type: 'say', text: `${i} ${big}`, ref: `s${i}` });
+      if (i % 10 === 9) await mallory.next((f) => f.type === 'message' && f.ref === `s${i}`);
+    }
+    const bob = await hello(s.port, 'bob', { password: 'bobs password' });
+    await bob.next((f) => f.type === 'welcome');
+    await bob.sync();
+    expect(bob.frames.filter((f) => f.type === 'whisper' && f.late)).toHaveLength(100);
+    expect(bob.frames.filter((f) => f.type === 'message' && f.history)).toHaveLength(100);
+    expect(bob.closed).toBe(false);
+    // Live traffic is still held to the cap afterwards: the allowance was only for the backlog.
+    mallory.send({ type: 'say', text: 'still here', ref: 'live' });
+    expect(await bob.next((f) => f.type === 'message' && f.text === 'still here')).toBeTruthy();
+  });
+});
+
 describe('presence', () => {
   it('whoelse lists the others online; whoelsesince adds registered users seen within the window', async () => {
     const s = await serve(tempDb());
