@@ -242,6 +242,20 @@ describe('direct private chat between two clients', () => {
     expect(alice.s.direct.isDirect('bob')).toBe(false);
   });
 
+  it('blocking the peer closes the link: nothing of theirs arrives, directly or through the server', async () => {
+    const { port } = await room();
+    const alice = await join('alice', port);
+    const bob = await join('bob', port);
+    await openPrivate(alice, bob);
+    alice.s.input('/block bob');
+    expect((await alice.wait('private', (e) => e.state === 'closed')).detail).toBe('direct chat with bob closed: you block them');
+    await bob.wait('private', (e) => e.state === 'closed');
+    expect(alice.s.direct.isDirect('bob')).toBe(false);
+    bob.s.input('/w alice are you there?');
+    await bob.wait('error', (e) => e.code === 'not_delivered');
+    expect(alice.find('whisper', (e) => e.text === 'are you there?')).toBeUndefined();
+  });
+
   it('the peer quitting closes the link with a notice', async () => {
     const { port } = await room();
     const alice = await join('alice', port);

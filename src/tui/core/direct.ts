@@ -129,6 +129,17 @@ export class DirectManager {
         const words = known ? END_WORDS[known](p.name) : `the private chat with ${p.name} ended`;
         return this.status(p.name, 'closed', `${words}; ${FALLBACK}${resentNote(resent)}`, known);
       }
+      case 'blocks': {
+        // Blocking someone ends any private chat with them: nothing of theirs arrives by any path.
+        const blocked = new Set(m.names.map((n) => foldName(sanitizeText(n))));
+        for (const [key, p] of this.peers) {
+          if (!blocked.has(key)) continue;
+          this.teardown(p, 'stopped');
+          this.o.toServer({ type: 'private_end', name: p.name, reason: 'stopped' });
+          this.status(p.name, 'closed', `direct chat with ${p.name} closed: you block them`, 'stopped');
+        }
+        return;
+      }
       case 'renamed': {
         const p = this.peers.get(foldName(m.old));
         if (!p) return;
@@ -196,6 +207,7 @@ export class DirectManager {
         this.status(p.name, 'open', `direct chat with ${p.name} is open: your whispers to ${p.name} now go straight to them, not through the server`);
       },
       onWhisper: (n, text) => {
+        if (this.o.core.blocked.some((b) => foldName(b) === foldName(p.name))) return; // blocked mid-link
         this.o.core.lastWhisperFrom = p.name;
         this.o.emit({ kind: 'whisper', id: n, from: p.name, to: this.o.core.name, text, time: Date.now(), outgoing: false, direct: true });
       },
