@@ -1,3 +1,4 @@
+import { passwordProblem } from './accounts.js';
 import fs from 'node:fs';
 import { nameProblem, foldName } from '../wire/names.js';
 import type { PasswordHasher } from './passwords.js';
@@ -24,6 +25,9 @@ export function parseCredentials(text: string, file: string): CredentialLine[] {
     if (!m) throw new Error(`${file} line ${i + 1}: expected "name password"`);
     const problem = nameProblem(m[1]!);
     if (problem !== null) throw new Error(`${file} line ${i + 1}: "${m[1]!.slice(0, 40)}" is not a valid name: ${problem}`);
+    // The same rule as /register and `user add`: an imported account is as exposed as any other.
+    const weak = passwordProblem(m[2]!);
+    if (weak !== null) throw new Error(`${file} line ${i + 1}: the password for ${m[1]!} is not accepted: ${weak}`);
     out.push({ line: i + 1, name: m[1]!, password: m[2]! });
   }
   return out;

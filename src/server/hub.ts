@@ -3,6 +3,7 @@ import {
   DEFAULT_HISTORY,
   ACCEPTED_REFS_PER_SENDER,
   ACCEPTED_REFS_SENDERS,
+  MAX_FRAME_BYTES,
   MAX_BLOCKS,
   MAX_CONNECTIONS_PER_IP,
   MAX_OFFLINE_PER_USER,
@@ -262,7 +263,7 @@ export class Hub {
     const c = this.clients.get(id);
     if (!c) return;
     c.lastHeard = this.clock();
-    const message = code === 'frame_too_large' ? 'frame dropped: a line may be at most 8192 bytes' : 'frame dropped: it is not valid UTF-8';
+    const message = code === 'frame_too_large' ? `frame dropped: a line may be at most ${MAX_FRAME_BYTES} bytes` : 'frame dropped: it is not valid UTF-8';
     this.error(c, code, message);
   }
 

@@ -16,7 +16,11 @@ describe('credentials files', () => {
 
   it('names the file and line of a bad entry', () => {
     expect(() => parseCredentials('alice\n', 'users.txt')).toThrow('users.txt line 1: expected "name password"');
-    expect(() => parseCredentials('ok pw\nbad/name pw\n', 'users.txt')).toThrow(/users.txt line 2: "bad\/name" is not a valid name/);
+    expect(() => parseCredentials('ok password1\nbad/name password1\n', 'users.txt')).toThrow(/users.txt line 2: "bad\/name" is not a valid name/);
+  });
+
+  it('refuses a password that /register would refuse, naming the line', () => {
+    expect(() => parseCredentials('alice wonderland\nbob short\n', 'users.txt')).toThrow(/^users.txt line 2: the password for bob is not accepted: /);
   });
 
   it('hashes on import, never stores the clear text, and keeps accounts that already exist', async () => {
