@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { FrameDecoder, encodeFrame, looksLikeTls } from '../wire/frame.js';
-import { DEFAULT_HOST, DEFAULT_PORT, MAX_SEND_QUEUE_BYTES } from '../wire/limits.js';
+import { CLOSE_GRACE_MS, DEFAULT_HOST, DEFAULT_PORT, LISTEN_BACKLOG, MAX_SEND_QUEUE_BYTES, SERVER_TICK_MS, SHUTDOWN_GRACE_MS } from '../wire/limits.js';
 import type { ServerMessage } from '../wire/messages.js';
 import { Hub, type ConnId, type HubLog, type HubOptions, type Outbox } from './hub.js';
 
@@ -38,8 +38,6 @@ interface Conn {
   seenData: boolean;
 }
 
-/** How long a flushed close waits for the peer before the socket is destroyed. */
-const CLOSE_GRACE_MS = 2000;
 
 export function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const maxQueue = options.maxSendQueueBytes ?? MAX_SEND_QUEUE_BYTES;
@@ -146,12 +144,12 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   });
   server.maxConnections = 100_000;
 
-  const tick = setInterval(() => hub.tick(), options.tickMs ?? 1000);
+  const tick = setInterval(() => hub.tick(), options.tickMs ?? SERVER_TICK_MS);
   tick.unref();
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT, backlog: 4096 }, () => {
+    server.listen({ host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       const address = server.address() as net.AddressInfo;
       resolve({
@@ -167,7 +165,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
             // Peers that ignore the notice are not waited for.
             setTimeout(() => {
               for (const c of conns.values()) c.socket.destroy();
-            }, 500).unref();
+            }, SHUTDOWN_GRACE_MS).unref();
           });
         },
       });

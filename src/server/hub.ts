@@ -3,6 +3,7 @@ import {
   DEFAULT_HISTORY,
   ACCEPTED_REFS_PER_SENDER,
   ACCEPTED_REFS_SENDERS,
+  MAINTENANCE_EVERY_MS,
   MAX_FRAME_BYTES,
   MAX_BLOCKS,
   MAX_CONNECTIONS_PER_IP,
@@ -95,8 +96,6 @@ export interface Client {
 /** What Hub.persist returns when the store failed (distinct from any value, `undefined` included). */
 const FAILED = Symbol('store failed');
 
-/** How often the tick prunes history and expires session tokens. */
-const MAINTENANCE_EVERY_MS = 10_000;
 
 export const DEFAULT_MOTD = 'Welcome to parley. Type /help for commands; be kind.';
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { DEFAULT_BLOCK_DURATION_S, DEFAULT_HISTORY, DEFAULT_HOST, DEFAULT_PORT, MAX_CONNECTIONS_PER_IP, MAX_CONCURRENT_HASHES, MAX_HISTORY } from '../wire/limits.js';
+import { DEFAULT_BLOCK_DURATION_S, DEFAULT_HISTORY, DEFAULT_HOST, DEFAULT_PORT, MAX_CONNECTIONS_PER_IP, MAX_CONCURRENT_HASHES, MAX_HISTORY, SHUTDOWN_DEADLINE_MS } from '../wire/limits.js';
 import { Accounts, AUTH_MODES, type AuthMode } from './accounts.js';
 import { DEFAULT_DB, runAdmin } from './admin.js';
 import { importCredentials } from './credentials.js';
@@ -140,7 +140,7 @@ let server: RunningServer | undefined;
 
 async function stop(reason: string, code: number): Promise<never> {
   log.write('stop', { reason, code });
-  if (server) await Promise.race([server.close(reason), new Promise((r) => setTimeout(r, 1000))]);
+  if (server) await Promise.race([server.close(reason), new Promise((r) => setTimeout(r, SHUTDOWN_DEADLINE_MS))]);
   store.close();
   log.close();
   process.exit(code);

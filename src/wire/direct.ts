@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { DIRECT_SECRET_BYTES, MAX_REF_CHARS } from './limits.js';
+import { DIRECT_SECRET_BYTES, MAX_REASON_CHARS, MAX_REF_CHARS } from './limits.js';
 import { num, optStr, parseWith, str, type Check, type Obj, type Parsed } from './messages.js';
 
 // The direct link between two clients (docs-p2p.md). Same framing as the server link (newline-delimited
@@ -49,7 +49,7 @@ const DIRECT_CHECKS: Record<DirectType, Check[]> = {
   error: [(o) => str(o, 'code'), (o) => str(o, 'message')],
   ping: [(o) => optStr(o, 'token', MAX_REF_CHARS)],
   pong: [(o) => optStr(o, 'token', MAX_REF_CHARS)],
-  bye: [(o) => optStr(o, 'reason', 200)],
+  bye: [(o) => optStr(o, 'reason', MAX_REASON_CHARS)],
 };
 
 /** Validate one frame from the peer of a direct link. */

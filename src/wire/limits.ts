@@ -119,3 +119,24 @@ export const MAX_OFFLINE_PER_USER = 100;
 export const MAX_BLOCKS = 500;
 /** Entries in one `seen` reply (/whoelse, /whoelsesince). */
 export const MAX_SEEN_ENTRIES = 1000;
+
+// Timeouts of the programs themselves (not of the protocol), here so every wait has a name and a home.
+
+/** How often the server runs its timers (registration deadline, keepalive, private-chat lapses). */
+export const SERVER_TICK_MS = 1000;
+/** How often the server prunes history and expires session tokens. */
+export const MAINTENANCE_EVERY_MS = 10_000;
+/** A connection the server closes gets this long to read its last frames before it is cut. */
+export const CLOSE_GRACE_MS = 2000;
+/** On shutdown, peers that ignore the notice are cut after this... */
+export const SHUTDOWN_GRACE_MS = 500;
+/** ...and the process exits after this at the latest. */
+export const SHUTDOWN_DEADLINE_MS = 1000;
+/** Pending connections the kernel queues for the server (the bench's join storm needs a deep queue). */
+export const LISTEN_BACKLOG = 4096;
+/** After /quit the client waits this long for the server to close the connection. */
+export const QUIT_WAIT_MS = 2000;
+/** The client's wait before each reconnect attempt; the last step repeats. */
+export const RECONNECT_BACKOFF_MS: readonly number[] = [500, 1000, 2000, 4000, 8000, 15000, 30000];
+/** Characters of a session token the server will read (tokens are 43). */
+export const MAX_TOKEN_CHARS = 128;

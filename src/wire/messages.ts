@@ -1,4 +1,4 @@
-import { MAX_PASSWORD_CHARS, MAX_REASON_CHARS, MAX_REF_CHARS } from './limits.js';
+import { MAX_PASSWORD_CHARS, MAX_REASON_CHARS, MAX_REF_CHARS, MAX_TOKEN_CHARS } from './limits.js';
 
 // Every frame is one JSON object with a `type`. PROTOCOL.md documents each message; the types here are
 // the source of truth and the validators below accept exactly them.
@@ -166,7 +166,7 @@ export const oneOf = (o: Obj, k: string, allowed: readonly string[]) =>
 export type Check = (o: Obj) => string | null;
 
 const CLIENT_CHECKS: Record<ClientType, Check[]> = {
-  hello: [(o) => str(o, 'name'), (o) => num(o, 'version'), (o) => optStr(o, 'password', MAX_PASSWORD_CHARS * 4), (o) => optStr(o, 'token', 128)],
+  hello: [(o) => str(o, 'name'), (o) => num(o, 'version'), (o) => optStr(o, 'password', MAX_PASSWORD_CHARS * 4), (o) => optStr(o, 'token', MAX_TOKEN_CHARS)],
   say: [(o) => str(o, 'text'), (o) => optBool(o, 'action')],
   whisper: [(o) => str(o, 'to'), (o) => str(o, 'text')],
   nick: [(o) => str(o, 'name')],

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { FrameDecoder, encodeFrame } from '../../wire/frame.js';
-import { MAX_SERVER_FRAME_BYTES, PING_INTERVAL_MS, PING_TIMEOUT_MS, RATE_BURST, RATE_PER_SECOND, WELCOME_TIMEOUT_MS } from '../../wire/limits.js';
+import { MAX_SERVER_FRAME_BYTES, PING_INTERVAL_MS, PING_TIMEOUT_MS, RATE_BURST, RATE_PER_SECOND, WELCOME_TIMEOUT_MS, QUIT_WAIT_MS, RECONNECT_BACKOFF_MS } from '../../wire/limits.js';
 import { parseServerMessage, type ClientMessage, type ServerMessage } from '../../wire/messages.js';
 import { TokenBucket } from '../../wire/ratelimit.js';
 import { sanitizeText } from '../../wire/sanitize.js';
@@ -44,7 +44,6 @@ export interface PasswordRequest {
   why: string;
 }
 
-const DEFAULT_BACKOFF = [500, 1000, 2000, 4000, 8000, 15000, 30000];
 const PACING_PER_SECOND = RATE_PER_SECOND * 0.9;
 
 export class Session {
@@ -155,7 +154,7 @@ export class Session {
         const t = setTimeout(() => {
           socket.destroy();
           resolve();
-        }, 2000);
+        }, QUIT_WAIT_MS);
         socket.once('close', () => {
           clearTimeout(t);
           resolve();
@@ -417,7 +416,7 @@ export class Session {
   }
 
   private scheduleReconnect(): void {
-    const steps = this.opts.backoffMs ?? DEFAULT_BACKOFF;
+    const steps = this.opts.backoffMs ?? RECONNECT_BACKOFF_MS;
     const delay = steps[Math.min(this.attempt, steps.length - 1)]!;
     this.attempt++;
     this.emit({ kind: 'status', status: 'reconnecting', detail: `connection lost; reconnecting in ${Math.ceil(delay / 1000)} s (attempt ${this.attempt})` });

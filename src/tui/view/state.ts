@@ -1,4 +1,4 @@
-import { INPUT_HISTORY_LINES, MAX_INPUT_CHARS, MAX_PASSWORD_CHARS, SCROLLBACK_LINES, WHISPER_LINES } from '../../wire/limits.js';
+import { INPUT_HISTORY_LINES, MAX_INPUT_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, SCROLLBACK_LINES, WHISPER_LINES } from '../../wire/limits.js';
 import { compareNames, foldName } from '../../wire/names.js';
 import { helpLines, type CommandName } from '../../wire/commands.js';
 import { LEAVE_WORDS, type ChatEvent, type ConnectionStatus } from '../core/events.js';
@@ -471,7 +471,7 @@ function popupAction(s: ViewState, p: Popup, a: UiAction): ViewState | undefined
       if (a.type === 'submit') return close;
       return a.type === 'redraw' ? undefined : s;
     case 'prompt': {
-      if (a.type === 'insert' || a.type === 'paste') return { ...s, popup: { ...p, text: (p.text + a.text.replace(/\s/g, '')).slice(0, 64) } };
+      if (a.type === 'insert' || a.type === 'paste') return { ...s, popup: { ...p, text: (p.text + a.text.replace(/\s/g, '')).slice(0, MAX_NAME_CHARS) } };
       if (a.type === 'edit' && a.op === 'backspace') return { ...s, popup: { ...p, text: [...p.text].slice(0, -1).join('') } };
       if (a.type === 'complete') {
         const m = s.users.find((u) => foldName(u).startsWith(foldName(p.text)) && foldName(u) !== foldName(s.me));
