@@ -121,32 +121,41 @@ describe('escape injection', () => {
     expect(lines.filter((l) => /not a valid name|no one called/.test(l)).length).toBeGreaterThanOrEqual(corpus.length - 1);
   }, 30_000);
 
-  it('a hostile server\'s every frame and field: 0 forbidden code points in line mode\'s output', async () => {
-    const frames = hostileFrames('victim');
-    const bad = Object.values(ESCAPE_CORPUS).join(' ');
-    const fake = net.createServer((sock) => {
-      sock.on('error', () => {});
-      sock.once('data', () => {
-        sock.write(encodeFrame({ type: 'welcome', version: 1, name: 'victim', users: ['victim', `u${bad}`], motd: `motd ${bad}`, blocked: [`b${bad}`] }));
-        for (const f of frames) sock.write(encodeFrame(f));
-        sock.write(encodeFrame({ type: 'registered', name: `victim${bad}`, token: 't' }));
-        sock.write(encodeFrame({ type: 'message', id: 1, from: 'mallory', text: 'the end', time: 0 }));
-        sock.write(encodeFrame({ type: 'shutdown', reason: `down ${bad}` }));
-        sock.end();
+  for (const mode of ['--plain', '--json']) {
+    it(`a hostile server's every frame and field: 0 forbidden code points in what parley ${mode} prints`, async () => {
+      const frames = hostileFrames('victim');
+      const bad = Object.values(ESCAPE_CORPUS).join(' ');
+      // Fields a rogue server fills with what they must not hold: the frame is refused, not printed.
+      const malformed = [
+        { type: 'message', id: 2, from: 'm', text: 'with a hostile ref', time: 0, ref: `r${bad}` },
+        { type: 'left', name: 'l', reason: 'constructor', time: 0 },
+        { type: 'seen', users: [], since: `s${bad}` },
+      ];
+      const fake = net.createServer((sock) => {
+        sock.on('error', () => {});
+        sock.once('data', () => {
+          sock.write(encodeFrame({ type: 'welcome', version: 1, name: 'victim', users: ['victim', `u${bad}`], motd: `motd ${bad}`, blocked: [`b${bad}`] }));
+          for (const f of [...frames, ...malformed]) sock.write(encodeFrame(f));
+          sock.write(encodeFrame({ type: 'registered', name: `victim${bad}`, token: 't' }));
+          sock.write(encodeFrame({ type: 'message', id: 1, from: 'mallory', text: 'the end', time: 0 }));
+          sock.write(encodeFrame({ type: 'shutdown', reason: `down ${bad}` }));
+          sock.end();
+        });
       });
-    });
-    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise((r) => fake.close(r)));
-    const victim = run(CLIENT, ['--plain', 'victim', '127.0.0.1', String((fake.address() as net.AddressInfo).port)]);
-    cleanups.push(() => victim.child.kill());
-    await victim.waitFor(/<mallory> the end$/);
-    await victim.exit;
-    const lines = checkOutput(victim, `hostile server: ${frames.length + 4} frames, every string field`);
-    const n = Object.keys(ESCAPE_CORPUS).length;
-    for (const field of ['say#', 'act#', 'old#', 'psst#', 'late#', 'bye#', 'err#']) {
-      expect(lines.filter((l) => l.includes(field)), field).toHaveLength(n);
-    }
-  }, 30_000);
+      await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+      cleanups.push(() => new Promise((r) => fake.close(r)));
+      const victim = run(CLIENT, [mode, 'victim', '127.0.0.1', String((fake.address() as net.AddressInfo).port)]);
+      cleanups.push(() => victim.child.kill());
+      await victim.waitFor(/the end/);
+      await victim.exit;
+      const lines = checkOutput(victim, `hostile server, ${mode}: ${frames.length + malformed.length + 4} frames, every string field`);
+      const n = Object.keys(ESCAPE_CORPUS).length;
+      for (const field of ['say#', 'act#', 'old#', 'psst#', 'late#', 'bye#', 'err#']) {
+        expect(lines.filter((l) => l.includes(field)), field).toHaveLength(n);
+      }
+      expect(lines.join('\n')).not.toContain('function Object()'); // a reason that is no reason is refused
+    }, 30_000);
+  }
 });
 
 /** Every line the victim printed; fails on any forbidden code point, and says how many it checked. */
