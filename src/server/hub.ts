@@ -111,6 +111,8 @@ export class Hub {
   /** Registered clients by folded name. */
   private readonly byName = new Map<string, Client>();
   private readonly perIp = new Map<string, number>();
+  /** The room's names, kept sorted as people come, go and rename: a join storm must not sort the room per join. */
+  private readonly sorted: string[] = [];
   private readonly accepted = new AcceptedRefs(ACCEPTED_REFS_PER_SENDER, ACCEPTED_REFS_SENDERS);
   private nextId = 1;
   private readonly clock: () => number;
@@ -163,7 +165,28 @@ export class Hub {
 
   /** Names in the room, sorted case-insensitively. */
   users(): string[] {
-    return [...this.byName.values()].map((c) => c.name!).sort(compareNames);
+    return [...this.sorted];
+  }
+
+  /** Where `name` stands, or would stand, in `sorted`. */
+  private rank(name: string): number {
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareNames(this.sorted[mid]!, name) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private list(name: string): void {
+    this.sorted.splice(this.rank(name), 0, name);
+  }
+
+  private unlist(name: string): void {
+    const i = this.rank(name);
+    if (this.sorted[i] === name) this.sorted.splice(i, 1);
   }
 
   /** The room as `c` sees it: without the names it blocks. */
@@ -323,6 +346,7 @@ export class Hub {
     this.log('shutdown', { reason, users: this.byName.size });
     this.clients.clear();
     this.byName.clear();
+    this.sorted.length = 0;
     this.perIp.clear();
   }
 
@@ -386,7 +410,10 @@ export class Hub {
   private join(c: Client, name: string, now: number): void {
     c.name = name;
     const key = foldName(name);
+    const replaced = this.byName.get(key); // a second login to the same account: one name, listed once
+    if (replaced?.name !== undefined) this.unlist(replaced.name);
     this.byName.set(key, c);
+    this.list(name);
     if (c.account) {
       this.persist(c, 'hello', undefined, () => {
         c.blocks.attach(key);
@@ -555,8 +582,10 @@ export class Hub {
       }
     }
     this.byName.delete(foldName(old));
+    this.unlist(old);
     c.name = msg.name;
     this.byName.set(foldName(msg.name), c);
+    this.list(c.name);
     const event: ServerMessage = { type: 'renamed', old, new: c.name, time: now };
     this.broadcast(event, c, foldName(old));
     this.echo(c, event, msg.ref);
@@ -698,7 +727,10 @@ export class Hub {
     if (c.name !== undefined) {
       const key = foldName(c.name);
       // A session replaced by a newer login is no longer the one under this name.
-      if (this.byName.get(key) === c) this.byName.delete(key);
+      if (this.byName.get(key) === c) {
+        this.byName.delete(key);
+        this.unlist(c.name);
+      }
       if (c.account) this.persist(undefined, 'leave', undefined, () => this.accounts?.seen(c.name!, this.clock()));
       this.broadcast({ type: 'left', name: c.name, reason, ...(why !== undefined && why !== '' && { message: why }), time: this.clock() }, c, key);
       this.deliverPrivate(privateEnded);

@@ -330,3 +330,32 @@ describe('resent requests', () => {
     expect(out.take(1).map((m) => m.type === 'whisper' && m.to)).toEqual(['bob', 'bob']);
   });
 });
+
+describe('the sorted room', () => {
+  it('stays equal to a fresh sort through 2,000 random joins, leaves and renames', () => {
+    setup({ ratePerSecond: 0 });
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+    const here = new Map<number, string>();
+    for (let step = 0; step < 2000; step++) {
+      const id = 1 + rand(60);
+      const name = ['ann', 'Bob', 'bob_', 'cy', 'Dee', 'eve', 'Zed', 'a.b', 'A-c'][rand(9)]! + rand(20);
+      const taken = (n: string, by?: number) => [...here].some(([k, v]) => k !== by && v.toLowerCase() === n.toLowerCase());
+      if (!here.has(id)) {
+        hub.connect(id, `10.1.${id}.1`, 1);
+        send(id, { type: 'hello', name, version: 1 });
+        if (taken(name)) hub.disconnect(id, 'lost');
+        else here.set(id, name);
+      } else if (rand(3) === 0) {
+        hub.disconnect(id, 'lost');
+        here.delete(id);
+      } else {
+        const before = here.get(id)!;
+        send(id, { type: 'nick', name });
+        if (name !== before && !taken(name, id)) here.set(id, name);
+      }
+      const expected = [...here.values()].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : a < b ? -1 : 1));
+      expect(hub.users()).toEqual(expected);
+    }
+  });
+});
