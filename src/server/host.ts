@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { FrameDecoder, encodeFrame, looksLikeTls } from '../wire/frame.js';
-import { CLOSE_GRACE_MS, DEFAULT_HOST, DEFAULT_PORT, LISTEN_BACKLOG, MAX_SEND_QUEUE_BYTES, SERVER_TICK_MS, SHUTDOWN_GRACE_MS } from '../wire/limits.js';
+import { CLOSE_GRACE_MS, MAX_FLUSH_DELAY_MS, DEFAULT_HOST, DEFAULT_PORT, LISTEN_BACKLOG, MAX_SEND_QUEUE_BYTES, SERVER_TICK_MS, SHUTDOWN_GRACE_MS } from '../wire/limits.js';
 import type { ServerMessage } from '../wire/messages.js';
 import { Hub, type ConnId, type HubLog, type HubOptions, type Outbox } from './hub.js';
 
@@ -57,10 +57,24 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     if (conn.socket.writableLength === 0) conn.allowance = 0; // the kernel took it all: the backlog is out
   };
 
+  // Self-pacing flush: a flush that wrote to many sockets took a while, and the next one waits about as
+  // long (at most MAX_FLUSH_DELAY_MS), so under load frames pile up and share one write() per client
+  // instead of each event-loop turn paying one write per client. A light load flushes at once.
+  let flushCost = 0;
+  let lastFlushEnd = 0;
   const flushAll = (): void => {
     flushScheduled = false;
+    const start = performance.now();
     for (const conn of dirty) if (!conn.dead) write(conn);
     dirty.clear();
+    lastFlushEnd = performance.now();
+    flushCost = lastFlushEnd - start;
+  };
+  const scheduleFlush = (): void => {
+    flushScheduled = true;
+    const wait = Math.min(MAX_FLUSH_DELAY_MS, lastFlushEnd + flushCost - performance.now());
+    if (wait >= 1) setTimeout(flushAll, wait);
+    else setImmediate(flushAll);
   };
 
   const outbox: Outbox = {
@@ -79,10 +93,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       conn.queue.push(frame);
       conn.queued += frame.length;
       dirty.add(conn);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushAll);
-      }
+      if (!flushScheduled) scheduleFlush();
     },
     close(id) {
       const conn = conns.get(id);

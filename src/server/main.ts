@@ -138,7 +138,15 @@ const accounts = opts.auth === 'off' ? undefined : new Accounts(store, new Passw
 
 let server: RunningServer | undefined;
 
-async function stop(reason: string, code: number): Promise<never> {
+// The console is a courtesy: if whoever reads it goes away (the terminal closed, the pipe's reader
+// died), writing to it fails with EPIPE, and that must not take the room down. The log file is the record.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+
+let stopping = false;
+
+async function stop(reason: string, code: number): Promise<void> {
+  if (stopping) return; // a second signal or error while going down changes nothing
+  stopping = true;
   log.write('stop', { reason, code });
   if (server) await Promise.race([server.close(reason), new Promise((r) => setTimeout(r, SHUTDOWN_DEADLINE_MS))]);
   store.close();

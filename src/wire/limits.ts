@@ -124,6 +124,11 @@ export const MAX_SEEN_ENTRIES = 1000;
 
 /** How often the server runs its timers (registration deadline, keepalive, private-chat lapses). */
 export const SERVER_TICK_MS = 1000;
+/**
+ * Longest the server holds queued frames to batch them: after a flush that took T ms (writing to many
+ * sockets), the next waits about T ms, never more than this, so frames share one write() per client.
+ */
+export const MAX_FLUSH_DELAY_MS = 10;
 /** How often the server prunes history and expires session tokens. */
 export const MAINTENANCE_EVERY_MS = 10_000;
 /** A connection the server closes gets this long to read its last frames before it is cut. */

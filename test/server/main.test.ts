@@ -62,3 +62,24 @@ describe('parley-server', () => {
     expect(server.stdout()).toContain('parley-server --host 0.0.0.0');
   });
 });
+
+describe('parley-server and its console', () => {
+  it('keeps running when nobody reads its console any more (EPIPE on stdout)', async () => {
+    const log = tmpLog();
+    const server = run(SERVER, ['0', '--log', log, '--db', path.join(path.dirname(log), 'parley.db')]);
+    const listening = await server.waitFor(/^parley-server listening on /);
+    const port = Number(/:(\d+);/.exec(listening)![1]);
+    server.child.stdout.destroy(); // the terminal is gone: the next console line fails with EPIPE
+    server.child.stderr.destroy();
+    const first = await RawClient.join(port, 'first'); // its "connect" line goes nowhere
+    first.close();
+    await new Promise((r) => setTimeout(r, 200));
+    const second = await RawClient.join(port, 'second');
+    second.send({ type: 'list' });
+    expect(await second.next((m) => m.type === 'users')).toMatchObject({ users: ['second'] });
+    second.close();
+    expect(fs.readFileSync(log, 'utf8')).not.toContain(' crash ');
+    server.child.kill('SIGTERM');
+    expect(await server.exit).toBe(0);
+  });
+});
