@@ -143,5 +143,7 @@ export const LISTEN_BACKLOG = 4096;
 export const QUIT_WAIT_MS = 2000;
 /** The client's wait before each reconnect attempt; the last step repeats. */
 export const RECONNECT_BACKOFF_MS: readonly number[] = [500, 1000, 2000, 4000, 8000, 15000, 30000];
+/** A login answered `busy` is asked again after each of these waits (within the registration deadline). */
+export const BUSY_RETRY_MS: readonly number[] = [250, 500, 1000, 2000, 4000];
 /** Characters of a session token the server will read (tokens are 43). */
 export const MAX_TOKEN_CHARS = 128;

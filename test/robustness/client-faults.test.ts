@@ -53,6 +53,25 @@ describe('a client facing a bad server', () => {
     expect((err as ParleyError).message).toBe(`127.0.0.1:${port} accepted the connection but sent no welcome within 0.3 s; is it a parley server?`);
   });
 
+  it('asks again when the server answers a login with busy, and gets in once it has room', async () => {
+    const hellos: string[] = [];
+    const port = await fakeServer((sock) => {
+      let buf = '';
+      sock.on('data', (d: Buffer) => {
+        buf += d.toString();
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          hellos.push(buf.slice(0, nl));
+          buf = buf.slice(nl + 1);
+          if (hellos.length < 3) sock.write('{"type":"error","code":"busy","message":"the server is busy checking other logins","ref":"hello"}\n');
+          else sock.write(WELCOME);
+        }
+      });
+    });
+    const { s } = session(port);
+    await s.start();
+    expect(hellos.map((h) => (JSON.parse(h) as { type: string }).type)).toEqual(['hello', 'hello', 'hello']);
+  });
+
   it('reports garbage and oversize frames, ignores them, and keeps chatting', async () => {
     const port = await fakeServer((sock) => {
       sock.write(WELCOME);

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { FrameDecoder, encodeFrame } from '../../wire/frame.js';
-import { MAX_SERVER_FRAME_BYTES, PING_INTERVAL_MS, PING_TIMEOUT_MS, RATE_BURST, RATE_PER_SECOND, WELCOME_TIMEOUT_MS, QUIT_WAIT_MS, RECONNECT_BACKOFF_MS } from '../../wire/limits.js';
+import { MAX_SERVER_FRAME_BYTES, PING_INTERVAL_MS, PING_TIMEOUT_MS, RATE_BURST, RATE_PER_SECOND, WELCOME_TIMEOUT_MS, QUIT_WAIT_MS, RECONNECT_BACKOFF_MS, BUSY_RETRY_MS } from '../../wire/limits.js';
 import { parseServerMessage, type ClientMessage, type ServerMessage } from '../../wire/messages.js';
 import { TokenBucket } from '../../wire/ratelimit.js';
 import { sanitizeText } from '../../wire/sanitize.js';
@@ -56,6 +56,9 @@ export class Session {
   private closedByUser = false;
   /** Frames waiting for a token from the pacing bucket (or for a connection). */
   private queue: ClientMessage[] = [];
+  /** The password of the login in progress, to ask again with after `busy`. */
+  private lastPassword: string | undefined;
+  private busyRetries = 0;
   /** Room lines and whispers written to the server and not yet echoed (or refused), by ref. */
   private unacked = new Map<string, ClientMessage>();
   /**
@@ -327,14 +330,24 @@ export class Session {
             if (socket.destroyed) return;
             if (password === undefined) {
               socket.destroy(new ParleyError('auth_failed', msg.code === 'login_failed' ? text : `${text} (set PARLEY_PASSWORD or use --password-file)`));
-            } else socket.write(encodeFrame(this.core.hello(password)));
+            } else {
+              this.lastPassword = password;
+              socket.write(encodeFrame(this.core.hello(password)));
+            }
           },
           (err: unknown) => socket.destroy(err instanceof Error ? err : new Error(String(err))),
         );
         return null;
       }
+      case 'busy': {
+        // The server is checking other logins (its hash queue is full, or one for this name runs): a
+        // momentary state, so ask again on the same connection, a little later each time.
+        if (this.busyRetries >= BUSY_RETRY_MS.length) return new ParleyError('auth_failed', text);
+        const again = this.core.hello(this.lastPassword);
+        setTimeout(() => socket.destroyed || socket.write(encodeFrame(again)), BUSY_RETRY_MS[this.busyRetries++]);
+        return null;
+      }
       case 'locked':
-      case 'busy':
         return new ParleyError('auth_failed', text);
       default:
         return new ParleyError('name_refused', `the server refused the name "${this.core.name}": ${text}`);
@@ -343,6 +356,7 @@ export class Session {
 
   private onWelcome(msg: Extract<ServerMessage, { type: 'welcome' }>): void {
     this.connected = true;
+    this.busyRetries = 0;
     this.attempt = 0;
     this.emit({ kind: 'status', status: 'connected', detail: `connected to ${this.server}` });
     for (const e of this.core.receive(msg, this.server)) this.emit(e);
