@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { SERVER, run } from '../helpers/cli.js';
 import { RawClient } from '../helpers/raw-client.js';
 
@@ -67,6 +67,7 @@ describe('parley-server and its console', () => {
   it('keeps running when nobody reads its console any more (EPIPE on stdout)', async () => {
     const log = tmpLog();
     const server = run(SERVER, ['0', '--log', log, '--db', path.join(path.dirname(log), 'parley.db')]);
+    onTestFinished(() => void server.child.kill('SIGKILL')); // a failing run must not leave a server spinning
     const listening = await server.waitFor(/^parley-server listening on /);
     const port = Number(/:(\d+);/.exec(listening)![1]);
     server.child.stdout.destroy(); // the terminal is gone: the next console line fails with EPIPE

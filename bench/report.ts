@@ -1,0 +1,282 @@
+// The stdout table (side by side, with parley/ngIRCd ratios) and the chart, both from one run's results.
+import fs from 'node:fs';
+import { renderChart, type Panel } from './chart.js';
+import type { BenchResults, RoomResult, StepResult } from './results.js';
+import { LABEL, type ServerKind } from './servers.js';
+import { ratio } from './stats.js';
+
+const COLOR: Record<ServerKind, string> = { parley: '#1f6fb4', ngircd: '#d2481e' };
+
+export function fmtInt(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '-' : Math.round(v).toLocaleString('en-US');
+}
+
+export function fmtNum(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '-';
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+function fmtRatio(v: number): string {
+  return Number.isFinite(v) ? `${v.toFixed(2)}x` : '-';
+}
+
+function table(head: string[], rows: string[][], leftCols = 2): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
+}
+
+function roomOf(r: BenchResults, kind: ServerKind, n: number): RoomResult | undefined {
+  return r.rooms.find((x) => x.server === kind && x.n === n);
+}
+
+/** The highest sweep rate that both servers passed at room size n: the same offered load on each. */
+export function matchedStep(r: BenchResults, n: number): { rate: number; parley?: StepResult; ngircd?: StepResult } | null {
+  const p = roomOf(r, 'parley', n);
+  const g = roomOf(r, 'ngircd', n);
+  if (!p || !g) return null;
+  const okRates = (x: RoomResult): number[] => x.sweep.filter((s) => s.verdict === 'ok').map((s) => s.ratePerSender);
+  const common = okRates(p).filter((rate) => okRates(g).includes(rate));
+  if (common.length === 0) return null;
+  const rate = Math.max(...common);
+  const ok = (x: RoomResult): StepResult | undefined => x.sweep.find((s) => s.ratePerSender === rate && s.verdict === 'ok');
+  return { rate, parley: ok(p), ngircd: ok(g) };
+}
+
+export function targetRows(r: BenchResults): string[][] {
+  const n = r.config.roomSizes.includes(1000) ? 1000 : Math.max(...r.config.roomSizes);
+  const p = roomOf(r, 'parley', n);
+  const g = roomOf(r, 'ngircd', n);
+  const both = g !== undefined;
+  const rows: string[][] = [];
+  const met = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'yes' : 'NO');
+  const matched = matchedStep(r, n);
+  const mP = matched?.parley?.serverCpuPerMDeliveries;
+  const mG = matched?.ngircd?.serverCpuPerMDeliveries;
+  rows.push([
+    `server CPU-s per M deliveries, N=${n}, ${matched ? `${matched.rate} msg/s x ${r.config.senders}` : 'matched load'}`,
+    fmtNum(mP),
+    fmtNum(mG),
+    fmtRatio(ratio(mP, mG)),
+    '<= 1.00x',
+    met(both && mP !== undefined && mG !== undefined ? mP <= mG : null),
+  ]);
+  const oP = p?.openLoop?.serverCpuPerMDeliveries;
+  const oG = g?.openLoop?.serverCpuPerMDeliveries;
+  rows.push([`  (same at the open-loop rate)`, fmtNum(oP), fmtNum(oG), fmtRatio(ratio(oP, oG)), '', '']);
+  const sP = p?.saturation?.deliveriesPerSec;
+  const sG = g?.saturation?.deliveriesPerSec;
+  rows.push([
+    `saturation deliveries/s, N=${n} (limited by: ${p?.limitedBy ?? '-'} / ${g?.limitedBy ?? '-'})`,
+    fmtInt(sP),
+    fmtInt(sG),
+    fmtRatio(ratio(sP, sG)),
+    '>= 1.00x',
+    met(both && sP !== undefined && sG !== undefined ? sP >= sG : null),
+  ]);
+  const pP = p?.openLoop?.p99Ms;
+  const pG = g?.openLoop?.p99Ms;
+  rows.push([
+    `open-loop p99 latency ms, N=${n}`,
+    fmtNum(pP),
+    fmtNum(pG),
+    fmtRatio(ratio(pP, pG)),
+    '<= 0.80x',
+    met(both && pP !== undefined && pG !== undefined ? pP <= 0.8 * pG : null),
+  ]);
+  const memP = r.memory.find((m) => m.server === 'parley');
+  const memG = r.memory.find((m) => m.server === 'ngircd');
+  rows.push([
+    `RSS KiB per idle client, ${fmtInt(r.config.idleClients)} clients`,
+    fmtNum(memP?.rssPerClientKiB),
+    fmtNum(memG?.rssPerClientKiB),
+    fmtRatio(ratio(memP?.rssPerClientKiB, memG?.rssPerClientKiB)),
+    '<= 8 KiB',
+    met(memP ? memP.join.joined === r.config.idleClients && memP.rssPerClientKiB <= 8 : null),
+  ]);
+  const jP = p?.join.ms;
+  const jG = g?.join.ms;
+  rows.push([
+    `join storm s, ${fmtInt(n)} clients`,
+    fmtNum(jP === undefined ? undefined : jP / 1000),
+    fmtNum(jG === undefined ? undefined : jG / 1000),
+    fmtRatio(ratio(jP, jG)),
+    '< 1 s',
+    met(p ? p.join.joined === n && p.join.ms < 1000 : null),
+  ]);
+  return rows;
+}
+
+export function printReport(r: BenchResults, write: (s: string) => void): void {
+  const m = r.machine;
+  const servers = r.servers;
+  const both = servers.length === 2;
+  write(
+    `\nparley ${both ? 'vs ngIRCd ' : ''}benchmark, ${m.date.slice(0, 16).replace('T', ' ')} UTC${r.quick ? ' (QUICK: smaller N, shorter steps)' : ''}\n` +
+      `${m.cpus} x ${m.cpuModel}, ${m.memGiB} GiB, ${m.kernel}, Node ${m.node}${m.ngircd ? `, ${m.ngircd}` : ''}\n` +
+      `${m.serverCpus === null ? 'unpinned' : `server pinned to CPU ${m.serverCpus}, generator (${m.workers} worker processes + orchestrator) to CPU ${m.generatorCpus}`}; flood limits ${r.config.floodLimits}\n\n`,
+  );
+
+  write(`Targets${both ? ' (ratios are parley/ngIRCd from this run)' : ''}\n`);
+  write(table(['', 'parley', 'ngIRCd', 'ratio', 'target', 'met'], targetRows(r), 1));
+
+  write(`\nOpen loop: ${r.config.senders} senders x ${r.config.openLoopRate} msg/s, ${r.config.payloadBytes}-byte payload, ${r.config.openLoopMs / 1000} s; join storm and memory per client at the same N\n`);
+  const rows: string[][] = [];
+  for (const n of r.config.roomSizes) {
+    for (const kind of servers) {
+      const x = roomOf(r, kind, n);
+      const s = x?.openLoop ?? undefined;
+      rows.push([
+        String(n),
+        LABEL[kind],
+        fmtInt(s?.deliveriesPerSec),
+        fmtInt(s?.lost),
+        fmtNum(s?.p50Ms),
+        fmtNum(s?.p99Ms),
+        fmtNum(s?.maxMs),
+        fmtNum(s?.serverCpuPerMDeliveries),
+        fmtNum(s?.serverCores),
+        fmtNum(s?.generatorCores),
+        x ? fmtNum(x.join.ms / 1000) : '-',
+        fmtNum(x?.rssPerClientKiB),
+        fmtNum(s?.otherCores),
+      ]);
+    }
+    if (both) {
+      const p = roomOf(r, 'parley', n);
+      const g = roomOf(r, 'ngircd', n);
+      const q = (f: (s: StepResult) => number): string => fmtRatio(ratio(p?.openLoop ? f(p.openLoop) : undefined, g?.openLoop ? f(g.openLoop) : undefined));
+      rows.push([
+        '',
+        'ratio',
+        q((s) => s.deliveriesPerSec),
+        '',
+        q((s) => s.p50Ms),
+        q((s) => s.p99Ms),
+        q((s) => s.maxMs),
+        q((s) => s.serverCpuPerMDeliveries),
+        q((s) => s.serverCores),
+        '',
+        fmtRatio(ratio(p?.join.ms, g?.join.ms)),
+        fmtRatio(ratio(p?.rssPerClientKiB, g?.rssPerClientKiB)),
+        '',
+      ]);
+    }
+  }
+  write(table(['N', 'server', 'deliv/s', 'lost', 'p50 ms', 'p99 ms', 'max ms', 'CPU-s/M', 'srv cores', 'gen cores', 'join s', 'KiB/client', 'other'], rows));
+
+  write(`\nSaturation: the senders' rate doubles until p99 > ${r.config.p99LimitMs} ms or a loss, then bisects; best passing step (${r.config.stepMs / 1000} s each)\n`);
+  const srows: string[][] = [];
+  for (const n of r.config.roomSizes) {
+    for (const kind of servers) {
+      const x = roomOf(r, kind, n);
+      const s = x?.saturation ?? undefined;
+      srows.push([
+        String(n),
+        LABEL[kind],
+        fmtInt(s?.ratePerSender),
+        fmtInt(s?.deliveriesPerSec),
+        fmtNum(s?.p50Ms),
+        fmtNum(s?.p99Ms),
+        fmtNum(s?.serverCpuPerMDeliveries),
+        fmtNum(s?.serverCores),
+        fmtNum(s?.generatorCores),
+        fmtNum(s?.otherCores),
+        x?.limitedBy ?? '-',
+        x?.sweepStop ?? '-',
+      ]);
+    }
+    if (both) {
+      const p = roomOf(r, 'parley', n)?.saturation ?? undefined;
+      const g = roomOf(r, 'ngircd', n)?.saturation ?? undefined;
+      srows.push([
+        '',
+        'ratio',
+        '',
+        fmtRatio(ratio(p?.deliveriesPerSec, g?.deliveriesPerSec)),
+        fmtRatio(ratio(p?.p50Ms, g?.p50Ms)),
+        fmtRatio(ratio(p?.p99Ms, g?.p99Ms)),
+        fmtRatio(ratio(p?.serverCpuPerMDeliveries, g?.serverCpuPerMDeliveries)),
+        '',
+        '',
+        '',
+        '',
+        '',
+      ]);
+    }
+  }
+  write(table(['N', 'server', 'msg/s/sender', 'deliv/s', 'p50 ms', 'p99 ms', 'CPU-s/M', 'srv cores', 'gen cores', 'other', 'limited by', 'sweep stopped'], srows));
+  write(`("other": cores the rest of the machine used during the step; above ${0.3} the figure was measured on a busy machine)\n`);
+
+  write(`\nIdle clients (memory)\n`);
+  const mrows = r.memory.map((x) => [
+    LABEL[x.server],
+    `${fmtInt(x.join.joined)}/${fmtInt(x.join.n)}`,
+    fmtNum(x.join.ms / 1000),
+    fmtNum(x.serverCpuSecJoin),
+    fmtNum(x.rssBaseKiB / 1024),
+    fmtNum(x.rssIdleKiB / 1024),
+    fmtNum(x.rssPerClientKiB),
+  ]);
+  if (both && r.memory.length === 2) {
+    const p = r.memory.find((x) => x.server === 'parley');
+    const g = r.memory.find((x) => x.server === 'ngircd');
+    mrows.push(['ratio', '', fmtRatio(ratio(p?.join.ms, g?.join.ms)), fmtRatio(ratio(p?.serverCpuSecJoin, g?.serverCpuSecJoin)), '', fmtRatio(ratio(p?.rssIdleKiB, g?.rssIdleKiB)), fmtRatio(ratio(p?.rssPerClientKiB, g?.rssPerClientKiB))]);
+  }
+  write(table(['server', 'clients', 'join s', 'join CPU-s', 'RSS base MiB', 'RSS MiB', 'KiB/client'], mrows, 1));
+}
+
+/** Latency, throughput and CPU per delivery against N, one line per server; returns the file written. */
+export function writeChart(r: BenchResults, file: string): string {
+  const ns = r.config.roomSizes;
+  const series = (label: string, pick: (x: RoomResult) => number | undefined, dash?: string) =>
+    r.servers.map((kind) => ({
+      name: `${LABEL[kind]}${label}`,
+      color: COLOR[kind],
+      ...(dash !== undefined && { dash }),
+      values: ns.map((n) => pick(roomOf(r, kind, n)!) ?? NaN),
+    }));
+  const panels: Panel[] = [
+    {
+      title: `Latency, open loop (${r.config.senders} x ${r.config.openLoopRate} msg/s)`,
+      yLabel: 'ms (log scale)',
+      log: true,
+      series: [...series(' p99', (x) => x?.openLoop?.p99Ms), ...series(' p50', (x) => x?.openLoop?.p50Ms, '5,4')],
+      format: (v) => (v >= 1 ? String(Math.round(v * 100) / 100) : v.toPrecision(1)),
+    },
+    {
+      title: 'Saturation throughput',
+      yLabel: 'deliveries per second',
+      log: false,
+      series: series('', (x) => x?.saturation?.deliveriesPerSec),
+      format: (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${Math.round(v / 1e3)}k` : String(Math.round(v))),
+    },
+    {
+      title: 'Server CPU per delivery (same load)',
+      yLabel: 'CPU-s per million deliveries (log scale)',
+      log: true,
+      // At the highest sweep rate both servers passed (the open-loop rate when there is only one server).
+      series: series('', (x) => {
+        if (x === undefined) return undefined;
+        const m = matchedStep(r, x.n);
+        const s = m === null ? x.openLoop : x.server === 'parley' ? m.parley : m.ngircd;
+        return s?.serverCpuPerMDeliveries;
+      }),
+      format: (v) => (v >= 10 ? String(Math.round(v)) : v >= 1 ? v.toFixed(1) : String(v)),
+    },
+  ];
+  const m = r.machine;
+  const svg = renderChart(
+    r.servers.length === 2 ? 'parley vs ngIRCd: one room, N clients, 10 senders' : 'parley: one room, N clients, 10 senders',
+    `${m.date.slice(0, 10)} · ${m.cpus} x ${m.cpuModel} · Node ${m.node}${m.ngircd ? ` · ${m.ngircd.split('-')[0]}` : ''}${r.quick ? ' · quick run' : ''}`,
+    ns.map((n) => n.toLocaleString('en-US')),
+    panels,
+  );
+  fs.writeFileSync(file, svg);
+  return file;
+}

@@ -1,0 +1,115 @@
+// The shape of one run's results (also the JSON written to bench/results/).
+import type { ServerKind } from './servers.js';
+
+export interface StepResult {
+  /** Offered rate per sender, messages per second. */
+  ratePerSender: number;
+  senders: number;
+  /** Clients in the room when the step started. */
+  n: number;
+  durationMs: number;
+  sent: number;
+  /** Messages the senders were due to send; fewer were sent when the generator fell behind. */
+  target: number;
+  /** Worst lateness of a send against its schedule. */
+  senderLagMs: number;
+  expected: number;
+  received: number;
+  lost: number;
+  /** Clients dropped (by the server, or by the network) during the step. */
+  dead: number;
+  deliveriesPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Server CPU seconds during the step (from /proc/PID/stat). */
+  serverCpuSec: number;
+  serverCpuPerMDeliveries: number;
+  /** Server CPU seconds / busy seconds: 1.0 is one core flat out. */
+  serverCores: number;
+  /** CPU of every generator process (orchestrator and workers) over the same window. */
+  generatorCpuSec: number;
+  generatorCores: number;
+  /** Share of the generator's CPU spent in the kernel (loopback TCP). */
+  generatorSysShare: number;
+  /** Busiest single generator process. */
+  generatorMaxProcessCores: number;
+  /**
+   * CPU the rest of the machine used meanwhile (all cores busy, less server and generator): other
+   * people's work on a shared machine, and kernel time not charged to either. High means noisy.
+   */
+  otherCores: number;
+  serverRssKiB: number;
+  verdict: 'ok' | 'p99' | 'loss' | 'generator';
+}
+
+export interface JoinResult {
+  n: number;
+  joined: number;
+  failed: number;
+  /** From the first connect() to the last client in the room. */
+  ms: number;
+  errors: string[];
+  /** Clients that failed in the storm and joined on a second, gentler try (rooms only). */
+  toppedUp: number;
+}
+
+export interface RoomResult {
+  server: ServerKind;
+  n: number;
+  join: JoinResult;
+  rssBaseKiB: number;
+  rssJoinedKiB: number;
+  rssPerClientKiB: number;
+  openLoop: StepResult | null;
+  sweep: StepResult[];
+  /** The passing sweep step with the most deliveries per second. */
+  saturation: StepResult | null;
+  /** Why the sweep stopped. */
+  sweepStop: string;
+  /** Which side ran out at the failing step, judged by CPU use (≥ 0.85 of a core; 'both' when both did). */
+  limitedBy: 'server' | 'generator' | 'both' | 'neither' | 'unknown';
+}
+
+export interface MemoryResult {
+  server: ServerKind;
+  join: JoinResult;
+  rssBaseKiB: number;
+  rssIdleKiB: number;
+  rssPerClientKiB: number;
+  serverCpuSecJoin: number;
+}
+
+export interface Machine {
+  date: string;
+  host: string;
+  cpuModel: string;
+  cpus: number;
+  memGiB: number;
+  kernel: string;
+  node: string;
+  ngircd: string | null;
+  serverCpus: string | null;
+  generatorCpus: string | null;
+  workers: number;
+}
+
+export interface BenchResults {
+  machine: Machine;
+  quick: boolean;
+  servers: ServerKind[];
+  config: {
+    roomSizes: number[];
+    idleClients: number;
+    senders: number;
+    openLoopRate: number;
+    payloadBytes: number;
+    openLoopMs: number;
+    stepMs: number;
+    p99LimitMs: number;
+    floodLimits: string;
+  };
+  rooms: RoomResult[];
+  memory: MemoryResult[];
+  notes: string[];
+}

@@ -1,0 +1,666 @@
+// npm run bench: parley-server against ngIRCd, same workloads, same generator, alternating in one run.
+//
+//   node bench/dist/run.js [--quick] [--only parley|ngircd] [--workers N] [--no-pin] [--n 10,100,1000]
+//                          [--idle 10000] [--profile [--rate R]] [--profile-join] [--out DIR]
+//   node bench/dist/run.js --report bench/results/latest.json   (table and chart of an earlier run)
+//
+// Workloads, for each room size N (one room, everyone in it):
+//   join storm   N clients connect and join at once; time until the last is in the room
+//   open loop    10 senders x 10 msg/s, 64-byte payload (sequence number + send time), counted at receivers
+//   saturation   the senders' rate doubles until p99 > 100 ms or a message is lost, then bisects twice
+// and once per server: 10,000 idle clients, for RSS per connected client.
+// Progress goes to stderr; the table to stdout; JSON and the SVG chart to bench/results/.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClientSpec } from './ipc.js';
+import { Pool, type WorkerHandle } from './pool.js';
+import { PAYLOAD_BYTES, nowUs, type ProtoName } from './protocols.js';
+import { formatProfile, summarizeProfile } from './profile.js';
+import { printReport, writeChart } from './report.js';
+import type { BenchResults, JoinResult, Machine, MemoryResult, RoomResult, StepResult } from './results.js';
+import {
+  LABEL,
+  NGIRCD_INSTALL_HINT,
+  findNgircd,
+  ngircdVersion,
+  startNgircd,
+  machineBusySec,
+  procCpuSec,
+  snapshotParley,
+  startParley,
+  type RunningServer,
+  type ServerKind,
+} from './servers.js';
+import { Histogram, summarize } from './stats.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+// ---- options ------------------------------------------------------------------------------------------
+
+interface Options {
+  quick: boolean;
+  only: ServerKind | null;
+  workers: number;
+  pin: boolean;
+  roomSizes: number[];
+  idleClients: number;
+  /** Handshakes in flight per worker while the idle clients connect (0: all at once). */
+  idleInFlight: number;
+  idleTimeoutMs: number;
+  idleOnly: boolean;
+  /** Skip the saturation sweeps and the idle clients (experiments). */
+  openOnly: boolean;
+  senders: number;
+  openLoopRate: number;
+  openLoopMs: number;
+  stepMs: number;
+  maxSteps: number;
+  bisections: number;
+  p99LimitMs: number;
+  profile: boolean;
+  /** Profile the join storm alone instead of a saturating step. */
+  profileJoin: boolean;
+  profileRate: number;
+  profileMs: number;
+  outDir: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const has = (flag: string): boolean => argv.includes(flag);
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const num = (flag: string, fallback: number): number => {
+    const v = value(flag);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} wants a positive number, not "${v}"`);
+    return n;
+  };
+  const known = ['--quick', '--only', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help'];
+  for (const a of argv) if (a.startsWith('--') && !known.includes(a)) throw new Error(`unknown option ${a} (see --help)`);
+  if (has('--help')) {
+    process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 13).map((l) => l.slice(3)).join('\n') + '\n');
+    process.exit(0);
+  }
+  const quick = has('--quick') || process.env.BENCH_QUICK === '1';
+  const only = value('--only');
+  if (only !== undefined && only !== 'parley' && only !== 'ngircd') throw new Error('--only takes parley or ngircd');
+  const n = value('--n');
+  return {
+    quick,
+    only: (only as ServerKind | undefined) ?? null,
+    workers: Math.max(1, Math.floor(num('--workers', 4))),
+    pin: !has('--no-pin'),
+    roomSizes: n !== undefined ? n.split(',').map((s) => Math.max(2, Number(s))) : quick ? [10, 100] : [10, 100, 1000],
+    idleClients: Math.floor(num('--idle', quick ? 1000 : 10_000)),
+    idleInFlight: value('--idle-inflight') === '0' ? 0 : Math.floor(num('--idle-inflight', 8)),
+    idleTimeoutMs: quick ? 20_000 : 150_000,
+    idleOnly: has('--idle-only'),
+    openOnly: has('--open-only'),
+    senders: 10,
+    openLoopRate: 10,
+    openLoopMs: quick ? 1500 : 6000,
+    stepMs: quick ? 1000 : 3000,
+    maxSteps: quick ? 4 : 14,
+    bisections: quick ? 1 : 2,
+    p99LimitMs: 100,
+    profile: has('--profile') || has('--profile-join'),
+    profileJoin: has('--profile-join'),
+    profileRate: num('--rate', 20),
+    profileMs: quick ? 4000 : 10_000,
+    outDir: path.resolve(value('--out') ?? path.join(here, '..', 'results')),
+  };
+}
+
+// ---- the machine --------------------------------------------------------------------------------------
+
+const log = (line: string): void => {
+  process.stderr.write(line + '\n');
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Raise this process's open-files limit (the workers and servers inherit it): 10,000 clients need 10,000+
+ * descriptors in the server. Asks for `want`; without CAP_SYS_RESOURCE settles for the hard limit.
+ */
+function raiseFdLimit(want: number, need: number): void {
+  const read = (): { soft: number; hard: number } => {
+    const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    const v = (s: string | undefined): number => (s === 'unlimited' ? Infinity : Number(s ?? 1024));
+    return { soft: v(m?.[1]), hard: v(m?.[2]) };
+  };
+  const before = read();
+  if (before.soft >= want) return;
+  const hard = Number.isFinite(before.hard) ? before.hard : want;
+  for (const spec of [`${want}:${want}`, `${Math.min(want, hard)}:${hard}`]) {
+    try {
+      execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${spec}`], { stdio: 'ignore' });
+      break;
+    } catch {
+      // not allowed to raise the hard limit; try the soft one up to it
+    }
+  }
+  const after = read();
+  if (after.soft < need) {
+    log(`warning: the open-files limit is ${after.soft}, below the ${need} this run needs; run as root or under "prlimit --nofile=${want}"`);
+  }
+}
+
+/** Server on the last core, generator on the others; null when there is only one core or pinning is off. */
+function planCpus(pin: boolean): { server: string | null; generator: string | null } {
+  const n = os.availableParallelism();
+  if (!pin || n < 2) return { server: null, generator: null };
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+  } catch {
+    log('warning: taskset not found (util-linux); running unpinned');
+    return { server: null, generator: null };
+  }
+  return { server: String(n - 1), generator: n === 2 ? '0' : `0-${n - 2}` };
+}
+
+function pinSelf(cpus: string): void {
+  // -a: every thread of this process; the workers forked later inherit the mask.
+  execFileSync('taskset', ['-a', '-cp', cpus, String(process.pid)], { stdio: 'ignore' });
+}
+
+function machineInfo(opts: Options, ngircd: string | null, cpus: { server: string | null; generator: string | null }, coreCount: number): Machine {
+  return {
+    date: new Date().toISOString(),
+    host: os.hostname(),
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cpus: coreCount,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    ngircd: ngircd === null ? null : ngircdVersion(ngircd),
+    serverCpus: cpus.server,
+    generatorCpus: cpus.generator,
+    workers: opts.workers,
+  };
+}
+
+// ---- the bench ----------------------------------------------------------------------------------------
+
+const PROTO: Record<ServerKind, ProtoName> = { parley: 'parley', ngircd: 'irc' };
+
+/** Other people's CPU (in cores) above which a step counts as measured on a busy machine. */
+export const QUIET_CORES = 0.3;
+/** Tries of one measured step while it fails on a busy machine. */
+const NOISY_TRIES = 3;
+
+class Bench {
+  private generation = 0;
+  private runId = 0;
+  private server: RunningServer | null = null;
+  private roomSize = 0;
+
+  constructor(
+    private readonly opts: Options,
+    private readonly pool: Pool,
+    private readonly dir: string,
+    private readonly serverCpus: string | null,
+    private readonly ngircdBin: string | null,
+    private readonly generatorCores: number,
+    private readonly parleyMain: string,
+  ) {
+    this.quietBudgetMs = opts.quick ? 8_000 : 90_000;
+  }
+
+  /** Workers that hold at least one sender in the current room. */
+  private senderWorkers: WorkerHandle[] = [];
+
+  /** Seconds left for waiting on a busy machine, over the whole run. */
+  private quietBudgetMs: number;
+
+  /** CPU of the machine that is neither the server nor the generator, in cores, over `ms`. */
+  private async otherLoad(ms: number): Promise<number> {
+    const ours = (): number =>
+      (this.server ? this.server.cpuSec() : 0) +
+      this.pool.workers.reduce((a, w) => a + procCpuSec(w.pid), 0) +
+      (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
+    const m0 = machineBusySec();
+    const o0 = ours();
+    await sleep(ms);
+    return Math.max(0, (machineBusySec() - m0 - (ours() - o0)) / (ms / 1000));
+  }
+
+  /**
+   * The machine may be shared: before a measured step, wait (at most 5 s, and 90 s over the whole
+   * run) until the rest of the machine uses less than 0.3 of a core. Returns the load it settled for.
+   */
+  private async waitQuiet(): Promise<number> {
+    let other = await this.otherLoad(300);
+    const start = Date.now();
+    const limit = Math.min(this.opts.quick ? 2_000 : 5_000, this.quietBudgetMs);
+    while (other > QUIET_CORES && Date.now() - start < limit) other = await this.otherLoad(500);
+    this.quietBudgetMs = Math.max(0, this.quietBudgetMs - (Date.now() - start));
+    return other;
+  }
+
+  private async startServer(kind: ServerKind, nodeArgs: string[] = []): Promise<RunningServer> {
+    const base = { dir: this.dir, cpus: this.serverCpus };
+    this.server = kind === 'parley' ? await startParley({ ...base, nodeArgs, parleyMain: this.parleyMain }) : await startNgircd(this.ngircdBin!, base);
+    return this.server;
+  }
+
+  /** Stop the server first, then drop the clients: the other order makes the server announce N departures to N peers. */
+  async teardown(graceMs = 3000): Promise<void> {
+    if (this.server) await this.server.stop(graceMs);
+    this.server = null;
+    await this.pool.all((id) => ({ cmd: 'close', id }), 'closed', 30_000);
+    this.roomSize = 0;
+  }
+
+  /** N clients connect and join at once (the join storm). */
+  async buildRoom(kind: ServerKind, n: number, senders: number, timeoutMs: number, maxInFlight = 0, enterRoom = true, topUp = false): Promise<JoinResult> {
+    const server = this.server!;
+    const gen = ++this.generation;
+    const workers = this.pool.workers;
+    const share: ClientSpec[][] = workers.map(() => []);
+    // Round robin, senders included: each sender is also a receiver of everyone else's messages, so
+    // piling them into one process would make that process the first to fall behind.
+    for (let i = 0; i < n; i++) share[i % workers.length]!.push({ nick: `g${gen}u${i}`, sender: i < senders ? i : -1 });
+    if (senders > 0) this.senderWorkers = workers.filter((w) => share[w.index]!.some((c) => c.sender >= 0));
+    const t0 = nowUs();
+    const replies = await this.pool.all(
+      (id, w) => ({ cmd: 'connect', id, proto: PROTO[kind], host: server.host, port: server.port, clients: share[w.index]!, timeoutMs, maxInFlight, enterRoom }),
+      'connected',
+      timeoutMs + 30_000,
+    );
+    const joined = replies.reduce((a, r) => a + r.joined, 0);
+    const failed = replies.reduce((a, r) => a + r.failed, 0);
+    const last = Math.max(...replies.map((r) => r.lastJoinUs));
+    const result: JoinResult = { n, joined, failed, ms: joined > 0 ? (last - t0) / 1000 : NaN, errors: replies.flatMap((r) => r.errors).slice(0, 5), toppedUp: 0 };
+    if (topUp && failed > 0) {
+      // The storm's stragglers (a listen backlog overflowing, SYN retries on a busy machine) get one more
+      // try, a few at a time, so the measured workloads still run on a full room.
+      const again = await this.pool.all(
+        (id, w) => ({
+          cmd: 'connect',
+          id,
+          proto: PROTO[kind],
+          host: server.host,
+          port: server.port,
+          clients: replies[w.index]!.failedSpecs.map((c) => ({ ...c, nick: c.nick.replace('u', 'r') })),
+          timeoutMs: 60_000,
+          maxInFlight: 4,
+          enterRoom,
+        }),
+        'connected',
+        90_000,
+      );
+      result.toppedUp = again.reduce((a, r) => a + r.joined, 0);
+    }
+    this.roomSize = joined + result.toppedUp;
+    return result;
+  }
+
+  /** One measured step: the senders send at `rate` msg/s each for `durationMs`; every delivery is timed. */
+  async step(rate: number, durationMs: number): Promise<StepResult> {
+    await this.waitQuiet();
+    const server = this.server!;
+    const n = this.roomSize;
+    const run = ++this.runId;
+    const startUs = nowUs() + 100_000;
+    const senderWorkers = this.senderWorkers;
+    const srvCpu0 = server.cpuSec();
+    const machine0 = machineBusySec();
+    const parent0 = process.cpuUsage();
+    const startId = this.pool.id();
+    const sentP = senderWorkers.map((w) => w.expect('sent', startId, durationMs + 30_000));
+    const startedP = this.pool.workers.map((w) => w.expect('started', startId, 10_000));
+    for (const w of this.pool.workers) w.post({ cmd: 'start', id: startId, run, ratePerSender: rate, startUs, durationMs });
+    const started = await Promise.all(startedP);
+    const sentReplies = await Promise.all(sentP);
+    const sent = sentReplies.reduce((a, r) => a + r.sent, 0);
+    const target = sentReplies.reduce((a, r) => a + r.target, 0);
+    const senderLagMs = Math.max(...sentReplies.map((r) => r.maxLagMs));
+    const expected = sent * (n - 1);
+
+    // Drain: wait until everything sent has arrived everywhere, or nothing more arrives for 2 s.
+    const sentAt = nowUs();
+    let lastTotal = -1;
+    let lastChange = sentAt;
+    for (;;) {
+      const counts = await this.pool.all((id) => ({ cmd: 'count', id }), 'count', 10_000);
+      const total = counts.reduce((a, c) => a + c.received, 0);
+      const now = nowUs();
+      if (total >= expected) break;
+      if (total !== lastTotal) {
+        lastTotal = total;
+        lastChange = now;
+      } else if (now - lastChange > 2_000_000) break;
+      if (now - sentAt > 20_000_000) break;
+      await sleep(50);
+    }
+    const collected = await this.pool.all((id) => ({ cmd: 'collect', id }), 'collected', 10_000);
+    const srvCpu1 = server.cpuSec();
+    const machine1 = machineBusySec();
+    const parent1 = process.cpuUsage(parent0);
+    const hist = new Histogram();
+    for (const c of collected) hist.merge(c.hist, c.maxUs);
+    const lat = summarize(hist);
+    const received = collected.reduce((a, c) => a + c.received, 0);
+    const dead = collected.reduce((a, c) => a + c.dead, 0);
+    const lastUs = Math.max(...collected.map((c) => c.lastUs));
+    const windowSec = Math.max(durationMs / 1000, (Math.max(lastUs, sentAt) - startUs) / 1e6);
+    const perWorker = collected.map((c, i) => c.cpuSec - started[i]!.cpuSec);
+    const perWorkerSys = collected.map((c, i) => c.sysSec - started[i]!.sysSec);
+    const generatorCpuSec = perWorker.reduce((a, b) => a + b, 0) + (parent1.user + parent1.system) / 1e6;
+    const serverCpuSec = srvCpu1 - srvCpu0;
+    const lost = Math.max(0, expected - received);
+    const res: StepResult = {
+      ratePerSender: rate,
+      senders: sentReplies.length > 0 ? Math.min(this.opts.senders, n) : 0,
+      n,
+      durationMs,
+      sent,
+      target,
+      senderLagMs,
+      expected,
+      received,
+      lost,
+      dead,
+      deliveriesPerSec: lastUs > startUs ? received / ((lastUs - startUs) / 1e6) : 0,
+      p50Ms: lat.p50Ms,
+      p99Ms: lat.p99Ms,
+      maxMs: lat.maxMs,
+      serverCpuSec,
+      serverCpuPerMDeliveries: received > 0 ? (serverCpuSec / received) * 1e6 : NaN,
+      serverCores: serverCpuSec / windowSec,
+      generatorCpuSec,
+      generatorCores: generatorCpuSec / windowSec,
+      generatorSysShare: (perWorkerSys.reduce((a, b) => a + b, 0) + parent1.system / 1e6) / Math.max(1e-9, generatorCpuSec),
+      generatorMaxProcessCores: Math.max(...perWorker) / windowSec,
+      otherCores: Math.max(0, (machine1 - machine0 - serverCpuSec - generatorCpuSec) / ((nowUs() - startUs) / 1e6)),
+      serverRssKiB: server.rssKiB(),
+      verdict: 'ok',
+    };
+    if (lost > 0 || dead > 0 || !server.alive()) res.verdict = 'loss';
+    else if (!(res.p99Ms <= this.opts.p99LimitMs)) res.verdict = 'p99';
+    else if (sent < 0.98 * target || senderLagMs > 200) res.verdict = 'generator';
+    return res;
+  }
+
+  /** Join storm, open loop and saturation sweep for one server at one room size. */
+  async room(kind: ServerKind, n: number): Promise<RoomResult> {
+    const o = this.opts;
+    const label = `${LABEL[kind]} N=${n}`;
+    const senders = Math.min(o.senders, n);
+    const joinTimeout = Math.max(60_000, n * 30);
+    const server = await this.startServer(kind);
+    await sleep(300);
+    const rssBaseKiB = server.rssKiB();
+    const join = await this.buildRoom(kind, n, senders, joinTimeout, 0, true, true);
+    await sleep(500);
+    const rssJoinedKiB = server.rssKiB();
+    log(
+      `${label}: ${join.joined}/${n} joined in ${(join.ms / 1000).toFixed(2)} s` +
+        (join.failed ? `; ${join.failed} failed (${join.errors.join('; ')}), ${join.toppedUp} joined on a second try` : ''),
+    );
+    const result: RoomResult = {
+      server: kind,
+      n,
+      join,
+      rssBaseKiB,
+      rssJoinedKiB,
+      rssPerClientKiB: (rssJoinedKiB - rssBaseKiB) / Math.max(1, join.joined),
+      openLoop: null,
+      sweep: [],
+      saturation: null,
+      sweepStop: 'not run',
+      limitedBy: 'unknown',
+    };
+    try {
+      if (join.joined + join.toppedUp < n) {
+        result.sweepStop = 'room incomplete';
+        return result;
+      }
+      let open = await this.step(o.openLoopRate, o.openLoopMs);
+      log(`${label}: open loop ${fmtStep(open)}`);
+      for (let t = 1; t < NOISY_TRIES && open.otherCores > QUIET_CORES; t++) {
+        const again = await this.step(o.openLoopRate, o.openLoopMs);
+        log(`${label}: open loop (again, the machine was busy) ${fmtStep(again)}`);
+        if (again.otherCores < open.otherCores) open = again;
+      }
+      result.openLoop = open;
+      const healthy = async (s: StepResult): Promise<void> => {
+        if (s.dead === 0 && s.lost === 0 && this.server?.alive()) return;
+        log(`${label}: rebuilding the room after losses`);
+        await this.teardown();
+        await this.startServer(kind);
+        const again = await this.buildRoom(kind, n, senders, joinTimeout, 0, true, true);
+        if (again.joined + again.toppedUp < n) throw new Error(`${label}: could not rebuild the room (${again.joined}/${n})`);
+      };
+      await healthy(result.openLoop);
+
+      // Saturation: double until p99 > limit or a loss, then bisect between the last pass and the failure.
+      let rate = o.openLoopRate * 2 ** Math.max(0, Math.floor(Math.log2(20_000 / (senders * (n - 1) * o.openLoopRate))));
+      let good: StepResult | null = null;
+      let bad: StepResult | null = null;
+      // A p99 failure is tried again before it counts (up to 3 tries while the machine was busy during the
+      // failure): one stall of a shared machine should not end a sweep.
+      const measure = async (r: number, what: string): Promise<StepResult> => {
+        let s = await this.step(r, o.stepMs);
+        result.sweep.push(s);
+        log(`${label}: ${what} ${fmtStep(s)}`);
+        for (let t = 1; s.verdict === 'p99' && (t === 1 || (t < NOISY_TRIES && s.otherCores > QUIET_CORES)); t++) {
+          s = await this.step(r, o.stepMs);
+          result.sweep.push(s);
+          log(`${label}: ${what} (again) ${fmtStep(s)}`);
+        }
+        return s;
+      };
+      for (let i = 0; i < (o.openOnly ? 0 : o.maxSteps); i++) {
+        const s = await measure(rate, 'sweep');
+        if (s.verdict === 'ok') {
+          good = s;
+          rate *= 2;
+        } else {
+          bad = s;
+          await healthy(s);
+          break;
+        }
+      }
+      for (let b = 0; b < o.bisections && good && bad; b++) {
+        const mid = Math.round((good.ratePerSender + bad.ratePerSender) / 2);
+        if (mid <= good.ratePerSender || mid >= bad.ratePerSender) break;
+        const s = await measure(mid, 'bisect');
+        if (s.verdict === 'ok') good = s;
+        else {
+          bad = s;
+          await healthy(s);
+        }
+      }
+      const passing = result.sweep.filter((s) => s.verdict === 'ok');
+      result.saturation = passing.reduce<StepResult | null>((best, s) => (best === null || s.deliveriesPerSec > best.deliveriesPerSec ? s : best), null);
+      const firstBad = bad ?? undefined;
+      result.sweepStop = firstBad ? `${firstBad.verdict} at ${firstBad.ratePerSender} msg/s per sender` : `reached ${o.maxSteps} steps`;
+      if (firstBad) {
+        const serverBusy = firstBad.serverCores >= 0.85;
+        const genBusy = firstBad.generatorCores >= 0.85 * this.generatorCores || firstBad.generatorMaxProcessCores >= 0.9;
+        result.limitedBy = serverBusy && genBusy ? 'both' : serverBusy ? 'server' : genBusy ? 'generator' : 'unknown';
+        if (firstBad.verdict === 'generator') result.limitedBy = 'generator';
+      } else result.limitedBy = 'neither';
+      return result;
+    } finally {
+      await this.teardown();
+    }
+  }
+
+  /** 10,000 idle clients in the room: resident memory per connected client. */
+  async memory(kind: ServerKind, n: number): Promise<MemoryResult> {
+    const server = await this.startServer(kind);
+    try {
+      await sleep(500);
+      const rssBaseKiB = server.rssKiB();
+      const cpu0 = server.cpuSec();
+      // IRC clients register and stay out of the channel: 10,000 JOINs to one channel cost ngIRCd O(N^2)
+      // notices and do not finish in minutes (nor do 10,000 hellos to parley, whose hello enters the room).
+      const join = await this.buildRoom(kind, n, 0, this.opts.idleTimeoutMs, this.opts.idleInFlight, false);
+      const serverCpuSecJoin = server.cpuSec() - cpu0;
+      await sleep(2000);
+      const rssIdleKiB = server.rssKiB();
+      const res: MemoryResult = {
+        server: kind,
+        join,
+        rssBaseKiB,
+        rssIdleKiB,
+        rssPerClientKiB: (rssIdleKiB - rssBaseKiB) / Math.max(1, join.joined),
+        serverCpuSecJoin,
+      };
+      log(
+        `${LABEL[kind]} idle: ${join.joined}/${n} joined in ${(join.ms / 1000).toFixed(2)} s (server CPU ${serverCpuSecJoin.toFixed(2)} s), RSS ${(rssBaseKiB / 1024).toFixed(1)} -> ${(rssIdleKiB / 1024).toFixed(1)} MiB = ${res.rssPerClientKiB.toFixed(2)} KiB/client`,
+      );
+      return res;
+    } finally {
+      await this.teardown();
+    }
+  }
+
+  /** parley alone under a fixed saturating load, with node --cpu-prof; returns the profile's path. */
+  async profile(n: number, rate: number, ms: number): Promise<string> {
+    const name = this.opts.profileJoin ? `parley-join-N${n}.cpuprofile` : `parley-N${n}-r${rate}.cpuprofile`;
+    fs.mkdirSync(this.opts.outDir, { recursive: true });
+    await this.startServer('parley', ['--cpu-prof', '--cpu-prof-dir', this.opts.outDir, '--cpu-prof-name', name]);
+    try {
+      const join = await this.buildRoom('parley', n, Math.min(this.opts.senders, n), Math.max(20_000, n * 20));
+      log(`profile: ${join.joined}/${n} joined in ${(join.ms / 1000).toFixed(2)} s`);
+      if (!this.opts.profileJoin) {
+        const s = await this.step(rate, ms);
+        log(`profile: ${fmtStep(s)}`);
+      }
+    } finally {
+      await this.teardown(15_000); // the profile is written as the server exits
+    }
+    return path.join(this.opts.outDir, name);
+  }
+}
+
+function fmtStep(s: StepResult): string {
+  return (
+    `${s.ratePerSender} msg/s x ${s.senders}: ${Math.round(s.deliveriesPerSec).toLocaleString('en-US')} deliveries/s, ` +
+    `lost ${s.lost}, p50 ${s.p50Ms.toFixed(2)} p99 ${s.p99Ms.toFixed(2)} max ${s.maxMs.toFixed(1)} ms, ` +
+    `server ${s.serverCpuPerMDeliveries.toFixed(2)} CPU-s/M (${s.serverCores.toFixed(2)} cores), generator ${s.generatorCores.toFixed(2)} cores (${Math.round(100 * s.generatorSysShare)}% sys), other ${s.otherCores.toFixed(2)}` +
+    (s.verdict === 'ok' ? '' : ` -> ${s.verdict}`)
+  );
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const reportFrom = process.argv.includes('--report') ? process.argv[process.argv.indexOf('--report') + 1] : undefined;
+  if (reportFrom !== undefined) {
+    // Print the table of an earlier run and draw its chart again (next to the JSON), without measuring.
+    const results = JSON.parse(fs.readFileSync(reportFrom, 'utf8')) as BenchResults;
+    printReport(results, (s) => process.stdout.write(s));
+    const base = reportFrom.replace(/\.json$/, '');
+    const svg = writeChart(results, base.endsWith('latest') ? base.replace(/latest$/, 'bench.svg') : base.endsWith('latest-quick') ? base.replace(/latest-quick$/, 'bench-quick.svg') : `${base}.svg`);
+    process.stdout.write(`\nchart: ${svg}\n`);
+    return;
+  }
+  raiseFdLimit(65_536, opts.idleClients + 1024);
+  const cpus = planCpus(opts.pin);
+  const coreCount = os.availableParallelism(); // before pinning narrows it
+  if (cpus.generator !== null) pinSelf(cpus.generator);
+  const generatorCores = cpus.generator === null ? coreCount : coreCount - 1;
+
+  let ngircd: string | null = null;
+  if (opts.only !== 'parley' && !opts.profile) {
+    ngircd = findNgircd();
+    if (ngircd === null) {
+      if (opts.only === 'ngircd') throw new Error('ngIRCd is not installed.\n' + NGIRCD_INSTALL_HINT);
+      log(NGIRCD_INSTALL_HINT);
+    }
+  }
+  const servers: ServerKind[] = opts.profile ? ['parley'] : (['parley', 'ngircd'] as const).filter((k) => (k === 'ngircd' ? ngircd !== null : true) && (opts.only === null || opts.only === k));
+  const machine = machineInfo(opts, ngircd, cpus, coreCount);
+  log(
+    `parley bench${opts.quick ? ' (quick)' : ''}: ${servers.map((s) => LABEL[s]).join(' vs ')}; ${machine.cpus} cores (${machine.cpuModel}); ` +
+      (cpus.server === null ? 'unpinned' : `server on CPU ${cpus.server}, generator on CPU ${cpus.generator}`) +
+      `; ${opts.workers} generator processes`,
+  );
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
+  fs.chmodSync(dir, 0o777); // ngIRCd drops root to "nobody"
+  const parleyMain = snapshotParley(dir);
+  const pool = await Pool.start(opts.workers);
+  const bench = new Bench(opts, pool, dir, cpus.server, ngircd, generatorCores, parleyMain);
+  const onSignal = (): void => {
+    void bench.teardown(500).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    if (opts.profile) {
+      const n = opts.roomSizes[opts.roomSizes.length - 1] ?? 1000;
+      const file = await bench.profile(n, opts.profileRate, opts.profileMs);
+      if (!fs.existsSync(file)) throw new Error(`no profile was written to ${file}`);
+      process.stdout.write(`${file}\n${formatProfile(summarizeProfile(file, 30))}\n`);
+      return;
+    }
+    const rooms: RoomResult[] = [];
+    const memory: MemoryResult[] = [];
+    // Alternate which server goes first, so neither always runs on a warmer (or more tired) machine.
+    for (const [i, n] of (opts.idleOnly ? [] : opts.roomSizes).entries()) {
+      const order = i % 2 === 0 ? servers : [...servers].reverse();
+      for (const kind of order) rooms.push(await bench.room(kind, n));
+    }
+    const memOrder = opts.roomSizes.length % 2 === 0 ? servers : [...servers].reverse();
+    for (const kind of opts.openOnly ? [] : memOrder) memory.push(await bench.memory(kind, opts.idleClients));
+
+    const results: BenchResults = {
+      machine,
+      quick: opts.quick,
+      servers,
+      config: {
+        roomSizes: opts.roomSizes,
+        idleClients: opts.idleClients,
+        senders: opts.senders,
+        openLoopRate: opts.openLoopRate,
+        payloadBytes: PAYLOAD_BYTES,
+        openLoopMs: opts.openLoopMs,
+        stepMs: opts.stepMs,
+        p99LimitMs: opts.p99LimitMs,
+        floodLimits:
+          'lifted on both: parley runs --no-rate-limit; ngIRCd has MaxPenaltyTime = 0 and the senders are IRC operators with user mode +F',
+      },
+      rooms,
+      memory,
+      notes: [
+        'Deliveries are counted at the receivers: N-1 per message on both servers (parley echoes to the sender; the echo is not counted).',
+        'Latency is receive time minus send time on the shared monotonic clock, stamped by the generator.',
+        `CPU from /proc/PID/stat (utime+stime) of the server process; generator CPU is all ${opts.workers} worker processes plus the orchestrator.`,
+      ],
+    };
+    fs.mkdirSync(opts.outDir, { recursive: true });
+    const stamp = machine.date.replace(/[:.]/g, '-').slice(0, 19);
+    const json = JSON.stringify(results, null, 2) + '\n';
+    fs.writeFileSync(path.join(opts.outDir, `bench-${stamp}${opts.quick ? '-quick' : ''}.json`), json);
+    fs.writeFileSync(path.join(opts.outDir, opts.quick ? 'latest-quick.json' : 'latest.json'), json);
+    const svg = writeChart(results, path.join(opts.outDir, opts.quick ? 'bench-quick.svg' : 'bench.svg'));
+    printReport(results, (s) => process.stdout.write(s));
+    process.stdout.write(`\nJSON: ${path.join(opts.outDir, opts.quick ? 'latest-quick.json' : 'latest.json')}\nchart: ${svg}\n`);
+  } finally {
+    await bench.teardown(1000).catch(() => undefined);
+    await pool.stop();
+    // BENCH_KEEP=1 keeps the servers' configs, logs and output for a look afterwards.
+    if (process.env.BENCH_KEEP === '1') log(`kept ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,268 @@
+// Starting and stopping the two servers under test, and reading their CPU time and memory from /proc.
+// Each server runs in the foreground as a child of the orchestrator, pinned to its own core when the
+// machine has more than one, with its output going to a file in the run's temporary directory.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OPER_NAME, OPER_PASSWORD } from './protocols.js';
+
+export type ServerKind = 'parley' | 'ngircd';
+
+export const LABEL: Record<ServerKind, string> = { parley: 'parley', ngircd: 'ngIRCd' };
+
+export interface RunningServer {
+  readonly kind: ServerKind;
+  readonly pid: number;
+  readonly host: string;
+  readonly port: number;
+  /** User + system CPU seconds the server process has used so far (all its threads). */
+  cpuSec(): number;
+  /** Resident set size now, KiB. */
+  rssKiB(): number;
+  /** Whether the process is still running. */
+  alive(): boolean;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Directory for the config and the server's output. */
+  dir: string;
+  /** Cores to pin the server to (taskset -c list), or null for no pinning. */
+  cpus: string | null;
+  /** Extra arguments for node before the script (e.g. --cpu-prof). parley only. */
+  nodeArgs?: string[];
+  /** parley-server's entry point (a snapshot of dist/, see snapshotParley). */
+  parleyMain?: string;
+}
+
+const HOST = '127.0.0.1';
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** bench/dist/servers.js -> the repository root. */
+export const REPO_ROOT = path.resolve(here, '..', '..');
+export const PARLEY_MAIN = path.join(REPO_ROOT, 'dist', 'server', 'main.js');
+
+let clockTicks = 0;
+function ticksPerSecond(): number {
+  if (clockTicks === 0) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** utime + stime of a process, seconds (fields 14 and 15 of /proc/PID/stat). */
+export function procCpuSec(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds the whole machine has been busy (all cores; user, system, irq, softirq, steal). */
+export function machineBusySec(): number {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
+    return (user + nice + system + irq + softirq + steal) / ticksPerSecond();
+  } catch {
+    return NaN;
+  }
+}
+
+export function procRssKiB(pid: number): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** A port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, HOST, () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: HOST, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function waitListening(child: ChildProcess, port: number, what: string, outFile: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) break;
+    if (await canConnect(port)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  let tail = '';
+  try {
+    tail = fs.readFileSync(outFile, 'utf8').split('\n').slice(-15).join('\n');
+  } catch {
+    // no output at all
+  }
+  throw new Error(`${what} did not start listening on ${HOST}:${port} within 10 s. Its output:\n${tail}`);
+}
+
+function launch(kind: ServerKind, argv: string[], port: number, opts: StartOptions): Promise<RunningServer> {
+  const outFile = path.join(opts.dir, `${kind}-${port}.out`);
+  const out = fs.openSync(outFile, 'a');
+  const [cmd, ...args] = opts.cpus === null ? argv : ['taskset', '-c', opts.cpus, ...argv];
+  // taskset execs the server, so the child's pid is the server's own.
+  const child = spawn(cmd!, args, { stdio: ['ignore', out, out], cwd: opts.dir });
+  fs.closeSync(out);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const server: RunningServer = {
+    kind,
+    pid: child.pid ?? -1,
+    host: HOST,
+    port,
+    cpuSec: () => procCpuSec(child.pid ?? -1),
+    rssKiB: () => procRssKiB(child.pid ?? -1),
+    alive: () => child.exitCode === null && child.signalCode === null,
+    async stop(graceMs = 3000) {
+      if (!server.alive()) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+  return waitListening(child, port, kind, outFile).then(() => server);
+}
+
+/**
+ * Copy the built server (dist/) into `dir` and return its entry point, so that every parley server of the
+ * run is the same build even if dist/ is rebuilt while the bench runs. package.json comes along (it makes
+ * the .js files ES modules) and node_modules is linked, so the copy resolves its dependencies as dist/ does.
+ */
+export function snapshotParley(dir: string): string {
+  if (!fs.existsSync(PARLEY_MAIN)) throw new Error(`${PARLEY_MAIN} is missing: run "npm run build" first`);
+  const root = path.join(dir, 'parley');
+  fs.mkdirSync(root, { recursive: true });
+  fs.cpSync(path.join(REPO_ROOT, 'dist'), path.join(root, 'dist'), { recursive: true });
+  fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(root, 'package.json'));
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
+  return path.join(root, 'dist', 'server', 'main.js');
+}
+
+export async function startParley(opts: StartOptions): Promise<RunningServer> {
+  const main = opts.parleyMain ?? PARLEY_MAIN;
+  if (!fs.existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first`);
+  const port = await freePort();
+  const argv = [
+    process.execPath,
+    ...(opts.nodeArgs ?? []),
+    main,
+    String(port),
+    '--host',
+    HOST,
+    '--log',
+    path.join(opts.dir, `parley-${port}.log`),
+    '--db',
+    path.join(opts.dir, `parley-${port}.db`),
+    '--no-rate-limit',
+    '--max-per-ip',
+    '0',
+  ];
+  return launch('parley', argv, port, opts);
+}
+
+/** Where ngircd is, or null. Debian puts it in /usr/sbin, which may not be on a user's PATH. */
+export function findNgircd(): string | null {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin']) {
+    if (dir === '') continue;
+    const p = path.join(dir, 'ngircd');
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+export function ngircdVersion(bin: string): string {
+  try {
+    return execFileSync(bin, ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export const NGIRCD_INSTALL_HINT = `ngIRCd is not installed, so only parley is benchmarked. To compare against it (Debian/Ubuntu):
+  printf '#!/bin/sh\\nexit 101\\n' | sudo tee /usr/sbin/policy-rc.d && sudo chmod +x /usr/sbin/policy-rc.d
+  sudo apt-get install -y ngircd      # policy-rc.d keeps the package from starting a system-wide service
+then run "npm run bench" again. The bench starts its own ngIRCd in the foreground on 127.0.0.1.`;
+
+/**
+ * ngIRCd's config for the run: loopback only; no DNS, ident or PAM; no per-IP or connection caps; no
+ * flood penalties (MaxPenaltyTime = 0, and the senders also become operators with user mode +F, which
+ * lifts the per-loop command cap and the bytes-per-second throttle, as parley runs --no-rate-limit).
+ */
+export function ngircdConfig(port: number, dir: string): string {
+  return `[Global]
+	Name = bench.parley.test
+	Info = parley benchmark
+	AdminInfo1 = parley benchmark
+	AdminInfo2 = loopback only
+	AdminEMail = bench@localhost
+	Listen = ${HOST}
+	Ports = ${port}
+	MotdPhrase = parley benchmark
+[Limits]
+	MaxConnections = 0
+	MaxConnectionsIP = 0
+	MaxJoins = 0
+	MaxNickLength = 31
+	MaxListSize = 100000
+	MaxPenaltyTime = 0
+	PingTimeout = 120
+	PongTimeout = 60
+[Options]
+	DNS = no
+	Ident = no
+	PAM = no
+	SyslogFacility = local7
+	OperCanUseMode = yes
+	IncludeDir = ${path.join(dir, 'conf.d')}
+[Operator]
+	Name = ${OPER_NAME}
+	Password = ${OPER_PASSWORD}
+`;
+}
+
+export async function startNgircd(bin: string, opts: StartOptions): Promise<RunningServer> {
+  const port = await freePort();
+  // A directory of its own: ngIRCd reads every *.conf in IncludeDir, which must not be the other runs' configs.
+  const dir = path.join(opts.dir, `ngircd-${port}`);
+  fs.mkdirSync(path.join(dir, 'conf.d'), { recursive: true });
+  const conf = path.join(dir, 'ngircd.conf');
+  fs.writeFileSync(conf, ngircdConfig(port, dir));
+  return launch('ngircd', [bin, '-n', '-f', conf], port, opts);
+}
