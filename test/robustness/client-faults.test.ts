@@ -6,6 +6,7 @@ import type { ChatEvent } from '../../src/tui/core/events.js';
 import { Session } from '../../src/tui/core/session.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { FORBIDDEN } from '../helpers/corpus.js';
+import { until } from '../helpers/until.js';
 
 // 12. The server vanishing, a server sending garbage or oversize frames, a server that never answers hello:
 //     the client reports it clearly and reconnects where it should. (Terminal restoration is covered by the
@@ -36,13 +37,6 @@ function session(port: number, extra: Partial<ConstructorParameters<typeof Sessi
 
 const WELCOME = '{"type":"welcome","version":1,"name":"bob","users":["bob"],"motd":"hi"}\n';
 
-async function until(pred: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('a client facing a bad server', () => {
   it('gives up with one clear line on a server that accepts but never welcomes', async () => {

@@ -9,6 +9,7 @@ import { ESCAPE_CORPUS, FORBIDDEN } from '../helpers/corpus.js';
 import { hostileFrames } from '../helpers/hostile.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { addUser, startTestServer, tempDb, type TestServer } from '../server/helpers.js';
+import { until } from '../helpers/until.js';
 
 // 8. The escape corpus in every field a user controls — message, /me, whisper, name, rename, quit reason,
 //    offline whisper, /block, direct-chat whisper — and in every field of every frame a hostile server can
@@ -167,13 +168,6 @@ function checkOutput(victim: Run, what: string): string[] {
   return lines;
 }
 
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Every string inside a decoded frame, however deep. */
 function stringsIn(v: unknown): string[] {

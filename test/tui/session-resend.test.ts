@@ -4,6 +4,7 @@ import { startServer, type RunningServer } from '../../src/server/host.js';
 import type { ChatEvent } from '../../src/tui/core/events.js';
 import { Session } from '../../src/tui/core/session.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { until } from '../helpers/until.js';
 
 // A line in flight when the connection drops is neither lost nor doubled: the client resends what was not
 // echoed, and the server recognises a ref it already accepted. A proxy between client and server loses
@@ -54,13 +55,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('a line in flight when the connection drops', () => {
   for (const way of ['to-client', 'to-server'] as const) {
