@@ -25,9 +25,6 @@ export function parseCredentials(text: string, file: string): CredentialLine[] {
     if (!m) throw new Error(`${file} line ${i + 1}: expected "name password"`);
     const problem = nameProblem(m[1]!);
     if (problem !== null) throw new Error(`${file} line ${i + 1}: "${m[1]!.slice(0, 40)}" is not a valid name: ${problem}`);
-    // The same rule as /register and `user add`: an imported account is as exposed as any other.
-    const weak = passwordProblem(m[2]!);
-    if (weak !== null) throw new Error(`${file} line ${i + 1}: the password for ${m[1]!} is not accepted: ${weak}`);
     out.push({ line: i + 1, name: m[1]!, password: m[2]! });
   }
   return out;
@@ -43,6 +40,12 @@ export async function importCredentials(file: string, store: Store, hasher: Pass
   }
   const entries = parseCredentials(text, file);
   const fresh = entries.filter((e) => store.user(foldName(e.name)) === undefined);
+  // The same rule as /register and `user add` for accounts this import creates: an imported account is as
+  // exposed as any other. Names already in the database keep their password, so an old file still starts.
+  for (const e of fresh) {
+    const weak = passwordProblem(e.password);
+    if (weak !== null) throw new Error(`${file} line ${e.line}: the password for ${e.name} is not accepted: ${weak}`);
+  }
   // Hash at the hasher's own concurrency; its queue holds the rest.
   const hashes = await Promise.all(fresh.map((e) => hasher.hash(e.password)));
   let added = 0;

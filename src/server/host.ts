@@ -81,6 +81,8 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     send(id, frame, backlog) {
       const conn = conns.get(id);
       if (!conn || conn.dead) return;
+      // Live traffic once what is pending is back under the cap: the backlog is out, the allowance ends.
+      if (!backlog && conn.allowance > 0 && conn.queued + conn.socket.writableLength <= maxQueue) conn.allowance = 0;
       if (backlog) conn.allowance += frame.length;
       if (conn.queued + frame.length + conn.socket.writableLength > maxQueue + conn.allowance) {
         conn.dead = true;

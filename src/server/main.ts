@@ -140,18 +140,34 @@ let server: RunningServer | undefined;
 
 // The console is a courtesy: if whoever reads it goes away (the terminal closed, the pipe's reader
 // died), writing to it fails with EPIPE, and that must not take the room down. The log file is the record.
-for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+// Logged once, so a disk-full or I/O error on a redirected console is on record without flooding it.
+let consoleFailed = false;
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (consoleFailed) return;
+    consoleFailed = true;
+    log.write('console_error', { code: err.code, error: err.message });
+  });
+}
 
 let stopping = false;
 
 async function stop(reason: string, code: number): Promise<void> {
   if (stopping) return; // a second signal or error while going down changes nothing
   stopping = true;
-  log.write('stop', { reason, code });
-  if (server) await Promise.race([server.close(reason), new Promise((r) => setTimeout(r, SHUTDOWN_DEADLINE_MS))]);
-  store.close();
-  log.close();
-  process.exit(code);
+  // Whatever happens below (the error that started this may strike again), the process ends.
+  setTimeout(() => process.exit(code), 2 * SHUTDOWN_DEADLINE_MS).unref();
+  try {
+    log.write('stop', { reason, code });
+    if (server) await Promise.race([server.close(reason), new Promise((r) => setTimeout(r, SHUTDOWN_DEADLINE_MS))]);
+    store.close();
+    log.close();
+  } catch (err) {
+    log.write('crash', { during: 'stop', error: (err as Error).message });
+    log.flushSync();
+  } finally {
+    process.exit(code);
+  }
 }
 
 process.on('uncaughtException', (err) => {

@@ -207,7 +207,7 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
     (o) => optBool(o, 'stored'),
   ],
   joined: [(o) => str(o, 'name'), (o) => num(o, 'time')],
-  left: [(o) => str(o, 'name'), (o) => oneOf(o, 'reason', LEAVE_REASONS), (o) => optStr(o, 'message', Infinity), (o) => num(o, 'time')],
+  left: [(o) => str(o, 'name'), (o) => optStr(o, 'reason', MAX_REASON_CHARS) ?? str(o, 'reason'), (o) => optStr(o, 'message', Infinity), (o) => num(o, 'time')],
   renamed: [(o) => str(o, 'old'), (o) => str(o, 'new'), (o) => num(o, 'time')],
   users: [(o) => strings(o, 'users')],
   error: [(o) => str(o, 'code'), (o) => str(o, 'message'), (o) => optNum(o, 'seconds')],

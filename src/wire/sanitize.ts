@@ -22,11 +22,13 @@ const BREAKS = /[\t\n\v\f\r\x85\u2028\u2029]/g;
  * Removed outright: the rest of C0, DEL, C1, bidi embeddings/overrides/isolates and marks (Trojan Source),
  * zero-width and invisible format characters (look-alike names, hidden text), interlinear annotations,
  * and the characters that draw as nothing: soft hyphen, combining grapheme joiner, Hangul fillers, and
- * the tag characters U+E0000-E007F (which can carry a whole hidden message; the price is that the rare
- * subdivision flags such as England's show as a plain black flag).
+ * the tag characters U+E0000-E007F and the variation selectors supplement U+E0100-E01EF (either can
+ * carry a whole hidden message, one character per byte; the price is that the rare subdivision flags such
+ * as England's show as a plain black flag), the braille blank, Khmer inherent vowels and musical format
+ * characters.
  */
 const FORBIDDEN =
-  /[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\uffa0\ufeff\ufff9-\ufffb]|[\u{e0000}-\u{e007f}]/gu;
+  /[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u2800\u3164\uffa0\ufeff\ufff9-\ufffb]|[\u{1d173}-\u{1d17a}\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]/gu;
 
 /** Text safe to show in any terminal: one line, NFC, no control, escape, bidi or invisible characters. */
 export function sanitizeText(input: string): string {

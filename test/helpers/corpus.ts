@@ -1,7 +1,7 @@
 // Text that tries to drive a terminal, for every test that shows someone else's text.
 
 /** Code points that must never reach a terminal from someone else's text. */
-export const FORBIDDEN = /[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\uffa0\ufeff]|[\ud800-\udfff]|[\u{e0000}-\u{e007f}]/u;
+export const FORBIDDEN = /[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2800\u3164\uffa0\ufeff]|[\ud800-\udfff]|[\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]/u;
 
 export const ESCAPE_CORPUS: Record<string, string> = {
   'clear screen': 'a\x1b[2Jb',
@@ -25,6 +25,7 @@ export const ESCAPE_CORPUS: Record<string, string> = {
   'isolates U+2066..2069': 'a\u2066b\u2069c',
   'hidden tag characters': 'a\u{e0068}\u{e0069}b',
   'soft hyphen, CGJ, Hangul filler': 'a\u00adb\u034fc\u3164d',
+  'variation selectors supplement, braille blank': 'a\u{e0100}\u{e0101}b\u2800c',
   // Not a terminal escape: the full-screen client's own markup, which must show as typed, uncoloured.
   'blessed {tags}': 'a{red-fg}{bold}tagged{/bold}{/red-fg}b',
 };

@@ -19,8 +19,17 @@ describe('credentials files', () => {
     expect(() => parseCredentials('ok password1\nbad/name password1\n', 'users.txt')).toThrow(/users.txt line 2: "bad\/name" is not a valid name/);
   });
 
-  it('refuses a password that /register would refuse, naming the line', () => {
-    expect(() => parseCredentials('alice wonderland\nbob short\n', 'users.txt')).toThrow(/^users.txt line 2: the password for bob is not accepted: /);
+  it('refuses a new account whose password /register would refuse, naming the line; an existing one still imports', async () => {
+    const db = tempDb();
+    const file = path.join(path.dirname(db), 'users.txt');
+    const store = new Store(db);
+    const hasher = new PasswordHasher(FAST_SCRYPT);
+    store.addUser('bob', 'bob', await hasher.hash('an old long one'), 0); // imported long ago
+    fs.writeFileSync(file, 'alice wonderland\nbob short\n');
+    expect(await importCredentials(file, store, hasher, 1)).toEqual({ added: 1, skipped: 1 }); // bob keeps his
+    fs.writeFileSync(file, 'carol wonderland\ndave short\n');
+    await expect(importCredentials(file, store, hasher, 2)).rejects.toThrow(/users.txt line 2: the password for dave is not accepted: /);
+    store.close();
   });
 
   it('hashes on import, never stores the clear text, and keeps accounts that already exist', async () => {

@@ -148,7 +148,7 @@ describe('keys', () => {
   test('a private-chat request asks for consent: Alt+Y allows, Alt+D denies, typing goes on untouched', async () => {
     const { t, frame } = await scene('private');
     expect(frame).toContain('carol asks to chat with you directly,');
-    expect(frame).toContain('Alt+Y allow · Alt+D deny');
+    expect(frame).toContain('Alt+Y/F7 allow · Alt+D/F8 deny');
     expect(frame).toMatch(/\*bob\*= the server cannot see this/);
     expect(frame).toMatch(/→ \*bob\*= nor this/);
     // Someone mid-sentence: letters (y included) and Enter are their message, not an answer.

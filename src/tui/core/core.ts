@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { helpLines, parseInput, findCommand, usage } from '../../wire/commands.js';
-import type { ClientMessage, ServerMessage } from '../../wire/messages.js';
+import { LEAVE_REASONS, type ClientMessage, type ServerMessage } from '../../wire/messages.js';
 import { PROTOCOL_VERSION } from '../../wire/limits.js';
 import { compareNames, foldName } from '../../wire/names.js';
 import { sanitizeText } from '../../wire/sanitize.js';
@@ -179,7 +179,10 @@ export class ClientCore {
       case 'left': {
         const name = clean(msg.name);
         this.users = this.users.filter((u) => foldName(u) !== foldName(name));
-        return [{ kind: 'left', name, reason: msg.reason, ...(msg.message !== undefined && { message: clean(msg.message) }), time: msg.time }];
+        // A reason this client does not know (a newer server) still removes the user: shown as its words.
+        const known = (LEAVE_REASONS as readonly string[]).includes(msg.reason);
+        const message = msg.message !== undefined ? clean(msg.message) : known ? undefined : clean(msg.reason);
+        return [{ kind: 'left', name, reason: known ? msg.reason : 'lost', ...(message !== undefined && message !== '' && { message }), time: msg.time }];
       }
       case 'renamed': {
         const old = clean(msg.old);

@@ -57,7 +57,8 @@ export class Session {
   /** Frames waiting for a token from the pacing bucket (or for a connection). */
   private queue: ClientMessage[] = [];
   /** The password of the login in progress, to ask again with after `busy`. */
-  private lastPassword: string | undefined;
+  /** The hello of the login in progress, sent again as it was after `busy`; forgotten once welcomed. */
+  private lastHello: ClientMessage | undefined;
   private busyRetries = 0;
   /** Room lines and whispers written to the server and not yet echoed (or refused), by ref. */
   private unacked = new Map<string, ClientMessage>();
@@ -152,6 +153,8 @@ export class Session {
       // The quit is a request like any other: without a token the server would refuse it as a flood and
       // the room would see "connection lost" instead of the goodbye. A token comes within 1/RATE s.
       while (!this.bucket.take(Date.now())) await new Promise((r) => setTimeout(r, 50));
+    }
+    if (socket && this.connected) {
       socket.write(encodeFrame({ type: 'quit', ...(reason !== undefined && { reason }) }));
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
@@ -235,6 +238,7 @@ export class Session {
   }
 
   private connect(): Promise<void> {
+    this.busyRetries = 0; // each attempt gets its own retries
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: this.opts.host, port: this.opts.port });
       this.socket = socket;
@@ -283,6 +287,9 @@ export class Session {
               this.onWelcome(msg);
               resolve();
             } else if (msg.type === 'error' && msg.ref === 'hello') {
+              // The server answered: from here on a person may be typing a password, or we are waiting out
+              // a busy server. Our dial deadline is over; the server's registration deadline bounds the rest.
+              clearTimeout(connectTimer);
               const refusal = this.helloRefused(msg, socket);
               if (refusal) {
                 socket.destroy();
@@ -331,8 +338,8 @@ export class Session {
             if (password === undefined) {
               socket.destroy(new ParleyError('auth_failed', msg.code === 'login_failed' ? text : `${text} (set PARLEY_PASSWORD or use --password-file)`));
             } else {
-              this.lastPassword = password;
-              socket.write(encodeFrame(this.core.hello(password)));
+              this.lastHello = this.core.hello(password);
+              socket.write(encodeFrame(this.lastHello));
             }
           },
           (err: unknown) => socket.destroy(err instanceof Error ? err : new Error(String(err))),
@@ -343,7 +350,7 @@ export class Session {
         // The server is checking other logins (its hash queue is full, or one for this name runs): a
         // momentary state, so ask again on the same connection, a little later each time.
         if (this.busyRetries >= BUSY_RETRY_MS.length) return new ParleyError('auth_failed', text);
-        const again = this.core.hello(this.lastPassword);
+        const again = this.lastHello ?? this.core.hello();
         setTimeout(() => socket.destroyed || socket.write(encodeFrame(again)), BUSY_RETRY_MS[this.busyRetries++]);
         return null;
       }
@@ -357,6 +364,7 @@ export class Session {
   private onWelcome(msg: Extract<ServerMessage, { type: 'welcome' }>): void {
     this.connected = true;
     this.busyRetries = 0;
+    this.lastHello = undefined; // the password is not kept past the login
     this.attempt = 0;
     this.emit({ kind: 'status', status: 'connected', detail: `connected to ${this.server}` });
     for (const e of this.core.receive(msg, this.server)) this.emit(e);

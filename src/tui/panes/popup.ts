@@ -59,7 +59,7 @@ export class PopupPane {
       case 'consent':
         label = ' Private chat ';
         lines = [`${p.from} asks to chat with you directly,`, 'client to client: the server will not see those whispers.', `Allow ${p.from}?`];
-        hint = 'Alt+Y allow · Alt+D deny · Esc later (/allow, /deny)';
+        hint = 'Alt+Y/F7 allow · Alt+D/F8 deny · Esc later';
         break;
     }
     const width = Math.min(cols - 2, Math.max(30, ...lines.map((l) => l.length + 4), hint.length + 4));

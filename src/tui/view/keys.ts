@@ -37,8 +37,9 @@ export const TUI_KEYS: readonly TuiKey[] = [
   { action: 'close', keys: ['escape'], label: 'Esc', summary: 'close a popup, or go back to the input' },
   { action: 'interrupt', keys: ['C-c'], label: 'Ctrl+C', summary: 'quit, like F10' },
   // Deliberate chords, not letters: a request can pop up mid-sentence, and a typed "y" must not consent.
-  { action: 'allow', keys: ['M-y'], label: 'Alt+Y', summary: 'allow the private-chat request on screen (/allow NAME)' },
-  { action: 'deny', keys: ['M-d'], label: 'Alt+D', summary: 'deny the private-chat request on screen (/deny NAME)' },
+  // F7/F8 for terminals where Alt does not send ESC (macOS Terminal without "Option as Meta").
+  { action: 'allow', keys: ['M-y', 'f7'], label: 'Alt+Y', summary: 'allow the private-chat request on screen (/allow NAME; also F7)' },
+  { action: 'deny', keys: ['M-d', 'f8'], label: 'Alt+D', summary: 'deny the private-chat request on screen (/deny NAME; also F8)' },
 ];
 
 export interface CommandKey {

@@ -266,8 +266,11 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
     }
     case 'private':
       return addRoom(s, [{ kind: 'system', time: e.time, text: e.detail }]);
-    case 'blocks':
-      return addRoom({ ...s, blocked: e.names }, [{ kind: 'system', text: plainText(e) }]);
+    case 'blocks': {
+      // A request from someone just blocked is void (the chat was ended): its prompt goes too.
+      const stale = s.popup?.kind === 'consent' && e.names.some((n) => foldName(n) === foldName((s.popup as { from: string }).from));
+      return addRoom({ ...s, blocked: e.names, ...(stale && { popup: undefined }) }, [{ kind: 'system', text: plainText(e) }]);
+    }
     case 'registered':
       return addRoom({ ...s, account: true }, [{ kind: 'system', text: plainText(e) }]);
     case 'seen':
