@@ -10,7 +10,6 @@ import {
   MAX_OFFLINE_PER_USER,
   MAX_SEEN_ENTRIES,
   MAX_REASON_CHARS,
-  MAX_TEXT_CHARS,
   PING_INTERVAL_MS,
   PING_TIMEOUT_MS,
   PROTOCOL_VERSION,
@@ -21,7 +20,7 @@ import {
 import type { ClientMessage, ErrorCode, LeaveReason, SeenEntry, ServerMessage } from '../wire/messages.js';
 import { parseClientMessage } from '../wire/messages.js';
 import { compareNames, foldName, nameProblem } from '../wire/names.js';
-import { codePointLength, sanitizeText, truncateCodePoints } from '../wire/sanitize.js';
+import { checkText, sanitizeText, truncateCodePoints } from '../wire/sanitize.js';
 import { TokenBucket } from '../wire/ratelimit.js';
 import { dialableAddress } from '../wire/direct.js';
 import { PrivateDesk, type Delivery, type PrivateDeskOptions } from './private.js';
@@ -698,17 +697,10 @@ export class Hub {
 
   /** Sanitised text, or null after telling the sender why it was refused. */
   private cleanText(c: Client, raw: string, re: string, ref: string | undefined): string | null {
-    const text = sanitizeText(raw);
-    if (text === '') {
-      this.error(c, 'empty_text', 'nothing to send once control characters are removed', { re, ref });
-      return null;
-    }
-    const length = codePointLength(text);
-    if (length > MAX_TEXT_CHARS) {
-      this.error(c, 'text_too_long', `a message may be at most ${MAX_TEXT_CHARS} characters; this one has ${length}`, { re, ref });
-      return null;
-    }
-    return text;
+    const checked = checkText(raw);
+    if (checked.ok) return checked.text;
+    this.error(c, checked.code, checked.message, { re, ref });
+    return null;
   }
 
   private spend(c: Client, now: number, ref: string | undefined): boolean {

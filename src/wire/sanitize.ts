@@ -2,6 +2,8 @@
 // and again in the client before anything is drawn (a client may talk to a server that is not ours).
 // Rules: ../shared/SECURITY.md and PROTOCOL.md "Text".
 
+import { MAX_TEXT_CHARS } from './limits.js';
+
 /** Whole escape sequences, so `ESC[2J` leaves nothing behind rather than a stray `[2J`. */
 const ESCAPE_SEQUENCE = new RegExp(
   [
@@ -58,4 +60,18 @@ export function truncateCodePoints(text: string, max: number): string {
     end += ch.length;
   }
   return text;
+}
+
+export type CheckedText = { ok: true; text: string } | { ok: false; code: 'empty_text' | 'text_too_long'; message: string };
+
+/**
+ * A message's text as it may be relayed or shown: sanitised, not empty, at most MAX_TEXT_CHARS code
+ * points. The server (for the room and whispers) and a direct link (for its peer) apply the same rule.
+ */
+export function checkText(raw: string): CheckedText {
+  const text = sanitizeText(raw);
+  if (text === '') return { ok: false, code: 'empty_text', message: 'nothing left once control characters are removed' };
+  const length = codePointLength(text);
+  if (length > MAX_TEXT_CHARS) return { ok: false, code: 'text_too_long', message: `a message may be at most ${MAX_TEXT_CHARS} characters; this one has ${length}` };
+  return { ok: true, text };
 }

@@ -46,3 +46,12 @@ describe('code point counting', () => {
     expect(truncateCodePoints('abc', 5)).toBe('abc');
   });
 });
+
+describe('checkText', () => {
+  it('gives the cleaned text, or why there is nothing to relay', async () => {
+    const { checkText } = await import('../../src/wire/sanitize.js');
+    expect(checkText(' hi\x1b[2J ')).toEqual({ ok: true, text: 'hi' });
+    expect(checkText('\u200b\x1b[31m')).toMatchObject({ ok: false, code: 'empty_text' });
+    expect(checkText('x'.repeat(2001))).toEqual({ ok: false, code: 'text_too_long', message: 'a message may be at most 2000 characters; this one has 2001' });
+  });
+});

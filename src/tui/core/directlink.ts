@@ -8,7 +8,6 @@ import {
   DIRECT_MAX_ATTEMPTS,
   MAX_FRAME_BYTES,
   MAX_SEND_QUEUE_BYTES,
-  MAX_TEXT_CHARS,
   PING_INTERVAL_MS,
   PING_TIMEOUT_MS,
   RATE_BURST,
@@ -16,7 +15,7 @@ import {
 } from '../../wire/limits.js';
 import type { ClientMessage } from '../../wire/messages.js';
 import { TokenBucket } from '../../wire/ratelimit.js';
-import { codePointLength, sanitizeText } from '../../wire/sanitize.js';
+import { checkText, sanitizeText } from '../../wire/sanitize.js';
 
 // One direct link to one peer, over TCP: the handshake, then whispers with acknowledgements. It guards
 // itself the way the server guards its clients (frame cap, sanitising, text limit, a token bucket on what
@@ -210,12 +209,10 @@ export class DirectLink {
   private onMessage(m: DirectMessage): void {
     switch (m.type) {
       case 'whisper': {
-        const text = sanitizeText(m.text);
-        if (text === '') return this.refuse('empty_text', 'nothing to show once control characters are removed', m.n);
-        const length = codePointLength(text);
-        if (length > MAX_TEXT_CHARS) return this.refuse('text_too_long', `a message may be at most ${MAX_TEXT_CHARS} characters; this one has ${length}`, m.n);
+        const checked = checkText(m.text);
+        if (!checked.ok) return this.refuse(checked.code, checked.message, m.n);
         this.write({ type: 'ack', n: m.n });
-        return this.handlers.onWhisper(m.n, text);
+        return this.handlers.onWhisper(m.n, checked.text);
       }
       case 'ack': {
         const u = this.unacked.get(m.n);
