@@ -161,10 +161,12 @@ function launch(kind: ServerKind, argv: string[], port: number, opts: StartOptio
  * the .js files ES modules) and node_modules is linked, so the copy resolves its dependencies as dist/ does.
  */
 export function snapshotParley(dir: string): string {
-  if (!fs.existsSync(PARLEY_MAIN)) throw new Error(`${PARLEY_MAIN} is missing: run "npm run build" first`);
+  // BENCH_PARLEY_DIST=DIR measures another build (a variant being tried) instead of the repository's dist/.
+  const dist = path.resolve(process.env.BENCH_PARLEY_DIST ?? path.join(REPO_ROOT, 'dist'));
+  if (!fs.existsSync(path.join(dist, 'server', 'main.js'))) throw new Error(`${dist}/server/main.js is missing: run "npm run build" first`);
   const root = path.join(dir, 'parley');
   fs.mkdirSync(root, { recursive: true });
-  fs.cpSync(path.join(REPO_ROOT, 'dist'), path.join(root, 'dist'), { recursive: true });
+  fs.cpSync(dist, path.join(root, 'dist'), { recursive: true });
   fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(root, 'package.json'));
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
   return path.join(root, 'dist', 'server', 'main.js');
