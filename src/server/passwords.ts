@@ -12,7 +12,7 @@ export interface ScryptParams {
   p: number;
 }
 
-/** OWASP's recommendation for scrypt (see ../shared/SECURITY.md). */
+/** OWASP's recommendation for scrypt (OWASP Password Storage Cheat Sheet). */
 export const DEFAULT_SCRYPT: ScryptParams = { N: 2 ** 17, r: 8, p: 1 };
 
 const KEY_BYTES = 32;

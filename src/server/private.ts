@@ -7,7 +7,7 @@ import { sanitizeText, truncateCodePoints } from '../wire/sanitize.js';
 // The server's part of direct private chat, as a pure state machine: who asked whom, who consented, and
 // the hand-over of a one-time secret and the asker's address. It knows users only by connection id; the
 // hub gives it lookups and delivers what it returns. No address leaves here before consent, and the secret
-// is forgotten once both sides have it. docs-p2p.md describes the exchange.
+// is forgotten once both sides have it. PROTOCOL.md §10 describes the exchange.
 
 export type UserId = number;
 

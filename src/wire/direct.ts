@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DIRECT_SECRET_BYTES, MAX_REASON_CHARS, MAX_REF_CHARS } from './limits.js';
 import { num, optStr, parseWith, str, type Check, type Obj, type Parsed } from './messages.js';
 
-// The direct link between two clients (docs-p2p.md). Same framing as the server link (newline-delimited
+// The direct link between two clients (PROTOCOL.md §10). Same framing as the server link (newline-delimited
 // JSON through FrameDecoder), its own small set of messages, and a handshake in which each side proves it
 // holds the one-time secret the server issued, without ever sending the secret: HMAC-SHA256 over fresh
 // nonces from both sides, with the role in the MAC input so one side's proof can never be replayed as the

@@ -1,4 +1,4 @@
-// Every limit parley enforces, in one place. PROTOCOL.md ("Limits") documents each one; the server
+// Every limit parley enforces, in one place. PROTOCOL.md §13 documents each one; the server
 // takes its defaults from here and tests shrink the timeouts through ServerOptions, never by editing these.
 
 export const PROTOCOL_VERSION = 1;
@@ -70,7 +70,7 @@ export const MAX_PASTE_CHARS = 64 * 1024;
  */
 export const MAX_SERVER_FRAME_BYTES = 1024 * 1024;
 
-// Direct private chat (docs-p2p.md). The server brokers consent and hands out a one-time secret; the two
+// Direct private chat (PROTOCOL.md §10). The server brokers consent and hands out a one-time secret; the two
 // clients then talk over their own TCP link with the same framing, text and rate limits as above.
 
 /** How long a private-chat request waits for /allow or /deny before it lapses. */
@@ -92,7 +92,7 @@ export const DIRECT_MAX_ATTEMPTS = 4;
 /** A direct whisper not acknowledged within this time means the link is dead: it is closed and resent via the server. */
 export const DIRECT_ACK_TIMEOUT_MS = 10_000;
 
-// Accounts and persistence (issue 4). docs-accounts.md ("Limits") documents each one.
+// Accounts and persistence (issue 4). PROTOCOL.md §13 and OPERATIONS.md document each one.
 
 /** Characters in a password: at least this many... */
 export const MIN_PASSWORD_CHARS = 8;

@@ -25,7 +25,7 @@ export type ClientMessage =
   | ({ type: 'unblock'; name: string } & Ref)
   | PrivateClientMessage;
 
-/** Direct private chat: asking, consent and the hand-over of connection details (docs-p2p.md). */
+/** Direct private chat: asking, consent and the hand-over of connection details (PROTOCOL.md §10). */
 export type PrivateClientMessage =
   | ({ type: 'private'; to: string } & Ref)
   | ({ type: 'allow'; name: string } & Ref)

@@ -1,6 +1,6 @@
 // What another person typed must never drive a terminal. This runs on the server for everything it relays
 // and again in the client before anything is drawn (a client may talk to a server that is not ours).
-// Rules: ../shared/SECURITY.md and PROTOCOL.md "Text".
+// Rules: PROTOCOL.md §12 "Text".
 
 import { MAX_TEXT_CHARS } from './limits.js';
 
