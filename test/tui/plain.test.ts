@@ -119,7 +119,7 @@ describe('parley --plain', () => {
   it('writes no escape or control bytes another client sent', async () => {
     const alice = await raw('alice');
     const bob = run(CLIENT, ['bob', '127.0.0.1', String(server.port)]);
-    await new Promise((r) => setTimeout(r, 300));
+    await bob.waitFor(/users \(2\)/); // in the room: a fixed sleep lost the line on a busy machine
     alice.send({ type: 'say', text: 'a\x1b]0;pwned\x07b\u009b2J\u202ec' });
     await bob.waitFor(/<alice>/);
     bob.child.stdin.end();

@@ -39,7 +39,8 @@ describe('the direct link test vector of PROTOCOL.md', () => {
     expect(hello).toEqual({ type: 'hello', version: 1, link, nonce: nb });
     const challenge = listener.receive(hello!);
     expect(challenge).toEqual({ kind: 'send', done: false, messages: [{ type: 'challenge', nonce: na, proof: fromDoc('listener').b64 }] });
-    const proof = connector.receive((challenge as { messages: never[] }).messages[0]!);
+    if (challenge.kind !== 'send') throw new Error(challenge.why);
+    const proof = connector.receive(challenge.messages[0]!);
     expect(proof).toEqual({ kind: 'send', done: false, messages: [{ type: 'proof', proof: fromDoc('connector').b64 }] });
   });
 });
