@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DEFAULT_BLOCK_DURATION_S, DEFAULT_HISTORY, DEFAULT_HOST, DEFAULT_PORT, MAX_CONNECTIONS_PER_IP, MAX_CONCURRENT_HASHES, MAX_HISTORY, SHUTDOWN_DEADLINE_MS } from '../wire/limits.js';
 import { Accounts, AUTH_MODES, type AuthMode } from './accounts.js';
 import { DEFAULT_DB, runAdmin } from './admin.js';
+import { runCluster } from './cluster/cli.js';
 import { importCredentials } from './credentials.js';
 import { DEFAULT_MOTD } from './hub.js';
 import { startServer, type RunningServer } from './host.js';
@@ -80,6 +81,11 @@ Examples:
   .configureOutput({
     outputError: (text, write) => write(`${text.trim().replace(/^error: /, 'parley-server: ')} (see parley-server --help)\n`),
   });
+
+if (process.argv[2] === 'cluster') {
+  const code = await runCluster(process.argv.slice(3), (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+  process.exit(code);
+}
 
 if (process.argv[2] === 'user') {
   await runAdmin(process.argv.slice(3));

@@ -147,3 +147,26 @@ export const RECONNECT_BACKOFF_MS: readonly number[] = [500, 1000, 2000, 4000, 8
 export const BUSY_RETRY_MS: readonly number[] = [250, 500, 1000, 2000, 4000];
 /** Characters of a session token the server will read (tokens are 43). */
 export const MAX_TOKEN_CHARS = 128;
+
+// Cluster mode (`--redis URL`, issue 16). PROTOCOL.md ("Cluster") documents each one.
+
+/** How often a node renews its presence key and its users in Redis, and looks for nodes that died. */
+export const CLUSTER_HEARTBEAT_MS = 5_000;
+/**
+ * Lifetime of a node's presence key. A node that stops renewing it (killed, cut off from Redis) is dead
+ * once it lapses: the others then drop its users (with `left`, reason lost) at their next heartbeat, so
+ * within NODE_TTL_MS + CLUSTER_HEARTBEAT_MS = 20 s, inside the 30 s the issue allows.
+ */
+export const NODE_TTL_MS = 15_000;
+/** Longest one XREAD waits for new stream entries before it asks again (it returns at once when some arrive). */
+export const STREAM_BLOCK_MS = 2_000;
+/** Stream entries read per XREAD. */
+export const STREAM_READ_COUNT = 500;
+/** Approximate length the cluster's event streams are trimmed to (XADD MAXLEN ~): a node away longer than this many events re-reads presence instead. */
+export const STREAM_MAX_LEN = 100_000;
+/** Longest wait between attempts to reconnect to Redis (the first retries are quicker). */
+export const REDIS_RETRY_MAX_MS = 2_000;
+/** A Redis command not answered within this is failed (the node then refuses what needed it). */
+export const REDIS_COMMAND_TIMEOUT_MS = 5_000;
+/** Nodes not heard from for this long are left out of `parley-server cluster status`. */
+export const CLUSTER_FORGET_NODE_MS = 24 * 3600 * 1000;

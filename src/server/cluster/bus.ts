@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { CLUSTER_HEARTBEAT_MS, NODE_TTL_MS } from '../../wire/limits.js';
+import { keys } from './keys.js';
+import { claimName, releaseName, type ClaimResult, type Holder } from './names.js';
+import { aliveNodes, heartbeat, knownNodes, nodeUsers, withdraw, type NodeInfo } from './presence.js';
+import { openRedis, whenReady, type RedisAddress } from './redis.js';
+import { lastId, publish, recent, StreamReader, type StreamEntry } from './streams.js';
+
+// The bus between the nodes of one cluster: one node's view of Redis. It owns two connections (commands,
+// and the blocking stream reader), the heartbeat, the detection of dead nodes and the blocks of message
+// ids. It knows nothing of chat: it carries events (plain JSON objects with the sending node's id) and
+// tells its owner what happened — an event from another node, a node that died, the link going down or
+// coming back. The hub side (src/server/cluster/node.ts) decides what they mean for the room.
+
+/** Every event on the bus carries the id of the node that published it. */
+export interface BusEvent {
+  node: string;
+  kind: string;
+}
+
+export interface BusOptions {
+  redis: RedisAddress;
+  /** This node's id (random if not given); unique per process run. */
+  nodeId?: string;
+  /** Where this node's clients connect, for `cluster status`. */
+  host: string;
+  port: number;
+  clock?: () => number;
+  heartbeatMs?: number;
+  ttlMs?: number;
+  /** Ids handed to this node at a time (INCRBY); the next block is fetched when half is used. */
+  idBlock?: number;
+  /** How long start() waits for Redis before it gives up. */
+  connectTimeoutMs?: number;
+  log?: (event: string, fields: Record<string, string | number | boolean | undefined>) => void;
+}
+
+/** What the bus tells its owner. All are called on the event loop, never re-entrantly from a bus call. */
+export interface BusHandlers {
+  /** An event another node published (room stream) or sent to this node (its inbox), in stream order. */
+  event(event: BusEvent, stream: 'room' | 'inbox', id: string): void;
+  /** A node's presence lapsed: it died or lost Redis. Its users are gone. */
+  nodeDown(node: string): void;
+  /** The link to Redis went down or came back (after a `down`, `up` means this node may have missed presence: resync). */
+  link(state: 'up' | 'down', detail: string): void;
+  /** The users of this node, folded name -> display name, for the heartbeat. */
+  users(): ReadonlyMap<string, string>;
+}
+
+const DEFAULT_ID_BLOCK = 10_000;
+
+export class ClusterBus {
+  readonly nodeId: string;
+  private readonly cmd: Redis;
+  private readonly readerConn: Redis;
+  private reader: StreamReader<BusEvent> | undefined;
+  private readonly clock: () => number;
+  private readonly heartbeatMs: number;
+  private readonly ttlMs: number;
+  private readonly idBlock: number;
+  private readonly log: NonNullable<BusOptions['log']>;
+  private readonly started: number;
+  private handlers: BusHandlers | undefined;
+  private beatTimer: NodeJS.Timeout | undefined;
+  private beating = false;
+  /** Other nodes seen alive; one that is no longer alive at a heartbeat is reported down once. */
+  private readonly peers = new Set<string>();
+  /** Message ids: the current block [next, end) and the one fetched ahead. */
+  private ids = { next: 0, end: 0 };
+  private spareIds: { next: number; end: number } | undefined;
+  private fetchingIds = false;
+  private linkUp = false;
+  private stopped = false;
+
+  constructor(private readonly opts: BusOptions) {
+    this.nodeId = opts.nodeId ?? randomBytes(6).toString('hex');
+    this.clock = opts.clock ?? Date.now;
+    this.heartbeatMs = opts.heartbeatMs ?? CLUSTER_HEARTBEAT_MS;
+    this.ttlMs = opts.ttlMs ?? NODE_TTL_MS;
+    this.idBlock = opts.idBlock ?? DEFAULT_ID_BLOCK;
+    this.log = opts.log ?? (() => {});
+    this.started = this.clock();
+    this.cmd = openRedis(opts.redis, `parley:${this.nodeId}:cmd`, (state, detail) => this.onLink(state, detail));
+    this.readerConn = openRedis(opts.redis, `parley:${this.nodeId}:read`);
+  }
+
+  /** Whether the command connection is up: false means what needs Redis must be refused. */
+  get up(): boolean {
+    return this.linkUp && this.cmd.status === 'ready';
+  }
+
+  /** The command connection, for modules that keep shared state in Redis (accounts, blocks). */
+  get redis(): Redis {
+    return this.cmd;
+  }
+
+  /**
+   * Connect, fetch a block of ids, beat once, learn the live peers, and start reading the room stream from
+   * its current end and this node's inbox from its start. Rejects with a one-line reason if Redis cannot
+   * be reached within connectTimeoutMs (the server then exits: a node that never joined must not run).
+   */
+  async start(handlers: BusHandlers): Promise<void> {
+    this.handlers = handlers;
+    const timeout = this.opts.connectTimeoutMs ?? 10_000;
+    await whenReady(this.cmd, this.opts.redis, timeout);
+    this.linkUp = true;
+    this.ids = await this.fetchIds();
+    const from = { [keys.events]: await lastId(this.cmd, keys.events), [keys.inbox(this.nodeId)]: '0-0' };
+    await this.beat();
+    this.reader = new StreamReader<BusEvent>(
+      this.readerConn,
+      from,
+      (stream, entries) => this.deliver(stream, entries),
+      { error: (err) => this.log('cluster_error', { during: 'read', error: err.message }) },
+    );
+    this.reader.start();
+    this.beatTimer = setInterval(() => void this.beat(), this.heartbeatMs);
+    this.beatTimer.unref();
+  }
+
+  /** Publish to the room stream (every other node handles it). Resolves with its stream id once Redis has it. */
+  publish(event: Omit<BusEvent, 'node'> & Record<string, unknown>): Promise<string> {
+    return publish(this.cmd, keys.events, { ...event, node: this.nodeId });
+  }
+
+  /** Send to one node's inbox. */
+  sendTo(node: string, event: Omit<BusEvent, 'node'> & Record<string, unknown>): Promise<string> {
+    return publish(this.cmd, keys.inbox(node), { ...event, node: this.nodeId });
+  }
+
+  /** The newest `count` room events, oldest first (this node's included): history for a node that starts. */
+  recentEvents(count: number): Promise<StreamEntry<BusEvent>[]> {
+    return recent<BusEvent>(this.cmd, keys.events, count);
+  }
+
+  /** Claim a folded name for one of this node's connections. */
+  claim(key: string, conn: number, force = false): Promise<ClaimResult> {
+    return claimName(this.cmd, key, { node: this.nodeId, conn }, force);
+  }
+
+  release(key: string, conn: number): Promise<void> {
+    return releaseName(this.cmd, key, { node: this.nodeId, conn });
+  }
+
+  /** The users of every other live node: node -> (folded name -> display name). */
+  async peerUsers(): Promise<Map<string, Map<string, string>>> {
+    const nodes = (await knownNodes(this.cmd)).map((n) => n.id).filter((n) => n !== this.nodeId);
+    const alive = await aliveNodes(this.cmd, nodes);
+    const out = new Map<string, Map<string, string>>();
+    for (const n of alive) {
+      this.peers.add(n);
+      out.set(n, await nodeUsers(this.cmd, n));
+    }
+    return out;
+  }
+
+  /**
+   * The next message id, unique across the cluster, or undefined when this node's ids ran out while
+   * Redis was away (the message must then be refused: a duplicate id would break de-duplication).
+   */
+  nextId(): number | undefined {
+    if (this.ids.next >= this.ids.end) {
+      if (!this.spareIds) {
+        this.prefetchIds();
+        return undefined;
+      }
+      this.ids = this.spareIds;
+      this.spareIds = undefined;
+    }
+    const id = this.ids.next++;
+    if (!this.spareIds && this.ids.end - this.ids.next < this.idBlock / 2) this.prefetchIds();
+    return id;
+  }
+
+  /** Leave the cluster: stop beating and reading, withdraw presence (if Redis is there), close connections. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.beatTimer);
+    await this.reader?.stop();
+    if (this.cmd.status === 'ready') {
+      await withdraw(this.cmd, this.nodeId).catch(() => {});
+    }
+    this.cmd.disconnect();
+  }
+
+  private deliver(stream: string, entries: StreamEntry<BusEvent>[]): void {
+    const kind = stream === keys.events ? 'room' : 'inbox';
+    for (const { id, event } of entries) {
+      if (typeof event !== 'object' || event === null || typeof event.node !== 'string' || typeof event.kind !== 'string') continue;
+      if (kind === 'room' && event.node === this.nodeId) continue; // our own, already handled locally
+      if (event.node !== this.nodeId) this.peers.add(event.node);
+      try {
+        this.handlers?.event(event, kind, id);
+      } catch (err) {
+        this.log('cluster_error', { during: `event ${event.kind}`, error: (err as Error).message, stack: (err as Error).stack });
+      }
+    }
+  }
+
+  private onLink(state: 'up' | 'down', detail: string): void {
+    if (this.stopped || !this.handlers) return;
+    this.linkUp = state === 'up';
+    this.log(state === 'up' ? 'cluster_up' : 'cluster_down', { node: this.nodeId, detail });
+    if (state === 'up') void this.beat();
+    this.handlers.link(state, detail);
+  }
+
+  /** Renew presence, then report peers whose presence lapsed. Never throws: a failed beat is logged and retried at the next. */
+  private async beat(): Promise<void> {
+    if (this.beating || this.stopped || !this.handlers) return;
+    this.beating = true;
+    try {
+      const users = this.handlers.users();
+      const now = this.clock();
+      const info: NodeInfo = { id: this.nodeId, host: this.opts.host, port: this.opts.port, pid: process.pid, started: this.started, beat: now, users: users.size };
+      await heartbeat(this.cmd, info, users, this.ttlMs);
+      const nodes = (await knownNodes(this.cmd)).map((n) => n.id).filter((n) => n !== this.nodeId);
+      const alive = await aliveNodes(this.cmd, nodes);
+      for (const n of alive) this.peers.add(n);
+      for (const n of [...this.peers]) {
+        if (alive.has(n)) continue;
+        this.peers.delete(n);
+        this.log('node_down', { node: n });
+        this.handlers.nodeDown(n);
+      }
+    } catch (err) {
+      this.log('cluster_error', { during: 'heartbeat', error: (err as Error).message });
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  private async fetchIds(): Promise<{ next: number; end: number }> {
+    const end = Number(await this.cmd.incrby(keys.ids, this.idBlock));
+    return { next: end - this.idBlock + 1, end: end + 1 };
+  }
+
+  private prefetchIds(): void {
+    if (this.fetchingIds || !this.up) return;
+    this.fetchingIds = true;
+    this.fetchIds().then(
+      (block) => {
+        this.spareIds = block;
+        this.fetchingIds = false;
+      },
+      (err: Error) => {
+        this.fetchingIds = false;
+        this.log('cluster_error', { during: 'ids', error: err.message });
+      },
+    );
+  }
+}

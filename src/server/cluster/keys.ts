@@ -1,0 +1,23 @@
+// Every Redis key parley uses, in one place, under one prefix so a Redis shared with other programs is
+// safe (and `redis-cli --scan --pattern 'parley:*'` shows all of it).
+
+const P = 'parley:';
+
+export const keys = {
+  /** Stream: the room's events (messages, joins, leaves, renames), read by every node. */
+  events: `${P}events`,
+  /** Stream: what one node must act on (whispers to its users, sessions to close). */
+  inbox: (node: string) => `${P}inbox:${node}`,
+  /** String with a TTL: the node is alive while it exists (JSON NodeInfo). */
+  node: (node: string) => `${P}node:${node}`,
+  /** Prefix of node keys, for the name-claim script. */
+  nodePrefix: `${P}node:`,
+  /** Hash with a TTL: the users on one node, folded name -> display name. */
+  users: (node: string) => `${P}users:${node}`,
+  /** Sorted set: every node that ever beat, scored by its last heartbeat (ms), for `cluster status`. */
+  nodes: `${P}nodes`,
+  /** String: which node/connection holds a name (folded), claimed by script. */
+  name: (key: string) => `${P}name:${key}`,
+  /** Counter: message ids handed out in blocks, so ids stay unique across nodes. */
+  ids: `${P}ids`,
+} as const;
