@@ -4,7 +4,6 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DEFAULT_BLOCK_DURATION_S, DEFAULT_HISTORY, DEFAULT_HOST, DEFAULT_PORT, MAX_CONNECTIONS_PER_IP, MAX_CONCURRENT_HASHES, MAX_HISTORY, SHUTDOWN_DEADLINE_MS } from '../wire/limits.js';
 import { Accounts, AUTH_MODES, type AuthMode } from './accounts.js';
 import { DEFAULT_DB, runAdmin } from './admin.js';
-import { runCluster } from './cluster/cli.js';
 import { importCredentials } from './credentials.js';
 import { DEFAULT_MOTD } from './hub.js';
 import { startServer, type RunningServer } from './host.js';
@@ -83,6 +82,8 @@ Examples:
   });
 
 if (process.argv[2] === 'cluster') {
+  // Loaded only here (and in cluster mode): a single server never pays for the Redis client.
+  const { runCluster } = await import('./cluster/cli.js');
   const code = await runCluster(process.argv.slice(3), (t) => process.stdout.write(t), (t) => process.stderr.write(t));
   process.exit(code);
 }
