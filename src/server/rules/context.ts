@@ -1,0 +1,204 @@
+import type { ErrorCode, LeaveReason } from '../../wire/messages.js';
+import { nameProblem, foldName } from '../../wire/names.js';
+import { checkText, sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
+import type { Accounts } from '../accounts.js';
+import type { AcceptedRefs } from '../accepted.js';
+import type { Directory } from '../directory.js';
+import type { ChatEvent } from '../events.js';
+import type { PrivateDesk, Delivery } from '../private.js';
+import type { Room } from '../room.js';
+import type { ConnId, Session } from '../session.js';
+import type { Store } from '../store.js';
+
+// What every command's rules share: the server's state (directory, rooms, store, accounts) and the ways
+// to answer (events to one session, errors, store calls that fail softly). The hub builds one Context;
+// the rules in this folder are functions of it.
+
+export interface Outbox {
+  /**
+   * Queue bytes for one connection. The same Buffer may be handed to many connections. `backlog` bytes
+   * (history and stored whispers at login) are allowed on top of the send-queue cap until they drain.
+   */
+  send(conn: ConnId, frame: Buffer, backlog?: boolean): void;
+  /** Close a connection once what is queued for it has been written (if it can still be written). */
+  close(conn: ConnId): void;
+}
+
+export type LogFields = Record<string, string | number | boolean | undefined>;
+export type HubLog = (event: string, fields: LogFields) => void;
+
+/** The hub's settings after defaults (see HubOptions). */
+export interface Settings {
+  motd: string;
+  logWhisperText: boolean;
+  rateBurst: number;
+  ratePerSecond: number;
+  registrationTimeoutMs: number;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  maxConnectionsPerIp: number;
+  historySize: number;
+  idleTimeoutMs: number;
+}
+
+/** What persist and lookup return when the store failed (distinct from any value, `undefined` included). */
+export const FAILED = Symbol('store failed');
+
+export type ErrorExtra = { re?: string | undefined; ref?: string | undefined; name?: string; seconds?: number };
+
+const REASON_TEXT: Record<LeaveReason, string> = {
+  quit: 'quit',
+  lost: 'connection lost',
+  timeout: 'timed out',
+  kicked: 'kicked',
+};
+
+export function errorEvent(code: ErrorCode, message: string, extra: ErrorExtra = {}): ChatEvent {
+  return {
+    type: 'error',
+    code,
+    message,
+    ...(extra.re !== undefined && { re: extra.re }),
+    ...(extra.ref !== undefined && { ref: extra.ref }),
+    ...(extra.name !== undefined && { name: extra.name }),
+    ...(extra.seconds !== undefined && { seconds: extra.seconds }),
+  };
+}
+
+export class Context {
+  private nextId = 1;
+
+  constructor(
+    readonly out: Outbox,
+    readonly clock: () => number,
+    readonly log: HubLog,
+    readonly opts: Settings,
+    readonly directory: Directory,
+    /** Where everyone is: the one room of protocol version 1. */
+    readonly lobby: Room,
+    readonly accepted: AcceptedRefs,
+    readonly privateDesk: PrivateDesk,
+    readonly store: Store | undefined,
+    readonly accounts: Accounts | undefined,
+  ) {
+    if (store) this.nextId = store.firstMessageId();
+  }
+
+  /** An event for one session, in its protocol. */
+  send(s: Session, event: ChatEvent): void {
+    const frame = s.codec.encode(event);
+    if (frame !== null) this.out.send(s.id, frame);
+  }
+
+  /** The sender's own copy, carrying its ref so it can mark that message accepted. */
+  echo(s: Session, event: ChatEvent, ref: string | undefined): void {
+    this.send(s, ref === undefined ? event : ({ ...event, ref } as ChatEvent));
+  }
+
+  /**
+   * History and stored whispers at login arrive all at once and are bounded by their own limits (--history,
+   * MAX_OFFLINE_PER_USER): they must not count against the send-queue cap, or whoever fills a mailbox
+   * could get its owner dropped at every login.
+   */
+  backlog(s: Session, event: ChatEvent): void {
+    const frame = s.codec.encode(event);
+    if (frame !== null) this.out.send(s.id, frame, true);
+  }
+
+  error(s: Session, code: ErrorCode, message: string, extra: ErrorExtra = {}): void {
+    this.send(s, errorEvent(code, message, extra));
+    this.log('error', { conn: s.id, name: s.name, code, re: extra.re });
+  }
+
+  /** The next message id; with a store, ids are never reused across restarts. */
+  messageId(): number {
+    const id = this.nextId++;
+    if (this.store) this.persist(undefined, 'message_id', undefined, () => this.store!.reserveId(id));
+    return id;
+  }
+
+  /**
+   * Run a store operation. A failure (disk full, file removed) is logged and, when `s` is given, reported
+   * to that user as server_error; the result is then FAILED and the caller drops the request.
+   */
+  persist<T>(s: Session | undefined, re: string, ref: string | undefined, work: () => T): T | typeof FAILED {
+    try {
+      return work();
+    } catch (err) {
+      this.log('store_error', { during: re, conn: s?.id, error: (err as Error).message });
+      if (s) this.error(s, 'server_error', 'the server could not save that; it was not sent — try again later', { re, ref });
+      return FAILED;
+    }
+  }
+
+  /**
+   * A store read for `s` (is this name registered? is that user offline?). These run inside the socket's
+   * data handler, so a failing disk used to throw through to the crash handler and take the whole server
+   * down; now the requester gets server_error and everyone else goes on.
+   */
+  lookup<T>(s: Session, re: string, ref: string | undefined, work: () => T): T | typeof FAILED {
+    try {
+      return work();
+    } catch (err) {
+      this.log('store_error', { during: re, conn: s.id, error: (err as Error).message });
+      this.error(s, 'server_error', 'the server could not read its database; try again later', { re, ref });
+      return FAILED;
+    }
+  }
+
+  /** Whether `name` is valid and free (or `ownKey`: the caller's own, changing case); tells `s` why not. */
+  nameFree(s: Session, name: string, re: string, ref: string | undefined, ownKey = false): boolean {
+    const problem = nameProblem(name);
+    if (problem !== null) {
+      this.error(s, 'invalid_name', `"${truncateCodePoints(sanitizeText(name), 40)}" is not a valid name: ${problem}`, { re, ref });
+      return false;
+    }
+    if (!ownKey && this.directory.has(foldName(name))) {
+      this.error(s, 'name_taken', `the name ${name} is taken; pick another`, { re, ref, name });
+      return false;
+    }
+    return true;
+  }
+
+  /** Sanitised text, or null after telling the sender why it was refused. */
+  cleanText(s: Session, raw: string, re: string, ref: string | undefined): string | null {
+    const checked = checkText(raw);
+    if (checked.ok) return checked.text;
+    this.error(s, checked.code, checked.message, { re, ref });
+    return null;
+  }
+
+  /** Frames from the private-chat desk. The log names the step, never the secret or an address. */
+  deliverPrivate(deliveries: Delivery[]): void {
+    for (const { to, msg } of deliveries) {
+      const s = this.directory.session(to);
+      if (s) this.send(s, msg);
+      if (msg.type === 'error') this.log('error', { conn: to, name: s?.name, code: msg.code, re: msg.re });
+      else this.log('private', { conn: to, step: msg.type, reason: msg.type === 'private_end' ? msg.reason : undefined });
+    }
+  }
+
+  /**
+   * The session ends: out of the directory and its rooms, its connection closed, and each room it was in
+   * told. Idempotent through the directory: a session already gone is not there to remove.
+   */
+  remove(s: Session, reason: LeaveReason, why?: string): void {
+    const privateEnded = s.name === undefined ? [] : this.privateDesk.drop(s.id); // while s's name is still known
+    const rooms = [...s.rooms];
+    this.directory.remove(s);
+    this.out.close(s.id);
+    if (s.name !== undefined) {
+      const key = foldName(s.name);
+      // A session replaced by a newer login is no longer the one under this name; it is not in the rooms.
+      for (const room of rooms) room.remove(s);
+      if (s.account) this.persist(undefined, 'leave', undefined, () => this.accounts?.seen(s.name!, this.clock()));
+      const event = { type: 'left', name: s.name, reason, ...(why !== undefined && why !== '' && { message: why }), time: this.clock() } as const;
+      // A session replaced by a newer login is in no room any more, but its going is still told to the lobby.
+      if (rooms.length === 0) this.lobby.publish(event, s, key);
+      for (const room of rooms) room.publish(event, s, key);
+      this.deliverPrivate(privateEnded);
+    }
+    this.log('leave', { conn: s.id, addr: s.addr, name: s.name, reason: REASON_TEXT[reason], why });
+  }
+}
+

@@ -1,0 +1,88 @@
+import { MAX_BLOCKS, MAX_SEEN_ENTRIES } from '../../wire/limits.js';
+import type { ClientMessage, SeenEntry } from '../../wire/messages.js';
+import { compareNames, foldName, nameProblem } from '../../wire/names.js';
+import { sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
+import type { RoomEvent } from '../events.js';
+import type { Session } from '../session.js';
+import { FAILED, type Context } from './context.js';
+
+// nick, whoelse, block and unblock: a person's name, who else is around, and whom they hear.
+
+export function nick(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'nick' }>, now: number): void {
+  const old = s.name!;
+  if (msg.name === old) return ctx.error(s, 'invalid_name', `you are already called ${old}`, { re: 'nick', ref: msg.ref });
+  // A change of case only (alice -> Alice) keeps the same key, so it cannot collide with anyone.
+  const sameKey = foldName(msg.name) === foldName(old);
+  if (!ctx.nameFree(s, msg.name, 'nick', msg.ref, sameKey)) return;
+  if (!sameKey && ctx.accounts) {
+    if (s.checking) return ctx.error(s, 'busy', 'wait until your registration is checked', { re: 'nick', ref: msg.ref });
+    if (s.account) return ctx.error(s, 'name_registered', `you are logged in as ${old}; an account's name is fixed (a change of case is fine)`, { re: 'nick', ref: msg.ref });
+    const registered = ctx.lookup(s, 'nick', msg.ref, () => ctx.accounts!.isRegistered(msg.name));
+    if (registered === FAILED) return;
+    if (registered) {
+      return ctx.error(s, 'name_registered', `${msg.name} is a registered name; to use it, reconnect as ${msg.name} with its password`, { re: 'nick', ref: msg.ref, name: msg.name });
+    }
+  }
+  s.name = msg.name;
+  ctx.directory.rebind(s, old);
+  for (const room of s.rooms) room.rename(s, old);
+  const event: RoomEvent = { type: 'renamed', old, new: s.name, time: now };
+  for (const room of s.rooms) room.publish(event, s, foldName(old));
+  ctx.echo(s, event, msg.ref);
+  // Renaming must not be a way out of a block.
+  for (const other of ctx.directory.named()) {
+    if (other.blocks.has(foldName(old))) ctx.persist(other, 'nick', undefined, () => other.blocks.rename(old, s.name!));
+  }
+  ctx.log('rename', { conn: s.id, old, new: s.name });
+}
+
+export function whoelse(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'whoelse' }>, now: number): void {
+  const entries: SeenEntry[] = [];
+  for (const other of ctx.directory.named()) {
+    if (other !== s && !s.blocks.has(foldName(other.name!))) entries.push({ name: other.name!, online: true });
+  }
+  entries.sort((a, b) => compareNames(a.name, b.name));
+  if (msg.since !== undefined && ctx.accounts) {
+    const since = now - Math.min(msg.since, now / 1000) * 1000;
+    const seen = ctx.persist(s, 'whoelse', msg.ref, () => ctx.accounts!.store.seenSince(since));
+    if (seen === FAILED) return;
+    for (const e of seen) {
+      const key = foldName(e.name);
+      if (ctx.directory.has(key) || s.blocks.has(key)) continue;
+      entries.push({ name: e.name, online: false, lastSeen: e.lastSeen });
+    }
+  }
+  ctx.send(s, {
+    type: 'seen',
+    users: entries.slice(0, MAX_SEEN_ENTRIES),
+    ...(msg.since !== undefined && { since: msg.since }),
+    ...(msg.ref !== undefined && { ref: msg.ref }),
+  });
+}
+
+export function block(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'block' }>): void {
+  const ref = msg.ref;
+  if (msg.name !== undefined) {
+    const problem = nameProblem(msg.name);
+    if (problem !== null) return ctx.error(s, 'invalid_name', `"${truncateCodePoints(sanitizeText(msg.name), 40)}" is not a valid name: ${problem}`, { re: 'block', ref });
+    const key = foldName(msg.name);
+    if (key === foldName(s.name!)) return ctx.error(s, 'invalid_name', 'you cannot block yourself', { re: 'block', ref });
+    const name = ctx.directory.find(msg.name)?.name ?? ctx.lookup(s, 'block', ref, () => ctx.accounts?.store.user(key)?.name);
+    if (name === FAILED) return;
+    if (name === undefined) return ctx.error(s, 'no_such_user', `no one called ${msg.name} is here or registered`, { re: 'block', ref, name: msg.name });
+    if (!s.blocks.has(key) && s.blocks.size >= MAX_BLOCKS) return ctx.error(s, 'too_many_blocks', `you can block at most ${MAX_BLOCKS} names; /unblock some first`, { re: 'block', ref });
+    if (ctx.persist(s, 'block', ref, () => s.blocks.add(name)) === FAILED) return;
+    ctx.log('block', { conn: s.id, name: s.name, blocked: name });
+  }
+  ctx.send(s, { type: 'blocks', names: s.blocks.list(), ...(ref !== undefined && { ref }) });
+}
+
+export function unblock(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'unblock' }>): void {
+  const removed = ctx.persist(s, 'unblock', msg.ref, () => s.blocks.remove(msg.name));
+  if (removed === FAILED) return;
+  if (!removed) {
+    const shown = truncateCodePoints(sanitizeText(msg.name), 40);
+    return ctx.error(s, 'no_such_user', `you are not blocking "${shown}"`, { re: 'unblock', ref: msg.ref, name: shown });
+  }
+  ctx.send(s, { type: 'blocks', names: s.blocks.list(), ...(msg.ref !== undefined && { ref: msg.ref }) });
+}

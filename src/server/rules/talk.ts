@@ -1,0 +1,79 @@
+import { MAX_OFFLINE_PER_USER } from '../../wire/limits.js';
+import type { ClientMessage } from '../../wire/messages.js';
+import { foldName } from '../../wire/names.js';
+import { sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
+import { requestDigest } from '../accepted.js';
+import type { ChatEvent, RoomEvent } from '../events.js';
+import type { Session } from '../session.js';
+import { FAILED, type Context } from './context.js';
+
+// say and whisper: a message to a room, a whisper to one person (online, or stored for a registered user
+// who is offline). A request sent again with the same ref is answered from memory, not sent twice.
+
+export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'say' }>, now: number): void {
+  const digest = requestDigest(msg.action === true ? 'me' : 'say', '', msg.text);
+  const again = msg.ref === undefined ? undefined : ctx.accepted.get(foldName(s.name!), msg.ref, digest);
+  if (again) {
+    const event: ChatEvent = { type: 'message', id: again.id, from: s.name!, text: sanitizeText(msg.text), time: again.time, ...(msg.action === true && { action: true }) };
+    return ctx.echo(s, event, msg.ref);
+  }
+  const text = ctx.cleanText(s, msg.text, 'say', msg.ref);
+  if (text === null) return;
+  const id = ctx.messageId();
+  const event: RoomEvent = { type: 'message', id, from: s.name!, text, time: now, ...(msg.action === true && { action: true }) };
+  // Stored before anyone sees it: an echoed (acknowledged) message is on disk.
+  if (ctx.opts.historySize > 0 && ctx.persist(s, 'say', msg.ref, () => ctx.store!.addHistory({ id, from: s.name!, text, time: now, action: msg.action === true })) === FAILED) return;
+  ctx.lobby.publish(event, s, foldName(s.name!));
+  ctx.echo(s, event, msg.ref);
+  if (msg.ref !== undefined) ctx.accepted.remember(foldName(s.name!), msg.ref, { digest, id, time: now });
+  ctx.log('message', { conn: s.id, from: s.name, id: event.id, text, action: msg.action === true || undefined });
+}
+
+export function whisper(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'whisper' }>, now: number): void {
+  const digest = requestDigest('whisper', foldName(msg.to), msg.text);
+  const again = msg.ref === undefined ? undefined : ctx.accepted.get(foldName(s.name!), msg.ref, digest);
+  if (again) {
+    const event: ChatEvent = { type: 'whisper', id: again.id, from: s.name!, to: again.to!, text: sanitizeText(msg.text), time: again.time, ...(again.stored && { stored: true }) };
+    return ctx.echo(s, event, msg.ref);
+  }
+  const target = ctx.directory.find(msg.to);
+  const offline = target ? undefined : ctx.lookup(s, 'whisper', msg.ref, () => ctx.accounts?.store.user(foldName(msg.to)));
+  if (offline === FAILED) return;
+  if (!target && !offline) {
+    const shown = truncateCodePoints(sanitizeText(msg.to), 40);
+    return ctx.error(s, 'no_such_user', `no one called "${shown}" is here; /list shows who is`, { re: 'whisper', ref: msg.ref, name: shown });
+  }
+  const text = ctx.cleanText(s, msg.text, 'whisper', msg.ref);
+  if (text === null) return;
+  const toName = target ? target.name! : offline!.name;
+  const senderKey = foldName(s.name!);
+  const blocked = target ? target.blocks.has(senderKey) : ctx.persist(s, 'whisper', msg.ref, () => ctx.store!.blocks(offline!.key).some((b) => b.key === senderKey));
+  if (blocked === FAILED) return;
+  if (blocked) {
+    // The same words whether the target is online or not: the sender learns nothing more.
+    ctx.log('whisper_blocked', { conn: s.id, from: s.name, to: toName });
+    return ctx.error(s, 'not_delivered', `your whisper to ${toName} was not delivered`, { re: 'whisper', ref: msg.ref, name: toName });
+  }
+  const event: ChatEvent = { type: 'whisper', id: ctx.messageId(), from: s.name!, to: toName, text, time: now };
+  if (target) {
+    if (target !== s) ctx.send(target, event);
+    ctx.echo(s, event, msg.ref);
+  } else {
+    const stored = ctx.persist(s, 'whisper', msg.ref, () => {
+      if (ctx.store!.offlineCount(offline!.key) >= MAX_OFFLINE_PER_USER) return false;
+      ctx.store!.addOffline(offline!.key, { id: event.id, from: s.name!, to: toName, text, time: now });
+      return true;
+    });
+    if (stored === FAILED) return;
+    if (!stored) {
+      return ctx.error(s, 'mailbox_full', `${toName} is offline and already has ${MAX_OFFLINE_PER_USER} whispers waiting; try again after they log in`, {
+        re: 'whisper',
+        ref: msg.ref,
+        name: toName,
+      });
+    }
+    ctx.echo(s, { ...event, stored: true }, msg.ref);
+  }
+  if (msg.ref !== undefined) ctx.accepted.remember(senderKey, msg.ref, { digest, id: event.id, time: now, to: toName, ...(!target && { stored: true }) });
+  ctx.log('whisper', { conn: s.id, from: s.name, to: toName, id: event.id, stored: !target || undefined, ...(ctx.opts.logWhisperText && { text }) });
+}

@@ -1,0 +1,36 @@
+import type { TokenBucket } from '../wire/ratelimit.js';
+import type { BlockList } from './blocks.js';
+import type { Codec } from './events.js';
+import type { Room } from './room.js';
+
+// One connection's session: who it is, how it is heard from, what it speaks. Plain data; the rules in
+// rules/ and the hub change it.
+
+/** A connection, as numbered by the shell that owns its socket. */
+export type ConnId = number;
+
+export interface Session {
+  id: ConnId;
+  ip: string;
+  /** `ip:port` (IPv6 in brackets), for logs. */
+  addr: string;
+  /** Set by a successful hello; undefined until then. */
+  name?: string;
+  /** How events reach this connection: the protocol its shell speaks. */
+  codec: Codec;
+  /** The rooms this session is a member of. */
+  rooms: Set<Room>;
+  connectedAt: number;
+  lastHeard: number;
+  pingSent: boolean;
+  bucket: TokenBucket;
+  /** Last request other than ping/pong, for the idle timeout. */
+  lastActive: number;
+  /** Logged in to a registered name. */
+  account: boolean;
+  /** The session token of that login, ended when the user quits. */
+  token?: string;
+  /** A password check for this connection is running; it continues in loginChecked/registerChecked. */
+  checking: boolean;
+  blocks: BlockList;
+}
