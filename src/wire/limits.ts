@@ -170,3 +170,18 @@ export const REDIS_RETRY_MAX_MS = 2_000;
 export const REDIS_COMMAND_TIMEOUT_MS = 5_000;
 /** Nodes not heard from for this long are left out of `parley-server cluster status`. */
 export const CLUSTER_FORGET_NODE_MS = 24 * 3600 * 1000;
+
+// The IRC gateway (`--irc-port`, issue 14). Its flood control, send-queue cap, registration deadline and
+// keepalive are the ones above (RATE_BURST, RATE_PER_SECOND, MAX_SEND_QUEUE_BYTES, REGISTRATION_TIMEOUT_MS,
+// PING_INTERVAL_MS, PING_TIMEOUT_MS); only what IRC itself fixes is new here.
+
+/** Bytes of one IRC line without its tags, CR LF included (RFC 1459 §2.3; advertised as LINELEN). */
+export const IRC_LINE_BYTES = 512;
+/** Bytes of the tags part of a line a client sends (IRCv3 message-tags: 4094 client + 4097 server = 8191). */
+export const IRC_TAG_BYTES = 8191;
+/**
+ * Lines an IRC client may have waiting behind the flood limit. IRC clients expect a fast sender to be
+ * slowed down ("fake lag"), not to have lines dropped as the JSON port does; past this many waiting lines
+ * the sender is not a person and is disconnected ("Excess Flood", as ngIRCd and Ergo say).
+ */
+export const IRC_MAX_QUEUED_LINES = 100;
