@@ -3,6 +3,7 @@ import { FrameDecoder, encodeFrame, looksLikeTls } from '../wire/frame.js';
 import { CLOSE_GRACE_MS, MAX_FLUSH_DELAY_MS, DEFAULT_HOST, DEFAULT_PORT, LISTEN_BACKLOG, MAX_SEND_QUEUE_BYTES, SERVER_TICK_MS, SHUTDOWN_GRACE_MS } from '../wire/limits.js';
 import type { ServerMessage } from '../wire/messages.js';
 import { Hub, type ConnId, type HubLog, type HubOptions, type Outbox } from './hub.js';
+import { startIrcListener, type CoreConnection, type CoreLink, type IrcListener, type IrcListenerOptions } from './irc/listener.js';
 
 // The thin I/O shell around the hub: sockets in, frames to the hub, the hub's frames back out. Writes are
 // queued per connection and flushed once per event-loop turn as one buffer, so a burst of broadcasts costs
@@ -17,12 +18,16 @@ export interface ServerOptions extends HubOptions {
   tickMs?: number;
   /** Called with a line for the console: where each connection comes from, and when it goes. */
   console?: (line: string) => void;
+  /** Also listen for IRC clients (`--irc-port`): the gateway's address and how it names itself. */
+  irc?: Partial<Omit<IrcListenerOptions, 'port'>> & { port: number };
 }
 
 export interface RunningServer {
   readonly hub: Hub;
   readonly port: number;
   readonly host: string;
+  /** The IRC gateway, when `irc` was given. */
+  readonly irc?: IrcListener;
   /** Notify everyone, close every connection, stop listening. */
   close(reason?: string): Promise<void>;
 }
@@ -114,7 +119,40 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     },
   };
 
-  const hub = new Hub(outbox, options);
+  // Connections of the IRC gateway share the hub's ids; the router hands their frames to the gateway.
+  const gateway = new Map<ConnId, CoreConnection>();
+  const router: Outbox = {
+    send(id, frame, backlog) {
+      const g = gateway.get(id);
+      if (!g) return outbox.send(id, frame, backlog);
+      // The hub speaks in encoded frames; the gateway wants the event they carry.
+      g.event(JSON.parse(frame.toString('utf8')) as ServerMessage);
+    },
+    close(id) {
+      const g = gateway.get(id);
+      if (!g) return outbox.close(id);
+      gateway.delete(id);
+      g.close();
+    },
+  };
+
+  const hub = new Hub(router, options);
+
+  const core: CoreLink = {
+    open(ip, port, conn) {
+      const id = nextConn++;
+      gateway.set(id, conn);
+      say(`connect ${ip}:${port} (conn ${id}, irc)`);
+      return hub.connect(id, ip, port) ? id : undefined;
+    },
+    request: (id, msg) => hub.receive(id, JSON.stringify(msg)),
+    heard: (id) => hub.receive(id, '{"type":"pong"}'),
+    gone(id, reason, why) {
+      if (reason === 'lost') say(`disconnect (conn ${id}, irc)`);
+      gateway.delete(id);
+      hub.disconnect(id, reason, why);
+    },
+  };
 
   const server = net.createServer((socket) => {
     const id = nextConn++;
@@ -160,20 +198,29 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   const tick = setInterval(() => hub.tick(), options.tickMs ?? SERVER_TICK_MS);
   tick.unref();
 
-  return new Promise((resolve, reject) => {
+  const listening = new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
+      resolve();
+    });
+  });
+
+  return listening
+    .then(async (): Promise<RunningServer> => {
+      const irc = options.irc ? await startIrcListener(core, { serverName: 'parley', network: 'parley', version: 'parley-0.1', created: new Date().toUTCString(), host: options.host ?? DEFAULT_HOST, ...options.irc }) : undefined;
       const address = server.address() as net.AddressInfo;
-      resolve({
+      return {
         hub,
         port: address.port,
         host: address.address,
+        ...(irc && { irc }),
         close(reason = 'server shutting down') {
           clearInterval(tick);
           hub.shutdown(reason);
           flushAll();
-          return new Promise((done) => {
+          return new Promise<void>((done) => {
+            void irc?.close();
             server.close(() => done());
             // Peers that ignore the notice are not waited for.
             setTimeout(() => {
@@ -181,7 +228,12 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
             }, SHUTDOWN_GRACE_MS).unref();
           });
         },
-      });
+      };
+    })
+    .catch((err: unknown) => {
+      // The IRC port could not be had: let go of the parley port too, and say why.
+      clearInterval(tick);
+      server.close(() => {});
+      throw err;
     });
-  });
 }

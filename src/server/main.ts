@@ -63,6 +63,7 @@ const program = new Command()
   .option('--block-duration <seconds>', 'how long a name stays locked after 3 wrong passwords', count, DEFAULT_BLOCK_DURATION_S)
   .option('--idle-timeout <seconds>', 'log out users idle this long (0: never)', count, 0)
   .option('--history <n>', `room messages replayed to each user on join (0 to ${MAX_HISTORY})`, historySize, DEFAULT_HISTORY)
+  .option('--irc-port <port>', 'also let IRC clients in on this port (6667 is the usual one; 0 picks a free one)', portNumber)
   .option('--scrypt-n <N>', 'scrypt cost for new password hashes (tests only; lowering it weakens stored passwords)', powerOfTwo, DEFAULT_SCRYPT.N)
   .addHelpText(
     'after',
@@ -115,6 +116,7 @@ const opts = program.opts<{
   idleTimeout: number;
   history: number;
   scryptN: number;
+  ircPort?: number;
 }>();
 
 let log: EventLog;
@@ -200,9 +202,13 @@ try {
     idleTimeoutMs: opts.idleTimeout * 1000,
     log: log.write,
     console: (line) => process.stdout.write(line + '\n'),
+    ...(opts.ircPort !== undefined && { irc: { port: opts.ircPort, ...(opts.rateLimit ? {} : { ratePerSecond: 0 }), log: log.write } }),
   });
 } catch (err) {
   const e = err as NodeJS.ErrnoException;
+  if (e.code === 'EADDRINUSE' && opts.ircPort !== undefined && (e as { port?: number }).port === opts.ircPort && opts.ircPort !== port) {
+    fail(`the IRC port ${opts.ircPort} is already in use on ${opts.host}; stop the other server or pick another: --irc-port PORT`);
+  }
   if (e.code === 'EADDRINUSE') fail(`port ${port} is already in use on ${opts.host}; stop the other server or pick another port: parley-server PORT`);
   if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') fail(`cannot listen on ${opts.host}: no such address on this machine`);
   if (e.code === 'EACCES') fail(`not allowed to listen on port ${port}; ports below 1024 need root, pick a higher one`);
@@ -212,3 +218,4 @@ try {
 log.write('start', { host: server.host, port: server.port, pid: process.pid, db: store.file, auth: opts.auth });
 process.stdout.write(`parley-server listening on ${server.host}:${server.port}; log: ${log.path}; database: ${store.file} (auth ${opts.auth})\n`);
 process.stdout.write(`connect with: npx parley YOURNAME ${server.host} ${server.port}\n`);
+if (server.irc) process.stdout.write(`IRC gateway on ${server.irc.host}:${server.irc.port}; e.g. irssi -c ${server.irc.host} -p ${server.irc.port} -n YOURNAME\n`);

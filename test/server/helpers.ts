@@ -7,6 +7,7 @@ import { startServer, type RunningServer, type ServerOptions } from '../../src/s
 import { PasswordHasher } from '../../src/server/passwords.js';
 import { Store } from '../../src/server/store.js';
 import type { ServerMessage } from '../../src/wire/messages.js';
+import { SocketWaits } from '../helpers/socket-waits.js';
 
 // Shared by the server tests: a temporary database file, a server on port 0 over it, and a raw wire client
 // that speaks JSON lines so tests assert exactly what the wire carries.
@@ -51,12 +52,11 @@ export async function addUser(store: Store, name: string, password: string): Pro
   store.addUser(name.toLowerCase(), name, await new PasswordHasher(FAST_SCRYPT).hash(password), Date.now());
 }
 
-export class Wire {
+export class Wire extends SocketWaits {
   readonly frames: ServerMessage[] = [];
   private buffer = '';
-  private waiters: (() => void)[] = [];
-  closed = false;
-  private constructor(readonly socket: net.Socket) {
+  private constructor(socket: net.Socket) {
+    super(socket);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       this.buffer += chunk;
@@ -67,11 +67,6 @@ export class Wire {
       }
       this.wake();
     });
-    socket.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
-    socket.on('error', () => {});
   }
 
   static connect(port: number): Promise<Wire> {
@@ -116,35 +111,5 @@ export class Wire {
     const token = `sync-${Math.random()}`;
     this.send({ type: 'ping', token });
     await this.next((f) => f.type === 'pong' && f.token === token);
-  }
-
-  async waitClosed(timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('the connection is still open');
-      await this.wait(left);
-    }
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  /** Until the next frame or close, or `ms`. */
-  private wait(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.waiters.push(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
   }
 }

@@ -1,0 +1,208 @@
+import net from 'node:net';
+import { FrameDecoder } from '../../wire/frame.js';
+import { CLOSE_GRACE_MS, IRC_LINE_BYTES, IRC_MAX_QUEUED_LINES, IRC_TAG_BYTES, LISTEN_BACKLOG, MAX_DISCARD_BYTES, MAX_SEND_QUEUE_BYTES, RATE_BURST, RATE_PER_SECOND } from '../../wire/limits.js';
+import type { ClientMessage, LeaveReason, ServerMessage } from '../../wire/messages.js';
+import { TokenBucket } from '../../wire/ratelimit.js';
+import { parseLine, type IrcMessage } from './codec.js';
+import { IrcSession, type SessionOptions } from './session.js';
+
+// The IRC port's socket shell: bytes in, lines to an IrcSession, its lines back out. Like the parley port
+// it caps a line's bytes, caps what a client has not read (MAX_SEND_QUEUE_BYTES) and limits the rate of
+// requests (RATE_BURST, RATE_PER_SECOND) — except that IRC clients expect to be slowed, not refused, so
+// lines over the rate wait their turn ("fake lag") and only IRC_MAX_QUEUED_LINES of them may wait.
+
+/** A connection's side of the chat core, as the gateway sees it. */
+export interface CoreConnection {
+  /** Events for this connection arrive here. */
+  event(msg: ServerMessage): void;
+  /** The core ended this connection (after its last events). */
+  close(): void;
+}
+
+/** What the gateway needs from the chat core; the server supplies it. */
+export interface CoreLink {
+  /** A new connection from ip:port. Returns its id, or undefined when the core refused it (after telling `conn` why). */
+  open(ip: string, port: number, conn: CoreConnection): number | undefined;
+  /** A request on behalf of connection `id`. */
+  request(id: number, msg: ClientMessage): void;
+  /** The connection was heard from (keepalive) without a request for the core. */
+  heard(id: number): void;
+  /** The connection is gone or must go. */
+  gone(id: number, reason: LeaveReason, why?: string): void;
+}
+
+export interface IrcListenerOptions extends Omit<SessionOptions, 'refPrefix'> {
+  host: string;
+  port: number;
+  /** Requests per second a connection may make (0: no flood control, for benchmarks and conformance runs). */
+  ratePerSecond?: number;
+  rateBurst?: number;
+  maxSendQueueBytes?: number;
+  log?: (event: string, fields: Record<string, string | number | boolean | undefined>) => void;
+}
+
+export interface IrcListener {
+  readonly port: number;
+  readonly host: string;
+  close(): Promise<void>;
+}
+
+interface Conn {
+  socket: net.Socket;
+  session: IrcSession;
+  id: number | undefined;
+  out: string[];
+  queued: number;
+  dead: boolean;
+  waiting: IrcMessage[];
+  bucket: TokenBucket;
+  timer: NodeJS.Timeout | undefined;
+}
+
+let listeners = 0;
+
+/** Listen for IRC clients and attach each to the core through `core`. */
+export function startIrcListener(core: CoreLink, options: IrcListenerOptions): Promise<IrcListener> {
+  const maxQueue = options.maxSendQueueBytes ?? MAX_SEND_QUEUE_BYTES;
+  const rate = options.ratePerSecond ?? RATE_PER_SECOND;
+  const burst = options.rateBurst ?? RATE_BURST;
+  const log = options.log ?? (() => {});
+  const conns = new Set<Conn>();
+  const instance = ++listeners;
+  let sessions = 0;
+
+  const flush = (c: Conn): void => {
+    if (c.out.length === 0) return;
+    const data = c.out.join('');
+    c.out = [];
+    c.queued = 0;
+    c.socket.write(data);
+  };
+
+  const drop = (c: Conn, why: string): void => {
+    if (c.dead) return;
+    c.dead = true;
+    c.out = [];
+    if (c.timer) clearTimeout(c.timer);
+    if (c.id !== undefined) queueMicrotask(() => core.gone(c.id!, 'kicked', why));
+    c.socket.destroy();
+  };
+
+  /** Run the lines that waited behind the flood limit, as the bucket allows. */
+  const pump = (c: Conn): void => {
+    c.timer = undefined;
+    while (c.waiting.length > 0 && !c.dead) {
+      if (rate > 0 && !c.bucket.take(Date.now())) {
+        c.timer = setTimeout(() => pump(c), Math.ceil(1000 / rate));
+        return;
+      }
+      run(c, c.waiting.shift()!);
+    }
+  };
+
+  const run = (c: Conn, m: IrcMessage): void => {
+    let asked = false;
+    current = () => (asked = true);
+    c.session.line(m);
+    current = undefined;
+    if (!asked && c.id !== undefined && !c.dead) core.heard(c.id);
+  };
+  let current: (() => void) | undefined;
+
+  const server = net.createServer((socket) => {
+    const ip = socket.remoteAddress ?? 'unknown';
+    const remotePort = socket.remotePort ?? 0;
+    socket.setNoDelay(true);
+    const c: Conn = {
+      socket,
+      id: undefined,
+      out: [],
+      queued: 0,
+      dead: false,
+      waiting: [],
+      bucket: new TokenBucket(burst, rate, Date.now()),
+      timer: undefined,
+      session: undefined as unknown as IrcSession, // set just below; the port needs `c`
+    };
+    conns.add(c);
+    c.session = new IrcSession(
+      {
+        request(msg) {
+          current?.();
+          if (c.id !== undefined && !c.dead) core.request(c.id, msg);
+        },
+        write(line) {
+          if (c.dead) return;
+          const bytes = Buffer.byteLength(line);
+          if (c.queued + bytes + socket.writableLength > maxQueue) return drop(c, 'send queue exceeded');
+          if (c.out.length === 0) setImmediate(() => flush(c));
+          c.out.push(line);
+          c.queued += bytes;
+        },
+        close() {
+          if (c.dead) return;
+          c.dead = true;
+          if (c.timer) clearTimeout(c.timer);
+          flush(c);
+          socket.pause();
+          socket.end();
+          setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+        },
+      },
+      { ...options, refPrefix: `irc${instance}.${++sessions}` },
+    );
+    socket.on('error', (err) => log('socket_error', { irc: true, error: err.message }));
+    socket.on('close', () => {
+      conns.delete(c);
+      if (c.timer) clearTimeout(c.timer);
+      c.dead = true;
+      if (c.id !== undefined) core.gone(c.id, 'lost');
+    });
+    c.id = core.open(ip, remotePort, { event: (msg) => c.session.event(msg), close: () => c.session.finish() });
+    if (c.id === undefined) return;
+
+    const decoder = new FrameDecoder(IRC_TAG_BYTES + IRC_LINE_BYTES, MAX_DISCARD_BYTES);
+    socket.on('data', (chunk: Buffer) => {
+      for (const ev of decoder.push(chunk)) {
+        if (c.dead) return;
+        if (ev.kind === 'overflow') return drop(c, 'line too long');
+        if (ev.kind === 'error') {
+          if (ev.code === 'frame_too_large') c.session.tooLong();
+          else c.session.notUtf8();
+          continue;
+        }
+        const parsed = parseLine(ev.text);
+        if (!parsed.ok) {
+          if (parsed.reason === 'too_long') c.session.tooLong();
+          continue;
+        }
+        if (c.waiting.length >= IRC_MAX_QUEUED_LINES) return drop(c, 'Excess Flood');
+        c.waiting.push(parsed.message);
+      }
+      if (c.timer === undefined) pump(c);
+    });
+  });
+  server.maxConnections = 100_000;
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: options.host, port: options.port, backlog: LISTEN_BACKLOG }, () => {
+      server.off('error', reject);
+      const address = server.address() as net.AddressInfo;
+      resolve({
+        port: address.port,
+        host: address.address,
+        close() {
+          return new Promise((done) => {
+            server.close(() => done());
+            for (const c of conns) {
+              flush(c);
+              c.socket.end();
+              setTimeout(() => c.socket.destroy(), CLOSE_GRACE_MS).unref();
+            }
+          });
+        },
+      });
+    });
+  });
+}

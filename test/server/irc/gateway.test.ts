@@ -1,0 +1,304 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { IRC_LINE_BYTES, IRC_MAX_QUEUED_LINES, MAX_NAME_CHARS } from '../../../src/wire/limits.js';
+import type { ServerMessage } from '../../../src/wire/messages.js';
+import { IrcClient } from '../../helpers/irc-client.js';
+import { addUser, startTestServer, tempDb, Wire, type TestServer } from '../helpers.js';
+
+// The gateway over real sockets: IRC clients and parley clients in the same room, through the same core.
+
+let t: TestServer;
+const open: Array<{ close(): void }> = [];
+
+async function start(o: Parameters<typeof startTestServer>[1] = {}) {
+  t = await startTestServer(tempDb(), { historySize: 0, irc: { port: 0, ratePerSecond: 0 }, ...o });
+  return t.server.irc!.port;
+}
+async function irc(nick: string, before: string[] = []) {
+  const c = await IrcClient.register(t.server.irc!.port, nick, before);
+  open.push(c);
+  return c;
+}
+async function parley(name: string, extra: { password?: string } = {}) {
+  const w = await Wire.hello(t.port, name, extra);
+  open.push(w);
+  return w;
+}
+
+afterEach(async () => {
+  for (const c of open.splice(0)) c.close();
+  await t.stop();
+});
+
+describe('registration', () => {
+  it('welcomes with 001-005, ISUPPORT from parley rules, the MOTD, and puts the client in #lobby with everyone there', async () => {
+    await start();
+    await parley('alice');
+    const c = await IrcClient.connect(t.server.irc!.port);
+    open.push(c);
+    c.send('NICK bob');
+    c.send('USER bob 0 * :Bob Builder');
+    const welcome = await c.next((m) => m.command === '001');
+    expect(welcome.params[0]).toBe('bob');
+    for (const n of ['002', '003', '004']) await c.next((m) => m.command === n);
+    const isupport = (await c.next((m) => m.command === '005')).params;
+    expect(isupport).toEqual(expect.arrayContaining(['CHANTYPES=#', `NICKLEN=${MAX_NAME_CHARS}`, 'CASEMAPPING=ascii', `LINELEN=${IRC_LINE_BYTES}`]));
+    expect((await c.next((m) => m.command === '372')).params[1]).toContain('Welcome to parley');
+    await c.next((m) => m.command === '376');
+    expect(await c.next((m) => m.command === 'JOIN')).toMatchObject({ source: 'bob!bob@parley', params: ['#lobby'] });
+    expect((await c.next((m) => m.command === '353')).params.at(-1)!.split(' ')).toEqual(['alice', 'bob']);
+  });
+
+  it("refuses a nick parley's rules refuse (432) or that is taken (433), and lets the client pick another", async () => {
+    await start();
+    await parley('alice');
+    const c = await IrcClient.connect(t.server.irc!.port);
+    open.push(c);
+    c.send('NICK [bad]');
+    c.send('USER x 0 * :x');
+    expect((await c.next((m) => m.command === '432')).params[1]).toBe('[bad]');
+    c.send('NICK ALICE');
+    expect((await c.next((m) => m.command === '433')).params[1]).toBe('ALICE');
+    c.send('NICK carol');
+    expect((await c.next((m) => m.command === '001')).params[0]).toBe('carol');
+  });
+
+  it('holds registration during CAP negotiation and turns on server-time and echo-message', async () => {
+    await start();
+    const c = await IrcClient.connect(t.server.irc!.port);
+    open.push(c);
+    c.send('CAP LS 302');
+    c.send('NICK bob');
+    c.send('USER bob 0 * :Bob');
+    expect((await c.next((m) => m.command === 'CAP')).params.at(-1)).toContain('sasl=PLAIN');
+    c.send('CAP REQ :server-time echo-message');
+    await c.next((m) => m.command === 'CAP' && m.params[1] === 'ACK');
+    await c.sync();
+    expect(c.raw.some((l) => / 001 /.test(l))).toBe(false);
+    c.send('CAP END');
+    await c.next((m) => m.command === '001');
+    await c.next((m) => m.command === '366');
+    c.send('PRIVMSG #lobby :hello');
+    const echo = await c.next((m) => m.command === 'PRIVMSG');
+    expect(echo).toMatchObject({ source: 'bob!bob@parley', params: ['#lobby', 'hello'] });
+    expect(echo.tags?.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+});
+
+describe('talking across the gateway', () => {
+  it('carries room messages, actions and whispers both ways', async () => {
+    await start();
+    const alice = await parley('alice');
+    const bob = await irc('bob');
+    bob.send('PRIVMSG #lobby :hi alice');
+    expect(await alice.next((f) => f.type === 'message')).toMatchObject({ from: 'bob', text: 'hi alice' });
+    bob.send('PRIVMSG #lobby :\x01ACTION waves\x01');
+    expect(await alice.next((f) => f.type === 'message')).toMatchObject({ from: 'bob', text: 'waves', action: true });
+    alice.send({ type: 'say', text: 'hello bob' });
+    expect(await bob.next((m) => m.command === 'PRIVMSG')).toMatchObject({ source: 'alice!alice@parley', params: ['#lobby', 'hello bob'] });
+    alice.send({ type: 'say', text: 'nods', action: true });
+    expect((await bob.next((m) => m.command === 'PRIVMSG')).params).toEqual(['#lobby', '\x01ACTION nods\x01']);
+    bob.send('PRIVMSG alice :psst');
+    expect(await alice.next((f) => f.type === 'whisper')).toMatchObject({ from: 'bob', to: 'alice', text: 'psst' });
+    alice.send({ type: 'whisper', to: 'bob', text: 'back at you' });
+    expect(await bob.next((m) => m.command === 'PRIVMSG')).toMatchObject({ source: 'alice!alice@parley', params: ['bob', 'back at you'] });
+    // Without echo-message the sender does not get its own lines back.
+    await bob.sync();
+    expect(bob.lines.filter((m) => m.command === 'PRIVMSG')).toEqual([]);
+  });
+
+  it('answers a whisper to nobody with 401 and a message to another channel with 403', async () => {
+    await start();
+    const bob = await irc('bob');
+    bob.send('PRIVMSG nobody :hello?');
+    expect((await bob.next((m) => m.command === '401')).params.slice(0, 2)).toEqual(['bob', 'nobody']);
+    bob.send('PRIVMSG #elsewhere :hello?');
+    expect((await bob.next((m) => m.command === '403')).params[1]).toBe('#elsewhere');
+  });
+
+  it('removes mIRC colours and bold whole before a parley client sees the text', async () => {
+    await start();
+    const alice = await parley('alice');
+    const bob = await irc('bob');
+    bob.send('PRIVMSG #lobby :\x0304,12red\x03 and \x02bold\x02 \x1ditalic\x0f');
+    expect(await alice.next((f) => f.type === 'message')).toMatchObject({ text: 'red and bold italic' });
+  });
+
+  it('never lets parley text end an IRC line: CR, LF and NUL in a message arrive as one PRIVMSG', async () => {
+    await start();
+    const alice = await parley('alice');
+    const bob = await irc('bob');
+    for (const evil of ['hi\r\nQUIT :pwned', 'a\nJOIN #x', 'x\0NICK y', 'y\rKICK #lobby bob']) {
+      alice.send({ type: 'say', text: evil });
+      alice.send({ type: 'whisper', to: 'bob', text: evil });
+    }
+    await alice.sync();
+    await bob.sync();
+    const commands = bob.raw.slice(bob.raw.findIndex((l) => / 366 /.test(l)) + 1).map((l) => l.split(' ')[1]);
+    expect(commands.filter((c) => c !== 'PONG')).toEqual(Array(8).fill('PRIVMSG'));
+    expect(bob.closed).toBe(false);
+  });
+
+  it('splits a long parley message into lines that fit 512 bytes, losing no words', async () => {
+    await start();
+    const alice = await parley('alice');
+    const bob = await irc('bob');
+    const words = Array.from({ length: 200 }, (_, i) => `wörd${i}`).join(' ');
+    alice.send({ type: 'say', text: words });
+    await alice.sync();
+    await bob.sync();
+    const lines = bob.raw.filter((l) => l.includes(' PRIVMSG #lobby '));
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines) expect(Buffer.byteLength(l) + 2).toBeLessThanOrEqual(IRC_LINE_BYTES);
+    expect(bob.lines.filter((m) => m.command === 'PRIVMSG').map((m) => m.params[1]).join(' ')).toBe(words);
+  });
+
+  it('shows renames and quits on both sides', async () => {
+    await start();
+    const alice = await parley('alice');
+    const bob = await irc('bob');
+    bob.send('NICK robert');
+    expect(await alice.next((f) => f.type === 'renamed')).toMatchObject({ old: 'bob', new: 'robert' });
+    expect(await bob.next((m) => m.command === 'NICK')).toMatchObject({ source: 'bob!bob@parley', params: ['robert'] });
+    alice.send({ type: 'nick', name: 'alicia' });
+    expect(await bob.next((m) => m.command === 'NICK')).toMatchObject({ source: 'alice!alice@parley', params: ['alicia'] });
+    bob.send('PRIVMSG alicia :still me');
+    expect(await alice.next((f) => f.type === 'whisper')).toMatchObject({ from: 'robert', text: 'still me' });
+    const carol = await parley('carol');
+    carol.send({ type: 'quit', reason: 'lunch' });
+    expect(await bob.next((m) => m.command === 'QUIT')).toMatchObject({ source: 'carol!carol@parley', params: ['Quit: lunch'] });
+    bob.send('QUIT :off to bed');
+    expect(await alice.next((f) => f.type === 'left' && f.name === 'robert')).toMatchObject({ reason: 'quit', message: 'off to bed' });
+    await bob.next((m) => m.command === 'ERROR');
+    await bob.waitClosed();
+  });
+
+  it('answers NAMES, WHO, WHOIS and LIST from the room', async () => {
+    await start();
+    await parley('alice');
+    const bob = await irc('bob');
+    bob.send('NAMES #lobby');
+    expect((await bob.next((m) => m.command === '353')).params.at(-1)).toBe('alice bob');
+    bob.send('WHO #lobby');
+    expect((await bob.next((m) => m.command === '352')).params.slice(1, 7)).toEqual(['#lobby', 'alice', 'parley', 'parley', 'alice', 'H']);
+    await bob.next((m) => m.command === '315');
+    bob.send('WHOIS alice');
+    expect((await bob.next((m) => m.command === '311')).params[1]).toBe('alice');
+    await bob.next((m) => m.command === '318');
+    bob.send('WHOIS nobody');
+    await bob.next((m) => m.command === '401');
+    bob.send('LIST');
+    expect((await bob.next((m) => m.command === '322')).params.slice(1, 3)).toEqual(['#lobby', '2']);
+  });
+});
+
+describe('accounts through the gateway', () => {
+  it('asks for the password of a registered name: 433 without one, 464 and closed with a wrong one, in with PASS', async () => {
+    await start();
+    await addUser(t.store, 'alice', 'correct horse');
+    const port = t.server.irc!.port;
+    const guest = await IrcClient.connect(port);
+    open.push(guest);
+    guest.send('NICK alice');
+    guest.send('USER a 0 * :a');
+    expect((await guest.next((m) => m.command === '433')).params[2]).toContain('registered');
+    const wrong = await IrcClient.connect(port);
+    open.push(wrong);
+    wrong.send('PASS wrong-password');
+    wrong.send('NICK alice');
+    wrong.send('USER a 0 * :a');
+    await wrong.next((m) => m.command === '464');
+    await wrong.next((m) => m.command === 'ERROR');
+    await wrong.waitClosed();
+    const ok = await irc('alice', ['PASS :correct horse']);
+    expect(ok.raw.some((l) => / 001 alice /.test(l))).toBe(true);
+  });
+
+  it('logs in with SASL PLAIN (900, 903) and registers under the account name', async () => {
+    await start();
+    await addUser(t.store, 'alice', 'correct horse');
+    const watcher = await parley('watcher');
+    const c = await IrcClient.connect(t.server.irc!.port);
+    open.push(c);
+    c.send('CAP LS 302');
+    c.send('NICK somebody');
+    c.send('USER a 0 * :a');
+    c.send('CAP REQ sasl');
+    await c.next((m) => m.command === 'CAP' && m.params[1] === 'ACK');
+    c.send('AUTHENTICATE PLAIN');
+    await c.next((m) => m.command === 'AUTHENTICATE' && m.params[0] === '+');
+    c.send(`AUTHENTICATE ${Buffer.from('\0alice\0correct horse').toString('base64')}`);
+    expect((await c.next((m) => m.command === '900')).params[2]).toBe('alice');
+    await c.next((m) => m.command === '903');
+    c.send('CAP END');
+    expect((await c.next((m) => m.command === '001')).params[0]).toBe('alice');
+    expect(await watcher.next((f) => f.type === 'joined')).toMatchObject({ name: 'alice' });
+  });
+
+  it('locks a name after repeated wrong SASL passwords, as on the parley port', async () => {
+    await start({ blockDurationS: 60 });
+    await addUser(t.store, 'alice', 'correct horse');
+    const c = await IrcClient.connect(t.server.irc!.port);
+    open.push(c);
+    c.send('CAP REQ sasl');
+    const attempt = async (password: string) => {
+      c.send('AUTHENTICATE PLAIN');
+      await c.next((m) => m.command === 'AUTHENTICATE');
+      c.send(`AUTHENTICATE ${Buffer.from(`\0alice\0${password}`).toString('base64')}`);
+      return c.next((m) => m.command === '904' || m.command === '903');
+    };
+    for (let i = 0; i < 3; i++) expect((await attempt('nope nope')).command).toBe('904');
+    const locked = await attempt('correct horse');
+    expect(locked.command).toBe('904');
+    expect(locked.params[1]).toMatch(/locked|too many/);
+  });
+});
+
+describe('limits', () => {
+  it('answers a line over 512 bytes with 417 and goes on', async () => {
+    await start();
+    const alice = await parley('alice');
+    const bob = await irc('bob');
+    bob.send(`PRIVMSG #lobby :${'x'.repeat(IRC_LINE_BYTES)}`);
+    await bob.next((m) => m.command === '417');
+    bob.send('PRIVMSG #lobby :short');
+    expect(await alice.next((f) => f.type === 'message')).toMatchObject({ text: 'short' });
+  });
+
+  it('slows a fast sender down instead of dropping lines, and disconnects a flood', async () => {
+    await start({ irc: { port: 0, ratePerSecond: 50, rateBurst: 10 }, ratePerSecond: 50, rateBurst: 10 });
+    const alice = await parley('alice');
+    const bob = await irc('bob');
+    for (let i = 0; i < 30; i++) bob.send(`PRIVMSG #lobby :line ${i}`);
+    for (let i = 0; i < 30; i++) expect(await alice.next((f) => f.type === 'message')).toMatchObject({ text: `line ${i}` });
+    expect(bob.lines.filter((m) => m.command === 'NOTICE')).toEqual([]);
+    bob.socket.write(Array.from({ length: IRC_MAX_QUEUED_LINES + 50 }, (_, i) => `PRIVMSG #lobby :flood ${i}\r\n`).join(''));
+    expect(await alice.next((f) => f.type === 'left' && f.name === 'bob')).toMatchObject({ reason: 'kicked', message: 'Excess Flood' });
+  });
+
+  it('applies the per-address connection cap to IRC and parley connections together', async () => {
+    await start({ maxConnectionsPerIp: 2 });
+    await parley('alice');
+    await irc('bob');
+    const third = await IrcClient.connect(t.server.irc!.port);
+    open.push(third);
+    expect((await third.next((m) => m.command === 'ERROR')).params[0]).toMatch(/at most 2 connections/);
+    await third.waitClosed();
+  });
+
+  it('pings a silent IRC client and drops it at the ping timeout; everyone sees it leave', async () => {
+    await start({ pingIntervalMs: 200, pingTimeoutMs: 200, tickMs: 50 });
+    const alice = await parley('alice');
+    alice.socket.on('data', () => {});
+    const bob = await irc('bob');
+    bob.autoPong = false;
+    await bob.next((m) => m.command === 'PING', 3000);
+    // alice answers her pings (the Wire helper does not, so keep her talking).
+    const keep = setInterval(() => alice.send({ type: 'pong' }), 50);
+    try {
+      expect(await alice.next((f): f is ServerMessage => f.type === 'left' && f.name === 'bob', 3000)).toMatchObject({ reason: 'timeout' });
+    } finally {
+      clearInterval(keep);
+    }
+    await bob.waitClosed();
+  });
+});
