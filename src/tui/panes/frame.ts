@@ -1,23 +1,99 @@
-import { blessed, type Box, type Screen } from '../screen/blessed.js';
+import { blessed, cellText, type Box, type Screen } from '../screen/blessed.js';
 import type { Rect } from '../view/layout.js';
 import type { Row, Style } from '../view/lines.js';
+import { clusterCells, disputedWidth, graphemes } from '../view/text.js';
 
-// What every pane shares: a bordered box placed by the layout, and styled rows turned into blessed markup.
-// Text reaching blessed is escaped here, the one place `{` and `}` in a message are neutralised.
+// What every pane shares: a box placed by the layout, and styled rows painted into its cells. The text
+// never goes through blessed's content parser: that parser gives every UTF-16 unit a cell of its own, so
+// combining marks (Thai, Devanagari, Arabic, Hebrew) took cells terminals do not give them, and `{...}` in
+// a message was markup. Instead each grapheme cluster is written into one cell (two for wide ones) of the
+// screen buffer, the way a terminal stores it.
 
 export const FOCUS_COLOR = 'cyan';
 export const BORDER_COLOR = 'gray';
 
-export function frame(screen: Screen, label: string): Box {
-  return blessed.box({
-    parent: screen as never,
-    tags: true,
-    // We wrap text ourselves (by cells); blessed's wrapper also breaks full-width rows that end in colour codes.
-    wrap: false,
+/** A blessed box whose content is the rows last given to `paint`. */
+export type TextBox = Box & { rows: Row[] };
+
+export function textBox(screen: Screen, options: Parameters<typeof blessed.box>[0]): TextBox {
+  const box = Object.assign(blessed.box({ parent: screen as never, wrap: false, ...options }), { rows: [] as Row[] });
+  const render = box.render.bind(box);
+  // blessed calls render() on every screen render; the cells are painted right after the box's own
+  // (border, background, label), before any box in front of it renders over them.
+  box.render = () => {
+    const coords = render() as Coords | undefined;
+    if (coords) paint(screen, box, coords);
+    return coords as never;
+  };
+  return box;
+}
+
+/** A bordered box: every pane. */
+export function frame(screen: Screen, label: string): TextBox {
+  return textBox(screen, {
     border: { type: 'line' },
     label,
     style: { border: { fg: BORDER_COLOR }, label: { fg: 'white' } },
   });
+}
+
+interface Coords {
+  xi: number;
+  xl: number;
+  yi: number;
+  yl: number;
+}
+
+type Cell = [number, string];
+
+/** Cells past its own that a terminal may draw a cluster over: 👍🏽 takes 4 in tmux, 👨‍👩‍👧 6 in xterm.js. */
+const SPILL = 4;
+type ScreenLines = (Cell[] & { dirty?: boolean })[];
+
+function paint(screen: Screen, box: TextBox, c: Coords): void {
+  const b = box as unknown as { ileft: number; iright: number; itop: number; ibottom: number; style: Style & Record<string, unknown>; sattr(style: object): number };
+  const { lines, olines } = screen as unknown as { lines: ScreenLines; olines: ScreenLines };
+  const xi = c.xi + b.ileft;
+  const xl = c.xl - b.iright;
+  const yi = c.yi + b.itop;
+  const yl = c.yl - b.ibottom;
+  const base = { fg: b.style.fg, bg: b.style.bg };
+  box.rows.forEach((row, i) => {
+    const y = yi + i;
+    const line = lines[y];
+    const old = olines[y];
+    if (y >= yl || !line || !old) return;
+    let x = xi;
+    // Coordinates can be a frame old while the screen is resized: never write past the line.
+    const end = Math.min(xl, line.length);
+    for (const seg of row) {
+      const attr = b.sattr(cellStyle(base, seg.style));
+      for (const g of graphemes(seg.text)) {
+        const w = clusterCells(g);
+        if (w === 0) continue;
+        if (x + w > end) break;
+        const disputed = disputedWidth(g);
+        line[x] = [attr, cellText(g, x, w, disputed)];
+        // The cells the cluster covers hold nothing of their own: blessed writes '' for them (it skips the
+        // second cell of a two-cell one anyway), so the terminal's cursor stays where the cluster left it.
+        for (let k = 1; k < w; k++) line[x + k] = [attr, ''];
+        x += w;
+        // A terminal that drew it wider wrote over the next cells: have blessed write them again too.
+        if (disputed) for (let k = x; k < Math.min(x + SPILL, old.length); k++) old[k]![1] = '\0';
+      }
+    }
+    line.dirty = true;
+  });
+}
+
+function cellStyle(base: { fg?: unknown; bg?: unknown }, s: Style | undefined): object {
+  if (!s) return base;
+  return {
+    fg: s.fg ?? (s.dim ? 'gray' : base.fg),
+    bg: s.bg ?? base.bg,
+    bold: s.bold === true,
+    inverse: s.inverse === true,
+  };
 }
 
 export function place(box: Box, r: Rect | undefined): void {
@@ -32,22 +108,10 @@ export function place(box: Box, r: Rect | undefined): void {
   box.height = r.height;
 }
 
-function openTag(s: Style): string {
-  let t = '';
-  if (s.bold) t += '{bold}';
-  if (s.dim) t += '{gray-fg}';
-  if (s.inverse) t += '{inverse}';
-  if (s.fg) t += `{${s.fg}-fg}`;
-  if (s.bg) t += `{${s.bg}-bg}`;
-  return t;
-}
-
-export function markup(row: Row): string {
-  return row.map((seg) => (seg.style ? `${openTag(seg.style)}${blessed.escape(seg.text)}{/}` : blessed.escape(seg.text))).join('');
-}
-
-export function content(rows: Row[]): string {
-  return rows.map(markup).join('\n');
+/** The rows a box shows from the next render on. */
+export function show(box: TextBox, rows: Row[]): void {
+  box.rows = rows;
+  box.setContent(''); // marks the box changed; blessed redraws it on the next render
 }
 
 export function setFocused(box: Box, focused: boolean, alert = false): void {

@@ -1,15 +1,15 @@
-import { blessed, type Screen, type Box } from '../screen/blessed.js';
+import type { Screen } from '../screen/blessed.js';
 import type { Rect } from '../view/layout.js';
 import type { ViewState } from '../view/state.js';
-import { cells, drawable, splitAtCells } from '../view/text.js';
-import { markup } from './frame.js';
+import { cells, drawable, graphemes, splitAtCells } from '../view/text.js';
+import { show, textBox, type TextBox } from './frame.js';
 
 /** The input line: `alice> text` with the cursor as an inverse cell, scrolled sideways to keep it in view. */
 export class InputPane {
-  readonly box: Box;
+  readonly box: TextBox;
 
   constructor(screen: Screen) {
-    this.box = blessed.box({ parent: screen as never, tags: true, wrap: false, height: 1 });
+    this.box = textBox(screen, { height: 1 });
   }
 
   draw(s: ViewState, r: Rect): void {
@@ -24,27 +24,27 @@ export class InputPane {
     const shownBefore = tailCells(before, beforeRoom);
     const shownAfter = splitAtCells(after, room - cells(shownBefore) - cells(cursor))[0];
     const active = s.focus === 'input' && !s.popup;
-    this.box.setContent(
-      markup([
+    show(this.box, [
+      [
         { text: prompt, style: active ? { fg: 'cyan', bold: true } : { dim: true } },
         { text: shownBefore },
         { text: cursor, style: active ? { inverse: true } : {} },
         { text: shownAfter },
-      ]),
-    );
+      ],
+    ]);
   }
 }
 
 function splitFirst(text: string): [string, string] {
-  const first = [...text][0] ?? '';
+  const first = graphemes(text)[0] ?? '';
   return [first, text.slice(first.length)];
 }
 
-/** The longest tail of `text` that fits in `width` cells. */
+/** The longest tail of `text` that fits in `width` cells (whole clusters). */
 function tailCells(text: string, width: number): string {
-  const chars = [...text];
+  const clusters = graphemes(text);
   let used = 0;
-  let i = chars.length;
-  while (i > 0 && used + cells(chars[i - 1]!) <= width) used += cells(chars[--i]!);
-  return chars.slice(i).join('');
+  let i = clusters.length;
+  while (i > 0 && used + cells(clusters[i - 1]!) <= width) used += cells(clusters[--i]!);
+  return clusters.slice(i).join('');
 }

@@ -1,23 +1,28 @@
-import { blessed, type Screen, type Box } from '../screen/blessed.js';
+import type { Screen } from '../screen/blessed.js';
 import type { ViewState } from '../view/state.js';
 import { helpText } from '../view/state.js';
-import { drawable, fitCells } from '../view/text.js';
-import { content } from './frame.js';
+import { cells, drawable, fitCells } from '../view/text.js';
+import { show, textBox, type TextBox } from './frame.js';
 import { wrap, type Row } from '../view/lines.js';
 
 /** The one popup at a time: help (F1), a name prompt (F2 rename, F4 whisper to), a multi-line paste question, a private-chat request. */
 export class PopupPane {
-  readonly box: Box;
+  readonly box: TextBox;
 
   constructor(screen: Screen) {
-    this.box = blessed.box({
-      parent: screen as never,
-      tags: true,
-      wrap: false,
+    this.box = textBox(screen, {
       border: { type: 'line' },
       style: { border: { fg: 'cyan' }, bg: 'black' },
       hidden: true,
     });
+    // A blank margin of one cell all round: the pane borders under the popup end in blank cells instead of
+    // running into the popup's own border (which drew `┌┌─ Help` and `└└──┘┘`).
+    const render = this.box.render.bind(this.box);
+    this.box.render = () => {
+      const coords = render() as { xi: number; xl: number; yi: number; yl: number } | undefined;
+      if (coords) clearRing(screen, coords);
+      return coords as never;
+    };
   }
 
   draw(s: ViewState, cols: number, rows: number): void {
@@ -45,7 +50,7 @@ export class PopupPane {
         lines = [`Send these ${p.lines.length} lines to the room?`, ...p.lines.slice(0, 3).map((l) => '  ' + l), ...(p.lines.length > 3 ? [`  … and ${p.lines.length - 3} more`] : [])];
         hint = 'Enter/y send all · Esc/n edit as one line';
         break;
-      case 'password':
+      case 'password': {
         label = p.purpose === 'login' ? ' Log in ' : ' Register ';
         const ask = p.purpose === 'login' ? `${p.name} is a registered name. Password:` : `Choose a password for ${p.name}:`;
         lines = [
@@ -56,25 +61,48 @@ export class PopupPane {
         ];
         hint = 'Enter OK · Esc cancel · nothing you type is shown';
         break;
+      }
       case 'consent':
         label = ' Private chat ';
         lines = [`${p.from} asks to chat with you directly,`, 'client to client: the server will not see those whispers.', `Allow ${p.from}?`];
         hint = 'Alt+Y/F7 allow · Alt+D/F8 deny · Esc later';
         break;
     }
-    const width = Math.min(cols - 2, Math.max(30, ...lines.map((l) => l.length + 4), hint.length + 4));
+    // Inside the screen with room for the blank margin: two columns each side, a row above and below.
+    const width = Math.max(8, Math.min(cols - 4, Math.max(30, ...lines.map((l) => cells(l) + 4), cells(hint) + 4)));
     const inner = width - 2;
-    const maxBody = Math.max(1, rows - 4 - 1);
+    // Rows 1 .. rows-4, so the margin below it never covers the input line or the status bar.
+    const maxHeight = Math.max(3, rows - 4);
+    const maxBody = Math.max(1, maxHeight - 3);
     const scroll = p.kind === 'help' ? Math.min(p.scroll, Math.max(0, rows_(lines, inner).length - maxBody)) : 0;
     const body = rows_(lines, inner).slice(scroll, scroll + maxBody);
     const out: Row[] = body.map((r) => [{ text: fitCells(r.map((seg) => seg.text).join('') || ' ', inner) }]);
     out.push([{ text: fitCells(hint, inner), style: { dim: true } }]);
-    const height = out.length + 2;
+    const height = Math.min(out.length + 2, maxHeight);
     this.box.setLabel(label);
-    Object.assign(this.box, { width, height, left: Math.floor((cols - width) / 2), top: Math.max(0, Math.floor((rows - 2 - height) / 2)) });
-    this.box.setContent(content(out));
+    Object.assign(this.box, { width, height, left: Math.floor((cols - width) / 2), top: Math.max(1, Math.floor((rows - 2 - height) / 2)) });
+    show(this.box, out);
     this.box.show();
     this.box.setFront();
+  }
+}
+
+/** Blank the cells just outside a box (as far as the screen goes). */
+function clearRing(screen: Screen, c: { xi: number; xl: number; yi: number; yl: number }): void {
+  const s = screen as unknown as { lines: ([number, string][] & { dirty?: boolean })[]; dattr: number };
+  const blank = (x: number, y: number) => {
+    const line = s.lines[y];
+    if (!line || x < 0 || x >= line.length) return;
+    line[x] = [s.dattr, ' '];
+    line.dirty = true;
+  };
+  for (let x = c.xi - 1; x <= c.xl; x++) {
+    blank(x, c.yi - 1);
+    blank(x, c.yl);
+  }
+  for (let y = c.yi; y < c.yl; y++) {
+    blank(c.xi - 1, y);
+    blank(c.xl, y);
   }
 }
 

@@ -1,12 +1,12 @@
-import type { Screen, Box } from '../screen/blessed.js';
+import type { Screen } from '../screen/blessed.js';
 import type { Rect } from '../view/layout.js';
 import { roomSegments, visibleRows, type Row } from '../view/lines.js';
 import type { ViewState } from '../view/state.js';
-import { content, frame, place, setFocused } from './frame.js';
+import { frame, place, setFocused, show, type TextBox } from './frame.js';
 
 /** The conversation. While scrolled up its last row says how many lines arrived below. */
 export class RoomPane {
-  readonly box: Box;
+  readonly box: TextBox;
 
   constructor(screen: Screen) {
     this.box = frame(screen, ' Room ');
@@ -28,7 +28,7 @@ export class RoomPane {
       rows.push([{ text: note, style: { fg: 'black', bg: 'yellow' } }]);
     }
     this.box.setLabel(s.unseen > 0 ? ` Room · ${s.unseen} new ` : ' Room ');
-    this.box.setContent(content(rows));
+    show(this.box, rows);
     setFocused(this.box, s.focus === 'room');
   }
 }

@@ -1,18 +1,18 @@
-import { blessed, type Screen, type Box } from '../screen/blessed.js';
+import type { Screen } from '../screen/blessed.js';
 import { statusHints } from '../view/keys.js';
 import type { Rect } from '../view/layout.js';
 import type { ViewState } from '../view/state.js';
 import { cells, drawable, fitCells } from '../view/text.js';
-import { markup } from './frame.js';
+import { show, textBox, type TextBox } from './frame.js';
 
 const STATUS_COLOR = { connected: 'green', connecting: 'yellow', reconnecting: 'yellow', disconnected: 'red' } as const;
 
 /** The bottom line: connection state and server on the left, key hints (from the key tables) on the right. */
 export class StatusPane {
-  readonly box: Box;
+  readonly box: TextBox;
 
   constructor(screen: Screen) {
-    this.box = blessed.box({ parent: screen as never, tags: true, wrap: false, height: 1, style: { bg: 'blue', fg: 'white' } });
+    this.box = textBox(screen, { height: 1, style: { bg: 'blue', fg: 'white' } });
   }
 
   draw(s: ViewState, r: Rect): void {
@@ -28,11 +28,11 @@ export class StatusPane {
       hints = more;
     }
     const gap = Math.max(1, r.width - 2 - cells(left) - cells(hints));
-    this.box.setContent(
-      markup([
+    show(this.box, [
+      [
         { text: '●', style: { fg: STATUS_COLOR[s.status], bg: 'blue', bold: true } },
         { text: ' ' + left + ' '.repeat(gap) + hints, style: { fg: 'white', bg: 'blue' } },
-      ]),
-    );
+      ],
+    ]);
   }
 }

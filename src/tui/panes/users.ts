@@ -1,15 +1,15 @@
 import { foldName } from '../../wire/names.js';
-import type { Screen, Box } from '../screen/blessed.js';
+import type { Screen } from '../screen/blessed.js';
 import { nickColor } from '../view/colors.js';
 import type { Rect } from '../view/layout.js';
 import type { Row } from '../view/lines.js';
 import type { ViewState } from '../view/state.js';
-import { drawable, fitCells } from '../view/text.js';
-import { content, frame, place, setFocused } from './frame.js';
+import { cells, drawable, fitCells } from '../view/text.js';
+import { frame, place, setFocused, show, type TextBox } from './frame.js';
 
 /** Everyone in the room, sorted, you marked; the selection is what F4 or Enter whispers to. */
 export class UsersPane {
-  readonly box: Box;
+  readonly box: TextBox;
 
   constructor(screen: Screen) {
     this.box = frame(screen, ' Users ');
@@ -28,12 +28,12 @@ export class UsersPane {
       const me = foldName(u) === foldName(s.me);
       const selected = s.focus === 'users' && first + i === s.selectedUser;
       const text = fitCells(drawable(u) + (me ? ' (you)' : ''), width - 2);
-      return [{ text: (me ? '* ' : '  ') + text + ' '.repeat(Math.max(0, width - 2 - text.length)), style: selected ? { inverse: true } : { fg: nickColor(u), bold: me } }];
+      return [{ text: (me ? '* ' : '  ') + text + ' '.repeat(Math.max(0, width - 2 - cells(text))), style: selected ? { inverse: true } : { fg: nickColor(u), bold: me } }];
     });
     if (note) rows.push([{ text: fitCells(note, width), style: { dim: true } }]);
     // A label wider than the box wraps into its content in blessed: keep it inside the border.
     this.box.setLabel(fitCells(` Users (${s.users.length}) `, Math.max(0, width - 2)));
-    this.box.setContent(content(rows));
+    show(this.box, rows);
     setFocused(this.box, s.focus === 'users');
   }
 }

@@ -1,12 +1,12 @@
-import type { Screen, Box } from '../screen/blessed.js';
+import type { Screen } from '../screen/blessed.js';
 import type { Rect } from '../view/layout.js';
 import { visibleRows, whisperSegments } from '../view/lines.js';
 import type { ViewState } from '../view/state.js';
-import { content, frame, place, setFocused } from './frame.js';
+import { frame, place, setFocused, show, type TextBox } from './frame.js';
 
 /** Private messages in and out, each tagged with the other person; the title counts unread ones. */
 export class WhispersPane {
-  readonly box: Box;
+  readonly box: TextBox;
 
   constructor(screen: Screen) {
     this.box = frame(screen, ' Whispers ');
@@ -17,7 +17,7 @@ export class WhispersPane {
     const rows = visibleRows(s.whispers, s.whisperScroll, r.width - 2, Math.max(1, r.height - 2), whisperSegments);
     if (s.whispers.length === 0) rows.push([{ text: 'F4 or /w NAME text to whisper', style: { dim: true } }]);
     this.box.setLabel(s.unreadWhispers > 0 ? ` Whispers (${s.unreadWhispers} unread) ` : ' Whispers ');
-    this.box.setContent(content(rows));
+    show(this.box, rows);
     setFocused(this.box, s.focus === 'whispers', s.unreadWhispers > 0);
   }
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as Blessed from 'blessed';
-import { isNarrowInBlessed } from '../view/text.js';
+import { clusterCells, graphemes } from '../view/text.js';
 
 // The one place parley touches the terminal library. We use reblessed 0.2.1, an API-compatible blessed
 // fork (README "Terminal library"); it ships no usable types, so it is cast to @types/blessed here, with
@@ -31,26 +31,31 @@ interface Library {
 export const blessed = require('reblessed') as Library;
 export type Box = Blessed.Widgets.BoxElement;
 
-// reblessed measures BMP emoji (✅ ☕ ⚡) as one cell while terminals draw two, which shifts every border to
-// their right. Teach its width function and its "insert a spacer after wide characters" pattern about them.
+// The panes write whole grapheme clusters into cells (panes/frame.ts); blessed's draw loop asks the width of
+// a cell's text to know whether it covers the next cell too. Answer with our measure, the same one the
+// layout used, instead of reblessed's table (which measures BMP emoji such as ✅ as one cell).
 const unicode = blessed.unicode;
-const charWidth = unicode.charWidth.bind(unicode);
 unicode.charWidth = (str, i) => {
-  const point = typeof str === 'number' ? str : (str.codePointAt(i ?? 0) ?? 0);
-  return isNarrowInBlessed(String.fromCodePoint(point)) ? 2 : charWidth(str, i);
+  if (typeof str === 'number') return clusterCells(String.fromCodePoint(str));
+  const rest = clusterOf(str.slice(i ?? 0));
+  if (rest === '') return 0;
+  return clusterCells(graphemes(rest)[0]!);
 };
-unicode.chars.all = new RegExp(`(${unicode.chars.all.source.slice(1, -1)}|[${bmpEmojiClass()}])`, 'g');
 
-/** The BMP emoji blessed thinks narrow, as a character class (blessed's pattern works on UTF-16 units). */
-function bmpEmojiClass(): string {
-  let out = '';
-  const hex = (n: number) => '\\u' + n.toString(16).padStart(4, '0');
-  for (let cp = 0; cp < 0xd800; cp++) {
-    if (!isNarrowInBlessed(String.fromCharCode(cp))) continue;
-    let end = cp;
-    while (end + 1 < 0xd800 && isNarrowInBlessed(String.fromCharCode(end + 1))) end++;
-    out += end === cp ? hex(cp) : `${hex(cp)}-${hex(end)}`;
-    cp = end;
-  }
-  return out;
+/** A cell's text with its cursor moves: blanks, a move back to the cell, the cluster, a move past it. */
+const PINNED = /^ *\x1b\[\d+G([\s\S]*)\x1b\[\d+G$/;
+
+/** The cluster a cell shows, without the cursor moves `cellText` framed it with. */
+export function clusterOf(text: string): string {
+  return PINNED.exec(text)?.[1] ?? text;
+}
+
+/**
+ * The text of one cell: a grapheme cluster; when terminals disagree about its width (`pinned`), it is
+ * framed by cursor moves: its `cells` are first blanked (a terminal that draws it narrower leaves no stale
+ * character beside it), then it is drawn from `column` (0-based), then the cursor goes to where the
+ * layout put the next cell (a terminal that draws it wider then still draws everything after it in place).
+ */
+export function cellText(cluster: string, column: number, cells: number, pinned: boolean): string {
+  return pinned ? `${' '.repeat(cells)}\x1b[${column + 1}G${cluster}\x1b[${column + cells + 1}G` : cluster;
 }

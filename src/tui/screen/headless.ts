@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
-import stripAnsi from 'strip-ansi';
 import type { ChatEvent } from '../core/events.js';
 import { Ui } from './ui.js';
+import { cells } from '../view/text.js';
+import { clusterOf } from './blessed.js';
 
 // The full-screen client on fake terminal streams, for tests and screenshots: fixed size, keys written as
 // the bytes a terminal would send, frames read back as text (../shared/TERMINAL.md "Headless tests").
@@ -56,10 +57,15 @@ export function renderTui(o: { cols: number; rows: number; me?: string; server?:
     quits: 0,
     lastFrame() {
       r.ui.flush();
-      const text = stripAnsi(r.ui.screen.screenshot()).replace(/\n$/, '');
-      const rows = text.split('\n');
-      while (rows.length < o.rows) rows.push('');
-      return rows.map((row) => row.padEnd(o.cols - (wideCount(row)))).join('\n');
+      // From blessed's cells, each the cluster it shows (blessed's screenshot() would include the
+      // blanks and cursor moves that frame clusters terminals measure differently).
+      const lines = (r.ui.screen as unknown as { lines: [number, string][][] }).lines;
+      const rows: string[] = [];
+      for (let y = 0; y < o.rows; y++) {
+        const row = (lines[y] ?? []).map((cell) => clusterOf(cell[1])).join('');
+        rows.push(row + ' '.repeat(Math.max(0, o.cols - cells(row))));
+      }
+      return rows.join('\n');
     },
     lastFrameAnsi() {
       r.ui.flush();
@@ -95,11 +101,4 @@ export function renderTui(o: { cols: number; rows: number; me?: string; server?:
     onQuit: () => r.quits++,
   });
   return r;
-}
-
-/** Extra cells taken by wide characters in a row of text (for padding it to the screen width). */
-function wideCount(row: string): number {
-  let n = 0;
-  for (const ch of row) if (/[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60\uffe0-\uffe6]|\p{Emoji_Presentation}|[\u{20000}-\u{3fffd}]/u.test(ch)) n++;
-  return n;
 }

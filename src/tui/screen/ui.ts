@@ -75,7 +75,6 @@ export class Ui {
       warnings: false,
       smartCSR: false,
       autoPadding: false,
-      title: `parley ${o.me}`,
     });
     this.room = new RoomPane(this.screen);
     this.whispers = new WhispersPane(this.screen);
@@ -85,6 +84,11 @@ export class Ui {
     this.popup = new PopupPane(this.screen);
     // Box characters as UTF-8, not the VT100 line-drawing set: tmux and some terminals show that as "lqqk".
     this.screen.program.tput.brokenACS = true;
+    // blessed wraps some output (the title) in tmux passthrough (DCS tmux; ...) when TMUX is set in the
+    // environment, whatever `output` is: the bytes would depend on where the process was started, and tmux
+    // handles the title itself. Write the same bytes everywhere.
+    (this.screen.program as unknown as { tmux: boolean }).tmux = false;
+    this.screen.title = `parley ${o.me}`;
     this.screen.program.hideCursor();
     o.output.write(PASTE_ON);
     this.screen.on('keypress', (ch: string | undefined, key: KeyEvent) => this.onKey(ch, key));

@@ -1,4 +1,4 @@
-import { cells, charCells, drawable, splitAtCells } from './text.js';
+import { cells, clusterCells, drawable, graphemes, splitAtCells } from './text.js';
 import { nickColor } from './colors.js';
 import type { RoomLine, WhisperLine } from './state.js';
 
@@ -96,7 +96,7 @@ export function wrap(segments: Segment[], width: number, indent: number): Row[] 
       const [fits, more] = splitAtCells(rest, room);
       if (fits === '') {
         // A wide character that does not fit at the end of a row starts the next one.
-        if (used === ind && charCells([...rest][0]!) > room) return rows;
+        if (used === ind && clusterCells(graphemes(rest)[0]!) > room) return rows;
         newRow();
         continue;
       }

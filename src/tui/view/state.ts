@@ -4,6 +4,7 @@ import { helpLines, type CommandName } from '../../wire/commands.js';
 import { LEAVE_WORDS, type ChatEvent, type ConnectionStatus } from '../core/events.js';
 import { keyHelpLines } from './keys.js';
 import { formatPlain } from '../format.js';
+import { nextCluster, prevCluster } from './text.js';
 
 // The full-screen client's whole state as plain data, and the one function that changes it. Chat events
 // and user actions go in; blessed only draws what comes out. Side effects (send a line, quit, bell) are
@@ -75,7 +76,7 @@ export interface ViewState {
   unreadWhispers: number;
   focus: Pane;
   input: string;
-  /** Cursor position in `input`, in UTF-16 units, always on a code point boundary. */
+  /** Cursor position in `input`, in UTF-16 units, always on a grapheme cluster boundary. */
   cursor: number;
   history: string[];
   /** Index into history while recalling; history.length when editing a fresh line. */
@@ -324,31 +325,19 @@ function insert(s: ViewState, raw: string): ViewState {
   return { ...s, input: s.input.slice(0, s.cursor) + fitted + s.input.slice(s.cursor), cursor: s.cursor + fitted.length };
 }
 
-function prevBoundary(text: string, i: number): number {
-  if (i <= 0) return 0;
-  const c = text.charCodeAt(i - 1);
-  return c >= 0xdc00 && c <= 0xdfff && i >= 2 ? i - 2 : i - 1;
-}
-
-function nextBoundary(text: string, i: number): number {
-  if (i >= text.length) return text.length;
-  const c = text.charCodeAt(i);
-  return c >= 0xd800 && c <= 0xdbff ? i + 2 : i + 1;
-}
-
 function edit(s: ViewState, op: Extract<UiAction, { type: 'edit' }>['op']): ViewState {
   const { input, cursor } = s;
   switch (op) {
     case 'backspace': {
-      const p = prevBoundary(input, cursor);
+      const p = prevCluster(input, cursor);
       return { ...s, input: input.slice(0, p) + input.slice(cursor), cursor: p };
     }
     case 'delete':
-      return { ...s, input: input.slice(0, cursor) + input.slice(nextBoundary(input, cursor)) };
+      return { ...s, input: input.slice(0, cursor) + input.slice(nextCluster(input, cursor)) };
     case 'left':
-      return { ...s, cursor: prevBoundary(input, cursor) };
+      return { ...s, cursor: prevCluster(input, cursor) };
     case 'right':
-      return { ...s, cursor: nextBoundary(input, cursor) };
+      return { ...s, cursor: nextCluster(input, cursor) };
     case 'home':
       return { ...s, cursor: 0 };
     case 'end':

@@ -1,67 +1,101 @@
+import { eastAsianWidth } from 'get-east-asian-width';
+import stringWidth from 'string-width';
 import { sanitizeText } from '../../wire/sanitize.js';
 
-// Text as the full-screen client draws it. Everything received is sanitised again here (the server may not
-// be ours), then reduced to characters whose width blessed and real terminals agree on, so no message can
-// push a pane border out of line. blessed's `{tag}` markup is escaped by the panes, not here.
+// Text as the full-screen client draws it: grapheme clusters (UAX #29, from Intl.Segmenter), each measured
+// in terminal cells with get-east-asian-width and string-width's emoji rules, never by a table of our own.
+// A base character and its combining marks (Thai tone marks, Devanagari vowel signs, Arabic harakat,
+// Hebrew niqqud) are one cluster and share one cell, as terminals draw them; emoji ZWJ sequences, flags,
+// keycaps and skin tones are one cluster of two cells. Everything received is sanitised again here (the
+// server may not be ours) before it is cut into clusters.
 
-/** East Asian Wide / Fullwidth ranges (CJK, Hangul, kana, fullwidth forms), as terminals measure them. */
-const WIDE = /[\u1100-\u115f\u2329\u232a\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\ua960-\ua97f\uac00-\ud7a3\uf900-\ufaff\ufe10-\ufe19\ufe30-\ufe6f\uff00-\uff60\uffe0-\uffe6\u{16fe0}-\u{18aff}\u{1b000}-\u{1b2ff}\u{20000}-\u{3fffd}]/u;
-const EMOJI = /\p{Emoji_Presentation}/u;
-/** Marks a terminal folds into the previous cell but blessed gives a cell of their own. */
-const NONSPACING = /[\p{Mn}\p{Me}]/gu;
-/** Variation selectors and skin-tone modifiers: terminals disagree on their width, so we drop them. */
-const VARIATION = /[\ufe00-\ufe0f\u{1f3fb}-\u{1f3ff}\u{e0100}-\u{e01ef}]/gu;
-const REGIONAL = /[\u{1f1e6}-\u{1f1ff}]/gu;
+const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
-/** Cells one code point takes on screen: 2 for CJK and emoji, 1 otherwise (marks are removed by drawable). */
-export function charCells(ch: string): number {
-  return WIDE.test(ch) || EMOJI.test(ch) ? 2 : 1;
+/** The grapheme clusters of `text`, in order (UAX #29 extended grapheme clusters). */
+export function graphemes(text: string): string[] {
+  const out: string[] = [];
+  for (const { segment } of segmenter.segment(text)) out.push(segment);
+  return out;
 }
 
-/** Is this a BMP emoji that blessed's own table measures as one cell? The blessed adapter fixes those. */
-export function isNarrowInBlessed(ch: string): boolean {
-  return ch.length === 1 && EMOJI.test(ch) && !WIDE.test(ch);
-}
+/** Emoji and the sequences built on them; string-width knows which of these draw two cells wide. */
+const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u;
+/** Code points that take no cell of their own: marks that sit on their base, format and ignorable ones. */
+const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 
-export function cells(text: string): number {
+/**
+ * Cells one grapheme cluster takes on screen. Emoji clusters (ZWJ sequences, flags, keycaps, modifiers,
+ * variation selectors) by string-width's RGI emoji rules; other text as terminals lay it out, by each code
+ * point's East Asian Width with marks on their base: `ที่` 1, `น้ำ` 2 (SARA AM is a spacing vowel), the
+ * conjunct `स्ते` 2. string-width alone counts only the base of such clusters, where tmux, xterm.js and
+ * VTE all give the spacing parts their own cells.
+ */
+export function clusterCells(cluster: string): number {
+  if (cluster.length === 1) {
+    const c = cluster.charCodeAt(0);
+    if (c >= 0x20 && c < 0x7f) return 1; // the common case, without the regexes
+  }
+  if (EMOJI.test(cluster)) return Math.min(2, stringWidth(cluster));
   let n = 0;
-  for (const ch of text) n += charCells(ch);
+  for (const ch of cluster) if (!ZERO_WIDTH.test(ch)) n += eastAsianWidth(ch.codePointAt(0)!);
   return n;
 }
 
+/** Cells `text` takes, cluster by cluster. */
+export function cells(text: string): number {
+  if (/^[\x20-\x7e]*$/.test(text)) return text.length;
+  let n = 0;
+  for (const g of graphemes(text)) n += clusterCells(g);
+  return n;
+}
+
+/** A lone mark with nothing to sit on is shown on a dotted circle, as Unicode's charts and fonts do. */
+const DOTTED_CIRCLE = '\u25cc';
+
 /**
- * Remote or typed text made safe to draw: sanitised (escapes, C0/C1, bidi, zero-width), then every
- * character is one blessed and the terminal agree on: flags become their two letters, variation selectors,
- * skin tones and leftover combining marks go, and astral characters that terminals draw one cell wide
- * (blessed gives every surrogate pair two) become U+FFFD.
+ * Remote or typed text made safe to draw: sanitised (escapes, C0/C1, bidi, invisible format characters),
+ * whole clusters kept. A cluster that measures zero cells (a combining mark with no base, after
+ * sanitising removed what it sat on) gets a dotted circle to sit on, so nothing typed is silently lost
+ * and nothing is drawn into the cell of whatever happens to be on its left.
  */
 export function drawable(text: string): string {
   // sanitizeText trims; spaces are harmless and the panes' own padding and indentation need them.
   const lead = /^ */.exec(text)![0];
   if (lead.length === text.length) return text;
   const trail = / *$/.exec(text)![0];
-  return lead + cellSafe(sanitizeText(text)) + trail;
-}
-
-function cellSafe(clean: string): string {
-  clean = clean
-    .replace(REGIONAL, (ch) => String.fromCharCode(ch.codePointAt(0)! - 0x1f1e6 + 65))
-    .replace(VARIATION, '')
-    .replace(NONSPACING, '');
+  const clean = sanitizeText(text);
+  if (/^[\x20-\x7e]*$/.test(clean)) return lead + clean + trail;
   let out = '';
-  for (const ch of clean) out += ch.length === 2 && charCells(ch) !== 2 ? '\ufffd' : ch;
-  return out;
+  for (const g of graphemes(clean)) out += clusterCells(g) === 0 && /\p{M}/u.test(g) ? DOTTED_CIRCLE + g : g;
+  return lead + out + trail;
 }
 
-/** The longest prefix of `text` that fits in `width` cells, and the rest. */
+/**
+ * Does terminal software disagree about this cluster's width? Sequences (ZWJ, variation selectors,
+ * modifiers, keycaps, flags, marks) and emoji are drawn 1, 2 or 4 cells wide depending on the terminal
+ * (tmux 3.3 draws `🛡️` in one cell and `👍🏽` in four; xterm.js draws `👨‍👩‍👧` in six). The drawing code
+ * puts the cursor back where the layout says the next cell is after each of these, so a terminal that
+ * measures otherwise garbles at most that cluster's own cells, never a border to its right.
+ */
+export function disputedWidth(cluster: string): boolean {
+  if (cluster.length === 1) {
+    const c = cluster.charCodeAt(0);
+    if (c < 0x2000) return false; // Latin, Greek, Cyrillic, Hebrew, Arabic letters: everyone agrees
+    return /\p{Extended_Pictographic}|\p{Emoji_Presentation}/u.test(cluster);
+  }
+  // More than one UTF-16 unit: an astral character or a sequence. Astral letters (𝐀) are agreed on.
+  return [...cluster].length > 1 || /\p{Extended_Pictographic}|\p{Emoji_Presentation}|\p{Regional_Indicator}/u.test(cluster);
+}
+
+/** The longest prefix of `text` that fits in `width` cells (whole clusters), and the rest. */
 export function splitAtCells(text: string, width: number): [string, string] {
   let used = 0;
   let i = 0;
-  for (const ch of text) {
-    const w = charCells(ch);
+  for (const g of graphemes(text)) {
+    const w = clusterCells(g);
     if (used + w > width) break;
     used += w;
-    i += ch.length;
+    i += g.length;
   }
   return [text.slice(0, i), text.slice(i)];
 }
@@ -71,4 +105,20 @@ export function fitCells(text: string, width: number): string {
   if (width <= 0) return '';
   if (cells(text) <= width) return text;
   return splitAtCells(text, width - 1)[0] + '…';
+}
+
+/** Index in `text` of the cluster boundary before `i` (UTF-16 units). */
+export function prevCluster(text: string, i: number): number {
+  let at = 0;
+  for (const { index } of segmenter.segment(text)) {
+    if (index >= i) break;
+    at = index;
+  }
+  return Math.min(at, i);
+}
+
+/** Index in `text` of the cluster boundary after `i` (UTF-16 units). */
+export function nextCluster(text: string, i: number): number {
+  for (const { index, segment } of segmenter.segment(text)) if (index + segment.length > i) return index + segment.length;
+  return text.length;
 }

@@ -8,10 +8,16 @@ describe('drawable text', () => {
     expect(drawable('a\x1b[2Jb\x9b31mc\u202Ed\x1b]0;title\x07e')).toBe('abcde');
   });
 
-  test('characters terminals and blessed measure differently are made unambiguous', () => {
-    expect(drawable('🇫🇷 ❤️ 👍🏽 e\u0301')).toBe('FR ❤ 👍 é');
-    expect(drawable('𝐀')).toBe('\ufffd');
+  test('clusters are kept whole and measured as terminals draw them', () => {
+    expect(drawable('🇫🇷 ❤️ 👍🏽 e\u0301 ที่')).toBe('🇫🇷 ❤️ 👍🏽 é ที่');
+    expect(drawable('𝐀')).toBe('𝐀');
     expect(cells('a😀中✅')).toBe(7);
+    expect(cells('ที่')).toBe(1);
+    expect(cells('🇫🇷👍🏽❤️')).toBe(6);
+  });
+
+  test('a mark left without its base sits on a dotted circle instead of joining the cell to its left', () => {
+    expect(drawable('\u0e48x')).toBe('\u25cc\u0e48x');
   });
 
   test('leading and trailing spaces survive (panes indent with them)', () => {
