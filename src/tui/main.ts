@@ -3,12 +3,22 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../wire/limits.js';
 import { nameProblem } from '../wire/names.js';
 import { EXIT_CODES, ParleyError } from './core/errors.js';
+import { parseServerList } from './core/servers.js';
 import { runPlain } from './plain.js';
 import { passwordFromEnvOrFile } from '../wire/password-source.js';
 
 // parley <username> [host] [port]: full screen on a terminal, line mode with --plain or when stdout is not a
 // terminal. Exit codes (README "Exit codes"): 0 quit, 2 bad arguments, 3 server unreachable, 4 name
 // refused, 5 connection lost, 1 anything unexpected.
+
+function serverList(value: string): string {
+  try {
+    parseServerList(value, DEFAULT_PORT);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`);
+  }
+  return value;
+}
 
 function portNumber(value: string): number {
   const n = Number(value);
@@ -26,7 +36,7 @@ const program = new Command()
   .name('parley')
   .description('Chat in a parley room from the terminal.')
   .argument('<username>', 'your name in the room: letters, digits, _ - . (at most 32)', userName)
-  .argument('[host]', 'server address', DEFAULT_HOST)
+  .argument('[host]', 'server address; for a cluster several, host1:port1,host2:port2 (tried in turn)', serverList, DEFAULT_HOST)
   .argument('[port]', 'server port', portNumber, DEFAULT_PORT)
   .option('--plain', 'line mode: one line in, one event out (the default when stdout is not a terminal)', false)
   .option('--json', 'line mode, writing each event as one JSON object per line', false)

@@ -8,6 +8,7 @@ import { ClientCore, type Mode } from './core.js';
 import { DirectManager } from './direct.js';
 import type { DirectLinkOptions } from './directlink.js';
 import { describeSocketError, ParleyError } from './errors.js';
+import { formatServer, parseServerList, type ServerAddress } from './servers.js';
 import type { ChatEvent } from './events.js';
 
 // A client session: the ClientCore plus one TCP connection. It paces what it sends to the server's
@@ -16,7 +17,9 @@ import type { ChatEvent } from './events.js';
 
 export interface SessionOptions {
   name: string;
+  /** One host, or several as `host1:port1,host2:port2` (a cluster): dialled in turn, moving on when one fails. */
   host: string;
+  /** The port of entries that name none. */
   port: number;
   mode: Mode;
   /** Reconnect after a lost connection (full-screen client) instead of ending (line mode). */
@@ -50,7 +53,9 @@ export class Session {
   readonly core: ClientCore;
   /** Direct private chats: whispers to a peer with an open link skip the server. */
   readonly direct: DirectManager;
-  readonly server: string;
+  private readonly servers: ServerAddress[];
+  /** The server dialled now (index into servers). */
+  private current = 0;
   private socket: net.Socket | undefined;
   private connected = false;
   private closedByUser = false;
@@ -91,7 +96,7 @@ export class Session {
     private readonly emit: (event: ChatEvent) => void,
   ) {
     this.core = new ClientCore(opts.name, opts.mode);
-    this.server = `${opts.host}:${opts.port}`;
+    this.servers = parseServerList(opts.host, opts.port);
     this.direct = new DirectManager({
       core: this.core,
       toServer: (m) => this.enqueue(m),
@@ -105,6 +110,11 @@ export class Session {
     this.done.catch(() => {}); // callers that only await start() must not see an unhandled rejection
   }
 
+  /** The server dialled now, `host:port`. */
+  get server(): string {
+    return formatServer(this.servers[this.current]!);
+  }
+
   get isConnected(): boolean {
     return this.connected;
   }
@@ -113,9 +123,22 @@ export class Session {
    * Connect and say hello. Resolves on the welcome; rejects with a ParleyError when the server cannot be
    * reached (`unreachable`) or refuses the name (`name_refused`).
    */
-  start(): Promise<void> {
-    this.emit({ kind: 'status', status: 'connecting', detail: `connecting to ${this.server}` });
-    return this.connect();
+  async start(): Promise<void> {
+    // With several servers, each is tried once before start() gives up (with the last one's reason).
+    for (let tried = 1; ; tried++) {
+      this.emit({ kind: 'status', status: 'connecting', detail: `connecting to ${this.server}` });
+      try {
+        return await this.connect();
+      } catch (err) {
+        if (tried >= this.servers.length || !(err instanceof ParleyError) || err.code !== 'unreachable') throw err;
+        this.nextServer();
+      }
+    }
+  }
+
+  /** Move on to the next server of the list (a no-op with one). */
+  private nextServer(): void {
+    this.current = (this.current + 1) % this.servers.length;
   }
 
   /** A line the user typed. Returns true if it was /quit. */
@@ -240,7 +263,8 @@ export class Session {
   private connect(): Promise<void> {
     this.busyRetries = 0; // each attempt gets its own retries
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: this.opts.host, port: this.opts.port });
+      const target = this.servers[this.current]!;
+      const socket = net.connect({ host: target.host, port: target.port });
       this.socket = socket;
       socket.setNoDelay(true);
       let welcomed = false;
@@ -305,7 +329,7 @@ export class Session {
       socket.on('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(connectTimer);
         if (welcomed) return;
-        reject(err instanceof ParleyError ? err : new ParleyError('unreachable', describeSocketError(err, this.opts.host, this.opts.port), { cause: err }));
+        reject(err instanceof ParleyError ? err : new ParleyError('unreachable', describeSocketError(err, target.host, target.port), { cause: err }));
       });
       socket.on('close', () => {
         clearTimeout(connectTimer);
@@ -430,6 +454,7 @@ export class Session {
       }
       this.queue = [...this.unacked.values(), ...this.queue];
       this.unacked.clear();
+      this.nextServer(); // in a cluster, another node: the one we had may be the one that died
       this.scheduleReconnect();
       return;
     }
@@ -446,6 +471,7 @@ export class Session {
       this.reconnectTimer = undefined;
       // A refused name too is retried: the server may hold our old name until it notices the dead link.
       this.connect().catch(() => {
+        this.nextServer();
         if (!this.closedByUser) this.scheduleReconnect();
       });
     }, delay);
