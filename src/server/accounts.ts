@@ -24,6 +24,12 @@ export interface AccountsOptions {
   blockDurationS: number;
   clock?: () => number;
   tokenTtlMs?: number;
+  /**
+   * In a cluster, the arbiter of new accounts: resolves true for exactly one of several nodes registering
+   * the same name at once (and journals the account with it), false for the others. Rejects when it
+   * cannot be asked; the registration then fails with server_error.
+   */
+  claim?: (user: { key: string; name: string; hash: string; created: number }) => Promise<boolean>;
 }
 
 const WRONG = 'wrong name or password';
@@ -35,6 +41,7 @@ export class Accounts {
   private readonly tokenTtlMs: number;
   /** Names with a password check running: one at a time per name, or parallel guesses would outrun the lock. */
   private readonly checking = new Set<string>();
+  private readonly claim: AccountsOptions['claim'];
 
   constructor(
     readonly store: Store,
@@ -45,6 +52,7 @@ export class Accounts {
     this.clock = options.clock ?? Date.now;
     this.tokenTtlMs = options.tokenTtlMs ?? SESSION_TOKEN_TTL_MS;
     this.lockout = new Lockout(options.blockDurationS * 1000);
+    this.claim = options.claim;
   }
 
   isRegistered(name: string): boolean {
@@ -115,7 +123,8 @@ export class Accounts {
       throw err;
     }
     const now = this.clock();
-    if (!this.store.addUser(key, name, hash, now)) return { ok: false, code: 'name_registered', message: `${name} is already registered` };
+    if (this.claim && !(await this.claim({ key, name, hash, created: now }))) return { ok: false, code: 'name_registered', message: `${name} is already registered` };
+    if (!this.store.addUser(key, name, hash, now) && !this.claim) return { ok: false, code: 'name_registered', message: `${name} is already registered` };
     this.store.setLastSeen(key, now);
     return { ok: true, name, token: this.issueToken(key, now) };
   }

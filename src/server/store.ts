@@ -223,7 +223,12 @@ export class Store {
   // ---- session tokens (only their SHA-256 is stored) ----
 
   addSession(token: string, key: string, expires: number): void {
-    this.st.addSession.run(hashToken(token), key, expires);
+    this.addSessionHash(hashToken(token), key, expires);
+  }
+
+  /** addSession with the token already hashed (a cluster replica applies the journal, which holds only hashes). */
+  addSessionHash(tokenHash: string, key: string, expires: number): void {
+    this.st.addSession.run(tokenHash, key, expires);
   }
 
   /** The account a live token belongs to. */
@@ -232,7 +237,11 @@ export class Store {
   }
 
   dropSession(token: string): void {
-    this.st.dropSession.run(hashToken(token));
+    this.dropSessionHash(hashToken(token));
+  }
+
+  dropSessionHash(tokenHash: string): void {
+    this.st.dropSession.run(tokenHash);
   }
 
   expireSessions(now: number): number {

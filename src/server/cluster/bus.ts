@@ -5,7 +5,7 @@ import { keys } from './keys.js';
 import { claimName, releaseName, type ClaimResult, type Holder } from './names.js';
 import { aliveNodes, heartbeat, knownNodes, nodeUsers, withdraw, type NodeInfo } from './presence.js';
 import { openRedis, whenReady, type RedisAddress } from './redis.js';
-import { lastId, publish, recent, StreamReader, type StreamEntry } from './streams.js';
+import { lastId, publish, recent, replay, StreamReader, type StreamEntry } from './streams.js';
 
 // The bus between the nodes of one cluster: one node's view of Redis. It owns two connections (commands,
 // and the blocking stream reader), the heartbeat, the detection of dead nodes and the blocks of message
@@ -46,7 +46,20 @@ export interface BusHandlers {
   link(state: 'up' | 'down', detail: string): void;
   /** The users of this node, folded name -> display name, for the heartbeat. */
   users(): ReadonlyMap<string, string>;
+  /**
+   * A change to shared state from the journal (`parley:state`): at start every entry from the first (this
+   * node's own of an earlier run too), then those of other nodes as they come. Without it the journal is not read.
+   */
+  state?(change: unknown): void;
 }
+
+// KEYS[1] accounts hash, KEYS[2] state stream. ARGV[1] folded name, ARGV[2] node, ARGV[3] the journal entry.
+// The claim and its journal entry are one step: no node can see the claim without the account.
+const CLAIM_ACCOUNT = `
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('XADD', KEYS[2], '*', 'e', ARGV[3])
+return 1
+`;
 
 const DEFAULT_ID_BLOCK = 10_000;
 
@@ -70,6 +83,7 @@ export class ClusterBus {
   private ids = { next: 0, end: 0 };
   private spareIds: { next: number; end: number } | undefined;
   private fetchingIds = false;
+  private fallbackIds = 0;
   private linkUp = false;
   private stopped = false;
 
@@ -106,7 +120,13 @@ export class ClusterBus {
     await whenReady(this.cmd, this.opts.redis, timeout);
     this.linkUp = true;
     this.ids = await this.fetchIds();
-    const from = { [keys.events]: await lastId(this.cmd, keys.events), [keys.inbox(this.nodeId)]: '0-0' };
+    const from: Record<string, string> = { [keys.events]: await lastId(this.cmd, keys.events), [keys.inbox(this.nodeId)]: '0-0' };
+    if (handlers.state) {
+      const apply = handlers.state.bind(handlers);
+      from[keys.state] = await replay<{ node?: string; change?: unknown }>(this.cmd, keys.state, '0-0', (e) => {
+        if (e.event.change !== undefined) apply(e.event.change);
+      });
+    }
     await this.beat();
     this.reader = new StreamReader<BusEvent>(
       this.readerConn,
@@ -127,6 +147,20 @@ export class ClusterBus {
   /** Send to one node's inbox. */
   sendTo(node: string, event: Omit<BusEvent, 'node'> & Record<string, unknown>): Promise<string> {
     return publish(this.cmd, keys.inbox(node), { ...event, node: this.nodeId });
+  }
+
+  /** Journal a change to shared state (never trimmed: a node that starts replays all of it). */
+  journal(change: unknown): Promise<string> {
+    return publish(this.cmd, keys.state, { node: this.nodeId, kind: 'state', change }, null);
+  }
+
+  /**
+   * Register a name cluster-wide: true for exactly one of several nodes racing for the same folded name,
+   * with `change` journaled in the same step.
+   */
+  async claimAccount(key: string, change: unknown): Promise<boolean> {
+    const won = await this.cmd.eval(CLAIM_ACCOUNT, 2, keys.accounts, keys.state, key, this.nodeId, JSON.stringify({ node: this.nodeId, kind: 'state', change }));
+    return won === 1;
   }
 
   /** The newest `count` room events, oldest first (this node's included): history for a node that starts. */
@@ -156,21 +190,19 @@ export class ClusterBus {
   }
 
   /**
-   * The next message id, unique across the cluster, or undefined when this node's ids ran out while
-   * Redis was away (the message must then be refused: a duplicate id would break de-duplication).
+   * The next message id, unique across the cluster: from this node's block, fetched ahead from Redis. If
+   * the blocks ran out while Redis was away (more than a block of messages), ids fall back to the clock
+   * (ms x 1000 + a counter), far above any block and unique unless two nodes are in the same state in
+   * the same millisecond.
    */
-  nextId(): number | undefined {
-    if (this.ids.next >= this.ids.end) {
-      if (!this.spareIds) {
-        this.prefetchIds();
-        return undefined;
-      }
+  nextId(): number {
+    if (this.ids.next >= this.ids.end && this.spareIds) {
       this.ids = this.spareIds;
       this.spareIds = undefined;
     }
-    const id = this.ids.next++;
     if (!this.spareIds && this.ids.end - this.ids.next < this.idBlock / 2) this.prefetchIds();
-    return id;
+    if (this.ids.next < this.ids.end) return this.ids.next++;
+    return this.clock() * 1000 + (this.fallbackIds++ % 1000);
   }
 
   /** Leave the cluster: stop beating and reading, withdraw presence (if Redis is there), close connections. */
@@ -189,13 +221,23 @@ export class ClusterBus {
     const kind = stream === keys.events ? 'room' : 'inbox';
     for (const { id, event } of entries) {
       if (typeof event !== 'object' || event === null || typeof event.node !== 'string' || typeof event.kind !== 'string') continue;
+      if (stream === keys.state) {
+        // Our own changes were applied when we made them.
+        if (event.node !== this.nodeId) this.guard('state', () => this.handlers?.state?.((event as unknown as { change: unknown }).change));
+        continue;
+      }
       if (kind === 'room' && event.node === this.nodeId) continue; // our own, already handled locally
       if (event.node !== this.nodeId) this.peers.add(event.node);
-      try {
-        this.handlers?.event(event, kind, id);
-      } catch (err) {
-        this.log('cluster_error', { during: `event ${event.kind}`, error: (err as Error).message, stack: (err as Error).stack });
-      }
+      this.guard(`event ${event.kind}`, () => this.handlers?.event(event, kind, id));
+    }
+  }
+
+  /** A handler that throws is logged; the next entry is handled as usual. */
+  private guard(during: string, work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.log('cluster_error', { during, error: (err as Error).message, stack: (err as Error).stack });
     }
   }
 

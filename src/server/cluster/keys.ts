@@ -18,6 +18,10 @@ export const keys = {
   nodes: `${P}nodes`,
   /** String: which node/connection holds a name (folded), claimed by script. */
   name: (key: string) => `${P}name:${key}`,
+  /** Stream: the journal of shared state (accounts, sessions, offline whispers, blocks), never trimmed. */
+  state: `${P}state`,
+  /** Hash: registered names (folded) -> the node that registered them; the arbiter when two nodes race. */
+  accounts: `${P}accounts`,
   /** Counter: message ids handed out in blocks, so ids stay unique across nodes. */
   ids: `${P}ids`,
 } as const;

@@ -20,8 +20,9 @@ const FIELD = 'e';
  * Append `event` (JSON-serialisable) to `stream`. Resolves with the entry's id once Redis has it; rejects
  * when Redis is unreachable or did not answer, in which case the entry may or may not be there.
  */
-export async function publish(redis: Redis, stream: string, event: unknown, maxLen = STREAM_MAX_LEN): Promise<string> {
-  const id = await redis.xadd(stream, 'MAXLEN', '~', maxLen, '*', FIELD, JSON.stringify(event));
+export async function publish(redis: Redis, stream: string, event: unknown, maxLen: number | null = STREAM_MAX_LEN): Promise<string> {
+  const body = JSON.stringify(event);
+  const id = maxLen === null ? await redis.xadd(stream, '*', FIELD, body) : await redis.xadd(stream, 'MAXLEN', '~', maxLen, '*', FIELD, body);
   if (id === null) throw new Error(`XADD to ${stream} returned no id`);
   return id;
 }
@@ -37,6 +38,20 @@ export async function recent<T>(redis: Redis, stream: string, count: number): Pr
   if (count <= 0) return [];
   const rows = (await redis.xrevrange(stream, '+', '-', 'COUNT', count)) as [string, string[]][];
   return rows.reverse().flatMap(([id, fields]) => decode<T>(id, fields));
+}
+
+/**
+ * Every entry of `stream` after `after`, oldest first, read in pages of STREAM_READ_COUNT; resolves with
+ * the id of the last one ('after' if none).
+ */
+export async function replay<T>(redis: Redis, stream: string, after: string, each: (entry: StreamEntry<T>) => void): Promise<string> {
+  let last = after;
+  for (;;) {
+    const rows = (await redis.xrange(stream, `(${last}`, '+', 'COUNT', STREAM_READ_COUNT)) as [string, string[]][];
+    for (const [id, fields] of rows) for (const e of decode<T>(id, fields)) each(e);
+    if (rows.length === 0) return last;
+    last = rows[rows.length - 1]![0];
+  }
 }
 
 /** What a StreamReader reports besides entries. */
@@ -123,13 +138,14 @@ export class StreamReader<T> {
   }
 }
 
-function decode<T>(id: string, fields: string[]): StreamEntry<T>[] {
+/** The entry as ours: its JSON event, or nothing if it is not one (someone else wrote to the key). */
+export function decode<T>(id: string, fields: string[]): StreamEntry<T>[] {
   const at = fields.indexOf(FIELD);
   if (at < 0 || at % 2 !== 0) return [];
   try {
     return [{ id, event: JSON.parse(fields[at + 1]!) as T }];
   } catch {
-    return []; // not ours (someone else wrote to the key); skipping it is all a reader can do
+    return []; // skipping it is all a reader can do
   }
 }
 

@@ -1,0 +1,154 @@
+import { hashToken, Store, StoreError, type StoredWhisper } from '../store.js';
+
+// Shared state in cluster mode: accounts, session tokens, offline whispers, blocks and last-seen times.
+// The rules of chat read the store synchronously, so each node keeps a replica in an in-memory SQLite
+// database and Redis holds the journal: every change this node makes is applied here and appended to the
+// `parley:state` stream (before the reply that acknowledges it is written), and every node applies the
+// others' changes from that stream in order. A node that starts replays the whole journal first, so a
+// replica is never built from anything but Redis. Applying is idempotent (a change seen twice, or one
+// that lost a race, changes nothing more), so at-least-once delivery of the journal is enough.
+//
+// While Redis is away, changes are refused (StoreError): the hub answers `server_error`, "try again
+// later", instead of acknowledging what the rest of the cluster would never learn. Reads go on.
+
+/** One change to shared state, as journaled. */
+export type StateChange =
+  | { op: 'addUser'; key: string; name: string; hash: string; created: number }
+  | { op: 'setHash'; key: string; hash: string }
+  | { op: 'removeUser'; key: string }
+  | { op: 'seen'; key: string; time: number }
+  | { op: 'addSession'; token: string; key: string; expires: number }
+  | { op: 'dropSession'; token: string }
+  | { op: 'addOffline'; to: string; w: StoredWhisper }
+  | { op: 'dropOffline'; to: string; upTo: number }
+  | { op: 'addBlock'; blocker: string; blocked: string; name: string }
+  | { op: 'dropBlock'; blocker: string; blocked: string };
+
+/** Where a ReplicaStore sends its changes, and whether it can right now. */
+export interface Journal {
+  /** True while Redis is reachable; changes are refused otherwise. */
+  readonly up: boolean;
+  /** Append a change; called after it was applied locally, before the caller replies. */
+  append(change: StateChange): void;
+}
+
+const REFUSED = "the cluster's shared store (Redis) is unreachable; nothing was changed";
+
+/**
+ * A Store whose changes to shared state are journaled to the cluster, and which applies the other
+ * nodes' changes (apply). History and message ids stay local: the room stream carries history, and ids
+ * come from the cluster's id blocks.
+ */
+export class ReplicaStore extends Store {
+  private journal: Journal | undefined;
+  /** While applying a change from the journal, nothing is journaled again. */
+  private applying = false;
+
+  constructor() {
+    super(':memory:');
+  }
+
+  /** Start journaling (after the journal was replayed: replaying must not write it again). */
+  attach(journal: Journal): void {
+    this.journal = journal;
+  }
+
+  /** Apply a change another node made (or one of ours replayed at start). Never throws on a duplicate. */
+  apply(c: StateChange): void {
+    this.applying = true;
+    try {
+      this.applyOne(c);
+    } catch (err) {
+      // Seen before (a replay, or the journal delivered it twice): already applied.
+      if (!String((err as { code?: string }).code).startsWith('SQLITE_CONSTRAINT')) throw err;
+    } finally {
+      this.applying = false;
+    }
+  }
+
+  private applyOne(c: StateChange): void {
+    {
+      switch (c.op) {
+        case 'addUser':
+          super.addUser(c.key, c.name, c.hash, c.created);
+          return;
+        case 'setHash':
+          return super.setHash(c.key, c.hash);
+        case 'removeUser':
+          super.removeUser(c.key);
+          return;
+        case 'seen':
+          return super.setLastSeen(c.key, c.time);
+        case 'addSession':
+          if (super.user(c.key)) super.addSessionHash(c.token, c.key, c.expires);
+          return;
+        case 'dropSession':
+          return super.dropSessionHash(c.token);
+        case 'addOffline':
+          if (super.user(c.to)) super.addOffline(c.to, c.w);
+          return;
+        case 'dropOffline':
+          return super.dropOffline(c.to, c.upTo);
+        case 'addBlock':
+          if (super.user(c.blocker)) super.addBlock(c.blocker, c.blocked, c.name);
+          return;
+        case 'dropBlock':
+          return super.dropBlock(c.blocker, c.blocked);
+      }
+    }
+  }
+
+  private change(c: StateChange, local: () => void): void {
+    if (this.applying || !this.journal) return local();
+    if (!this.journal.up) throw new StoreError(REFUSED);
+    local();
+    this.journal.append(c);
+  }
+
+  override addUser(key: string, name: string, hash: string, now: number): boolean {
+    let added = false;
+    this.change({ op: 'addUser', key, name, hash, created: now }, () => (added = super.addUser(key, name, hash, now)));
+    return added;
+  }
+
+  override setHash(key: string, hash: string): void {
+    this.change({ op: 'setHash', key, hash }, () => super.setHash(key, hash));
+  }
+
+  override removeUser(key: string): boolean {
+    let removed = false;
+    this.change({ op: 'removeUser', key }, () => (removed = super.removeUser(key)));
+    return removed;
+  }
+
+  override setLastSeen(key: string, time: number): void {
+    this.change({ op: 'seen', key, time }, () => super.setLastSeen(key, time));
+  }
+
+  override addSession(token: string, key: string, expires: number): void {
+    // Journaled as its hash: the journal is as safe to read as the database (a token never leaves the node).
+    const hashed = hashToken(token);
+    this.change({ op: 'addSession', token: hashed, key, expires }, () => super.addSessionHash(hashed, key, expires));
+  }
+
+  override dropSession(token: string): void {
+    const hashed = hashToken(token);
+    this.change({ op: 'dropSession', token: hashed }, () => super.dropSessionHash(hashed));
+  }
+
+  override addOffline(toKey: string, w: StoredWhisper): void {
+    this.change({ op: 'addOffline', to: toKey, w }, () => super.addOffline(toKey, w));
+  }
+
+  override dropOffline(toKey: string, upTo: number): void {
+    this.change({ op: 'dropOffline', to: toKey, upTo }, () => super.dropOffline(toKey, upTo));
+  }
+
+  override addBlock(blockerKey: string, blockedKey: string, blockedName: string): void {
+    this.change({ op: 'addBlock', blocker: blockerKey, blocked: blockedKey, name: blockedName }, () => super.addBlock(blockerKey, blockedKey, blockedName));
+  }
+
+  override dropBlock(blockerKey: string, blockedKey: string): void {
+    this.change({ op: 'dropBlock', blocker: blockerKey, blocked: blockedKey }, () => super.dropBlock(blockerKey, blockedKey));
+  }
+}

@@ -1,0 +1,117 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Accounts } from '../../../src/server/accounts.js';
+import { ClusterBus } from '../../../src/server/cluster/bus.js';
+import { parseRedisUrl } from '../../../src/server/cluster/redis.js';
+import { ReplicaStore, type StateChange } from '../../../src/server/cluster/replica.js';
+import { PasswordHasher } from '../../../src/server/passwords.js';
+import { StoreError } from '../../../src/server/store.js';
+import { startRedis, type RedisServer } from '../../helpers/redis.js';
+import { until } from '../../helpers/until.js';
+import { FAST_SCRYPT } from '../helpers.js';
+
+// Shared state in cluster mode: each node's replica (in-memory SQLite) applies the journal in Redis, so an
+// account registered on one node logs in on another, a token issued on one resumes on another, blocks and
+// offline whispers follow; a node that starts later replays everything; two nodes registering one name at
+// once: exactly one wins; with Redis away a change is refused, not acknowledged.
+
+let redis: RedisServer;
+const stops: Array<() => Promise<void>> = [];
+beforeAll(async () => {
+  redis = await startRedis({ durable: true });
+});
+afterAll(async () => {
+  await redis.stop();
+});
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+});
+
+interface Node {
+  bus: ClusterBus;
+  store: ReplicaStore;
+  accounts: Accounts;
+}
+
+async function node(id: string): Promise<Node> {
+  const store = new ReplicaStore();
+  const bus = new ClusterBus({ redis: parseRedisUrl(redis.url), nodeId: id, host: '127.0.0.1', port: 1, heartbeatMs: 200, ttlMs: 1000 });
+  await bus.start({ event() {}, nodeDown() {}, link() {}, users: () => new Map(), state: (c) => store.apply(c as StateChange) });
+  store.attach({
+    get up() {
+      return bus.up;
+    },
+    append: (c) => void bus.journal(c),
+  });
+  const accounts = new Accounts(store, new PasswordHasher(FAST_SCRYPT), {
+    mode: 'optional',
+    blockDurationS: 60,
+    claim: (u) => bus.claimAccount(u.key, { op: 'addUser', ...u } satisfies StateChange),
+  });
+  stops.push(() => bus.stop());
+  return { bus, store, accounts };
+}
+
+describe('shared state across nodes', () => {
+  it('an account, its token, blocks and offline whispers made on one node are there on the others, also on one that starts later', async () => {
+    const a = await node('ra1');
+    const b = await node('rb1');
+    const reg = await a.accounts.register('Dora', 'correct horse');
+    expect(reg.ok).toBe(true);
+    await until(() => b.store.user('dora') !== undefined, 5000, 'account on b');
+    const token = reg.ok ? reg.token : '';
+    await until(() => b.accounts.resume('dora', token).ok, 5000, 'token on b');
+    expect(await b.accounts.login('dora', 'correct horse')).toMatchObject({ ok: true, name: 'Dora' });
+    a.store.addBlock('dora', 'eve', 'eve');
+    a.store.addOffline('dora', { id: 77, from: 'bob', to: 'Dora', text: 'later', time: 5 });
+    await until(() => b.store.blocks('dora').length === 1 && b.store.offlineFor('dora').length === 1, 5000, 'block and whisper on b');
+    b.store.dropOffline('dora', 77);
+    b.store.dropBlock('dora', 'eve');
+    await until(() => a.store.offlineFor('dora').length === 0 && a.store.blocks('dora').length === 0, 5000, 'drops on a');
+    // A node that starts now replays the journal: the same state.
+    const c = await node('rc1');
+    expect(c.store.user('dora')?.name).toBe('Dora');
+    expect(c.accounts.resume('Dora', token).ok).toBe(true);
+    expect(c.store.blocks('dora')).toEqual([]);
+    expect(c.store.offlineFor('dora')).toEqual([]);
+    // Ending the session on one node ends it everywhere.
+    c.accounts.endSession(token);
+    await until(() => !a.accounts.resume('dora', token).ok && !b.accounts.resume('dora', token).ok, 5000, 'session ended everywhere');
+  });
+
+  it('lets exactly one of two nodes register a name they race for', async () => {
+    const a = await node('ra2');
+    const b = await node('rb2');
+    for (let i = 0; i < 10; i++) {
+      const [ra, rb] = await Promise.all([a.accounts.register(`race${i}`, 'password one'), b.accounts.register(`RACE${i}`, 'password two')]);
+      expect([ra.ok, rb.ok].filter(Boolean), `race${i}`).toHaveLength(1);
+      const loser = ra.ok ? rb : ra;
+      expect(loser).toMatchObject({ ok: false, code: 'name_registered' });
+      const winnerPassword = ra.ok ? 'password one' : 'password two';
+      await until(() => a.store.user(`race${i}`) !== undefined && b.store.user(`race${i}`) !== undefined, 5000, 'account on both');
+      expect((await a.accounts.login(`race${i}`, winnerPassword)).ok).toBe(true);
+      expect((await b.accounts.login(`race${i}`, winnerPassword)).ok).toBe(true);
+    }
+  });
+
+  it('refuses a change while Redis is away, and takes changes again when it is back', async () => {
+    const a = await node('ra3');
+    const reg = await a.accounts.register('frank', 'correct horse');
+    expect(reg.ok).toBe(true);
+    await redis.stop();
+    try {
+      await until(() => !a.bus.up, 5000, 'link down');
+      expect(() => a.store.addBlock('frank', 'eve', 'eve')).toThrow(StoreError);
+      expect(() => a.store.addBlock('frank', 'eve', 'eve')).toThrow(/unreachable/);
+      expect(a.store.blocks('frank')).toEqual([]); // not applied locally either
+      await expect(a.accounts.register('gina', 'correct horse')).rejects.toThrow();
+      // Reads go on.
+      expect(a.store.user('frank')?.name).toBe('frank');
+    } finally {
+      await redis.restart();
+    }
+    await until(() => a.bus.up, 10_000, 'link up');
+    a.store.addBlock('frank', 'eve', 'eve');
+    const b = await node('rb3');
+    expect(b.store.blocks('frank')).toEqual([{ key: 'eve', name: 'eve' }]);
+  });
+});
