@@ -42,6 +42,9 @@ import { BlockList } from './blocks.js';
 import { AcceptedRefs } from './accepted.js';
 import type { Store } from './store.js';
 import type { Codec, RoomBus, RoomEvent } from './events.js';
+import type { Peers, WhisperEvent } from './peers.js';
+import type { Accepted } from './accepted.js';
+import { MAX_OFFLINE_PER_USER } from '../wire/limits.js';
 import { NDJSON, decodeRequest } from './ndjson.js';
 import { Directory } from './directory.js';
 import { Room } from './room.js';
@@ -81,6 +84,11 @@ export interface HubOptions {
   idleTimeoutMs?: number;
   /** Where room events go to reach other servers (none: this server is alone). */
   bus?: RoomBus;
+  /**
+   * The other servers of a cluster (cluster mode, src/server/cluster/node.ts): names claimed across
+   * servers, ids, whispers routed, accepted refs shared; it is the bus too. See src/server/peers.ts.
+   */
+  peers?: Peers;
 }
 
 export const DEFAULT_MOTD = 'Welcome to parley. Type /help for commands; be kind.';
@@ -112,7 +120,7 @@ export class Hub {
       idleTimeoutMs: options.idleTimeoutMs ?? 0,
     };
     const directory = this.directory;
-    this.lobby = new Room(LOBBY, (s, frame) => out.send(s.id, frame), options.bus);
+    this.lobby = new Room(LOBBY, (s, frame) => out.send(s.id, frame), options.bus ?? options.peers);
     const privateDesk = new PrivateDesk(
       {
         idOf: (name) => directory.find(name)?.id,
@@ -133,6 +141,7 @@ export class Hub {
       privateDesk,
       options.store,
       options.accounts,
+      options.peers,
     );
   }
 
@@ -268,6 +277,53 @@ export class Hub {
     if (foldName(room) !== foldName(this.lobby.name)) return;
     const author = event.type === 'message' ? event.from : event.type === 'renamed' ? event.old : event.name;
     this.lobby.deliver(event, undefined, foldName(author));
+  }
+
+  // ---- cluster mode: what the other servers send (src/server/cluster/node.ts calls these) ----
+
+  /** Names of this server's own users (not those of other servers). */
+  localUsers(): string[] {
+    return [...this.directory.named()].map((s) => s.name!);
+  }
+
+  /** A user on another server came (`present`) or went: the room lists them (the notice comes by inject). */
+  roster(name: string, present: boolean): void {
+    this.lobby.remoteMember(name, present);
+  }
+
+  /**
+   * A whisper from another server for `toKey` (folded), who was here when it was sent. Delivered unless
+   * the recipient blocks the sender; if they left meanwhile, it is stored for a registered user (as for
+   * anyone offline) and otherwise dropped, which the log says.
+   */
+  deliverWhisper(toKey: string, event: WhisperEvent): void {
+    const { log, store, accounts } = this.ctx;
+    const target = this.directory.find(toKey);
+    const fromKey = foldName(event.from);
+    if (target) {
+      if (target.blocks.has(fromKey)) return log('whisper_blocked', { from: event.from, to: event.to, remote: true });
+      return this.ctx.send(target, event);
+    }
+    const stored = this.ctx.persist(undefined, 'whisper', undefined, () => {
+      if (!accounts || !store?.user(toKey) || store.offlineCount(toKey) >= MAX_OFFLINE_PER_USER) return false;
+      if (store.blocks(toKey).some((b) => b.key === fromKey)) return false;
+      store.addOffline(toKey, { id: event.id, from: event.from, to: event.to, text: event.text, time: event.time });
+      return true;
+    });
+    log('whisper_remote', { from: event.from, to: event.to, id: event.id, delivered: false, stored: stored === true });
+  }
+
+  /** Another server logged this connection's account in: this older session closes, as on one server. */
+  replaced(conn: ConnId, key: string): void {
+    const s = this.directory.session(conn);
+    if (!s || s.name === undefined || foldName(s.name) !== key) return;
+    this.ctx.error(s, 'session_replaced', `${s.name} logged in from another location; this session is closed`);
+    this.ctx.remove(s, 'kicked', 'logged in from another location');
+  }
+
+  /** Another server accepted a request under this ref: a resend of it here is answered, not relayed again. */
+  rememberAccepted(sender: string, ref: string, entry: Accepted): void {
+    this.ctx.accepted.remember(sender, ref, entry);
   }
 
   /** Timers, driven by the host about once a second: registration deadline and keepalive. */

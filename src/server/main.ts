@@ -10,6 +10,7 @@ import { startServer, type RunningServer } from './host.js';
 import { EventLog } from './log.js';
 import { DEFAULT_SCRYPT, PasswordHasher } from './passwords.js';
 import { Store, StoreError } from './store.js';
+import type { Membership } from './cluster/node.js';
 
 // parley-server [port]: argument parsing, the log file, and the process's life (signals, fatal errors).
 // Exit codes: 0 clean stop, 1 crash (stack in the log), 2 bad command line or the port cannot be used.
@@ -58,6 +59,7 @@ const program = new Command()
   .option('--no-rate-limit', 'turn off per-client flood limits (for benchmarks only)')
   .option('--max-per-ip <n>', 'connections allowed from one IP address, 0 for no cap', count, MAX_CONNECTIONS_PER_IP)
   .option('--db <path>', 'database of accounts, history, offline whispers and blocks (created if missing)', DEFAULT_DB)
+  .option('--redis <url>', 'join a cluster: every server on the same Redis (redis://HOST:PORT/DB) is one chat system; also $PARLEY_REDIS_URL; --db is then unused')
   .option('--auth <mode>', 'off: any free name; optional: registered names need their password; required: registered users only', authMode, 'optional' as AuthMode)
   .option('--credentials <file>', 'import accounts from a plain "name password" file (hashed on import; existing names are kept)')
   .option('--block-duration <seconds>', 'how long a name stays locked after 3 wrong passwords', count, DEFAULT_BLOCK_DURATION_S)
@@ -110,6 +112,7 @@ const opts = program.opts<{
   rateLimit: boolean;
   maxPerIp: number;
   db: string;
+  redis?: string;
   auth: AuthMode;
   credentials?: string;
   blockDuration: number;
@@ -126,11 +129,25 @@ try {
   fail(`cannot open the log file ${opts.log}: ${(err as Error).message}`);
 }
 
+const redisUrl = opts.redis ?? (process.env.PARLEY_REDIS_URL || undefined);
 let store: Store;
-try {
-  store = new Store(opts.db);
-} catch (err) {
-  fail(err instanceof StoreError ? `${err.message} (pick another file with --db PATH)` : `cannot open the database ${opts.db}: ${(err as Error).message}`);
+let cluster: Membership | undefined;
+if (redisUrl !== undefined) {
+  // Cluster mode: Redis holds the shared state; this server keeps a replica in memory (src/server/cluster).
+  const { joinCluster } = await import('./cluster/node.js');
+  const { RedisUrlError } = await import('./cluster/redis.js');
+  try {
+    cluster = await joinCluster(redisUrl, { host: opts.host, port, historySize: opts.history, log: log.write });
+  } catch (err) {
+    fail(err instanceof RedisUrlError ? `--redis: ${err.message}` : (err as Error).message);
+  }
+  store = cluster.store;
+} else {
+  try {
+    store = new Store(opts.db);
+  } catch (err) {
+    fail(err instanceof StoreError ? `${err.message} (pick another file with --db PATH)` : `cannot open the database ${opts.db}: ${(err as Error).message}`);
+  }
 }
 const scrypt = { ...DEFAULT_SCRYPT, N: opts.scryptN };
 if (opts.credentials !== undefined) {
@@ -143,7 +160,10 @@ if (opts.credentials !== undefined) {
     fail((err as Error).message);
   }
 }
-const accounts = opts.auth === 'off' ? undefined : new Accounts(store, new PasswordHasher(scrypt), { mode: opts.auth, blockDurationS: opts.blockDuration });
+const accounts =
+  opts.auth === 'off'
+    ? undefined
+    : new Accounts(store, new PasswordHasher(scrypt), { mode: opts.auth, blockDurationS: opts.blockDuration, ...(cluster && { claim: cluster.claimAccount }) });
 
 let server: RunningServer | undefined;
 
@@ -169,6 +189,8 @@ async function stop(reason: string, code: number): Promise<void> {
   try {
     log.write('stop', { reason, code });
     if (server) await Promise.race([server.close(reason), new Promise((r) => setTimeout(r, SHUTDOWN_DEADLINE_MS))]);
+    // Leaving on purpose: the other servers drop this one's users now, not when its presence lapses.
+    if (cluster) await Promise.race([cluster.node.stop(), new Promise((r) => setTimeout(r, SHUTDOWN_DEADLINE_MS))]);
     store.close();
     log.close();
   } catch (err) {
@@ -203,6 +225,7 @@ try {
     log: log.write,
     console: (line) => process.stdout.write(line + '\n'),
     ...(opts.ircPort !== undefined && { irc: { port: opts.ircPort, ...(opts.rateLimit ? {} : { ratePerSecond: 0 }), log: log.write } }),
+    ...(cluster && { peers: cluster.node }),
   });
 } catch (err) {
   const e = err as NodeJS.ErrnoException;
@@ -215,7 +238,9 @@ try {
   fail(`cannot listen on ${opts.host}:${port}: ${e.message}`);
 }
 
-log.write('start', { host: server.host, port: server.port, pid: process.pid, db: store.file, auth: opts.auth });
-process.stdout.write(`parley-server listening on ${server.host}:${server.port}; log: ${log.path}; database: ${store.file} (auth ${opts.auth})\n`);
+cluster?.node.attach(server.hub, server.host, server.port);
+const where = cluster ? `cluster node ${cluster.node.bus.nodeId} on ${cluster.shown}` : `database: ${store.file}`;
+log.write('start', { host: server.host, port: server.port, pid: process.pid, db: cluster ? undefined : store.file, node: cluster?.node.bus.nodeId, auth: opts.auth });
+process.stdout.write(`parley-server listening on ${server.host}:${server.port}; log: ${log.path}; ${where} (auth ${opts.auth})\n`);
 process.stdout.write(`connect with: npx parley YOURNAME ${server.host} ${server.port}\n`);
 if (server.irc) process.stdout.write(`IRC gateway on ${server.irc.host}:${server.irc.port}; e.g. irssi -c ${server.irc.host} -p ${server.irc.port} -n YOURNAME\n`);

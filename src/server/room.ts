@@ -11,6 +11,8 @@ export type Send = (session: Session, frame: Buffer) => void;
 
 export class Room {
   private readonly members = new Map<string, Session>();
+  /** Members on other servers of a cluster (folded name -> display name): listed, but reached through the bus. */
+  private readonly remote = new Map<string, string>();
   private readonly sorted: string[] = [];
 
   constructor(
@@ -31,6 +33,8 @@ export class Room {
   /** Add a named session. A session already listed under the same key (an older login) is replaced. */
   add(s: Session): void {
     const key = foldName(s.name!);
+    const elsewhere = this.remote.get(key); // a newer login here replaces one on another server
+    if (elsewhere !== undefined && !this.members.has(key)) this.unlist(elsewhere);
     const before = this.members.get(key);
     if (before?.name !== undefined) this.unlist(before.name);
     before?.rooms.delete(this);
@@ -46,6 +50,8 @@ export class Room {
     if (this.members.get(key) !== s) return false;
     this.members.delete(key);
     this.unlist(s.name!);
+    const elsewhere = this.remote.get(key);
+    if (elsewhere !== undefined) this.list(elsewhere);
     return true;
   }
 
@@ -56,6 +62,17 @@ export class Room {
     this.unlist(old);
     this.members.set(foldName(s.name!), s);
     this.list(s.name!);
+  }
+
+  /** A member on another server of the cluster came (`present`) or went. Listed once even if also here. */
+  remoteMember(name: string, present: boolean): void {
+    const key = foldName(name);
+    const before = this.remote.get(key);
+    const here = this.members.has(key);
+    if (before !== undefined && !here) this.unlist(before);
+    if (present) this.remote.set(key, name);
+    else this.remote.delete(key);
+    if (present && !here) this.list(name);
   }
 
   /** Names of the members, sorted case-insensitively (a copy). */
@@ -99,6 +116,7 @@ export class Room {
   clear(): void {
     for (const m of this.members.values()) m.rooms.delete(this);
     this.members.clear();
+    this.remote.clear();
     this.sorted.length = 0;
   }
 

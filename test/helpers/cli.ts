@@ -50,11 +50,11 @@ export function run(script: string, args: string[], env: Record<string, string> 
 }
 
 /** The real parley-server on a free port, with its log in a temp dir. */
-export async function serverProcess(args: string[] = []): Promise<Run & { port: number; pid: number; logFile: string }> {
+export async function serverProcess(args: string[] = [], startMs = 5000): Promise<Run & { port: number; pid: number; logFile: string }> {
   const { mkdtempSync } = await import('node:fs');
   const os = await import('node:os');
   const logFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'parley-srv-')), 'server.log');
   const r = run(SERVER, ['0', '--log', logFile, '--db', path.join(path.dirname(logFile), 'parley.db'), ...args]);
-  const line = await r.waitFor(/^parley-server listening on /);
+  const line = await r.waitFor(/^parley-server listening on /, startMs);
   return { ...r, port: Number(/:(\d+);/.exec(line)![1]), pid: r.child.pid!, logFile };
 }

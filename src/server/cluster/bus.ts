@@ -85,6 +85,7 @@ export class ClusterBus {
   private fetchingIds = false;
   private fallbackIds = 0;
   private linkUp = false;
+  private address: { host: string; port: number };
   private stopped = false;
 
   constructor(private readonly opts: BusOptions) {
@@ -95,8 +96,15 @@ export class ClusterBus {
     this.idBlock = opts.idBlock ?? DEFAULT_ID_BLOCK;
     this.log = opts.log ?? (() => {});
     this.started = this.clock();
+    this.address = { host: opts.host, port: opts.port };
     this.cmd = openRedis(opts.redis, `parley:${this.nodeId}:cmd`, (state, detail) => this.onLink(state, detail));
     this.readerConn = openRedis(opts.redis, `parley:${this.nodeId}:read`);
+  }
+
+  /** Where this node's clients connect (known once it listens), for its presence. */
+  setAddress(host: string, port: number): void {
+    this.address = { host, port };
+    void this.beat();
   }
 
   /** Whether the command connection is up: false means what needs Redis must be refused. */
@@ -256,7 +264,7 @@ export class ClusterBus {
     try {
       const users = this.handlers.users();
       const now = this.clock();
-      const info: NodeInfo = { id: this.nodeId, host: this.opts.host, port: this.opts.port, pid: process.pid, started: this.started, beat: now, users: users.size };
+      const info: NodeInfo = { id: this.nodeId, host: this.address.host, port: this.address.port, pid: process.pid, started: this.started, beat: now, users: users.size };
       await heartbeat(this.cmd, info, users, this.ttlMs);
       const nodes = (await knownNodes(this.cmd)).map((n) => n.id).filter((n) => n !== this.nodeId);
       const alive = await aliveNodes(this.cmd, nodes);

@@ -2,13 +2,14 @@ import type { ErrorCode, LeaveReason } from '../../wire/messages.js';
 import { nameProblem, foldName } from '../../wire/names.js';
 import { checkText, sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
 import type { Accounts } from '../accounts.js';
-import type { AcceptedRefs } from '../accepted.js';
+import type { Accepted, AcceptedRefs } from '../accepted.js';
 import type { Directory } from '../directory.js';
 import type { ChatEvent } from '../events.js';
 import type { PrivateDesk, Delivery } from '../private.js';
 import type { Room } from '../room.js';
 import type { ConnId, Session } from '../session.js';
 import type { Store } from '../store.js';
+import type { Peers } from '../peers.js';
 
 // What every command's rules share: the server's state (directory, rooms, store, accounts) and the ways
 // to answer (events to one session, errors, store calls that fail softly). The hub builds one Context;
@@ -80,6 +81,8 @@ export class Context {
     readonly privateDesk: PrivateDesk,
     readonly store: Store | undefined,
     readonly accounts: Accounts | undefined,
+    /** The other servers of a cluster (src/server/peers.ts); undefined on a lone server. */
+    readonly peers?: Peers,
   ) {
     if (store) this.nextId = store.firstMessageId();
   }
@@ -112,6 +115,7 @@ export class Context {
 
   /** The next message id; with a store, ids are never reused across restarts. */
   messageId(): number {
+    if (this.peers) return this.peers.nextId();
     const id = this.nextId++;
     if (this.store) this.persist(undefined, 'message_id', undefined, () => this.store!.reserveId(id));
     return id;
@@ -153,11 +157,50 @@ export class Context {
       this.error(s, 'invalid_name', `"${truncateCodePoints(sanitizeText(name), 40)}" is not a valid name: ${problem}`, { re, ref });
       return false;
     }
-    if (!ownKey && this.directory.has(foldName(name))) {
+    if (!ownKey && (this.directory.has(foldName(name)) || this.peers?.remoteName(foldName(name)) !== undefined)) {
       this.error(s, 'name_taken', `the name ${name} is taken; pick another`, { re, ref, name });
       return false;
     }
     return true;
+  }
+
+  /**
+   * In a cluster, claim `name` across the servers, then run `then` (a lone server runs it at once). The
+   * session waits meanwhile (`checking`); it is told name_taken if another server holds the name, or
+   * server_error if the cluster cannot be asked, and nothing happens if it left in between. `force` is
+   * for a proven login, which takes its own name over from an older session elsewhere.
+   */
+  claimName(s: Session, name: string, force: boolean, re: string, ref: string | undefined, then: (s: Session) => void): void {
+    const peers = this.peers;
+    if (!peers) return then(s);
+    const key = foldName(name);
+    const id = s.id;
+    s.checking = true;
+    peers.claim(id, key, force).then(
+      (won) => {
+        const still = this.directory.session(id);
+        if (!still) {
+          if (won) peers.release(id, key);
+          return;
+        }
+        still.checking = false;
+        if (!won) return this.error(still, 'name_taken', `the name ${name} is taken; pick another`, { re, ref, name });
+        then(still);
+      },
+      (err: Error) => {
+        this.log('cluster_error', { during: re, conn: id, error: err.message });
+        const still = this.directory.session(id);
+        if (!still) return;
+        still.checking = false;
+        this.error(still, 'server_error', 'the servers cannot agree on names right now (their Redis is unreachable); try again in a moment', { re, ref });
+      },
+    );
+  }
+
+  /** A say or whisper was accepted under `ref`: a resend (here, or in a cluster on another server) is answered, not relayed again. */
+  remember(sender: string, ref: string, entry: Accepted): void {
+    this.accepted.remember(sender, ref, entry);
+    this.peers?.accepted(sender, ref, entry);
   }
 
   /** Sanitised text, or null after telling the sender why it was refused. */
@@ -185,10 +228,11 @@ export class Context {
   remove(s: Session, reason: LeaveReason, why?: string): void {
     const privateEnded = s.name === undefined ? [] : this.privateDesk.drop(s.id); // while s's name is still known
     const rooms = [...s.rooms];
-    this.directory.remove(s);
+    const wasOnline = this.directory.remove(s);
     this.out.close(s.id);
     if (s.name !== undefined) {
       const key = foldName(s.name);
+      if (wasOnline) this.peers?.release(s.id, key);
       // A session replaced by a newer login is no longer the one under this name; it is not in the rooms.
       for (const room of rooms) room.remove(s);
       if (s.account) this.persist(undefined, 'leave', undefined, () => this.accounts?.seen(s.name!, this.clock()));

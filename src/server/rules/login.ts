@@ -22,7 +22,7 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
   if (login === FAILED) return;
   if (!accounts || !login) {
     if (!ctx.nameFree(s, msg.name, 'hello', ref)) return;
-    return enter(ctx, s, msg.name, now);
+    return ctx.claimName(s, msg.name, false, 'hello', ref, (still) => enter(ctx, still, msg.name, ctx.clock()));
   }
   const problem = nameProblem(msg.name);
   if (problem !== null) return ctx.error(s, 'invalid_name', `"${truncateCodePoints(sanitizeText(msg.name), 40)}" is not a valid name: ${problem}`, { re: 'hello', ref });
@@ -53,16 +53,18 @@ function loginChecked(ctx: Context, s: Session, result: AuthResult, ref: string 
     ctx.log('login_failed', { conn: s.id, addr: s.addr, code: result.code });
     return ctx.error(s, result.code, result.message, { re: 'hello', ref, ...(result.seconds !== undefined && { seconds: result.seconds }) });
   }
-  const now = ctx.clock();
-  // Only now, with the new login proven, is an older session of the same account closed.
-  const older = ctx.directory.find(result.name);
-  if (older && older !== s) {
-    ctx.error(older, 'session_replaced', `${older.name} logged in from another location; this session is closed`);
-    ctx.remove(older, 'kicked', 'logged in from another location');
-  }
-  s.account = true;
-  s.token = result.token;
-  enter(ctx, s, result.name, now);
+  // In a cluster the name is taken over first: an older session on another server is closed by its server.
+  ctx.claimName(s, result.name, true, 'hello', ref, (s) => {
+    // Only now, with the new login proven, is an older session of the same account closed.
+    const older = ctx.directory.find(result.name);
+    if (older && older !== s) {
+      ctx.error(older, 'session_replaced', `${older.name} logged in from another location; this session is closed`);
+      ctx.remove(older, 'kicked', 'logged in from another location');
+    }
+    s.account = true;
+    s.token = result.token;
+    enter(ctx, s, result.name, ctx.clock());
+  });
 }
 
 /** A named session comes online: welcome, history, stored whispers, and a joined notice to the room. */

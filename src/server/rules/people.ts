@@ -23,12 +23,23 @@ export function nick(ctx: Context, s: Session, msg: Extract<ClientMessage, { typ
       return ctx.error(s, 'name_registered', `${msg.name} is a registered name; to use it, reconnect as ${msg.name} with its password`, { re: 'nick', ref: msg.ref, name: msg.name });
     }
   }
-  s.name = msg.name;
+  if (sameKey) return rename(ctx, s, old, msg.name, msg.ref);
+  if (s.checking) return ctx.error(s, 'busy', 'your last change of name is still being checked; wait for the answer', { re: 'nick', ref: msg.ref });
+  ctx.claimName(s, msg.name, false, 'nick', msg.ref, (s) => {
+    // Still called `old` (a session waiting for its claim can change nothing else), and still here.
+    rename(ctx, s, old, msg.name, msg.ref);
+    ctx.peers?.release(s.id, foldName(old));
+  });
+}
+
+function rename(ctx: Context, s: Session, old: string, name: string, ref: string | undefined): void {
+  const now = ctx.clock();
+  s.name = name;
   ctx.directory.rebind(s, old);
   for (const room of s.rooms) room.rename(s, old);
   const event: RoomEvent = { type: 'renamed', old, new: s.name, time: now };
   for (const room of s.rooms) room.publish(event, s, foldName(old));
-  ctx.echo(s, event, msg.ref);
+  ctx.echo(s, event, ref);
   // Renaming must not be a way out of a block.
   for (const other of ctx.directory.named()) {
     if (other.blocks.has(foldName(old))) ctx.persist(other, 'nick', undefined, () => other.blocks.rename(old, s.name!));
@@ -41,6 +52,9 @@ export function whoelse(ctx: Context, s: Session, msg: Extract<ClientMessage, { 
   for (const other of ctx.directory.named()) {
     if (other !== s && !s.blocks.has(foldName(other.name!))) entries.push({ name: other.name!, online: true });
   }
+  for (const [key, name] of ctx.peers?.remoteUsers() ?? []) {
+    if (!ctx.directory.has(key) && !s.blocks.has(key)) entries.push({ name, online: true });
+  }
   entries.sort((a, b) => compareNames(a.name, b.name));
   if (msg.since !== undefined && ctx.accounts) {
     const since = now - Math.min(msg.since, now / 1000) * 1000;
@@ -48,7 +62,7 @@ export function whoelse(ctx: Context, s: Session, msg: Extract<ClientMessage, { 
     if (seen === FAILED) return;
     for (const e of seen) {
       const key = foldName(e.name);
-      if (ctx.directory.has(key) || s.blocks.has(key)) continue;
+      if (ctx.directory.has(key) || ctx.peers?.remoteName(key) !== undefined || s.blocks.has(key)) continue;
       entries.push({ name: e.name, online: false, lastSeen: e.lastSeen });
     }
   }

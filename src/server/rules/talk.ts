@@ -25,7 +25,7 @@ export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type
   if (ctx.opts.historySize > 0 && ctx.persist(s, 'say', msg.ref, () => ctx.store!.addHistory({ id, from: s.name!, text, time: now, action: msg.action === true })) === FAILED) return;
   ctx.lobby.publish(event, s, foldName(s.name!));
   ctx.echo(s, event, msg.ref);
-  if (msg.ref !== undefined) ctx.accepted.remember(foldName(s.name!), msg.ref, { digest, id, time: now });
+  if (msg.ref !== undefined) ctx.remember(foldName(s.name!), msg.ref, { digest, id, time: now });
   ctx.log('message', { conn: s.id, from: s.name, id: event.id, text, action: msg.action === true || undefined });
 }
 
@@ -37,17 +37,23 @@ export function whisper(ctx: Context, s: Session, msg: Extract<ClientMessage, { 
     return ctx.echo(s, event, msg.ref);
   }
   const target = ctx.directory.find(msg.to);
-  const offline = target ? undefined : ctx.lookup(s, 'whisper', msg.ref, () => ctx.accounts?.store.user(foldName(msg.to)));
+  // In a cluster, the recipient may be online on another server.
+  const remote = target ? undefined : ctx.peers?.remoteName(foldName(msg.to));
+  const offline = target || remote !== undefined ? undefined : ctx.lookup(s, 'whisper', msg.ref, () => ctx.accounts?.store.user(foldName(msg.to)));
   if (offline === FAILED) return;
-  if (!target && !offline) {
+  if (!target && remote === undefined && !offline) {
     const shown = truncateCodePoints(sanitizeText(msg.to), 40);
     return ctx.error(s, 'no_such_user', `no one called "${shown}" is here; /list shows who is`, { re: 'whisper', ref: msg.ref, name: shown });
   }
   const text = ctx.cleanText(s, msg.text, 'whisper', msg.ref);
   if (text === null) return;
-  const toName = target ? target.name! : offline!.name;
+  const toName = target ? target.name! : (remote ?? offline!.name);
   const senderKey = foldName(s.name!);
-  const blocked = target ? target.blocks.has(senderKey) : ctx.persist(s, 'whisper', msg.ref, () => ctx.store!.blocks(offline!.key).some((b) => b.key === senderKey));
+  const toKey = foldName(toName);
+  // A recipient on another server: its registered blocks are in the shared store; a guest's are checked there.
+  const blocked = target
+    ? target.blocks.has(senderKey)
+    : ctx.persist(s, 'whisper', msg.ref, () => (ctx.store?.blocks(toKey) ?? []).some((b) => b.key === senderKey));
   if (blocked === FAILED) return;
   if (blocked) {
     // The same words whether the target is online or not: the sender learns nothing more.
@@ -57,6 +63,11 @@ export function whisper(ctx: Context, s: Session, msg: Extract<ClientMessage, { 
   const event: ChatEvent = { type: 'whisper', id: ctx.messageId(), from: s.name!, to: toName, text, time: now };
   if (target) {
     if (target !== s) ctx.send(target, event);
+    ctx.echo(s, event, msg.ref);
+  } else if (remote !== undefined) {
+    if (!ctx.peers!.whisper(toKey, event)) {
+      return ctx.error(s, 'server_error', `${toName} is on another server, which cannot be reached now; your whisper was not sent — try again later`, { re: 'whisper', ref: msg.ref, name: toName });
+    }
     ctx.echo(s, event, msg.ref);
   } else {
     const stored = ctx.persist(s, 'whisper', msg.ref, () => {
@@ -74,6 +85,6 @@ export function whisper(ctx: Context, s: Session, msg: Extract<ClientMessage, { 
     }
     ctx.echo(s, { ...event, stored: true }, msg.ref);
   }
-  if (msg.ref !== undefined) ctx.accepted.remember(senderKey, msg.ref, { digest, id: event.id, time: now, to: toName, ...(!target && { stored: true }) });
+  if (msg.ref !== undefined) ctx.remember(senderKey, msg.ref, { digest, id: event.id, time: now, to: toName, ...(!target && !remote && { stored: true }) });
   ctx.log('whisper', { conn: s.id, from: s.name, to: toName, id: event.id, stored: !target || undefined, ...(ctx.opts.logWhisperText && { text }) });
 }

@@ -1,0 +1,355 @@
+import type { LeaveReason } from '../../wire/messages.js';
+import { foldName } from '../../wire/names.js';
+import type { Accepted } from '../accepted.js';
+import type { RoomEvent } from '../events.js';
+import type { Hub } from '../hub.js';
+import type { Peers, WhisperEvent } from '../peers.js';
+import type { ConnId } from '../session.js';
+import { ClusterBus, type BusEvent } from './bus.js';
+import { parseRedisUrl } from './redis.js';
+import { ReplicaStore, type StateChange } from './replica.js';
+
+// One server's membership of a cluster: the bridge between its hub and the bus. It keeps the roster of
+// users on the other nodes (from their joins, leaves and renames, their heartbeats, and their deaths),
+// publishes this node's room events, routes whispers to the node of their recipient, and feeds the
+// others' events to the hub. While Redis is away, room events wait here in order and go out when it is
+// back; whispers to other nodes and name claims are refused meanwhile (the hub says why).
+
+/** What travels on the bus (besides BusEvent's node and kind). */
+type Wire =
+  | { kind: 'room'; room: string; event: RoomEvent }
+  | { kind: 'accepted'; sender: string; ref: string; entry: Accepted }
+  | { kind: 'sync'; users: [string, string][] }
+  | { kind: 'whisper'; to: string; event: WhisperEvent }
+  | { kind: 'kick'; conn: number; name: string };
+
+/** Room events kept for publishing while Redis is away (older ones are dropped past this). */
+const MAX_PENDING = 10_000;
+
+export interface ClusterNodeOptions {
+  log?: (event: string, fields: Record<string, string | number | boolean | undefined>) => void;
+  /** Room messages to load into the local history at start (the hub's --history). */
+  historySize?: number;
+}
+
+export class ClusterNode implements Peers {
+  private hub: Hub | undefined;
+  /** Users on other nodes: folded name -> where and under which display name. */
+  private readonly remote = new Map<string, { node: string; name: string }>();
+  /** Room events not yet in Redis (it was away), oldest first. */
+  private pending: Wire[] = [];
+  private flushing = false;
+  /** Work for the hub that came before attach(). */
+  private readonly early: Array<() => void> = [];
+  private peersAtStart = new Map<string, Map<string, string>>();
+  private readonly log: NonNullable<ClusterNodeOptions['log']>;
+
+  constructor(
+    readonly bus: ClusterBus,
+    private readonly store: ReplicaStore | undefined,
+    private readonly opts: ClusterNodeOptions = {},
+  ) {
+    this.log = opts.log ?? (() => {});
+  }
+
+  get up(): boolean {
+    return this.bus.up;
+  }
+
+  /**
+   * Join the cluster: replay the shared state into the replica, learn who is on the other nodes and the
+   * recent history, and start taking events (held until attach()). Rejects with a one-line reason when
+   * Redis cannot be reached.
+   */
+  async start(): Promise<void> {
+    await this.bus.start({
+      event: (e, stream) => this.later(() => this.onEvent(e as BusEvent & Wire, stream)),
+      nodeDown: (node) => this.later(() => this.nodeDown(node)),
+      link: (state) => this.later(() => this.onLink(state)),
+      users: () => this.localUsers(),
+      ...(this.store && { state: (change: unknown) => this.store!.apply(change as StateChange) }),
+    });
+    if (this.store) {
+      const bus = this.bus;
+      this.store.attach({
+        get up() {
+          return bus.up;
+        },
+        append: (change) => {
+          bus.journal(change).catch((err: Error) => this.log('cluster_error', { during: 'journal', op: change.op, error: err.message }));
+        },
+      });
+    }
+    const history = this.opts.historySize ?? 0;
+    if (this.store && history > 0) {
+      for (const { event } of await this.bus.recentEvents(history * 4)) {
+        const w = event as BusEvent & Wire;
+        if (w.kind === 'room' && w.event.type === 'message') this.keepHistory(w.event);
+      }
+    }
+    this.peersAtStart = await this.bus.peerUsers();
+  }
+
+  /** The hub is there: it gets the users of the other nodes, then every event that came meanwhile. */
+  attach(hub: Hub, host: string, port: number): void {
+    this.hub = hub;
+    this.bus.setAddress(host, port);
+    for (const [node, users] of this.peersAtStart) {
+      for (const [key, name] of users) this.addRemote(node, key, name, false);
+    }
+    this.peersAtStart.clear();
+    for (const work of this.early.splice(0)) work();
+    // Tell the others at once that this node is here, and with whom (nobody yet, or a resync).
+    this.send({ kind: 'sync', users: [...this.localUsers()] });
+  }
+
+  private later(work: () => void): void {
+    if (this.hub) work();
+    else this.early.push(work);
+  }
+
+  /** Leave the cluster cleanly: the others drop this node's users at once. */
+  async stop(): Promise<void> {
+    await this.bus.stop();
+  }
+
+  // ---- Peers: what the hub asks ----
+
+  remoteName(key: string): string | undefined {
+    return this.remote.get(key)?.name;
+  }
+
+  remoteUsers(): ReadonlyMap<string, string> {
+    const out = new Map<string, string>();
+    for (const [key, r] of this.remote) out.set(key, r.name);
+    return out;
+  }
+
+  publish(room: string, event: RoomEvent): void {
+    this.send({ kind: 'room', room, event });
+  }
+
+  accepted(sender: string, ref: string, entry: Accepted): void {
+    this.send({ kind: 'accepted', sender, ref, entry });
+  }
+
+  async claim(conn: ConnId, key: string, force: boolean): Promise<boolean> {
+    const result = await this.bus.claim(key, conn, force);
+    if (!result.ok) return false;
+    const prev = result.previous;
+    if (prev && prev.node !== this.bus.nodeId) {
+      // A proven login took the name over: the older session's node closes it, as one server would.
+      this.bus.sendTo(prev.node, { kind: 'kick', conn: prev.conn, name: key }).catch((err: Error) => this.log('cluster_error', { during: 'kick', error: err.message }));
+    }
+    return true;
+  }
+
+  release(conn: ConnId, key: string): void {
+    if (!this.bus.up) return; // the claim lapses with this node's presence if it never comes back
+    this.bus.release(key, conn).catch((err: Error) => this.log('cluster_error', { during: 'release', error: err.message }));
+  }
+
+  nextId(): number {
+    return this.bus.nextId();
+  }
+
+  whisper(key: string, event: WhisperEvent): boolean {
+    const where = this.remote.get(key);
+    if (!where || !this.bus.up) return false;
+    // Written to Redis before the sender's echo is (the echo waits for the next flush of the send queues).
+    this.bus.sendTo(where.node, { kind: 'whisper', to: key, event }).catch((err: Error) => this.log('cluster_error', { during: 'whisper', error: err.message }));
+    return true;
+  }
+
+  // ---- from the bus ----
+
+  private onEvent(e: BusEvent & Wire, stream: 'room' | 'inbox'): void {
+    const hub = this.hub!;
+    if (stream === 'inbox') {
+      if (e.kind === 'whisper') hub.deliverWhisper(e.to, e.event);
+      else if (e.kind === 'kick') hub.replaced(e.conn, e.name);
+      return;
+    }
+    switch (e.kind) {
+      case 'room':
+        return this.roomEvent(e.node, e.room, e.event);
+      case 'accepted':
+        return hub.rememberAccepted(e.sender, e.ref, e.entry);
+      case 'sync':
+        return this.sync(e.node, new Map(e.users));
+    }
+  }
+
+  private roomEvent(node: string, room: string, event: RoomEvent): void {
+    const hub = this.hub!;
+    switch (event.type) {
+      case 'joined':
+        this.addRemote(node, foldName(event.name), event.name, false);
+        break;
+      case 'left': {
+        const key = foldName(event.name);
+        // A user who moved to another node (a newer login) is not gone because the old node said so.
+        if (this.remote.get(key)?.node !== node) return hub.inject(room, event);
+        this.remote.delete(key);
+        hub.roster(event.name, false);
+        break;
+      }
+      case 'renamed': {
+        const oldKey = foldName(event.old);
+        if (this.remote.get(oldKey)?.node === node) {
+          this.remote.delete(oldKey);
+          hub.roster(event.old, false);
+        }
+        this.remote.set(foldName(event.new), { node, name: event.new });
+        hub.roster(event.new, true);
+        break;
+      }
+      case 'message':
+        this.keepHistory(event);
+        break;
+    }
+    hub.inject(room, event);
+  }
+
+  /** A node's full list of users (it started, or came back after losing Redis): joins and leaves for the difference. */
+  private sync(node: string, users: Map<string, string>): void {
+    for (const [key, r] of [...this.remote]) {
+      if (r.node === node && !users.has(key)) this.dropRemote(key, 'lost');
+    }
+    for (const [key, name] of users) this.addRemote(node, key, name, true);
+  }
+
+  private nodeDown(node: string): void {
+    let n = 0;
+    for (const [key, r] of [...this.remote]) {
+      if (r.node !== node) continue;
+      this.dropRemote(key, 'lost');
+      n++;
+    }
+    this.log('node_down', { node, users: n });
+  }
+
+  private onLink(state: 'up' | 'down'): void {
+    if (state === 'down') return;
+    // Back: tell the others who is here (they may have dropped us), then send what waited.
+    this.send({ kind: 'sync', users: [...this.localUsers()] }, true);
+    this.flush();
+  }
+
+  private addRemote(node: string, key: string, name: string, announce: boolean): void {
+    const before = this.remote.get(key);
+    this.remote.set(key, { node, name });
+    if (before?.name === name) return;
+    if (before) this.hub!.roster(before.name, false);
+    this.hub!.roster(name, true);
+    if (announce && !before) this.hub!.inject(LOBBY_OF_HUB, { type: 'joined', name, time: Date.now() });
+  }
+
+  private dropRemote(key: string, reason: LeaveReason): void {
+    const r = this.remote.get(key);
+    if (!r) return;
+    this.remote.delete(key);
+    this.hub!.roster(r.name, false);
+    this.hub!.inject(LOBBY_OF_HUB, { type: 'left', name: r.name, reason, time: Date.now() });
+  }
+
+  private keepHistory(m: Extract<RoomEvent, { type: 'message' }>): void {
+    if (!this.store || (this.opts.historySize ?? 0) === 0) return;
+    try {
+      this.store.addHistory({ id: m.id, from: m.from, text: m.text, time: m.time, action: m.action === true });
+    } catch {
+      // Already there (the start-up load and the stream overlap by a few entries).
+    }
+  }
+
+  private localUsers(): Map<string, string> {
+    if (!this.hub) return new Map();
+    return new Map(this.hub.localUsers().map((n) => [foldName(n), n]));
+  }
+
+  /** Publish now, or keep it in order for when Redis is back. */
+  private send(w: Wire, first = false): void {
+    if (this.bus.up && this.pending.length === 0) {
+      this.bus.publish(w).catch((err: Error) => {
+        this.log('cluster_error', { during: `publish ${w.kind}`, error: err.message });
+        this.keep(w, true);
+      });
+      return;
+    }
+    this.keep(w, first);
+  }
+
+  private keep(w: Wire, first: boolean): void {
+    if (first) this.pending.unshift(w);
+    else this.pending.push(w);
+    if (this.pending.length > MAX_PENDING) this.pending.splice(0, this.pending.length - MAX_PENDING);
+    if (this.bus.up) this.flush();
+  }
+
+  private flush(): void {
+    if (this.flushing || this.pending.length === 0) return;
+    this.flushing = true;
+    const batch = this.pending.splice(0);
+    void (async () => {
+      for (let i = 0; i < batch.length; i++) {
+        try {
+          await this.bus.publish(batch[i]!);
+        } catch (err) {
+          this.log('cluster_error', { during: 'catch-up', error: (err as Error).message, left: batch.length - i });
+          this.pending = [...batch.slice(i), ...this.pending];
+          break;
+        }
+      }
+      this.flushing = false;
+      if (this.bus.up && this.pending.length > 0) this.flush();
+    })();
+  }
+}
+
+/** The one room of protocol version 1 (the hub ignores other names). */
+const LOBBY_OF_HUB = '#lobby';
+
+/** A server's place in a cluster, ready for its hub: the replica to use as its store, and the peers. */
+export interface Membership {
+  node: ClusterNode;
+  /** The Redis URL with any password masked, for the console and the log. */
+  shown: string;
+  store: ReplicaStore;
+  /** For Accounts: the cluster's arbiter of new accounts. */
+  claimAccount: (user: { key: string; name: string; hash: string; created: number }) => Promise<boolean>;
+}
+
+/**
+ * Join the cluster on `url` (parse it first: RedisUrlError for a bad one). Rejects with a one-line reason
+ * when Redis cannot be reached within `connectTimeoutMs`.
+ */
+export async function joinCluster(
+  url: string,
+  options: ClusterNodeOptions & { host: string; port: number; connectTimeoutMs?: number; heartbeatMs?: number; ttlMs?: number },
+): Promise<Membership> {
+  const address = parseRedisUrl(url);
+  const store = new ReplicaStore();
+  const bus = new ClusterBus({
+    redis: address,
+    host: options.host,
+    port: options.port,
+    ...(options.log && { log: options.log }),
+    ...(options.connectTimeoutMs !== undefined && { connectTimeoutMs: options.connectTimeoutMs }),
+    ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
+    ...(options.ttlMs !== undefined && { ttlMs: options.ttlMs }),
+  });
+  const node = new ClusterNode(bus, store, options);
+  try {
+    await node.start();
+  } catch (err) {
+    await bus.stop();
+    store.close();
+    throw err;
+  }
+  return {
+    node,
+    shown: address.shown,
+    store,
+    claimAccount: (u) => bus.claimAccount(u.key, { op: 'addUser', ...u } satisfies StateChange),
+  };
+}
