@@ -1,0 +1,103 @@
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { sanitizeText } from '../../wire/sanitize.js';
+
+// Conversations on the user's disk: LOGS/SERVER/ROOM.log, one line per event, `ISO-time text`, as irssi's
+// and WeeChat's logs are read with grep and less. Each line goes to the kernel with one write(2) on a file
+// opened O_APPEND before the call returns, so a crash or kill -9 of the client loses no line it logged, and
+// two clients appending to the same file never interleave within a line. Text is sanitised again here:
+// `cat` of a log must not let a remote byte drive the reader's terminal.
+
+/** Files kept open at once; past this the least recently written is closed (one per room and peer). */
+export const MAX_OPEN_LOGS = 32;
+
+/** One logged event: which conversation, when, and its words as line mode shows them. */
+export interface LogEntry {
+  /** ms since the epoch. */
+  time: number;
+  /** `#general` for a room, a person's name for the whisper conversation with them. */
+  conversation: string;
+  text: string;
+}
+
+/**
+ * A file name from a server label or a conversation: the characters of names and rooms stay, anything else
+ * (`/`, NUL, controls, spaces) becomes `%XX`, and names that mean something to the file system (`.`,
+ * `..`, a leading `-` or `.`) are escaped too, so no remote name can reach outside the logs directory.
+ */
+export function logFileName(label: string): string {
+  const safe = Array.from(label, (ch) => (/^[A-Za-z0-9_#@+=,.:-]$/.test(ch) ? ch : encode(ch))).join('');
+  return safe.replace(/^[.-]/, (c) => encode(c)) || '%00';
+}
+
+function encode(ch: string): string {
+  return Array.from(Buffer.from(ch, 'utf8'), (b) => '%' + b.toString(16).toUpperCase().padStart(2, '0')).join('');
+}
+
+/** The log line for an entry, without its newline: ISO date-time (UTC), a space, the sanitised text. */
+export function logLine(e: LogEntry): string {
+  return `${new Date(e.time).toISOString()} ${sanitizeText(e.text)}`;
+}
+
+export class ChatLog {
+  private readonly open = new Map<string, number>();
+  private failed = false;
+
+  /**
+   * @param dir  the logs root (XDG data dir's `parley/logs`, or config `log.dir`)
+   * @param server  the server's label: its [servers] name, else `host:port`
+   * @param onError  called once, with a one-line reason, when a write fails; logging then stops
+   */
+  constructor(
+    readonly dir: string,
+    readonly server: string,
+    private readonly onError: (line: string) => void = () => {},
+  ) {}
+
+  /** The directory this server's logs go to. */
+  get serverDir(): string {
+    return path.join(this.dir, logFileName(this.server));
+  }
+
+  /** The file a conversation is logged to. */
+  fileFor(conversation: string): string {
+    // Names and rooms are unique ignoring case, so their conversations share one file whatever the case.
+    return path.join(this.serverDir, logFileName(conversation.toLowerCase()) + '.log');
+  }
+
+  /** Append one entry. Synchronous on purpose: once this returns the line survives the process dying. */
+  write(e: LogEntry): void {
+    if (this.failed) return;
+    const file = this.fileFor(e.conversation);
+    try {
+      let fd = this.open.get(file);
+      if (fd === undefined) {
+        mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+        fd = openSync(file, 'a', 0o600);
+        if (this.open.size >= MAX_OPEN_LOGS) this.closeOne(this.open.keys().next().value!);
+      } else this.open.delete(file);
+      this.open.set(file, fd); // re-inserted: Map order is least recently written first
+      writeSync(fd, logLine(e) + '\n');
+    } catch (err) {
+      this.failed = true;
+      this.close();
+      this.onError(`cannot write the chat log ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); logging is off until restart`);
+    }
+  }
+
+  close(): void {
+    for (const file of [...this.open.keys()]) this.closeOne(file);
+  }
+
+  private closeOne(file: string): void {
+    const fd = this.open.get(file);
+    this.open.delete(file);
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed by the OS on an error: nothing left to release
+      }
+    }
+  }
+}
