@@ -63,6 +63,8 @@ export const INPUT_HISTORY_LINES = 200;
 export const MAX_INPUT_CHARS = MAX_TEXT_CHARS + 64;
 /** Characters of one bracketed paste kept; the rest is dropped (a chat line is far shorter). */
 export const MAX_PASTE_CHARS = 64 * 1024;
+/** The bell rings at most once per this, and desktop notifications come at most once per this (issue 17). */
+export const NOTIFY_MIN_INTERVAL_MS = 5000;
 
 /**
  * Bytes in one frame a client accepts from the server. Larger than MAX_FRAME_BYTES because a `users` or
