@@ -119,14 +119,13 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     },
   };
 
-  // Connections of the IRC gateway share the hub's ids; the router hands their frames to the gateway.
+  // Connections of the IRC gateway share the hub's ids and Outbox; the router hands their bytes to the gateway.
   const gateway = new Map<ConnId, CoreConnection>();
   const router: Outbox = {
     send(id, frame, backlog) {
       const g = gateway.get(id);
       if (!g) return outbox.send(id, frame, backlog);
-      // The hub speaks in encoded frames; the gateway wants the event they carry.
-      g.event(JSON.parse(frame.toString('utf8')) as ServerMessage);
+      g.send(frame);
     },
     close(id) {
       const g = gateway.get(id);
@@ -143,10 +142,10 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       const id = nextConn++;
       gateway.set(id, conn);
       say(`connect ${ip}:${port} (conn ${id}, irc)`);
-      return hub.connect(id, ip, port) ? id : undefined;
+      return hub.connect(id, ip, port, conn.codec) ? id : undefined;
     },
-    request: (id, msg) => hub.receive(id, JSON.stringify(msg)),
-    heard: (id) => hub.receive(id, '{"type":"pong"}'),
+    request: (id, msg) => hub.handle(id, msg),
+    heard: (id) => hub.handle(id, { type: 'pong' }),
     gone(id, reason, why) {
       if (reason === 'lost') say(`disconnect (conn ${id}, irc)`);
       gateway.delete(id);

@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { FrameDecoder } from '../../wire/frame.js';
 import { CLOSE_GRACE_MS, IRC_LINE_BYTES, IRC_MAX_QUEUED_LINES, IRC_TAG_BYTES, LISTEN_BACKLOG, MAX_DISCARD_BYTES, MAX_SEND_QUEUE_BYTES, RATE_BURST, RATE_PER_SECOND } from '../../wire/limits.js';
-import type { ClientMessage, LeaveReason, ServerMessage } from '../../wire/messages.js';
+import type { ClientMessage, LeaveReason } from '../../wire/messages.js';
+import type { Codec } from '../events.js';
 import { TokenBucket } from '../../wire/ratelimit.js';
 import { parseLine, type IrcMessage } from './codec.js';
 import { IrcSession, type SessionOptions } from './session.js';
@@ -13,8 +14,10 @@ import { IrcSession, type SessionOptions } from './session.js';
 
 /** A connection's side of the chat core, as the gateway sees it. */
 export interface CoreConnection {
-  /** Events for this connection arrive here. */
-  event(msg: ServerMessage): void;
+  /** How the core's events become this connection's IRC lines. */
+  codec: Codec;
+  /** Bytes the core sends this connection (lines its codec made). */
+  send(bytes: Buffer): void;
   /** The core ended this connection (after its last events). */
   close(): void;
 }
@@ -51,7 +54,7 @@ interface Conn {
   socket: net.Socket;
   session: IrcSession;
   id: number | undefined;
-  out: string[];
+  out: Buffer[];
   queued: number;
   dead: boolean;
   waiting: IrcMessage[];
@@ -73,10 +76,19 @@ export function startIrcListener(core: CoreLink, options: IrcListenerOptions): P
 
   const flush = (c: Conn): void => {
     if (c.out.length === 0) return;
-    const data = c.out.join('');
+    const data = c.out.length === 1 ? c.out[0]! : Buffer.concat(c.out, c.queued);
     c.out = [];
     c.queued = 0;
     c.socket.write(data);
+  };
+
+  /** Queue bytes for the client; past the send-queue cap the client is dropped, as on the parley port. */
+  const enqueue = (c: Conn, bytes: Buffer): void => {
+    if (c.dead) return;
+    if (c.queued + bytes.length + c.socket.writableLength > maxQueue) return drop(c, 'send queue exceeded');
+    if (c.out.length === 0) setImmediate(() => flush(c));
+    c.out.push(bytes);
+    c.queued += bytes.length;
   };
 
   const drop = (c: Conn, why: string): void => {
@@ -131,14 +143,7 @@ export function startIrcListener(core: CoreLink, options: IrcListenerOptions): P
           current?.();
           if (c.id !== undefined && !c.dead) core.request(c.id, msg);
         },
-        write(line) {
-          if (c.dead) return;
-          const bytes = Buffer.byteLength(line);
-          if (c.queued + bytes + socket.writableLength > maxQueue) return drop(c, 'send queue exceeded');
-          if (c.out.length === 0) setImmediate(() => flush(c));
-          c.out.push(line);
-          c.queued += bytes;
-        },
+        write: (line) => enqueue(c, Buffer.from(line, 'utf8')),
         close() {
           if (c.dead) return;
           c.dead = true;
@@ -158,7 +163,9 @@ export function startIrcListener(core: CoreLink, options: IrcListenerOptions): P
       c.dead = true;
       if (c.id !== undefined) core.gone(c.id, 'lost');
     });
-    c.id = core.open(ip, remotePort, { event: (msg) => c.session.event(msg), close: () => c.session.finish() });
+    // Each IRC connection is its own codec: its lines depend on its nick and the capabilities it turned on.
+    const codec: Codec = { name: 'irc', encode: (ev) => c.session.encode(ev) };
+    c.id = core.open(ip, remotePort, { codec, send: (bytes) => enqueue(c, bytes), close: () => c.session.finish() });
     if (c.id === undefined) return;
 
     const decoder = new FrameDecoder(IRC_TAG_BYTES + IRC_LINE_BYTES, MAX_DISCARD_BYTES);

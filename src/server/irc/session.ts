@@ -80,6 +80,8 @@ export class IrcSession {
   private lastError: string | undefined;
   /** IRC PING tokens passed on to the core, answered when its pong returns. */
   private readonly pings: string[] = [];
+  /** Lines of the event being encoded, while encode runs. */
+  private sink: string[] | undefined;
 
   constructor(
     private readonly port: SessionPort,
@@ -125,16 +127,16 @@ export class IrcSession {
         if (p.length < 1) return this.needMore('PING');
         // Answered by the core's pong, so a reply means the core is alive too and the core hears us.
         this.pings.push(p[0]!);
-        return this.port.request({ type: 'ping', token: `irc${this.pings.length}` });
+        return this.request({ type: 'ping', token: `irc${this.pings.length}` });
       case 'PONG':
-        return this.port.request({ type: 'pong', ...(p[0] !== undefined && { token: p[0].slice(0, 64) }) });
+        return this.request({ type: 'pong', ...(p[0] !== undefined && { token: p[0].slice(0, 64) }) });
       case 'QUIT':
         if (this.state !== 'registered') {
           this.lastError = `Closing Link: ${this.opts.serverName} (Quit)`;
           return this.finish();
         }
         this.lastError = `Closing Link: ${this.opts.serverName} (Quit${p[0] ? `: ${ircSafe(stripFormatting(p[0]))}` : ''})`;
-        return this.port.request({ type: 'quit', ...(p[0] !== undefined && p[0] !== '' && { reason: stripFormatting(p[0]) }) });
+        return this.request({ type: 'quit', ...(p[0] !== undefined && p[0] !== '' && { reason: stripFormatting(p[0]) }) });
     }
     if (this.state !== 'registered') {
       if (m.command === 'USER' || /^\d{3}$/.test(m.command)) return;
@@ -199,7 +201,9 @@ export class IrcSession {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.write({ command: 'ERROR', params: [this.lastError ?? `Closing Link: ${this.opts.serverName}`] });
-    this.port.close();
+    // From inside encode the ERROR line is still on its way out through the core: close after it.
+    if (this.sink) queueMicrotask(() => this.port.close());
+    else this.port.close();
   }
 
   private cap(p: string[]): void {
@@ -233,14 +237,14 @@ export class IrcSession {
         // parley's account is its name: authorising as someone else is not a thing here.
         if (step.authzid !== '' && foldName(step.authzid) !== foldName(step.authcid)) return this.numeric(N.ERR_SASLFAIL, 'SASL authentication failed: authzid must be empty or the account');
         this.state = 'sasl_checking';
-        return this.port.request({ type: 'hello', name: step.authcid, version: PROTOCOL_VERSION, password: step.password, ref: this.ref({ kind: 'nick', nick: step.authcid }) });
+        return this.request({ type: 'hello', name: step.authcid, version: PROTOCOL_VERSION, password: step.password, ref: this.ref({ kind: 'nick', nick: step.authcid }) });
     }
   }
 
   private nickCommand(p: string[]): void {
     if (p.length < 1 || p[0] === '') return this.numeric(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
     const nick = p[0]!;
-    if (this.state === 'registered') return this.port.request({ type: 'nick', name: nick, ref: this.ref({ kind: 'nick', nick }) });
+    if (this.state === 'registered') return this.request({ type: 'nick', name: nick, ref: this.ref({ kind: 'nick', nick }) });
     if (this.state === 'hello_sent') return; // the core is answering the previous one; its answer decides
     this.nick = nick;
     this.tryRegister();
@@ -252,7 +256,7 @@ export class IrcSession {
     if (this.state === 'sasl_done') return this.completeRegistration();
     if (this.state !== 'new') return;
     this.state = 'hello_sent';
-    this.port.request({
+    this.request({
       type: 'hello',
       name: this.nick,
       version: PROTOCOL_VERSION,
@@ -276,10 +280,10 @@ export class IrcSession {
           this.numeric(N.ERR_NOSUCHCHANNEL, target, 'No such channel');
           continue;
         }
-        this.port.request({ type: 'say', text, ...(action && { action: true }), ref: this.ref({ kind: 'privmsg', target: LOBBY, notice }) });
+        this.request({ type: 'say', text, ...(action && { action: true }), ref: this.ref({ kind: 'privmsg', target: LOBBY, notice }) });
       } else {
         // parley's whisper has no action flag; an action whispered reads as one.
-        this.port.request({ type: 'whisper', to: target, text: action ? `* ${this.nick} ${text}` : text, ref: this.ref({ kind: 'privmsg', target, notice }) });
+        this.request({ type: 'whisper', to: target, text: action ? `* ${this.nick} ${text}` : text, ref: this.ref({ kind: 'privmsg', target, notice }) });
       }
     }
   }
@@ -310,7 +314,7 @@ export class IrcSession {
 
   /** A query answered from the core's user list (the answer comes back as `users` with this ref). */
   private ask(q: Pending): void {
-    this.port.request({ type: 'list', ref: this.ref(q) });
+    this.request({ type: 'list', ref: this.ref(q) });
   }
 
   private ref(p: Pending): string {
@@ -321,8 +325,24 @@ export class IrcSession {
 
   // ---------------------------------------------------------------- core -> IRC
 
+  /**
+   * The IRC lines for one event from the core (the connection's codec), or null when IRC shows nothing.
+   * Requests the translation makes (declining a direct-chat request) and a close wait until the core has
+   * finished delivering: the core is mid-delivery when it calls this.
+   */
+  encode(ev: ServerMessage): Buffer | null {
+    const sink: string[] = [];
+    this.sink = sink;
+    try {
+      this.event(ev);
+    } finally {
+      this.sink = undefined;
+    }
+    return sink.length === 0 ? null : Buffer.from(sink.join(''), 'utf8');
+  }
+
   /** One event from the core for this connection. */
-  event(ev: ServerMessage): void {
+  private event(ev: ServerMessage): void {
     if (this.state === 'closed') return;
     const ref = 'ref' in ev ? ev.ref : undefined;
     const pending = ref === undefined ? undefined : this.pending.get(ref);
@@ -365,7 +385,7 @@ export class IrcSession {
       case 'private_request':
         // A direct chat needs parley's client; say so, and tell the asker no rather than leave them waiting.
         this.notice(`${ev.from} asked for a direct private chat, which needs the parley client; declined`);
-        return this.port.request({ type: 'deny', name: ev.from });
+        return this.request({ type: 'deny', name: ev.from });
       case 'registered':
         return this.notice(`registered ${ev.name}: from now on this name needs its password`);
       case 'seen':
@@ -582,7 +602,15 @@ export class IrcSession {
   /** Write one message, with server-time when the client asked for it. */
   private write(m: IrcMessage, time?: number): void {
     if (this.caps.has('server-time')) m.tags = { time: new Date(time ?? this.clock()).toISOString(), ...m.tags };
-    this.port.write(serializeLine(m));
+    const line = serializeLine(m);
+    if (this.sink) this.sink.push(line);
+    else this.port.write(line);
+  }
+
+  /** A request to the core; from inside encode it waits until the core's delivery is over. */
+  private request(msg: ClientMessage): void {
+    if (this.sink) queueMicrotask(() => this.state !== 'closed' && this.port.request(msg));
+    else this.port.request(msg);
   }
 }
 
