@@ -1,9 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, SESSION_TOKEN_TTL_MS } from '../wire/limits.js';
+import {
+  MAX_PASSWORD_CHARS,
+  MAX_REGISTRATIONS_PER_SOURCE_PER_DAY,
+  MIN_PASSWORD_CHARS,
+  PASSWORD_ATTEMPT_BURST,
+  PASSWORD_ATTEMPTS_PER_MINUTE,
+  SESSION_TOKEN_TTL_MS,
+} from '../wire/limits.js';
 import type { ErrorCode } from '../wire/messages.js';
 import { foldName } from '../wire/names.js';
 import { Lockout } from './lockout.js';
 import { HasherBusy, type PasswordHasher } from './passwords.js';
+import { BucketTable } from './sources.js';
 import type { Store } from './store.js';
 
 // The account rules the hub asks about: who must give a password, whether a password or token is right,
@@ -30,7 +38,15 @@ export interface AccountsOptions {
    * cannot be asked; the registration then fails with server_error.
    */
   claim?: (user: { key: string; name: string; hash: string; created: number }) => Promise<boolean>;
+  /** Failed password attempts one source may make at once, then per minute (PASSWORD_ATTEMPT_*). */
+  attemptBurst?: number;
+  attemptsPerMinute?: number;
+  /** Accounts one source may register per rolling day. */
+  registrationsPerDay?: number;
 }
+
+/** Where a login comes from when the caller does not say (the operator's own tools): one shared source. */
+export const LOCAL_SOURCE = 'local';
 
 const WRONG = 'wrong name or password';
 
@@ -39,9 +55,16 @@ export class Accounts {
   private readonly lockout: Lockout;
   private readonly clock: () => number;
   private readonly tokenTtlMs: number;
-  /** Names with a password check running: one at a time per name, or parallel guesses would outrun the lock. */
+  /**
+   * (name, source) pairs with a password check running: one at a time per pair, or parallel guesses would
+   * outrun the lock. Per pair, not per name: an attacker's guess in flight must not turn the owner away.
+   */
   private readonly checking = new Set<string>();
   private readonly claim: AccountsOptions['claim'];
+  /** Failed password attempts per source: the slow-down an attacker meets whichever names it tries. */
+  private readonly failures: BucketTable;
+  /** Registrations per source per rolling day. */
+  private readonly registrations: BucketTable;
 
   constructor(
     readonly store: Store,
@@ -53,6 +76,9 @@ export class Accounts {
     this.tokenTtlMs = options.tokenTtlMs ?? SESSION_TOKEN_TTL_MS;
     this.lockout = new Lockout(options.blockDurationS * 1000);
     this.claim = options.claim;
+    this.failures = new BucketTable(options.attemptBurst ?? PASSWORD_ATTEMPT_BURST, (options.attemptsPerMinute ?? PASSWORD_ATTEMPTS_PER_MINUTE) / 60);
+    const perDay = options.registrationsPerDay ?? MAX_REGISTRATIONS_PER_SOURCE_PER_DAY;
+    this.registrations = new BucketTable(perDay, perDay / 86_400);
   }
 
   isRegistered(name: string): boolean {
@@ -66,33 +92,40 @@ export class Accounts {
   }
 
   /**
-   * Check a password. "No such user" and "wrong password" give the same reply after the same work (a
-   * dummy hash is checked); failures count towards the lock either way, so a lock says nothing either.
+   * Check a password from `source` (see sourceOf). "No such user" and "wrong password" give the same reply
+   * after the same work (a dummy hash is checked); failures count towards the lock either way, so a lock
+   * says nothing either. Failures lock the pair (name, source), never the name for everyone: the owner
+   * elsewhere, or with a session token, still gets in while someone guesses (issue 10). Each source also
+   * has a budget of failures across all names, so spreading guesses over names gains nothing.
    */
-  async login(name: string, password: string): Promise<AuthResult> {
+  async login(name: string, password: string, source = LOCAL_SOURCE): Promise<AuthResult> {
     const key = foldName(name);
-    const locked = this.lockedReply(key);
+    const pair = `${key} ${source}`;
+    const locked = this.lockedReply(pair);
     if (locked) return locked;
-    if (this.checking.has(key)) return { ok: false, code: 'busy', message: `another login as ${name} is being checked; try again in a moment` };
+    const slow = this.slowDown(source);
+    if (slow) return slow;
+    if (this.checking.has(pair)) return { ok: false, code: 'busy', message: `another login as ${name} is being checked; try again in a moment` };
     const user = this.store.user(key);
     let ok: boolean;
-    this.checking.add(key);
+    this.checking.add(pair);
     try {
-      ok = await this.hasher.verify(password, user?.hash ?? null);
+      ok = await this.hasher.verify(password, user?.hash ?? null, source);
     } catch (err) {
       if (err instanceof HasherBusy) return { ok: false, code: 'busy', message: 'the server is busy checking other logins; try again in a few seconds' };
       throw err;
     } finally {
-      this.checking.delete(key);
+      this.checking.delete(pair);
     }
     const now = this.clock();
     // The account may have been removed while the hash ran.
     if (ok && this.store.user(key)) {
-      this.lockout.succeed(key);
+      this.lockout.succeed(pair);
       return { ok: true, name: user!.name, token: this.issueToken(key, now) };
     }
-    const seconds = this.lockout.fail(key, now);
-    if (seconds > 0) return { ok: false, code: 'locked', message: `${WRONG}; too many failed logins, ${name} is locked for ${seconds} s`, seconds };
+    this.failures.take(source, now);
+    const seconds = this.lockout.fail(pair, now);
+    if (seconds > 0) return { ok: false, code: 'locked', message: `${WRONG}; too many failed logins from your address, ${name} is locked there for ${seconds} s`, seconds };
     return { ok: false, code: 'login_failed', message: `${WRONG}; try again` };
   }
 
@@ -110,14 +143,19 @@ export class Accounts {
   }
 
   /** Claim `name` with `password`. Resolves with a token for the new account or why not. */
-  async register(name: string, password: string): Promise<AuthResult> {
+  async register(name: string, password: string, source = LOCAL_SOURCE): Promise<AuthResult> {
     const problem = passwordProblem(password);
     if (problem) return { ok: false, code: 'weak_password', message: problem };
     const key = foldName(name);
     if (this.store.user(key)) return { ok: false, code: 'name_registered', message: `${name} is already registered` };
+    const wait = this.registrations.waitMs(source, this.clock());
+    if (wait > 0) {
+      const hours = Math.ceil(wait / 3_600_000);
+      return { ok: false, code: 'slow_down', message: `too many accounts registered from your address today; try again in about ${hours} h`, seconds: Math.ceil(wait / 1000) };
+    }
     let hash: string;
     try {
-      hash = await this.hasher.hash(password);
+      hash = await this.hasher.hash(password, source);
     } catch (err) {
       if (err instanceof HasherBusy) return { ok: false, code: 'busy', message: 'the server is busy; try /register again in a few seconds' };
       throw err;
@@ -125,6 +163,7 @@ export class Accounts {
     const now = this.clock();
     if (this.claim && !(await this.claim({ key, name, hash, created: now }))) return { ok: false, code: 'name_registered', message: `${name} is already registered` };
     if (!this.store.addUser(key, name, hash, now) && !this.claim) return { ok: false, code: 'name_registered', message: `${name} is already registered` };
+    this.registrations.take(source, now);
     this.store.setLastSeen(key, now);
     return { ok: true, name, token: this.issueToken(key, now) };
   }
@@ -138,10 +177,18 @@ export class Accounts {
     this.store.expireSessions(this.clock());
   }
 
-  private lockedReply(key: string): AuthResult | null {
-    const seconds = this.lockout.secondsLeft(key, this.clock());
+  private lockedReply(pair: string): AuthResult | null {
+    const seconds = this.lockout.secondsLeft(pair, this.clock());
     if (seconds === 0) return null;
-    return { ok: false, code: 'locked', message: `too many failed logins; try again in ${seconds} s`, seconds };
+    return { ok: false, code: 'locked', message: `too many failed logins from your address; try again in ${seconds} s, or log in from your usual device`, seconds };
+  }
+
+  /** The source has used up its failed attempts: refused before any hashing. */
+  private slowDown(source: string): AuthResult | null {
+    const wait = this.failures.waitMs(source, this.clock());
+    if (wait === 0) return null;
+    const seconds = Math.ceil(wait / 1000);
+    return { ok: false, code: 'slow_down', message: `too many failed logins from your address; wait ${seconds} s before the next try`, seconds };
   }
 
   private issueToken(key: string, now: number): string {

@@ -41,6 +41,7 @@ import type { Accounts } from './accounts.js';
 import { BlockList } from './blocks.js';
 import { AcceptedRefs } from './accepted.js';
 import type { Store } from './store.js';
+import { sourceOf } from './sources.js';
 import type { Codec, RoomBus, RoomEvent } from './events.js';
 import type { Peers, WhisperEvent } from './peers.js';
 import type { Accepted } from './accepted.js';
@@ -50,7 +51,7 @@ import { Directory } from './directory.js';
 import { Room } from './room.js';
 import type { ConnId, Session } from './session.js';
 import { Context, errorEvent, type HubLog, type Outbox } from './rules/context.js';
-import { hello, register } from './rules/login.js';
+import { ack, hello, register } from './rules/login.js';
 import { say, whisper } from './rules/talk.js';
 import { block, nick, unblock, whoelse } from './rules/people.js';
 
@@ -181,6 +182,7 @@ export class Hub {
     this.directory.add({
       id,
       ip,
+      source: sourceOf(ip),
       addr,
       codec,
       rooms: new Set(),
@@ -216,6 +218,8 @@ export class Hub {
     const now = this.heard(s);
     if (msg.type === 'ping') return ctx.send(s, { type: 'pong', ...(msg.token !== undefined && { token: msg.token }) });
     if (msg.type === 'pong') return;
+    // Free of the request budget like ping: a login may bring a full mailbox to acknowledge.
+    if (msg.type === 'ack') return ack(ctx, s, msg.upTo);
     if (!this.spend(s, now, msg.ref)) return;
     s.lastActive = now;
     if (msg.type === 'hello') return hello(ctx, s, msg, now);

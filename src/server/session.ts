@@ -12,6 +12,8 @@ export type ConnId = number;
 export interface Session {
   id: ConnId;
   ip: string;
+  /** The unit of per-source limits: the IPv4 address or the IPv6 /64 (see sourceOf). */
+  source: string;
   /** `ip:port` (IPv6 in brackets), for logs. */
   addr: string;
   /** Set by a successful hello; undefined until then. */
@@ -28,6 +30,8 @@ export interface Session {
   lastActive: number;
   /** Logged in to a registered name. */
   account: boolean;
+  /** The newest stored whisper delivered on this connection: an ack may forget up to here, never further. */
+  mailUpTo?: number;
   /** The session token of that login, ended when the user quits. */
   token?: string;
   /** A password check for this connection is running; it continues in loginChecked/registerChecked. */

@@ -187,3 +187,61 @@ export const IRC_TAG_BYTES = 8191;
  * the sender is not a person and is disconnected ("Excess Flood", as ngIRCd and Ergo say).
  */
 export const IRC_MAX_QUEUED_LINES = 100;
+
+// Abuse that one source cannot win (issue 10). A "source" is one IPv4 address, or one IPv6 /64 (what a
+// single host or home line is normally given), so hopping addresses inside a prefix gains nothing.
+// `--no-rate-limit` (benchmarks) turns off the churn and frame limits below; lockout, hashing fairness,
+// password-attempt and storage limits stay on whatever the flag.
+
+/** Consecutive failed logins for one name from one source before that pair is locked (see MAX_LOGIN_FAILURES). */
+export const MAX_LOGIN_FAILURES_PER_SOURCE = MAX_LOGIN_FAILURES;
+/** Password attempts (logins and registrations) one source may make at once... */
+export const PASSWORD_ATTEMPT_BURST = 6;
+/** ...then this many per minute: an owner's typos fit, a guessing loop is slowed to a crawl. */
+export const PASSWORD_ATTEMPTS_PER_MINUTE = 6;
+/** Password hashes one source may have running or queued at once; more gets `busy`. */
+export const MAX_HASHES_PER_SOURCE = 1;
+/** Accounts one source may register per day (a rolling 24 h window). */
+export const MAX_REGISTRATIONS_PER_SOURCE_PER_DAY = 5;
+/** New connections one source may open at once, then per second (ssh-chat and Ergo use a few per second). */
+export const CONNECT_BURST = 20;
+export const CONNECTS_PER_SECOND = 2;
+/** `hello` frames one source may send at once, then per second (the client's busy retries fit in the burst). */
+export const HELLO_BURST = 20;
+export const HELLOS_PER_SECOND = 2;
+/**
+ * Join and leave notices the room sends per second after a burst; past it, notices are held back and the
+ * room gets one `users` frame with the whole list instead, at most once a second.
+ */
+export const PRESENCE_BURST = 30;
+export const PRESENCE_PER_SECOND = 10;
+/** Private-chat requests one user may receive from one asker (by name and by source) per window... */
+export const PRIVATE_ASKS_PER_PAIR = 3;
+/** ...and from everyone together: past this, new requests to that user are refused for the window. */
+export const PRIVATE_ASKS_PER_TARGET = 10;
+export const PRIVATE_ASK_WINDOW_MS = 60_000;
+/** The full-screen client rings the bell at most this often; further alerts in between stay silent. */
+export const BELL_MIN_INTERVAL_MS = 2000;
+/**
+ * Per-connection frame budget, paid by every line read (blank lines, pings and malformed frames too):
+ * a burst, then a rate. Past it the server stops reading that connection until the debt is paid.
+ */
+export const FRAME_BURST = 100;
+export const FRAMES_PER_SECOND = 30;
+/** The same budget in bytes read. */
+export const BYTE_BURST = 256 * 1024;
+export const BYTES_PER_SECOND = 64 * 1024;
+/** Bytes of stored offline whispers one sender may have waiting across all mailboxes... */
+export const MAX_OFFLINE_BYTES_PER_SENDER = 256 * 1024;
+/** ...and all senders together on one server. */
+export const MAX_OFFLINE_BYTES_TOTAL = 64 * 1024 * 1024;
+/** Below this much free space on the database's disk, new stored data (accounts, offline whispers, history) is refused. */
+export const MIN_FREE_DISK_BYTES = 64 * 1024 * 1024;
+/** How often free disk space is measured (fs.statfs). */
+export const DISK_CHECK_EVERY_MS = 5000;
+/** How long a database write waits for a lock held by another process before it fails. */
+export const DB_BUSY_TIMEOUT_MS = 20;
+/** After a write failed on a lock, writes fail at once for this long instead of waiting again. */
+export const DB_RETRY_AFTER_BUSY_MS = 1000;
+/** Sources whose counters the server remembers per limit; the least recently seen are forgotten first. */
+export const MAX_TRACKED_SOURCES = 10_000;

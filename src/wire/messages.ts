@@ -23,6 +23,8 @@ export type ClientMessage =
   /** Without `name`: list what is blocked. */
   | ({ type: 'block'; name?: string } & Ref)
   | ({ type: 'unblock'; name: string } & Ref)
+  /** The whispers stored for us while offline, up to id `upTo`, have arrived: the server may forget them. */
+  | { type: 'ack'; upTo: number }
   | PrivateClientMessage;
 
 /** Direct private chat: asking, consent and the hand-over of connection details (PROTOCOL.md §10). */
@@ -82,7 +84,12 @@ export type ErrorCode =
   | 'too_many_blocks'
   | 'session_replaced'
   | 'idle_timeout'
-  | 'server_error';
+  | 'server_error'
+  // Abuse one source cannot win (issue 10).
+  | 'slow_down'
+  | 'name_confusable'
+  | 'quota_exceeded'
+  | 'disk_full';
 
 export type ServerMessage =
   /** `account`: logged in to a registered name; `token` resumes this login later; `blocked`: names this user blocks. */
@@ -184,6 +191,7 @@ const CLIENT_CHECKS: Record<ClientType, Check[]> = {
   whoelse: [(o) => optNum(o, 'since'), (o) => (o.since === undefined || (o.since as number) >= 0 ? null : '"since" must not be negative')],
   block: [(o) => optStr(o, 'name', Infinity)],
   unblock: [(o) => str(o, 'name')],
+  ack: [(o) => num(o, 'upTo')],
 };
 
 const SERVER_CHECKS: Record<ServerType, Check[]> = {

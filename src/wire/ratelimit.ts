@@ -23,4 +23,11 @@ export class TokenBucket {
     this.tokens -= 1;
     return true;
   }
+
+  /** Milliseconds until take() would succeed (0 if it would now). */
+  waitMs(now: number): number {
+    const tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    if (tokens >= 1 || this.perSecond <= 0) return tokens >= 1 ? 0 : Infinity;
+    return Math.ceil(((1 - tokens) / this.perSecond) * 1000);
+  }
 }

@@ -26,9 +26,10 @@ export class RawClient {
     );
   }
 
-  static connect(port: number): Promise<RawClient> {
+  /** Connect over loopback; `from` binds the local address (any 127.0.0.x), so tests can be several sources. */
+  static connect(port: number, from?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(new RawClient(socket)));
+      const socket = net.connect({ host: '127.0.0.1', port, ...(from !== undefined && { localAddress: from }) }, () => resolve(new RawClient(socket)));
       socket.once('error', reject);
     });
   }

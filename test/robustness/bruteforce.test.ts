@@ -1,11 +1,12 @@
 import type * as Crypto from 'node:crypto';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Accounts } from '../../src/server/accounts.js';
-import { startServer, type RunningServer } from '../../src/server/host.js';
+import { startServer } from '../../src/server/host.js';
 import { PasswordHasher, type ScryptParams } from '../../src/server/passwords.js';
 import { Store } from '../../src/server/store.js';
 import { MAX_LOGIN_FAILURES } from '../../src/wire/limits.js';
 import type { ServerMessage } from '../../src/wire/messages.js';
+import { closedAfterEach } from '../helpers/cleanup.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { FAST_SCRYPT, tempDb } from '../server/helpers.js';
 
@@ -36,14 +37,7 @@ class CountingHasher extends PasswordHasher {
   }
 }
 
-const servers: RunningServer[] = [];
-const stores: Store[] = [];
-const clients: RawClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.close();
-  for (const s of stores.splice(0)) s.close();
-});
+const { servers, stores, clients } = closedAfterEach();
 
 /** A server with the default rate limit and per-IP cap, accounts over a fresh file, `users` registered. */
 async function accountServer(users: string[], blockDurationS: number, scrypt: ScryptParams = FAST_SCRYPT) {

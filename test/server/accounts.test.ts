@@ -187,12 +187,44 @@ describe('offline whispers', () => {
     const bob = await hello(s.port, 'bob', { password: 'bobs password' });
     const late = await bob.next((f) => f.type === 'whisper');
     expect(late).toMatchObject({ from: 'alice', to: 'bob', text: 'call me', late: true, time: (echo as { time: number }).time });
-    // Delivered once: the next login has nothing waiting.
+    // Acknowledged: the next login has nothing waiting.
+    bob.send({ type: 'ack', upTo: (late as { id: number }).id });
+    await bob.sync();
     bob.close();
     await bob.waitClosed();
     const again = await hello(s.port, 'bob', { password: 'bobs password' });
     await again.sync();
     expect(again.frames.filter((f) => f.type === 'whisper')).toEqual([]);
+  });
+
+  it('keeps stored whispers until the client acknowledges them: a connection lost before the ack loses nothing', async () => {
+    const s = await serve(tempDb());
+    await addUser(s.store, 'bob', 'bobs password');
+    const alice = await hello(s.port, 'alice');
+    for (const [i, text] of ['one', 'two', 'three'].entries()) alice.send({ type: 'whisper', to: 'bob', text, ref: `w${i}` });
+    await alice.next((f) => f.type === 'whisper' && f.ref === 'w2');
+    // The connection dies while the whispers are on their way (no ack sent).
+    const first = await hello(s.port, 'bob', { password: 'bobs password' });
+    const got = await first.next((f) => f.type === 'whisper' && f.text === 'three');
+    first.close();
+    await first.waitClosed();
+    // They come again, all of them, at the next login; an ack for more than was sent forgets only those.
+    const second = await hello(s.port, 'bob', { password: 'bobs password' });
+    await second.sync();
+    const again = second.frames.filter((f) => f.type === 'whisper');
+    expect(again.map((f) => (f as { text: string }).text)).toEqual(['one', 'two', 'three']);
+    expect(again.every((f) => (f as { late?: boolean }).late === true)).toBe(true);
+    alice.send({ type: 'whisper', to: 'bob', text: 'four', ref: 'w3' });
+    await alice.next((f) => f.type === 'whisper' && f.ref === 'w3');
+    second.send({ type: 'ack', upTo: (got as { id: number }).id + 1000 });
+    await second.sync();
+    second.close();
+    await second.waitClosed();
+    const third = await hello(s.port, 'bob', { password: 'bobs password' });
+    await third.sync();
+    // "four" was live (bob was online), so nothing is left; acked ones are gone.
+    expect(third.frames.filter((f) => f.type === 'whisper')).toEqual([]);
+    expect(s.store.offlineCount('bob')).toBe(0);
   });
 });
 

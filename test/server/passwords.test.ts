@@ -33,6 +33,23 @@ describe('PasswordHasher', () => {
     expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(HasherBusy);
   });
 
+  it('serves waiting sources round-robin: a source that storms does not push another to the back', async () => {
+    const h = new PasswordHasher(FAST_SCRYPT, 1, 32, 3);
+    const order: string[] = [];
+    const run = (source: string, n: number) => h.hash(`pw ${source}${n}`, source).then(() => order.push(`${source}${n}`));
+    await Promise.all([run('A', 1), run('A', 2), run('A', 3), run('B', 1), run('B', 2), run('C', 1)]);
+    expect(order).toEqual(['A1', 'B1', 'C1', 'A2', 'B2', 'A3']);
+  });
+
+  it('refuses a source over its share at once (HasherBusy) while other sources still get in', async () => {
+    const h = new PasswordHasher(FAST_SCRYPT, 2, 32, 1);
+    const results = await Promise.allSettled([h.verify('x', null, 'A'), h.verify('y', null, 'A'), h.verify('z', null, 'B')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(HasherBusy);
+    // Once its hash is done, the source may hash again.
+    await expect(h.verify('x', null, 'A')).resolves.toBe(false);
+  });
+
   it('uses the OWASP cost by default (N=2^17, r=8, p=1)', () => {
     expect(DEFAULT_SCRYPT).toEqual({ N: 131072, r: 8, p: 1 });
   });

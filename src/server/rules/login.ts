@@ -36,7 +36,7 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
   }
   s.checking = true;
   const id = s.id;
-  accounts.login(msg.name, msg.password).then(
+  accounts.login(msg.name, msg.password, s.source).then(
     (result) => {
       const still = ctx.directory.session(id);
       if (still) loginChecked(ctx, still, result, ref);
@@ -105,7 +105,11 @@ function replay(ctx: Context, s: Session): void {
   }
 }
 
-/** Whispers that arrived while the user was away, with their original time, then forgotten. */
+/**
+ * Whispers that arrived while the user was away, with their original time. They stay stored until the
+ * client acknowledges them (ack): a connection that dies while they are on the way loses nothing, and they
+ * come again at the next login (at least once; the client shows each id once).
+ */
 function deliverStored(ctx: Context, s: Session, key: string): void {
   const store = ctx.store!;
   ctx.persist(s, 'hello', undefined, () => {
@@ -115,9 +119,18 @@ function deliverStored(ctx: Context, s: Session, key: string): void {
       if (s.blocks.has(foldName(w.from))) continue;
       ctx.backlog(s, { type: 'whisper', id: w.id, from: w.from, to: s.name!, text: w.text, time: w.time, late: true });
     }
-    store.dropOffline(key, mail[mail.length - 1]!.id);
+    s.mailUpTo = mail[mail.length - 1]!.id;
     ctx.log('offline_delivered', { conn: s.id, name: s.name, count: mail.length });
   });
+}
+
+/** The client has the stored whispers up to `upTo`: forget them (no further than what it was sent). */
+export function ack(ctx: Context, s: Session, upTo: number): void {
+  if (!s.account || s.mailUpTo === undefined) return;
+  const last = Math.min(upTo, s.mailUpTo);
+  ctx.persist(undefined, 'ack', undefined, () => ctx.store!.dropOffline(foldName(s.name!), last));
+  if (last >= s.mailUpTo) s.mailUpTo = undefined;
+  ctx.log('offline_acked', { conn: s.id, name: s.name, upTo: last });
 }
 
 export function register(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'register' }>): void {
@@ -129,7 +142,7 @@ export function register(ctx: Context, s: Session, msg: Extract<ClientMessage, {
   s.checking = true;
   const id = s.id;
   const name = s.name!;
-  accounts.register(name, msg.password).then(
+  accounts.register(name, msg.password, s.source).then(
     (result) => {
       const still = ctx.directory.session(id);
       if (still) registerChecked(ctx, still, result, ref);

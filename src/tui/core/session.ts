@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { FrameDecoder, encodeFrame } from '../../wire/frame.js';
-import { MAX_SERVER_FRAME_BYTES, PING_INTERVAL_MS, PING_TIMEOUT_MS, RATE_BURST, RATE_PER_SECOND, WELCOME_TIMEOUT_MS, QUIT_WAIT_MS, RECONNECT_BACKOFF_MS, BUSY_RETRY_MS } from '../../wire/limits.js';
+import { MAX_SERVER_FRAME_BYTES, PING_INTERVAL_MS, PING_TIMEOUT_MS, RATE_BURST, RATE_PER_SECOND, WELCOME_TIMEOUT_MS, QUIT_WAIT_MS, RECONNECT_BACKOFF_MS, BUSY_RETRY_MS, MAX_OFFLINE_PER_USER } from '../../wire/limits.js';
 import { parseServerMessage, type ClientMessage, type ServerMessage } from '../../wire/messages.js';
 import { TokenBucket } from '../../wire/ratelimit.js';
 import { sanitizeText } from '../../wire/sanitize.js';
@@ -65,6 +65,10 @@ export class Session {
   /** The hello of the login in progress, sent again as it was after `busy`; forgotten once welcomed. */
   private lastHello: ClientMessage | undefined;
   private busyRetries = 0;
+  /** Ids of stored (late) whispers already shown: one delivered again after a reconnect is shown once. */
+  private readonly lateSeen = new Set<number>();
+  /** The newest stored whisper to acknowledge, sent once per burst of them. */
+  private ackUpTo: number | undefined;
   /** Room lines and whispers written to the server and not yet echoed (or refused), by ref. */
   private unacked = new Map<string, ClientMessage>();
   /**
@@ -379,6 +383,7 @@ export class Session {
         return null;
       }
       case 'locked':
+      case 'slow_down':
         return new ParleyError('auth_failed', text);
       default:
         return new ParleyError('name_refused', `the server refused the name "${this.core.name}": ${text}`);
@@ -416,11 +421,32 @@ export class Session {
       this.slow.get(ref)?.();
       this.slow.delete(ref);
     }
+    if (msg.type === 'whisper' && msg.late === true && !this.lateArrived(msg.id)) return;
     for (const e of this.core.receive(msg, this.server)) {
       if (e.kind === 'signed_out') this.signedOut = e.text;
       this.emit(e);
     }
     this.direct.receive(msg);
+  }
+
+  /**
+   * A stored whisper arrived: acknowledge it (the server keeps it until then), once for the whole burst.
+   * Returns false when this id was shown already.
+   */
+  private lateArrived(id: number): boolean {
+    const socket = this.socket;
+    if (this.ackUpTo === undefined && socket) {
+      setImmediate(() => {
+        if (this.ackUpTo !== undefined && !socket.destroyed) socket.write(encodeFrame({ type: 'ack', upTo: this.ackUpTo }));
+        this.ackUpTo = undefined;
+      });
+    }
+    this.ackUpTo = Math.max(this.ackUpTo ?? id, id);
+    if (this.lateSeen.has(id)) return false;
+    this.lateSeen.add(id);
+    // Bounded: the server never holds more than a mailbox's worth of them at once.
+    if (this.lateSeen.size > 4 * MAX_OFFLINE_PER_USER) this.lateSeen.delete(this.lateSeen.values().next().value!);
+    return true;
   }
 
   private onClose(wasWelcomed: boolean): void {
