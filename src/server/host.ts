@@ -1,7 +1,8 @@
 import net from 'node:net';
-import { FrameDecoder, encodeFrame, looksLikeTls } from '../wire/frame.js';
+import { FrameDecoder, encodeFrame, looksLikeTls, type FrameEvent } from '../wire/frame.js';
 import { CLOSE_GRACE_MS, MAX_FLUSH_DELAY_MS, DEFAULT_HOST, DEFAULT_PORT, LISTEN_BACKLOG, MAX_SEND_QUEUE_BYTES, SERVER_TICK_MS, SHUTDOWN_GRACE_MS } from '../wire/limits.js';
 import type { ServerMessage } from '../wire/messages.js';
+import { DEFAULT_BUDGET, FrameBudget, type BudgetRates } from './budget.js';
 import { Hub, type ConnId, type HubLog, type HubOptions, type Outbox } from './hub.js';
 import { startIrcListener, type CoreConnection, type CoreLink, type IrcListener, type IrcListenerOptions } from './irc/listener.js';
 
@@ -20,7 +21,16 @@ export interface ServerOptions extends HubOptions {
   console?: (line: string) => void;
   /** Also listen for IRC clients (`--irc-port`): the gateway's address and how it names itself. */
   irc?: Partial<Omit<IrcListenerOptions, 'port'>> & { port: number };
+
+  /**
+   * What one connection may make the server read (budget.ts); false for no budget. Default: DEFAULT_BUDGET,
+   * or none when rate limiting is off (`ratePerSecond: 0`, `--no-rate-limit`, for benchmarks).
+   */
+  frameBudget?: BudgetRates | false;
 }
+
+/** A throttled connection is told so at most this often; the pause itself is silent. */
+const THROTTLE_NOTICE_EVERY_MS = 10_000;
 
 export interface RunningServer {
   readonly hub: Hub;
@@ -52,6 +62,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   let nextConn = 1;
   const log: HubLog = options.log ?? (() => {});
   const say = options.console ?? (() => {});
+  const rates = options.frameBudget ?? (options.ratePerSecond === 0 ? false : DEFAULT_BUDGET);
 
   const write = (conn: Conn): void => {
     if (conn.queue.length === 0) return;
@@ -172,6 +183,47 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     if (!hub.connect(id, ip, port)) return;
 
     const decoder = new FrameDecoder();
+    const handle = (ev: FrameEvent): void => {
+      if (ev.kind === 'line') hub.receive(id, ev.text);
+      else if (ev.kind === 'error') hub.frameError(id, ev.code);
+      else hub.disconnect(id, 'kicked', 'line too long');
+    };
+    // Frames read but not yet handled because the connection is over its budget; the socket is paused
+    // meanwhile, so at most one chunk's worth waits here.
+    const budget = rates ? new FrameBudget(rates, Date.now()) : undefined;
+    let pending: FrameEvent[] = [];
+    let head = 0;
+    let resumeTimer: NodeJS.Timeout | undefined;
+    let lastNotice = -Infinity;
+    const pump = (): void => {
+      resumeTimer = undefined;
+      if (conn.dead || !conns.has(id)) return;
+      let now = Date.now();
+      while (head < pending.length && budget!.ok(now)) {
+        budget!.charge(1, 0, now);
+        handle(pending[head++]!);
+        if (conn.dead) return;
+        now = Date.now();
+      }
+      if (head === pending.length) {
+        pending = [];
+        head = 0;
+      }
+      const wait = budget!.waitMs(now);
+      if (wait === 0 && head === 0) {
+        socket.resume();
+        return;
+      }
+      socket.pause();
+      resumeTimer = setTimeout(pump, Math.max(1, wait));
+      if (now - lastNotice >= THROTTLE_NOTICE_EVERY_MS) {
+        lastNotice = now;
+        log('throttled', { conn: id, ms: wait });
+        const notice: ServerMessage = { type: 'error', code: 'slow_down', message: 'you are sending faster than the server reads; it stops reading your connection for a moment' };
+        outbox.send(id, encodeFrame(notice));
+      }
+    };
+    socket.on('close', () => clearTimeout(resumeTimer));
     socket.on('data', (chunk: Buffer) => {
       if (conn.dead) return;
       if (!conn.seenData) {
@@ -184,12 +236,18 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
           return;
         }
       }
-      for (const ev of decoder.push(chunk)) {
-        if (conn.dead) return;
-        if (ev.kind === 'line') hub.receive(id, ev.text);
-        else if (ev.kind === 'error') hub.frameError(id, ev.code);
-        else hub.disconnect(id, 'kicked', 'line too long');
+      const blanks = decoder.blankLines;
+      const events = decoder.push(chunk);
+      if (!budget) {
+        for (const ev of events) {
+          if (conn.dead) return;
+          handle(ev);
+        }
+        return;
       }
+      budget.charge(decoder.blankLines - blanks, chunk.length, Date.now());
+      for (const ev of events) pending.push(ev);
+      if (resumeTimer === undefined) pump();
     });
   });
   server.maxConnections = 100_000;

@@ -20,6 +20,8 @@ export class FrameDecoder {
   /** Bytes skipped of an over-long line; -1 while not skipping. */
   private discarded = -1;
   private closed = false;
+  /** Blank lines skipped so far: not frames, but a server still pays for reading them (its frame budget). */
+  blankLines = 0;
 
   constructor(
     private readonly maxFrame = MAX_FRAME_BYTES,
@@ -77,7 +79,10 @@ export class FrameDecoder {
     this.parts = [];
     this.size = 0;
     if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
-    if (line.length === 0) return; // a blank line (Enter in nc) is not a frame
+    if (line.length === 0) {
+      this.blankLines++; // a blank line (Enter in nc) is not a frame
+      return;
+    }
     if (!isUtf8(line)) {
       out.push({ kind: 'error', code: 'invalid_utf8' });
       return;

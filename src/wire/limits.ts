@@ -231,6 +231,8 @@ export const FRAMES_PER_SECOND = 30;
 /** The same budget in bytes read. */
 export const BYTE_BURST = 256 * 1024;
 export const BYTES_PER_SECOND = 64 * 1024;
+/** The longest one pause may be: debt beyond this much refill is forgiven (one chunk can hold 64 Ki blank lines). */
+export const MAX_THROTTLE_MS = 10_000;
 /** Bytes of stored offline whispers one sender may have waiting across all mailboxes... */
 export const MAX_OFFLINE_BYTES_PER_SENDER = 256 * 1024;
 /** ...and all senders together on one server. */
