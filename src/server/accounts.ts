@@ -148,6 +148,8 @@ export class Accounts {
     if (problem) return { ok: false, code: 'weak_password', message: problem };
     const key = foldName(name);
     if (this.store.user(key)) return { ok: false, code: 'name_registered', message: `${name} is already registered` };
+    const like = this.store.lookAlike(name);
+    if (like !== undefined) return { ok: false, code: 'name_confusable', message: `${name} looks too much like the registered name ${like}; reconnect under another name to register` };
     const wait = this.registrations.waitMs(source, this.clock());
     if (wait > 0) {
       const hours = Math.ceil(wait / 3_600_000);

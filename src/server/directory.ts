@@ -1,4 +1,4 @@
-import { foldName } from '../wire/names.js';
+import { foldName, nameSkeleton } from '../wire/names.js';
 import type { ConnId, Session } from './session.js';
 
 // The directory of who is connected and who is online under which name, server-wide (rooms come and go;
@@ -9,6 +9,8 @@ export class Directory {
   /** Named sessions by folded name. */
   private readonly byName = new Map<string, Session>();
   private readonly perIp = new Map<string, number>();
+  /** Online names by nameSkeleton: `aIice` may not come online beside `alice`. */
+  private readonly skeletons = new Map<string, string>();
 
   /** Connections, named or not. */
   get connections(): number {
@@ -27,6 +29,11 @@ export class Directory {
   /** The session online under `name` (any case), if any. */
   find(name: string): Session | undefined {
     return this.byName.get(foldName(name));
+  }
+
+  /** The online name that looks like `name` (same nameSkeleton), if any; it may be `name` itself in another case. */
+  lookAlike(name: string): string | undefined {
+    return this.skeletons.get(nameSkeleton(name));
   }
 
   /** Whether a name (any case) is online. */
@@ -57,12 +64,16 @@ export class Directory {
   /** `s` is online under s.name, in place of any older session under that name. */
   bind(s: Session): void {
     this.byName.set(foldName(s.name!), s);
+    this.skeletons.set(nameSkeleton(s.name!), s.name!);
   }
 
   /** s.name was `old` and is s.name now. */
   rebind(s: Session, old: string): void {
     const oldKey = foldName(old);
-    if (this.byName.get(oldKey) === s) this.byName.delete(oldKey);
+    if (this.byName.get(oldKey) === s) {
+      this.byName.delete(oldKey);
+      this.skeletons.delete(nameSkeleton(old));
+    }
     this.bind(s);
   }
 
@@ -76,12 +87,14 @@ export class Directory {
     const key = foldName(s.name);
     if (this.byName.get(key) !== s) return false;
     this.byName.delete(key);
+    this.skeletons.delete(nameSkeleton(s.name));
     return true;
   }
 
   clear(): void {
     this.sessions.clear();
     this.byName.clear();
+    this.skeletons.clear();
     this.perIp.clear();
   }
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { foldName, nameSkeleton } from '../wire/names.js';
 
 // Everything that outlives a connection, in one SQLite file (better-sqlite3, synchronous): accounts,
 // session tokens, offline whispers, room history, blocks and last-seen times. WAL mode with
@@ -36,6 +37,11 @@ export interface StoredWhisper {
 
 /** Startup failures a person can act on: the file cannot be created, opened or written. */
 export class StoreError extends Error {}
+
+/** nameSkeleton (src/wire/names.ts) as an SQL expression over `column`; names are ASCII, so lower() suffices. */
+export function SKELETON_SQL(column: string): string {
+  return `replace(replace(replace(replace(lower(${column}), 'rn', 'm'), 'i', 'l'), '1', 'l'), '0', 'o')`;
+}
 
 // Each entry moves the schema one version up; never edit one that has shipped, append a new one.
 const MIGRATIONS: readonly string[] = [
@@ -78,6 +84,16 @@ const MIGRATIONS: readonly string[] = [
      key TEXT PRIMARY KEY,
      value INTEGER NOT NULL
    );`,
+  // Issue 10: look-alike names (nameSkeleton, repeated here in SQL), and what stored whispers cost whom.
+  `ALTER TABLE users ADD COLUMN skeleton TEXT;
+   UPDATE users SET skeleton = ${SKELETON_SQL('name')};
+   CREATE INDEX users_skeleton ON users(skeleton);
+   ALTER TABLE offline ADD COLUMN from_key TEXT;
+   ALTER TABLE offline ADD COLUMN source TEXT;
+   ALTER TABLE offline ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+   UPDATE offline SET from_key = lower(from_name), bytes = length(CAST(text AS BLOB));
+   CREATE INDEX offline_from ON offline(from_key);
+   CREATE INDEX offline_source ON offline(source);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -121,7 +137,8 @@ export class Store {
       users: db.prepare<[], { key: string; name: string; hash: string; created: number; last_seen: number | null }>(
         'SELECT key, name, hash, created, last_seen FROM users ORDER BY key',
       ),
-      addUser: db.prepare('INSERT INTO users(key, name, hash, created) VALUES (?, ?, ?, ?)'),
+      addUser: db.prepare('INSERT INTO users(key, name, hash, created, skeleton) VALUES (?, ?, ?, ?, ?)'),
+      lookAlike: db.prepare<[string, string], { name: string }>('SELECT name FROM users WHERE skeleton = ? AND key <> ? LIMIT 1'),
       setHash: db.prepare('UPDATE users SET hash = ? WHERE key = ?'),
       removeUser: db.prepare('DELETE FROM users WHERE key = ?'),
       seen: db.prepare('UPDATE users SET last_seen = ? WHERE key = ?'),
@@ -195,12 +212,17 @@ export class Store {
   /** Adds an account; false if the key is taken. */
   addUser(key: string, name: string, hash: string, now: number): boolean {
     try {
-      this.st.addUser.run(key, name, hash, now);
+      this.st.addUser.run(key, name, hash, now, nameSkeleton(name));
       return true;
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
       throw err;
     }
+  }
+
+  /** A registered name that looks like `name` (same nameSkeleton) but is another account, if any. */
+  lookAlike(name: string): string | undefined {
+    return this.st.lookAlike.get(nameSkeleton(name), foldName(name))?.name;
   }
 
   setHash(key: string, hash: string): void {

@@ -161,6 +161,14 @@ export class Context {
       this.error(s, 'name_taken', `the name ${name} is taken; pick another`, { re, ref, name });
       return false;
     }
+    const online = this.directory.lookAlike(name);
+    const registered = online === undefined && this.accounts ? this.lookup(s, re, ref, () => this.accounts!.store.lookAlike(name)) : undefined;
+    if (registered === FAILED) return false;
+    const like = online !== undefined && foldName(online) !== foldName(name) ? online : registered;
+    if (like !== undefined) {
+      this.error(s, 'name_confusable', `the name ${name} looks too much like ${like} (I, l and 1, O and 0, rn and m count as the same); pick another`, { re, ref, name });
+      return false;
+    }
     return true;
   }
 
