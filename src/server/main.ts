@@ -7,6 +7,7 @@ import { DEFAULT_DB, runAdmin } from './admin.js';
 import { importCredentials } from './credentials.js';
 import { DEFAULT_MOTD } from './hub.js';
 import { startServer, type RunningServer } from './host.js';
+import { DatabaseInUse, lockDatabase } from './dblock.js';
 import { EventLog } from './log.js';
 import { DEFAULT_SCRYPT, PasswordHasher } from './passwords.js';
 import { Store, StoreError } from './store.js';
@@ -148,6 +149,14 @@ if (redisUrl !== undefined) {
   } catch (err) {
     fail(err instanceof StoreError ? `${err.message} (pick another file with --db PATH)` : `cannot open the database ${opts.db}: ${(err as Error).message}`);
   }
+}
+try {
+  lockDatabase(store.file); // held until the process ends
+  store.setMetaValue('server_pid', process.pid);
+} catch (err) {
+  if (!(err instanceof DatabaseInUse)) fail(`cannot lock the database ${opts.db}: ${(err as Error).message}`);
+  const pid = store.metaValue('server_pid');
+  fail(`${err.message}${pid === undefined ? '' : ` (pid ${pid})`}; stop that server first, or pick another file with --db PATH`);
 }
 const scrypt = { ...DEFAULT_SCRYPT, N: opts.scryptN };
 if (opts.credentials !== undefined) {

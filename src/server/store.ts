@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { DB_BUSY_TIMEOUT_MS, DB_RETRY_AFTER_BUSY_MS } from '../wire/limits.js';
 import { foldName, nameSkeleton } from '../wire/names.js';
 
 // Everything that outlives a connection, in one SQLite file (better-sqlite3, synchronous): accounts,
@@ -37,6 +38,9 @@ export interface StoredWhisper {
 
 /** Startup failures a person can act on: the file cannot be created, opened or written. */
 export class StoreError extends Error {}
+
+/** A statement refused at once because the database was just found locked by another process. */
+export class StoreBusy extends Error {}
 
 /** nameSkeleton (src/wire/names.ts) as an SQL expression over `column`; names are ASCII, so lower() suffices. */
 export function SKELETON_SQL(column: string): string {
@@ -109,6 +113,10 @@ export class Store {
   private readonly db: Database.Database;
   private readonly st;
   private idCeiling: number;
+  /** Until when (ms) every statement fails at once: the file was found locked by another process. */
+  private busyUntil = 0;
+  /** Called when a statement finds the database locked (the hub logs it); once per DB_RETRY_AFTER_BUSY_MS at most. */
+  onBusy: (error: Error) => void = () => {};
 
   /** Opens (creating if needed) and migrates the database. Throws StoreError with a one-line reason. */
   constructor(readonly file: string) {
@@ -165,6 +173,33 @@ export class Store {
       setMeta: db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
     };
     this.idCeiling = this.st.getMeta.get('id_ceiling')?.value ?? 0;
+    // Startup may wait for a lock (above, 2 s); a running server must not: every statement runs on the
+    // event loop, and a lock held elsewhere (a backup, an sqlite3 shell) used to stall the room 2 s per
+    // write. Now a statement waits DB_BUSY_TIMEOUT_MS at most, and after one has failed on a lock the
+    // others fail at once for DB_RETRY_AFTER_BUSY_MS. Callers treat that like any store failure.
+    this.db.pragma(`busy_timeout = ${DB_BUSY_TIMEOUT_MS}`);
+    for (const stmt of Object.values(this.st)) this.failFast(stmt as unknown as Database.Statement);
+  }
+
+  /** Wrap a statement's run/get/all so a locked database fails fast (see the constructor). */
+  private failFast(stmt: Database.Statement): void {
+    for (const method of ['run', 'get', 'all'] as const) {
+      const original = stmt[method].bind(stmt) as (...args: unknown[]) => unknown;
+      const guarded = (...args: unknown[]): unknown => {
+        if (Date.now() < this.busyUntil) throw new StoreBusy(`the database ${this.file} is locked by another process`);
+        try {
+          return original(...args);
+        } catch (err) {
+          if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY') || (err as { code?: string }).code?.startsWith('SQLITE_LOCKED')) {
+            this.busyUntil = Date.now() + DB_RETRY_AFTER_BUSY_MS;
+            this.onBusy(err as Error);
+          }
+          throw err;
+        }
+      };
+      // better-sqlite3's method types are generic per statement; the wrapper takes and returns the same values.
+      (stmt as unknown as Record<string, unknown>)[method] = guarded;
+    }
   }
 
   private migrate(): void {
@@ -316,6 +351,15 @@ export class Store {
 
   dropBlock(blockerKey: string, blockedKey: string): void {
     this.st.dropBlock.run(blockerKey, blockedKey);
+  }
+
+  /** A number kept in the meta table (message id ceiling, the running server's pid), if set. */
+  metaValue(key: string): number | undefined {
+    return this.st.getMeta.get(key)?.value;
+  }
+
+  setMetaValue(key: string, value: number): void {
+    this.st.setMeta.run(key, value);
   }
 
   /** SQLite's own check of the file (tests, `parley-server` at startup if asked). */

@@ -84,7 +84,10 @@ export class Context {
     /** The other servers of a cluster (src/server/peers.ts); undefined on a lone server. */
     readonly peers?: Peers,
   ) {
-    if (store) this.nextId = store.firstMessageId();
+    if (store) {
+      this.nextId = store.firstMessageId();
+      store.onBusy = (err) => log('store_busy', { error: err.message });
+    }
   }
 
   /** An event for one session, in its protocol. */

@@ -21,8 +21,10 @@ export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type
   if (text === null) return;
   const id = ctx.messageId();
   const event: RoomEvent = { type: 'message', id, from: s.name!, text, time: now, ...(msg.action === true && { action: true }) };
-  // Stored before anyone sees it: an echoed (acknowledged) message is on disk.
-  if (ctx.opts.historySize > 0 && ctx.persist(s, 'say', msg.ref, () => ctx.store!.addHistory({ id, from: s.name!, text, time: now, action: msg.action === true })) === FAILED) return;
+  // Stored before anyone sees it, when the database can take it. History is a replay for latecomers, not
+  // the room itself: a full disk or a database locked by another process must not stop the room talking
+  // (issue 10), so a failed write is logged and the message still goes out to everyone here.
+  if (ctx.opts.historySize > 0) ctx.persist(undefined, 'say', msg.ref, () => ctx.store!.addHistory({ id, from: s.name!, text, time: now, action: msg.action === true }));
   ctx.lobby.publish(event, s, foldName(s.name!));
   ctx.echo(s, event, msg.ref);
   if (msg.ref !== undefined) ctx.remember(foldName(s.name!), msg.ref, { digest, id, time: now });
