@@ -45,7 +45,10 @@ export interface AccountsOptions {
   registrationsPerDay?: number;
 }
 
-/** Where a login comes from when the caller does not say (the operator's own tools): one shared source. */
+/**
+ * Where a login comes from when the caller does not say (the operator's own tools, a cluster peer): its
+ * failures still lock, but no per-source budget applies.
+ */
 export const LOCAL_SOURCE = 'local';
 
 const WRONG = 'wrong name or password';
@@ -98,12 +101,12 @@ export class Accounts {
    * elsewhere, or with a session token, still gets in while someone guesses (issue 10). Each source also
    * has a budget of failures across all names, so spreading guesses over names gains nothing.
    */
-  async login(name: string, password: string, source = LOCAL_SOURCE): Promise<AuthResult> {
+  async login(name: string, password: string, source?: string): Promise<AuthResult> {
     const key = foldName(name);
-    const pair = `${key} ${source}`;
+    const pair = `${key} ${source ?? LOCAL_SOURCE}`;
     const locked = this.lockedReply(pair);
     if (locked) return locked;
-    const slow = this.slowDown(source);
+    const slow = source === undefined ? null : this.slowDown(source);
     if (slow) return slow;
     if (this.checking.has(pair)) return { ok: false, code: 'busy', message: `another login as ${name} is being checked; try again in a moment` };
     const user = this.store.user(key);
@@ -123,7 +126,7 @@ export class Accounts {
       this.lockout.succeed(pair);
       return { ok: true, name: user!.name, token: this.issueToken(key, now) };
     }
-    this.failures.take(source, now);
+    if (source !== undefined) this.failures.take(source, now);
     const seconds = this.lockout.fail(pair, now);
     if (seconds > 0) return { ok: false, code: 'locked', message: `${WRONG}; too many failed logins from your address, ${name} is locked there for ${seconds} s`, seconds };
     return { ok: false, code: 'login_failed', message: `${WRONG}; try again` };
@@ -143,14 +146,14 @@ export class Accounts {
   }
 
   /** Claim `name` with `password`. Resolves with a token for the new account or why not. */
-  async register(name: string, password: string, source = LOCAL_SOURCE): Promise<AuthResult> {
+  async register(name: string, password: string, source?: string): Promise<AuthResult> {
     const problem = passwordProblem(password);
     if (problem) return { ok: false, code: 'weak_password', message: problem };
     const key = foldName(name);
     if (this.store.user(key)) return { ok: false, code: 'name_registered', message: `${name} is already registered` };
     const like = this.store.lookAlike(name);
     if (like !== undefined) return { ok: false, code: 'name_confusable', message: `${name} looks too much like the registered name ${like}; reconnect under another name to register` };
-    const wait = this.registrations.waitMs(source, this.clock());
+    const wait = source === undefined ? 0 : this.registrations.waitMs(source, this.clock());
     if (wait > 0) {
       const hours = Math.ceil(wait / 3_600_000);
       return { ok: false, code: 'slow_down', message: `too many accounts registered from your address today; try again in about ${hours} h`, seconds: Math.ceil(wait / 1000) };
@@ -165,7 +168,7 @@ export class Accounts {
     const now = this.clock();
     if (this.claim && !(await this.claim({ key, name, hash, created: now }))) return { ok: false, code: 'name_registered', message: `${name} is already registered` };
     if (!this.store.addUser(key, name, hash, now) && !this.claim) return { ok: false, code: 'name_registered', message: `${name} is already registered` };
-    this.registrations.take(source, now);
+    if (source !== undefined) this.registrations.take(source, now);
     this.store.setLastSeen(key, now);
     return { ok: true, name, token: this.issueToken(key, now) };
   }

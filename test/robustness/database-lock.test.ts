@@ -101,7 +101,7 @@ describe('one server per database', () => {
     const args = (log: string) => ['0', '--db', db, '--log', path.join(dir, log)];
     const first = run(SERVER, args('a.log'));
     children.push(first.child);
-    const line = await first.waitFor(/^parley-server listening on /);
+    const line = await first.waitFor(/^parley-server listening on /, 15_000);
     const port = Number(/:(\d+);/.exec(line)![1]);
 
     const second = run(SERVER, args('b.log'));
@@ -129,6 +129,6 @@ describe('one server per database', () => {
     await first.exit;
     const third = run(SERVER, args('c.log'));
     children.push(third.child);
-    await third.waitFor(/^parley-server listening on /);
-  }, 30_000);
+    await third.waitFor(/^parley-server listening on /, 15_000);
+  }, 60_000);
 });
