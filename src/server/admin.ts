@@ -5,7 +5,7 @@ import { passwordProblem } from './accounts.js';
 import { DEFAULT_SCRYPT, PasswordHasher } from './passwords.js';
 import { Store, StoreError } from './store.js';
 
-// `parley-server user add|remove|list [NAME]`: account administration on the database file, without a
+// `parley-server user add|remove|admin|list [NAME]`: account administration on the database file, without a
 // running server (SQLite's WAL lets it run beside one). The password comes from PARLEY_PASSWORD or
 // --password-file, never from the command line.
 
@@ -78,14 +78,32 @@ export async function runAdmin(argv: string[]): Promise<void> {
     });
 
   program
+    .command('admin')
+    .description('make an account a server administrator (moderates every room, may close rooms), or no longer one with --off')
+    .argument('<name>')
+    .option(...dbOption)
+    .option('--off', 'take the administrator role away')
+    .action((name: string, o: { db: string; off?: boolean }) => {
+      checkName(name);
+      const store = open(o.db);
+      const done = store.setAdmin(foldName(name), !o.off);
+      store.close();
+      if (!done) fail(`there is no account ${name} in ${o.db}; create it first with: parley-server user add ${name}`);
+      process.stdout.write(o.off ? `${name} is no longer a server administrator\n` : `${name} is now a server administrator\n`);
+    });
+
+  program
     .command('list')
     .description('list the accounts, with when each was last seen')
     .option(...dbOption)
     .action((o: { db: string }) => {
       const store = open(o.db);
-      const users = store.users();
+      const users = store.users().map((u) => ({ ...u, admin: store.isAdmin(u.key) }));
       store.close();
-      for (const u of users) process.stdout.write(`${u.name}\t${u.lastSeen === null ? 'never seen' : 'last seen ' + new Date(u.lastSeen).toISOString()}\n`);
+      for (const u of users) {
+        const seen = u.lastSeen === null ? 'never seen' : 'last seen ' + new Date(u.lastSeen).toISOString();
+        process.stdout.write(`${u.name}\t${seen}${u.admin ? '\tadministrator' : ''}\n`);
+      }
       if (users.length === 0) process.stdout.write(`no accounts in ${o.db}\n`);
     });
 

@@ -12,7 +12,7 @@ export type ChatEvent = ServerMessage;
  * What happens in a room and goes to its members: the unit of fan-out, and what a bus between servers
  * observes and injects. Each is encoded once per codec per room, however many members hear it.
  */
-export type RoomEvent = Extract<ChatEvent, { type: 'joined' | 'left' | 'message' | 'renamed' }>;
+export type RoomEvent = Extract<ChatEvent, { type: 'joined' | 'left' | 'message' | 'renamed' | 'topic' | 'moderation' | 'closed' }>;
 
 /**
  * One protocol's encoding of events. Encoding must be pure (same event, same bytes): the room encodes

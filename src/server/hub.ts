@@ -9,13 +9,18 @@
  *   request)` takes a typed, validated request (ClientMessage of src/wire/messages.ts); `disconnect(id)`
  *   detaches. The NDJSON shell (host.ts) uses `receive(id, line)`, which decodes a line (ndjson.ts) and
  *   calls handle.
- * - Room events (RoomEvent: joined, left, message, renamed) fan out through Room (room.ts), which encodes
- *   an event once per codec and hands the same Buffer to every member speaking it. Everything else
- *   (welcome, whispers, replies, errors) goes to one session through its codec.
+ * - Room events (RoomEvent: joined, left, message, renamed, topic, moderation, closed; each names its
+ *   `room`) fan out through Room (room.ts), which encodes an event once per codec and hands the same
+ *   Buffer to every member speaking it. A rename goes once to everyone sharing a room with the renamer.
+ *   Everything else (welcome, whispers, replies, errors) goes to one session through its codec.
  * - HubOptions.bus (a RoomBus) sees each room event after local delivery; `inject(room, event)` delivers a
  *   room event from elsewhere to local members without publishing it again.
- * Module map: session.ts (a connection's session), directory.ts (who is online), room.ts (membership and
- * fan-out), rules/ (each command's rules over a shared Context), ndjson.ts (the NDJSON codec).
+ * - Protocol version 1 is a codec too: a version-1 NDJSON session gets ndjsonV1, which shows the default
+ *   room only, so the rules speak version 2 and never branch on the encoding.
+ * Module map: session.ts (a connection's session), directory.ts (who is online), room.ts (one room:
+ * membership, fan-out, topic, operators, bans, mutes), rooms.ts (every room, and who is put back where at
+ * login), rules/ (each command's rules over a shared Context: login, talk, people, rooms, moderation),
+ * ndjson.ts (the NDJSON codecs).
  */
 import {
   DEFAULT_HISTORY,
@@ -30,9 +35,12 @@ import {
   RATE_BURST,
   RATE_PER_SECOND,
   REGISTRATION_TIMEOUT_MS,
+  DEFAULT_ROOM,
+  MAX_ROOMS,
 } from '../wire/limits.js';
-import type { ClientMessage, LeaveReason, ServerMessage } from '../wire/messages.js';
+import { ROOM_REQUESTS, type ClientMessage, type LeaveReason, type ServerMessage } from '../wire/messages.js';
 import { foldName } from '../wire/names.js';
+import { foldRoom } from '../wire/rooms.js';
 import { sanitizeText, truncateCodePoints } from '../wire/sanitize.js';
 import { TokenBucket } from '../wire/ratelimit.js';
 import { dialableAddress } from '../wire/direct.js';
@@ -46,14 +54,16 @@ import type { Codec, RoomBus, RoomEvent } from './events.js';
 import type { Peers, WhisperEvent } from './peers.js';
 import type { Accepted } from './accepted.js';
 import { MAX_OFFLINE_PER_USER } from '../wire/limits.js';
-import { NDJSON, decodeRequest } from './ndjson.js';
+import { NDJSON, decodeRequest, ndjsonV1 } from './ndjson.js';
 import { Directory } from './directory.js';
-import { Room } from './room.js';
+import { Rooms } from './rooms.js';
 import type { ConnId, Session } from './session.js';
 import { Context, errorEvent, type HubLog, type Outbox } from './rules/context.js';
 import { ack, hello, register } from './rules/login.js';
 import { say, whisper } from './rules/talk.js';
 import { block, nick, unblock, whoelse } from './rules/people.js';
+import { join, list, listRooms, part, topic } from './rules/rooms.js';
+import { ban, close, deop, kick, mute, op, topicLock, unban, unmute } from './rules/moderation.js';
 
 export type { ConnId, Session } from './session.js';
 export type { HubLog, LogFields, Outbox } from './rules/context.js';
@@ -90,17 +100,21 @@ export interface HubOptions {
    * servers, ids, whispers routed, accepted refs shared; it is the bus too. See src/server/peers.ts.
    */
   peers?: Peers;
+  /** The room every connection enters on hello (`--default-room`); DEFAULT_ROOM unless given. */
+  defaultRoom?: string;
+  /** Rooms kept at most (MAX_ROOMS unless given: tests shrink it). */
+  maxRooms?: number;
 }
 
 export const DEFAULT_MOTD = 'Welcome to parley. Type /help for commands; be kind.';
 
-/** The room everyone is in (protocol version 1 has one room). */
-export const LOBBY = '#lobby';
+/** The default room unless the server is told otherwise (protocol version 1 has this one room). */
+export const LOBBY = DEFAULT_ROOM;
 
 export class Hub {
   private readonly ctx: Context;
   private readonly directory = new Directory();
-  private readonly lobby: Room;
+  private readonly rooms: Rooms;
   private lastMaintenance = 0;
 
   constructor(
@@ -119,9 +133,16 @@ export class Hub {
       maxConnectionsPerIp: options.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP,
       historySize: options.store ? (options.historySize ?? DEFAULT_HISTORY) : 0,
       idleTimeoutMs: options.idleTimeoutMs ?? 0,
+      maxRooms: options.maxRooms ?? MAX_ROOMS,
     };
     const directory = this.directory;
-    this.lobby = new Room(LOBBY, (s, frame) => out.send(s.id, frame), options.bus ?? options.peers);
+    const defaultRoom = options.defaultRoom ?? DEFAULT_ROOM;
+    // Rooms as kept in the store; history from before rooms belongs to the default room.
+    const store = options.store;
+    store?.adoptHistory(foldRoom(defaultRoom));
+    this.rooms = new Rooms(defaultRoom, (s, frame) => out.send(s.id, frame), options.bus ?? options.peers, store?.rooms());
+    store?.addRoom(this.rooms.lobby.key, this.rooms.lobby.name, clock());
+    const v1 = ndjsonV1(defaultRoom);
     const privateDesk = new PrivateDesk(
       {
         idOf: (name) => directory.find(name)?.id,
@@ -137,7 +158,8 @@ export class Hub {
       options.log ?? (() => {}),
       opts,
       directory,
-      this.lobby,
+      this.rooms,
+      (codec, version) => (version === 1 && codec === NDJSON ? v1 : codec),
       new AcceptedRefs(ACCEPTED_REFS_PER_SENDER, ACCEPTED_REFS_SENDERS),
       privateDesk,
       options.store,
@@ -154,9 +176,9 @@ export class Hub {
     return from.name === undefined || !to.blocks.has(foldName(from.name));
   }
 
-  /** Names in the room, sorted case-insensitively. */
-  users(): string[] {
-    return this.lobby.names();
+  /** Names in the default room, or in `room`, sorted case-insensitively. */
+  users(room?: string): string[] {
+    return (room === undefined ? this.rooms.lobby : this.rooms.get(room))?.names() ?? [];
   }
 
   get connectionCount(): number {
@@ -192,6 +214,8 @@ export class Hub {
       bucket: new TokenBucket(opts.rateBurst, opts.ratePerSecond, now),
       lastActive: now,
       account: false,
+      admin: false,
+      version: 0,
       checking: false,
       blocks: new BlockList(this.ctx.store),
     });
@@ -226,6 +250,9 @@ export class Hub {
     if (s.name === undefined) {
       return ctx.error(s, 'not_registered', 'say hello first: {"type":"hello","name":"yourname","version":1}', { re: msg.type, ref: msg.ref });
     }
+    if (s.version === 1 && ROOM_REQUESTS.includes(msg.type)) {
+      return ctx.error(s, 'unknown_type', `"${msg.type}" is a protocol version 2 request; this connection said hello with version 1`, { re: msg.type, ref: msg.ref });
+    }
     switch (msg.type) {
       case 'say':
         return say(ctx, s, msg, now);
@@ -234,7 +261,33 @@ export class Hub {
       case 'nick':
         return nick(ctx, s, msg, now);
       case 'list':
-        return ctx.send(s, { type: 'users', users: this.lobby.namesFor(s), ...(msg.ref !== undefined && { ref: msg.ref }) });
+        return list(ctx, s, msg);
+      case 'join':
+        return join(ctx, s, msg, now);
+      case 'part':
+        return part(ctx, s, msg, now);
+      case 'rooms':
+        return listRooms(ctx, s, msg);
+      case 'topic':
+        return topic(ctx, s, msg, now);
+      case 'kick':
+        return kick(ctx, s, msg, now);
+      case 'ban':
+        return ban(ctx, s, msg, now);
+      case 'unban':
+        return unban(ctx, s, msg, now);
+      case 'mute':
+        return mute(ctx, s, msg, now);
+      case 'unmute':
+        return unmute(ctx, s, msg, now);
+      case 'op':
+        return op(ctx, s, msg, now);
+      case 'deop':
+        return deop(ctx, s, msg, now);
+      case 'topic_lock':
+        return topicLock(ctx, s, msg, now);
+      case 'close':
+        return close(ctx, s, msg, now);
       case 'private':
       case 'allow':
       case 'deny':
@@ -278,9 +331,10 @@ export class Hub {
    * except those who block its author, and not published again. Unknown rooms are ignored.
    */
   inject(room: string, event: RoomEvent): void {
-    if (foldName(room) !== foldName(this.lobby.name)) return;
-    const author = event.type === 'message' ? event.from : event.type === 'renamed' ? event.old : event.name;
-    this.lobby.deliver(event, undefined, foldName(author));
+    const target = this.rooms.get(room);
+    if (!target) return;
+    const author = event.type === 'message' ? event.from : event.type === 'renamed' ? event.old : event.type === 'joined' || event.type === 'left' ? event.name : undefined;
+    target.deliver(event, undefined, author === undefined ? undefined : foldName(author));
   }
 
   // ---- cluster mode: what the other servers send (src/server/cluster/node.ts calls these) ----
@@ -292,7 +346,7 @@ export class Hub {
 
   /** A user on another server came (`present`) or went: the room lists them (the notice comes by inject). */
   roster(name: string, present: boolean): void {
-    this.lobby.remoteMember(name, present);
+    this.rooms.lobby.remoteMember(name, present);
   }
 
   /**
@@ -359,7 +413,8 @@ export class Hub {
     if (now - this.lastMaintenance >= MAINTENANCE_EVERY_MS) {
       this.lastMaintenance = now;
       try {
-        if (opts.historySize > 0) store?.pruneHistory(opts.historySize);
+        if (opts.historySize > 0) for (const room of this.ctx.historyAdded) store?.pruneHistory(room.key, opts.historySize);
+        this.ctx.historyAdded.clear();
         accounts?.expire();
       } catch (err) {
         log('store_error', { during: 'maintenance', error: (err as Error).message });
@@ -379,7 +434,7 @@ export class Hub {
     }
     this.ctx.log('shutdown', { reason, users: online });
     this.directory.clear();
-    this.lobby.clear();
+    for (const room of this.rooms.all()) room.clear();
   }
 
   /** Anything from a connection counts as a sign of life. */

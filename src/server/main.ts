@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { DEFAULT_BLOCK_DURATION_S, DEFAULT_HISTORY, DEFAULT_HOST, DEFAULT_PORT, MAX_CONNECTIONS_PER_IP, MAX_CONCURRENT_HASHES, MAX_HISTORY, SHUTDOWN_DEADLINE_MS } from '../wire/limits.js';
+import { DEFAULT_BLOCK_DURATION_S, DEFAULT_HISTORY, DEFAULT_ROOM, DEFAULT_HOST, DEFAULT_PORT, MAX_CONNECTIONS_PER_IP, MAX_CONCURRENT_HASHES, MAX_HISTORY, SHUTDOWN_DEADLINE_MS } from '../wire/limits.js';
 import { Accounts, AUTH_MODES, type AuthMode } from './accounts.js';
 import { DEFAULT_DB, runAdmin } from './admin.js';
 import { importCredentials } from './credentials.js';
 import { DEFAULT_MOTD } from './hub.js';
+import { roomProblem } from '../wire/rooms.js';
 import { startServer, type RunningServer } from './host.js';
 import { DatabaseInUse, lockDatabase } from './dblock.js';
 import { EventLog } from './log.js';
@@ -44,6 +45,12 @@ function powerOfTwo(value: string): number {
   return n;
 }
 
+function roomName(value: string): string {
+  const problem = roomProblem(value);
+  if (problem !== null) throw new InvalidArgumentError(`${problem}.`);
+  return value;
+}
+
 function fail(message: string): never {
   process.stderr.write(`parley-server: ${message}\n`);
   process.exit(2);
@@ -51,7 +58,7 @@ function fail(message: string): never {
 
 const program = new Command()
   .name('parley-server')
-  .description('The parley relay: one room, whispers, renames and the user list, over TCP.')
+  .description('The parley relay: rooms, whispers, renames and the user lists, over TCP.')
   .argument('[port]', `TCP port to listen on (0 picks a free one)`, portNumber, DEFAULT_PORT)
   .option('--host <address>', 'address to listen on; 0.0.0.0 (or ::) for every interface', DEFAULT_HOST)
   .option('--log <file>', 'event log, appended to', './server.log')
@@ -65,6 +72,7 @@ const program = new Command()
   .option('--credentials <file>', 'import accounts from a plain "name password" file (hashed on import; existing names are kept)')
   .option('--block-duration <seconds>', 'how long a name stays locked after 3 wrong passwords', count, DEFAULT_BLOCK_DURATION_S)
   .option('--idle-timeout <seconds>', 'log out users idle this long (0: never)', count, 0)
+  .option('--default-room <#name>', 'the room everyone enters on connecting (version-1 clients live only there)', roomName, DEFAULT_ROOM)
   .option('--history <n>', `room messages replayed to each user on join (0 to ${MAX_HISTORY})`, historySize, DEFAULT_HISTORY)
   .option('--irc-port <port>', 'also let IRC clients in on this port (6667 is the usual one; 0 picks a free one)', portNumber)
   .option('--scrypt-n <N>', 'scrypt cost for new password hashes (tests only; lowering it weakens stored passwords)', powerOfTwo, DEFAULT_SCRYPT.N)
@@ -78,6 +86,8 @@ Examples:
   parley-server --log /var/log/parley.log --motd "Be nice"
   parley-server --auth required --credentials users.txt
   PARLEY_PASSWORD=secret parley-server user add alice   create an account
+  parley-server user admin alice     make alice a server administrator
+  parley-server --default-room '#main'   everyone enters #main instead of #lobby
   parley-server user list --db ./parley.db`,
   )
   .exitOverride()
@@ -119,6 +129,7 @@ const opts = program.opts<{
   blockDuration: number;
   idleTimeout: number;
   history: number;
+  defaultRoom: string;
   scryptN: number;
   ircPort?: number;
 }>();
@@ -230,6 +241,7 @@ try {
     store,
     ...(accounts && { accounts }),
     historySize: opts.history,
+    defaultRoom: opts.defaultRoom,
     idleTimeoutMs: opts.idleTimeout * 1000,
     log: log.write,
     console: (line) => process.stdout.write(line + '\n'),

@@ -1,5 +1,6 @@
 import { encodeFrame } from '../wire/frame.js';
 import { parseClientMessage, type ClientMessage, type Parsed } from '../wire/messages.js';
+import { foldRoom } from '../wire/rooms.js';
 import type { ChatEvent, Codec } from './events.js';
 
 // The NDJSON edge of the core: one JSON object per line (PROTOCOL.md). Requests are validated here and
@@ -10,6 +11,34 @@ export const NDJSON: Codec = {
   name: 'ndjson',
   encode: (event: ChatEvent) => encodeFrame(event),
 };
+
+/**
+ * Events as protocol version 1 knows them, for a client that said hello with version 1: it lives in the
+ * default room only, so events of other rooms and the room-only events are not shown, `room` fields are
+ * left out, and the leave reasons of version 2 become their nearest version-1 reason.
+ */
+export function ndjsonV1(defaultRoom: string): Codec {
+  const lobby = foldRoom(defaultRoom);
+  return {
+    name: 'ndjson-v1',
+    encode(event: ChatEvent): Buffer | null {
+      if (V2_ONLY.has(event.type)) return null;
+      if ('room' in event && event.room !== undefined) {
+        if (foldRoom(event.room) !== lobby) return null;
+        const { room: _room, ...rest } = event;
+        event = rest as ChatEvent;
+      }
+      if (event.type === 'welcome' && event.rooms !== undefined) {
+        const { rooms: _rooms, ...rest } = event;
+        event = rest;
+      }
+      if (event.type === 'left' && (event.reason === 'part' || event.reason === 'banned')) event = { ...event, reason: event.reason === 'part' ? 'quit' : 'kicked' };
+      return encodeFrame(event);
+    },
+  };
+}
+
+const V2_ONLY = new Set<ChatEvent['type']>(['room', 'rooms', 'topic', 'moderation', 'closed']);
 
 /** One NDJSON line from a client as a request, or the error that answers it (see parseClientMessage). */
 export function decodeRequest(line: string): Parsed<ClientMessage> {

@@ -1,25 +1,105 @@
 import { compareNames, foldName } from '../wire/names.js';
-import type { Codec, RoomBus, RoomEvent } from './events.js';
+import { foldRoom } from '../wire/rooms.js';
+import type { ChatEvent, Codec, RoomBus, RoomEvent } from './events.js';
 import type { Session } from './session.js';
 
-// Membership and fan-out of one room. Members are kept by folded name, with their names kept sorted as
-// people come, go and rename (a join storm must not sort the room per join). Fan-out encodes an event once
-// per codec, not once per member, and hands the same bytes to every member that speaks that codec.
+// One room: its members and fan-out, and what outlives them (topic, operators, bans, mutes, the people
+// who will be put back in on their next login). Members are kept by folded name, with their names kept
+// sorted as people come, go and rename (a join storm must not sort the room per join). Fan-out encodes an
+// event once per codec, not once per member, and hands the same bytes to every member that speaks that codec.
+// Plain data: the rules decide who may change what, and write it to the store.
 
 /** Hands bytes to one connection's send queue (the hub's Outbox). */
 export type Send = (session: Session, frame: Buffer) => void;
+
+/** A ban: by account (key) for registered users, by name and address for guests. `until`: ms, or until lifted. */
+export interface Ban {
+  name: string;
+  addr?: string;
+  until?: number;
+  by: string;
+}
+
+/** Deliver `event` to each of `sessions` but `except` and those who block `fromKey`, encoding once per codec. */
+export function fanout(sessions: Iterable<Session>, event: ChatEvent, send: Send, except?: Session, fromKey?: string): void {
+  // Nearly always one codec: remember the last one and its bytes; others are kept in a small map.
+  let codec: Codec | undefined;
+  let frame: Buffer | null = null;
+  let others: Map<Codec, Buffer | null> | undefined;
+  for (const m of sessions) {
+    if (m === except || (fromKey !== undefined && m.blocks.has(fromKey))) continue;
+    if (m.codec !== codec) {
+      if (codec !== undefined) (others ??= new Map()).set(codec, frame);
+      codec = m.codec;
+      frame = others?.has(codec) ? others.get(codec)! : codec.encode(event);
+    }
+    if (frame !== null) send(m, frame);
+  }
+}
 
 export class Room {
   private readonly members = new Map<string, Session>();
   /** Members on other servers of a cluster (folded name -> display name): listed, but reached through the bus. */
   private readonly remote = new Map<string, string>();
   private readonly sorted: string[] = [];
+  /** The room's key (foldRoom(name)). */
+  readonly key: string;
+  topic = '';
+  topicBy: string | undefined;
+  topicTime: number | undefined;
+  /** Only operators may set the topic. */
+  locked = false;
+  /** Operators by folded name, with their display names. */
+  readonly operators = new Map<string, string>();
+  /** Operators who are guests: their status ends when they leave the server, and is never stored. */
+  readonly guestOperators = new Set<string>();
+  readonly bans = new Map<string, Ban>();
+  /** Muted members by folded name: until when (ms), or undefined for until lifted. */
+  readonly mutes = new Map<string, number | undefined>();
+  /** Folded names of the people who are members, online or not: they are put back in at login. */
+  readonly kept = new Set<string>();
 
   constructor(
     readonly name: string,
     private readonly send: Send,
     private readonly bus?: RoomBus,
-  ) {}
+  ) {
+    this.key = foldRoom(name);
+  }
+
+  /** Nobody in it, nobody to put back, nothing to remember: the room may be forgotten. */
+  get idle(): boolean {
+    return this.members.size === 0 && this.kept.size === 0 && this.topic === '' && this.operators.size === 0;
+  }
+
+  /** Members online now. */
+  sessions(): IterableIterator<Session> {
+    return this.members.values();
+  }
+
+  /** The ban on `key` (or, for a guest, on `addr`) in force at `now`; lapsed bans are forgotten. */
+  banOf(key: string, addr: string | undefined, now: number): Ban | undefined {
+    let ban = this.bans.get(key);
+    if (!ban && addr !== undefined) {
+      for (const b of this.bans.values()) if (b.addr === addr) ban = b;
+    }
+    if (ban?.until !== undefined && ban.until <= now) {
+      for (const [k, b] of this.bans) if (b === ban) this.bans.delete(k);
+      return undefined;
+    }
+    return ban;
+  }
+
+  /** Whether `key` is muted at `now` (a lapsed mute is forgotten); the end of the mute, if it has one. */
+  muted(key: string, now: number): { until?: number } | undefined {
+    if (!this.mutes.has(key)) return undefined;
+    const until = this.mutes.get(key);
+    if (until !== undefined && until <= now) {
+      this.mutes.delete(key);
+      return undefined;
+    }
+    return until === undefined ? {} : { until };
+  }
 
   get size(): number {
     return this.members.size;
@@ -95,21 +175,14 @@ export class Room {
     this.bus?.publish(this.name, event);
   }
 
+  /** Offer an event delivered by other means (to several rooms' members at once) to the bus only. */
+  offer(event: RoomEvent): void {
+    this.bus?.publish(this.name, event);
+  }
+
   /** Deliver to local members only (an event injected from the bus, or one the bus must not see). */
   deliver(event: RoomEvent, except?: Session, fromKey?: string): void {
-    // Nearly always one codec: remember the last one and its bytes; others are kept in a small map.
-    let codec: Codec | undefined;
-    let frame: Buffer | null = null;
-    let others: Map<Codec, Buffer | null> | undefined;
-    for (const m of this.members.values()) {
-      if (m === except || (fromKey !== undefined && m.blocks.has(fromKey))) continue;
-      if (m.codec !== codec) {
-        if (codec !== undefined) (others ??= new Map()).set(codec, frame);
-        codec = m.codec;
-        frame = others?.has(codec) ? others.get(codec)! : codec.encode(event);
-      }
-      if (frame !== null) this.send(m, frame);
-    }
+    fanout(this.members.values(), event, this.send, except, fromKey);
   }
 
   /** Forget every member (shutdown). */

@@ -18,8 +18,12 @@ export interface Session {
   addr: string;
   /** Set by a successful hello; undefined until then. */
   name?: string;
-  /** How events reach this connection: the protocol its shell speaks. */
+  /** How events reach this connection: the protocol its shell speaks (and the version agreed in hello). */
   codec: Codec;
+  /** The protocol version agreed in hello; 1 lives in the default room only. */
+  version: number;
+  /** Logged in to an account that is a server administrator (`parley-server user admin NAME`). */
+  admin: boolean;
   /** The rooms this session is a member of. */
   rooms: Set<Room>;
   connectedAt: number;

@@ -22,6 +22,8 @@ export interface UserRow {
 
 export interface StoredMessage {
   id: number;
+  /** The room's key (foldRoom). */
+  room: string;
   from: string;
   text: string;
   time: number;
@@ -34,6 +36,29 @@ export interface StoredWhisper {
   to: string;
   text: string;
   time: number;
+}
+
+/** A room as kept: what outlives its members. Bans and mutes with `until` lapse then (ms). */
+export interface StoredRoom {
+  key: string;
+  name: string;
+  topic: string;
+  topicBy?: string;
+  topicTime?: number;
+  locked: boolean;
+  operators: { key: string; name: string }[];
+  bans: StoredBan[];
+  mutes: { key: string; until?: number }[];
+  members: string[];
+}
+
+export interface StoredBan {
+  key: string;
+  name: string;
+  /** For a guest: the address banned with the name. */
+  addr?: string;
+  until?: number;
+  by: string;
 }
 
 /** Startup failures a person can act on: the file cannot be created, opened or written. */
@@ -98,6 +123,45 @@ const MIGRATIONS: readonly string[] = [
    UPDATE offline SET from_key = lower(from_name), bytes = length(CAST(text AS BLOB));
    CREATE INDEX offline_from ON offline(from_key);
    CREATE INDEX offline_source ON offline(source);`,
+  // Rooms (issue 13). History rows written before rooms have room '' and belong to the default room.
+  `ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE history ADD COLUMN room TEXT NOT NULL DEFAULT '';
+   CREATE INDEX history_room ON history(room, id);
+   CREATE TABLE rooms (
+     key TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     topic TEXT NOT NULL DEFAULT '',
+     topic_by TEXT,
+     topic_time INTEGER,
+     locked INTEGER NOT NULL DEFAULT 0,
+     created INTEGER NOT NULL
+   );
+   CREATE TABLE room_ops (
+     room_key TEXT NOT NULL REFERENCES rooms(key) ON DELETE CASCADE,
+     user_key TEXT NOT NULL,
+     user_name TEXT NOT NULL,
+     PRIMARY KEY (room_key, user_key)
+   );
+   CREATE TABLE room_bans (
+     room_key TEXT NOT NULL REFERENCES rooms(key) ON DELETE CASCADE,
+     user_key TEXT NOT NULL,
+     user_name TEXT NOT NULL,
+     addr TEXT,
+     until INTEGER,
+     by_name TEXT NOT NULL,
+     PRIMARY KEY (room_key, user_key)
+   );
+   CREATE TABLE room_mutes (
+     room_key TEXT NOT NULL REFERENCES rooms(key) ON DELETE CASCADE,
+     user_key TEXT NOT NULL,
+     until INTEGER,
+     PRIMARY KEY (room_key, user_key)
+   );
+   CREATE TABLE room_members (
+     room_key TEXT NOT NULL REFERENCES rooms(key) ON DELETE CASCADE,
+     user_key TEXT NOT NULL,
+     PRIMARY KEY (room_key, user_key)
+   );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -161,11 +225,38 @@ export class Store {
         'SELECT id, from_name, to_name, text, time FROM offline WHERE to_key = ? ORDER BY id',
       ),
       dropOffline: db.prepare('DELETE FROM offline WHERE to_key = ? AND id <= ?'),
-      addHistory: db.prepare('INSERT INTO history(id, from_name, text, time, action) VALUES (?, ?, ?, ?, ?)'),
-      recent: db.prepare<[number], { id: number; from_name: string; text: string; time: number; action: number }>(
-        'SELECT id, from_name, text, time, action FROM (SELECT * FROM history ORDER BY id DESC LIMIT ?) ORDER BY id',
+      addHistory: db.prepare('INSERT INTO history(id, room, from_name, text, time, action) VALUES (?, ?, ?, ?, ?, ?)'),
+      recent: db.prepare<[string, number], { id: number; from_name: string; text: string; time: number; action: number }>(
+        'SELECT id, from_name, text, time, action FROM (SELECT * FROM history WHERE room = ? ORDER BY id DESC LIMIT ?) ORDER BY id',
       ),
-      pruneHistory: db.prepare('DELETE FROM history WHERE id <= (SELECT id FROM history ORDER BY id DESC LIMIT 1 OFFSET ?)'),
+      pruneHistory: db.prepare('DELETE FROM history WHERE room = ? AND id <= (SELECT id FROM history WHERE room = ? ORDER BY id DESC LIMIT 1 OFFSET ?)'),
+      adoptHistory: db.prepare("UPDATE history SET room = ? WHERE room = ''"),
+      isAdmin: db.prepare<[string], { admin: number }>('SELECT admin FROM users WHERE key = ?'),
+      setAdmin: db.prepare('UPDATE users SET admin = ? WHERE key = ?'),
+      rooms: db.prepare<[], { key: string; name: string; topic: string; topic_by: string | null; topic_time: number | null; locked: number }>(
+        'SELECT key, name, topic, topic_by, topic_time, locked FROM rooms',
+      ),
+      roomOps: db.prepare<[], { room_key: string; user_key: string; user_name: string }>('SELECT room_key, user_key, user_name FROM room_ops'),
+      roomBans: db.prepare<[], { room_key: string; user_key: string; user_name: string; addr: string | null; until: number | null; by_name: string }>(
+        'SELECT room_key, user_key, user_name, addr, until, by_name FROM room_bans',
+      ),
+      roomMutes: db.prepare<[], { room_key: string; user_key: string; until: number | null }>('SELECT room_key, user_key, until FROM room_mutes'),
+      roomMembers: db.prepare<[], { room_key: string; user_key: string }>('SELECT room_key, user_key FROM room_members'),
+      addRoom: db.prepare('INSERT INTO rooms(key, name, created) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING'),
+      dropRoom: db.prepare('DELETE FROM rooms WHERE key = ?'),
+      dropRoomHistory: db.prepare('DELETE FROM history WHERE room = ?'),
+      setTopic: db.prepare('UPDATE rooms SET topic = ?, topic_by = ?, topic_time = ? WHERE key = ?'),
+      setLocked: db.prepare('UPDATE rooms SET locked = ? WHERE key = ?'),
+      addOp: db.prepare('INSERT INTO room_ops(room_key, user_key, user_name) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET user_name = excluded.user_name'),
+      dropOp: db.prepare('DELETE FROM room_ops WHERE room_key = ? AND user_key = ?'),
+      addBan: db.prepare(
+        'INSERT INTO room_bans(room_key, user_key, user_name, addr, until, by_name) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET user_name = excluded.user_name, addr = excluded.addr, until = excluded.until, by_name = excluded.by_name',
+      ),
+      dropBan: db.prepare('DELETE FROM room_bans WHERE room_key = ? AND user_key = ?'),
+      addMute: db.prepare('INSERT INTO room_mutes(room_key, user_key, until) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET until = excluded.until'),
+      dropMute: db.prepare('DELETE FROM room_mutes WHERE room_key = ? AND user_key = ?'),
+      addMember: db.prepare('INSERT INTO room_members(room_key, user_key) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+      dropMember: db.prepare('DELETE FROM room_members WHERE room_key = ? AND user_key = ?'),
       blocks: db.prepare<[string], { blocked_key: string; blocked_name: string }>('SELECT blocked_key, blocked_name FROM blocks WHERE blocker_key = ? ORDER BY blocked_key'),
       addBlock: db.prepare('INSERT INTO blocks(blocker_key, blocked_key, blocked_name) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET blocked_name = excluded.blocked_name'),
       dropBlock: db.prepare('DELETE FROM blocks WHERE blocker_key = ? AND blocked_key = ?'),
@@ -327,16 +418,113 @@ export class Store {
   // ---- room history ----
 
   addHistory(m: StoredMessage): void {
-    this.st.addHistory.run(m.id, m.from, m.text, m.time, m.action ? 1 : 0);
+    this.st.addHistory.run(m.id, m.room, m.from, m.text, m.time, m.action ? 1 : 0);
   }
 
-  recentHistory(limit: number): StoredMessage[] {
-    return this.st.recent.all(limit).map((r) => ({ id: r.id, from: r.from_name, text: r.text, time: r.time, action: r.action === 1 }));
+  /** The newest `limit` messages of one room, oldest first. */
+  recentHistory(room: string, limit: number): StoredMessage[] {
+    return this.st.recent.all(room, limit).map((r) => ({ id: r.id, room, from: r.from_name, text: r.text, time: r.time, action: r.action === 1 }));
   }
 
-  /** Keep only the newest `keep` messages. */
-  pruneHistory(keep: number): void {
-    this.st.pruneHistory.run(keep);
+  /** Keep only the newest `keep` messages of one room. */
+  pruneHistory(room: string, keep: number): void {
+    this.st.pruneHistory.run(room, room, keep);
+  }
+
+  /** History written before rooms existed (room '') becomes the default room's. */
+  adoptHistory(defaultRoom: string): void {
+    this.st.adoptHistory.run(defaultRoom);
+  }
+
+  // ---- server administrators ----
+
+  isAdmin(key: string): boolean {
+    return this.st.isAdmin.get(key)?.admin === 1;
+  }
+
+  /** Make an account an administrator or not; false if there is no such account. */
+  setAdmin(key: string, admin: boolean): boolean {
+    return this.st.setAdmin.run(admin ? 1 : 0, key).changes > 0;
+  }
+
+  // ---- rooms ----
+
+  /** Every kept room with its operators, bans, mutes and remembered members. */
+  rooms(): StoredRoom[] {
+    const byKey = new Map<string, StoredRoom>();
+    for (const r of this.st.rooms.all()) {
+      byKey.set(r.key, {
+        key: r.key,
+        name: r.name,
+        topic: r.topic,
+        ...(r.topic_by !== null && { topicBy: r.topic_by }),
+        ...(r.topic_time !== null && { topicTime: r.topic_time }),
+        locked: r.locked === 1,
+        operators: [],
+        bans: [],
+        mutes: [],
+        members: [],
+      });
+    }
+    for (const o of this.st.roomOps.all()) byKey.get(o.room_key)?.operators.push({ key: o.user_key, name: o.user_name });
+    for (const b of this.st.roomBans.all()) {
+      byKey.get(b.room_key)?.bans.push({ key: b.user_key, name: b.user_name, ...(b.addr !== null && { addr: b.addr }), ...(b.until !== null && { until: b.until }), by: b.by_name });
+    }
+    for (const m of this.st.roomMutes.all()) byKey.get(m.room_key)?.mutes.push({ key: m.user_key, ...(m.until !== null && { until: m.until }) });
+    for (const m of this.st.roomMembers.all()) byKey.get(m.room_key)?.members.push(m.user_key);
+    return [...byKey.values()];
+  }
+
+  addRoom(key: string, name: string, now: number): void {
+    this.st.addRoom.run(key, name, now);
+  }
+
+  /** Forget a room with everything in it: operators, bans, mutes, members and its history. */
+  dropRoom(key: string): void {
+    this.db.transaction(() => {
+      this.st.dropRoom.run(key);
+      this.st.dropRoomHistory.run(key);
+    })();
+  }
+
+  setTopic(key: string, topic: string, by: string | undefined, time: number | undefined): void {
+    this.st.setTopic.run(topic, by ?? null, time ?? null, key);
+  }
+
+  setLocked(key: string, locked: boolean): void {
+    this.st.setLocked.run(locked ? 1 : 0, key);
+  }
+
+  addOperator(room: string, userKey: string, name: string): void {
+    this.st.addOp.run(room, userKey, name);
+  }
+
+  dropOperator(room: string, userKey: string): void {
+    this.st.dropOp.run(room, userKey);
+  }
+
+  addBan(room: string, ban: StoredBan): void {
+    this.st.addBan.run(room, ban.key, ban.name, ban.addr ?? null, ban.until ?? null, ban.by);
+  }
+
+  dropBan(room: string, userKey: string): void {
+    this.st.dropBan.run(room, userKey);
+  }
+
+  addMute(room: string, userKey: string, until: number | undefined): void {
+    this.st.addMute.run(room, userKey, until ?? null);
+  }
+
+  dropMute(room: string, userKey: string): void {
+    this.st.dropMute.run(room, userKey);
+  }
+
+  addMember(room: string, userKey: string): void {
+    this.st.addMember.run(room, userKey);
+  }
+
+  dropMember(room: string, userKey: string): void {
+    this.st.dropMember.run(room, userKey);
   }
 
   // ---- blocks ----

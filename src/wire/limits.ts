@@ -1,7 +1,10 @@
 // Every limit parley enforces, in one place. PROTOCOL.md §13 documents each one; the server
 // takes its defaults from here and tests shrink the timeouts through ServerOptions, never by editing these.
 
-export const PROTOCOL_VERSION = 1;
+/** The newest protocol version: 2 adds rooms (PROTOCOL.md, "Rooms"). */
+export const PROTOCOL_VERSION = 2;
+/** Every version a server accepts in `hello`; a version-1 client lives in the default room only. */
+export const PROTOCOL_VERSIONS: readonly number[] = [1, 2];
 
 /** Default TCP port of parley-server. */
 export const DEFAULT_PORT = 7777;
@@ -247,3 +250,20 @@ export const DB_BUSY_TIMEOUT_MS = 20;
 export const DB_RETRY_AFTER_BUSY_MS = 1000;
 /** Sources whose counters the server remembers per limit; the least recently seen are forgotten first. */
 export const MAX_TRACKED_SOURCES = 10_000;
+
+// Rooms (issue 13). PROTOCOL.md ("Rooms") documents each one.
+
+/** The room every connection enters on hello unless the server is started with `--default-room`. */
+export const DEFAULT_ROOM = '#lobby';
+/** Characters of a room name after its `#`; names use the same alphabet as user names (ROOM_PATTERN). */
+export const MAX_ROOM_NAME_CHARS = 32;
+/** Rooms one person may be in at once; past it `/join` is refused with `too_many_rooms`. */
+export const MAX_ROOMS_PER_USER = 50;
+/** Rooms one server keeps at once (empty rooms with a topic or operators count); past it `room_limit`. */
+export const MAX_ROOMS = 10_000;
+/** Characters of a room topic after sanitising; a longer topic is refused with `text_too_long`. */
+export const MAX_TOPIC_CHARS = 300;
+/** Bans one room holds (expired ones do not count); past it `/ban` is refused with `too_many_bans`. */
+export const MAX_BANS_PER_ROOM = 1000;
+/** Longest ban or mute given with a duration (one year); longer means "until lifted": give no duration. */
+export const MAX_SANCTION_SECONDS = 365 * 24 * 3600;

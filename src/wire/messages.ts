@@ -1,18 +1,20 @@
-import { MAX_PASSWORD_CHARS, MAX_REASON_CHARS, MAX_REF_CHARS, MAX_TOKEN_CHARS } from './limits.js';
+import { MAX_PASSWORD_CHARS, MAX_REASON_CHARS, MAX_REF_CHARS, MAX_ROOM_NAME_CHARS, MAX_TOKEN_CHARS } from './limits.js';
 
 // Every frame is one JSON object with a `type`. PROTOCOL.md documents each message; the types here are
 // the source of truth and the validators below accept exactly them.
 
 /** A client's own tag for a request, echoed on the reply or error it causes. */
 type Ref = { ref?: string };
+/** Protocol version 2: the room a request is about; without it, the server's default room. */
+type InRoom = { room?: string };
 
 export type ClientMessage =
   /** `password` or `token` log in to a registered name (issue 4); without them the name joins as a guest. */
   | ({ type: 'hello'; name: string; version: number; password?: string; token?: string } & Ref)
-  | ({ type: 'say'; text: string; action?: boolean } & Ref)
+  | ({ type: 'say'; text: string; action?: boolean } & InRoom & Ref)
   | ({ type: 'whisper'; to: string; text: string } & Ref)
   | ({ type: 'nick'; name: string } & Ref)
-  | ({ type: 'list' } & Ref)
+  | ({ type: 'list' } & InRoom & Ref)
   | ({ type: 'quit'; reason?: string } & Ref)
   | { type: 'ping'; token?: string }
   | { type: 'pong'; token?: string }
@@ -25,7 +27,28 @@ export type ClientMessage =
   | ({ type: 'unblock'; name: string } & Ref)
   /** The whispers stored for us while offline, up to id `upTo`, have arrived: the server may forget them. */
   | { type: 'ack'; upTo: number }
+  | RoomClientMessage
   | PrivateClientMessage;
+
+/** Rooms (protocol version 2, issue 13). `seconds`: a ban or mute that lapses; without it, until lifted. */
+export type RoomClientMessage =
+  | ({ type: 'join'; room: string } & Ref)
+  | ({ type: 'part'; reason?: string } & InRoom & Ref)
+  | ({ type: 'rooms' } & Ref)
+  /** Without `text`: show the topic; `text: ""` clears it. */
+  | ({ type: 'topic'; text?: string } & InRoom & Ref)
+  | ({ type: 'kick'; name: string; reason?: string } & InRoom & Ref)
+  | ({ type: 'ban'; name: string; seconds?: number; reason?: string } & InRoom & Ref)
+  | ({ type: 'unban'; name: string } & InRoom & Ref)
+  | ({ type: 'mute'; name: string; seconds?: number } & InRoom & Ref)
+  | ({ type: 'unmute'; name: string } & InRoom & Ref)
+  | ({ type: 'op'; name: string } & InRoom & Ref)
+  | ({ type: 'deop'; name: string } & InRoom & Ref)
+  | ({ type: 'topic_lock'; locked: boolean } & InRoom & Ref)
+  | ({ type: 'close'; room: string; reason?: string } & Ref);
+
+/** The request types that exist only in protocol version 2. */
+export const ROOM_REQUESTS: readonly ClientType[] = ['join', 'part', 'rooms', 'topic', 'kick', 'ban', 'unban', 'mute', 'unmute', 'op', 'deop', 'topic_lock', 'close'];
 
 /** Direct private chat: asking, consent and the hand-over of connection details (PROTOCOL.md §10). */
 export type PrivateClientMessage =
@@ -45,9 +68,19 @@ export const PRIVATE_END_BY_CLIENT: readonly PrivateEndByClient[] = ['stopped', 
 
 export type ClientType = ClientMessage['type'];
 
-/** Why a user left the room. */
-export type LeaveReason = 'quit' | 'lost' | 'timeout' | 'kicked';
-export const LEAVE_REASONS: readonly LeaveReason[] = ['quit', 'lost', 'timeout', 'kicked'];
+/** Why a user left the room: `part` (left this room only), `banned` (removed by a ban) are version 2's. */
+export type LeaveReason = 'quit' | 'lost' | 'timeout' | 'kicked' | 'part' | 'banned';
+export const LEAVE_REASONS: readonly LeaveReason[] = ['quit', 'lost', 'timeout', 'kicked', 'part', 'banned'];
+
+/** A moderation step, as shown to the room. */
+export type ModerationAction = 'ban' | 'unban' | 'mute' | 'unmute' | 'op' | 'deop' | 'lock' | 'unlock';
+
+/** One line of `/rooms`: a room, how many are in it, and its topic. */
+export interface RoomInfo {
+  room: string;
+  users: number;
+  topic?: string;
+}
 
 export type ErrorCode =
   | 'malformed_json'
@@ -89,19 +122,41 @@ export type ErrorCode =
   | 'slow_down'
   | 'name_confusable'
   | 'quota_exceeded'
-  | 'disk_full';
+  | 'disk_full'
+  // Rooms (issue 13).
+  | 'invalid_room'
+  | 'no_such_room'
+  | 'not_in_room'
+  | 'too_many_rooms'
+  | 'room_limit'
+  | 'not_operator'
+  | 'banned'
+  | 'muted'
+  | 'topic_locked'
+  | 'too_many_bans';
 
 export type ServerMessage =
   /** `account`: logged in to a registered name; `token` resumes this login later; `blocked`: names this user blocks. */
-  | { type: 'welcome'; version: number; name: string; users: string[]; motd: string; account?: boolean; token?: string; blocked?: string[] }
+  | { type: 'welcome'; version: number; name: string; users: string[]; motd: string; account?: boolean; token?: string; blocked?: string[]; rooms?: string[] }
   /** `history`: replayed from before this user joined. */
-  | ({ type: 'message'; id: number; from: string; text: string; time: number; action?: boolean; history?: boolean } & Ref)
+  | ({ type: 'message'; id: number; from: string; text: string; time: number; action?: boolean; history?: boolean } & InRoom & Ref)
   /** `late`: stored while the recipient was offline, delivered at login; `stored`: the sender's copy of such a whisper. */
   | ({ type: 'whisper'; id: number; from: string; to: string; text: string; time: number; late?: boolean; stored?: boolean } & Ref)
-  | { type: 'joined'; name: string; time: number }
-  | { type: 'left'; name: string; reason: LeaveReason; message?: string; time: number }
+  | { type: 'joined'; name: string; time: number; room?: string }
+  /** `by`: the operator who removed them (kick, ban). Your own `left` (name = you) ends your membership. */
+  | ({ type: 'left'; name: string; reason: LeaveReason; message?: string; time: number; by?: string } & InRoom & Ref)
   | ({ type: 'renamed'; old: string; new: string; time: number } & Ref)
-  | ({ type: 'users'; users: string[] } & Ref)
+  | ({ type: 'users'; users: string[] } & InRoom & Ref)
+  // Rooms (protocol version 2).
+  /** You are in `room` now (reply to join, and at login for each room you are put back in). */
+  | ({ type: 'room'; room: string; users: string[]; operators: string[]; topic?: string; topicBy?: string; topicTime?: number; locked?: boolean } & Ref)
+  | ({ type: 'rooms'; rooms: RoomInfo[] } & Ref)
+  /** The topic of `room` (set by `by` at `time`; empty: none). A reply to `topic` without text carries `ref`. */
+  | ({ type: 'topic'; room: string; topic: string; by?: string; time?: number } & Ref)
+  /** An operator's step, shown to the room. */
+  | ({ type: 'moderation'; room: string; action: ModerationAction; by: string; name?: string; seconds?: number; reason?: string; time: number } & Ref)
+  /** A server administrator closed the room: it is gone, and so is everyone's membership. */
+  | ({ type: 'closed'; room: string; by: string; reason?: string; time: number } & Ref)
   /** `seconds`: how long a `locked` name stays locked. */
   | ({ type: 'error'; code: ErrorCode; message: string; re?: string; name?: string; seconds?: number } & Ref)
   | { type: 'shutdown'; reason: string }
@@ -172,12 +227,19 @@ export const oneOf = (o: Obj, k: string, allowed: readonly string[]) =>
 
 export type Check = (o: Obj) => string | null;
 
+const ROOM_FIELD_CHARS = MAX_ROOM_NAME_CHARS + 8;
+const optRoom = (o: Obj) => optStr(o, 'room', ROOM_FIELD_CHARS);
+const room = (o: Obj) => str(o, 'room') ?? optStr(o, 'room', ROOM_FIELD_CHARS);
+const optSeconds = (o: Obj) =>
+  o.seconds === undefined || (Number.isInteger(o.seconds) && (o.seconds as number) > 0) ? null : '"seconds" must be a whole number above 0';
+const optReason = (o: Obj) => optStr(o, 'reason', Infinity);
+
 const CLIENT_CHECKS: Record<ClientType, Check[]> = {
   hello: [(o) => str(o, 'name'), (o) => num(o, 'version'), (o) => optStr(o, 'password', MAX_PASSWORD_CHARS * 4), (o) => optStr(o, 'token', MAX_TOKEN_CHARS)],
-  say: [(o) => str(o, 'text'), (o) => optBool(o, 'action')],
+  say: [(o) => str(o, 'text'), (o) => optBool(o, 'action'), optRoom],
   whisper: [(o) => str(o, 'to'), (o) => str(o, 'text')],
   nick: [(o) => str(o, 'name')],
-  list: [],
+  list: [optRoom],
   quit: [(o) => optStr(o, 'reason', MAX_REASON_CHARS)],
   ping: [(o) => optStr(o, 'token', MAX_REF_CHARS)],
   pong: [(o) => optStr(o, 'token', MAX_REF_CHARS)],
@@ -192,6 +254,19 @@ const CLIENT_CHECKS: Record<ClientType, Check[]> = {
   block: [(o) => optStr(o, 'name', Infinity)],
   unblock: [(o) => str(o, 'name')],
   ack: [(o) => num(o, 'upTo')],
+  join: [room],
+  part: [optRoom, optReason],
+  rooms: [],
+  topic: [optRoom, (o) => optStr(o, 'text', Infinity)],
+  kick: [optRoom, (o) => str(o, 'name'), optReason],
+  ban: [optRoom, (o) => str(o, 'name'), optSeconds, optReason],
+  unban: [optRoom, (o) => str(o, 'name')],
+  mute: [optRoom, (o) => str(o, 'name'), optSeconds],
+  unmute: [optRoom, (o) => str(o, 'name')],
+  op: [optRoom, (o) => str(o, 'name')],
+  deop: [optRoom, (o) => str(o, 'name')],
+  topic_lock: [optRoom, (o) => (typeof o.locked === 'boolean' ? null : '"locked" must be true or false')],
+  close: [room, optReason],
 };
 
 const SERVER_CHECKS: Record<ServerType, Check[]> = {
@@ -230,6 +305,16 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
   registered: [(o) => str(o, 'name'), (o) => str(o, 'token')],
   seen: [(o) => seenList(o, 'users'), (o) => optNum(o, 'since')],
   blocks: [(o) => strings(o, 'names')],
+  room: [(o) => str(o, 'room'), (o) => strings(o, 'users'), (o) => strings(o, 'operators'), (o) => optStr(o, 'topic', Infinity), (o) => optBool(o, 'locked')],
+  rooms: [
+    (o) =>
+      Array.isArray(o.rooms) && (o.rooms as unknown[]).every((x) => isObject(x) && typeof x.room === 'string' && typeof x.users === 'number' && (x.topic === undefined || typeof x.topic === 'string'))
+        ? null
+        : '"rooms" must be a list of {room, users, topic?}',
+  ],
+  topic: [(o) => str(o, 'room'), (o) => str(o, 'topic'), (o) => optStr(o, 'by', Infinity), (o) => optNum(o, 'time')],
+  moderation: [(o) => str(o, 'room'), (o) => str(o, 'action'), (o) => str(o, 'by'), (o) => optStr(o, 'name', Infinity), (o) => optNum(o, 'seconds'), (o) => num(o, 'time')],
+  closed: [(o) => str(o, 'room'), (o) => str(o, 'by'), (o) => num(o, 'time')],
 };
 
 /** Validate one frame against a table of per-type checks (also used for the direct link's own messages). */

@@ -122,7 +122,7 @@ describe('kill -9 during writes', () => {
       try {
         expect(store.integrityCheck(), `round ${r}`).toBe('ok');
         // History keeps the newest 1000 (--history): this round's messages, checked before the next run prunes.
-        const history = new Set(store.recentHistory(1000).map((m) => m.text));
+        const history = new Set(store.recentHistory('#lobby', 1000).map((m) => m.text));
         lost.say += [...roundSays].filter((t) => !history.has(t)).length;
         const mail = new Set(store.offlineFor(`mailbox${r}`).map((w) => w.text));
         lost.whisper += [...acked.whisper].filter((t) => t.startsWith(`whisper ${r}/`) && !mail.has(t)).length;

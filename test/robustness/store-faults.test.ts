@@ -41,9 +41,9 @@ class FailingStore extends Store {
     this.check();
     return super.offlineCount(toKey);
   }
-  override recentHistory(limit: number) {
+  override recentHistory(room: string, limit: number) {
     this.check();
-    return super.recentHistory(limit);
+    return super.recentHistory(room, limit);
   }
   override seenSince(time: number) {
     this.check();

@@ -48,6 +48,25 @@ describe.skipIf(!fs.existsSync(MAIN))('parley-server user and startup', () => {
     expect(junk.err).toMatch(/^parley-server: cannot use the database .*junk\.db: file is not a database \(pick another file with --db PATH\)\n$/);
   });
 
+  it('makes an account a server administrator and back; refuses a name without an account; checks --default-room', () => {
+    const db = tempDb();
+    expect(run(['user', 'admin', 'alice', '--db', db])).toMatchObject({
+      code: 2,
+      err: `parley-server user: there is no account alice in ${db}; create it first with: parley-server user add alice\n`,
+    });
+    expect(run(['user', 'add', 'alice', '--db', db], { PARLEY_PASSWORD: 'wonderland' }).code).toBe(0);
+    expect(run(['user', 'admin', 'Alice', '--db', db])).toMatchObject({ code: 0, out: 'Alice is now a server administrator\n' });
+    expect(run(['user', 'list', '--db', db]).out).toMatch(/^alice\tnever seen\tadministrator\n$/);
+    let store = new Store(db);
+    expect(store.isAdmin('alice')).toBe(true);
+    store.close();
+    expect(run(['user', 'admin', 'alice', '--off', '--db', db])).toMatchObject({ code: 0, out: 'alice is no longer a server administrator\n' });
+    store = new Store(db);
+    expect(store.isAdmin('alice')).toBe(false);
+    store.close();
+    expect(run(['--default-room', 'main']).err).toBe("parley-server: option '--default-room <#name>' argument 'main' is invalid. a room name starts with #. (see parley-server --help)\n");
+  });
+
   it('rejects bad account flags with a one-line error', () => {
     expect(run(['--auth', 'maybe']).err).toBe("parley-server: option '--auth <mode>' argument 'maybe' is invalid. choose one of off, optional, required. (see parley-server --help)\n");
     const creds = path.join(path.dirname(tempDb()), 'users.txt');

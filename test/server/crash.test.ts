@@ -77,7 +77,7 @@ describe('kill -9 during writes', () => {
       const store = new Store(db);
       try {
         expect(store.integrityCheck()).toBe('ok');
-        const texts = new Set(store.recentHistory(1000).map((m) => m.text));
+        const texts = new Set(store.recentHistory('#lobby', 1000).map((m) => m.text));
         const missing = [...acked.say].filter((t) => !texts.has(t));
         expect(missing).toEqual([]);
         const mail = new Set([0, 1, 2, 3].flatMap((r) => store.offlineFor(`mailbox${r}`).map((w) => w.text)));

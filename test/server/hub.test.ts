@@ -66,7 +66,7 @@ describe('registration', () => {
 
   it('refuses another protocol version and a second hello', () => {
     hub.connect(1, '10.0.0.1', 1);
-    send(1, { type: 'hello', name: 'a', version: 2 });
+    send(1, { type: 'hello', name: 'a', version: 3 });
     expect(out.take(1)[0]).toMatchObject({ code: 'unsupported_version' });
     send(1, { type: 'hello', name: 'a', version: 1 });
     send(1, { type: 'hello', name: 'b', version: 1 });

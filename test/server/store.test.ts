@@ -39,16 +39,18 @@ describe('Store', () => {
     }
   });
 
-  it('keeps only the newest history rows when pruned, in order', () => {
+  it('keeps only the newest history rows of a room when pruned, in order, and leaves other rooms alone', () => {
     const s = new Store(':memory:');
-    for (let id = 1; id <= 10; id++) s.addHistory({ id, from: 'a', text: `m${id}`, time: id, action: id === 10 });
-    s.pruneHistory(3);
-    expect(s.recentHistory(50).map((m) => [m.text, m.action])).toEqual([
+    for (let id = 1; id <= 10; id++) s.addHistory({ id, room: '#lobby', from: 'a', text: `m${id}`, time: id, action: id === 10 });
+    for (let id = 11; id <= 14; id++) s.addHistory({ id, room: '#dev', from: 'a', text: `d${id}`, time: id, action: false });
+    s.pruneHistory('#lobby', 3);
+    expect(s.recentHistory('#lobby', 50).map((m) => [m.text, m.action])).toEqual([
       ['m8', false],
       ['m9', false],
       ['m10', true],
     ]);
-    expect(s.recentHistory(2).map((m) => m.text)).toEqual(['m9', 'm10']);
+    expect(s.recentHistory('#lobby', 2).map((m) => m.text)).toEqual(['m9', 'm10']);
+    expect(s.recentHistory('#dev', 50).map((m) => m.text)).toEqual(['d11', 'd12', 'd13', 'd14']);
     s.close();
   });
 

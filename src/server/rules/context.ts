@@ -4,9 +4,11 @@ import { checkText, sanitizeText, truncateCodePoints } from '../../wire/sanitize
 import type { Accounts } from '../accounts.js';
 import type { Accepted, AcceptedRefs } from '../accepted.js';
 import type { Directory } from '../directory.js';
-import type { ChatEvent } from '../events.js';
+import type { ChatEvent, Codec as ChatCodec } from '../events.js';
 import type { PrivateDesk, Delivery } from '../private.js';
 import type { Room } from '../room.js';
+import type { Rooms } from '../rooms.js';
+import { roomProblem } from '../../wire/rooms.js';
 import type { ConnId, Session } from '../session.js';
 import type { Store } from '../store.js';
 import type { Peers } from '../peers.js';
@@ -40,6 +42,8 @@ export interface Settings {
   maxConnectionsPerIp: number;
   historySize: number;
   idleTimeoutMs: number;
+  /** Rooms the server keeps at most (MAX_ROOMS; tests shrink it). */
+  maxRooms: number;
 }
 
 /** What persist and lookup return when the store failed (distinct from any value, `undefined` included). */
@@ -52,6 +56,8 @@ const REASON_TEXT: Record<LeaveReason, string> = {
   lost: 'connection lost',
   timeout: 'timed out',
   kicked: 'kicked',
+  part: 'left the room',
+  banned: 'banned',
 };
 
 export function errorEvent(code: ErrorCode, message: string, extra: ErrorExtra = {}): ChatEvent {
@@ -75,8 +81,10 @@ export class Context {
     readonly log: HubLog,
     readonly opts: Settings,
     readonly directory: Directory,
-    /** Where everyone is: the one room of protocol version 1. */
-    readonly lobby: Room,
+    /** Every room; `rooms.lobby` is the default room, the one room of protocol version 1. */
+    readonly rooms: Rooms,
+    /** The codec a connection of `codec` uses once it said hello with `version` (NDJSON has a version-1 form). */
+    readonly codecFor: (codec: ChatCodec, version: number) => ChatCodec,
     readonly accepted: AcceptedRefs,
     readonly privateDesk: PrivateDesk,
     readonly store: Store | undefined,
@@ -222,6 +230,56 @@ export class Context {
     return null;
   }
 
+  /** Rooms with messages added since the last maintenance, whose history is then cut to size. */
+  readonly historyAdded = new Set<Room>();
+
+  noteHistory(room: Room): void {
+    this.historyAdded.add(room);
+  }
+
+  /** The default room. */
+  get lobby(): Room {
+    return this.rooms.lobby;
+  }
+
+  /**
+   * The room a request of `s` is about (`name`, or the default room without one), in which `s` must be
+   * a member unless `member` is false; or null after telling `s` why not.
+   */
+  roomFor(s: Session, name: string | undefined, re: string, ref: string | undefined, member = true): Room | null {
+    const shown = name === undefined ? this.lobby.name : truncateCodePoints(sanitizeText(name), 40);
+    if (name !== undefined) {
+      const problem = roomProblem(name);
+      if (problem !== null) {
+        this.error(s, 'invalid_room', `"${shown}" is not a room name: ${problem}`, { re, ref });
+        return null;
+      }
+    }
+    const room = name === undefined ? this.lobby : this.rooms.get(name);
+    if (!room) {
+      this.error(s, 'no_such_room', `there is no room ${shown}; /rooms lists them, /join ${shown} creates it`, { re, ref });
+      return null;
+    }
+    if (member && !s.rooms.has(room)) {
+      this.error(s, 'not_in_room', `you are not in ${room.name}; /join ${room.name} first`, { re, ref });
+      return null;
+    }
+    return room;
+  }
+
+  /** Whether `s` may moderate `room`: one of its operators, or a server administrator. */
+  isOperator(room: Room, s: Session): boolean {
+    return s.admin || (s.name !== undefined && room.operators.has(foldName(s.name)));
+  }
+
+  /** Forget a room that nobody is in, keeps or remembers (it then is no longer listed). */
+  forgetIfIdle(room: Room): void {
+    if (room === this.lobby || !room.idle) return;
+    this.rooms.drop(room);
+    if (this.store) this.persist(undefined, 'forget_room', undefined, () => this.store!.dropRoom(room.key));
+    this.log('room_forgotten', { room: room.name });
+  }
+
   /** Frames from the private-chat desk. The log names the step, never the secret or an address. */
   deliverPrivate(deliveries: Delivery[]): void {
     for (const { to, msg } of deliveries) {
@@ -247,10 +305,14 @@ export class Context {
       // A session replaced by a newer login is no longer the one under this name; it is not in the rooms.
       for (const room of rooms) room.remove(s);
       if (s.account) this.persist(undefined, 'leave', undefined, () => this.accounts?.seen(s.name!, this.clock()));
-      const event = { type: 'left', name: s.name, reason, ...(why !== undefined && why !== '' && { message: why }), time: this.clock() } as const;
-      // A session replaced by a newer login is in no room any more, but its going is still told to the lobby.
-      if (rooms.length === 0) this.lobby.publish(event, s, key);
-      for (const room of rooms) room.publish(event, s, key);
+      const time = this.clock();
+      const left = (room: Room) => ({ type: 'left', room: room.name, name: s.name!, reason, ...(why !== undefined && why !== '' && { message: why }), time }) as const;
+      for (const room of rooms) {
+        room.publish(left(room), s, key);
+        // A guest's operator status ends with its session: the name may be someone else's next.
+        if (!s.account && room.operators.has(key)) room.operators.delete(key);
+        this.forgetIfIdle(room);
+      }
       this.deliverPrivate(privateEnded);
     }
     this.log('leave', { conn: s.id, addr: s.addr, name: s.name, reason: REASON_TEXT[reason], why });

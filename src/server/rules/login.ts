@@ -1,10 +1,12 @@
-import { PROTOCOL_VERSION } from '../../wire/limits.js';
+import { MAX_ROOMS_PER_USER, PROTOCOL_VERSIONS } from '../../wire/limits.js';
 import type { ClientMessage } from '../../wire/messages.js';
 import { foldName, nameProblem } from '../../wire/names.js';
 import { sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
 import type { AuthResult } from '../accounts.js';
 import type { ConnId, Session } from '../session.js';
+import type { Room } from '../room.js';
 import { FAILED, type Context } from './context.js';
+import { refusedByBan, replay, sendRoomState } from './rooms.js';
 
 // hello and register: who a connection is. A guest takes a free name; a password or token logs in to a
 // registered one (checked asynchronously: the session may be gone when the answer comes).
@@ -12,9 +14,11 @@ import { FAILED, type Context } from './context.js';
 export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'hello' }>, now: number): void {
   const ref = msg.ref;
   if (s.name !== undefined) return ctx.error(s, 'already_registered', `you are already in the room as ${s.name}; use /nick to change name`, { re: 'hello', ref });
-  if (msg.version !== PROTOCOL_VERSION) {
-    return ctx.error(s, 'unsupported_version', `this server speaks protocol version ${PROTOCOL_VERSION}, not ${msg.version}; update parley`, { re: 'hello', ref });
+  if (!PROTOCOL_VERSIONS.includes(msg.version)) {
+    return ctx.error(s, 'unsupported_version', `this server speaks protocol versions ${PROTOCOL_VERSIONS.join(' and ')}, not ${msg.version}; update parley`, { re: 'hello', ref });
   }
+  s.version = msg.version;
+  s.codec = ctx.codecFor(s.codec, msg.version);
   if (s.checking) return ctx.error(s, 'busy', 'your login is still being checked; wait for the answer', { re: 'hello', ref });
   const accounts = ctx.accounts;
   // A password or token always means "log in"; without one, a name that needs no password joins as a guest.
@@ -22,7 +26,7 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
   if (login === FAILED) return;
   if (!accounts || !login) {
     if (!ctx.nameFree(s, msg.name, 'hello', ref)) return;
-    return ctx.claimName(s, msg.name, false, 'hello', ref, (still) => enter(ctx, still, msg.name, ctx.clock()));
+    return ctx.claimName(s, msg.name, false, 'hello', ref, (still) => enter(ctx, still, msg.name, ctx.clock(), ref));
   }
   const problem = nameProblem(msg.name);
   if (problem !== null) return ctx.error(s, 'invalid_name', `"${truncateCodePoints(sanitizeText(msg.name), 40)}" is not a valid name: ${problem}`, { re: 'hello', ref });
@@ -63,46 +67,56 @@ function loginChecked(ctx: Context, s: Session, result: AuthResult, ref: string 
     }
     s.account = true;
     s.token = result.token;
-    enter(ctx, s, result.name, ctx.clock());
+    enter(ctx, s, result.name, ctx.clock(), ref);
   });
 }
 
-/** A named session comes online: welcome, history, stored whispers, and a joined notice to the room. */
-function enter(ctx: Context, s: Session, name: string, now: number): void {
+/**
+ * A named session comes online: welcome, the rooms it is put in (the default room, and with version 2 the
+ * rooms it was in before), their history, stored whispers, and a joined notice to each room.
+ */
+function enter(ctx: Context, s: Session, name: string, now: number, ref: string | undefined): void {
   s.name = name;
   const key = foldName(name);
+  const lobby = ctx.lobby;
+  // Version 1 has nowhere else to be: a ban from the default room keeps it out altogether.
+  if (s.version === 1 && refusedByBan(ctx, s, lobby, 'hello', ref, now)) {
+    s.name = undefined;
+    return;
+  }
   ctx.directory.bind(s);
-  ctx.lobby.add(s);
   if (s.account) {
     ctx.persist(s, 'hello', undefined, () => {
       s.blocks.attach(key);
       ctx.accounts!.seen(name, now);
+      s.admin = ctx.store?.isAdmin(key) ?? false;
     });
   }
+  const rooms: Room[] = [];
+  const allowed = (room: Room) => room.banOf(key, s.account ? undefined : s.ip, now) === undefined;
+  if (s.version === 1 || allowed(lobby)) rooms.push(lobby);
+  if (s.version > 1) {
+    for (const room of ctx.rooms.keptFor(key)) if (room !== lobby && rooms.length < MAX_ROOMS_PER_USER && allowed(room)) rooms.push(room);
+  }
+  for (const room of rooms) room.add(s);
   const blocked = s.blocks.list();
   ctx.send(s, {
     type: 'welcome',
-    version: PROTOCOL_VERSION,
+    version: s.version,
     name,
-    users: ctx.lobby.namesFor(s),
+    users: rooms.includes(lobby) ? lobby.namesFor(s) : [],
     motd: ctx.opts.motd,
     ...(s.account && { account: true, token: s.token! }),
     ...(blocked.length > 0 && { blocked }),
+    rooms: rooms.map((r) => r.name),
   });
-  replay(ctx, s);
-  if (s.account) deliverStored(ctx, s, key);
-  ctx.lobby.publish({ type: 'joined', name, time: now }, s, key);
-  ctx.log('join', { conn: s.id, name, addr: s.addr, account: s.account || undefined });
-}
-
-function replay(ctx: Context, s: Session): void {
-  if (ctx.opts.historySize === 0 || !ctx.store) return;
-  const rows = ctx.persist(s, 'hello', undefined, () => ctx.store!.recentHistory(ctx.opts.historySize));
-  if (rows === FAILED) return;
-  for (const m of rows) {
-    if (s.blocks.has(foldName(m.from))) continue;
-    ctx.backlog(s, { type: 'message', id: m.id, from: m.from, text: m.text, time: m.time, ...(m.action && { action: true }), history: true });
+  for (const room of rooms) {
+    if (s.version > 1) sendRoomState(ctx, s, room);
+    replay(ctx, s, room);
   }
+  if (s.account) deliverStored(ctx, s, key);
+  for (const room of rooms) room.publish({ type: 'joined', room: room.name, name, time: now }, s, key);
+  ctx.log('join', { conn: s.id, name, addr: s.addr, account: s.account || undefined });
 }
 
 /**

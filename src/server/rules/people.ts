@@ -4,6 +4,7 @@ import { compareNames, foldName, nameProblem } from '../../wire/names.js';
 import { sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
 import type { RoomEvent } from '../events.js';
 import type { Session } from '../session.js';
+import { fanout } from '../room.js';
 import { FAILED, type Context } from './context.js';
 
 // nick, whoelse, block and unblock: a person's name, who else is around, and whom they hear.
@@ -36,9 +37,29 @@ function rename(ctx: Context, s: Session, old: string, name: string, ref: string
   const now = ctx.clock();
   s.name = name;
   ctx.directory.rebind(s, old);
-  for (const room of s.rooms) room.rename(s, old);
+  const oldKey = foldName(old);
+  const newKey = foldName(name);
+  for (const room of s.rooms) {
+    room.rename(s, old);
+    // A guest's operator status follows its name while it is online.
+    if (oldKey !== newKey && room.operators.has(oldKey)) {
+      room.operators.delete(oldKey);
+      room.operators.set(newKey, name);
+    } else if (room.operators.has(newKey)) room.operators.set(newKey, name);
+  }
+  if (oldKey !== newKey) {
+    for (const room of ctx.rooms.keptFor(oldKey)) {
+      ctx.rooms.unkeep(room, oldKey);
+      ctx.rooms.keep(room, newKey);
+      if (ctx.store) ctx.persist(undefined, 'nick', undefined, () => (ctx.store!.dropMember(room.key, oldKey), ctx.store!.addMember(room.key, newKey)));
+    }
+  }
+  // Once to each person who shares a room with them, however many rooms they share.
   const event: RoomEvent = { type: 'renamed', old, new: s.name, time: now };
-  for (const room of s.rooms) room.publish(event, s, foldName(old));
+  const neighbours = new Set<Session>();
+  for (const room of s.rooms) for (const m of room.sessions()) neighbours.add(m);
+  fanout(neighbours, event, (m, frame) => ctx.out.send(m.id, frame), s, oldKey);
+  for (const room of s.rooms) room.offer(event);
   ctx.echo(s, event, ref);
   // Renaming must not be a way out of a block.
   for (const other of ctx.directory.named()) {

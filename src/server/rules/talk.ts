@@ -2,6 +2,7 @@ import { MAX_OFFLINE_PER_USER } from '../../wire/limits.js';
 import type { ClientMessage } from '../../wire/messages.js';
 import { foldName } from '../../wire/names.js';
 import { sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
+import { formatDuration } from '../../wire/rooms.js';
 import { requestDigest } from '../accepted.js';
 import type { ChatEvent, RoomEvent } from '../events.js';
 import type { Session } from '../session.js';
@@ -14,21 +15,32 @@ export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type
   const digest = requestDigest(msg.action === true ? 'me' : 'say', '', msg.text);
   const again = msg.ref === undefined ? undefined : ctx.accepted.get(foldName(s.name!), msg.ref, digest);
   if (again) {
-    const event: ChatEvent = { type: 'message', id: again.id, from: s.name!, text: sanitizeText(msg.text), time: again.time, ...(msg.action === true && { action: true }) };
+    const room = s.version === 1 || msg.room === undefined ? ctx.lobby.name : (ctx.rooms.get(msg.room)?.name ?? msg.room);
+    const event: ChatEvent = { type: 'message', room, id: again.id, from: s.name!, text: sanitizeText(msg.text), time: again.time, ...(msg.action === true && { action: true }) };
     return ctx.echo(s, event, msg.ref);
+  }
+  const room = ctx.roomFor(s, s.version === 1 ? undefined : msg.room, 'say', msg.ref);
+  if (!room) return;
+  const mute = room.muted(foldName(s.name!), now);
+  if (mute) {
+    const how = mute.until === undefined ? 'until an operator lifts it' : `for ${formatDuration((mute.until - now) / 1000)} more`;
+    return ctx.error(s, 'muted', `you are muted in ${room.name} ${how}; you can still read it`, { re: 'say', ref: msg.ref });
   }
   const text = ctx.cleanText(s, msg.text, 'say', msg.ref);
   if (text === null) return;
   const id = ctx.messageId();
-  const event: RoomEvent = { type: 'message', id, from: s.name!, text, time: now, ...(msg.action === true && { action: true }) };
+  const event: RoomEvent = { type: 'message', room: room.name, id, from: s.name!, text, time: now, ...(msg.action === true && { action: true }) };
   // Stored before anyone sees it, when the database can take it. History is a replay for latecomers, not
   // the room itself: a full disk or a database locked by another process must not stop the room talking
   // (issue 10), so a failed write is logged and the message still goes out to everyone here.
-  if (ctx.opts.historySize > 0) ctx.persist(undefined, 'say', msg.ref, () => ctx.store!.addHistory({ id, from: s.name!, text, time: now, action: msg.action === true }));
-  ctx.lobby.publish(event, s, foldName(s.name!));
+  if (ctx.opts.historySize > 0) {
+    ctx.persist(undefined, 'say', msg.ref, () => ctx.store!.addHistory({ id, room: room.key, from: s.name!, text, time: now, action: msg.action === true }));
+    ctx.noteHistory(room);
+  }
+  room.publish(event, s, foldName(s.name!));
   ctx.echo(s, event, msg.ref);
   if (msg.ref !== undefined) ctx.remember(foldName(s.name!), msg.ref, { digest, id, time: now });
-  ctx.log('message', { conn: s.id, from: s.name, id: event.id, text, action: msg.action === true || undefined });
+  ctx.log('message', { conn: s.id, from: s.name, id: event.id, text, action: msg.action === true || undefined, room: room.name });
 }
 
 export function whisper(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'whisper' }>, now: number): void {

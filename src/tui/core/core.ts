@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { helpLines, parseInput, findCommand, usage } from '../../wire/commands.js';
 import { LEAVE_REASONS, type ClientMessage, type ServerMessage } from '../../wire/messages.js';
-import { PROTOCOL_VERSION } from '../../wire/limits.js';
 import { compareNames, foldName } from '../../wire/names.js';
 import { sanitizeText } from '../../wire/sanitize.js';
 import type { ChatEvent } from './events.js';
@@ -51,7 +50,8 @@ export class ClientCore {
     return {
       type: 'hello',
       name: this.name,
-      version: PROTOCOL_VERSION,
+      // Version 1 until this client shows rooms: the server then keeps it in the default room.
+      version: 1,
       ref: 'hello',
       ...(password !== undefined ? { password } : this.token !== undefined && { token: this.token }),
     };
@@ -235,6 +235,12 @@ export class ClientCore {
       case 'private_connect':
       case 'private_end':
         return []; // the session's DirectManager handles these: they set up links, not chat lines
+      case 'room':
+      case 'rooms':
+      case 'topic':
+      case 'moderation':
+      case 'closed':
+        return []; // protocol version 2 only; this client says hello with version 1
     }
   }
 

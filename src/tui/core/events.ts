@@ -62,4 +62,6 @@ export const LEAVE_WORDS: Record<LeaveReason, string> = {
   lost: 'connection lost',
   timeout: 'timed out',
   kicked: 'kicked',
+  part: 'left the room',
+  banned: 'banned',
 };
