@@ -160,6 +160,10 @@ export function startIrcListener(core: CoreLink, options: IrcListenerOptions): P
     socket.on('close', () => {
       conns.delete(c);
       if (c.timer) clearTimeout(c.timer);
+      // A client that said QUIT and hung up at once leaves with its reason, even if the QUIT was still
+      // waiting behind the flood limit; the rest of what waited is dropped with the connection.
+      const quit = c.waiting.find((m) => m.command === 'QUIT');
+      if (quit && !c.dead && c.id !== undefined) run(c, quit);
       c.dead = true;
       if (c.id !== undefined) core.gone(c.id, 'lost');
     });

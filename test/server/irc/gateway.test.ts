@@ -275,6 +275,14 @@ describe('limits', () => {
     expect(await alice.next((f) => f.type === 'left' && f.name === 'bob')).toMatchObject({ reason: 'kicked', message: 'Excess Flood' });
   });
 
+  it('keeps the reason of a QUIT still waiting behind the flood limit when the client hangs up at once', async () => {
+    await start({ irc: { port: 0, ratePerSecond: 1, rateBurst: 10 } });
+    const alice = await parley('alice');
+    const bob = await irc('bob');
+    bob.socket.end(Array.from({ length: 12 }, (_, i) => `PRIVMSG #lobby :line ${i}\r\n`).join('') + 'QUIT :gone fishing\r\n');
+    expect(await alice.next((f) => f.type === 'left' && f.name === 'bob')).toMatchObject({ reason: 'quit', message: 'gone fishing' });
+  });
+
   it('applies the per-address connection cap to IRC and parley connections together', async () => {
     await start({ maxConnectionsPerIp: 2 });
     await parley('alice');
