@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChatEvent } from './core/events.js';
 import { Session, type PasswordRequest } from './core/session.js';
-import { askPasswordOnTerminal } from './screen/askpass.js';
+import { askPasswordOnTerminal, passwordPrompt } from './screen/askpass.js';
 import { Ui } from './screen/ui.js';
 
 // The full-screen client: a Session (reconnecting) feeding a Ui. We connect before touching the terminal,
@@ -16,6 +16,9 @@ export interface Terminal {
   err: (line: string) => void;
 }
 
+/** Signals that end the client the way F10 does: the terminal is restored, the server told goodbye. */
+const QUIT_SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'] as const;
+
 const processTerminal: Terminal = { input: process.stdin, output: process.stdout, err: (l) => process.stderr.write(l + '\n') };
 
 export async function runFullScreen(o: { name: string; host: string; port: number }, term: Terminal = processTerminal): Promise<number> {
@@ -27,10 +30,10 @@ export async function runFullScreen(o: { name: string; host: string; port: numbe
   const askPassword = (r: PasswordRequest): Promise<string | undefined> => {
     if (!ui) {
       const why = r.why ? `${r.why}\r\n` : '';
-      return askPasswordOnTerminal(term, `${why}${r.purpose === 'login' ? `password for ${r.name}` : `new password for ${r.name}`}: `);
+      return askPasswordOnTerminal(term, `${why}${passwordPrompt(r)}: `);
     }
     answer?.(undefined);
-    ui.dispatch({ type: 'ask-password', purpose: r.purpose, name: r.name, why: r.why });
+    ui.dispatch({ type: 'ask-password', purpose: r.purpose, name: r.name, why: r.why, ...(r.confirm && { confirm: true }) });
     return new Promise((resolve) => (answer = resolve));
   };
   const session = new Session({ ...o, mode: 'tui', reconnect: true, askPassword }, (e) => (ui ? ui.event(e) : early.push(e)));
@@ -47,23 +50,31 @@ export async function runFullScreen(o: { name: string; host: string; port: numbe
       if (line) term.err(line);
       resolve(code);
     };
-    const quit = () => void session.quit().finally(() => restore(0));
+    // The terminal is given back at once; saying goodbye to the server may take a moment after that.
+    const quit = () => {
+      ui?.destroy();
+      void session.quit().finally(() => restore(0));
+    };
     const crash = (err: unknown) => {
       session.destroy();
       restore(1, `parley: unexpected error: ${(err as Error)?.message ?? String(err)} (details in ${crashLog(err)})`);
     };
     const signal = () => quit();
+    // Whatever else ends the process (a process.exit anywhere) still leaves the terminal as it was.
+    const lastResort = () => ui?.destroy();
     function removeCrashHandlers() {
       process.off('uncaughtException', crash);
       process.off('unhandledRejection', crash);
-      process.off('SIGTERM', signal);
-      process.off('SIGHUP', signal);
+      for (const s of QUIT_SIGNALS) process.off(s, signal);
+      process.off('exit', lastResort);
     }
     if (term === processTerminal) {
       process.on('uncaughtException', crash);
       process.on('unhandledRejection', crash);
-      process.on('SIGTERM', signal);
-      process.on('SIGHUP', signal);
+      // All four, SIGINT and SIGQUIT included: blessed's own handlers for those exit the process at once
+      // (and so left bracketed paste on) unless someone else listens.
+      for (const s of QUIT_SIGNALS) process.on(s, signal);
+      process.on('exit', lastResort);
     }
     try {
       ui = new Ui({

@@ -88,6 +88,7 @@ async function main(): Promise<number> {
     out: (line) => process.stdout.write(line + '\n'),
     err: (line) => process.stderr.write(line + '\n'),
     hint: process.stdin.isTTY === true,
+    ...(process.stdin.isTTY === true && { terminal: { input: process.stdin, output: process.stderr } }),
     ...(password !== undefined && { password }),
   });
 }

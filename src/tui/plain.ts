@@ -1,7 +1,8 @@
 import readline from 'node:readline';
 import type { ChatEvent } from './core/events.js';
 import { ParleyError } from './core/errors.js';
-import { Session } from './core/session.js';
+import { Session, type PasswordRequest } from './core/session.js';
+import { askPasswordOnTerminal, passwordPrompt, type AskTerminal } from './screen/askpass.js';
 import { formatPlain } from './format.js';
 
 // Line mode: one line in, one event out, for pipes, scripts and people who like it plain. The output
@@ -19,6 +20,8 @@ export interface PlainOptions {
   hint: boolean;
   /** From PARLEY_PASSWORD or --password-file: given once when the server asks for a password or on /register. */
   password?: string;
+  /** When stdin is a terminal: where to ask for a password without echo if none was given. */
+  terminal?: AskTerminal;
 }
 
 
@@ -32,12 +35,28 @@ export async function runPlain(o: PlainOptions): Promise<number> {
     const f = formatPlain(ev);
     if (f) (f.stream === 'out' ? o.out : o.err)(f.line);
   };
-  // The password is offered once: a wrong one is not retried in a loop against the lockout.
+  // A password from the environment or a file is offered once to log in (a wrong one is not retried in a
+  // loop against the lockout) and is its own confirmation for /register. Without one, on a terminal, it
+  // is asked without echo (on stderr, so stdout stays the event stream); in a pipe there is nobody to ask.
   let offered = false;
-  const askPassword = async (): Promise<string | undefined> => {
-    if (offered || o.password === undefined) return undefined;
-    offered = true;
-    return o.password;
+  const askPassword = async (r: PasswordRequest): Promise<string | undefined> => {
+    if (o.password !== undefined) {
+      if (r.purpose === 'register') return o.password;
+      if (offered) return undefined;
+      offered = true;
+      return o.password;
+    }
+    if (!o.terminal) return undefined;
+    const term = o.terminal;
+    // The line reader must not also read what is typed here: it would be sent as a message.
+    const readers = term.input.listeners('data') as ((chunk: Buffer) => void)[];
+    for (const f of readers) term.input.off('data', f);
+    try {
+      return await askPasswordOnTerminal(term, `${r.why && r.purpose === 'login' ? r.why + '\n' : ''}${passwordPrompt(r)}: `);
+    } finally {
+      for (const f of readers) term.input.on('data', f);
+      term.input.resume();
+    }
   };
   const session = new Session({ name: o.name, host: o.host, port: o.port, mode: 'plain', askPassword }, show);
   await session.start();

@@ -62,12 +62,20 @@ export const SCROLLBACK_LINES = 5000;
 export const WHISPER_LINES = 1000;
 /** Lines of input history kept for Up/Down. */
 export const INPUT_HISTORY_LINES = 200;
-/** Code points the input line holds: a message plus room for a command and a name. */
-export const MAX_INPUT_CHARS = MAX_TEXT_CHARS + 64;
 /** Characters of one bracketed paste kept; the rest is dropped (a chat line is far shorter). */
 export const MAX_PASTE_CHARS = 64 * 1024;
 /** The bell rings at most once per this, and desktop notifications come at most once per this (issue 17). */
 export const NOTIFY_MIN_INTERVAL_MS = 5000;
+/**
+ * A bracketed paste whose end marker has not come this long after its last byte is over: a terminal that
+ * lost the marker (or a hostile byte stream) cannot take the keyboard.
+ */
+export const PASTE_IDLE_MS = 300;
+/**
+ * Lines that follow an Enter within this time came faster than anyone types: a paste from a terminal
+ * without bracketed paste. They get the same "Send these N lines?" question.
+ */
+export const TYPING_BURST_MS = 15;
 
 /**
  * Bytes in one frame a client accepts from the server. Larger than MAX_FRAME_BYTES because a `users` or

@@ -45,6 +45,8 @@ export interface PasswordRequest {
   purpose: 'login' | 'register';
   name: string;
   why: string;
+  /** The second asking of a new password, to confirm it. */
+  confirm?: boolean;
 }
 
 const PACING_PER_SECOND = RATE_PER_SECOND * 0.9;
@@ -211,9 +213,16 @@ export class Session {
 
   private async register(): Promise<void> {
     const ask = this.opts.askPassword;
-    const password = ask ? await ask({ purpose: 'register', name: this.core.name, why: `choose a password for ${this.core.name}` }) : undefined;
-    if (password === undefined) {
-      this.emit({ kind: 'error', text: 'no password given, so nothing was registered (line mode reads it from PARLEY_PASSWORD or --password-file)' });
+    const name = this.core.name;
+    const password = ask ? await ask({ purpose: 'register', name, why: `choose a password for ${name}` }) : undefined;
+    // Asked twice, as passwd does: a typo in a password nobody sees would lock its owner out.
+    const again = password === undefined || !ask ? undefined : await ask({ purpose: 'register', name, why: `type the password for ${name} again`, confirm: true });
+    if (password === undefined || again === undefined) {
+      this.emit({ kind: 'error', text: 'no password given, so nothing was registered (line mode reads it from PARLEY_PASSWORD or --password-file, or asks on a terminal)' });
+      return;
+    }
+    if (again !== password) {
+      this.emit({ kind: 'error', text: 'the two passwords differ, so nothing was registered; /register to try again' });
       return;
     }
     const request = this.core.register(password);

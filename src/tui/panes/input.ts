@@ -1,6 +1,7 @@
 import type { Screen } from '../screen/blessed.js';
 import type { Rect } from '../view/layout.js';
-import type { ViewState } from '../view/state.js';
+import { messageLength, type ViewState } from '../view/state.js';
+import { MAX_TEXT_CHARS } from '../../wire/limits.js';
 import { cells, drawable, graphemes, splitAtCells } from '../view/text.js';
 import { show, textBox, type TextBox } from './frame.js';
 
@@ -15,7 +16,10 @@ export class InputPane {
   draw(s: ViewState, r: Rect): void {
     Object.assign(this.box, { top: r.top, left: r.left, width: r.width });
     const prompt = `${drawable(s.me)}> `;
-    const room = Math.max(1, r.width - cells(prompt));
+    // Over the limit of one message: the count, on the right, until it is short enough to send.
+    const length = messageLength(s.input);
+    const over = length > MAX_TEXT_CHARS ? ` ${length}/${MAX_TEXT_CHARS} ` : '';
+    const room = Math.max(1, r.width - cells(prompt) - over.length);
     // What you type is shown as it will be drawn for everyone else.
     const before = drawable(s.input.slice(0, s.cursor));
     const [at, after] = splitFirst(drawable(s.input.slice(s.cursor)));
@@ -30,6 +34,7 @@ export class InputPane {
         { text: shownBefore },
         { text: cursor, style: active ? { inverse: true } : {} },
         { text: shownAfter },
+        ...(over ? [{ text: ' '.repeat(Math.max(0, room - cells(shownBefore) - cells(cursor) - cells(shownAfter))) }, { text: over, style: { fg: 'white', bg: 'red', bold: true } }] : []),
       ],
     ]);
   }

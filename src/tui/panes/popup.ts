@@ -52,11 +52,11 @@ export class PopupPane {
         break;
       case 'password': {
         label = p.purpose === 'login' ? ' Log in ' : ' Register ';
-        const ask = p.purpose === 'login' ? `${p.name} is a registered name. Password:` : `Choose a password for ${p.name}:`;
+        const ask = p.purpose === 'login' ? `${p.name} is a registered name. Password:` : p.confirm ? `Type the password for ${p.name} again:` : `Choose a password for ${p.name}:`;
         lines = [
           ask,
           // The server's words matter after a wrong password; a `why` that restates the question does not.
-          ...(p.why && !ask.toLowerCase().startsWith(p.why.toLowerCase()) ? [p.why] : []),
+          ...(p.why && !p.confirm && !ask.toLowerCase().startsWith(p.why.toLowerCase()) ? [p.why] : []),
           `> ${'•'.repeat([...p.text].length)}█`,
         ];
         hint = 'Enter OK · Esc cancel · nothing you type is shown';

@@ -32,3 +32,9 @@ export function askPasswordOnTerminal(term: AskTerminal, prompt: string): Promis
     term.input.resume();
   });
 }
+
+/** How the terminal asks for a password: `password for alice`, `new password for alice`, `... again`. */
+export function passwordPrompt(r: { purpose: 'login' | 'register'; name: string; confirm?: boolean }): string {
+  if (r.purpose === 'login') return `password for ${r.name}`;
+  return r.confirm ? `new password for ${r.name} again` : `new password for ${r.name}`;
+}

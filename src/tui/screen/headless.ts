@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { ChatEvent } from '../core/events.js';
 import { Ui } from './ui.js';
 import { cells } from '../view/text.js';
+import { TYPING_BURST_MS } from '../../wire/limits.js';
 import { clusterOf } from './blessed.js';
 
 // The full-screen client on fake terminal streams, for tests and screenshots: fixed size, keys written as
@@ -74,6 +75,9 @@ export function renderTui(o: { cols: number; rows: number; me?: string; server?:
     async keys(bytes) {
       input.write(bytes);
       await tick();
+      // An Enter is held back a moment to tell typing from a paste (TYPING_BURST_MS); a lone ESC or an
+      // unfinished bracketed paste can be held too.
+      if (/[\r\n\x1b]/.test(bytes)) await new Promise((r) => setTimeout(r, TYPING_BURST_MS + 5));
       await tick();
     },
     async events(...events) {

@@ -65,7 +65,7 @@ export class Ui {
 
   constructor(private readonly o: UiOptions) {
     this.state = initialState(o.me, o.server);
-    const keys = keysOnly(o.input, (text) => this.dispatch({ type: 'paste', text }));
+    const keys = keysOnly(o.input, (text, typed) => this.dispatch({ type: 'paste', text, ...(typed && { typed: true }) }));
     this.screen = blessed.screen({
       input: keys,
       output: o.output,

@@ -1,6 +1,7 @@
-import { INPUT_HISTORY_LINES, MAX_INPUT_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, SCROLLBACK_LINES, WHISPER_LINES } from '../../wire/limits.js';
+import { INPUT_HISTORY_LINES, MAX_PASTE_CHARS, MAX_TEXT_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, SCROLLBACK_LINES, WHISPER_LINES } from '../../wire/limits.js';
 import { compareNames, foldName } from '../../wire/names.js';
-import { helpLines, type CommandName } from '../../wire/commands.js';
+import { helpLines, parseInput, type CommandName } from '../../wire/commands.js';
+import { codePointLength, sanitizeText } from '../../wire/sanitize.js';
 import { LEAVE_WORDS, type ChatEvent, type ConnectionStatus } from '../core/events.js';
 import { keyHelpLines } from './keys.js';
 import { formatPlain } from '../format.js';
@@ -45,7 +46,7 @@ export type Popup =
   /** Someone asks for a direct private chat: Alt+Y allows, Alt+D denies, Esc leaves it for /allow or /deny. */
   | { kind: 'consent'; from: string }
   /** A password, typed without echo: to log in to a registered name, or to /register it. */
-  | { kind: 'password'; purpose: 'login' | 'register'; name: string; why: string; text: string };
+  | { kind: 'password'; purpose: 'login' | 'register'; name: string; why: string; text: string; confirm?: boolean };
 
 export type Effect =
   | { kind: 'send'; line: string }
@@ -92,7 +93,8 @@ export interface ViewState {
 export type UiAction =
   | { type: 'event'; event: ChatEvent }
   | { type: 'insert'; text: string }
-  | { type: 'paste'; text: string }
+  /** `typed`: lines that arrived faster than anyone types, from a terminal without bracketed paste. */
+  | { type: 'paste'; text: string; typed?: boolean }
   | { type: 'edit'; op: 'backspace' | 'delete' | 'left' | 'right' | 'home' | 'end' | 'kill-line' | 'kill-word' | 'kill-end' }
   | { type: 'submit' }
   | { type: 'key'; command: CommandName }
@@ -104,7 +106,7 @@ export type UiAction =
   | { type: 'close' }
   | { type: 'redraw' }
   | { type: 'page-rows'; rows: number }
-  | { type: 'ask-password'; purpose: 'login' | 'register'; name: string; why: string }
+  | { type: 'ask-password'; purpose: 'login' | 'register'; name: string; why: string; confirm?: boolean }
   /** Alt+Y / Alt+D: answer the private-chat request on screen. */
   | { type: 'consent'; answer: 'allow' | 'deny' }
   | { type: 'take-effects' };
@@ -157,7 +159,10 @@ function step(s: ViewState, a: UiAction): ViewState {
     case 'insert':
       return s.focus === 'input' || a.text === '' ? insert(s, a.text) : insert({ ...s, focus: 'input' }, a.text);
     case 'paste': {
-      const lines = a.text.replace(/\r\n?/g, '\n').split('\n');
+      // Lines that came too fast to be typed, starting with an Enter: the line in the input was their first.
+      const typedFirst = a.typed === true && /^[\r\n]/.test(a.text) && s.input !== '';
+      const lines = ((typedFirst ? s.input : '') + a.text).replace(/\r\n?/g, '\n').split('\n');
+      if (typedFirst) s = { ...s, input: '', cursor: 0 };
       while (lines.length > 1 && lines[lines.length - 1]!.trim() === '') lines.pop();
       if (lines.length <= 1) return insert({ ...s, focus: 'input' }, lines[0] ?? '');
       return { ...s, focus: 'input', popup: { kind: 'paste', lines } };
@@ -189,7 +194,7 @@ function step(s: ViewState, a: UiAction): ViewState {
     case 'page-rows':
       return a.rows === s.pageRows ? s : { ...s, pageRows: a.rows };
     case 'ask-password':
-      return { ...s, popup: { kind: 'password', purpose: a.purpose, name: a.name, why: a.why, text: '' } };
+      return { ...s, popup: { kind: 'password', purpose: a.purpose, name: a.name, why: a.why, text: '', ...(a.confirm && { confirm: true }) } };
     case 'consent':
       return s; // no request on screen: the chord does nothing
     case 'take-effects':
@@ -319,10 +324,26 @@ function scrollWhispers(s: ViewState, by: number): ViewState {
 function insert(s: ViewState, raw: string): ViewState {
   // One line only: a typed or pasted newline never reaches the input as a control character.
   const text = raw.replace(/[\x00-\x1f\x7f-\x9f]/g, '');
-  const room = MAX_INPUT_CHARS - [...s.input].length;
-  const fitted = [...text].slice(0, Math.max(0, room)).join('');
-  if (fitted === '') return s;
-  return { ...s, input: s.input.slice(0, s.cursor) + fitted + s.input.slice(s.cursor), cursor: s.cursor + fitted.length };
+  // Everything typed or pasted is kept, even past what one message may hold: the input line shows the
+  // count and Enter refuses with it, so you can shorten it instead of losing the end unseen. Only a
+  // paste past MAX_PASTE_CHARS is cut, and that is said.
+  const room = MAX_PASTE_CHARS - codePointLength(s.input);
+  const chars = [...text];
+  const fitted = chars.slice(0, Math.max(0, room)).join('');
+  const cut = chars.length - [...fitted].length;
+  const next = fitted === '' ? s : { ...s, input: s.input.slice(0, s.cursor) + fitted + s.input.slice(s.cursor), cursor: s.cursor + fitted.length };
+  if (cut === 0) return next;
+  return addRoom(next, [{ kind: 'error', text: `the input line holds at most ${MAX_PASTE_CHARS} characters; the last ${cut} were not added` }]);
+}
+
+/**
+ * Characters (code points, after sanitising, as the server counts them) of the message text a line would
+ * send: the line itself, or the text of /w, /r, /me; 0 for other commands.
+ */
+export function messageLength(line: string): number {
+  const parsed = parseInput(line);
+  const text = parsed.kind === 'say' ? parsed.text : parsed.kind === 'command' ? (parsed.args['text'] ?? parsed.args['action'] ?? '') : '';
+  return codePointLength(sanitizeText(text));
 }
 
 function edit(s: ViewState, op: Extract<UiAction, { type: 'edit' }>['op']): ViewState {
@@ -362,6 +383,10 @@ function submit(s: ViewState): ViewState {
   if (s.focus !== 'input') return focus(s, 'input');
   const line = s.input;
   if (line.trim() === '') return s;
+  const length = messageLength(line);
+  if (length > MAX_TEXT_CHARS) {
+    return addRoom(s, [{ kind: 'error', text: `a message may be at most ${MAX_TEXT_CHARS} characters; this one has ${length}: shorten it (it is still in the input line)` }]);
+  }
   const history = line === s.history[s.history.length - 1] ? s.history : bounded([...s.history, line], INPUT_HISTORY_LINES);
   return {
     ...s,
