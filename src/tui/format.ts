@@ -57,10 +57,11 @@ export function formatPlain(ev: ChatEvent): { line: string; stream: 'out' | 'err
     case 'seen': {
       const what = ev.since === undefined ? 'online' : `online or seen in the last ${ev.since} s`;
       const names = ev.users.map((u) => (u.online ? u.name : `${u.name} (last seen ${u.lastSeen === undefined ? '?' : dateTime(u.lastSeen)})`));
-      return out(`* ${what} (${names.length}): ${names.length > 0 ? names.join(', ') : 'nobody'}`);
+      return out(`* ${what} (${names.length})${names.length > 0 ? ': ' + names.join(', ') : ''}`);
     }
     case 'blocks':
-      return out(`* blocked: ${ev.names.length > 0 ? ev.names.join(', ') : 'nobody'}`);
+      // "nobody" is a valid name: an empty list is said in words no name can be.
+      return out(ev.names.length > 0 ? `* blocked: ${ev.names.join(', ')}` : '* you block no one');
     case 'signed_out':
     case 'status':
     case 'pending':

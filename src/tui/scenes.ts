@@ -68,7 +68,7 @@ async function conversation(t: RenderedTui): Promise<void> {
 export const SCENES: readonly Scene[] = [
   {
     name: 'startup',
-    title: 'Just connected: the help is in the room',
+    title: 'Just connected: the message of the day and where to find help',
     cols: 80,
     rows: 24,
     play: (t) => connect(t, ['alice', 'bob']),

@@ -93,14 +93,17 @@ export function parseInput(line: string): ParsedInput {
   return { kind: 'command', name: spec.name, args };
 }
 
+/** One command's help: its usage, and its summary with aliases and (on a screen) its key. */
+export function helpRow(c: CommandSpec, withKeys: boolean): readonly [string, string] {
+  const extras: string[] = [];
+  if (c.aliases.length) extras.push('also ' + c.aliases.map((a) => '/' + a).join(' '));
+  if (withKeys && c.key) extras.push(`key ${keyLabel(c.key.key)} or ${keyLabel(c.key.alt)}`);
+  return [usage(c), c.summary + (extras.length ? ` (${extras.join('; ')})` : '')];
+}
+
 /** `/help` as lines: usage, summary, aliases and key, aligned. */
 export function helpLines(withKeys: boolean): string[] {
-  const rows = COMMANDS.map((c: CommandSpec) => {
-    const extras: string[] = [];
-    if (c.aliases.length) extras.push('also ' + c.aliases.map((a) => '/' + a).join(' '));
-    if (withKeys && c.key) extras.push(`key ${keyLabel(c.key.key)} or ${keyLabel(c.key.alt)}`);
-    return [usage(c), c.summary + (extras.length ? ` (${extras.join('; ')})` : '')] as const;
-  });
+  const rows = COMMANDS.map((c: CommandSpec) => helpRow(c, withKeys));
   const width = Math.max(...rows.map(([u]) => u.length));
   return [
     ...rows.map(([u, s]) => `${u.padEnd(width)}  ${s}`),

@@ -10,7 +10,7 @@ export const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 export function nameProblem(name: string): string | null {
   if (name.length === 0) return 'a name cannot be empty';
   if (name.length > MAX_NAME_CHARS) return `a name has at most ${MAX_NAME_CHARS} characters`;
-  if (!NAME_PATTERN.test(name)) return 'a name may use only letters A-Z, digits, "_", "-" and "."';
+  if (!NAME_PATTERN.test(name)) return 'a name may use only letters (a-z, A-Z), digits, "_", "-" and "."';
   return null;
 }
 

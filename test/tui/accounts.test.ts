@@ -21,7 +21,7 @@ describe('line mode format', () => {
       '09:05:07 -> *bob* later [stored: bob is offline and gets it at next login]',
     );
     expect(line({ kind: 'blocks', names: ['eve', 'mallory'] })).toBe('* blocked: eve, mallory');
-    expect(line({ kind: 'blocks', names: [] })).toBe('* blocked: nobody');
+    expect(line({ kind: 'blocks', names: [] })).toBe('* you block no one');
     expect(line({ kind: 'seen', users: [{ name: 'bob', online: true }] })).toBe('* online (1): bob');
     expect(line({ kind: 'seen', users: [{ name: 'bob', online: true }, { name: 'carol', online: false, lastSeen: at }], since: 3600 })).toBe(
       '* online or seen in the last 3600 s (2): bob, carol (last seen 2024-01-02 09:05:07)',
@@ -37,7 +37,7 @@ describe('ClientCore commands', () => {
     const core = new ClientCore('al', 'plain');
     expect(core.input('/whoelse').send).toMatchObject([{ type: 'whoelse' }]);
     expect(core.input('/whoelsesince 3600').send).toMatchObject([{ type: 'whoelse', since: 3600 }]);
-    expect(core.input('/whoelsesince soon').events).toMatchObject([{ kind: 'error', text: expect.stringContaining('usage: /whoelsesince SECONDS') }]);
+    expect(core.input('/whoelsesince soon').events).toMatchObject([{ kind: 'error', text: expect.stringContaining('usage: /whoelsesince <seconds>') }]);
     expect(core.input('/block eve').send).toMatchObject([{ type: 'block', name: 'eve' }]);
     expect(core.input('/block').send).toEqual([{ type: 'block', ref: expect.any(String) }]);
     expect(core.input('/unblock eve').send).toMatchObject([{ type: 'unblock', name: 'eve' }]);
@@ -76,7 +76,7 @@ describe('Session with accounts', () => {
     expect(ok.lines[0]!.split("\n")[0]).toBe(`* connected to 127.0.0.1:${s.port} as alice (logged in)`);
     const none = plain(s.port, 'alice', '');
     await expect(none).rejects.toThrow(ParleyError);
-    await expect(none).rejects.toMatchObject({ code: 'auth_failed', message: 'the name alice is registered: log in with its password (set PARLEY_PASSWORD or use --password-file)' });
+    await expect(none).rejects.toMatchObject({ code: 'auth_failed', message: 'the name alice is registered: log in with alice\'s password (set PARLEY_PASSWORD or use --password-file)' });
     await expect(plain(s.port, 'alice', '', 'not it at all')).rejects.toMatchObject({ code: 'auth_failed', message: 'wrong name or password; try again' });
   });
 

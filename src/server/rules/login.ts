@@ -36,7 +36,7 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
   }
   if (msg.password === undefined) {
     const why = accounts.mode === 'required' ? 'this server admits registered users only' : `the name ${msg.name} is registered`;
-    return ctx.error(s, 'password_required', `${why}: log in with its password`, { re: 'hello', ref, name: msg.name });
+    return ctx.error(s, 'password_required', `${why}: log in with ${msg.name}'s password`, { re: 'hello', ref, name: msg.name });
   }
   s.checking = true;
   const id = s.id;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { helpLines, parseInput, findCommand, usage } from '../../wire/commands.js';
+import { helpLines, helpRow, parseInput, findCommand, usage } from '../../wire/commands.js';
 import { LEAVE_REASONS, type ClientMessage, type ServerMessage } from '../../wire/messages.js';
 import { compareNames, foldName } from '../../wire/names.js';
 import { sanitizeText } from '../../wire/sanitize.js';
@@ -79,8 +79,8 @@ export class ClientCore {
         if (a.command !== undefined) {
           const spec = findCommand(a.command);
           if (!spec) return { send: [], events: [{ kind: 'error', text: `no command "${a.command}"; /help lists them all` }] };
-          const aliases = spec.aliases.length ? ` (also ${spec.aliases.map((x) => '/' + x).join(', ')})` : '';
-          return { send: [], events: [{ kind: 'help', lines: [`${usage(spec)}  ${spec.summary}${aliases}`] }] };
+          const [use, summary] = helpRow(spec, this.mode === 'tui');
+          return { send: [], events: [{ kind: 'help', lines: [`${use}  ${summary}`] }] };
         }
         return { send: [], events: [{ kind: 'help', lines: helpLines(this.mode === 'tui') }] };
       }
@@ -108,7 +108,8 @@ export class ClientCore {
       case 'whoelse':
         return this.request({ type: 'whoelse' });
       case 'whoelsesince': {
-        if (!/^\d{1,10}$/.test(a.seconds!)) return { send: [], events: [{ kind: 'error', text: 'usage: /whoelsesince SECONDS (a whole number, e.g. 3600 for the last hour)' }] };
+        // The same usage line as a missing argument gets (from the command table), whichever alias was typed.
+        if (!/^\d{1,10}$/.test(a.seconds!)) return { send: [], events: [{ kind: 'error', text: `usage: ${usage(findCommand('whoelsesince')!)} (a whole number of seconds, e.g. 3600 for the last hour)` }] };
         return this.request({ type: 'whoelse', since: Number(a.seconds) });
       }
       case 'block':

@@ -2,6 +2,7 @@ import { blessed, cellText, type Box, type Screen } from '../screen/blessed.js';
 import type { Rect } from '../view/layout.js';
 import type { Row, Style } from '../view/lines.js';
 import { clusterCells, disputedWidth, graphemes } from '../view/text.js';
+import { nickColor } from '../view/colors.js';
 
 // What every pane shares: a box placed by the layout, and styled rows painted into its cells. The text
 // never goes through blessed's content parser: that parser gives every UTF-16 unit a cell of its own, so
@@ -58,6 +59,7 @@ function paint(screen: Screen, box: TextBox, c: Coords): void {
   const yi = c.yi + b.itop;
   const yl = c.yl - b.ibottom;
   const base = { fg: b.style.fg, bg: b.style.bg };
+  const depth = (screen as unknown as { tput: { colors: number } }).tput.colors;
   box.rows.forEach((row, i) => {
     const y = yi + i;
     const line = lines[y];
@@ -67,7 +69,7 @@ function paint(screen: Screen, box: TextBox, c: Coords): void {
     // Coordinates can be a frame old while the screen is resized: never write past the line.
     const end = Math.min(xl, line.length);
     for (const seg of row) {
-      const attr = b.sattr(cellStyle(base, seg.style));
+      const attr = b.sattr(cellStyle(base, seg.style, depth));
       for (const g of graphemes(seg.text)) {
         const w = clusterCells(g);
         if (w === 0) continue;
@@ -86,10 +88,10 @@ function paint(screen: Screen, box: TextBox, c: Coords): void {
   });
 }
 
-function cellStyle(base: { fg?: unknown; bg?: unknown }, s: Style | undefined): object {
+function cellStyle(base: { fg?: unknown; bg?: unknown }, s: Style | undefined, depth: number): object {
   if (!s) return base;
   return {
-    fg: s.fg ?? (s.dim ? 'gray' : base.fg),
+    fg: s.fg ?? (s.nick !== undefined ? nickColor(s.nick, depth) : s.dim ? 'gray' : base.fg),
     bg: s.bg ?? base.bg,
     bold: s.bold === true,
     inverse: s.inverse === true,

@@ -1,6 +1,5 @@
 import { foldName } from '../../wire/names.js';
 import type { Screen } from '../screen/blessed.js';
-import { nickColor } from '../view/colors.js';
 import type { Rect } from '../view/layout.js';
 import type { Row } from '../view/lines.js';
 import type { ViewState } from '../view/state.js';
@@ -28,7 +27,7 @@ export class UsersPane {
       const me = foldName(u) === foldName(s.me);
       const selected = s.focus === 'users' && first + i === s.selectedUser;
       const text = fitCells(drawable(u) + (me ? ' (you)' : ''), width - 2);
-      return [{ text: (me ? '* ' : '  ') + text + ' '.repeat(Math.max(0, width - 2 - cells(text))), style: selected ? { inverse: true } : { fg: nickColor(u), bold: me } }];
+      return [{ text: (me ? '* ' : '  ') + text + ' '.repeat(Math.max(0, width - 2 - cells(text))), style: selected ? { inverse: true } : { nick: u, bold: me } }];
     });
     if (note) rows.push([{ text: fitCells(note, width), style: { dim: true } }]);
     // A label wider than the box wraps into its content in blessed: keep it inside the border.

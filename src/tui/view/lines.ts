@@ -1,5 +1,4 @@
 import { cells, clusterCells, drawable, graphemes, splitAtCells } from './text.js';
-import { nickColor } from './colors.js';
 import type { RoomLine, WhisperLine } from './state.js';
 
 // Room and whisper lines as styled text, wrapped to a pane's width. Pure: the panes turn these rows into
@@ -7,6 +6,8 @@ import type { RoomLine, WhisperLine } from './state.js';
 
 export interface Style {
   fg?: string;
+  /** Coloured as this person's name (the painter picks the colour for the terminal's depth). */
+  nick?: string;
   bg?: string;
   bold?: boolean;
   dim?: boolean;
@@ -34,7 +35,7 @@ function seg(text: string, style?: Style): Segment {
 }
 
 function name(n: string, me: boolean): Segment {
-  return seg(n, { fg: nickColor(n), bold: me });
+  return seg(n, { nick: n, bold: me });
 }
 
 export function roomSegments(l: RoomLine): { segments: Segment[]; indent: number } {

@@ -210,7 +210,8 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
       const first = s.room.length === 0;
       const lines: RoomLine[] = [{ kind: 'system', text: `connected to ${e.server} as ${e.name}` }];
       if (e.motd) lines.push({ kind: 'system', text: e.motd });
-      if (first) lines.push(...helpText().map((text): RoomLine => ({ kind: 'help', text })));
+      // One line, not the whole help: the message of the day and the way to help fit the first screen.
+      if (first) lines.push({ kind: 'help', text: 'F1 or /help for commands' });
       const next = { ...s, me: e.name, server: e.server, users: e.users, blocked: e.blocked, account: e.account, selectedUser: clamp(s.selectedUser, 0, e.users.length - 1) };
       return addRoom(next, lines);
     }
@@ -251,7 +252,8 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
       return addRoom(withUsers({ ...s, me: e.self ? e.new : s.me }, users), [{ kind: 'system', time: e.time, text }]);
     }
     case 'users':
-      return withUsers(s, e.users);
+      // The reply to /list (or F3) is also said in the room, as irssi's /names does.
+      return addRoom(withUsers(s, e.users), [{ kind: 'system', text: plainText(e) }]);
     case 'help':
       return addRoom(s, e.lines.map((text): RoomLine => ({ kind: 'help', text })));
     case 'error':
@@ -383,11 +385,16 @@ function submit(s: ViewState): ViewState {
   if (s.focus !== 'input') return focus(s, 'input');
   const line = s.input;
   if (line.trim() === '') return s;
+  // /help on its own opens the same popup as F1 (with a command, the one line goes to the room).
+  const parsed = parseInput(line);
+  if (parsed.kind === 'command' && parsed.name === 'help' && parsed.args['command'] === undefined) {
+    return { ...commandKey(s, 'help'), input: '', cursor: 0, history: remember(s.history, line), historyIndex: remember(s.history, line).length, draft: '' };
+  }
   const length = messageLength(line);
   if (length > MAX_TEXT_CHARS) {
     return addRoom(s, [{ kind: 'error', text: `a message may be at most ${MAX_TEXT_CHARS} characters; this one has ${length}: shorten it (it is still in the input line)` }]);
   }
-  const history = line === s.history[s.history.length - 1] ? s.history : bounded([...s.history, line], INPUT_HISTORY_LINES);
+  const history = remember(s.history, line);
   return {
     ...s,
     input: '',
@@ -400,6 +407,11 @@ function submit(s: ViewState): ViewState {
     unseen: 0,
     effects: [...s.effects, { kind: 'send', line }],
   };
+}
+
+/** Input history with `line` added last (once, if it is already the last). */
+function remember(history: string[], line: string): string[] {
+  return line === history[history.length - 1] ? history : bounded([...history, line], INPUT_HISTORY_LINES);
 }
 
 function history(s: ViewState, dir: -1 | 1): ViewState {

@@ -96,7 +96,7 @@ describe('config file: problems are one line with file, line and what is wrong',
     ['a port out of range', '[servers.a]\nhost = "h"\n\nport = 70000\n', 4, 'a port is a whole number from 1 to 65535'],
     ['a server without a host', 'name = "x"\n[servers.a]\nport = 1\n', 2, '[servers.a] has no host = "..."'],
     ['a default server that is not defined', 'server = "nope"\n', 1, 'no server named "nope" under [servers]'],
-    ['an invalid name', 'name = "al ice"\n', 1, 'a name may use only letters A-Z, digits, "_", "-" and "."'],
+    ['an invalid name', 'name = "al ice"\n', 1, 'a name may use only letters (a-z, A-Z), digits, "_", "-" and "."'],
     ['a bad timestamp conversion', 'timestamp = "%H:%Q"\n', 1, '"%Q" is not a known conversion (use %H %I %M %S %p %d %m %Y %y %%)'],
     ['a colour that is not one', '[colors]\nown = "chartreuse-ish"\n', 2, '"chartreuse-ish" is not a colour (a name such as "cyan" or "bright-red", or "#rrggbb")'],
     ['an event that cannot be dimmed', '[colors]\ndim_events = ["join", "typing"]\n', 2, '"typing" is not an event (join, leave, rename, history)'],
@@ -210,7 +210,7 @@ describe('which server and name a run uses', () => {
 
   test('bad words are one clear line', () => {
     expect(resolveConnection(config, ['carol', 'h', '0'], {})).toEqual({ ok: false, message: '"0" is not a port: a port is a whole number from 1 to 65535' });
-    expect(resolveConnection(config, ['ca rol'], {})).toMatchObject({ ok: false, message: '"ca rol" cannot be a name: a name may use only letters A-Z, digits, "_", "-" and "."' });
+    expect(resolveConnection(config, ['ca rol'], {})).toMatchObject({ ok: false, message: '"ca rol" cannot be a name: a name may use only letters (a-z, A-Z), digits, "_", "-" and "."' });
     expect(resolveConnection(config, ['a', 'b', '1', 'c'], {})).toEqual({ ok: false, message: 'too many arguments: c' });
   });
 });

@@ -35,5 +35,5 @@ describe('wrap', () => {
 
 test('nick colours are stable and ignore case', () => {
   expect(nickColor('Bob')).toBe(nickColor('bob'));
-  expect(new Set(['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].map(nickColor)).size).toBeGreaterThan(2);
+  expect(new Set(['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].map((n) => nickColor(n))).size).toBeGreaterThan(2);
 });
