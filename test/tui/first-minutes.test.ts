@@ -107,7 +107,7 @@ describe('small wording faults (item 12)', () => {
     const s = await startTestServer(tempDb(), { mode: 'required' });
     try {
       const session = new Session({ name: 'guest7', host: '127.0.0.1', port: s.port, mode: 'plain' }, () => {});
-      const err = await session.start().catch((e: unknown) => e as Error);
+      const err = (await session.start().then(() => new Error('admitted'), (e: unknown) => e as Error));
       expect(err.message).toContain("this server admits registered users only: log in with guest7's password");
       expect(err.message).not.toContain('its password');
     } finally {
