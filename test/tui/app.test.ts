@@ -250,8 +250,8 @@ describe('what is drawn', () => {
       if (y === 14 || y === 15) continue;
       expect(borders(y), `row ${y}: ${screen[y]}`).toEqual([0, 59, 60, 79]);
     }
-    expect(screen[8]).toContain('😀😀😀 three grins and a ✅ check');
-    expect(screen[9]).toContain('中文字符也可以');
+    expect(screen.some((r) => r.includes('😀😀😀 three grins and a ✅ check'))).toBe(true);
+    expect(screen.some((r) => r.includes('中文字符也可以'))).toBe(true);
     term.dispose();
   });
 
