@@ -97,7 +97,9 @@ describe('the terminal is restored on every way out (item 15)', () => {
   }
 
   test('an uncaught error: exit 1, one line saying where the details are, terminal restored', async () => {
-    const run = await start(`e${n}`, "setTimeout(() => { throw new Error('injected fault') }, 1500)");
+    // The fault is thrown when the test says so (SIGUSR2), once the screen is up, however slow the start.
+    const run = await start(`e${n}`, "process.on('SIGUSR2', () => setImmediate(() => { throw new Error('injected fault') }))");
+    process.kill(run.pid(), 'SIGUSR2');
     expect(await run.exit).toBe(1);
     expectRestored(run);
     expect(tail(run)).toMatch(/parley: unexpected error: injected fault \(details in [^)]+\)/);
