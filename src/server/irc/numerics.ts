@@ -104,6 +104,8 @@ export const ERR_PASSWDMISMATCH = '464';
 /** RFC 1459 §6.1 */
 export const ERR_UNKNOWNMODE = '472';
 /** RFC 1459 §6.1 */
+export const ERR_BANNEDFROMCHAN = '474';
+/** RFC 1459 §6.1 */
 export const ERR_CHANOPRIVSNEEDED = '482';
 /** RFC 1459 §6.1 */
 export const ERR_UMODEUNKNOWNFLAG = '501';

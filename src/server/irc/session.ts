@@ -1,7 +1,9 @@
 import { PROTOCOL_VERSION, IRC_LINE_BYTES } from '../../wire/limits.js';
 import type { ClientMessage, ServerMessage } from '../../wire/messages.js';
 import { foldName } from '../../wire/names.js';
+import { foldRoom } from '../../wire/rooms.js';
 import { CapState, SaslExchange } from './caps.js';
+import { Channels } from './channels.js';
 import { serializeLine, splitUtf8, type IrcMessage } from './codec.js';
 import { ircSafe, parseCtcp, stripFormatting } from './formatting.js';
 import { isupportLines, LOBBY } from './isupport.js';
@@ -50,6 +52,8 @@ type Pending =
   | { kind: 'who'; mask: string }
   | { kind: 'whois'; nick: string }
   | { kind: 'list' }
+  /** A request about a channel: the numeric of a refusal depends on which. */
+  | { kind: 'channel'; re: 'join' | 'part' | 'topic' | 'kick' | 'mode'; channel: string; nick?: string; query?: boolean }
   | { kind: 'ison'; nicks: string[] }
   | { kind: 'userhost'; nicks: string[] }
   | { kind: 'nick'; nick: string };
@@ -80,6 +84,10 @@ export class IrcSession {
   private lastError: string | undefined;
   /** IRC PING tokens passed on to the core, answered when its pong returns. */
   private readonly pings: string[] = [];
+  /** The rooms this client is in, as it has been shown them. */
+  private readonly channels = new Channels();
+  /** The last QUIT shown (name and time): the core says `left` once per shared room, IRC says QUIT once. */
+  private lastQuit = '';
   /** Lines of the event being encoded, while encode runs. */
   private sink: string[] | undefined;
 
@@ -152,29 +160,46 @@ export class IrcSession {
         return this.join(p);
       case 'PART':
         if (p.length < 1) return this.needMore('PART');
-        for (const ch of p[0]!.split(',')) {
-          if (foldName(ch) === LOBBY) this.notice(`parley has one room, ${LOBBY}; you stay in it while connected (QUIT to leave)`);
-          else this.numeric(N.ERR_NOSUCHCHANNEL, ch, 'No such channel');
-        }
+        for (const ch of p[0]!.split(',')) if (ch !== '') this.request({ type: 'part', room: ch, ...(p[1] ? { reason: stripFormatting(p[1]) } : {}), ref: this.ref({ kind: 'channel', re: 'part', channel: ch }) });
         return;
       case 'NAMES':
-        return this.ask({ kind: 'names', channel: (p[0] ?? LOBBY).split(',')[0]! });
-      case 'WHO':
-        return this.ask({ kind: 'who', mask: p[0] ?? '*' });
+        if (p.length === 0) {
+          for (const c of this.channels.all()) this.ask({ kind: 'names', channel: c.name }, c.name);
+          return;
+        }
+        for (const ch of p[0]!.split(',').slice(0, 1)) {
+          if (!this.channels.get(ch)) this.numeric(N.RPL_ENDOFNAMES, ch, 'End of /NAMES list');
+          else this.ask({ kind: 'names', channel: ch }, ch);
+        }
+        return;
+      case 'WHO': {
+        const mask = p[0] ?? '*';
+        if (mask.startsWith('#')) {
+          if (!this.channels.get(mask)) return this.numeric(N.RPL_ENDOFWHO, mask, 'End of WHO list');
+          return this.ask({ kind: 'who', mask }, mask);
+        }
+        return this.request({ type: 'whoelse', ref: this.ref({ kind: 'who', mask }) });
+      }
       case 'WHOIS':
         if (p.length < 1) return this.numeric(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
-        return this.ask({ kind: 'whois', nick: (p[p.length - 1] ?? '').split(',')[0]! });
+        return this.request({ type: 'whoelse', ref: this.ref({ kind: 'whois', nick: (p[p.length - 1] ?? '').split(',')[0]! }) });
       case 'LIST':
-        return this.ask({ kind: 'list' });
+        return this.request({ type: 'rooms', ref: this.ref({ kind: 'list' }) });
       case 'ISON':
-        return this.ask({ kind: 'ison', nicks: p.flatMap((x) => x.split(' ')).filter((x) => x !== '') });
+        return this.request({ type: 'whoelse', ref: this.ref({ kind: 'ison', nicks: p.flatMap((x) => x.split(' ')).filter((x) => x !== '') }) });
       case 'USERHOST':
-        return this.ask({ kind: 'userhost', nicks: p.slice(0, 5) });
+        return this.request({ type: 'whoelse', ref: this.ref({ kind: 'userhost', nicks: p.slice(0, 5) }) });
       case 'TOPIC':
         if (p.length < 1) return this.needMore('TOPIC');
-        if (foldName(p[0]!) !== LOBBY) return this.numeric(N.ERR_NOSUCHCHANNEL, p[0]!, 'No such channel');
-        if (p.length > 1) return this.numeric(N.ERR_CHANOPRIVSNEEDED, LOBBY, 'parley rooms have no topic to set');
-        return this.numeric(N.RPL_NOTOPIC, LOBBY, 'No topic is set');
+        return this.request({ type: 'topic', room: p[0]!, ...(p.length > 1 && { text: stripFormatting(p[1]!) }), ref: this.ref({ kind: 'channel', re: 'topic', channel: p[0]!, query: p.length === 1 }) });
+      case 'KICK': {
+        if (p.length < 2) return this.needMore('KICK');
+        const reason = p[2] === undefined || p[2] === '' ? undefined : stripFormatting(p[2]);
+        for (const nick of p[1]!.split(',')) {
+          if (nick !== '') this.request({ type: 'kick', room: p[0]!, name: nick, ...(reason !== undefined && { reason }), ref: this.ref({ kind: 'channel', re: 'kick', channel: p[0]!, nick }) });
+        }
+        return;
+      }
       case 'MODE':
         return this.mode(p);
       case 'MOTD':
@@ -276,11 +301,7 @@ export class IrcSession {
     for (const target of p[0]!.split(',').slice(0, 4)) {
       if (target === '') continue;
       if (target.startsWith('#')) {
-        if (foldName(target) !== LOBBY) {
-          this.numeric(N.ERR_NOSUCHCHANNEL, target, 'No such channel');
-          continue;
-        }
-        this.request({ type: 'say', text, ...(action && { action: true }), ref: this.ref({ kind: 'privmsg', target: LOBBY, notice }) });
+        this.request({ type: 'say', room: target, text, ...(action && { action: true }), ref: this.ref({ kind: 'privmsg', target, notice }) });
       } else {
         // parley's whisper has no action flag; an action whispered reads as one.
         this.request({ type: 'whisper', to: target, text: action ? `* ${this.nick} ${text}` : text, ref: this.ref({ kind: 'privmsg', target, notice }) });
@@ -290,31 +311,65 @@ export class IrcSession {
 
   private join(p: string[]): void {
     if (p.length < 1) return this.needMore('JOIN');
-    if (p[0] === '0') return this.notice(`parley has one room, ${LOBBY}; you stay in it while connected`);
+    if (p[0] === '0') {
+      for (const c of this.channels.all()) this.request({ type: 'part', room: c.name, ref: this.ref({ kind: 'channel', re: 'part', channel: c.name }) });
+      return;
+    }
     for (const ch of p[0]!.split(',')) {
-      if (ch === '') continue;
-      // Already in the room since registration: joining again is ignored, as for any channel one is in.
-      if (foldName(ch) !== LOBBY) this.numeric(N.ERR_NOSUCHCHANNEL, ch, `No such channel: parley has one room, ${LOBBY}`);
+      // Already in it: IRC ignores a second JOIN, and so does the gateway (the core would send the state again).
+      if (ch !== '' && !this.channels.get(ch)) this.request({ type: 'join', room: ch, ref: this.ref({ kind: 'channel', re: 'join', channel: ch }) });
     }
   }
 
+  /**
+   * Channel modes parley has: `o` (operator), `b` (ban, by name: the nick of a `nick!user@host` mask) and
+   * `t` (only operators set the topic). User modes: none.
+   */
   private mode(p: string[]): void {
     if (p.length < 1) return this.needMore('MODE');
     const target = p[0]!;
-    if (target.startsWith('#')) {
-      if (foldName(target) !== LOBBY) return this.numeric(N.ERR_NOSUCHCHANNEL, target, 'No such channel');
-      if (p.length === 1) return this.numeric(N.RPL_CHANNELMODEIS, LOBBY, '+');
-      if (/^[+-]?b$/.test(p[1]!) && p.length === 2) return this.numeric('368', LOBBY, 'End of channel ban list');
-      return this.numeric(N.ERR_CHANOPRIVSNEEDED, LOBBY, 'parley rooms have no modes to change');
+    if (!target.startsWith('#')) {
+      if (foldName(target) !== foldName(this.me)) return this.numeric(N.ERR_USERSDONTMATCH, "Can't change mode for other users");
+      if (p.length === 1) return this.numeric(N.RPL_UMODEIS, '+');
+      return this.numeric(N.ERR_UMODEUNKNOWNFLAG, 'parley has no user modes');
     }
-    if (foldName(target) !== foldName(this.me)) return this.numeric(N.ERR_USERSDONTMATCH, "Can't change mode for other users");
-    if (p.length === 1) return this.numeric(N.RPL_UMODEIS, '+');
-    return this.numeric(N.ERR_UMODEUNKNOWNFLAG, 'parley has no user modes');
+    const c = this.channels.get(target);
+    if (p.length === 1) {
+      if (!c) return this.numeric(N.ERR_NOSUCHCHANNEL, target, 'No such channel');
+      return this.numeric(N.RPL_CHANNELMODEIS, c.name, c.locked ? '+t' : '+');
+    }
+    let sign = '+';
+    let arg = 2;
+    for (const ch of p[1]!) {
+      if (ch === '+' || ch === '-') {
+        sign = ch;
+        continue;
+      }
+      const ref = (nick?: string) => this.ref({ kind: 'channel', re: 'mode', channel: target, ...(nick !== undefined && { nick }) });
+      if (ch === 't') {
+        this.request({ type: 'topic_lock', room: target, locked: sign === '+', ref: ref() });
+      } else if (ch === 'o') {
+        const nick = p[arg++];
+        if (nick === undefined) return this.needMore('MODE');
+        this.request({ type: sign === '+' ? 'op' : 'deop', room: target, name: nick, ref: ref(nick) });
+      } else if (ch === 'b') {
+        const mask = p[arg++];
+        // Without a mask: the ban list, which parley does not show over IRC; an empty list ends it.
+        if (mask === undefined) {
+          this.numeric('368', target, 'End of channel ban list');
+          continue;
+        }
+        const nick = mask.split('!')[0]!;
+        this.request({ type: sign === '+' ? 'ban' : 'unban', room: target, name: nick, ref: ref(nick) });
+      } else {
+        this.numeric(N.ERR_UNKNOWNMODE, ch, 'is not a mode parley has');
+      }
+    }
   }
 
   /** A query answered from the core's user list (the answer comes back as `users` with this ref). */
-  private ask(q: Pending): void {
-    this.request({ type: 'list', ref: this.ref(q) });
+  private ask(q: Pending, room: string): void {
+    this.request({ type: 'list', room, ref: this.ref(q) });
   }
 
   private ref(p: Pending): string {
@@ -358,18 +413,37 @@ export class IrcSession {
         return this.roomMessage(ev, pending);
       case 'whisper':
         return this.whisper(ev, pending);
-      case 'joined':
-        return this.write({ source: sourceOf(ev.name), command: 'JOIN', params: [LOBBY] }, ev.time);
-      case 'left': {
-        const why = ev.reason === 'quit' ? (ev.message !== undefined ? `Quit: ${ev.message}` : 'Quit') : ev.reason === 'lost' ? 'Connection lost' : ev.reason === 'timeout' ? 'Ping timeout' : `Kicked${ev.message ? `: ${ev.message}` : ''}`;
-        return this.write({ source: sourceOf(ev.name), command: 'QUIT', params: [why] }, ev.time);
+      case 'room':
+        return this.entered(ev);
+      case 'joined': {
+        const room = ev.room ?? LOBBY;
+        if (this.isMe(ev.name) || !this.channels.get(room)) return;
+        this.channels.joined(room, ev.name);
+        return this.write({ source: sourceOf(ev.name), command: 'JOIN', params: [room] }, ev.time);
       }
+      case 'left':
+        return this.left(ev);
       case 'renamed':
+        this.channels.renamed(ev.old, ev.new);
         this.write({ source: sourceOf(ev.old), command: 'NICK', params: [ev.new] }, ev.time);
-        if (this.nick !== undefined && foldName(ev.old) === foldName(this.nick)) this.nick = ev.new;
+        if (this.isMe(ev.old)) this.nick = ev.new;
         return;
+      case 'topic':
+        if (pending?.kind === 'channel' && pending.query) return this.topicReply(ev.room, ev.topic, ev.by, ev.time);
+        return this.write({ source: sourceOf(ev.by ?? this.opts.serverName), command: 'TOPIC', params: [ev.room, ircSafe(ev.topic)] }, ev.time);
+      case 'moderation':
+        return this.moderation(ev);
+      case 'closed':
+        this.channels.leave(ev.room);
+        return this.write({ source: sourceOf(ev.by), command: 'KICK', params: [ev.room, this.me, ircSafe(`room closed${ev.reason ? `: ${ev.reason}` : ''}`)] }, ev.time);
+      case 'rooms':
+        this.numeric(N.RPL_LISTSTART, 'Channel', 'Users  Name');
+        for (const r of ev.rooms) this.numeric(N.RPL_LIST, r.room, String(r.users), ircSafe(r.topic ?? ''));
+        return this.numeric(N.RPL_LISTEND, 'End of /LIST');
       case 'users':
         return this.answer(pending, ev.users);
+      case 'seen':
+        return this.answer(pending, [...(this.nick !== undefined ? [this.nick] : []), ...ev.users.filter((u) => u.online).map((u) => u.name)]);
       case 'error':
         return this.error(ev, pending);
       case 'shutdown':
@@ -388,13 +462,78 @@ export class IrcSession {
         return this.request({ type: 'deny', name: ev.from });
       case 'registered':
         return this.notice(`registered ${ev.name}: from now on this name needs its password`);
-      case 'seen':
       case 'blocks':
       case 'private_asked':
       case 'private_listen':
       case 'private_connect':
       case 'private_end':
         return; // answers to requests an IRC client cannot make
+    }
+  }
+
+  private isMe(name: string): boolean {
+    return this.nick !== undefined && foldName(name) === foldName(this.nick);
+  }
+
+  /** The client is in a room now (it joined, or was put back at login): JOIN, the topic, the names. */
+  private entered(ev: Extract<ServerMessage, { type: 'room' }>): void {
+    if (!this.channels.enter(ev.room, ev.users, ev.operators, ev.locked === true)) return;
+    this.write({ source: sourceOf(this.me), command: 'JOIN', params: [ev.room] });
+    if (ev.topic !== undefined) this.topicReply(ev.room, ev.topic, ev.topicBy, ev.topicTime);
+    this.names(ev.room, ev.users);
+  }
+
+  private topicReply(room: string, topic: string, by?: string, time?: number): void {
+    if (topic === '') return this.numeric(N.RPL_NOTOPIC, room, 'No topic is set');
+    this.numeric(N.RPL_TOPIC, room, ircSafe(topic));
+    if (by !== undefined && time !== undefined) this.numeric(N.RPL_TOPICWHOTIME, room, sourceOf(by), String(Math.floor(time / 1000)));
+  }
+
+  /** Someone left a room: PART, KICK, or (once for all shared rooms) QUIT. */
+  private left(ev: Extract<ServerMessage, { type: 'left' }>): void {
+    const room = ev.room ?? LOBBY;
+    const source = sourceOf(ev.name);
+    if (ev.reason === 'part' || ev.reason === 'kicked' || ev.reason === 'banned') {
+      if (!this.channels.get(room)) return;
+      if (this.isMe(ev.name)) this.channels.leave(room);
+      else this.channels.left(ev.name, room);
+      if (ev.reason === 'part') return this.write({ source, command: 'PART', params: [room, ...(ev.message !== undefined ? [ircSafe(ev.message)] : [])] }, ev.time);
+      const why = ev.message ?? (ev.reason === 'banned' ? 'banned' : ev.by ?? 'kicked');
+      return this.write({ source: sourceOf(ev.by ?? this.opts.serverName), command: 'KICK', params: [room, ev.name, ircSafe(why)] }, ev.time);
+    }
+    const once = `${foldName(ev.name)} ${ev.time}`;
+    if (once === this.lastQuit) return;
+    this.lastQuit = once;
+    this.channels.left(ev.name);
+    const why = ev.reason === 'quit' ? (ev.message !== undefined ? `Quit: ${ev.message}` : 'Quit') : ev.reason === 'lost' ? 'Connection lost' : ev.reason === 'timeout' ? 'Ping timeout' : `Kicked${ev.message ? `: ${ev.message}` : ''}`;
+    this.write({ source, command: 'QUIT', params: [ircSafe(why)] }, ev.time);
+  }
+
+  /** An operator's step, as the MODE line IRC shows for it (mutes, which IRC has no mode for, as a notice). */
+  private moderation(ev: Extract<ServerMessage, { type: 'moderation' }>): void {
+    const c = this.channels.get(ev.room);
+    const source = sourceOf(ev.by);
+    const mode = (change: string, ...args: string[]) => this.write({ source, command: 'MODE', params: [ev.room, change, ...args] }, ev.time);
+    switch (ev.action) {
+      case 'op':
+        if (c && ev.name !== undefined) c.operators.set(foldName(ev.name), ev.name);
+        return mode('+o', ev.name ?? '*');
+      case 'deop':
+        if (c && ev.name !== undefined) c.operators.delete(foldName(ev.name));
+        return mode('-o', ev.name ?? '*');
+      case 'ban':
+        return mode('+b', `${ev.name ?? '*'}!*@*`);
+      case 'unban':
+        return mode('-b', `${ev.name ?? '*'}!*@*`);
+      case 'lock':
+        if (c) c.locked = true;
+        return mode('+t');
+      case 'unlock':
+        if (c) c.locked = false;
+        return mode('-t');
+      case 'mute':
+      case 'unmute':
+        return this.write({ source: this.opts.serverName, command: 'NOTICE', params: [ev.room, `${ev.by} ${ev.action}d ${ev.name ?? ''}${ev.seconds ? ` for ${ev.seconds} s` : ''}`] }, ev.time);
     }
   }
 
@@ -425,9 +564,6 @@ export class IrcSession {
     for (const tokens of isupportLines(this.opts.network)) this.numeric(N.RPL_ISUPPORT, ...tokens, 'are supported by this server');
     this.numeric(N.RPL_LUSERCLIENT, `There are ${ev.users.length} users on 1 server`);
     this.motd();
-    this.write({ source: sourceOf(ev.name), command: 'JOIN', params: [LOBBY] });
-    this.numeric(N.RPL_NOTOPIC, LOBBY, 'No topic is set');
-    this.names(LOBBY, ev.users);
     const held = this.held;
     this.held = [];
     for (const h of held) this.event(h);
@@ -449,7 +585,7 @@ export class IrcSession {
     if (ev.history && !this.caps.has('server-time')) return;
     if (own && !ev.history && !this.caps.has('echo-message')) return;
     const command = pending?.kind === 'privmsg' && pending.notice ? 'NOTICE' : 'PRIVMSG';
-    this.text(sourceOf(ev.from), command, LOBBY, ev.text, ev.action === true, ev.time, ev.id);
+    this.text(sourceOf(ev.from), command, ev.room ?? LOBBY, ev.text, ev.action === true, ev.time, ev.id);
   }
 
   private whisper(ev: Extract<ServerMessage, { type: 'whisper' }>, pending: Pending | undefined): void {
@@ -473,40 +609,51 @@ export class IrcSession {
     }
   }
 
+  /** RPL_NAMREPLY lines that fit IRC_LINE_BYTES, operators marked `@`, then RPL_ENDOFNAMES. */
   private names(channel: string, users: string[]): void {
-    if (foldName(channel) === LOBBY) {
-      const head = `:${this.opts.serverName} ${N.RPL_NAMREPLY} ${this.me} = ${LOBBY} :`;
+    const c = this.channels.get(channel);
+    const room = c?.name ?? channel;
+    if (c) {
+      const head = `:${this.opts.serverName} ${N.RPL_NAMREPLY} ${this.me} = ${room} :`;
       let line: string[] = [];
       let bytes = Buffer.byteLength(head) + 2;
-      for (const u of users) {
+      for (const u of users.map((n) => this.channels.prefixed(c, n))) {
         if (line.length > 0 && bytes + u.length + 1 > IRC_LINE_BYTES) {
-          this.numeric(N.RPL_NAMREPLY, '=', LOBBY, line.join(' '));
+          this.numeric(N.RPL_NAMREPLY, '=', room, line.join(' '));
           line = [];
           bytes = Buffer.byteLength(head) + 2;
         }
         line.push(u);
         bytes += u.length + 1;
       }
-      if (line.length > 0) this.numeric(N.RPL_NAMREPLY, '=', LOBBY, line.join(' '));
+      if (line.length > 0) this.numeric(N.RPL_NAMREPLY, '=', room, line.join(' '));
     }
-    this.numeric(N.RPL_ENDOFNAMES, channel, 'End of /NAMES list');
+    this.numeric(N.RPL_ENDOFNAMES, room, 'End of /NAMES list');
   }
 
-  /** Turn the core's user list into the reply the IRC query wanted. */
+  /** One RPL_WHOREPLY: `H` here (parley has no away), `@` for a channel operator. */
+  private whoReply(channel: string, name: string): void {
+    const c = channel === '*' ? undefined : this.channels.get(channel);
+    const op = c?.operators.has(foldName(name)) ? '@' : '';
+    const real = this.isMe(name) ? this.realname || name : name;
+    const user = this.isMe(name) ? (this.user ?? name) : name;
+    this.numeric(N.RPL_WHOREPLY, channel, user, USER_HOST, this.opts.serverName, name, `H${op}`, `0 ${real}`);
+  }
+
+  /** Turn the core's list of people into the reply the IRC query wanted. */
   private answer(q: Pending | undefined, users: string[]): void {
     if (!q) return;
     const find = (nick: string) => users.find((u) => foldName(u) === foldName(nick));
     switch (q.kind) {
       case 'names':
         return this.names(q.channel, users);
-      case 'list':
-        this.numeric(N.RPL_LISTSTART, 'Channel', 'Users  Name');
-        this.numeric(N.RPL_LIST, LOBBY, String(users.length), '');
-        return this.numeric(N.RPL_LISTEND, 'End of /LIST');
       case 'who': {
         const mask = q.mask;
-        const who = foldName(mask) === LOBBY || mask === '*' || mask === '0' ? users : users.filter((u) => matchMask(mask, u));
-        for (const u of who) this.numeric(N.RPL_WHOREPLY, LOBBY, u, USER_HOST, this.opts.serverName, u, 'H', `0 ${u}`);
+        if (mask.startsWith('#')) {
+          for (const u of users) this.whoReply(this.channels.get(mask)?.name ?? mask, u);
+        } else {
+          for (const u of users.filter((u) => matchMask(mask, u))) this.whoReply(this.channels.of(u)[0]?.replace(/^@/, '') ?? '*', u);
+        }
         return this.numeric(N.RPL_ENDOFWHO, mask, 'End of WHO list');
       }
       case 'whois': {
@@ -515,9 +662,12 @@ export class IrcSession {
           this.numeric(N.ERR_NOSUCHNICK, q.nick, 'No such nick/channel');
           return this.numeric(N.RPL_ENDOFWHOIS, q.nick, 'End of /WHOIS list');
         }
-        this.numeric(N.RPL_WHOISUSER, u, u, USER_HOST, '*', foldName(u) === foldName(this.me) ? this.realname || u : u);
-        this.numeric(N.RPL_WHOISCHANNELS, u, LOBBY);
+        const me = this.isMe(u);
+        this.numeric(N.RPL_WHOISUSER, u, me ? (this.user ?? u) : u, USER_HOST, '*', me ? this.realname || u : u);
+        const shared = this.channels.of(u);
+        if (shared.length > 0) this.numeric(N.RPL_WHOISCHANNELS, u, shared.join(' '));
         this.numeric(N.RPL_WHOISSERVER, u, this.opts.serverName, this.opts.network);
+        if (me && this.account) this.numeric(N.RPL_WHOISACCOUNT, u, u, 'is logged in as');
         return this.numeric(N.RPL_ENDOFWHOIS, u, 'End of /WHOIS list');
       }
       case 'ison':
@@ -545,9 +695,30 @@ export class IrcSession {
     }
     if (ev.re === 'hello') return this.registrationRefused(ev, msg, q);
     if (q?.kind === 'privmsg') {
-      if (q.target === LOBBY) return this.numeric(N.ERR_CANNOTSENDTOCHAN, LOBBY, msg);
       if (ev.code === 'no_such_user') return this.numeric(N.ERR_NOSUCHNICK, q.target, 'No such nick/channel');
+      if (ev.code === 'no_such_room' || ev.code === 'invalid_room') return this.numeric(N.ERR_NOSUCHCHANNEL, q.target, msg);
       return this.numeric(N.ERR_CANNOTSENDTOCHAN, q.target, msg);
+    }
+    if (q?.kind === 'channel') {
+      const ch = q.channel;
+      switch (ev.code) {
+        case 'invalid_room':
+        case 'no_such_room':
+          return this.numeric(N.ERR_NOSUCHCHANNEL, ch, msg);
+        case 'not_in_room':
+          return this.numeric(N.ERR_NOTONCHANNEL, ch, msg);
+        case 'not_operator':
+        case 'topic_locked':
+          return this.numeric(N.ERR_CHANOPRIVSNEEDED, ch, msg);
+        case 'banned':
+          return this.numeric(N.ERR_BANNEDFROMCHAN, ch, msg);
+        case 'too_many_rooms':
+        case 'room_limit':
+          return this.numeric(N.ERR_TOOMANYCHANNELS, ch, msg);
+        case 'no_such_user':
+        case 'invalid_name':
+          return q.re === 'kick' ? this.numeric(N.ERR_USERNOTINCHANNEL, q.nick ?? '*', ch, msg) : this.numeric(N.ERR_NOSUCHNICK, q.nick ?? '*', msg);
+      }
     }
     if (q?.kind === 'nick') {
       if (ev.code === 'invalid_name') return this.numeric(N.ERR_ERRONEUSNICKNAME, q.nick, msg);
