@@ -310,3 +310,52 @@ describe('limits', () => {
     await bob.waitClosed();
   });
 });
+
+describe('rooms as channels', () => {
+  async function parley2(name: string) {
+    const w = await Wire.connect(t.port);
+    open.push(w);
+    w.send({ type: 'hello', name, version: 2 });
+    await w.next((f) => f.type === 'welcome');
+    return w;
+  }
+
+  it('JOIN creates a room with its creator as operator; parley and IRC see each other join, talk, set the topic, kick and part', async () => {
+    await start();
+    const bob = await irc('bob');
+    bob.send('JOIN #dev');
+    expect(await bob.next((m) => m.command === 'JOIN' && m.params[0] === '#dev')).toMatchObject({ source: 'bob!bob@parley' });
+    expect((await bob.next((m) => m.command === '353' && m.params[2] === '#dev')).params[3]).toBe('@bob');
+    const alice = await parley2('alice');
+    alice.send({ type: 'join', room: '#dev' });
+    expect(await alice.next((f) => f.type === 'room' && f.room === '#dev')).toMatchObject({ operators: ['bob'] });
+    expect(await bob.next((m) => m.command === 'JOIN' && m.params[0] === '#dev')).toMatchObject({ source: 'alice!alice@parley' });
+    bob.send('PRIVMSG #dev :welcome to dev');
+    expect(await alice.next((f) => f.type === 'message')).toMatchObject({ room: '#dev', from: 'bob', text: 'welcome to dev' });
+    alice.send({ type: 'say', room: '#dev', text: 'thanks' });
+    expect((await bob.next((m) => m.command === 'PRIVMSG' && m.params[0] === '#dev')).params[1]).toBe('thanks');
+    bob.send('TOPIC #dev :shipping on friday');
+    expect(await alice.next((f) => f.type === 'topic')).toMatchObject({ room: '#dev', topic: 'shipping on friday', by: 'bob' });
+    bob.send('KICK #dev alice :off topic');
+    expect(await alice.next((f) => f.type === 'left' && f.room === '#dev')).toMatchObject({ name: 'alice', reason: 'kicked', by: 'bob', message: 'off topic' });
+    expect(await bob.next((m) => m.command === 'KICK')).toMatchObject({ source: 'bob!bob@parley', params: ['#dev', 'alice', 'off topic'] });
+    alice.send({ type: 'join', room: '#dev' });
+    await bob.next((m) => m.command === 'JOIN' && m.source === 'alice!alice@parley');
+    bob.send('MODE #dev +o alice');
+    expect(await alice.next((f) => f.type === 'moderation')).toMatchObject({ action: 'op', name: 'alice', by: 'bob' });
+    alice.send({ type: 'kick', room: '#dev', name: 'bob', reason: 'your turn' });
+    expect(await bob.next((m) => m.command === 'KICK')).toMatchObject({ source: 'alice!alice@parley', params: ['#dev', 'bob', 'your turn'] });
+    bob.send('PRIVMSG #dev :still here?');
+    expect((await bob.next((m) => m.command === '404' || m.command === '442')).params[1]).toBe('#dev');
+    bob.send('PART #lobby :bye lobby');
+    expect(await bob.next((m) => m.command === 'PART')).toMatchObject({ params: ['#lobby', 'bye lobby'] });
+  });
+
+  it('refuses a KICK from someone who is not an operator with 482', async () => {
+    await start();
+    const bob = await irc('bob');
+    await irc('carol');
+    bob.send('KICK #lobby carol');
+    expect((await bob.next((m) => m.command === '482')).params[1]).toBe('#lobby');
+  });
+});
