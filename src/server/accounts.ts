@@ -12,6 +12,7 @@ import { foldName } from '../wire/names.js';
 import { Lockout } from './lockout.js';
 import { HasherBusy, type PasswordHasher } from './passwords.js';
 import { BucketTable } from './sources.js';
+import { diskFull } from './quota.js';
 import type { Store } from './store.js';
 
 // The account rules the hub asks about: who must give a password, whether a password or token is right,
@@ -151,6 +152,7 @@ export class Accounts {
     if (problem) return { ok: false, code: 'weak_password', message: problem };
     const key = foldName(name);
     if (this.store.user(key)) return { ok: false, code: 'name_registered', message: `${name} is already registered` };
+    if (this.store.lowOnDisk()) return { ok: false, ...diskFull('no new accounts until the operator frees some; you can go on as a guest') };
     const like = this.store.lookAlike(name);
     if (like !== undefined) return { ok: false, code: 'name_confusable', message: `${name} looks too much like the registered name ${like}; reconnect under another name to register` };
     const wait = source === undefined ? 0 : this.registrations.waitMs(source, this.clock());

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DB_BUSY_TIMEOUT_MS, DB_RETRY_AFTER_BUSY_MS } from '../wire/limits.js';
+import { DB_BUSY_TIMEOUT_MS, DB_RETRY_AFTER_BUSY_MS, DISK_CHECK_EVERY_MS, MIN_FREE_DISK_BYTES } from '../wire/limits.js';
 import { foldName, nameSkeleton } from '../wire/names.js';
 
 // Everything that outlives a connection, in one SQLite file (better-sqlite3, synchronous): accounts,
@@ -36,6 +36,8 @@ export interface StoredWhisper {
   to: string;
   text: string;
   time: number;
+  /** The sender's source address (sourceOf), for the per-source quota; absent for rows from before it. */
+  source?: string;
 }
 
 /** A room as kept: what outlives its members. Bans and mutes with `until` lapse then (ms). */
@@ -177,6 +179,11 @@ export class Store {
   private readonly db: Database.Database;
   private readonly st;
   private idCeiling: number;
+  /** Free bytes on the database's disk, as last measured, and when. */
+  private freeBytes = Infinity;
+  private diskCheckedAt = -Infinity;
+  /** Below this many free bytes, lowOnDisk() is true (MIN_FREE_DISK_BYTES; tests raise it to act out a full disk). */
+  minFreeBytes = MIN_FREE_DISK_BYTES;
   /** Until when (ms) every statement fails at once: the file was found locked by another process. */
   private busyUntil = 0;
   /** Called when a statement finds the database locked (the hub logs it); once per DB_RETRY_AFTER_BUSY_MS at most. */
@@ -219,7 +226,10 @@ export class Store {
       session: db.prepare<[string, number], { user_key: string }>('SELECT user_key FROM sessions WHERE token_hash = ? AND expires > ?'),
       dropSession: db.prepare('DELETE FROM sessions WHERE token_hash = ?'),
       expireSessions: db.prepare('DELETE FROM sessions WHERE expires <= ?'),
-      addOffline: db.prepare('INSERT INTO offline(id, to_key, from_name, to_name, text, time) VALUES (?, ?, ?, ?, ?, ?)'),
+      addOffline: db.prepare('INSERT INTO offline(id, to_key, from_name, to_name, text, time, from_key, source, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      offlineBytesFrom: db.prepare<[string], { n: number | null }>('SELECT sum(bytes) AS n FROM offline WHERE from_key = ?'),
+      offlineBytesFromSource: db.prepare<[string], { n: number | null }>('SELECT sum(bytes) AS n FROM offline WHERE source = ?'),
+      offlineBytesTotal: db.prepare<[], { n: number | null }>('SELECT sum(bytes) AS n FROM offline'),
       countOffline: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM offline WHERE to_key = ?'),
       offlineFor: db.prepare<[string], { id: number; from_name: string; to_name: string; text: string; time: number }>(
         'SELECT id, from_name, to_name, text, time FROM offline WHERE to_key = ? ORDER BY id',
@@ -399,7 +409,41 @@ export class Store {
   // ---- offline whispers ----
 
   addOffline(toKey: string, w: StoredWhisper): void {
-    this.st.addOffline.run(w.id, toKey, w.from, w.to, w.text, w.time);
+    this.st.addOffline.run(w.id, toKey, w.from, w.to, w.text, w.time, foldName(w.from), w.source ?? null, Buffer.byteLength(w.text));
+  }
+
+  /** Bytes of stored whispers waiting from the sender `fromKey` (foldName), in all mailboxes. */
+  offlineBytesFrom(fromKey: string): number {
+    return this.st.offlineBytesFrom.get(fromKey)?.n ?? 0;
+  }
+
+  /** Bytes of stored whispers waiting from senders at `source` (sourceOf). */
+  offlineBytesFromSource(source: string): number {
+    return this.st.offlineBytesFromSource.get(source)?.n ?? 0;
+  }
+
+  /** Bytes of stored whispers waiting, all together. */
+  offlineBytesTotal(): number {
+    return this.st.offlineBytesTotal.get()?.n ?? 0;
+  }
+
+  /**
+   * Whether the disk under the database has less than `minFreeBytes` free (fs.statfs, measured at most
+   * every DISK_CHECK_EVERY_MS). New stored data (accounts, offline whispers, history) is refused then, so
+   * a filling disk never reaches the point where SQLite cannot write at all.
+   */
+  lowOnDisk(now = Date.now()): boolean {
+    if (this.file === ':memory:') return false;
+    if (now - this.diskCheckedAt >= DISK_CHECK_EVERY_MS) {
+      this.diskCheckedAt = now;
+      try {
+        const st = fs.statfsSync(path.dirname(path.resolve(this.file)));
+        this.freeBytes = st.bavail * st.bsize;
+      } catch {
+        this.freeBytes = Infinity; // cannot measure: SQLite's own errors still tell
+      }
+    }
+    return this.freeBytes < this.minFreeBytes;
   }
 
   offlineCount(toKey: string): number {

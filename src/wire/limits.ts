@@ -244,8 +244,8 @@ export const BYTE_BURST = 256 * 1024;
 export const BYTES_PER_SECOND = 64 * 1024;
 /** The longest one pause may be: debt beyond this much refill is forgiven (one chunk can hold 64 Ki blank lines). */
 export const MAX_THROTTLE_MS = 10_000;
-/** Bytes of stored offline whispers one sender may have waiting across all mailboxes... */
-export const MAX_OFFLINE_BYTES_PER_SENDER = 256 * 1024;
+/** Bytes of stored offline whispers one sender (by name, and by source address) may have waiting across all mailboxes... */
+export const MAX_OFFLINE_BYTES_PER_SENDER = 1024 * 1024;
 /** ...and all senders together on one server. */
 export const MAX_OFFLINE_BYTES_TOTAL = 64 * 1024 * 1024;
 /** Below this much free space on the database's disk, new stored data (accounts, offline whispers, history) is refused. */

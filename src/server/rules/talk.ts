@@ -7,6 +7,7 @@ import { requestDigest } from '../accepted.js';
 import type { ChatEvent, RoomEvent } from '../events.js';
 import type { Session } from '../session.js';
 import { FAILED, type Context } from './context.js';
+import { offlineRefusal } from '../quota.js';
 
 // say and whisper: a message to a room, a whisper to one person (online, or stored for a registered user
 // who is offline). A request sent again with the same ref is answered from memory, not sent twice.
@@ -33,7 +34,7 @@ export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type
   // Stored before anyone sees it, when the database can take it. History is a replay for latecomers, not
   // the room itself: a full disk or a database locked by another process must not stop the room talking
   // (issue 10), so a failed write is logged and the message still goes out to everyone here.
-  if (ctx.opts.historySize > 0) {
+  if (ctx.opts.historySize > 0 && !ctx.store!.lowOnDisk(now)) {
     ctx.persist(undefined, 'say', msg.ref, () => ctx.store!.addHistory({ id, room: room.key, from: s.name!, text, time: now, action: msg.action === true }));
     ctx.noteHistory(room);
   }
@@ -86,10 +87,13 @@ export function whisper(ctx: Context, s: Session, msg: Extract<ClientMessage, { 
   } else {
     const stored = ctx.persist(s, 'whisper', msg.ref, () => {
       if (ctx.store!.offlineCount(offline!.key) >= MAX_OFFLINE_PER_USER) return false;
-      ctx.store!.addOffline(offline!.key, { id: event.id, from: s.name!, to: toName, text, time: now });
+      const refusal = offlineRefusal(ctx.store!, senderKey, s.source, Buffer.byteLength(text));
+      if (refusal) return refusal;
+      ctx.store!.addOffline(offline!.key, { id: event.id, from: s.name!, to: toName, text, time: now, source: s.source });
       return true;
     });
     if (stored === FAILED) return;
+    if (typeof stored === 'object') return ctx.error(s, stored.code, stored.message, { re: 'whisper', ref: msg.ref, name: toName });
     if (!stored) {
       return ctx.error(s, 'mailbox_full', `${toName} is offline and already has ${MAX_OFFLINE_PER_USER} whispers waiting; try again after they log in`, {
         re: 'whisper',
