@@ -37,6 +37,11 @@ import {
   REGISTRATION_TIMEOUT_MS,
   DEFAULT_ROOM,
   MAX_ROOMS,
+
+  CONNECT_BURST,
+  CONNECTS_PER_SECOND,
+  HELLO_BURST,
+  HELLOS_PER_SECOND,
 } from '../wire/limits.js';
 import { ROOM_REQUESTS, type ClientMessage, type LeaveReason, type ServerMessage } from '../wire/messages.js';
 import { foldName } from '../wire/names.js';
@@ -49,7 +54,7 @@ import type { Accounts } from './accounts.js';
 import { BlockList } from './blocks.js';
 import { AcceptedRefs } from './accepted.js';
 import type { Store } from './store.js';
-import { sourceOf } from './sources.js';
+import { BucketTable, sourceOf } from './sources.js';
 import type { Codec, RoomBus, RoomEvent } from './events.js';
 import type { Peers, WhisperEvent } from './peers.js';
 import type { Accepted } from './accepted.js';
@@ -116,6 +121,16 @@ export class Hub {
   private readonly directory = new Directory();
   private readonly rooms: Rooms;
   private lastMaintenance = 0;
+  /**
+   * New connections and hellos per source (issue 10's churn limits). Off when either flood limits are off
+   * (ratePerSecond 0, `--no-rate-limit`) or the per-address cap is (`--max-per-ip 0`): both mean "many
+   * clients from one address are expected" (benchmarks, load tests).
+   */
+  private get churnLimited(): boolean {
+    return this.ctx.opts.ratePerSecond > 0 && this.ctx.opts.maxConnectionsPerIp > 0;
+  }
+  private readonly connects = new BucketTable(CONNECT_BURST, CONNECTS_PER_SECOND);
+  private readonly hellos = new BucketTable(HELLO_BURST, HELLOS_PER_SECOND);
 
   constructor(
     private readonly out: Outbox,
@@ -149,6 +164,10 @@ export class Hub {
         nameOf: (id) => directory.session(id)?.name ?? '?',
         addressOf: (id) => dialableAddress(directory.session(id)?.ip ?? ''),
         mayAsk: (from, to) => this.mayAskPrivate(directory.session(from)!, directory.session(to)!),
+        identityOf: (id) => {
+          const s = directory.session(id);
+          return s ? [`name:${foldName(s.name ?? '')}`, `source:${s.source}`] : [];
+        },
       },
       { ...options.privateChat, clock },
     );
@@ -194,6 +213,14 @@ export class Hub {
     const now = clock();
     const addr = ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
     const cap = opts.maxConnectionsPerIp;
+    // Churn (issue 10): connecting and hanging up in a loop costs the server a socket and a log line each.
+    if (this.churnLimited && !this.connects.take(sourceOf(ip), now)) {
+      log('refused', { conn: id, addr, why: `more than ${CONNECTS_PER_SECOND} connections a second from ${sourceOf(ip)}` });
+      const refusal = codec.encode(errorEvent('slow_down', `too many new connections from your address; wait a few seconds and connect again`));
+      if (refusal !== null) this.out.send(id, refusal);
+      this.out.close(id);
+      return false;
+    }
     if (cap > 0 && this.directory.wouldHold(ip) > cap) {
       log('refused', { conn: id, addr, why: `more than ${cap} connections from ${ip}` });
       const refusal = codec.encode(errorEvent('too_many_connections', `at most ${cap} connections from one address; close one and try again`));
@@ -246,7 +273,13 @@ export class Hub {
     if (msg.type === 'ack') return ack(ctx, s, msg.upTo);
     if (!this.spend(s, now, msg.ref)) return;
     s.lastActive = now;
-    if (msg.type === 'hello') return hello(ctx, s, msg, now);
+    if (msg.type === 'hello') {
+      // Joining and leaving in a loop (each one a notice to every member) is bounded per source.
+      if (this.churnLimited && !this.hellos.take(s.source, now)) {
+        return ctx.error(s, 'slow_down', `too many logins from your address; wait ${Math.ceil(this.hellos.waitMs(s.source, now) / 1000)} s and try again`, { re: 'hello', ref: msg.ref });
+      }
+      return hello(ctx, s, msg, now);
+    }
     if (s.name === undefined) {
       return ctx.error(s, 'not_registered', 'say hello first: {"type":"hello","name":"yourname","version":1}', { re: msg.type, ref: msg.ref });
     }

@@ -1,8 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { newLinkId, newSecret, type Random } from '../wire/direct.js';
-import { MAX_PRIVATE_ASKS, PRIVATE_ASK_TIMEOUT_MS, PRIVATE_RETRY_AFTER_DENY_MS, PRIVATE_SETUP_TIMEOUT_MS } from '../wire/limits.js';
+import {
+  MAX_PRIVATE_ASKS,
+  PRIVATE_ASK_TIMEOUT_MS,
+  PRIVATE_ASK_WINDOW_MS,
+  PRIVATE_ASKS_PER_PAIR,
+  PRIVATE_ASKS_PER_TARGET,
+  PRIVATE_RETRY_AFTER_DENY_MS,
+  PRIVATE_SETUP_TIMEOUT_MS,
+} from '../wire/limits.js';
+import { BucketTable } from './sources.js';
 import type { ErrorCode, PrivateClientMessage, PrivateEndReason, ServerMessage } from '../wire/messages.js';
 import { sanitizeText, truncateCodePoints } from '../wire/sanitize.js';
+import { foldName } from '../wire/names.js';
 
 // The server's part of direct private chat, as a pure state machine: who asked whom, who consented, and
 // the hand-over of a one-time secret and the asker's address. It knows users only by connection id; the
@@ -28,6 +38,11 @@ export interface PrivateRoom {
   addressOf(id: UserId): string;
   /** Whether `from` may ask `to` at all (blocking plugs in here). */
   mayAsk(from: UserId, to: UserId): boolean;
+  /**
+   * Who a user is beyond this connection: keys for its name and its source address. Cool-downs and
+   * request limits are kept by these, so reconnecting (or renaming) does not reset them.
+   */
+  identityOf(id: UserId): string[];
 }
 
 export interface Delivery {
@@ -49,8 +64,11 @@ interface Pairing {
 
 export class PrivateDesk {
   private readonly pairs = new Map<string, Pairing>();
-  /** `asker>target` → when the asker may ask again after being denied. */
+  /** `askerIdentity>targetName` → when the asker may ask again after being denied. */
   private readonly cooldown = new Map<string, number>();
+  /** Requests per (asker identity, target name) and per target name: a victim's bell is not a toy. */
+  private readonly pairAsks = new BucketTable(PRIVATE_ASKS_PER_PAIR, PRIVATE_ASKS_PER_PAIR / (PRIVATE_ASK_WINDOW_MS / 1000));
+  private readonly targetAsks = new BucketTable(PRIVATE_ASKS_PER_TARGET, PRIVATE_ASKS_PER_TARGET / (PRIVATE_ASK_WINDOW_MS / 1000));
   private readonly clock: () => number;
   private readonly random: Random;
   private readonly o: Required<Omit<PrivateDeskOptions, 'clock' | 'random'>>;
@@ -99,7 +117,7 @@ export class PrivateDesk {
       const other = p.asker === id ? p.target : p.asker;
       out.push(this.ended(other, id, 'left'));
     }
-    for (const k of this.cooldown.keys()) if (k.startsWith(`${id}>`) || k.endsWith(`>${id}`)) this.cooldown.delete(k);
+    // Cool-downs stay: they are kept by name and address, and lapse in tick().
     return out;
   }
 
@@ -132,15 +150,26 @@ export class PrivateDesk {
       return fail('already_private', `${what} between you and ${toName}; /stopprivate ${toName} ends it`, toName);
     }
     const now = this.clock();
-    const until = this.cooldown.get(`${from}>${to}`);
-    if (until !== undefined && now < until) {
+    const targetKey = foldName(toName);
+    const pairs = this.room.identityOf(from).map((who) => `${who}>${targetKey}`);
+    const until = Math.max(0, ...pairs.map((k) => this.cooldown.get(k) ?? 0));
+    if (now < until) {
       return fail('private_refused', `${toName} declined; you can ask again in ${Math.ceil((until - now) / 1000)} s`, toName);
+    }
+    const window = Math.round(PRIVATE_ASK_WINDOW_MS / 1000);
+    if (pairs.some((k) => this.pairAsks.waitMs(k, now) > 0)) {
+      return fail('slow_down', `you have asked ${toName} ${PRIVATE_ASKS_PER_PAIR} times within ${window} s; wait before asking again`, toName);
+    }
+    if (this.targetAsks.waitMs(targetKey, now) > 0) {
+      return fail('slow_down', `${toName} has had ${PRIVATE_ASKS_PER_TARGET} private-chat requests within ${window} s; try again later`, toName);
     }
     let waiting = 0;
     for (const p of this.pairs.values()) if (p.asker === from && p.state === 'asked') waiting++;
     if (waiting >= this.o.maxAsks) {
       return fail('private_refused', `you have ${waiting} private-chat requests waiting for an answer; wait for one or /stopprivate it`, toName);
     }
+    for (const k of pairs) this.pairAsks.take(k, now);
+    this.targetAsks.take(targetKey, now);
     this.pairs.set(pairKey(from, to), { link: newLinkId(this.random), asker: from, target: to, state: 'asked', since: now });
     return [
       { to, msg: { type: 'private_request', from: this.room.nameOf(from), time: now } },
@@ -166,7 +195,8 @@ export class PrivateDesk {
     const p = this.requestTo(by, name);
     if (!p) return this.notAsked(by, name, 'deny', ref);
     this.pairs.delete(pairKey(p.asker, p.target));
-    this.cooldown.set(`${p.asker}>${p.target}`, this.clock() + this.o.retryAfterDenyMs);
+    const targetKey = foldName(this.room.nameOf(p.target));
+    for (const who of this.room.identityOf(p.asker)) this.cooldown.set(`${who}>${targetKey}`, this.clock() + this.o.retryAfterDenyMs);
     return [this.ended(p.asker, p.target, 'denied')];
   }
 

@@ -231,8 +231,6 @@ export const PRIVATE_ASKS_PER_PAIR = 3;
 /** ...and from everyone together: past this, new requests to that user are refused for the window. */
 export const PRIVATE_ASKS_PER_TARGET = 10;
 export const PRIVATE_ASK_WINDOW_MS = 60_000;
-/** The full-screen client rings the bell at most this often; further alerts in between stay silent. */
-export const BELL_MIN_INTERVAL_MS = 2000;
 /**
  * Per-connection frame budget, paid by every line read (blank lines, pings and malformed frames too):
  * a burst, then a rate. Past it the server stops reading that connection until the debt is paid.

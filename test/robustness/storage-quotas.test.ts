@@ -25,6 +25,9 @@ async function join(port: number, name: string, from?: string): Promise<RawClien
   return c;
 }
 
+/** The reply to the request tagged `ref`. */
+const hasRef = (ref: string) => (m: ServerMessage) => 'ref' in m && m.ref === ref;
+
 const big = '😀'.repeat(1990); // 7,960 bytes of UTF-8, under the 2,000-character cap
 
 describe('bounded storage', () => {
@@ -38,7 +41,7 @@ describe('bounded storage', () => {
     const fits = Math.floor(MAX_OFFLINE_BYTES_PER_SENDER / perWhisper);
     for (let i = 0; i < fits + 3; i++) {
       mallory.send({ type: 'whisper', to: `box${Math.floor(i / MAX_OFFLINE_PER_USER)}`, text: big, ref: `w${i}` });
-      const r = await mallory.next((m) => m.ref === `w${i}`);
+      const r = await mallory.next(hasRef(`w${i}`));
       replies.push(r.type === 'error' ? r.code : r.type);
     }
     expect(replies.slice(0, fits)).toEqual(Array(fits).fill('whisper'));
@@ -46,14 +49,14 @@ describe('bounded storage', () => {
     mallory.send({ type: 'nick', name: 'mallory2', ref: 'n' });
     await mallory.next((m) => m.type === 'renamed');
     mallory.send({ type: 'whisper', to: 'box2', text: big, ref: 'again' });
-    expect(await mallory.next((m) => m.ref === 'again')).toMatchObject({ type: 'error', code: 'quota_exceeded' });
+    expect(await mallory.next(hasRef('again'))).toMatchObject({ type: 'error', code: 'quota_exceeded' });
     const stored = s.store.offlineBytesTotal();
     console.log(`one sender: ${fits} whispers of ${perWhisper} B stored (${stored} B), then ${replies.length - fits + 1} refused with quota_exceeded`);
     expect(stored).toBeLessThanOrEqual(MAX_OFFLINE_BYTES_PER_SENDER);
     // Another sender elsewhere is not affected.
     const alice = await join(s.port, 'alice', '127.0.0.8');
     alice.send({ type: 'whisper', to: 'box2', text: 'hello', ref: 'a' });
-    expect(await alice.next((m) => m.ref === 'a')).toMatchObject({ type: 'whisper', stored: true });
+    expect(await alice.next(hasRef('a'))).toMatchObject({ type: 'whisper', stored: true });
   }, 30_000);
 
   it(`registrations: at most ${MAX_REGISTRATIONS_PER_SOURCE_PER_DAY} per source address per day`, async () => {
@@ -82,14 +85,14 @@ describe('bounded storage', () => {
     const alice = await join(s.port, 'alice');
     const carol = await join(s.port, 'carol');
     alice.send({ type: 'whisper', to: 'bob', text: 'are you there?', ref: 'w' });
-    const refused = await alice.next((m) => m.ref === 'w');
+    const refused = await alice.next(hasRef('w'));
     expect(refused).toMatchObject({ type: 'error', code: 'disk_full' });
     expect((refused as { message: string }).message).toMatch(/^the server is low on disk space: /);
     alice.send({ type: 'register', password: 'alices password', ref: 'r' });
-    expect(await alice.next((m) => m.ref === 'r')).toMatchObject({ type: 'error', code: 'disk_full' });
+    expect(await alice.next(hasRef('r'))).toMatchObject({ type: 'error', code: 'disk_full' });
     alice.send({ type: 'say', text: 'the room goes on', ref: 's' });
     expect(await carol.next((m: ServerMessage) => m.type === 'message')).toMatchObject({ from: 'alice', text: 'the room goes on' });
-    expect(await alice.next((m) => m.ref === 's')).toMatchObject({ type: 'message' });
+    expect(await alice.next(hasRef('s'))).toMatchObject({ type: 'message' });
     expect(s.store.offlineCount('bob')).toBe(0);
   });
 });

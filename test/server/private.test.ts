@@ -16,6 +16,7 @@ function desk(options: { mayAsk?: PrivateRoom['mayAsk']; maxAsks?: number } = {}
     nameOf: (id) => NAMES[id]!,
     addressOf: (id) => IPS[id]!,
     mayAsk: options.mayAsk ?? (() => true),
+    identityOf: (id) => [`name:${NAMES[id]}`, `source:${IPS[id]}`],
   };
   let counter = 0;
   const d = new PrivateDesk(room, {

@@ -1,3 +1,4 @@
+import { NOTIFY_MIN_INTERVAL_MS } from '../../wire/limits.js';
 import type { ChatEvent } from '../core/events.js';
 import { blessed, type Screen } from './blessed.js';
 import { keysOnly, PASTE_OFF, PASTE_ON } from './paste.js';
@@ -62,6 +63,7 @@ export class Ui {
   private dirty = false;
   private renderTimer: NodeJS.Immediate | undefined;
   private destroyed = false;
+  private lastBell = -Infinity;
 
   constructor(private readonly o: UiOptions) {
     this.state = initialState(o.me, o.server);
@@ -137,9 +139,15 @@ export class Ui {
       case 'quit':
         this.o.onQuit();
         return;
-      case 'bell':
+      case 'bell': {
+        // At most one ring per NOTIFY_MIN_INTERVAL_MS: a flood of whispers or private-chat requests
+        // (issue 10: 4,878 rings in 10 s) is one ring, not a siren.
+        const now = Date.now();
+        if (now - this.lastBell < NOTIFY_MIN_INTERVAL_MS) return;
+        this.lastBell = now;
         this.screen.program.bell();
         return;
+      }
       case 'redraw':
         this.screen.realloc();
         this.render();
