@@ -1,0 +1,258 @@
+// npm run bench:abuse — the figures of issue 10 (abuse one source cannot win), against the real
+// parley-server process over loopback, each attacker and victim on its own 127.0.0.x source address:
+//   4. lockout: an attacker guesses 3 times per block period from one address; how often the owner,
+//      from another address, gets in (15 tries).
+//   5. hashing: a login's time from a fourth address while three addresses storm with 48 connections
+//      looping hello-with-password, against its quiet time (median of 5 each).
+//   7. free frames: a bystander's ping round trip (p50/p99 of 400) alone, and while one connection floods
+//      pings, and while one floods blank lines.
+//  11. a database write-locked by another process: the bystander's ping round trips meanwhile.
+// Timings depend on the machine and its load; the run prints the load average with the figures.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SERVER = path.join(ROOT, 'dist/server/main.js');
+const SCRYPT_N = 2 ** 14;
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-abuse-'));
+
+type Frame = Record<string, unknown>;
+
+/** A line client bound to a local address. */
+class Line {
+  readonly frames: Frame[] = [];
+  private buf = '';
+  private waiters: (() => void)[] = [];
+  closed = false;
+  private constructor(readonly socket: net.Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => {
+      this.buf += d;
+      let i;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, i);
+        this.buf = this.buf.slice(i + 1);
+        if (line) this.frames.push(JSON.parse(line) as Frame);
+      }
+      this.wake();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+  }
+  static open(port: number, from: string): Promise<Line> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ host: '127.0.0.1', port, localAddress: from }, () => resolve(new Line(s)));
+      s.once('error', reject);
+    });
+  }
+  send(f: Frame): void {
+    this.socket.write(JSON.stringify(f) + '\n');
+  }
+  async next(pred: (f: Frame) => boolean, ms = 30_000): Promise<Frame | undefined> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const i = this.frames.findIndex(pred);
+      if (i >= 0) return this.frames.splice(i, 1)[0];
+      if (this.closed || Date.now() > end) return undefined;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.max(1, end - Date.now()));
+        this.waiters.push(() => (clearTimeout(t), r()));
+      });
+    }
+  }
+  close(): void {
+    this.socket.destroy();
+  }
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const median = (xs: number[]) => pct(xs, 50);
+
+async function startServer(name: string, extra: string[] = []): Promise<{ port: number; child: ChildProcess; db: string }> {
+  const db = path.join(TMP, `${name}.db`);
+  const add = spawn(process.execPath, [SERVER, 'user', 'add', 'alice', '--db', db], {
+    env: { ...process.env, PARLEY_PASSWORD: 'alice password' },
+    stdio: 'ignore',
+  });
+  await new Promise((r) => add.once('exit', r));
+  const child = spawn(process.execPath, [SERVER, '0', '--db', db, '--log', path.join(TMP, `${name}.log`), '--scrypt-n', String(SCRYPT_N), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on [^ ]+:(\d+);/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { port, child, db };
+}
+
+async function login(port: number, from: string, password = 'alice password'): Promise<{ ok: boolean; ms: number; code: string }> {
+  const c = await Line.open(port, from);
+  const t = performance.now();
+  c.send({ type: 'hello', name: 'alice', version: 1, password, ref: 'l' });
+  const r = await c.next((f) => f.type === 'welcome' || (f.type === 'error' && f.ref === 'l'));
+  const ms = performance.now() - t;
+  c.close();
+  return { ok: r?.type === 'welcome', ms, code: r === undefined ? 'none' : r.type === 'error' ? String(r.code) : String(r.type) };
+}
+
+async function rtts(c: Line, n: number, tag: string): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    c.send({ type: 'ping', token: `${tag}${i}` });
+    await c.next((f) => f.type === 'pong' && f.token === `${tag}${i}`);
+    out.push(performance.now() - t);
+    await sleep(2);
+  }
+  return out;
+}
+
+async function lockout(): Promise<string> {
+  const BLOCK_S = 2;
+  const { port, child } = await startServer('lockout', ['--block-duration', String(BLOCK_S)]);
+  let on = true;
+  const attacker = (async () => {
+    const a = await Line.open(port, '127.0.0.2');
+    for (let round = 0; on; round++) {
+      for (let k = 0; k < 3 && on; k++) {
+        a.send({ type: 'hello', name: 'alice', version: 1, password: `guess ${round} ${k}`, ref: `g${round}-${k}` });
+        await a.next((f) => f.type === 'error' && f.ref === `g${round}-${k}`);
+      }
+      await sleep(BLOCK_S * 1000);
+    }
+    a.close();
+  })();
+  await sleep(100);
+  const results = [];
+  for (let i = 0; i < 15; i++) {
+    results.push(await login(port, '127.0.0.3'));
+    await sleep(300);
+  }
+  on = false;
+  await attacker;
+  child.kill();
+  const ok = results.filter((r) => r.ok).length;
+  return `4. lockout: attacker guessing 3x per ${BLOCK_S} s block from 127.0.0.2; the owner from 127.0.0.3 got in ${ok}/15 (replies: ${results.map((r) => r.code).join(',')})`;
+}
+
+async function hashing(): Promise<string> {
+  const { port, child } = await startServer('hashing');
+  const quiet: number[] = [];
+  for (let i = 0; i < 5; i++) quiet.push((await login(port, '127.0.0.5')).ms);
+  let on = true;
+  const replies: Record<string, number> = {};
+  const stormers = await Promise.all(Array.from({ length: 48 }, (_, i) => Line.open(port, `127.0.0.${2 + (i % 3)}`)));
+  const storm = Promise.all(
+    stormers.map(async (c, i) => {
+      for (let k = 0; on && !c.closed; k++) {
+        c.send({ type: 'hello', name: `v${i}x${k}`, version: 1, password: `guess ${k}`, ref: `s${k}` });
+        const r = await c.next((f) => f.type === 'error' && f.ref === `s${k}`, 5000);
+        if (!r) break;
+        replies[String(r.code)] = (replies[String(r.code)] ?? 0) + 1;
+      }
+    }),
+  );
+  await sleep(500);
+  const stormed: { ms: number; ok: boolean }[] = [];
+  for (let i = 0; i < 5; i++) {
+    stormed.push(await login(port, '127.0.0.6'));
+    await sleep(200);
+  }
+  on = false;
+  await storm;
+  for (const c of stormers) c.close();
+  child.kill();
+  const q = median(quiet);
+  const s = median(stormed.map((r) => r.ms));
+  return (
+    `5. hashing (the owner's hash at the default N=2^17, the storm's dummy at 2^14): login from a fourth address, median of 5: quiet ${q.toFixed(0)} ms, during a storm of 48 connections from 3 addresses ${s.toFixed(0)} ms ` +
+    `(${(s / q).toFixed(1)}x; target < 3x); ${stormed.filter((r) => r.ok).length}/5 welcomed; storm replies ${JSON.stringify(replies)}`
+  );
+}
+
+async function frames(): Promise<string> {
+  const { port, child } = await startServer('frames');
+  const by = await Line.open(port, '127.0.0.7');
+  const base = await rtts(by, 400, 'a');
+  const flood = async (unit: string, tag: string): Promise<number[]> => {
+    const f = await Line.open(port, '127.0.0.8');
+    let on = true;
+    const pump = (async () => {
+      const chunk = unit.repeat(2000);
+      while (on && !f.closed) {
+        if (f.socket.writableLength < 1 << 20) f.socket.write(chunk);
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    await sleep(300);
+    const got = await rtts(by, 400, tag);
+    on = false;
+    await pump;
+    f.close();
+    await sleep(200);
+    return got;
+  };
+  const pings = await flood('{"type":"ping"}\n', 'p');
+  const blanks = await flood('\n', 'b');
+  child.kill();
+  const fmt = (xs: number[]) => `p50 ${median(xs).toFixed(2)} ms, p99 ${pct(xs, 99).toFixed(2)} ms`;
+  return (
+    `7. free frames: a bystander's ping round trip alone: ${fmt(base)}; one connection flooding pings: ${fmt(pings)} (p99 +${(pct(pings, 99) - pct(base, 99)).toFixed(2)} ms); ` +
+    `flooding blank lines: ${fmt(blanks)} (p99 +${(pct(blanks, 99) - pct(base, 99)).toFixed(2)} ms); target < +5 ms`
+  );
+}
+
+async function locked(): Promise<string> {
+  const { port, child, db } = await startServer('locked', ['--history', '50']);
+  const alice = await Line.open(port, '127.0.0.9');
+  alice.send({ type: 'hello', name: 'talker', version: 1 });
+  await alice.next((f) => f.type === 'welcome');
+  const by = await Line.open(port, '127.0.0.10');
+  by.send({ type: 'hello', name: 'bystander', version: 1 });
+  await by.next((f) => f.type === 'welcome');
+  const script = `const D = require('better-sqlite3'); const db = new D(process.argv[1]); db.exec('BEGIN IMMEDIATE');
+    db.prepare("INSERT INTO meta(key, value) VALUES ('held', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1").run();
+    console.log('locked'); setInterval(() => {}, 1000);`;
+  const holder = spawn(process.execPath, ['-e', script, db], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((r) => holder.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && r()));
+  const times: number[] = [];
+  let relayed = 0;
+  for (let i = 0; i < 50; i++) {
+    alice.send({ type: 'say', text: `line ${i}` });
+    const t = performance.now();
+    by.send({ type: 'ping', token: `k${i}` });
+    await by.next((f) => f.type === 'pong' && f.token === `k${i}`);
+    times.push(performance.now() - t);
+    if (await by.next((f) => f.type === 'message' && f.text === `line ${i}`, 5000)) relayed++;
+    await sleep(200); // within the talker's own flood limit (5 requests a second)
+  }
+  holder.kill('SIGKILL');
+  child.kill();
+  return `11. database write-locked by another process: ${relayed}/50 messages relayed; the bystander's pings p50 ${median(times).toFixed(2)} ms, p99 ${pct(times, 99).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms (target < 50 ms)`;
+}
+
+const lines: string[] = [];
+for (const step of [lockout, hashing, frames, locked]) {
+  const line = await step();
+  console.log(line);
+  lines.push(line);
+}
+const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+console.log(`machine: ${os.cpus().length} cores, load average ${load} at the end (shared with other work: timings are indicative)`);
+fs.rmSync(TMP, { recursive: true, force: true });
+process.exit(0);
