@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { CLUSTER_HEARTBEAT_MS, NODE_TTL_MS } from '../../wire/limits.js';
+import { CLUSTER_HEARTBEAT_MS, NODE_TTL_MS, STREAM_MAX_LEN } from '../../wire/limits.js';
 import { keys } from './keys.js';
 import { claimName, releaseName, type ClaimResult, type Holder } from './names.js';
 import { aliveNodes, heartbeat, knownNodes, nodeUsers, withdraw, type NodeInfo } from './presence.js';
@@ -155,6 +155,21 @@ export class ClusterBus {
   /** Send to one node's inbox. */
   sendTo(node: string, event: Omit<BusEvent, 'node'> & Record<string, unknown>): Promise<string> {
     return publish(this.cmd, keys.inbox(node), { ...event, node: this.nodeId });
+  }
+
+  /**
+   * Publish several events in one MULTI/EXEC: to the room stream, or (`to`) to a node's inbox. Redis
+   * applies all or none, so events that belong together (a message and the record of its ref) cannot
+   * be split by this process dying between two writes. Resolves once Redis has applied them.
+   */
+  async publishBatch(items: { to?: string | undefined; event: Omit<BusEvent, 'node'> & Record<string, unknown> }[]): Promise<void> {
+    const m = this.cmd.multi();
+    for (const { to, event } of items) {
+      m.xadd(to === undefined ? keys.events : keys.inbox(to), 'MAXLEN', '~', STREAM_MAX_LEN, '*', 'e', JSON.stringify({ ...event, node: this.nodeId }));
+    }
+    const results = await m.exec();
+    const failed = results?.find(([err]) => err !== null);
+    if (results === null || failed) throw failed?.[0] ?? new Error('the batch was discarded');
   }
 
   /** Journal a change to shared state (never trimmed: a node that starts replays all of it). */

@@ -24,6 +24,12 @@ type Wire =
   | { kind: 'whisper'; to: string; event: WhisperEvent }
   | { kind: 'kick'; conn: number; name: string };
 
+/** An event on its way: to the room stream, or (`to`) to one node's inbox. */
+interface Outgoing {
+  w: Wire;
+  to?: string;
+}
+
 /** Room events kept for publishing while Redis is away (older ones are dropped past this). */
 const MAX_PENDING = 10_000;
 
@@ -38,7 +44,9 @@ export class ClusterNode implements Peers {
   /** Users on other nodes: folded name -> where and under which display name. */
   private readonly remote = new Map<string, { node: string; name: string }>();
   /** Room events not yet in Redis (it was away), oldest first. */
-  private pending: Wire[] = [];
+  private pending: Outgoing[] = [];
+  /** Events of the current turn of the event loop, sent together at its end. */
+  private readonly turn: Outgoing[] = [];
   private flushing = false;
   /** Work for the hub that came before attach(). */
   private readonly early: Array<() => void> = [];
@@ -140,7 +148,7 @@ export class ClusterNode implements Peers {
     const prev = result.previous;
     if (prev && prev.node !== this.bus.nodeId) {
       // A proven login took the name over: the older session's node closes it, as one server would.
-      this.bus.sendTo(prev.node, { kind: 'kick', conn: prev.conn, name: key }).catch((err: Error) => this.log('cluster_error', { during: 'kick', error: err.message }));
+      this.send({ kind: 'kick', conn: prev.conn, name: key }, prev.node);
     }
     return true;
   }
@@ -157,8 +165,8 @@ export class ClusterNode implements Peers {
   whisper(key: string, event: WhisperEvent): boolean {
     const where = this.remote.get(key);
     if (!where || !this.bus.up) return false;
-    // Written to Redis before the sender's echo is (the echo waits for the next flush of the send queues).
-    this.bus.sendTo(where.node, { kind: 'whisper', to: key, event }).catch((err: Error) => this.log('cluster_error', { during: 'whisper', error: err.message }));
+    // In Redis before the sender's echo is written (send: the end of this turn; the echo waits for the next flush).
+    this.send({ kind: 'whisper', to: key, event }, where.node);
     return true;
   }
 
@@ -233,7 +241,7 @@ export class ClusterNode implements Peers {
   private onLink(state: 'up' | 'down'): void {
     if (state === 'down') return;
     // Back: tell the others who is here (they may have dropped us), then send what waited.
-    this.send({ kind: 'sync', users: [...this.localUsers()] }, true);
+    this.send({ kind: 'sync', users: [...this.localUsers()] });
     this.flush();
   }
 
@@ -268,41 +276,52 @@ export class ClusterNode implements Peers {
     return new Map(this.hub.localUsers().map((n) => [foldName(n), n]));
   }
 
-  /** Publish now, or keep it in order for when Redis is back. */
-  private send(w: Wire, first = false): void {
-    if (this.bus.up && this.pending.length === 0) {
-      this.bus.publish(w).catch((err: Error) => {
-        this.log('cluster_error', { during: `publish ${w.kind}`, error: err.message });
-        this.keep(w, true);
-      });
-      return;
-    }
-    this.keep(w, first);
+  /**
+   * Queue `w` for the room stream (or, with `to`, a node's inbox). Everything queued in one turn of the
+   * event loop goes to Redis in one MULTI/EXEC before any reply of that turn is written: a message and the
+   * record of its ref arrive together or not at all, even if the process is killed between two writes.
+   */
+  private send(w: Wire, to?: string): void {
+    this.turn.push({ w, ...(to !== undefined && { to }) });
+    if (this.turn.length === 1) queueMicrotask(() => this.endTurn());
   }
 
-  private keep(w: Wire, first: boolean): void {
-    if (first) this.pending.unshift(w);
-    else this.pending.push(w);
-    if (this.pending.length > MAX_PENDING) this.pending.splice(0, this.pending.length - MAX_PENDING);
+  private endTurn(): void {
+    const batch = this.turn.splice(0);
+    if (batch.length === 0) return;
+    if (!this.bus.up || this.pending.length > 0 || this.flushing) return this.keep(batch);
+    this.bus.publishBatch(batch.map((b) => ({ to: b.to, event: b.w }))).catch((err: Error) => {
+      this.log('cluster_error', { during: 'publish', error: err.message, events: batch.length });
+      this.keep(batch);
+    });
+  }
+
+  /** Keep events for when Redis is back (oldest dropped past MAX_PENDING), in order. */
+  private keep(batch: Outgoing[]): void {
+    this.pending.push(...batch);
+    if (this.pending.length > MAX_PENDING) {
+      this.log('cluster_error', { during: 'catch-up', dropped: this.pending.length - MAX_PENDING });
+      this.pending.splice(0, this.pending.length - MAX_PENDING);
+    }
     if (this.bus.up) this.flush();
   }
 
+  /** Send what waited, in order, in batches; stops (keeping the rest) if Redis goes away again. */
   private flush(): void {
     if (this.flushing || this.pending.length === 0) return;
     this.flushing = true;
-    const batch = this.pending.splice(0);
     void (async () => {
-      for (let i = 0; i < batch.length; i++) {
+      while (this.pending.length > 0 && this.bus.up) {
+        const batch = this.pending.slice(0, 100);
         try {
-          await this.bus.publish(batch[i]!);
+          await this.bus.publishBatch(batch.map((b) => ({ to: b.to, event: b.w })));
+          this.pending.splice(0, batch.length);
         } catch (err) {
-          this.log('cluster_error', { during: 'catch-up', error: (err as Error).message, left: batch.length - i });
-          this.pending = [...batch.slice(i), ...this.pending];
+          this.log('cluster_error', { during: 'catch-up', error: (err as Error).message, left: this.pending.length });
           break;
         }
       }
       this.flushing = false;
-      if (this.bus.up && this.pending.length > 0) this.flush();
     })();
   }
 }
