@@ -58,7 +58,8 @@ describe('a client given several servers', () => {
     expect(s.server).toBe(`127.0.0.1:${a.port}`);
     expect(a.hub.users()).toEqual(['bob']);
     await a.close();
-    await until(() => b.hub.users().includes('bob'), 5000, 'bob on the second server');
+    const connected = (): number => events.filter((e) => e.kind === 'status' && e.status === 'connected').length;
+    await until(() => b.hub.users().includes('bob') && connected() === 2, 10_000, 'bob on the second server');
     expect(s.server).toBe(`127.0.0.1:${b.port}`);
     expect(events.filter((e) => e.kind === 'status' && e.status === 'connected').map((e) => e.kind === 'status' && e.detail)).toEqual([
       `connected to 127.0.0.1:${a.port}`,

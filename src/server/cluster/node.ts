@@ -30,6 +30,9 @@ interface Outgoing {
   to?: string;
 }
 
+/** Message and whisper ids remembered for dropping copies (a copy comes within seconds of the first). */
+const SEEN_IDS = 100_000;
+
 /** Room events kept for publishing while Redis is away (older ones are dropped past this). */
 const MAX_PENDING = 10_000;
 
@@ -50,6 +53,10 @@ export class ClusterNode implements Peers {
   private flushing = false;
   /** Work for the hub that came before attach(). */
   private readonly early: Array<() => void> = [];
+  /** Ids of messages and whispers handled lately, to drop a copy sent again. */
+  private readonly seen = new Set<number>();
+  private readonly seenRing: (number | undefined)[] = new Array<number | undefined>(SEEN_IDS);
+  private seenNext = 0;
   private peersAtStart = new Map<string, Map<string, string>>();
   private readonly log: NonNullable<ClusterNodeOptions['log']>;
 
@@ -175,7 +182,7 @@ export class ClusterNode implements Peers {
   private onEvent(e: BusEvent & Wire, stream: 'room' | 'inbox'): void {
     const hub = this.hub!;
     if (stream === 'inbox') {
-      if (e.kind === 'whisper') hub.deliverWhisper(e.to, e.event);
+      if (e.kind === 'whisper' && this.firstSight(e.event.id)) hub.deliverWhisper(e.to, e.event);
       else if (e.kind === 'kick') hub.replaced(e.conn, e.name);
       return;
     }
@@ -192,13 +199,18 @@ export class ClusterNode implements Peers {
   private roomEvent(node: string, room: string, event: RoomEvent): void {
     const hub = this.hub!;
     switch (event.type) {
-      case 'joined':
-        this.addRemote(node, foldName(event.name), event.name, false);
+      case 'joined': {
+        const key = foldName(event.name);
+        if (this.remote.get(key)?.node === node) return; // sent again after a lost reply: already here
+        this.addRemote(node, key, event.name, false);
         break;
+      }
       case 'left': {
         const key = foldName(event.name);
-        // A user who moved to another node (a newer login) is not gone because the old node said so.
-        if (this.remote.get(key)?.node !== node) return hub.inject(room, event);
+        const where = this.remote.get(key)?.node;
+        // A user who moved to another node (a newer login) is not gone because the old node said so; one
+        // already gone (this left was sent twice) is not told twice.
+        if (where !== node) return where !== undefined || hub.localUsers().some((n) => foldName(n) === key) ? hub.inject(room, event) : undefined;
         this.remote.delete(key);
         hub.roster(event.name, false);
         break;
@@ -214,10 +226,25 @@ export class ClusterNode implements Peers {
         break;
       }
       case 'message':
+        // A batch whose reply was lost (Redis went away just then) is sent again: ids are unique across
+        // the cluster, so the second copy is recognised and dropped.
+        if (!this.firstSight(event.id)) return;
         this.keepHistory(event);
         break;
     }
     hub.inject(room, event);
+  }
+
+  /** False if message or whisper `id` was already handled (the last SEEN_IDS are remembered). */
+  private firstSight(id: number): boolean {
+    if (this.seen.has(id)) return false;
+    this.seen.add(id);
+    // A ring: the oldest id is forgotten when a new one takes its slot.
+    const old = this.seenRing[this.seenNext];
+    if (old !== undefined) this.seen.delete(old);
+    this.seenRing[this.seenNext] = id;
+    this.seenNext = (this.seenNext + 1) % SEEN_IDS;
+    return true;
   }
 
   /** A node's full list of users (it started, or came back after losing Redis): joins and leaves for the difference. */

@@ -52,7 +52,10 @@ function writer(name: string, servers: string): Writer {
   };
 }
 
-/** Lines each writer types while `running()`: alternately a room line and a whisper to `to`. */
+/**
+ * Lines each writer types while `running()`: alternately a room line and a whisper to `to`, one every
+ * `gapMs` (kept under the client's pacing of 4.5 lines/s, so no backlog builds up in the clients).
+ */
 async function type(writers: Writer[], to: string, running: () => boolean, gapMs: number): Promise<number> {
   let typed = 0;
   for (let n = 0; running(); n++) {
@@ -86,7 +89,7 @@ describe('cluster faults under load', () => {
     await until(() => watcher.all('joined').length >= writers.length, 10_000, 'writers seen by the watcher');
 
     let phase: 'before' | 'after' | 'done' = 'before';
-    const typing = type(writers, 'watcher', () => phase !== 'done', 150);
+    const typing = type(writers, 'watcher', () => phase !== 'done', 250);
     await new Promise((r) => setTimeout(r, 2000));
     const ackedBeforeKill = writers.reduce((n, w) => n + w.said().length + w.whispered().length, 0);
     const killedAt = Date.now();
@@ -104,7 +107,7 @@ describe('cluster faults under load', () => {
     // Everything typed is acknowledged in the end (resent after the move where needed).
     const acked = (): number => writers.reduce((n, w) => n + w.said().length + w.whispered().length, 0);
     const errors = (): string[] => writers.flatMap((w) => w.events.flatMap((e) => (e.kind === 'error' ? [e.text] : [])));
-    await until(() => acked() === typed, 20_000, `all typed lines acknowledged (${acked()}/${typed}; errors: ${errors().slice(0, 3).join(' | ')})`).catch((err: Error) => {
+    await until(() => acked() === typed, 30_000, `all typed lines acknowledged (${acked()}/${typed}; errors: ${errors().slice(0, 3).join(' | ')})`).catch((err: Error) => {
       throw new Error(`${err.message}; acked ${acked()} of ${typed}; errors: ${JSON.stringify(errors().slice(0, 5))}`);
     });
     await new Promise((r) => setTimeout(r, 500));
@@ -126,7 +129,7 @@ describe('cluster faults under load', () => {
     };
     process.stdout.write(`cluster kill -9: ${JSON.stringify(figures)}\n`);
     const doubled = { room: duplicates(roomAtWatcher), whispers: duplicates(whispersAtWatcher), ackedSay: duplicates(ackedSay), ackedWhisper: duplicates(ackedWhisper) };
-    expect(ackedBeforeKill).toBeGreaterThan(50);
+    expect(ackedBeforeKill).toBeGreaterThan(30);
     expect(lostSay).toEqual([]);
     expect(lostWhisper).toEqual([]);
     expect(doubled).toEqual({ room: [], whispers: [], ackedSay: [], ackedWhisper: [] });
@@ -148,7 +151,7 @@ describe('cluster faults under load', () => {
 
     let running = true;
     // Whispers go to watchera (same node): they need no Redis.
-    const typing = type(writers, 'watchera', () => running, 150);
+    const typing = type(writers, 'watchera', () => running, 250);
     await new Promise((r) => setTimeout(r, 1000));
     await redis.stop();
     const downAt = Date.now();
@@ -159,7 +162,7 @@ describe('cluster faults under load', () => {
     newcomer.send({ type: 'hello', name: 'newcomer', version: 1 });
     const refused = await newcomer.next((m) => m.type === 'error' || m.type === 'welcome', 10_000);
     watcherA.send({ type: 'whisper', to: 'watcherb', text: 'across, while Redis is down', ref: 'x' });
-    const whisperRefused = await watcherA.next((m) => m.ref === 'x', 10_000);
+    const whisperRefused = await watcherA.next((m) => 'ref' in m && m.ref === 'x', 10_000);
     await new Promise((r) => setTimeout(r, 1500));
     const ackedDuringOutage = writers.reduce((n, w) => n + w.said().length, 0);
     await redis.restart();
