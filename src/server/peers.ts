@@ -18,13 +18,14 @@ export interface Peers extends RoomBus {
   /** Every user online on another server: folded name -> display name. */
   remoteUsers(): ReadonlyMap<string, string>;
   /**
-   * Claim the folded name `key` for connection `conn` across the cluster. `force` (a proven login) takes it
-   * over from another holder, whose server then closes that older session. Resolves false when another
-   * server holds it; rejects when the cluster cannot be asked.
+   * Claim `name` for connection `conn` across the cluster: it and every name that looks like it (the same
+   * nameSkeleton, src/wire/names.ts). `force` (a proven login) takes it over from another holder, whose
+   * server then closes that older session. Resolves false when another server holds it; rejects when the
+   * cluster cannot be asked.
    */
-  claim(conn: ConnId, key: string, force: boolean): Promise<boolean>;
-  /** The connection no longer uses the name. */
-  release(conn: ConnId, key: string): void;
+  claim(conn: ConnId, name: string, force: boolean): Promise<boolean>;
+  /** The connection no longer uses `name`. */
+  release(conn: ConnId, name: string): void;
   /** A message id unique across the cluster. */
   nextId(): number;
   /**

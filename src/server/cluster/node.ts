@@ -1,6 +1,6 @@
 import type { LeaveReason } from '../../wire/messages.js';
 import { foldRoom } from '../../wire/rooms.js';
-import { foldName } from '../../wire/names.js';
+import { foldName, nameSkeleton } from '../../wire/names.js';
 import type { Accepted } from '../accepted.js';
 import type { RoomEvent } from '../events.js';
 import type { Hub } from '../hub.js';
@@ -149,20 +149,22 @@ export class ClusterNode implements Peers {
     this.send({ kind: 'accepted', sender, ref, entry });
   }
 
-  async claim(conn: ConnId, key: string, force: boolean): Promise<boolean> {
+  async claim(conn: ConnId, name: string, force: boolean): Promise<boolean> {
+    // Claimed by skeleton: two servers must not admit alice and aIice at once either.
+    const key = nameSkeleton(name);
     const result = await this.bus.claim(key, conn, force);
     if (!result.ok) return false;
     const prev = result.previous;
     if (prev && prev.node !== this.bus.nodeId) {
       // A proven login took the name over: the older session's node closes it, as one server would.
-      this.send({ kind: 'kick', conn: prev.conn, name: key }, prev.node);
+      this.send({ kind: 'kick', conn: prev.conn, name: foldName(name) }, prev.node);
     }
     return true;
   }
 
-  release(conn: ConnId, key: string): void {
+  release(conn: ConnId, name: string): void {
     if (!this.bus.up) return; // the claim lapses with this node's presence if it never comes back
-    this.bus.release(key, conn).catch((err: Error) => this.log('cluster_error', { during: 'release', error: err.message }));
+    this.bus.release(nameSkeleton(name), conn).catch((err: Error) => this.log('cluster_error', { during: 'release', error: err.message }));
   }
 
   nextId(): number {

@@ -192,14 +192,13 @@ export class Context {
   claimName(s: Session, name: string, force: boolean, re: string, ref: string | undefined, then: (s: Session) => void): void {
     const peers = this.peers;
     if (!peers) return then(s);
-    const key = foldName(name);
     const id = s.id;
     s.checking = true;
-    peers.claim(id, key, force).then(
+    peers.claim(id, name, force).then(
       (won) => {
         const still = this.directory.session(id);
         if (!still) {
-          if (won) peers.release(id, key);
+          if (won) peers.release(id, name);
           return;
         }
         still.checking = false;
@@ -301,7 +300,7 @@ export class Context {
     this.out.close(s.id);
     if (s.name !== undefined) {
       const key = foldName(s.name);
-      if (wasOnline) this.peers?.release(s.id, key);
+      if (wasOnline) this.peers?.release(s.id, s.name);
       // A session replaced by a newer login is no longer the one under this name; it is not in the rooms.
       for (const room of rooms) room.remove(s);
       if (s.account) this.persist(undefined, 'leave', undefined, () => this.accounts?.seen(s.name!, this.clock()));

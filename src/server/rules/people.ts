@@ -29,7 +29,7 @@ export function nick(ctx: Context, s: Session, msg: Extract<ClientMessage, { typ
   ctx.claimName(s, msg.name, false, 'nick', msg.ref, (s) => {
     // Still called `old` (a session waiting for its claim can change nothing else), and still here.
     rename(ctx, s, old, msg.name, msg.ref);
-    ctx.peers?.release(s.id, foldName(old));
+    ctx.peers?.release(s.id, old);
   });
 }
 
