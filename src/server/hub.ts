@@ -377,9 +377,14 @@ export class Hub {
     return [...this.directory.named()].map((s) => s.name!);
   }
 
-  /** A user on another server came (`present`) or went: the room lists them (the notice comes by inject). */
-  roster(name: string, present: boolean): void {
-    this.rooms.lobby.remoteMember(name, present);
+  /**
+   * A user on another server came (`present`) or went: the default room, or `room`, lists them (the notice
+   * comes by inject). Gone without a room: from every room. A room this server does not have is left alone.
+   */
+  roster(name: string, present: boolean, room?: string): void {
+    if (room !== undefined) return this.rooms.get(room)?.remoteMember(name, present);
+    if (present) return this.rooms.lobby.remoteMember(name, true);
+    for (const r of this.rooms.all()) r.remoteMember(name, false); // gone from the server: from every room
   }
 
   /**

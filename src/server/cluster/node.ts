@@ -202,19 +202,24 @@ export class ClusterNode implements Peers {
     const hub = this.hub!;
     switch (event.type) {
       case 'joined': {
+        // Online (on that node) and a member of this room.
         const key = foldName(event.name);
-        if (this.remote.get(key)?.node === node) return; // sent again after a lost reply: already here
-        this.addRemote(node, key, event.name, false);
+        if (this.remote.get(key)?.node !== node) this.addRemote(node, key, event.name, false);
+        hub.roster(event.name, true, room);
         break;
       }
       case 'left': {
         const key = foldName(event.name);
-        const where = this.remote.get(key)?.node;
-        // A user who moved to another node (a newer login) is not gone because the old node said so; one
-        // already gone (this left was sent twice) is not told twice.
-        if (where !== node) return where !== undefined || hub.localUsers().some((n) => foldName(n) === key) ? hub.inject(room, event) : undefined;
-        this.remote.delete(key);
-        hub.roster(event.name, false);
+        // Leaving the server (not a part, a ban or a kick by an operator) is told in each of their rooms.
+        const leavesServer = event.reason === 'quit' || event.reason === 'lost' || event.reason === 'timeout' || (event.reason === 'kicked' && !('by' in event && event.by !== undefined));
+        // A user who moved to another node (a newer login) is not gone because the old node said so.
+        if (this.remote.get(key)?.node === node) {
+          hub.roster(event.name, false, room);
+          if (leavesServer) {
+            this.remote.delete(key);
+            hub.roster(event.name, false);
+          }
+        }
         break;
       }
       case 'renamed': {
@@ -222,9 +227,11 @@ export class ClusterNode implements Peers {
         if (this.remote.get(oldKey)?.node === node) {
           this.remote.delete(oldKey);
           hub.roster(event.old, false);
+          hub.roster(event.old, false, room);
         }
         this.remote.set(foldName(event.new), { node, name: event.new });
         hub.roster(event.new, true);
+        hub.roster(event.new, true, room);
         break;
       }
       case 'message':

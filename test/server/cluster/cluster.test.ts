@@ -130,6 +130,35 @@ describe('a cluster of three servers', () => {
     expect(wins).toBe(20);
   });
 
+  it('carries a room other than the default across nodes (protocol version 2), and a part is not a departure', async () => {
+    const hello = async (node: number, name: string): Promise<RawClient> => {
+      const c = await RawClient.connect(nodes[node]!.port);
+      clients.push(c);
+      c.send({ type: 'hello', name, version: 2 });
+      await c.next((m) => m.type === 'welcome', 5000);
+      return c;
+    };
+    const fay = await hello(0, 'fay');
+    const gus = await hello(1, 'gus');
+    fay.send({ type: 'join', room: '#ops', ref: 'j1' });
+    await fay.next((m) => m.type === 'room' && m.room === '#ops', 5000);
+    gus.send({ type: 'join', room: '#ops', ref: 'j2' });
+    await gus.next((m) => m.type === 'room' && m.room === '#ops', 5000);
+    await fay.next((m) => m.type === 'joined' && m.name === 'gus' && m.room === '#ops', 5000);
+    fay.send({ type: 'say', room: '#ops', text: 'in ops, across nodes', ref: 's1' });
+    expect(await gus.next((m) => m.type === 'message' && m.text === 'in ops, across nodes', 5000)).toMatchObject({ from: 'fay', room: '#ops' });
+    fay.send({ type: 'part', room: '#ops', ref: 'p1' });
+    expect(await gus.next((m) => m.type === 'left' && m.name === 'fay', 5000)).toMatchObject({ room: '#ops', reason: 'part' });
+    // Still online: a whisper reaches her, and the default room still lists her.
+    gus.send({ type: 'whisper', to: 'fay', text: 'still here?', ref: 'w' });
+    expect(await fay.next((m) => m.type === 'whisper', 5000)).toMatchObject({ from: 'gus', text: 'still here?' });
+    gus.send({ type: 'list', ref: 'l' });
+    const list = await gus.next((m) => m.type === 'users' && 'ref' in m && m.ref === 'l', 5000);
+    expect(list.type === 'users' && list.users).toContain('fay');
+    fay.close();
+    gus.close();
+  });
+
   it('is shown by parley-server cluster status: three nodes, their users and heartbeats', async () => {
     const zoe = await join(1, 'zoe');
     let out = '';
