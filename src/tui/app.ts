@@ -5,6 +5,11 @@ import type { ChatEvent } from './core/events.js';
 import { Session, type PasswordRequest } from './core/session.js';
 import { askPasswordOnTerminal, passwordPrompt } from './screen/askpass.js';
 import { Ui } from './screen/ui.js';
+import { defaultConfig, type Config } from './config/config.js';
+import type { ChatLog } from './log/chatlog.js';
+import { logged, logWhere } from './log/record.js';
+import { Notifier } from './notify/notifier.js';
+import { termFeatures } from './term/features.js';
 
 // The full-screen client: a Session (reconnecting) feeding a Ui. We connect before touching the terminal,
 // so "server unreachable" and "name refused" leave it exactly as it was: main.ts prints the one line and
@@ -21,7 +26,8 @@ const QUIT_SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'] as const;
 
 const processTerminal: Terminal = { input: process.stdin, output: process.stdout, err: (l) => process.stderr.write(l + '\n') };
 
-export async function runFullScreen(o: { name: string; host: string; port: number }, term: Terminal = processTerminal): Promise<number> {
+export async function runFullScreen(o: { name: string; host: string; port: number; config?: Config; log?: ChatLog }, term: Terminal = processTerminal): Promise<number> {
+  const config = o.config ?? defaultConfig();
   let ui: Ui | undefined;
   const early: ChatEvent[] = [];
   let answer: ((value: string | undefined) => void) | undefined;
@@ -36,7 +42,9 @@ export async function runFullScreen(o: { name: string; host: string; port: numbe
     ui.dispatch({ type: 'ask-password', purpose: r.purpose, name: r.name, why: r.why, ...(r.confirm && { confirm: true }) });
     return new Promise((resolve) => (answer = resolve));
   };
-  const session = new Session({ ...o, mode: 'tui', reconnect: true, askPassword }, (e) => (ui ? ui.event(e) : early.push(e)));
+  const session = new Session({ name: o.name, host: o.host, port: o.port, mode: 'tui', reconnect: true, askPassword }, logged(o.log, (e) => (ui ? ui.event(e) : early.push(e))));
+  session.core.logWhere = logWhere(o.log);
+  session.core.highlightWords = config.highlight;
   await session.start(); // a ParleyError here reaches main.ts with the terminal untouched
 
   return new Promise<number>((resolve) => {
@@ -86,6 +94,9 @@ export async function runFullScreen(o: { name: string; host: string; port: numbe
           if (session.input(line)) void session.done.then(() => restore(0), () => restore(0));
         },
         onQuit: quit,
+        notifier: new Notifier({ bell: config.bell, features: termFeatures(process.env, config.links, config.desktop), write: (b) => term.output.write(b) }),
+        mouse: config.mouse,
+        servers: Object.keys(config.servers),
         onPassword: (value) => {
           answer?.(value);
           answer = undefined;

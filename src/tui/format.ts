@@ -63,6 +63,7 @@ export function formatPlain(ev: ChatEvent): { line: string; stream: 'out' | 'err
       // "nobody" is a valid name: an empty list is said in words no name can be.
       return out(ev.names.length > 0 ? `* blocked: ${ev.names.join(', ')}` : '* you block no one');
     case 'signed_out':
+    case 'search':
     case 'status':
     case 'pending':
       return null;

@@ -6,9 +6,14 @@ import { EXIT_CODES, ParleyError } from './core/errors.js';
 import { parseServerList } from './core/servers.js';
 import { runPlain } from './plain.js';
 import { passwordFromEnvOrFile } from '../wire/password-source.js';
+import { loadConfig, problemLine, type Config } from './config/config.js';
+import { configFile, logsDir } from './config/paths.js';
+import { printConfig, resolveConnection, type Connection } from './config/resolve.js';
+import { ChatLog } from './log/chatlog.js';
+import os from 'node:os';
 
-// parley <username> [host] [port]: full screen on a terminal, line mode with --plain or when stdout is not a
-// terminal. Exit codes (README "Exit codes"): 0 quit, 2 bad arguments, 3 server unreachable, 4 name
+// parley [name | server] [host] [port]: full screen on a terminal, line mode with --plain or when stdout is
+// not a terminal. The config file (config/config.ts) gives the defaults; words and flags win over it. Exit codes (README "Exit codes"): 0 quit, 2 bad arguments, 3 server unreachable, 4 name
 // refused, 5 connection lost, 1 anything unexpected.
 
 function serverList(value: string): string {
@@ -35,17 +40,24 @@ function userName(value: string): string {
 const program = new Command()
   .name('parley')
   .description('Chat in a parley room from the terminal.')
-  .argument('<username>', 'your name in the room: letters, digits, _ - . (at most 32)', userName)
-  .argument('[host]', 'server address; for a cluster several, host1:port1,host2:port2 (tried in turn)', serverList, DEFAULT_HOST)
-  .argument('[port]', 'server port', portNumber, DEFAULT_PORT)
+  .argument('[name]', 'your name in the room: letters, digits, _ - . (at most 32); or a server named in the config file (same letters)', userName)
+  .argument('[host]', 'server address; for a cluster several, host1:port1,host2:port2 (tried in turn)', serverList)
+  .argument('[port]', 'server port', portNumber)
   .option('--plain', 'line mode: one line in, one event out (the default when stdout is not a terminal)', false)
   .option('--json', 'line mode, writing each event as one JSON object per line', false)
+  .option('--name <name>', 'your name, whatever the config file says', userName)
+  .option('--config <file>', 'read settings from FILE instead of $XDG_CONFIG_HOME/parley/config.toml')
+  .option('--print-config', 'print the effective settings (file and flags) as TOML, and exit', false)
+  .option('--no-log', 'do not write chat logs this time')
+  .option('--no-mouse', 'leave the mouse to the terminal (selecting text) this time')
   .option('--password-file <file>', 'line mode: the password of a registered name (or for /register), first line of FILE; or set PARLEY_PASSWORD')
   .addHelpText(
     'after',
     `
 Examples:
-  parley alice                       join the server on 127.0.0.1:7777
+  parley                             the config file's server, as its name
+  parley work                        the server named "work" in the config file
+  parley alice                       join the default server (127.0.0.1:7777 without a config file)
   parley bob chat.example.org 9000   join another server
   echo "hello" | parley bot          say one line and leave
   PARLEY_PASSWORD=secret parley --plain alice   log in to a registered name
@@ -66,8 +78,23 @@ async function main(): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_CODES.usage;
     throw err;
   }
-  const [name, host, port] = program.processedArgs as [string, string, number];
-  const opts = program.opts<{ plain: boolean; json: boolean; passwordFile?: string }>();
+  const [first, hostArg, portArg] = program.processedArgs as [string | undefined, string | undefined, number | undefined];
+  const opts = program.opts<{ plain: boolean; json: boolean; passwordFile?: string; name?: string; config?: string; printConfig: boolean; log: boolean; mouse: boolean }>();
+  const file = opts.config ?? configFile();
+  const loaded = loadConfig(file);
+  // A bad file costs its bad settings, never the client: one line, then on with the rest.
+  if (loaded.problems.length > 0) process.stderr.write(`parley: ${problemLine(file, loaded.problems)}\n`);
+  if (opts.config !== undefined && loaded.file === undefined) throw new ParleyError('usage', `no config file at ${file}`);
+  const config: Config = { ...loaded.config, mouse: loaded.config.mouse && opts.mouse, log: { ...loaded.config.log, enabled: loaded.config.log.enabled && opts.log } };
+  const words = [first, hostArg, portArg === undefined ? undefined : String(portArg)].filter((w): w is string => w !== undefined);
+  const resolved = resolveConnection(config, words, { ...(opts.name !== undefined && { name: opts.name }) });
+  if (opts.printConfig) {
+    process.stdout.write(printConfig(config, resolved.ok ? resolved.connection : undefined, loaded.file ?? `no file at ${file}; defaults`));
+    return 0;
+  }
+  if (!resolved.ok) throw new ParleyError('usage', resolved.message);
+  const { name, host, port } = resolved.connection;
+  const log = config.log.enabled ? chatLog(config, resolved.connection) : undefined;
   let password: string | undefined;
   try {
     password = passwordFromEnvOrFile(opts.passwordFile);
@@ -77,7 +104,7 @@ async function main(): Promise<number> {
   const plain = opts.plain || opts.json || !process.stdout.isTTY;
   if (!plain) {
     const { runFullScreen } = await import('./app.js');
-    return runFullScreen({ name, host, port });
+    return runFullScreen({ name, host, port, config, ...(log && { log }) });
   }
   return runPlain({
     name,
@@ -90,7 +117,15 @@ async function main(): Promise<number> {
     hint: process.stdin.isTTY === true,
     ...(process.stdin.isTTY === true && { terminal: { input: process.stdin, output: process.stderr } }),
     ...(password !== undefined && { password }),
+    ...(log && { log }),
+    highlight: config.highlight,
   });
+}
+
+/** The chat log for this run: under the config's `log.dir` or the XDG data dir, per server. */
+function chatLog(config: Config, c: Connection): ChatLog {
+  const dir = config.log.dir?.replace(/^~(?=\/|$)/, os.homedir()) ?? logsDir();
+  return new ChatLog(dir, c.serverName ?? `${c.host}:${c.port}`, (line) => process.stderr.write(`parley: ${line}\n`));
 }
 
 main().then(

@@ -4,6 +4,8 @@ import { ParleyError } from './core/errors.js';
 import { Session, type PasswordRequest } from './core/session.js';
 import { askPasswordOnTerminal, passwordPrompt, type AskTerminal } from './screen/askpass.js';
 import { formatPlain } from './format.js';
+import type { ChatLog } from './log/chatlog.js';
+import { logWhere, logged } from './log/record.js';
 
 // Line mode: one line in, one event out, for pipes, scripts and people who like it plain. The output
 // format is documented in the README ("Line mode") and is stable; --json writes each ChatEvent as NDJSON.
@@ -22,6 +24,10 @@ export interface PlainOptions {
   password?: string;
   /** When stdin is a terminal: where to ask for a password without echo if none was given. */
   terminal?: AskTerminal;
+  /** Where conversations are logged; none when logging is off. */
+  log?: ChatLog;
+  /** The config's highlight words (a highlight shows as `mention: true` in --json). */
+  highlight?: readonly string[];
 }
 
 
@@ -58,7 +64,9 @@ export async function runPlain(o: PlainOptions): Promise<number> {
       term.input.resume();
     }
   };
-  const session = new Session({ name: o.name, host: o.host, port: o.port, mode: 'plain', askPassword }, show);
+  const session = new Session({ name: o.name, host: o.host, port: o.port, mode: 'plain', askPassword }, logged(o.log, show));
+  session.core.logWhere = logWhere(o.log);
+  session.core.highlightWords = o.highlight ?? [];
   await session.start();
   if (o.hint) o.err('parley: type a line to talk, /help for commands, /quit or Ctrl+D to leave');
 

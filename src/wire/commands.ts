@@ -43,6 +43,8 @@ export const COMMANDS = [
   { name: 'unblock', aliases: ['unignore'], params: [{ name: 'name' }], summary: 'hear NAME again' },
   { name: 'register', aliases: [], params: [], summary: 'claim your current name with a password (asked for, never typed on the line)' },
   { name: 'quit', aliases: ['exit', 'bye'], params: [{ name: 'reason', rest: true, optional: true }], summary: 'leave the room and close parley', key: { key: 'f10', alt: 'C-q', label: 'Quit' } },
+  { name: 'search', aliases: ['find'], params: [{ name: 'text', rest: true }], summary: 'find earlier lines in the room, scrolled-out ones too; PgUp/PgDn or Up/Down move between matches, Esc goes back to the bottom', key: { key: 'f5', alt: 'M-s', label: 'Search' } },
+  { name: 'log', aliases: ['logs'], params: [], summary: 'say where this conversation is logged on your disk' },
 ] as const satisfies readonly CommandSpec[];
 
 export type CommandName = (typeof COMMANDS)[number]['name'];

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -16,7 +18,10 @@ export interface Run {
 
 /** Start a built binary (npm test builds first) with pipes for stdin, stdout and stderr. */
 export function run(script: string, args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, TZ: 'UTC', ...env }, stdio: 'pipe' });
+  // The person's own config and logs stay out of tests: each run gets empty XDG directories unless given some.
+  const home = mkdtempSync(path.join(os.tmpdir(), 'parley-xdg-'));
+  const xdg = { XDG_CONFIG_HOME: path.join(home, 'config'), XDG_DATA_HOME: path.join(home, 'data') };
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, TZ: 'UTC', ...xdg, ...env }, stdio: 'pipe' });
   let out = '';
   let err = '';
   const waiters: Array<() => void> = [];

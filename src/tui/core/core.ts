@@ -4,6 +4,7 @@ import { LEAVE_REASONS, type ClientMessage, type ServerMessage } from '../../wir
 import { compareNames, foldName } from '../../wire/names.js';
 import { sanitizeText } from '../../wire/sanitize.js';
 import type { ChatEvent } from './events.js';
+import { highlighter } from '../notify/highlight.js';
 
 // The client's chat state and command rules, with no socket and no timer: typed lines and server frames go
 // in, frames to send and events to show come out. Session wires it to a connection; tests drive it directly.
@@ -32,6 +33,10 @@ export class ClientCore {
   /** Names we block, as the server last told us. */
   blocked: string[] = [];
   private nextRef = 1;
+  /** What /log answers: where this session's conversations are logged, or that logging is off. */
+  logWhere = 'chat logs are off (turn them on with [log] enabled = true in the config file)';
+  /** Highlights besides our own name: the config's `highlight` words. */
+  highlightWords: readonly string[] = [];
 
   /**
    * `refPrefix` makes this client's refs unique among everyone who ever uses the same name: the server
@@ -119,6 +124,11 @@ export class ClientCore {
       case 'register':
         if (this.account) return { send: [], events: [{ kind: 'error', text: `${this.name} is already registered and you are logged in` }] };
         return { send: [], events: [], needPassword: 'register' };
+      case 'search':
+        if (this.mode === 'plain') return { send: [], events: [{ kind: 'error', text: 'search needs the full-screen client; in line mode, search the logs (/log says where)' }] };
+        return { send: [], events: [{ kind: 'search', query: a.text! }] };
+      case 'log':
+        return { send: [], events: [{ kind: 'help', lines: [this.logWhere] }] };
       case 'quit':
         return { send: [{ type: 'quit', ...(a.reason !== undefined && { reason: a.reason }) }], events: [], quit: true };
     }
@@ -147,7 +157,7 @@ export class ClientCore {
             time: msg.time,
             action: msg.action === true,
             own,
-            mention: !own && mentions(text, this.name),
+            mention: !own && highlighter(this.name, this.highlightWords)(text).length > 0,
             ...(ourRef(msg.ref) && { ref: msg.ref }),
             ...(msg.history === true && { history: true }),
           },
@@ -266,8 +276,7 @@ function clean(s: string): string {
   return sanitizeText(s);
 }
 
-/** Whether `text` names `name` as a word (`@alice`, `alice:`, but not `malice`). */
+/** Whether `text` names `name` as a word (`@alice`, `alice:`, but not `malice`): highlight.ts's rule. */
 export function mentions(text: string, name: string): boolean {
-  const escaped = name.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
-  return new RegExp(`(^|[^A-Za-z0-9_.-])${escaped}($|[^A-Za-z0-9_-])`, 'i').test(text);
+  return highlighter(name, [])(text).length > 0;
 }

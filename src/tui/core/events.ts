@@ -43,6 +43,8 @@ export type ChatEvent =
    * account logged in elsewhere) or `idle` (--idle-timeout).
    */
   | { kind: 'signed_out'; reason: 'replaced' | 'idle'; text: string }
+  /** /search TEXT in the full-screen client: find TEXT in the room's scrollback. */
+  | { kind: 'search'; query: string }
   /** `from` asks for a direct private chat: offer /allow NAME or /deny NAME (a prompt in the TUI). */
   | { kind: 'private_request'; from: string; time: number }
   /** A step in the life of a direct private chat with `with`; `detail` is the line to show. */

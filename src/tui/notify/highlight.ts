@@ -1,6 +1,6 @@
 // Which lines are highlights: your own name or one of the config's highlight words, as a whole word and
 // ignoring case, the rule irssi (`/hilight`) and WeeChat (`weechat.look.highlight`) apply. `bob` highlights
-// "bob: hi" and "hi @bob!" but not "bobby" or "kebob".
+// "bob: hi" and "hi @bob!" but not "bobby", "kebob" or "bob-smith".
 
 /** A span of a line, in UTF-16 units: [start, end). */
 export interface Span {
@@ -8,8 +8,11 @@ export interface Span {
   end: number;
 }
 
-/** Letters, digits, marks and the characters allowed in names: what continues a word. */
-const WORD_CHAR = /[\p{L}\p{N}\p{M}_]/u;
+/**
+ * What continues a word: letters, digits, marks, `_` and `-` (so `bob-smith` is not `bob`, as names may
+ * hold `-`). A `.` ends one, so "ask bob." highlights bob.
+ */
+const WORD_CHAR = /[\p{L}\p{N}\p{M}_-]/u;
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
