@@ -1,7 +1,9 @@
 import type { Screen } from '../screen/blessed.js';
 import type { Rect } from '../view/layout.js';
 import { roomSegments, visibleRows, type Row } from '../view/lines.js';
-import type { ViewState } from '../view/state.js';
+import { markSpans } from '../view/marks.js';
+import { searchStatus } from '../view/search.js';
+import type { RoomLine, ViewState } from '../view/state.js';
 import { frame, place, setFocused, show, type TextBox } from './frame.js';
 
 /** The conversation. While scrolled up its last row says how many lines arrived below. */
@@ -22,13 +24,36 @@ export class RoomPane {
     const width = r.width - 2;
     const height = RoomPane.innerRows(r);
     const scrolled = s.roomScroll > 0;
-    const rows: Row[] = visibleRows(s.room, s.roomScroll, width, scrolled ? height - 1 : height, roomSegments);
+    const rows: Row[] = visibleRows(s.room, s.roomScroll, width, scrolled ? height - 1 : height, searchMarks(s));
     if (scrolled) {
       const note = s.unseen > 0 ? ` ▼ ${s.unseen} new — PgDn ` : ' ▼ more below — PgDn ';
       rows.push([{ text: note, style: { fg: 'black', bg: 'yellow' } }]);
     }
-    this.box.setLabel(s.unseen > 0 ? ` Room · ${s.unseen} new ` : ' Room ');
+    const notes = [s.unseen > 0 && `${s.unseen} new`, s.highlights > 0 && `${s.highlights} highlight${s.highlights === 1 ? '' : 's'}`, s.search && `${searchStatus(s.search)} — Esc ends`].filter(Boolean);
+    this.box.setLabel(notes.length ? ` Room · ${notes.join(' · ')} ` : ' Room ');
     show(this.box, rows);
     setFocused(this.box, s.focus === 'room');
   }
+}
+
+/** Room lines with /search matches marked: the current match inverse, the others underlined in yellow. */
+function searchMarks(s: ViewState): (l: RoomLine) => ReturnType<typeof roomSegments> {
+  const search = s.search;
+  if (!search || search.matches.length === 0) return roomSegments;
+  const byLine = new Map<RoomLine, { start: number; end: number; current: boolean }[]>();
+  search.matches.forEach((m, i) => {
+    const line = s.room[m.line];
+    if (!line) return;
+    const list = byLine.get(line) ?? [];
+    list.push({ start: m.start, end: m.end, current: i === search.current });
+    byLine.set(line, list);
+  });
+  return (l) => {
+    const base = roomSegments(l);
+    const spans = byLine.get(l);
+    if (!spans) return base;
+    let segments = markSpans(base.segments, spans.filter((x) => !x.current), { fg: 'black', bg: 'yellow' });
+    segments = markSpans(segments, spans.filter((x) => x.current), { fg: 'black', bg: 'white', bold: true });
+    return { ...base, segments };
+  };
 }

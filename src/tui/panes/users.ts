@@ -3,6 +3,7 @@ import type { Screen } from '../screen/blessed.js';
 import type { Rect } from '../view/layout.js';
 import type { Row } from '../view/lines.js';
 import type { ViewState } from '../view/state.js';
+import { firstVisibleUser } from '../view/mouse.js';
 import { cells, drawable, fitCells } from '../view/text.js';
 import { frame, place, setFocused, show, type TextBox } from './frame.js';
 
@@ -19,7 +20,7 @@ export class UsersPane {
     if (!r) return;
     const width = r.width - 2;
     const height = Math.max(1, r.height - 2);
-    const first = Math.max(0, Math.min(s.selectedUser - height + 1, s.users.length - height));
+    const first = firstVisibleUser(s, height);
     // The server hides names we block from the list; say how many, on a dim last row, so it adds up.
     const note = s.blocked.length > 0 ? `(${s.blocked.length} blocked)` : '';
     const listed = note && s.users.length >= height ? height - 1 : height;

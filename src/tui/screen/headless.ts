@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { ChatEvent } from '../core/events.js';
-import { Ui } from './ui.js';
+import { Ui, type UiOptions } from './ui.js';
 import { cells } from '../view/text.js';
 import { TYPING_BURST_MS } from '../../wire/limits.js';
 import { clusterOf } from './blessed.js';
@@ -43,11 +43,16 @@ export const KEY = {
   ctrlL: '\x0c',
   ctrlQ: '\x11',
   paste: (text: string) => `\x1b[200~${text}\x1b[201~`,
+  f5: '\x1b[15~',
+  /** SGR (1006) mouse reports, as xterm and tmux send them; x and y are 0-based cells here. */
+  wheelUp: (x: number, y: number) => `\x1b[<64;${x + 1};${y + 1}M`,
+  wheelDown: (x: number, y: number) => `\x1b[<65;${x + 1};${y + 1}M`,
+  click: (x: number, y: number) => `\x1b[<0;${x + 1};${y + 1}M\x1b[<0;${x + 1};${y + 1}m`,
 } as const;
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
-export function renderTui(o: { cols: number; rows: number; me?: string; server?: string }): RenderedTui {
+export function renderTui(o: { cols: number; rows: number; me?: string; server?: string; ui?: Partial<UiOptions> }): RenderedTui {
   const output = Object.assign(new PassThrough(), { isTTY: true, columns: o.cols, rows: o.rows });
   const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
   const sent: string[] = [];
@@ -103,6 +108,7 @@ export function renderTui(o: { cols: number; rows: number; me?: string; server?:
     server: o.server ?? '127.0.0.1:7777',
     onLine: (line) => sent.push(line),
     onQuit: () => r.quits++,
+    ...o.ui,
   });
   return r;
 }

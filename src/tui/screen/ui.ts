@@ -3,7 +3,9 @@ import type { ChatEvent } from '../core/events.js';
 import { blessed, type Screen } from './blessed.js';
 import { keysOnly, PASTE_OFF, PASTE_ON } from './paste.js';
 import { keyAction } from '../view/keys.js';
-import { layout } from '../view/layout.js';
+import { layout, type Layout } from '../view/layout.js';
+import { mouseAction, type MouseInput } from '../view/mouse.js';
+import type { Notifier } from '../notify/notifier.js';
 import { initialState, reduce, type Effect, type UiAction, type ViewState } from '../view/state.js';
 import { RoomPane } from '../panes/room.js';
 import { UsersPane } from '../panes/users.js';
@@ -26,7 +28,16 @@ export interface UiOptions {
   onQuit: () => void;
   /** The answer to a password popup (undefined: cancelled). */
   onPassword?: (value: string | undefined) => void;
+  /** Rings and notifies on highlights and whispers; without one, a plain bell. */
+  notifier?: Notifier;
+  /** Mouse reporting: the wheel scrolls the pane under it, a click on a user whispers them (default on). */
+  mouse?: boolean;
+  /** The config's server names, for Tab completion. */
+  servers?: readonly string[];
 }
+
+/** Turns off focus reports (DECSET 1004), which blessed turns on but does not turn off on exit. */
+const FOCUS_REPORTS_OFF = '\x1b[?1004l';
 
 interface KeyEvent {
   full: string;
@@ -64,9 +75,12 @@ export class Ui {
   private renderTimer: NodeJS.Immediate | undefined;
   private destroyed = false;
   private lastBell = -Infinity;
+  private lastLayout: Layout | undefined;
+  /** Whether the terminal window has focus, from focus reports (CSI I / CSI O); assumed until told. */
+  private terminalFocused = true;
 
   constructor(private readonly o: UiOptions) {
-    this.state = initialState(o.me, o.server);
+    this.state = initialState(o.me, o.server, o.servers);
     const keys = keysOnly(o.input, (text, typed) => this.dispatch({ type: 'paste', text, ...(typed && { typed: true }) }));
     this.screen = blessed.screen({
       input: keys,
@@ -94,6 +108,27 @@ export class Ui {
     this.screen.program.hideCursor();
     o.output.write(PASTE_ON);
     this.screen.on('keypress', (ch: string | undefined, key: KeyEvent) => this.onKey(ch, key));
+    const program = this.screen.program as unknown as NodeJS.EventEmitter & {
+      bindMouse(): void;
+      setMouse(o: object, on: boolean): void;
+      _bindMouse(s: string | Buffer, buf: Buffer): void;
+    };
+    // blessed reads one mouse report per chunk of input; a terminal sends several in one chunk when the
+    // wheel turns fast, and the rest were lost. Hand them over one at a time.
+    const parseMouse = program._bindMouse.bind(program);
+    program._bindMouse = (text, buf) => {
+      const reports = typeof text === 'string' ? text.match(/\x1b\[<\d+;\d+;\d+[Mm]/g) : null;
+      if (!reports || reports.length < 2) return parseMouse(text, buf);
+      for (const r of reports) parseMouse(r, Buffer.from(r));
+    };
+    if (o.mouse !== false) {
+      this.screen.enableMouse();
+      program.on('mouse', (m: MouseInput) => this.onMouse(m));
+    } else program.bindMouse(); // focus reports arrive through blessed's mouse parser
+    // Focus reports, so a desktop notification is never sent about what a person is looking at.
+    program.setMouse({ sendFocus: true }, true);
+    program.on('focus', () => (this.terminalFocused = true));
+    program.on('blur', () => (this.terminalFocused = false));
     this.screen.on('resize', () => this.render());
     this.render();
   }
@@ -124,7 +159,7 @@ export class Ui {
     if (this.destroyed) return;
     this.destroyed = true;
     if (this.renderTimer) clearImmediate(this.renderTimer);
-    this.o.output.write(PASTE_OFF);
+    this.o.output.write(PASTE_OFF + FOCUS_REPORTS_OFF);
     this.screen.destroy();
     // blessed's destroy leaves the alternate screen and shows the cursor, but skips both when its
     // program believes it already did; say it again, it is harmless.
@@ -140,6 +175,13 @@ export class Ui {
         this.o.onQuit();
         return;
       case 'bell': {
+        if (this.o.notifier && e.alert) {
+          // The notifier rate-limits its own bell and notifications.
+          const s = this.state;
+          const onScreen = e.alert.kind === 'whisper' ? s.whisperScroll === 0 : s.roomScroll === 0;
+          this.o.notifier.alert({ ...e.alert, seen: onScreen && this.terminalFocused });
+          return;
+        }
         // At most one ring per NOTIFY_MIN_INTERVAL_MS: a flood of whispers or private-chat requests
         // (issue 10: 4,878 rings in 10 s) is one ring, not a siren.
         const now = Date.now();
@@ -194,6 +236,12 @@ export class Ui {
     if (ch !== undefined && !key.ctrl && !key.meta && !/[\x00-\x1f\x7f]/.test(ch)) this.dispatch({ type: 'insert', text: ch });
   }
 
+  private onMouse(m: MouseInput): void {
+    if (!this.lastLayout) return;
+    const a = mouseAction(this.state, this.lastLayout, m);
+    if (a) this.dispatch(a);
+  }
+
   private scheduleRender(): void {
     this.dirty = true;
     this.renderTimer ??= setImmediate(() => {
@@ -208,6 +256,7 @@ export class Ui {
     const rows = this.screen.height as number;
     const s = this.state;
     const l = layout(cols, rows, s.focus === 'users');
+    this.lastLayout = l;
     this.room.draw(s, l.room);
     this.whispers.draw(s, l.whispers);
     this.users.draw(s, l.users);

@@ -6,6 +6,10 @@ import { LEAVE_WORDS, type ChatEvent, type ConnectionStatus } from '../core/even
 import { keyHelpLines } from './keys.js';
 import { formatPlain } from '../format.js';
 import { nextCluster, prevCluster } from './text.js';
+import { complete as completeWord, type Completion } from './complete.js';
+import { refreshSearch, scrollFor, startSearch, stepSearch, type Search } from './search.js';
+import { roomSegments } from './lines.js';
+import type { Alert } from '../notify/notifier.js';
 
 // The full-screen client's whole state as plain data, and the one function that changes it. Chat events
 // and user actions go in; blessed only draws what comes out. Side effects (send a line, quit, bell) are
@@ -51,7 +55,8 @@ export type Popup =
 export type Effect =
   | { kind: 'send'; line: string }
   | { kind: 'quit' }
-  | { kind: 'bell' }
+  /** Ring (and, where the terminal can, notify the desktop): the shell rate-limits both. */
+  | { kind: 'bell'; alert?: Omit<Alert, 'seen'> }
   | { kind: 'redraw' }
   /** The answer to a password popup; undefined when the user cancelled it. */
   | { kind: 'password'; value: string | undefined };
@@ -83,7 +88,14 @@ export interface ViewState {
   /** Index into history while recalling; history.length when editing a fresh line. */
   historyIndex: number;
   draft: string;
-  completion?: { start: number; matches: string[]; index: number };
+  completion?: Completion;
+  /** Rooms and the config's server names, for Tab completion after `#` and of server parameters. */
+  rooms: string[];
+  servers: string[];
+  /** /search in progress: its matches are marked in the room and PgUp/PgDn move between them. */
+  search?: Search;
+  /** Highlights (your name, a highlight word) that arrived while the room was scrolled up. */
+  highlights: number;
   popup?: Popup;
   /** Visible height of the room pane, for paging; set by the shell on layout. */
   pageRows: number;
@@ -109,10 +121,17 @@ export type UiAction =
   | { type: 'ask-password'; purpose: 'login' | 'register'; name: string; why: string; confirm?: boolean }
   /** Alt+Y / Alt+D: answer the private-chat request on screen. */
   | { type: 'consent'; answer: 'allow' | 'deny' }
+  /** The mouse wheel over a pane: `by` rows, negative is up (older). */
+  | { type: 'scroll'; pane: Exclude<Pane, 'input'>; by: number }
+  /** A click on a name in the users pane. */
+  | { type: 'whisper-to'; name: string }
   | { type: 'take-effects' };
 
-export function initialState(me: string, server: string): ViewState {
+export function initialState(me: string, server: string, servers: readonly string[] = []): ViewState {
   return {
+    rooms: [],
+    servers: [...servers],
+    highlights: 0,
     me,
     server,
     status: 'connecting',
@@ -149,7 +168,7 @@ export function reduce(s: ViewState, a: UiAction): ViewState {
 }
 
 function step(s: ViewState, a: UiAction): ViewState {
-  if (s.popup && a.type !== 'event' && a.type !== 'take-effects' && a.type !== 'page-rows') {
+  if (s.popup && a.type !== 'event' && a.type !== 'take-effects' && a.type !== 'page-rows' && a.type !== 'scroll') {
     const handled = popupAction(s, s.popup, a);
     if (handled) return handled;
   }
@@ -178,9 +197,11 @@ function step(s: ViewState, a: UiAction): ViewState {
     case 'history':
       if (s.focus === 'users') return { ...s, selectedUser: clamp(s.selectedUser + a.dir, 0, s.users.length - 1) };
       if (s.focus === 'whispers') return scrollWhispers(s, -a.dir);
+      if (s.focus === 'room' && s.search) return showMatch({ ...s, search: stepSearch(s.search, a.dir) });
       if (s.focus === 'room') return scrollRoom(s, -a.dir);
       return history(s, a.dir);
     case 'page':
+      if (s.search && s.focus !== 'whispers') return showMatch({ ...s, search: stepSearch(s.search, a.dir) });
       if (s.focus === 'whispers') return scrollWhispers(s, -a.dir * Math.max(1, s.pageRows - 1));
       return scrollRoom(s, -a.dir * Math.max(1, s.pageRows - 1));
     case 'next-pane':
@@ -188,6 +209,7 @@ function step(s: ViewState, a: UiAction): ViewState {
     case 'focus':
       return focus(s, a.pane);
     case 'close':
+      if (s.search) return endSearch(s);
       return s.focus === 'input' ? s : focus(s, 'input');
     case 'redraw':
       return { ...s, effects: [...s.effects, { kind: 'redraw' }] };
@@ -197,6 +219,12 @@ function step(s: ViewState, a: UiAction): ViewState {
       return { ...s, popup: { kind: 'password', purpose: a.purpose, name: a.name, why: a.why, text: '', ...(a.confirm && { confirm: true }) } };
     case 'consent':
       return s; // no request on screen: the chord does nothing
+    case 'scroll':
+      if (a.pane === 'whispers') return scrollWhispers(s, -a.by);
+      if (a.pane === 'users') return { ...s, selectedUser: clamp(s.selectedUser + a.by, 0, s.users.length - 1) };
+      return scrollRoom(s, -a.by);
+    case 'whisper-to':
+      return foldName(a.name) === foldName(s.me) ? s : startWhisper(s, a.name);
     case 'take-effects':
       return s.effects.length === 0 ? s : { ...s, effects: [] };
   }
@@ -219,7 +247,10 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
       const line: RoomLine = { kind: 'message', time: e.time, from: e.from, text: e.text, action: e.action, own: e.own, mention: e.mention, ...(e.history && { history: true }) };
       const at = e.ref === undefined ? -1 : s.room.findIndex((l) => l.kind === 'pending' && l.ref === e.ref);
       if (at >= 0) return { ...s, room: s.room.map((l, i) => (i === at ? line : l)) };
-      return addRoom(s, [line]);
+      if (!e.mention || e.history) return addRoom(s, [line]);
+      const alert = { kind: 'highlight' as const, conversation: 'the room', from: e.from, text: e.text };
+      const marked = addRoom({ ...s, effects: [...s.effects, { kind: 'bell', alert }] }, [line]);
+      return marked.roomScroll > 0 ? { ...marked, highlights: marked.highlights + 1 } : marked;
     }
     case 'whisper': {
       const line: WhisperLine = {
@@ -234,7 +265,7 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
       const at = e.ref === undefined ? -1 : s.whispers.findIndex((w) => w.pendingRef === e.ref);
       const whispers = at >= 0 ? s.whispers.map((w, i) => (i === at ? line : w)) : bounded([...s.whispers, line], WHISPER_LINES);
       const unread = e.outgoing ? 0 : s.focus === 'whispers' ? 0 : s.unreadWhispers + 1;
-      const effects: Effect[] = e.outgoing ? s.effects : [...s.effects, { kind: 'bell' }];
+      const effects: Effect[] = e.outgoing ? s.effects : [...s.effects, { kind: 'bell', alert: { kind: 'whisper', conversation: e.from, from: e.from, text: e.text } }];
       return { ...s, whispers, unreadWhispers: unread, effects, whisperScroll: s.whisperScroll > 0 && at < 0 ? s.whisperScroll + 1 : s.whisperScroll };
     }
     case 'pending':
@@ -285,7 +316,35 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
       return addRoom(s, [{ kind: 'system', text: plainText(e) }]);
     case 'signed_out':
       return addRoom({ ...s, status: 'disconnected', statusDetail: e.text }, [{ kind: 'error', text: e.text }]);
+    case 'search':
+      return search(s, e.query);
   }
+}
+
+// --- search -------------------------------------------------------------------------------------------
+
+/** The text of a room line as the pane draws it (before wrapping): what /search matches against. */
+export function roomLineText(l: RoomLine): string {
+  return roomSegments(l).segments.map((g) => g.text).join('');
+}
+
+/** Start a search: jump to the newest match, focus the room so Up/Down and PgUp/PgDn step through them. */
+function search(s: ViewState, query: string): ViewState {
+  const found = startSearch(s.room.map(roomLineText), query);
+  const next = { ...s, search: found, focus: 'room' as const };
+  return found.current < 0 ? next : showMatch(next);
+}
+
+function showMatch(s: ViewState): ViewState {
+  const m = s.search?.matches[s.search.current];
+  if (!m) return s;
+  const roomScroll = scrollFor(m.line, s.room.length, s.pageRows);
+  return { ...s, roomScroll, unseen: Math.min(s.unseen, roomScroll) };
+}
+
+/** Esc: the search ends and the room is back at the bottom. */
+function endSearch(s: ViewState): ViewState {
+  return { ...s, search: undefined, roomScroll: 0, unseen: 0, highlights: 0, focus: 'input' };
 }
 
 /** The words line mode uses for an event, without its `* ` (the room pane marks system lines itself). */
@@ -304,6 +363,10 @@ function withUsers(s: ViewState, users: string[]): ViewState {
 function addRoom(s: ViewState, lines: RoomLine[]): ViewState {
   if (lines.length === 0) return s;
   const room = bounded([...s.room, ...lines], SCROLLBACK_LINES);
+  if (s.search) {
+    const shifted = s.room.length + lines.length - room.length;
+    s = { ...s, search: refreshSearch(s.search, room.map(roomLineText), shifted) };
+  }
   if (s.roomScroll === 0) return { ...s, room };
   return { ...s, room, roomScroll: Math.min(s.roomScroll + lines.length, room.length - 1), unseen: s.unseen + lines.length };
 }
@@ -314,7 +377,7 @@ function bounded<T>(list: T[], max: number): T[] {
 
 function scrollRoom(s: ViewState, by: number): ViewState {
   const roomScroll = clamp(s.roomScroll + by, 0, Math.max(0, s.room.length - 1));
-  return { ...s, roomScroll, unseen: roomScroll === 0 ? 0 : Math.min(s.unseen, roomScroll) };
+  return { ...s, roomScroll, unseen: roomScroll === 0 ? 0 : Math.min(s.unseen, roomScroll), highlights: roomScroll === 0 ? 0 : s.highlights };
 }
 
 function scrollWhispers(s: ViewState, by: number): ViewState {
@@ -422,30 +485,10 @@ function history(s: ViewState, dir: -1 | 1): ViewState {
   return { ...s, historyIndex: index, draft, input, cursor: input.length };
 }
 
-/** Tab: complete the word before the cursor to a user's name; Tab again for the next match. */
+/** Tab: complete the word before the cursor (complete.ts says from what); Tab again for the next match. */
 function complete(s: ViewState): ViewState {
-  if (s.completion) {
-    const { start, matches, index } = s.completion;
-    const nextIndex = (index + 1) % matches.length;
-    const old = completed(matches[index]!, start);
-    const now = completed(matches[nextIndex]!, start);
-    const input = s.input.slice(0, start) + now + s.input.slice(start + old.length);
-    return { ...s, input, cursor: start + now.length, completion: { start, matches, index: nextIndex } };
-  }
-  const before = s.input.slice(0, s.cursor);
-  const word = /[^\s]*$/.exec(before)![0];
-  const start = s.cursor - word.length;
-  const prefix = foldName(word.replace(/^@/, ''));
-  const matches = s.users.filter((u) => foldName(u).startsWith(prefix) && foldName(u) !== foldName(s.me));
-  if (matches.length === 0) return s;
-  const text = completed(matches[0]!, start);
-  const input = s.input.slice(0, start) + text + s.input.slice(s.cursor);
-  return { ...s, input, cursor: start + text.length, completion: { start, matches, index: 0 } };
-}
-
-/** A name at the start of a line is addressed (`bob: `); elsewhere it is just the word. */
-function completed(name: string, start: number): string {
-  return start === 0 ? `${name}: ` : `${name} `;
+  const r = completeWord(s.input, s.cursor, { me: s.me, users: s.users, rooms: s.rooms, servers: s.servers }, s.completion);
+  return r ? { ...s, input: r.input, cursor: r.cursor, completion: r.completion } : s;
 }
 
 // --- keys, focus and popups ---------------------------------------------------------------------------
@@ -465,6 +508,11 @@ function commandKey(s: ViewState, command: CommandName): ViewState {
     }
     case 'quit':
       return { ...s, effects: [...s.effects, { kind: 'quit' }] };
+    case 'search': {
+      // The key types the command, as senpai's keys do: the query is edited where every line is.
+      const input = '/search ';
+      return { ...s, focus: 'input', input, cursor: input.length };
+    }
     default:
       return s;
   }

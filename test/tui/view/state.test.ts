@@ -32,7 +32,8 @@ describe('view state', () => {
   test('incoming whispers count as unread until the whispers pane has focus, and ring the bell', () => {
     let s = run(start(), event(ev.whisper('bob', 'alice', 'a', 1)), event(ev.whisper('bob', 'alice', 'b', 1)));
     expect(s.unreadWhispers).toBe(2);
-    expect(s.effects).toEqual([{ kind: 'bell' }, { kind: 'bell' }]);
+    const alert = (text: string) => ({ kind: 'bell', alert: { kind: 'whisper', conversation: 'bob', from: 'bob', text } });
+    expect(s.effects).toEqual([alert('a'), alert('b')]);
     s = run(s, { type: 'focus', pane: 'whispers' });
     expect(s.unreadWhispers).toBe(0);
   });
