@@ -1,6 +1,8 @@
 import net from 'node:net';
+import tls from 'node:tls';
+import { isLoopbackAddress } from '../wire/address.js';
 import { FrameDecoder, encodeFrame, looksLikeTls, type FrameEvent } from '../wire/frame.js';
-import { CLOSE_GRACE_MS, MAX_FLUSH_DELAY_MS, DEFAULT_HOST, DEFAULT_PORT, LISTEN_BACKLOG, MAX_SEND_QUEUE_BYTES, SERVER_TICK_MS, SHUTDOWN_GRACE_MS } from '../wire/limits.js';
+import { CLOSE_GRACE_MS, MAX_FLUSH_DELAY_MS, DEFAULT_HOST, DEFAULT_PORT, LISTEN_BACKLOG, MAX_SEND_QUEUE_BYTES, SERVER_TICK_MS, SHUTDOWN_GRACE_MS, TLS_HANDSHAKE_TIMEOUT_MS } from '../wire/limits.js';
 import type { ServerMessage } from '../wire/messages.js';
 import { DEFAULT_BUDGET, FrameBudget, type BudgetRates } from './budget.js';
 import { Hub, type ConnId, type HubLog, type HubOptions, type Outbox } from './hub.js';
@@ -27,7 +29,20 @@ export interface ServerOptions extends HubOptions {
    * or none when rate limiting is off (`ratePerSecond: 0`, `--no-rate-limit`, for benchmarks).
    */
   frameBudget?: BudgetRates | false;
+  /**
+   * Serve TLS on the same port: a connection whose first byte is 0x16 (a TLS handshake record, RFC 8446
+   * 5.1) is wrapped in TLS with the context this returns at that moment (so a reload applies to new
+   * connections). Without it, TLS bytes are answered `not_parley`.
+   */
+  secureContext?: () => tls.SecureContext;
+  /**
+   * Who may speak plaintext: `loopback` (the default with TLS: nobody on the network can read loopback),
+   * `any` (behind a TLS-terminating proxy; the default without TLS), `never` (--require-tls).
+   */
+  plaintext?: PlaintextPolicy;
 }
+
+export type PlaintextPolicy = 'loopback' | 'any' | 'never';
 
 /** A throttled connection is told so at most this often; the pause itself is silent. */
 const THROTTLE_NOTICE_EVERY_MS = 10_000;
@@ -43,6 +58,7 @@ export interface RunningServer {
 }
 
 interface Conn {
+  /** The stream frames go to: the TCP socket, or the TLS socket over it. */
   socket: net.Socket;
   queue: Buffer[];
   queued: number;
@@ -164,22 +180,31 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     },
   };
 
+  const plaintext: PlaintextPolicy = options.plaintext ?? (options.secureContext ? 'loopback' : 'any');
+
   const server = net.createServer((socket) => {
     const id = nextConn++;
     const ip = socket.remoteAddress ?? 'unknown';
     const port = socket.remotePort ?? 0;
     const conn: Conn = { socket, queue: [], queued: 0, dead: false, seenData: false, allowance: 0 };
-    socket.on('drain', () => (conn.allowance = 0));
     conns.set(id, conn);
     socket.setNoDelay(true);
     say(`connect ${ip}:${port} (conn ${id})`);
-    socket.on('close', () => {
+    let gone = false;
+    const onClose = (): void => {
+      if (gone) return;
+      gone = true;
       conns.delete(id);
       dirty.delete(conn);
       hub.disconnect(id, 'lost');
       say(`disconnect ${ip}:${port} (conn ${id})`);
-    });
-    socket.on('error', (err) => log('socket_error', { conn: id, error: err.message }));
+    };
+    const watch = (stream: net.Socket): void => {
+      stream.on('drain', () => (conn.allowance = 0));
+      stream.on('close', onClose);
+      stream.on('error', (err) => log('socket_error', { conn: id, error: err.message }));
+    };
+    watch(socket);
     if (!hub.connect(id, ip, port)) return;
 
     const decoder = new FrameDecoder();
@@ -210,11 +235,12 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
         head = 0;
       }
       const wait = budget!.waitMs(now);
+      // The stream frames come from: the socket, or the TLS layer over it.
       if (wait === 0 && head === 0) {
-        socket.resume();
+        conn.socket.resume();
         return;
       }
-      socket.pause();
+      conn.socket.pause();
       resumeTimer = setTimeout(pump, Math.max(1, wait));
       if (now - lastNotice >= THROTTLE_NOTICE_EVERY_MS) {
         lastNotice = now;
@@ -224,18 +250,8 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       }
     };
     socket.on('close', () => clearTimeout(resumeTimer));
-    socket.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       if (conn.dead) return;
-      if (!conn.seenData) {
-        conn.seenData = true;
-        if (looksLikeTls(chunk)) {
-          log('refused', { conn: id, why: 'TLS handshake on the plain port' });
-          const notice: ServerMessage = { type: 'error', code: 'not_parley', message: 'this port speaks plain parley (newline-delimited JSON), not TLS' };
-          outbox.send(id, encodeFrame(notice));
-          hub.disconnect(id, 'kicked', 'not parley');
-          return;
-        }
-      }
       const blanks = decoder.blankLines;
       const events = decoder.push(chunk);
       if (!budget) {
@@ -248,6 +264,46 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       budget.charge(decoder.blankLines - blanks, chunk.length, Date.now());
       for (const ev of events) pending.push(ev);
       if (resumeTimer === undefined) pump();
+    };
+    const refuse = (code: 'not_parley' | 'tls_required', message: string, why: string): void => {
+      log('refused', { conn: id, ip, why });
+      outbox.send(id, encodeFrame({ type: 'error', code, message } satisfies ServerMessage));
+      hub.disconnect(id, 'kicked', why);
+    };
+    // The first bytes say which protocol: a TLS ClientHello starts with record type 0x16, a parley frame
+    // with `{` (or whitespace). Nothing is read past them until that is decided.
+    socket.once('data', (first: Buffer) => {
+      if (conn.dead) return;
+      conn.seenData = true;
+      if (looksLikeTls(first)) {
+        if (!options.secureContext) return refuse('not_parley', 'this port speaks plain parley (newline-delimited JSON), not TLS', 'TLS handshake on the plain port');
+        socket.pause();
+        socket.unshift(first);
+        const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: options.secureContext() });
+        conn.socket = secure;
+        watch(secure);
+        secure.on('data', onData);
+        // A handshake that never finishes would hold the slot until the registration deadline; this is sooner.
+        const handshake = setTimeout(() => secure.destroy(), TLS_HANDSHAKE_TIMEOUT_MS);
+        handshake.unref();
+        secure.once('secure', () => clearTimeout(handshake));
+        secure.once('close', () => {
+          clearTimeout(handshake);
+          clearTimeout(resumeTimer);
+        });
+        return;
+      }
+      if (plaintext === 'never' || (plaintext === 'loopback' && !isLoopbackAddress(ip))) {
+        return refuse(
+          'tls_required',
+          plaintext === 'never'
+            ? 'this server accepts TLS only; connect with parley --tls'
+            : 'this server accepts plaintext only from its own machine; connect with TLS (parley does by default to other hosts)',
+          'plaintext refused',
+        );
+      }
+      onData(first);
+      socket.on('data', onData);
     });
   });
   server.maxConnections = 100_000;

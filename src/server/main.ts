@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DEFAULT_BLOCK_DURATION_S, DEFAULT_HISTORY, DEFAULT_ROOM, DEFAULT_HOST, DEFAULT_PORT, MAX_CONNECTIONS_PER_IP, MAX_CONCURRENT_HASHES, MAX_HISTORY, SHUTDOWN_DEADLINE_MS } from '../wire/limits.js';
 import { Accounts, AUTH_MODES, type AuthMode } from './accounts.js';
 import { DEFAULT_DB, runAdmin } from './admin.js';
+import { CertificateError, selfSignedFiles, TlsIdentity } from './certificate.js';
 import { importCredentials } from './credentials.js';
 import { DEFAULT_MOTD } from './hub.js';
 import { roomProblem } from '../wire/rooms.js';
@@ -75,6 +76,10 @@ const program = new Command()
   .option('--default-room <#name>', 'the room everyone enters on connecting (version-1 clients live only there)', roomName, DEFAULT_ROOM)
   .option('--history <n>', `room messages replayed to each user on join (0 to ${MAX_HISTORY})`, historySize, DEFAULT_HISTORY)
   .option('--irc-port <port>', 'also let IRC clients in on this port (6667 is the usual one; 0 picks a free one)', portNumber)
+  .option('--tls-cert <file>', 'TLS certificate chain (PEM), e.g. from a CA; without it the server makes its own self-signed one beside the database')
+  .option('--tls-key <file>', 'private key (PEM) of --tls-cert; both files are read again on SIGHUP')
+  .option('--allow-plaintext', 'accept plaintext from any address, not only this machine (behind a TLS-terminating proxy)', false)
+  .option('--require-tls', 'refuse plaintext even from this machine', false)
   .option('--scrypt-n <N>', 'scrypt cost for new password hashes (tests only; lowering it weakens stored passwords)', powerOfTwo, DEFAULT_SCRYPT.N)
   .addHelpText(
     'after',
@@ -88,7 +93,8 @@ Examples:
   PARLEY_PASSWORD=secret parley-server user add alice   create an account
   parley-server user admin alice     make alice a server administrator
   parley-server --default-room '#main'   everyone enters #main instead of #lobby
-  parley-server user list --db ./parley.db`,
+  parley-server user list --db ./parley.db
+  parley-server --host 0.0.0.0 --tls-cert fullchain.pem --tls-key privkey.pem   a CA-issued certificate`,
   )
   .exitOverride()
   .configureOutput({
@@ -132,7 +138,14 @@ const opts = program.opts<{
   defaultRoom: string;
   scryptN: number;
   ircPort?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  allowPlaintext: boolean;
+  requireTls: boolean;
 }>();
+
+if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) fail('--tls-cert and --tls-key go together: give both files, or neither for a self-signed certificate');
+if (opts.allowPlaintext && opts.requireTls) fail('--allow-plaintext and --require-tls contradict each other; choose one');
 
 let log: EventLog;
 try {
@@ -179,6 +192,14 @@ if (opts.credentials !== undefined) {
   } catch (err) {
     fail((err as Error).message);
   }
+}
+let identity: TlsIdentity;
+let tlsCreated: boolean;
+try {
+  const files = opts.tlsCert !== undefined ? { cert: opts.tlsCert, key: opts.tlsKey! } : selfSignedFiles(opts.db);
+  ({ identity, created: tlsCreated } = await TlsIdentity.open(files, opts.tlsCert === undefined));
+} catch (err) {
+  fail(err instanceof CertificateError ? err.message : `cannot set up TLS: ${(err as Error).message}`);
 }
 const accounts =
   opts.auth === 'off'
@@ -229,6 +250,18 @@ process.on('uncaughtException', (err) => {
 });
 process.on('SIGINT', () => void stop('the server is shutting down', 0));
 process.on('SIGTERM', () => void stop('the server is shutting down', 0));
+// A renewed certificate (certbot's deploy hook, say) is picked up without dropping anyone: new connections
+// get the new one. A broken renewal keeps the old one and says why.
+process.on('SIGHUP', () => {
+  try {
+    const fingerprint = identity.reload();
+    log.write('tls_reload', { cert: identity.files.cert, fingerprint });
+    process.stdout.write(`reloaded TLS certificate ${identity.files.cert}; key fingerprint ${fingerprint}\n`);
+  } catch (err) {
+    log.write('tls_reload_failed', { cert: identity.files.cert, error: (err as Error).message });
+    process.stderr.write(`parley-server: kept the old TLS certificate: ${(err as Error).message}\n`);
+  }
+});
 
 try {
   server = await startServer({
@@ -247,6 +280,8 @@ try {
     console: (line) => process.stdout.write(line + '\n'),
     ...(opts.ircPort !== undefined && { irc: { port: opts.ircPort, ...(opts.rateLimit ? {} : { ratePerSecond: 0 }), log: log.write } }),
     ...(cluster && { peers: cluster.node }),
+    secureContext: identity.secureContext,
+    plaintext: opts.requireTls ? 'never' : opts.allowPlaintext ? 'any' : 'loopback',
   });
 } catch (err) {
   const e = err as NodeJS.ErrnoException;
@@ -261,7 +296,11 @@ try {
 
 cluster?.node.attach(server.hub, server.host, server.port);
 const where = cluster ? `cluster node ${cluster.node.bus.nodeId} on ${cluster.shown}` : `database: ${store.file}`;
-log.write('start', { host: server.host, port: server.port, pid: process.pid, db: cluster ? undefined : store.file, node: cluster?.node.bus.nodeId, auth: opts.auth });
+log.write('start', { host: server.host, port: server.port, pid: process.pid, db: cluster ? undefined : store.file, node: cluster?.node.bus.nodeId, auth: opts.auth, tls_cert: identity.files.cert, fingerprint: identity.fingerprint, self_signed: identity.selfSigned, created: tlsCreated });
 process.stdout.write(`parley-server listening on ${server.host}:${server.port}; log: ${log.path}; ${where} (auth ${opts.auth})\n`);
+process.stdout.write(
+  `TLS key fingerprint ${identity.fingerprint} (${identity.selfSigned ? `self-signed, ${tlsCreated ? 'made now' : 'kept'} in ${identity.files.cert}` : identity.files.cert}); ` +
+    `plaintext ${opts.requireTls ? 'refused' : opts.allowPlaintext ? 'accepted from anywhere' : 'accepted from this machine only'}\n`,
+);
 process.stdout.write(`connect with: npx parley YOURNAME ${server.host} ${server.port}\n`);
 if (server.irc) process.stdout.write(`IRC gateway on ${server.irc.host}:${server.irc.port}; e.g. irssi -c ${server.irc.host} -p ${server.irc.port} -n YOURNAME\n`);

@@ -273,3 +273,10 @@ export const MAX_TOPIC_CHARS = 300;
 export const MAX_BANS_PER_ROOM = 1000;
 /** Longest ban or mute given with a duration (one year); longer means "until lifted": give no duration. */
 export const MAX_SANCTION_SECONDS = 365 * 24 * 3600;
+
+// TLS (issue 10). README ("Running on a network") explains them.
+
+/** Days a server's own self-signed certificate is valid. Clients pin its key, so this only bounds tools that check dates. */
+export const SELF_SIGNED_VALID_DAYS = 20 * 365;
+/** A TLS handshake (server side, from its first byte) must finish within this time or the connection is closed. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;

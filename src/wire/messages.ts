@@ -100,6 +100,8 @@ export type ErrorCode =
   | 'registration_timeout'
   | 'too_many_connections'
   | 'not_parley'
+  /** Plaintext from an address that must use TLS (or from anywhere, with --require-tls). */
+  | 'tls_required'
   | 'private_refused'
   | 'no_such_request'
   | 'already_private'

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import { Accounts, type AuthMode } from '../../src/server/accounts.js';
@@ -69,9 +70,17 @@ export class Wire extends SocketWaits {
     });
   }
 
-  static connect(port: number): Promise<Wire> {
+  static connect(port: number, host = '127.0.0.1'): Promise<Wire> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => resolve(new Wire(s)));
+      const s = net.connect({ host, port }, () => resolve(new Wire(s)));
+      s.once('error', reject);
+    });
+  }
+
+  /** A TLS connection that accepts any certificate (the server tests check the server, not the client's trust). */
+  static tls(port: number, host = '127.0.0.1', session?: Buffer): Promise<Wire & { socket: tls.TLSSocket }> {
+    return new Promise((resolve, reject) => {
+      const s = tls.connect({ host, port, rejectUnauthorized: false, ...(session && { session }) }, () => resolve(new Wire(s) as Wire & { socket: tls.TLSSocket }));
       s.once('error', reject);
     });
   }

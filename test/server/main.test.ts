@@ -5,6 +5,9 @@ import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { SERVER, run } from '../helpers/cli.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { makeSelfSigned } from '../../src/server/certificate.js';
+import { keyFingerprint } from '../../src/wire/fingerprint.js';
+import { Wire } from './helpers.js';
 
 // The real parley-server process: its command line, its console, its log and its signals.
 
@@ -31,7 +34,7 @@ describe('parley-server', () => {
     expect(await alice.next((m) => m.type === 'shutdown')).toEqual({ type: 'shutdown', reason: 'the server is shutting down' });
     expect(await server.exit).toBe(0);
     const text = fs.readFileSync(log, 'utf8');
-    expect(text).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z start host=127\.0\.0\.1 port=\d+ pid=\d+ db=\S+ auth=optional$/m);
+    expect(text).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z start host=127\.0\.0\.1 port=\d+ pid=\d+ db=\S+ auth=optional tls_cert=\S+\.cert\.pem fingerprint=SHA256:\S{43} self_signed=true created=true$/m);
     expect(text).toMatch(/ join conn=1 name=alice addr=127\.0\.0\.1:\d+$/m);
     expect(text).toMatch(/ stop reason="the server is shutting down" code=0$/m);
   });
@@ -82,5 +85,48 @@ describe('parley-server and its console', () => {
     expect(fs.readFileSync(log, 'utf8')).not.toContain(' crash ');
     server.child.kill('SIGTERM');
     expect(await server.exit).toBe(0);
+  });
+
+  it('makes its TLS key (mode 0600) on first start, prints its fingerprint, keeps it, and reloads a named certificate on SIGHUP', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-tls-cli-'));
+    const files = ['--log', path.join(dir, 'server.log'), '--db', path.join(dir, 'parley.db')];
+    const first = run(SERVER, ['0', ...files]);
+    const line = await first.waitFor(/^TLS key fingerprint /);
+    const fingerprint = /(SHA256:\S{43})/.exec(line)![1]!;
+    expect(line).toBe(`TLS key fingerprint ${fingerprint} (self-signed, made now in ${path.join(dir, 'parley.db')}.cert.pem); plaintext accepted from this machine only`);
+    expect(fs.statSync(path.join(dir, 'parley.db.key.pem')).mode & 0o777).toBe(0o600);
+    expect(keyFingerprint(fs.readFileSync(path.join(dir, 'parley.db.cert.pem')))).toBe(fingerprint);
+    first.child.kill('SIGTERM');
+    expect(await first.exit).toBe(0);
+    const second = run(SERVER, ['0', ...files, '--require-tls']);
+    expect(await second.waitFor(/^TLS key fingerprint /)).toBe(`TLS key fingerprint ${fingerprint} (self-signed, kept in ${path.join(dir, 'parley.db')}.cert.pem); plaintext refused`);
+    second.child.kill('SIGTERM');
+    expect(await second.exit).toBe(0);
+
+    // A named certificate, renewed in place, then SIGHUP.
+    const one = await makeSelfSigned();
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    fs.writeFileSync(cert, one.cert);
+    fs.writeFileSync(key, one.key);
+    const third = run(SERVER, ['0', ...files, '--tls-cert', cert, '--tls-key', key]);
+    const port = Number(/:(\d+);/.exec(await third.waitFor(/^parley-server listening on /))![1]);
+    expect(await third.waitFor(/^TLS key fingerprint /)).toContain(keyFingerprint(one.cert));
+    const two = await makeSelfSigned();
+    fs.writeFileSync(cert, two.cert);
+    fs.writeFileSync(key, two.key);
+    third.child.kill('SIGHUP');
+    expect(await third.waitFor(/^reloaded TLS certificate /)).toBe(`reloaded TLS certificate ${cert}; key fingerprint ${keyFingerprint(two.cert)}`);
+    const w = await Wire.tls(port);
+    expect(keyFingerprint(w.socket.getPeerCertificate().raw)).toBe(keyFingerprint(two.cert));
+    w.close();
+    third.child.kill('SIGTERM');
+    expect(await third.exit).toBe(0);
+  });
+
+  it('refuses --tls-cert without --tls-key in one line', async () => {
+    const server = run(SERVER, ['0', ...tmpFiles(), '--tls-cert', '/tmp/x.pem']);
+    expect(await server.exit).toBe(2);
+    expect(server.stderr()).toBe('parley-server: --tls-cert and --tls-key go together: give both files, or neither for a self-signed certificate\n');
   });
 });
