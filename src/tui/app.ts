@@ -4,6 +4,9 @@ import path from 'node:path';
 import type { ChatEvent } from './core/events.js';
 import { Session, type PasswordRequest } from './core/session.js';
 import { askPasswordOnTerminal, passwordPrompt } from './screen/askpass.js';
+import { askTrustOnTerminal } from './screen/asktrust.js';
+import type { KnownServers } from './core/known-servers.js';
+import type { TrustQuestion } from './core/verify.js';
 import { Ui } from './screen/ui.js';
 import { defaultConfig, type Config } from './config/config.js';
 import type { ChatLog } from './log/chatlog.js';
@@ -26,7 +29,7 @@ const QUIT_SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'] as const;
 
 const processTerminal: Terminal = { input: process.stdin, output: process.stdout, err: (l) => process.stderr.write(l + '\n') };
 
-export async function runFullScreen(o: { name: string; host: string; port: number; config?: Config; log?: ChatLog }, term: Terminal = processTerminal): Promise<number> {
+export async function runFullScreen(o: { name: string; host: string; port: number; config?: Config; log?: ChatLog; tls?: 'auto' | 'on'; trust?: string; knownServers?: KnownServers }, term: Terminal = processTerminal): Promise<number> {
   const config = o.config ?? defaultConfig();
   let ui: Ui | undefined;
   const early: ChatEvent[] = [];
@@ -42,7 +45,15 @@ export async function runFullScreen(o: { name: string; host: string; port: numbe
     ui.dispatch({ type: 'ask-password', purpose: r.purpose, name: r.name, why: r.why, ...(r.confirm && { confirm: true }) });
     return new Promise((resolve) => (answer = resolve));
   };
-  const session = new Session({ name: o.name, host: o.host, port: o.port, mode: 'tui', reconnect: true, askPassword }, logged(o.log, (e) => (ui ? ui.event(e) : early.push(e))));
+  let trustAnswer: ((value: boolean) => void) | undefined;
+  // A new server's key: on the terminal before the screen is up (as ssh asks), in a popup after.
+  const askTrust = (q: TrustQuestion): Promise<boolean> => {
+    if (!ui) return askTrustOnTerminal(term, q);
+    trustAnswer?.(false);
+    ui.dispatch({ type: 'ask-trust', server: q.server, fingerprint: q.fingerprint });
+    return new Promise((resolve) => (trustAnswer = resolve));
+  };
+  const session = new Session({ name: o.name, host: o.host, port: o.port, mode: 'tui', reconnect: true, askPassword, askTrust, ...(o.tls !== undefined && { tls: o.tls }), ...(o.trust !== undefined && { trust: o.trust }), ...(o.knownServers && { knownServers: o.knownServers }) }, logged(o.log, (e) => (ui ? ui.event(e) : early.push(e))));
   session.core.logWhere = logWhere(o.log);
   session.core.highlightWords = config.highlight;
   await session.start(); // a ParleyError here reaches main.ts with the terminal untouched
@@ -100,6 +111,10 @@ export async function runFullScreen(o: { name: string; host: string; port: numbe
         onPassword: (value) => {
           answer?.(value);
           answer = undefined;
+        },
+        onTrust: (value) => {
+          trustAnswer?.(value);
+          trustAnswer = undefined;
         },
       });
       for (const e of early) ui.event(e);

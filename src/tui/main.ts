@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../wire/limits.js';
 import { nameProblem } from '../wire/names.js';
+import { isFingerprint } from '../wire/fingerprint.js';
 import { EXIT_CODES, ParleyError } from './core/errors.js';
 import { parseServerList } from './core/servers.js';
 import { runPlain } from './plain.js';
@@ -11,6 +12,8 @@ import { configFile, logsDir } from './config/paths.js';
 import { printConfig, resolveConnection, type Connection } from './config/resolve.js';
 import { ChatLog } from './log/chatlog.js';
 import os from 'node:os';
+import type { TrustQuestion } from './core/verify.js';
+import { askTrustOnTerminal } from './screen/asktrust.js';
 
 // parley [name | server] [host] [port]: full screen on a terminal, line mode with --plain or when stdout is
 // not a terminal. The config file (config/config.ts) gives the defaults; words and flags win over it. Exit codes (README "Exit codes"): 0 quit, 2 bad arguments, 3 server unreachable, 4 name
@@ -29,6 +32,11 @@ function portNumber(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('a port is a whole number from 1 to 65535.');
   return n;
+}
+
+function fingerprint(value: string): string {
+  if (!isFingerprint(value)) throw new InvalidArgumentError('a key fingerprint looks like SHA256: followed by 43 characters, as parley-server prints it.');
+  return value;
 }
 
 function userName(value: string): string {
@@ -50,6 +58,8 @@ const program = new Command()
   .option('--print-config', 'print the effective settings (file and flags) as TOML, and exit', false)
   .option('--no-log', 'do not write chat logs this time')
   .option('--no-mouse', 'leave the mouse to the terminal (selecting text) this time')
+  .option('--tls', 'use TLS even to this machine (it is always used to other hosts)', false)
+  .option('--trust <fingerprint>', 'trust a server not seen before if its key has this fingerprint (SHA256:..., from its operator)', fingerprint)
   .option('--password-file <file>', 'line mode: the password of a registered name (or for /register), first line of FILE; or set PARLEY_PASSWORD')
   .addHelpText(
     'after',
@@ -62,9 +72,11 @@ Examples:
   echo "hello" | parley bot          say one line and leave
   PARLEY_PASSWORD=secret parley --plain alice   log in to a registered name
   parley --json watcher < /dev/null  print the welcome as JSON and leave
+  parley --trust SHA256:zXfg... bot chat.example.org   a script's first connection to a self-signed server
 
 Exit codes: 0 quit, 2 bad arguments, 3 server unreachable, 4 name refused, 5 connection lost,
-6 login failed (no or wrong password, name locked), 7 signed out (logged in elsewhere, idle).`,
+6 login failed (no or wrong password, name locked), 7 signed out (logged in elsewhere, idle),
+8 server not trusted (unknown key not accepted, or a changed key).`,
   )
   .exitOverride()
   .configureOutput({
@@ -79,7 +91,7 @@ async function main(): Promise<number> {
     throw err;
   }
   const [first, hostArg, portArg] = program.processedArgs as [string | undefined, string | undefined, number | undefined];
-  const opts = program.opts<{ plain: boolean; json: boolean; passwordFile?: string; name?: string; config?: string; printConfig: boolean; log: boolean; mouse: boolean }>();
+  const opts = program.opts<{ plain: boolean; json: boolean; passwordFile?: string; name?: string; config?: string; printConfig: boolean; log: boolean; mouse: boolean; tls: boolean; trust?: string }>();
   const file = opts.config ?? configFile();
   const loaded = loadConfig(file);
   // A bad file costs its bad settings, never the client: one line, then on with the rest.
@@ -95,6 +107,7 @@ async function main(): Promise<number> {
   if (!resolved.ok) throw new ParleyError('usage', resolved.message);
   const { name, host, port } = resolved.connection;
   const log = config.log.enabled ? chatLog(config, resolved.connection) : undefined;
+  const security = { tls: opts.tls ? ('on' as const) : ('auto' as const), ...(opts.trust !== undefined && { trust: opts.trust }) };
   let password: string | undefined;
   try {
     password = passwordFromEnvOrFile(opts.passwordFile);
@@ -104,7 +117,7 @@ async function main(): Promise<number> {
   const plain = opts.plain || opts.json || !process.stdout.isTTY;
   if (!plain) {
     const { runFullScreen } = await import('./app.js');
-    return runFullScreen({ name, host, port, config, ...(log && { log }) });
+    return runFullScreen({ name, host, port, config, ...(log && { log }), ...security });
   }
   return runPlain({
     name,
@@ -116,6 +129,9 @@ async function main(): Promise<number> {
     err: (line) => process.stderr.write(line + '\n'),
     hint: process.stdin.isTTY === true,
     ...(process.stdin.isTTY === true && { terminal: { input: process.stdin, output: process.stderr } }),
+    ...security,
+    // On a terminal a person can answer; from a pipe, an unknown server is refused (use --trust).
+    ...(process.stdin.isTTY === true && { askTrust: (q: TrustQuestion) => askTrustOnTerminal({ input: process.stdin, output: process.stderr }, q) }),
     ...(password !== undefined && { password }),
     ...(log && { log }),
     highlight: config.highlight,

@@ -1,7 +1,7 @@
 import readline from 'node:readline';
 import type { ChatEvent } from './core/events.js';
 import { ParleyError } from './core/errors.js';
-import { Session, type PasswordRequest } from './core/session.js';
+import { Session, type PasswordRequest, type SessionOptions } from './core/session.js';
 import { askPasswordOnTerminal, passwordPrompt, type AskTerminal } from './screen/askpass.js';
 import { formatPlain } from './format.js';
 import type { ChatLog } from './log/chatlog.js';
@@ -28,6 +28,11 @@ export interface PlainOptions {
   log?: ChatLog;
   /** The config's highlight words (a highlight shows as `mention: true` in --json). */
   highlight?: readonly string[];
+  /** TLS and trust: --tls, --trust, and the terminal's question about a new server (see SessionOptions). */
+  tls?: SessionOptions['tls'];
+  trust?: string;
+  askTrust?: SessionOptions['askTrust'];
+  knownServers?: SessionOptions['knownServers'];
 }
 
 
@@ -64,7 +69,7 @@ export async function runPlain(o: PlainOptions): Promise<number> {
       term.input.resume();
     }
   };
-  const session = new Session({ name: o.name, host: o.host, port: o.port, mode: 'plain', askPassword }, logged(o.log, show));
+  const session = new Session({ name: o.name, host: o.host, port: o.port, tls: o.tls, trust: o.trust, askTrust: o.askTrust, knownServers: o.knownServers, mode: 'plain', askPassword }, logged(o.log, show));
   session.core.logWhere = logWhere(o.log);
   session.core.highlightWords = o.highlight ?? [];
   await session.start();

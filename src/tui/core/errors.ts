@@ -1,6 +1,6 @@
 // Errors a person sees: one line, a stable code, and the exit status the command-line clients use for it.
 
-export type ClientErrorCode = 'usage' | 'unreachable' | 'name_refused' | 'connection_lost' | 'protocol' | 'auth_failed' | 'signed_out';
+export type ClientErrorCode = 'usage' | 'unreachable' | 'name_refused' | 'connection_lost' | 'protocol' | 'auth_failed' | 'signed_out' | 'untrusted';
 
 export const EXIT_CODES: Record<ClientErrorCode, number> = {
   usage: 2,
@@ -12,6 +12,8 @@ export const EXIT_CODES: Record<ClientErrorCode, number> = {
   auth_failed: 6,
   /** Logged in from another location, or logged out for being idle. */
   signed_out: 7,
+  /** The server's TLS key is not one the user trusts (unknown and not accepted, or changed). */
+  untrusted: 8,
 };
 
 export class ParleyError extends Error {

@@ -1,4 +1,6 @@
 import net from 'node:net';
+import tls from 'node:tls';
+import { isLoopbackAddress, isLoopbackHost } from '../../wire/address.js';
 import { FrameDecoder, encodeFrame } from '../../wire/frame.js';
 import { MAX_SERVER_FRAME_BYTES, PING_INTERVAL_MS, PING_TIMEOUT_MS, RATE_BURST, RATE_PER_SECOND, WELCOME_TIMEOUT_MS, QUIT_WAIT_MS, RECONNECT_BACKOFF_MS, BUSY_RETRY_MS, MAX_OFFLINE_PER_USER } from '../../wire/limits.js';
 import { parseServerMessage, type ClientMessage, type ServerMessage } from '../../wire/messages.js';
@@ -10,6 +12,8 @@ import type { DirectLinkOptions } from './directlink.js';
 import { describeSocketError, ParleyError } from './errors.js';
 import { formatServer, parseServerList, type ServerAddress } from './servers.js';
 import type { ChatEvent } from './events.js';
+import { KnownServers, serverKey } from './known-servers.js';
+import { verifyServer, type TrustQuestion } from './verify.js';
 
 // A client session: the ClientCore plus one TCP connection. It paces what it sends to the server's
 // documented rate (a pasted or piped burst is delayed, never refused), answers keepalives, notices a dead
@@ -39,6 +43,17 @@ export interface SessionOptions {
    * the full-screen client asks without echo. Without it, a server asking for a password ends start().
    */
   askPassword?: (request: PasswordRequest) => Promise<string | undefined>;
+  /**
+   * TLS: `auto` (the default) uses it to every host but loopback, and to a loopback server trusted before;
+   * `on` (--tls) to every host. The server's key is checked before anything is sent (see verify.ts).
+   */
+  tls?: 'auto' | 'on';
+  /** --trust SHA256:...: the fingerprint expected of a server not trusted before. */
+  trust?: string;
+  /** Asked once about a server not trusted before; resolve true to trust it. Without it such a server is refused. */
+  askTrust?: (q: TrustQuestion) => Promise<boolean>;
+  /** Where trusted keys are remembered (default: the user's XDG config directory). */
+  knownServers?: KnownServers;
 }
 
 export interface PasswordRequest {
@@ -58,6 +73,11 @@ export class Session {
   private readonly servers: ServerAddress[];
   /** The server dialled now (index into servers). */
   private current = 0;
+  private readonly known: KnownServers;
+  /** Servers (serverKey) that asked for TLS: from then on they get nothing else. */
+  private readonly upgraded = new Set<string>();
+  /** Per server, the TLS session to resume on reconnect (a ticket from it): one round trip, no key exchange. */
+  private readonly tlsSessions = new Map<string, Buffer>();
   private socket: net.Socket | undefined;
   private connected = false;
   private closedByUser = false;
@@ -103,6 +123,7 @@ export class Session {
   ) {
     this.core = new ClientCore(opts.name, opts.mode);
     this.servers = parseServerList(opts.host, opts.port);
+    this.known = opts.knownServers ?? new KnownServers();
     this.direct = new DirectManager({
       core: this.core,
       toServer: (m) => this.enqueue(m),
@@ -123,6 +144,20 @@ export class Session {
 
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  /** Whether the connection to the current server is (or will be) TLS. */
+  get isSecure(): boolean {
+    return this.wantsTls(this.servers[this.current]!);
+  }
+
+  /**
+   * TLS to every host but loopback; to loopback too with --tls, when the server asked for it, or when its
+   * key was trusted before (a server once verified is held to it, as HSTS does).
+   */
+  private wantsTls(t: ServerAddress): boolean {
+    const key = serverKey(t.host, t.port);
+    return this.opts.tls === 'on' || !isLoopbackHost(t.host) || this.upgraded.has(key) || this.known.lookup(key) !== undefined;
   }
 
   /**
@@ -277,10 +312,39 @@ export class Session {
     this.busyRetries = 0; // each attempt gets its own retries
     return new Promise((resolve, reject) => {
       const target = this.servers[this.current]!;
-      const socket = net.connect({ host: target.host, port: target.port });
+      const key = serverKey(target.host, target.port);
+      const secure = this.wantsTls(target);
+      const resume = this.tlsSessions.get(key);
+      const socket = secure
+        ? tls.connect({
+            host: target.host,
+            port: target.port,
+            ...(net.isIP(target.host) === 0 && { servername: target.host }),
+            // We decide ourselves (verify.ts): a self-signed key the user trusted is as good as a CA's word.
+            rejectUnauthorized: false,
+            minVersion: 'TLSv1.2',
+            ...(resume && { session: resume }),
+          })
+        : net.connect({ host: target.host, port: target.port });
+      // Tickets are kept only from a server we verified: resuming one proves the server is that one (only
+      // it can open the ticket), so a resumed connection needs no second look at a certificate.
+      let verified = false;
+      let ticket: Buffer | undefined;
+      if (secure) socket.on('session', (t: Buffer) => (verified ? this.tlsSessions.set(key, t) : (ticket = t)));
       this.socket = socket;
       socket.setNoDelay(true);
       let welcomed = false;
+      // Settled once: by the welcome, a refusal, or a retry over TLS that takes over.
+      let settled = false;
+      const succeed = () => {
+        settled = true;
+        resolve();
+      };
+      const fail = (err: ParleyError) => {
+        if (settled) return;
+        settled = true;
+        reject(err);
+      };
       // One deadline from dialling to welcome: a host that never answers and a server that accepts but
       // never says welcome (not parley, or wedged) both end in one clear line instead of a hang.
       const limit = this.opts.connectTimeoutMs ?? WELCOME_TIMEOUT_MS;
@@ -288,16 +352,30 @@ export class Session {
         if (socket.connecting) {
           socket.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
         } else {
-          reject(new ParleyError('unreachable', `${this.server} accepted the connection but sent no welcome within ${limit / 1000} s; is it a parley server?`));
+          fail(new ParleyError('unreachable', `${this.server} accepted the connection but sent no welcome within ${limit / 1000} s; is it a parley server?`));
           socket.destroy();
         }
       }, limit);
       const decoder = new FrameDecoder(MAX_SERVER_FRAME_BYTES, MAX_SERVER_FRAME_BYTES);
 
-      socket.once('connect', () => {
+      socket.once(secure ? 'secureConnect' : 'connect', () => {
         this.lastHeard = Date.now();
-        this.bucket.take(this.lastHeard); // the server charges hello too
-        socket.write(encodeFrame(this.core.hello()));
+        // Nothing, not even the name, goes out before we know whom we are talking to.
+        this.checkServer(socket, target, () => clearTimeout(connectTimer)).then(
+          () => {
+            if (socket.destroyed) return;
+            verified = true;
+            if (ticket) this.tlsSessions.set(key, ticket);
+            this.bucket.take(Date.now()); // the server charges hello too
+            socket.write(encodeFrame(this.core.hello()));
+          },
+          (err: ParleyError) => {
+            clearTimeout(connectTimer);
+            this.tlsSessions.delete(key);
+            fail(err);
+            socket.destroy();
+          },
+        );
       });
       socket.on('data', (chunk: Buffer) => {
         this.lastHeard = Date.now();
@@ -322,7 +400,15 @@ export class Session {
               welcomed = true;
               clearTimeout(connectTimer);
               this.onWelcome(msg);
-              resolve();
+              succeed();
+            } else if (msg.type === 'error' && msg.code === 'tls_required' && !secure) {
+              // The server wants TLS from us: an upgrade, so follow it at once (the key is checked as usual).
+              clearTimeout(connectTimer);
+              settled = true;
+              this.upgraded.add(key);
+              socket.destroy();
+              this.connect().then(resolve, reject);
+              return;
             } else if (msg.type === 'error' && msg.ref === 'hello') {
               // The server answered: from here on a person may be typing a password, or we are waiting out
               // a busy server. Our dial deadline is over; the server's registration deadline bounds the rest.
@@ -330,7 +416,7 @@ export class Session {
               const refusal = this.helloRefused(msg, socket);
               if (refusal) {
                 socket.destroy();
-                reject(refusal);
+                fail(refusal);
                 return;
               }
               continue;
@@ -342,16 +428,44 @@ export class Session {
       socket.on('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(connectTimer);
         if (welcomed) return;
-        reject(err instanceof ParleyError ? err : new ParleyError('unreachable', describeSocketError(err, target.host, target.port), { cause: err }));
+        if (err instanceof ParleyError) return fail(err);
+        const why = secure && /^ERR_SSL|^ERR_TLS/.test(err.code ?? '') ? `cannot make a TLS connection to ${this.server} (${err.message.trim()}); is it a parley server with TLS?` : describeSocketError(err, target.host, target.port);
+        fail(new ParleyError('unreachable', why, { cause: err }));
       });
       socket.on('close', () => {
         clearTimeout(connectTimer);
         if (!welcomed) {
-          reject(new ParleyError('unreachable', `the server at ${this.server} closed the connection before welcoming us`));
+          fail(new ParleyError('unreachable', `the server at ${this.server} closed the connection before welcoming us`));
         }
         if (this.socket === socket) this.onClose(welcomed);
       });
     });
+  }
+
+  /**
+   * Whether we may talk to the server at the other end of `socket`: over TLS, it must prove the key this user
+   * trusts (verify.ts; `pause` stops the dial deadline while a person is asked); in plaintext, it must be on
+   * this machine, because a password or token in plaintext must never cross a network.
+   */
+  private async checkServer(socket: net.Socket, target: ServerAddress, pause: () => void): Promise<void> {
+    if (socket instanceof tls.TLSSocket) {
+      await verifyServer(socket, {
+        host: target.host,
+        port: target.port,
+        known: this.known,
+        ...(this.opts.trust !== undefined && { trust: this.opts.trust }),
+        ...(this.opts.askTrust && {
+          ask: (q: TrustQuestion) => {
+            pause();
+            return this.opts.askTrust!(q);
+          },
+        }),
+      });
+      return;
+    }
+    if (!isLoopbackAddress(socket.remoteAddress)) {
+      throw new ParleyError('untrusted', `${target.host} is ${socket.remoteAddress}, not this machine, so parley will not talk to it in plaintext; connect with --tls`);
+    }
   }
 
   /**
@@ -505,9 +619,19 @@ export class Session {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       // A refused name too is retried: the server may hold our old name until it notices the dead link.
-      this.connect().catch(() => {
+      this.connect().catch((err: unknown) => {
+        if (this.closedByUser) return;
+        if (err instanceof ParleyError && err.code === 'untrusted') {
+          // Never retried: the next try would meet the same impostor, and the user must see why.
+          this.emit({ kind: 'error', text: err.message, code: 'untrusted' });
+          this.emit({ kind: 'status', status: 'disconnected', detail: `refused ${this.server}: its key is not the one you trust` });
+          this.closedByUser = true;
+          this.clearTimers();
+          this.ended?.(err);
+          return;
+        }
         this.nextServer();
-        if (!this.closedByUser) this.scheduleReconnect();
+        this.scheduleReconnect();
       });
     }, delay);
   }

@@ -4,6 +4,7 @@ import { helpText } from '../view/state.js';
 import { cells, drawable, fitCells } from '../view/text.js';
 import { show, textBox, type TextBox } from './frame.js';
 import { wrap, type Row } from '../view/lines.js';
+import { trustQuestionLines } from '../screen/asktrust.js';
 
 /** The one popup at a time: help (F1), a name prompt (F2 rename, F4 whisper to), a multi-line paste question, a private-chat request. */
 export class PopupPane {
@@ -62,6 +63,11 @@ export class PopupPane {
         hint = 'Enter OK · Esc cancel · nothing you type is shown';
         break;
       }
+      case 'trust':
+        label = p.refused !== undefined ? ' Server refused ' : ' New server ';
+        lines = p.refused !== undefined ? [p.refused] : [...trustQuestionLines(p), 'Trust it and remember it?'];
+        hint = p.refused !== undefined ? 'Esc closes' : 'Alt+Y trust · Esc do not trust';
+        break;
       case 'consent':
         label = ' Private chat ';
         lines = [`${p.from} asks to chat with you directly,`, 'client to client: the server will not see those whispers.', `Allow ${p.from}?`];

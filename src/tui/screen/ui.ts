@@ -34,6 +34,8 @@ export interface UiOptions {
   mouse?: boolean;
   /** The config's server names, for Tab completion. */
   servers?: readonly string[];
+  /** The answer to a new server's key (popup). */
+  onTrust?: (value: boolean) => void;
 }
 
 /** Turns off focus reports (DECSET 1004), which blessed turns on but does not turn off on exit. */
@@ -196,6 +198,9 @@ export class Ui {
         return;
       case 'password':
         this.o.onPassword?.(e.value);
+        return;
+      case 'trust':
+        this.o.onTrust?.(e.value);
         return;
     }
   }

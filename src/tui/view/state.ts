@@ -50,7 +50,12 @@ export type Popup =
   /** Someone asks for a direct private chat: Alt+Y allows, Alt+D denies, Esc leaves it for /allow or /deny. */
   | { kind: 'consent'; from: string }
   /** A password, typed without echo: to log in to a registered name, or to /register it. */
-  | { kind: 'password'; purpose: 'login' | 'register'; name: string; why: string; text: string; confirm?: boolean };
+  | { kind: 'password'; purpose: 'login' | 'register'; name: string; why: string; text: string; confirm?: boolean }
+  /**
+   * A server's TLS key: a new one to trust or not (Alt+Y trusts, Esc does not), or, with `refused`, why
+   * the client will not talk to it (a changed key), until Esc.
+   */
+  | { kind: 'trust'; server: string; fingerprint: string; refused?: string };
 
 export type Effect =
   | { kind: 'send'; line: string }
@@ -59,7 +64,9 @@ export type Effect =
   | { kind: 'bell'; alert?: Omit<Alert, 'seen'> }
   | { kind: 'redraw' }
   /** The answer to a password popup; undefined when the user cancelled it. */
-  | { kind: 'password'; value: string | undefined };
+  | { kind: 'password'; value: string | undefined }
+  /** The answer to a new server's key. */
+  | { kind: 'trust'; value: boolean };
 
 export interface ViewState {
   me: string;
@@ -119,6 +126,7 @@ export type UiAction =
   | { type: 'redraw' }
   | { type: 'page-rows'; rows: number }
   | { type: 'ask-password'; purpose: 'login' | 'register'; name: string; why: string; confirm?: boolean }
+  | { type: 'ask-trust'; server: string; fingerprint: string }
   /** Alt+Y / Alt+D: answer the private-chat request on screen. */
   | { type: 'consent'; answer: 'allow' | 'deny' }
   /** The mouse wheel over a pane: `by` rows, negative is up (older). */
@@ -215,6 +223,8 @@ function step(s: ViewState, a: UiAction): ViewState {
       return { ...s, effects: [...s.effects, { kind: 'redraw' }] };
     case 'page-rows':
       return a.rows === s.pageRows ? s : { ...s, pageRows: a.rows };
+    case 'ask-trust':
+      return { ...s, popup: { kind: 'trust', server: a.server, fingerprint: a.fingerprint } };
     case 'ask-password':
       return { ...s, popup: { kind: 'password', purpose: a.purpose, name: a.name, why: a.why, text: '', ...(a.confirm && { confirm: true }) } };
     case 'consent':
@@ -287,8 +297,11 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
       return addRoom(withUsers(s, e.users), [{ kind: 'system', text: plainText(e) }]);
     case 'help':
       return addRoom(s, e.lines.map((text): RoomLine => ({ kind: 'help', text })));
-    case 'error':
-      return addRoom(s, [{ kind: 'error', text: e.text }]);
+    case 'error': {
+      // A refused server key must not scroll by unnoticed: it means someone may be impersonating the server.
+      const refused = e.code === 'untrusted' ? { popup: { kind: 'trust' as const, server: s.server, fingerprint: '', refused: e.text } } : {};
+      return addRoom({ ...s, ...refused }, [{ kind: 'error', text: e.text }]);
+    }
     case 'status': {
       const lines: RoomLine[] = [];
       if (e.status === 'reconnecting' && s.status !== 'reconnecting') lines.push({ kind: 'error', text: 'connection lost; reconnecting (what you type is sent when we are back)' });
@@ -536,6 +549,7 @@ function popupAction(s: ViewState, p: Popup, a: UiAction): ViewState | undefined
   const close = { ...s, popup: undefined };
   if (a.type === 'close') {
     if (p.kind === 'password') return { ...close, effects: [...s.effects, { kind: 'password', value: undefined }] };
+    if (p.kind === 'trust' && p.refused === undefined) return { ...close, effects: [...s.effects, { kind: 'trust', value: false }] };
     // Cancelling a multi-line paste keeps the text, joined, in the input for editing.
     if (p.kind === 'paste') return insert({ ...close, focus: 'input' }, p.lines.join(' '));
     return close;
@@ -573,6 +587,10 @@ function popupAction(s: ViewState, p: Popup, a: UiAction): ViewState | undefined
       // popup, so a request arriving mid-sentence neither swallows keys nor takes one as consent.
       if (a.type === 'consent') return { ...close, effects: [...s.effects, { kind: 'send', line: `/${a.answer} ${p.from}` }] };
       return undefined;
+    case 'trust':
+      // Only the chord trusts: Enter, typed in the middle of a sentence, must never accept a key.
+      if (p.refused === undefined && a.type === 'consent') return { ...close, effects: [...s.effects, { kind: 'trust', value: a.answer === 'allow' }] };
+      return a.type === 'redraw' ? undefined : s;
     case 'paste':
       if (a.type === 'submit' || (a.type === 'insert' && /^[yY]$/.test(a.text))) {
         // Pasted text is said, never run: a pasted "/quit" is a line of text (the // escape).
