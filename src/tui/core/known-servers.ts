@@ -1,19 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { isFingerprint } from '../../wire/fingerprint.js';
+import { configDir } from '../config/paths.js';
 
 // The servers this user has trusted, as ssh's known_hosts: one line per server, `host:port SHA256:...`, in
 // $XDG_CONFIG_HOME/parley/known_servers (XDG Base Directory spec; ~/.config when the variable is unset or
 // not absolute). Keyed by host and port as typed (lower-cased): a name and its address are different
 // entries, as in ssh, because what the user typed is what they vouched for.
-
-/** The user's parley config directory (XDG Base Directory Specification 0.8). */
-export function configDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env.XDG_CONFIG_HOME;
-  const base = xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(env.HOME ?? os.homedir(), '.config');
-  return path.join(base, 'parley');
-}
 
 /** `host:port` as the file and the prompts write it; IPv6 addresses in brackets. */
 export function serverKey(host: string, port: number): string {
