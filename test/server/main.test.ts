@@ -91,7 +91,7 @@ describe('parley-server and its console', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-tls-cli-'));
     const files = ['--log', path.join(dir, 'server.log'), '--db', path.join(dir, 'parley.db')];
     const first = run(SERVER, ['0', ...files]);
-    const line = await first.waitFor(/^TLS key fingerprint /);
+    const line = await first.waitFor(/^TLS key fingerprint /, 15_000); // the first start makes the key
     const fingerprint = /(SHA256:\S{43})/.exec(line)![1]!;
     expect(line).toBe(`TLS key fingerprint ${fingerprint} (self-signed, made now in ${path.join(dir, 'parley.db')}.cert.pem); plaintext accepted from this machine only`);
     expect(fs.statSync(path.join(dir, 'parley.db.key.pem')).mode & 0o777).toBe(0o600);
