@@ -9,7 +9,7 @@ import { importCredentials } from './credentials.js';
 import { DEFAULT_MOTD } from './hub.js';
 import { roomProblem } from '../wire/rooms.js';
 import { startServer, type RunningServer } from './host.js';
-import { DatabaseInUse, lockDatabase } from './dblock.js';
+import { DatabaseInUse, lockDatabase, type DatabaseLock } from './dblock.js';
 import { EventLog } from './log.js';
 import { DEFAULT_SCRYPT, PasswordHasher } from './passwords.js';
 import { Store, StoreError } from './store.js';
@@ -174,8 +174,11 @@ if (redisUrl !== undefined) {
     fail(err instanceof StoreError ? `${err.message} (pick another file with --db PATH)` : `cannot open the database ${opts.db}: ${(err as Error).message}`);
   }
 }
+// Held in a variable until the process ends: an unreferenced lock is garbage-collected, and better-sqlite3
+// then closes its file and the lock with it (it happened during the first await below).
+let databaseLock: DatabaseLock | undefined;
 try {
-  lockDatabase(store.file); // held until the process ends
+  databaseLock = lockDatabase(store.file);
   store.setMetaValue('server_pid', process.pid);
 } catch (err) {
   if (!(err instanceof DatabaseInUse)) fail(`cannot lock the database ${opts.db}: ${(err as Error).message}`);
@@ -233,6 +236,7 @@ async function stop(reason: string, code: number): Promise<void> {
     // Leaving on purpose: the other servers drop this one's users now, not when its presence lapses.
     if (cluster) await Promise.race([cluster.node.stop(), new Promise((r) => setTimeout(r, SHUTDOWN_DEADLINE_MS))]);
     store.close();
+    databaseLock?.release();
     log.close();
   } catch (err) {
     log.write('crash', { during: 'stop', error: (err as Error).message });
