@@ -17,6 +17,45 @@ export function dateTime(time: number): string {
 
 /** The line an event prints as, and where; null for events line mode does not show. */
 export function formatPlain(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | null {
+  const f = formatOne(ev);
+  // In more than one room, each room event names its room first (`#dev <alice> hi`); `room` is set only then.
+  const room = 'room' in ev && ev.kind !== 'room' && ev.kind !== 'parted' && ev.kind !== 'window' ? ev.room : undefined;
+  return f !== null && room !== undefined ? { ...f, line: `${room} ${f.line}` } : f;
+}
+
+/** The words for the room events of protocol version 2 (issue 13), without a room prefix. */
+export function roomWords(ev: Extract<ChatEvent, { kind: 'room' | 'parted' | 'rooms' | 'topic' | 'moderation' | 'window' }>): string {
+  switch (ev.kind) {
+    case 'room':
+      return `* now in ${ev.room}${ev.topic !== undefined ? ` — ${ev.topic}` : ''}\n* users (${ev.users.length}): ${ev.users.join(', ')}` + (ev.operators.length > 0 ? `\n* operators: ${ev.operators.join(', ')}` : '');
+    case 'parted':
+      return `* you are no longer in ${ev.room}` + (ev.current !== undefined ? `; current room: ${ev.current}` : '');
+    case 'window':
+      return `* current room: ${ev.room}`;
+    case 'rooms':
+      return `* rooms (${ev.rooms.length}):` + ev.rooms.map((r) => `\n*   ${r.room} (${r.users})${r.topic !== undefined ? ' ' + r.topic : ''}`).join('');
+    case 'topic':
+      return ev.topic === '' ? `* no topic${ev.by !== undefined ? ` (cleared by ${ev.by})` : ''}` : `* topic: ${ev.topic}${ev.by !== undefined ? ` (set by ${ev.by}${ev.time !== undefined ? ` at ${dateTime(ev.time)}` : ''})` : ''}`;
+    case 'moderation': {
+      const who = ev.name ?? '';
+      const span = ev.seconds !== undefined ? ` for ${ev.seconds} s` : '';
+      const why = ev.reason !== undefined ? `: ${ev.reason}` : '';
+      const what: Record<typeof ev.action, string> = {
+        ban: `banned ${who}${span}`,
+        unban: `lifted the ban on ${who}`,
+        mute: `muted ${who}${span}`,
+        unmute: `let ${who} speak again`,
+        op: `made ${who} an operator`,
+        deop: `took operator from ${who}`,
+        lock: 'locked the topic',
+        unlock: 'unlocked the topic',
+      };
+      return `${clock(ev.time)} * ${ev.by} ${what[ev.action]}${why}`;
+    }
+  }
+}
+
+function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | null {
   const out = (line: string) => ({ line, stream: 'out' as const });
   switch (ev.kind) {
     case 'welcome':
@@ -37,7 +76,7 @@ export function formatPlain(ev: ChatEvent): { line: string; stream: 'out' | 'err
     case 'joined':
       return out(`${clock(ev.time)} * ${ev.name} has joined`);
     case 'left':
-      return out(`${clock(ev.time)} * ${ev.name} has left (${LEAVE_WORDS[ev.reason]}${ev.message ? ': ' + ev.message : ''})`);
+      return out(`${clock(ev.time)} * ${ev.name} has left (${LEAVE_WORDS[ev.reason]}${ev.by !== undefined ? ' by ' + ev.by : ''}${ev.message ? ': ' + ev.message : ''})`);
     case 'renamed':
       return out(ev.self ? `${clock(ev.time)} * you are now known as ${ev.new}` : `${clock(ev.time)} * ${ev.old} is now known as ${ev.new}`);
     case 'users':
@@ -62,6 +101,13 @@ export function formatPlain(ev: ChatEvent): { line: string; stream: 'out' | 'err
     case 'blocks':
       // "nobody" is a valid name: an empty list is said in words no name can be.
       return out(ev.names.length > 0 ? `* blocked: ${ev.names.join(', ')}` : '* you block no one');
+    case 'room':
+    case 'parted':
+    case 'window':
+    case 'rooms':
+    case 'topic':
+    case 'moderation':
+      return out(roomWords(ev));
     case 'signed_out':
     case 'search':
     case 'status':

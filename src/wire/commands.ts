@@ -24,6 +24,11 @@ export interface CommandSpec {
   params: readonly Param[];
   summary: string;
   key?: KeyBinding;
+  /**
+   * An optional `#room` may come first (`/kick #dev bob`); parsed into `args.room`. Without it the command acts
+   * on the current room (issue 13: the one on screen; in line mode the last joined or the one chosen with /window).
+   */
+  inRoom?: boolean;
 }
 
 export const COMMANDS = [
@@ -42,6 +47,18 @@ export const COMMANDS = [
   { name: 'block', aliases: ['ignore'], params: [{ name: 'name', optional: true }], summary: 'hear nothing more from NAME (without a name: list whom you block)' },
   { name: 'unblock', aliases: ['unignore'], params: [{ name: 'name' }], summary: 'hear NAME again' },
   { name: 'register', aliases: [], params: [], summary: 'claim your current name with a password (asked for, never typed on the line)' },
+  { name: 'join', aliases: ['j'], params: [{ name: '#room' }], summary: 'enter #room (created if it does not exist) and make it the current room' },
+  { name: 'part', aliases: ['leave'], inRoom: true, params: [{ name: 'reason', rest: true, optional: true }], summary: 'leave the room (the current one unless #room is given)' },
+  { name: 'rooms', aliases: [], params: [], summary: 'list the public rooms with how many are in each and their topics' },
+  { name: 'window', aliases: ['win'], params: [{ name: '#room|N' }], summary: 'make #room (or the Nth room you are in) the current room: plain lines go there' },
+  { name: 'topic', aliases: [], inRoom: true, params: [{ name: 'text', rest: true, optional: true }], summary: 'show the room\'s topic, or set it to TEXT' },
+  { name: 'kick', aliases: [], inRoom: true, params: [{ name: 'name' }, { name: 'reason', rest: true, optional: true }], summary: 'operators: put NAME out of the room (they may come back)' },
+  { name: 'ban', aliases: [], inRoom: true, params: [{ name: 'name' }, { name: 'duration', optional: true }], summary: 'operators: put NAME out and keep them out, for DURATION (30s, 10m, 2h, 1d) or until /unban' },
+  { name: 'unban', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'operators: let NAME into the room again' },
+  { name: 'mute', aliases: [], inRoom: true, params: [{ name: 'name' }, { name: 'duration', optional: true }], summary: 'operators: NAME may stay and read but not speak, for DURATION or until /unmute' },
+  { name: 'unmute', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'operators: let NAME speak again' },
+  { name: 'op', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'operators: make NAME an operator of the room' },
+  { name: 'deop', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'operators: NAME is no longer an operator of the room' },
   { name: 'quit', aliases: ['exit', 'bye'], params: [{ name: 'reason', rest: true, optional: true }], summary: 'leave the room and close parley', key: { key: 'f10', alt: 'C-q', label: 'Quit' } },
   { name: 'search', aliases: ['find'], params: [{ name: 'text', rest: true }], summary: 'find earlier lines in the room, scrolled-out ones too; PgUp/PgDn or Up/Down move between matches, Esc goes back to the bottom', key: { key: 'f5', alt: 'M-s', label: 'Search' } },
   { name: 'log', aliases: ['logs'], params: [], summary: 'say where this conversation is logged on your disk' },
@@ -64,7 +81,7 @@ export function findCommand(name: string): (CommandSpec & { name: CommandName })
 
 export function usage(spec: CommandSpec): string {
   const params = spec.params.map((p) => (p.optional ? `[${p.name}]` : `<${p.name}>`));
-  return ['/' + spec.name, ...params].join(' ');
+  return ['/' + spec.name, ...(spec.inRoom ? ['[#room]'] : []), ...params].join(' ');
 }
 
 /** One line typed by the user: room text, a command with its arguments, or why it is neither. */
@@ -78,6 +95,13 @@ export function parseInput(line: string): ParsedInput {
   if (!spec) return { kind: 'error', message: `unknown command "/${word}"; type /help for the list (start a line with // to send a slash)` };
   let rest = match[2]!.trim();
   const args: Record<string, string> = {};
+  if (spec.inRoom) {
+    const m = /^(#\S*)\s*([\s\S]*)$/.exec(rest);
+    if (m) {
+      args.room = m[1]!;
+      rest = m[2]!;
+    }
+  }
   for (const p of spec.params) {
     let value: string;
     if (p.rest) {

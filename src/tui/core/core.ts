@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { helpLines, helpRow, parseInput, findCommand, usage } from '../../wire/commands.js';
 import { LEAVE_REASONS, type ClientMessage, type ServerMessage } from '../../wire/messages.js';
 import { compareNames, foldName } from '../../wire/names.js';
+import { PROTOCOL_VERSION } from '../../wire/limits.js';
 import { sanitizeText } from '../../wire/sanitize.js';
 import type { ChatEvent } from './events.js';
 import { highlighter } from '../notify/highlight.js';
@@ -32,6 +33,14 @@ export class ClientCore {
   token: string | undefined;
   /** Names we block, as the server last told us. */
   blocked: string[] = [];
+  /** The rooms we are in, in the order we entered them (protocol version 2, issue 13). */
+  rooms: string[] = [];
+  /** Where a plain line goes and what /topic, /kick... act on: the last joined, or the one chosen with /window. */
+  current: string | undefined;
+  /** Members of each room we are in, by folded room name; `users` is the current room's. */
+  private members = new Map<string, string[]>();
+  /** Rooms the welcome put us in, whose `room` snapshot is part of the login (shown as the welcome is). */
+  private atLogin = new Set<string>();
   private nextRef = 1;
   /** What /log answers: where this session's conversations are logged, or that logging is off. */
   logWhere = 'chat logs are off (turn them on with [log] enabled = true in the config file)';
@@ -55,8 +64,7 @@ export class ClientCore {
     return {
       type: 'hello',
       name: this.name,
-      // Version 1 until this client shows rooms: the server then keeps it in the default room.
-      version: 1,
+      version: PROTOCOL_VERSION,
       ref: 'hello',
       ...(password !== undefined ? { password } : this.token !== undefined && { token: this.token }),
     };
@@ -76,7 +84,7 @@ export class ClientCore {
       case 'error':
         return { send: [], events: [{ kind: 'error', text: parsed.message }] };
       case 'say':
-        return this.request({ type: 'say', text: parsed.text });
+        return this.request({ type: 'say', text: parsed.text, ...this.here() });
     }
     const a = parsed.args;
     switch (parsed.name) {
@@ -92,7 +100,7 @@ export class ClientCore {
       case 'nick':
         return this.request({ type: 'nick', name: a.name! });
       case 'list':
-        return this.request({ type: 'list' });
+        return this.request({ type: 'list', ...this.here() });
       case 'w':
         return this.request({ type: 'whisper', to: a.name!, text: a.text! });
       case 'r':
@@ -101,7 +109,7 @@ export class ClientCore {
         }
         return this.request({ type: 'whisper', to: this.lastWhisperFrom, text: a.text! });
       case 'me':
-        return this.request({ type: 'say', text: a.action!, action: true });
+        return this.request({ type: 'say', text: a.action!, action: true, ...this.here() });
       case 'private':
         return this.request({ type: 'private', to: a.name! });
       case 'allow':
@@ -129,6 +137,30 @@ export class ClientCore {
         return { send: [], events: [{ kind: 'search', query: a.text! }] };
       case 'log':
         return { send: [], events: [{ kind: 'help', lines: [this.logWhere] }] };
+      case 'join':
+        if (!a['#room']!.startsWith('#')) return fail('usage: /join #room (a room name starts with #)');
+        return this.request({ type: 'join', room: a['#room']! });
+      case 'part':
+        return this.request({ type: 'part', ...this.here(a.room), ...(a.reason !== undefined && { reason: a.reason }) });
+      case 'rooms':
+        return this.request({ type: 'rooms' });
+      case 'window':
+        return this.window(a['#room|N']!);
+      case 'topic':
+        return this.request({ type: 'topic', ...this.here(a.room), ...(a.text !== undefined && { text: a.text }) });
+      case 'kick':
+        return this.request({ type: 'kick', name: a.name!, ...this.here(a.room), ...(a.reason !== undefined && { reason: a.reason }) });
+      case 'ban':
+      case 'mute': {
+        const seconds = a.duration === undefined ? undefined : parseDuration(a.duration);
+        if (seconds === null) return fail(`usage: /${parsed.name} [#room] NAME [DURATION] (DURATION like 30s, 10m, 2h, 1d)`);
+        return this.request({ type: parsed.name, name: a.name!, ...this.here(a.room), ...(seconds !== undefined && { seconds }) });
+      }
+      case 'unban':
+      case 'unmute':
+      case 'op':
+      case 'deop':
+        return this.request({ type: parsed.name, name: a.name!, ...this.here(a.room) });
       case 'quit':
         return { send: [{ type: 'quit', ...(a.reason !== undefined && { reason: a.reason }) }], events: [], quit: true };
     }
@@ -143,6 +175,10 @@ export class ClientCore {
         this.account = msg.account === true;
         if (msg.token !== undefined) this.token = msg.token;
         this.blocked = (msg.blocked ?? []).map(clean);
+        this.rooms = (msg.rooms ?? []).map(clean);
+        this.current = this.rooms[0];
+        this.members = new Map(this.current !== undefined ? [[key(this.current), [...this.users]]] : []);
+        this.atLogin = new Set(this.rooms.map(key));
         return [{ kind: 'welcome', name: this.name, users: [...this.users], motd: clean(msg.motd), server, account: this.account, blocked: [...this.blocked] }];
       case 'message': {
         const from = clean(msg.from);
@@ -160,6 +196,7 @@ export class ClientCore {
             mention: !own && highlighter(this.name, this.highlightWords)(text).length > 0,
             ...(ourRef(msg.ref) && { ref: msg.ref }),
             ...(msg.history === true && { history: true }),
+            ...this.tag(msg.room),
           },
         ];
       }
@@ -184,16 +221,28 @@ export class ClientCore {
       }
       case 'joined': {
         const name = clean(msg.name);
-        this.users = [...this.users.filter((u) => foldName(u) !== foldName(name)), name].sort(compareNames);
-        return [{ kind: 'joined', name, time: msg.time }];
+        this.edit(msg.room, (users) => [...users.filter((u) => foldName(u) !== foldName(name)), name].sort(compareNames));
+        return [{ kind: 'joined', name, time: msg.time, ...this.tag(msg.room) }];
       }
       case 'left': {
         const name = clean(msg.name);
-        this.users = this.users.filter((u) => foldName(u) !== foldName(name));
+        const tag = this.tag(msg.room);
+        this.edit(msg.room, (users) => users.filter((u) => foldName(u) !== foldName(name)));
         // A reason this client does not know (a newer server) still removes the user: shown as its words.
         const known = (LEAVE_REASONS as readonly string[]).includes(msg.reason);
         const message = msg.message !== undefined ? clean(msg.message) : known ? undefined : clean(msg.reason);
-        return [{ kind: 'left', name, reason: known ? msg.reason : 'lost', ...(message !== undefined && message !== '' && { message }), time: msg.time }];
+        const left: ChatEvent = {
+          kind: 'left',
+          name,
+          reason: known ? msg.reason : 'lost',
+          ...(message !== undefined && message !== '' && { message }),
+          time: msg.time,
+          ...tag,
+          ...(msg.by !== undefined && { by: clean(msg.by) }),
+        };
+        // Our own `left` ends our membership of that room (/part, kicked, banned).
+        if (msg.room !== undefined && foldName(name) === foldName(this.name)) return [left, this.leave(clean(msg.room))];
+        return [left];
       }
       case 'renamed': {
         const old = clean(msg.old);
@@ -201,12 +250,17 @@ export class ClientCore {
         const self = foldName(old) === foldName(this.name);
         if (self) this.name = now;
         if (this.lastWhisperFrom !== undefined && foldName(this.lastWhisperFrom) === foldName(old)) this.lastWhisperFrom = now;
+        for (const [room, users] of this.members) {
+          if (users.some((u) => foldName(u) === foldName(old))) this.members.set(room, [...users.filter((u) => foldName(u) !== foldName(old)), now].sort(compareNames));
+        }
         this.users = [...this.users.filter((u) => foldName(u) !== foldName(old)), now].sort(compareNames);
         return [{ kind: 'renamed', old, new: now, time: msg.time, self }];
       }
-      case 'users':
-        this.users = msg.users.map(clean).sort(compareNames);
-        return [{ kind: 'users', users: [...this.users] }];
+      case 'users': {
+        const users = msg.users.map(clean).sort(compareNames);
+        this.edit(msg.room, () => users);
+        return [{ kind: 'users', users: [...users], ...this.tag(msg.room) }];
+      }
       case 'error': {
         const error: ChatEvent = {
           kind: 'error',
@@ -246,18 +300,121 @@ export class ClientCore {
       case 'private_connect':
       case 'private_end':
         return []; // the session's DirectManager handles these: they set up links, not chat lines
-      case 'room':
+      case 'room': {
+        const room = clean(msg.room);
+        const users = msg.users.map(clean).sort(compareNames);
+        const login = this.atLogin.delete(key(room));
+        if (!this.rooms.some((r) => key(r) === key(room))) this.rooms.push(room);
+        this.members.set(key(room), users);
+        // The welcome already showed the rooms it put us in; a /join makes the new room the current one.
+        if (login) {
+          if (this.current !== undefined && key(this.current) === key(room)) this.users = [...users];
+          return [];
+        }
+        this.current = room;
+        this.users = [...users];
+        return [
+          {
+            kind: 'room',
+            room,
+            users: [...users],
+            operators: msg.operators.map(clean),
+            ...(msg.topic !== undefined && msg.topic !== '' && { topic: clean(msg.topic) }),
+            current: true,
+          },
+        ];
+      }
       case 'rooms':
+        return [{ kind: 'rooms', rooms: msg.rooms.map((r) => ({ room: clean(r.room), users: r.users, ...(r.topic !== undefined && r.topic !== '' && { topic: clean(r.topic) }) })) }];
       case 'topic':
+        return [{ kind: 'topic', topic: clean(msg.topic), ...(msg.by !== undefined && { by: clean(msg.by) }), ...(msg.time !== undefined && { time: msg.time }), ...this.tag(msg.room) }];
       case 'moderation':
-      case 'closed':
-        return []; // protocol version 2 only; this client says hello with version 1
+        return [
+          {
+            kind: 'moderation',
+            action: msg.action,
+            by: clean(msg.by),
+            ...(msg.name !== undefined && { name: clean(msg.name) }),
+            ...(msg.seconds !== undefined && { seconds: msg.seconds }),
+            ...(msg.reason !== undefined && { reason: clean(msg.reason) }),
+            time: msg.time,
+            ...this.tag(msg.room),
+          },
+        ];
+      case 'closed': {
+        const room = clean(msg.room);
+        const why = `${room} was closed by ${clean(msg.by)}${msg.reason !== undefined ? ': ' + clean(msg.reason) : ''}`;
+        return [{ kind: 'error', text: why, code: 'closed' }, this.leave(room)];
+      }
     }
+  }
+
+  /** `room` for a request: the one named, else the current room (none before the welcome: the server's default). */
+  private here(room?: string): { room?: string } {
+    const r = room ?? this.current;
+    return r !== undefined ? { room: r } : {};
+  }
+
+  /** The `room` an event carries: only while we are in more than one room (one-room output stays as it was). */
+  private tag(room: string | undefined): { room?: string } {
+    return room !== undefined && this.rooms.length > 1 ? { room: clean(room) } : {};
+  }
+
+  /** Changes the member list of `room` (the current one when the frame names none). */
+  private edit(room: string | undefined, change: (users: string[]) => string[]): void {
+    const r = room !== undefined ? clean(room) : this.current;
+    if (r === undefined) {
+      this.users = change(this.users);
+      return;
+    }
+    const next = change(this.members.get(key(r)) ?? []);
+    this.members.set(key(r), next);
+    if (this.current !== undefined && key(this.current) === key(r)) this.users = [...next];
+  }
+
+  /** We are no longer in `room`: the current room becomes the last one we are still in. */
+  private leave(room: string): ChatEvent {
+    this.rooms = this.rooms.filter((r) => key(r) !== key(room));
+    this.members.delete(key(room));
+    if (this.current === undefined || key(this.current) === key(room)) {
+      this.current = this.rooms[this.rooms.length - 1];
+      this.users = this.current !== undefined ? [...(this.members.get(key(this.current)) ?? [])] : [];
+    }
+    return { kind: 'parted', room, ...(this.current !== undefined && { current: this.current }) };
+  }
+
+  /** /window #room or /window N (1 = the first room entered). */
+  private window(which: string): Outcome {
+    const room = /^\d{1,3}$/.test(which) ? this.rooms[Number(which) - 1] : this.rooms.find((r) => key(r) === key(which));
+    if (room === undefined) {
+      const list = this.rooms.map((r, i) => `${i + 1} ${r}`).join(', ');
+      return fail(`you are not in ${which}; your rooms: ${list || 'none'}`);
+    }
+    this.current = room;
+    this.users = [...(this.members.get(key(room)) ?? [])];
+    return { send: [], events: [{ kind: 'window', room }] };
   }
 
   private request(msg: ClientMessage): Outcome {
     return { send: [{ ...msg, ref: this.refPrefix + String(this.nextRef++) } as ClientMessage], events: [] };
   }
+}
+
+function fail(text: string): Outcome {
+  return { send: [], events: [{ kind: 'error', text }] };
+}
+
+/** Room names are unique ignoring case (PROTOCOL.md §15). */
+function key(room: string): string {
+  return room.toLowerCase();
+}
+
+/** `90`, `30s`, `10m`, `2h`, `1d` → seconds; null if it is none of those. */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d{1,7})([smhd]?)$/i.exec(text);
+  if (!m) return null;
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2]!.toLowerCase() as '' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
 }
 
 function none(): Outcome {

@@ -1,4 +1,4 @@
-import type { LeaveReason, PrivateEndReason, SeenEntry } from '../../wire/messages.js';
+import type { LeaveReason, ModerationAction, PrivateEndReason, SeenEntry } from '../../wire/messages.js';
 
 // What a person sees happen, independent of how it is drawn. Line mode prints each event as a line (or as
 // JSON with --json); the full-screen client folds them into its panes. Every string here has been
@@ -6,6 +6,10 @@ import type { LeaveReason, PrivateEndReason, SeenEntry } from '../../wire/messag
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
+/**
+ * `room` on room events (message, joined, left, users, topic, moderation): set only while the user is in more
+ * than one room, so one-room output is unchanged (issue 13); line mode prints it as a prefix (`#dev <alice> hi`).
+ */
 export type ChatEvent =
   /** `account`: logged in to a registered name; `blocked`: the names this user blocks (empty for most). */
   | { kind: 'welcome'; name: string; users: string[]; motd: string; server: string; account: boolean; blocked: string[] }
@@ -13,17 +17,28 @@ export type ChatEvent =
    * A room message. With `ref` it is the server's acceptance of the `pending` line with that ref (our own
    * message, now sent to the room). `history`: replayed from before we joined, not live.
    */
-  | { kind: 'message'; id: number; from: string; text: string; time: number; action: boolean; own: boolean; mention: boolean; ref?: string; history?: boolean }
+  | { kind: 'message'; id: number; from: string; text: string; time: number; action: boolean; own: boolean; mention: boolean; ref?: string; history?: boolean; room?: string }
   /**
    * `late`: sent to us while we were offline, delivered at login; `time` is when it was sent.
    * `stored` (outgoing only): the recipient is offline; the server keeps it for their next login.
    * `direct`: carried over the direct link, never seen by the server (its id is then the link's own count).
    */
   | { kind: 'whisper'; id: number; from: string; to: string; text: string; time: number; outgoing: boolean; ref?: string; late?: boolean; stored?: boolean; direct?: boolean }
-  | { kind: 'joined'; name: string; time: number }
-  | { kind: 'left'; name: string; reason: LeaveReason; message?: string; time: number }
+  | { kind: 'joined'; name: string; time: number; room?: string }
+  | { kind: 'left'; name: string; reason: LeaveReason; message?: string; time: number; room?: string; by?: string }
   | { kind: 'renamed'; old: string; new: string; time: number; self: boolean }
-  | { kind: 'users'; users: string[] }
+  | { kind: 'users'; users: string[]; room?: string }
+  // Rooms (protocol version 2, issue 13).
+  /** We are in `room` now (after /join); `current`: it is the current room. */
+  | { kind: 'room'; room: string; users: string[]; operators: string[]; topic?: string; current: boolean }
+  /** We left `room` (/part, kicked, banned, closed); `current`: the room that is current now, if any. */
+  | { kind: 'parted'; room: string; current?: string }
+  /** Reply to /rooms. */
+  | { kind: 'rooms'; rooms: { room: string; users: number; topic?: string }[] }
+  | { kind: 'topic'; topic: string; by?: string; time?: number; room?: string }
+  | { kind: 'moderation'; action: ModerationAction; by: string; name?: string; seconds?: number; reason?: string; time: number; room?: string }
+  /** /window: `room` is the current room now. */
+  | { kind: 'window'; room: string }
   | { kind: 'help'; lines: string[] }
   /** A line typed while it cannot be sent yet (disconnected, or paced); `ref` matches the later echo. */
   | { kind: 'pending'; ref: string; text: string; to?: string; action: boolean }

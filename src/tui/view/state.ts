@@ -4,7 +4,7 @@ import { helpLines, parseInput, type CommandName } from '../../wire/commands.js'
 import { codePointLength, sanitizeText } from '../../wire/sanitize.js';
 import { LEAVE_WORDS, type ChatEvent, type ConnectionStatus } from '../core/events.js';
 import { keyHelpLines } from './keys.js';
-import { formatPlain } from '../format.js';
+import { formatPlain, roomWords } from '../format.js';
 import { nextCluster, prevCluster } from './text.js';
 import { complete as completeWord, type Completion } from './complete.js';
 import { refreshSearch, scrollFor, startSearch, stepSearch, type Search } from './search.js';
@@ -295,6 +295,15 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
     case 'users':
       // The reply to /list (or F3) is also said in the room, as irssi's /names does.
       return addRoom(withUsers(s, e.users), [{ kind: 'system', text: plainText(e) }]);
+    // Rooms: the full screen shows them as system lines until it has a room list (issue 13, item 6).
+    case 'room':
+      return addRoom(withUsers(s, e.users), roomWords(e).split('\n').map((text): RoomLine => ({ kind: 'system', text: text.replace(/^\* /, '') })));
+    case 'parted':
+    case 'window':
+    case 'rooms':
+    case 'topic':
+    case 'moderation':
+      return addRoom(s, roomWords(e).split('\n').map((text): RoomLine => ({ kind: 'system', text: text.replace(/^(\d\d:\d\d:\d\d )?\* /, '') })));
     case 'help':
       return addRoom(s, e.lines.map((text): RoomLine => ({ kind: 'help', text })));
     case 'error': {
