@@ -20,6 +20,14 @@ export const MAX_DISCARD_BYTES = 64 * 1024;
 
 /** Characters (code points) of message text after sanitising. */
 export const MAX_TEXT_CHARS = 2000;
+/**
+ * Code points of one escape sequence (introducer to terminator) the sanitiser removes whole; a longer or
+ * unterminated one is not treated as a sequence, so only its ESC or C1 introducer is removed and the
+ * text after it is kept (PROTOCOL.md §12).
+ */
+export const MAX_ESCAPE_CHARS = 256;
+/** ZWNJ/ZWJ in a row kept in text; a longer run is cut to this many (no script or emoji needs more). */
+export const MAX_JOINER_RUN = 2;
 /** Characters in a user name; names are also limited to NAME_PATTERN. */
 export const MAX_NAME_CHARS = 32;
 /** Characters in a quit reason. */

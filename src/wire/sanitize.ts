@@ -2,45 +2,95 @@
 // and again in the client before anything is drawn (a client may talk to a server that is not ours).
 // Rules: PROTOCOL.md §12 "Text".
 
-import { MAX_TEXT_CHARS } from './limits.js';
+import { MAX_ESCAPE_CHARS, MAX_JOINER_RUN, MAX_TEXT_CHARS } from './limits.js';
 
-/** Whole escape sequences, so `ESC[2J` leaves nothing behind rather than a stray `[2J`. */
-const ESCAPE_SEQUENCE = new RegExp(
-  [
-    // CSI: ESC [ or the 8-bit U+009B, parameters, intermediates, final byte
-    '(?:\\x1b\\[|\\x9b)[\\x30-\\x3f]*[\\x20-\\x2f]*[\\x40-\\x7e]?',
-    // OSC, DCS, SOS, PM, APC (7- and 8-bit): everything up to BEL or ST, or to the end if unterminated
-    '(?:\\x1b[\\]PX^_]|[\\x90\\x98\\x9d\\x9e\\x9f])[\\s\\S]*?(?:\\x07|\\x1b\\\\|\\x9c|$)',
-    // any other ESC sequence: intermediates and one final byte
-    '\\x1b[\\x20-\\x2f]*[\\x30-\\x7e]?',
-  ].join('|'),
-  'g',
-);
+const ESC = 0x1b;
+/** 8-bit CSI, and the 8-bit introducers of the string sequences: DCS, SOS, OSC, PM, APC. */
+const C1_CSI = 0x9b;
+const C1_STRINGS = new Set([0x90, 0x98, 0x9d, 0x9e, 0x9f]);
+/** What follows ESC to open a string sequence: OSC `]`, DCS `P`, SOS `X`, PM `^`, APC `_`. */
+const ESC_STRINGS = new Set([0x5d, 0x50, 0x58, 0x5e, 0x5f]);
+const BEL = 0x07;
+const ST = 0x9c;
+
+/**
+ * Where the escape sequence starting at `i` ends (exclusive), or -1 when there is none: a CSI with its
+ * final character, or a string sequence with its terminator, within MAX_ESCAPE_CHARS code points
+ * (ECMA-48 §5.4 and §5.6). Anything else — a lone ESC, ESC and an ordinary letter, a sequence cut short
+ * or too long — is not a sequence, so nothing after the introducer is taken from the user's text.
+ */
+function sequenceEnd(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  const next = s.charCodeAt(i + 1);
+  let j: number;
+  let kind: 'csi' | 'string';
+  if (c === C1_CSI) [j, kind] = [i + 1, 'csi'];
+  else if (C1_STRINGS.has(c)) [j, kind] = [i + 1, 'string'];
+  else if (c === ESC && next === 0x5b) [j, kind] = [i + 2, 'csi'];
+  else if (c === ESC && ESC_STRINGS.has(next)) [j, kind] = [i + 2, 'string'];
+  else return -1;
+  let chars = j - i;
+  if (kind === 'csi') {
+    while (j < s.length && s.charCodeAt(j) >= 0x30 && s.charCodeAt(j) <= 0x3f && chars < MAX_ESCAPE_CHARS) [j, chars] = [j + 1, chars + 1];
+    while (j < s.length && s.charCodeAt(j) >= 0x20 && s.charCodeAt(j) <= 0x2f && chars < MAX_ESCAPE_CHARS) [j, chars] = [j + 1, chars + 1];
+    const f = s.charCodeAt(j);
+    return f >= 0x40 && f <= 0x7e && chars < MAX_ESCAPE_CHARS ? j + 1 : -1;
+  }
+  while (j < s.length && chars < MAX_ESCAPE_CHARS) {
+    const d = s.charCodeAt(j);
+    if (d === BEL || d === ST) return j + 1;
+    if (d === ESC && s.charCodeAt(j + 1) === 0x5c) return chars + 1 < MAX_ESCAPE_CHARS ? j + 2 : -1;
+    j += s.codePointAt(j)! > 0xffff ? 2 : 1;
+    chars++;
+  }
+  return -1;
+}
+
+/** The text without its complete escape sequences; a lone ESC or C1 character stays for FORBIDDEN to remove. */
+function removeSequences(s: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== ESC && c !== C1_CSI && !C1_STRINGS.has(c)) continue;
+    const end = sequenceEnd(s, i);
+    if (end === -1) continue;
+    out += s.slice(from, i);
+    from = end;
+    i = end - 1;
+  }
+  return from === 0 ? s : out + s.slice(from);
+}
 
 /** Line breaks and tabs become a space: a message is one line, and a `\r` must not rewrite it. */
 const BREAKS = /[\t\n\v\f\r\x85\u2028\u2029]/g;
 
 /**
- * Removed outright: the rest of C0, DEL, C1, bidi embeddings/overrides/isolates and marks (Trojan Source),
- * zero-width and invisible format characters (look-alike names, hidden text), interlinear annotations,
- * and the characters that draw as nothing: soft hyphen, combining grapheme joiner, Hangul fillers, and
- * the tag characters U+E0000-E007F and the variation selectors supplement U+E0100-E01EF (either can
- * carry a whole hidden message, one character per byte; the price is that the rare subdivision flags such
- * as England's show as a plain black flag), the braille blank, Khmer inherent vowels and musical format
- * characters.
+ * Removed outright, each on its own (PROTOCOL.md §12 lists the same classes): C0, DEL, C1; bidi
+ * embeddings/overrides/isolates and marks (Trojan Source, CVE-2021-42574); invisible format characters
+ * (U+200B, U+2060-2064, the deprecated U+206A-206F, BOM, Mongolian vowel separator, interlinear
+ * annotations); characters that draw as nothing (soft hyphen, combining grapheme joiner, Hangul fillers,
+ * Khmer inherent vowels, braille blank, musical format characters); and the tag characters U+E0000-E007F
+ * and the variation selectors supplement U+E0100-E01EF (either can carry a whole hidden message, one
+ * character per byte; the price is that the rare subdivision flags such as England's show as a plain
+ * black flag). ZWNJ U+200C and ZWJ U+200D are not here: Persian, Indic scripts and emoji sequences need them.
  */
 const FORBIDDEN =
-  /[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u2800\u3164\uffa0\ufeff\ufff9-\ufffb]|[\u{1d173}-\u{1d17a}\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]/gu;
+  /[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u2800\u3164\uffa0\ufeff\ufff9-\ufffb]|[\u{1d173}-\u{1d17a}\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]/gu;
+
+/** Runs of joiners longer than MAX_JOINER_RUN: they join nothing more, and could hide a message in bits. */
+const JOINER_RUN = new RegExp(`[\u200c\u200d]{${MAX_JOINER_RUN + 1},}`, 'g');
+/** White space and joiners at either end: there they join nothing. */
+const EDGES = /^[\s\u200c\u200d]+|[\s\u200c\u200d]+$/g;
 
 /** Text safe to show in any terminal: one line, NFC, no control, escape, bidi or invisible characters. */
 export function sanitizeText(input: string): string {
-  return input
-    .toWellFormed() // lone surrogates become U+FFFD
-    .replace(ESCAPE_SEQUENCE, '')
+  return removeSequences(input.toWellFormed()) // lone surrogates become U+FFFD first
     .replace(BREAKS, ' ')
     .replace(FORBIDDEN, '')
+    .replace(JOINER_RUN, (run) => run.slice(0, MAX_JOINER_RUN))
     .normalize('NFC')
-    .trim();
+    .replace(EDGES, '');
 }
 
 /** Length in code points, the unit MAX_TEXT_CHARS counts (an emoji is one, not two UTF-16 units). */

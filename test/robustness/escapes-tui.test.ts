@@ -13,8 +13,11 @@ import { hostileEvents, hostileFrames } from '../helpers/hostile.js';
 const FORBIDDEN_GLOBAL = new RegExp(FORBIDDEN.source, 'gu');
 /** The control sequences a terminal library writes: CSI, OSC, charset selection, and two-byte escapes. */
 const SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()*+][0-~]|\x1b[ -~]/g;
-/** Strings only a payload contains: its title, clipboard text, link target and sixel data. */
-const PAYLOAD_MARKERS = ['pwned', 'ZWNobyBoaQ==', 'http://evil', '#0;2;0;0;0', 'title with no end', '0;x'];
+/**
+ * Strings only a payload contains: its title, clipboard text, link target and sixel data. The text after an
+ * unterminated OSC is not among them: without its terminator it is no sequence, and it is the user's text.
+ */
+const PAYLOAD_MARKERS = ['pwned', 'ZWNobyBoaQ==', 'http://evil', '#0;2;0;0;0', '0;x'];
 
 let tui: RenderedTui | undefined;
 afterEach(() => tui?.cleanup());
