@@ -53,7 +53,8 @@ export class FrameDecoder {
     if (len === 0) return;
     if (this.discarded >= 0) {
       this.discarded += len;
-    } else if (this.size + len > this.maxFrame) {
+    } else if (this.size + len > this.maxFrame + 1 || (this.size + len === this.maxFrame + 1 && chunk[end - 1] !== CR)) {
+      // One byte over is allowed while the line is open if it is a `\r`: the `\r` of `\r\n` does not count.
       this.discarded = this.size + len;
       this.parts = [];
       this.size = 0;
@@ -79,8 +80,12 @@ export class FrameDecoder {
     this.parts = [];
     this.size = 0;
     if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
-    if (line.length === 0) {
-      this.blankLines++; // a blank line (Enter in nc) is not a frame
+    if (line.length > this.maxFrame) {
+      out.push({ kind: 'error', code: 'frame_too_large' });
+      return;
+    }
+    if (isBlank(line)) {
+      this.blankLines++; // a blank line (Enter in nc, or spaces before it) is not a frame
       return;
     }
     if (!isUtf8(line)) {
@@ -89,6 +94,12 @@ export class FrameDecoder {
     }
     out.push({ kind: 'line', text: line.toString('utf8') });
   }
+}
+
+/** Only spaces, tabs and carriage returns (or nothing): JSON's white space without the newline. */
+function isBlank(line: Buffer): boolean {
+  for (const b of line) if (b !== 0x20 && b !== 0x09 && b !== CR) return false;
+  return true;
 }
 
 /** One frame on the wire: JSON and a newline. Encode once, write the same Buffer to every recipient. */

@@ -10,7 +10,7 @@ export const PROTOCOL_VERSIONS: readonly number[] = [1, 2];
 export const DEFAULT_PORT = 7777;
 export const DEFAULT_HOST = '127.0.0.1';
 
-/** Bytes in one frame, excluding its newline. A longer line is dropped with `frame_too_large`. */
+/** Bytes in one frame, excluding its line ending (`\n` or `\r\n`). A longer line is dropped with `frame_too_large`. */
 export const MAX_FRAME_BYTES = 8 * 1024;
 /**
  * Bytes of one over-long line the server will skip while waiting for its newline. Past this the peer is

@@ -84,3 +84,38 @@ describe('looksLikeTls', () => {
     expect(looksLikeTls(Buffer.from('{"type":"hello"}\n'))).toBe(false);
   });
 });
+
+// Issue 12, item 4: the limit counts the frame, not its line ending; white space alone is a blank line.
+describe('FrameDecoder: line endings and blank lines', () => {
+  it.each([
+    ['\\n', '\n'],
+    ['\\r\\n', '\r\n'],
+  ])('accepts a frame of exactly MAX_FRAME_BYTES ended by %s', (_, ending) => {
+    const body = `{"t":"${'x'.repeat(MAX_FRAME_BYTES - 8)}"}`;
+    expect(Buffer.byteLength(body)).toBe(MAX_FRAME_BYTES);
+    expect(lines(new FrameDecoder().push(Buffer.from(body + ending)))).toEqual([body]);
+  });
+
+  it('accepts it whatever chunk boundary falls between the \\r and the \\n', () => {
+    const body = `{"t":"${'x'.repeat(MAX_FRAME_BYTES - 8)}"}`;
+    const d = new FrameDecoder();
+    expect(feed(d, [Buffer.from(body + '\r'), Buffer.from('\n{"b":1}\n')])).toEqual([body, '{"b":1}']);
+  });
+
+  it.each([
+    ['one byte more, with \\r\\n', 1, '\r\n'],
+    ['one byte more, with \\n', 1, '\n'],
+    ['two bytes more, with \\r\\n', 2, '\r\n'],
+  ])('still refuses %s, once', (_, extra, ending) => {
+    const body = 'y'.repeat(MAX_FRAME_BYTES + extra);
+    expect(lines(new FrameDecoder().push(Buffer.from(`${body}${ending}{"n":2}\n`)))).toEqual(['<frame_too_large>', '{"n":2}']);
+  });
+
+  it('ignores lines of spaces, tabs and carriage returns like blank ones', () => {
+    expect(lines(new FrameDecoder().push(Buffer.from(' \n\t\n \t \r\n\r\r\n{"x":1}\n  \n')))).toEqual(['{"x":1}']);
+  });
+
+  it('keeps a frame with white space around the JSON', () => {
+    expect(lines(new FrameDecoder().push(Buffer.from('  {"x":1}\t\n')))).toEqual(['  {"x":1}\t']);
+  });
+});
