@@ -1,4 +1,5 @@
-import { MAX_PASSWORD_CHARS, MAX_REASON_CHARS, MAX_REF_CHARS, MAX_ROOM_NAME_CHARS, MAX_TOKEN_CHARS } from './limits.js';
+import { MAX_REASON_CHARS, MAX_REF_CHARS, MAX_ROOM_NAME_CHARS, MAX_TOKEN_CHARS } from './limits.js';
+import { codePointLength } from './sanitize.js';
 
 // Every frame is one JSON object with a `type`. PROTOCOL.md documents each message; the types here are
 // the source of truth and the validators below accept exactly them.
@@ -10,14 +11,14 @@ type InRoom = { room?: string };
 
 export type ClientMessage =
   /** `password` or `token` log in to a registered name (issue 4); without them the name joins as a guest. */
-  | ({ type: 'hello'; name: string; version: number; password?: string; token?: string } & Ref)
+  | ({ type: 'hello'; name: string; version: number; password?: string; token?: string; session?: string } & Ref)
   | ({ type: 'say'; text: string; action?: boolean } & InRoom & Ref)
   | ({ type: 'whisper'; to: string; text: string } & Ref)
   | ({ type: 'nick'; name: string } & Ref)
   | ({ type: 'list' } & InRoom & Ref)
   | ({ type: 'quit'; reason?: string } & Ref)
-  | { type: 'ping'; token?: string }
-  | { type: 'pong'; token?: string }
+  | ({ type: 'ping'; token?: string } & Ref)
+  | ({ type: 'pong'; token?: string } & Ref)
   // Accounts and presence (issue 4).
   | ({ type: 'register'; password: string } & Ref)
   /** `since` seconds: also registered users seen that recently; without it, only who is online. */
@@ -163,7 +164,7 @@ export type ServerMessage =
   | ({ type: 'error'; code: ErrorCode; message: string; re?: string; name?: string; seconds?: number } & Ref)
   | { type: 'shutdown'; reason: string }
   | { type: 'ping'; token?: string }
-  | { type: 'pong'; token?: string }
+  | ({ type: 'pong'; token?: string } & Ref)
   // Accounts and presence (issue 4).
   | ({ type: 'registered'; name: string; token: string } & Ref)
   /** Reply to whoelse: `lastSeen` (ms) for users not online now. */
@@ -201,14 +202,14 @@ function isObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Field checks; each returns an error sentence or null. */
+/** Field checks; each returns an error sentence or null. Lengths are in code points (PROTOCOL.md §1). */
 export const str = (o: Obj, k: string) => (typeof o[k] === 'string' ? null : `"${k}" must be a string`);
 export const optStr = (o: Obj, k: string, max: number) =>
   o[k] === undefined
     ? null
     : typeof o[k] !== 'string'
       ? `"${k}" must be a string`
-      : (o[k] as string).length > max
+      : codePointLength(o[k] as string) > max
         ? `"${k}" has at most ${max} characters`
         : null;
 export const num = (o: Obj, k: string) => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? null : `"${k}" must be a number`);
@@ -237,12 +238,20 @@ const optSeconds = (o: Obj) =>
 const optReason = (o: Obj) => optStr(o, 'reason', Infinity);
 
 const CLIENT_CHECKS: Record<ClientType, Check[]> = {
-  hello: [(o) => str(o, 'name'), (o) => num(o, 'version'), (o) => optStr(o, 'password', MAX_PASSWORD_CHARS * 4), (o) => optStr(o, 'token', MAX_TOKEN_CHARS)],
+  // A password of any length is checked (and refused) by the server with a specific reply; the frame bounds it.
+  hello: [
+    (o) => str(o, 'name'),
+    (o) => num(o, 'version'),
+    (o) => optStr(o, 'password', Infinity),
+    (o) => optStr(o, 'token', MAX_TOKEN_CHARS),
+    (o) => optStr(o, 'session', MAX_REF_CHARS),
+  ],
   say: [(o) => str(o, 'text'), (o) => optBool(o, 'action'), optRoom],
   whisper: [(o) => str(o, 'to'), (o) => str(o, 'text')],
   nick: [(o) => str(o, 'name')],
   list: [optRoom],
-  quit: [(o) => optStr(o, 'reason', MAX_REASON_CHARS)],
+  // An over-long reason is cut, not refused: leaving must always work.
+  quit: [(o) => optStr(o, 'reason', Infinity)],
   ping: [(o) => optStr(o, 'token', MAX_REF_CHARS)],
   pong: [(o) => optStr(o, 'token', MAX_REF_CHARS)],
   private: [(o) => str(o, 'to')],
@@ -250,8 +259,8 @@ const CLIENT_CHECKS: Record<ClientType, Check[]> = {
   deny: [(o) => str(o, 'name')],
   private_port: [(o) => str(o, 'link'), (o) => port(o, 'port')],
   private_end: [(o) => str(o, 'name'), (o) => oneOf(o, 'reason', PRIVATE_END_BY_CLIENT)],
-  // Length is checked by the server with a specific reply (weak_password); this only bounds the frame.
-  register: [(o) => str(o, 'password'), (o) => optStr(o, 'password', MAX_PASSWORD_CHARS * 4)],
+  // Length is checked by the server with a specific reply (weak_password); the frame bounds it.
+  register: [(o) => str(o, 'password')],
   whoelse: [(o) => optNum(o, 'since'), (o) => (o.since === undefined || (o.since as number) >= 0 ? null : '"since" must not be negative')],
   block: [(o) => optStr(o, 'name', Infinity)],
   unblock: [(o) => str(o, 'name')],
@@ -328,7 +337,7 @@ export function parseWith<T>(line: string, checks: Record<string, Check[]>): Par
     return { ok: false, code: 'malformed_json', message: 'the frame is not valid JSON' };
   }
   if (!isObject(value)) return { ok: false, code: 'invalid_message', message: 'a frame must be a JSON object' };
-  const ref = typeof value.ref === 'string' && value.ref.length <= MAX_REF_CHARS ? value.ref : undefined;
+  const ref = typeof value.ref === 'string' && codePointLength(value.ref) <= MAX_REF_CHARS ? value.ref : undefined;
   const fail = (code: ErrorCode, message: string, re?: string): Parsed<T> => ({
     ok: false,
     code,

@@ -59,3 +59,36 @@ describe('parseServerMessage', () => {
     expect(parseServerMessage('{"type":"users","users":["a","b"]}').ok).toBe(true);
   });
 });
+
+// Issue 12, items 3 and 10: one unit, code points, for every length the validators check; a quit reason
+// and a password are never refused by the validator for their length (the server cuts or answers them).
+describe('lengths count code points, everywhere', () => {
+  const emoji = (n: number) => '😀'.repeat(n);
+  const fields: [string, (v: string) => object, number][] = [
+    ['ref', (v) => ({ type: 'list', ref: v }), 64],
+    ['ping token', (v) => ({ type: 'ping', token: v }), 64],
+    ['pong token', (v) => ({ type: 'pong', token: v }), 64],
+    ['hello token', (v) => ({ type: 'hello', name: 'a', version: 1, token: v }), 128],
+    ['hello session', (v) => ({ type: 'hello', name: 'a', version: 1, session: v }), 64],
+  ];
+  it.each(fields)('%s: the limit in emoji is accepted, one more refused', (_, frame, max) => {
+    expect(parseClientMessage(JSON.stringify(frame(emoji(max)))).ok).toBe(true);
+    const over = parseClientMessage(JSON.stringify(frame(emoji(max + 1))));
+    expect(over).toMatchObject({ ok: false, code: 'invalid_message' });
+  });
+
+  it('a quit reason of any length is accepted (the server cuts it to 200)', () => {
+    for (const reason of [emoji(200), emoji(201), 'x'.repeat(5000)]) expect(parseClientMessage(JSON.stringify({ type: 'quit', reason })).ok).toBe(true);
+  });
+
+  it.each([
+    ['register', (p: string) => ({ type: 'register', password: p })],
+    ['hello', (p: string) => ({ type: 'hello', name: 'a', version: 1, password: p })],
+  ])('a %s password of any length reaches the server', (_, frame) => {
+    for (const p of ['x'.repeat(257), 'x'.repeat(1025), emoji(1500)]) expect(parseClientMessage(JSON.stringify(frame(p))).ok).toBe(true);
+  });
+
+  it('ping and pong may carry a ref', () => {
+    expect(parseClientMessage('{"type":"ping","token":"t","ref":"r"}')).toEqual({ ok: true, message: { type: 'ping', token: 't', ref: 'r' } });
+  });
+});
