@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { isLoopbackAddress } from '../wire/address.js';
-import { FrameDecoder, encodeFrame, looksLikeTls, type FrameEvent } from '../wire/frame.js';
+import { FrameDecoder, encodeFrame, foreignProtocol, looksLikeTls, type ForeignProtocol, type FrameEvent } from '../wire/frame.js';
 import { CLOSE_GRACE_MS, MAX_FLUSH_DELAY_MS, DEFAULT_HOST, DEFAULT_PORT, LISTEN_BACKLOG, MAX_SEND_QUEUE_BYTES, SERVER_TICK_MS, SHUTDOWN_GRACE_MS, TLS_HANDSHAKE_TIMEOUT_MS } from '../wire/limits.js';
 import type { ServerMessage } from '../wire/messages.js';
 import { DEFAULT_BUDGET, FrameBudget, type BudgetRates } from './budget.js';
@@ -67,6 +67,30 @@ interface Conn {
   /** Login backlog bytes allowed above the cap; forgotten once everything written has drained. */
   allowance: number;
   seenData: boolean;
+  /** A frame has been read: later lines are not checked for another protocol. */
+  seenLine: boolean;
+}
+
+const NOT_PARLEY = 'this port speaks parley (newline-delimited JSON over TCP)';
+
+/**
+ * The one answer a client of another protocol gets, in words that client shows: an HTTP response for a
+ * browser or curl, an IRC ERROR for an IRC client, a parley error frame for the rest (an SSH client prints
+ * the line it could not parse).
+ */
+export function foreignAnswer(protocol: ForeignProtocol | 'tls'): Buffer {
+  switch (protocol) {
+    case 'http': {
+      const body = `${NOT_PARLEY}, not HTTP: connect with the parley client or nc\n`;
+      return Buffer.from(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    case 'irc':
+      return Buffer.from(`ERROR :${NOT_PARLEY}, not IRC\r\n`);
+    default: {
+      const notice: ServerMessage = { type: 'error', code: 'not_parley', message: `${NOT_PARLEY}, not ${protocol === 'tls' ? 'TLS' : 'SSH'}` };
+      return encodeFrame(notice);
+    }
+  }
 }
 
 
@@ -186,7 +210,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     const id = nextConn++;
     const ip = socket.remoteAddress ?? 'unknown';
     const port = socket.remotePort ?? 0;
-    const conn: Conn = { socket, queue: [], queued: 0, dead: false, seenData: false, allowance: 0 };
+    const conn: Conn = { socket, queue: [], queued: 0, dead: false, seenData: false, seenLine: false, allowance: 0 };
     conns.set(id, conn);
     socket.setNoDelay(true);
     say(`connect ${ip}:${port} (conn ${id})`);
@@ -208,7 +232,17 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     if (!hub.connect(id, ip, port)) return;
 
     const decoder = new FrameDecoder();
+    const refuse = (protocol: ForeignProtocol | 'tls'): void => {
+      log('refused', { conn: id, why: `${protocol} on the parley port` });
+      outbox.send(id, foreignAnswer(protocol));
+      hub.disconnect(id, 'kicked', 'not parley');
+    };
     const handle = (ev: FrameEvent): void => {
+      if (ev.kind === 'line' && !conn.seenLine) {
+        conn.seenLine = true;
+        const foreign = foreignProtocol(ev.text);
+        if (foreign !== null) return refuse(foreign);
+      }
       if (ev.kind === 'line') hub.receive(id, ev.text);
       else if (ev.kind === 'error') hub.frameError(id, ev.code);
       else hub.disconnect(id, 'kicked', 'line too long');
@@ -265,7 +299,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       for (const ev of events) pending.push(ev);
       if (resumeTimer === undefined) pump();
     };
-    const refuse = (code: 'not_parley' | 'tls_required', message: string, why: string): void => {
+    const refuseWith = (code: 'not_parley' | 'tls_required', message: string, why: string): void => {
       log('refused', { conn: id, ip, why });
       outbox.send(id, encodeFrame({ type: 'error', code, message } satisfies ServerMessage));
       hub.disconnect(id, 'kicked', why);
@@ -276,7 +310,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       if (conn.dead) return;
       conn.seenData = true;
       if (looksLikeTls(first)) {
-        if (!options.secureContext) return refuse('not_parley', 'this port speaks plain parley (newline-delimited JSON), not TLS', 'TLS handshake on the plain port');
+        if (!options.secureContext) return refuseWith('not_parley', 'this port speaks plain parley (newline-delimited JSON), not TLS', 'TLS handshake on the plain port');
         socket.pause();
         socket.unshift(first);
         const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: options.secureContext() });
@@ -294,7 +328,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
         return;
       }
       if (plaintext === 'never' || (plaintext === 'loopback' && !isLoopbackAddress(ip))) {
-        return refuse(
+        return refuseWith(
           'tls_required',
           plaintext === 'never'
             ? 'this server accepts TLS only; connect with parley --tls'

@@ -114,3 +114,19 @@ export function encodeFrame(message: object): Buffer {
 export function looksLikeTls(firstChunk: Buffer): boolean {
   return firstChunk.length >= 3 && firstChunk[0] === 0x16 && firstChunk[1] === 0x03 && firstChunk[2]! <= 0x04;
 }
+
+/** Protocols a client that dialled the wrong port may be speaking, told apart by their first line. */
+export type ForeignProtocol = 'http' | 'ssh' | 'irc';
+
+/**
+ * Which other protocol a connection's first line is in, or null for anything that may be parley. A parley
+ * frame is a JSON object, so it starts with `{` (after white space); these never do:
+ * an HTTP request line (RFC 9112 §3: `METHOD SP target SP HTTP/x.y`), an SSH identification string
+ * (RFC 4253 §4.2: `SSH-protoversion-…`), and the commands an IRC client opens with (RFC 2812 §3.1, IRCv3 CAP).
+ */
+export function foreignProtocol(firstLine: string): ForeignProtocol | null {
+  if (/^[A-Z]{3,10} \S+ HTTP\/\d(\.\d)?$/.test(firstLine)) return 'http';
+  if (/^SSH-\d\.\d+-/.test(firstLine)) return 'ssh';
+  if (/^(CAP LS|CAP REQ|NICK |USER |PASS )/.test(firstLine)) return 'irc';
+  return null;
+}
