@@ -24,7 +24,8 @@ export type AuthMode = 'off' | 'optional' | 'required';
 export const AUTH_MODES: readonly AuthMode[] = ['off', 'optional', 'required'];
 
 export type AuthResult =
-  | { ok: true; name: string; token: string }
+  /** `mustChange`: the account's password breaks today's rule (imported); the user is asked for a new one. */
+  | { ok: true; name: string; token: string; mustChange?: boolean }
   | { ok: false; code: ErrorCode; message: string; seconds?: number };
 
 export interface AccountsOptions {
@@ -125,7 +126,7 @@ export class Accounts {
     // The account may have been removed while the hash ran.
     if (ok && this.store.user(key)) {
       this.lockout.succeed(pair);
-      return { ok: true, name: user!.name, token: this.issueToken(key, now) };
+      return { ok: true, name: user!.name, token: this.issueToken(key, now), ...(user!.mustChange && { mustChange: true }) };
     }
     if (source !== undefined) this.failures.take(source, now);
     const seconds = this.lockout.fail(pair, now);
@@ -137,7 +138,7 @@ export class Accounts {
   resume(name: string, token: string): AuthResult {
     const key = foldName(name);
     const user = this.store.user(key);
-    if (user && this.store.sessionUser(token, this.clock()) === key) return { ok: true, name: user.name, token };
+    if (user && this.store.sessionUser(token, this.clock()) === key) return { ok: true, name: user.name, token, ...(user.mustChange && { mustChange: true }) };
     return { ok: false, code: 'bad_token', message: 'that session has expired or was ended; log in with the password' };
   }
 
@@ -173,6 +174,28 @@ export class Accounts {
     if (source !== undefined) this.registrations.take(source, now);
     this.store.setLastSeen(key, now);
     return { ok: true, name, token: this.issueToken(key, now) };
+  }
+
+  /**
+   * A new password for an account that must change its own (imported with a weak one). Resolves with a
+   * fresh token, or why not: `weak_password`, `busy`, or `name_registered` when the account need not change.
+   */
+  async changePassword(name: string, password: string): Promise<AuthResult> {
+    const key = foldName(name);
+    if (!this.store.user(key)?.mustChange) return { ok: false, code: 'name_registered', message: `you are already logged in to the account ${name}` };
+    const problem = passwordProblem(password);
+    if (problem) return { ok: false, code: 'weak_password', message: problem };
+    let hash: string;
+    try {
+      hash = await this.hasher.hash(password);
+    } catch (err) {
+      if (err instanceof HasherBusy) return { ok: false, code: 'busy', message: 'the server is busy; try again in a few seconds' };
+      throw err;
+    }
+    const user = this.store.user(key);
+    if (!user) return { ok: false, code: 'server_error', message: 'the account was removed meanwhile' };
+    this.store.setHash(key, hash);
+    return { ok: true, name: user.name, token: this.issueToken(key, this.clock()) };
   }
 
   seen(name: string, time: number): void {

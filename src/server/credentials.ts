@@ -4,9 +4,12 @@ import { nameProblem, foldName } from '../wire/names.js';
 import type { PasswordHasher } from './passwords.js';
 import type { Store } from './store.js';
 
-// Importing the plain "name password" files of the older systems. Passwords are hashed on import and the
-// file's text never reaches the database. Names already registered keep their stored password: the file is
-// a seed, and a user who changed theirs since must not be reset by a restart.
+// Importing the plain "name password" files of other chat servers (course projects use this format, with
+// passwords such as `falcon`). Passwords are hashed on import and the file's text never reaches the
+// database. A password that breaks today's rule is imported anyway — refusing the file would lock its users
+// out — and the account is marked to choose a new password at its next login; the caller warns once per
+// such account. Names already registered keep their stored password: the file is a seed, and a user who
+// changed theirs since must not be reset by a restart.
 
 export interface CredentialLine {
   line: number;
@@ -30,8 +33,22 @@ export function parseCredentials(text: string, file: string): CredentialLine[] {
   return out;
 }
 
-/** Adds the accounts of `file` that do not exist yet. Returns how many were added and skipped. */
-export async function importCredentials(file: string, store: Store, hasher: PasswordHasher, now: number): Promise<{ added: number; skipped: number }> {
+/** An imported account whose password does not meet the rule: where it is, and why (never the password). */
+export interface WeakCredential {
+  line: number;
+  name: string;
+  problem: string;
+}
+
+export interface ImportResult {
+  added: number;
+  skipped: number;
+  /** Accounts added with a weak password, marked to choose a new one at their next login. */
+  weak: WeakCredential[];
+}
+
+/** Adds the accounts of `file` that do not exist yet. Throws with a one-line reason on an unreadable file or line. */
+export async function importCredentials(file: string, store: Store, hasher: PasswordHasher, now: number): Promise<ImportResult> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -40,17 +57,16 @@ export async function importCredentials(file: string, store: Store, hasher: Pass
   }
   const entries = parseCredentials(text, file);
   const fresh = entries.filter((e) => store.user(foldName(e.name)) === undefined);
-  // The same rule as /register and `user add` for accounts this import creates: an imported account is as
-  // exposed as any other. Names already in the database keep their password, so an old file still starts.
-  for (const e of fresh) {
-    const weak = passwordProblem(e.password);
-    if (weak !== null) throw new Error(`${file} line ${e.line}: the password for ${e.name} is not accepted: ${weak}`);
-  }
+  const problems = fresh.map((e) => passwordProblem(e.password));
   // Hash at the hasher's own concurrency; its queue holds the rest.
   const hashes = await Promise.all(fresh.map((e) => hasher.hash(e.password)));
   let added = 0;
+  const weak: WeakCredential[] = [];
   fresh.forEach((e, i) => {
-    if (store.addUser(foldName(e.name), e.name, hashes[i]!, now)) added++;
+    const problem = problems[i]!;
+    if (!store.addUser(foldName(e.name), e.name, hashes[i]!, now, problem !== null)) return;
+    added++;
+    if (problem !== null) weak.push({ line: e.line, name: e.name, problem });
   });
-  return { added, skipped: entries.length - added };
+  return { added, skipped: entries.length - added, weak };
 }

@@ -189,8 +189,12 @@ const scrypt = { ...DEFAULT_SCRYPT, N: opts.scryptN };
 if (opts.credentials !== undefined) {
   try {
     // Its own hasher with an unbounded queue: a long file waits its turn instead of being refused as busy.
-    const { added, skipped } = await importCredentials(opts.credentials, store, new PasswordHasher(scrypt, MAX_CONCURRENT_HASHES, Infinity), Date.now());
-    log.write('credentials', { file: opts.credentials, added, skipped });
+    const { added, skipped, weak } = await importCredentials(opts.credentials, store, new PasswordHasher(scrypt, MAX_CONCURRENT_HASHES, Infinity), Date.now());
+    for (const w of weak) {
+      log.write('credentials_weak', { file: opts.credentials, line: w.line, name: w.name, problem: w.problem });
+      process.stderr.write(`parley-server: warning: ${opts.credentials} line ${w.line}: the password of ${w.name} is weak (${w.problem}); ${w.name} will be asked for a new one at next login\n`);
+    }
+    log.write('credentials', { file: opts.credentials, added, skipped, weak: weak.length });
     process.stdout.write(`imported ${added} account(s) from ${opts.credentials}${skipped ? `; ${skipped} already existed` : ''}\n`);
   } catch (err) {
     fail((err as Error).message);

@@ -18,6 +18,14 @@ export interface UserRow {
   hash: string;
   created: number;
   lastSeen: number | null;
+  /** The password does not meet today's rule (imported from another system): ask for a new one at login. */
+  mustChange: boolean;
+}
+
+type UserColumns = { key: string; name: string; hash: string; created: number; last_seen: number | null; must_change: number };
+
+function userRow(r: UserColumns): UserRow {
+  return { key: r.key, name: r.name, hash: r.hash, created: r.created, lastSeen: r.last_seen, mustChange: r.must_change === 1 };
 }
 
 export interface StoredMessage {
@@ -164,6 +172,8 @@ const MIGRATIONS: readonly string[] = [
      user_key TEXT NOT NULL,
      PRIMARY KEY (room_key, user_key)
    );`,
+  // 4: accounts imported with a weak password choose a new one at their next login (issue 12).
+  `ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -210,15 +220,11 @@ export class Store {
     }
     const db = this.db;
     this.st = {
-      user: db.prepare<[string], { key: string; name: string; hash: string; created: number; last_seen: number | null }>(
-        'SELECT key, name, hash, created, last_seen FROM users WHERE key = ?',
-      ),
-      users: db.prepare<[], { key: string; name: string; hash: string; created: number; last_seen: number | null }>(
-        'SELECT key, name, hash, created, last_seen FROM users ORDER BY key',
-      ),
-      addUser: db.prepare('INSERT INTO users(key, name, hash, created, skeleton) VALUES (?, ?, ?, ?, ?)'),
+      user: db.prepare<[string], UserColumns>('SELECT key, name, hash, created, last_seen, must_change FROM users WHERE key = ?'),
+      users: db.prepare<[], UserColumns>('SELECT key, name, hash, created, last_seen, must_change FROM users ORDER BY key'),
+      addUser: db.prepare('INSERT INTO users(key, name, hash, created, skeleton, must_change) VALUES (?, ?, ?, ?, ?, ?)'),
       lookAlike: db.prepare<[string, string], { name: string }>('SELECT name FROM users WHERE skeleton = ? AND key <> ? LIMIT 1'),
-      setHash: db.prepare('UPDATE users SET hash = ? WHERE key = ?'),
+      setHash: db.prepare('UPDATE users SET hash = ?, must_change = 0 WHERE key = ?'),
       removeUser: db.prepare('DELETE FROM users WHERE key = ?'),
       seen: db.prepare('UPDATE users SET last_seen = ? WHERE key = ?'),
       seenSince: db.prepare<[number], { name: string; last_seen: number }>('SELECT name, last_seen FROM users WHERE last_seen >= ? ORDER BY last_seen DESC LIMIT 10000'),
@@ -338,17 +344,17 @@ export class Store {
 
   user(key: string): UserRow | undefined {
     const r = this.st.user.get(key);
-    return r && { key: r.key, name: r.name, hash: r.hash, created: r.created, lastSeen: r.last_seen };
+    return r && userRow(r);
   }
 
   users(): UserRow[] {
-    return this.st.users.all().map((r) => ({ key: r.key, name: r.name, hash: r.hash, created: r.created, lastSeen: r.last_seen }));
+    return this.st.users.all().map(userRow);
   }
 
-  /** Adds an account; false if the key is taken. */
-  addUser(key: string, name: string, hash: string, now: number): boolean {
+  /** Adds an account; false if the key is taken. `mustChange`: its password must be replaced at next login. */
+  addUser(key: string, name: string, hash: string, now: number, mustChange = false): boolean {
     try {
-      this.st.addUser.run(key, name, hash, now, nameSkeleton(name));
+      this.st.addUser.run(key, name, hash, now, nameSkeleton(name), mustChange ? 1 : 0);
       return true;
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
@@ -361,6 +367,7 @@ export class Store {
     return this.st.lookAlike.get(nameSkeleton(name), foldName(name))?.name;
   }
 
+  /** A new password: it meets the rule, so the account no longer has to change it. */
   setHash(key: string, hash: string): void {
     this.st.setHash.run(hash, key);
   }
