@@ -30,6 +30,11 @@ export class AcceptedRefs {
     private readonly senders: number,
   ) {}
 
+  /** Whether this sender has requests remembered (a session that may be continued). */
+  has(sender: string): boolean {
+    return this.bySender.has(sender);
+  }
+
   /** The earlier acceptance of this very request (same ref and digest), if any. */
   get(sender: string, ref: string, digest: string): Accepted | undefined {
     const a = this.bySender.get(sender)?.get(ref);

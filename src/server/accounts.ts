@@ -180,14 +180,14 @@ export class Accounts {
    * A new password for an account that must change its own (imported with a weak one). Resolves with a
    * fresh token, or why not: `weak_password`, `busy`, or `name_registered` when the account need not change.
    */
-  async changePassword(name: string, password: string): Promise<AuthResult> {
+  async changePassword(name: string, password: string, source?: string): Promise<AuthResult> {
     const key = foldName(name);
     if (!this.store.user(key)?.mustChange) return { ok: false, code: 'name_registered', message: `you are already logged in to the account ${name}` };
     const problem = passwordProblem(password);
     if (problem) return { ok: false, code: 'weak_password', message: problem };
     let hash: string;
     try {
-      hash = await this.hasher.hash(password);
+      hash = await this.hasher.hash(password, source);
     } catch (err) {
       if (err instanceof HasherBusy) return { ok: false, code: 'busy', message: 'the server is busy; try again in a few seconds' };
       throw err;

@@ -168,6 +168,14 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       conn.socket.end();
       setTimeout(() => conn.socket.destroy(), CLOSE_GRACE_MS).unref();
     },
+    hold(id, holding) {
+      // A password check of this connection runs: its later frames wait in the kernel's buffers (and then
+      // the peer's), not in ours. Only this connection waits; a closing one is never resumed.
+      const conn = conns.get(id);
+      if (!conn || conn.dead) return;
+      if (holding) conn.socket.pause();
+      else conn.socket.resume();
+    },
   };
 
   // Connections of the IRC gateway share the hub's ids and Outbox; the router hands their bytes to the gateway.

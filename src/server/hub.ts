@@ -22,6 +22,7 @@
  * login), rules/ (each command's rules over a shared Context: login, talk, people, rooms, moderation),
  * ndjson.ts (the NDJSON codecs).
  */
+import { randomBytes } from 'node:crypto';
 import {
   DEFAULT_HISTORY,
   ACCEPTED_REFS_PER_SENDER,
@@ -29,6 +30,7 @@ import {
   MAINTENANCE_EVERY_MS,
   MAX_FRAME_BYTES,
   MAX_CONNECTIONS_PER_IP,
+  MAX_HELD_FRAMES,
   MAX_REASON_CHARS,
   PING_INTERVAL_MS,
   PING_TIMEOUT_MS,
@@ -244,6 +246,11 @@ export class Hub {
       admin: false,
       version: 0,
       checking: false,
+      checkStarted: 0,
+      checkedMs: 0,
+      held: [],
+      refsKey: randomBytes(16).toString('base64url'),
+      mustChange: false,
       blocks: new BlockList(this.ctx.store),
     });
     log('connect', { conn: id, addr });
@@ -253,7 +260,7 @@ export class Hub {
   /** One complete NDJSON frame (already split and UTF-8 checked by the decoder). */
   receive(id: ConnId, line: string): void {
     const s = this.directory.session(id);
-    if (!s) return;
+    if (!s || this.held(s, () => this.receive(id, line))) return;
     const parsed = decodeRequest(line);
     if (parsed.ok) return this.handle(id, parsed.message);
     this.heard(s);
@@ -264,10 +271,10 @@ export class Hub {
   /** One request from connection `id`, already decoded and validated by its shell. */
   handle(id: ConnId, msg: ClientMessage): void {
     const s = this.directory.session(id);
-    if (!s) return;
+    if (!s || this.held(s, () => this.handle(id, msg))) return;
     const ctx = this.ctx;
     const now = this.heard(s);
-    if (msg.type === 'ping') return ctx.send(s, { type: 'pong', ...(msg.token !== undefined && { token: msg.token }) });
+    if (msg.type === 'ping') return ctx.send(s, { type: 'pong', ...(msg.token !== undefined && { token: msg.token }), ...(msg.ref !== undefined && { ref: msg.ref }) });
     if (msg.type === 'pong') return;
     // Free of the request budget like ping: a login may bring a full mailbox to acknowledge.
     if (msg.type === 'ack') return ack(ctx, s, msg.upTo);
@@ -279,6 +286,11 @@ export class Hub {
         return ctx.error(s, 'slow_down', `too many logins from your address; wait ${Math.ceil(this.hellos.waitMs(s.source, now) / 1000)} s and try again`, { re: 'hello', ref: msg.ref });
       }
       return hello(ctx, s, msg, now);
+    }
+    if (msg.type === 'quit') {
+      // Leaving always works, registered or not, whatever the reason's length (PROTOCOL.md §6.6).
+      if (s.token !== undefined) ctx.persist(s, 'quit', undefined, () => ctx.accounts?.endSession(s.token!));
+      return ctx.remove(s, 'quit', msg.reason === undefined ? undefined : truncateCodePoints(sanitizeText(msg.reason), MAX_REASON_CHARS));
     }
     if (s.name === undefined) {
       return ctx.error(s, 'not_registered', 'say hello first: {"type":"hello","name":"yourname","version":1}', { re: msg.type, ref: msg.ref });
@@ -325,8 +337,13 @@ export class Hub {
       case 'allow':
       case 'deny':
       case 'private_port':
-      case 'private_end':
-        return ctx.deliverPrivate(ctx.privateDesk.handle(s.id, msg));
+      case 'private_end': {
+        const deliveries = ctx.privateDesk.handle(s.id, msg);
+        ctx.deliverPrivate(deliveries);
+        // Requests whose only effect is on the other side are acknowledged, so a client knows they were done.
+        if (msg.type !== 'private' && !deliveries.some((d) => d.to === s.id && d.msg.type === 'error')) ctx.send(s, { type: 'ok', re: msg.type, ...(msg.ref !== undefined && { ref: msg.ref }) });
+        return;
+      }
       case 'register':
         return register(ctx, s, msg);
       case 'whoelse':
@@ -335,16 +352,13 @@ export class Hub {
         return block(ctx, s, msg);
       case 'unblock':
         return unblock(ctx, s, msg);
-      case 'quit':
-        if (s.token !== undefined) ctx.persist(s, 'quit', undefined, () => ctx.accounts?.endSession(s.token!));
-        return ctx.remove(s, 'quit', msg.reason === undefined ? undefined : truncateCodePoints(sanitizeText(msg.reason), MAX_REASON_CHARS));
     }
   }
 
   /** The decoder dropped a line (too long, not UTF-8). The connection goes on. */
   frameError(id: ConnId, code: 'frame_too_large' | 'invalid_utf8'): void {
     const s = this.directory.session(id);
-    if (!s) return;
+    if (!s || this.held(s, () => this.frameError(id, code))) return;
     s.lastHeard = this.ctx.clock();
     const message = code === 'frame_too_large' ? `frame dropped: a line may be at most ${MAX_FRAME_BYTES} bytes` : 'frame dropped: it is not valid UTF-8';
     this.ctx.error(s, code, message);
@@ -429,7 +443,8 @@ export class Hub {
     const idle = opts.idleTimeoutMs;
     for (const s of this.directory.all()) {
       if (s.name === undefined) {
-        if (now - s.connectedAt >= opts.registrationTimeoutMs) {
+        // The deadline is for sending hello: time spent waiting for a password check does not count.
+        if (!s.checking && now - s.connectedAt - s.checkedMs >= opts.registrationTimeoutMs) {
           this.ctx.error(s, 'registration_timeout', `no hello within ${Math.round(opts.registrationTimeoutMs / 1000)} s; closing`);
           this.ctx.remove(s, 'timeout');
         }
@@ -473,6 +488,21 @@ export class Hub {
     this.ctx.log('shutdown', { reason, users: online });
     this.directory.clear();
     for (const room of this.rooms.all()) room.clear();
+  }
+
+  /**
+   * While a password check of `s` runs, its frames wait (PROTOCOL.md §4: answers in request order): true
+   * when `replay` was held. Past MAX_HELD_FRAMES the connection is flooding and is closed.
+   */
+  private held(s: Session, replay: () => void): boolean {
+    if (!s.checking) return false;
+    this.heard(s);
+    if (s.held.length >= MAX_HELD_FRAMES) {
+      this.ctx.remove(s, 'kicked', `more than ${MAX_HELD_FRAMES} requests while a password was checked`);
+      return true;
+    }
+    s.held.push(replay);
+    return true;
   }
 
   /** Anything from a connection counts as a sign of life. */

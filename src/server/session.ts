@@ -38,7 +38,19 @@ export interface Session {
   mailUpTo?: number;
   /** The session token of that login, ended when the user quits. */
   token?: string;
-  /** A password check for this connection is running; it continues in loginChecked/registerChecked. */
+  /**
+   * A password check for this connection is running; it continues in loginChecked/registerChecked. Until
+   * it ends, the connection's later frames wait in `held` (PROTOCOL.md §4: answers in request order).
+   */
   checking: boolean;
+  /** When the running check started, and the time spent on checks so far (not counted by the registration deadline). */
+  checkStarted: number;
+  checkedMs: number;
+  /** Frames that arrived during a check, replayed in order when it ends. */
+  held: (() => void)[];
+  /** Which session's refs a say or whisper is remembered under (welcome.session; PROTOCOL.md §5.3). */
+  refsKey: string;
+  /** Logged in to an account whose imported password must be replaced (welcome.change_password). */
+  mustChange: boolean;
   blocks: BlockList;
 }

@@ -61,6 +61,13 @@ export const WELCOME_TIMEOUT_MS = 10_000;
 export const ACCEPTED_REFS_PER_SENDER = 64;
 export const ACCEPTED_REFS_SENDERS = 10_000;
 
+/**
+ * Frames of one connection the server holds while a password check of that connection runs (its later
+ * requests wait for the answer). The server also stops reading the socket meanwhile, so this is only
+ * reached by what was already read; past it the connection is closed.
+ */
+export const MAX_HELD_FRAMES = 256;
+
 /** Connections from one IP address at once (0 turns the cap off). */
 export const MAX_CONNECTIONS_PER_IP = 16;
 

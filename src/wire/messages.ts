@@ -138,9 +138,55 @@ export type ErrorCode =
   | 'topic_locked'
   | 'too_many_bans';
 
+/** A server's limits, advertised in welcome (PROTOCOL.md §5.2); lengths in code points, sizes in bytes. */
+export interface ServerLimits {
+  frameBytes: number;
+  serverFrameBytes: number;
+  textChars: number;
+  nameChars: number;
+  reasonChars: number;
+  refChars: number;
+  passwordChars: [number, number];
+  rateBurst: number;
+  /** 0: no flood control. */
+  ratePerSecond: number;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  registrationTimeoutMs: number;
+}
+
+/** What a server offers, advertised in welcome (PROTOCOL.md §5.2). */
+export interface ServerFeatures {
+  accounts: 'off' | 'optional' | 'required';
+  /** Room messages replayed on join (0: none). */
+  history: number;
+  offline: boolean;
+  blocks: boolean;
+  private: boolean;
+}
+
 export type ServerMessage =
-  /** `account`: logged in to a registered name; `token` resumes this login later; `blocked`: names this user blocks. */
-  | { type: 'welcome'; version: number; name: string; users: string[]; motd: string; account?: boolean; token?: string; blocked?: string[]; rooms?: string[] }
+  /**
+   * `account`: logged in to a registered name; `token` resumes this login later; `blocked`: names this user
+   * blocks; `session` names this session's remembered refs; `change_password`: choose a new password
+   * (register). A server that predates them sends no `session`, `limits` or `features`.
+   */
+  | {
+      type: 'welcome';
+      version: number;
+      name: string;
+      users: string[];
+      motd: string;
+      session?: string;
+      limits?: ServerLimits;
+      features?: ServerFeatures;
+      account?: boolean;
+      token?: string;
+      blocked?: string[];
+      change_password?: boolean;
+      /** Version 2: the rooms this session is in. */
+      rooms?: string[];
+    }
   /** `history`: replayed from before this user joined. */
   | ({ type: 'message'; id: number; from: string; text: string; time: number; action?: boolean; history?: boolean } & InRoom & Ref)
   /** `late`: stored while the recipient was offline, delivered at login; `stored`: the sender's copy of such a whisper. */
@@ -163,6 +209,8 @@ export type ServerMessage =
   /** `seconds`: how long a `locked` name stays locked. */
   | ({ type: 'error'; code: ErrorCode; message: string; re?: string; name?: string; seconds?: number } & Ref)
   | { type: 'shutdown'; reason: string }
+  /** A request with no other reply (allow, deny, private_port, private_end) was carried out. */
+  | ({ type: 'ok'; re: string } & Ref)
   | { type: 'ping'; token?: string }
   | ({ type: 'pong'; token?: string } & Ref)
   // Accounts and presence (issue 4).
@@ -289,6 +337,10 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
     (o) => optBool(o, 'account'),
     (o) => optStr(o, 'token', Infinity),
     (o) => (o.blocked === undefined ? null : strings(o, 'blocked')),
+    (o) => optStr(o, 'session', Infinity),
+    (o) => (o.limits === undefined || isObject(o.limits) ? null : '"limits" must be an object'),
+    (o) => (o.features === undefined || isObject(o.features) ? null : '"features" must be an object'),
+    (o) => optBool(o, 'change_password'),
   ],
   message: [(o) => num(o, 'id'), (o) => str(o, 'from'), (o) => str(o, 'text'), (o) => num(o, 'time'), (o) => optBool(o, 'action'), (o) => optBool(o, 'history')],
   whisper: [
@@ -306,6 +358,7 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
   users: [(o) => strings(o, 'users')],
   error: [(o) => str(o, 'code'), (o) => str(o, 'message'), (o) => optNum(o, 'seconds')],
   shutdown: [(o) => str(o, 'reason')],
+  ok: [(o) => str(o, 're')],
   ping: [(o) => optStr(o, 'token', Infinity)],
   pong: [(o) => optStr(o, 'token', Infinity)],
   private_request: [(o) => str(o, 'from'), (o) => num(o, 'time')],

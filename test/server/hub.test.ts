@@ -42,7 +42,18 @@ describe('registration', () => {
     join(2, 'Bob');
     hub.connect(3, '10.0.0.3', 1);
     send(3, { type: 'hello', name: 'alice', version: 1 });
-    expect(out.take(3)).toEqual([{ type: 'welcome', version: 1, name: 'alice', users: ['alice', 'Bob', 'carol'], motd: expect.any(String) }]);
+    expect(out.take(3)).toEqual([
+      {
+        type: 'welcome',
+        version: 1,
+        name: 'alice',
+        users: ['alice', 'Bob', 'carol'],
+        motd: expect.any(String),
+        session: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+        limits: expect.objectContaining({ frameBytes: 8192, textChars: 2000 }),
+        features: { accounts: 'off', history: 0, offline: false, blocks: true, private: true },
+      },
+    ]);
     expect(out.take(1)).toEqual([{ type: 'joined', name: 'alice', time: now }]);
     expect(out.take(2)).toEqual([{ type: 'joined', name: 'alice', time: now }]);
   });

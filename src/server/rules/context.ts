@@ -25,6 +25,12 @@ export interface Outbox {
   send(conn: ConnId, frame: Buffer, backlog?: boolean): void;
   /** Close a connection once what is queued for it has been written (if it can still be written). */
   close(conn: ConnId): void;
+  /**
+   * Stop (true) or resume (false) reading a connection while its requests wait for a password check, so
+   * its frames wait in the kernel rather than in memory. Optional: a shell without it has its frames held
+   * by the hub (at most MAX_HELD_FRAMES).
+   */
+  hold?(conn: ConnId, holding: boolean): void;
 }
 
 export type LogFields = Record<string, string | number | boolean | undefined>;
@@ -102,6 +108,27 @@ export class Context {
   send(s: Session, event: ChatEvent): void {
     const frame = s.codec.encode(event);
     if (frame !== null) this.out.send(s.id, frame);
+  }
+
+  /** A password check for `s` starts: its later frames wait until checkDone (PROTOCOL.md §4). */
+  checkStarts(s: Session): void {
+    s.checking = true;
+    s.checkStarted = this.clock();
+    this.out.hold?.(s.id, true);
+  }
+
+  /**
+   * The check's answer has been sent: the frames that arrived meanwhile are handled now, in order, until
+   * one of them starts another check. Call it after the answer, so nothing held overtakes it.
+   */
+  checkDone(s: Session): void {
+    if (s.checking) {
+      s.checking = false;
+      s.checkedMs += this.clock() - s.checkStarted;
+      this.out.hold?.(s.id, false);
+    }
+    while (s.held.length > 0 && !s.checking && this.directory.session(s.id) === s) s.held.shift()!();
+    if (this.directory.session(s.id) !== s) s.held.length = 0;
   }
 
   /** The sender's own copy, carrying its ref so it can mark that message accepted. */

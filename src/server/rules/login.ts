@@ -1,5 +1,16 @@
-import { MAX_ROOMS_PER_USER, PROTOCOL_VERSIONS } from '../../wire/limits.js';
-import type { ClientMessage } from '../../wire/messages.js';
+import {
+  MAX_FRAME_BYTES,
+  MAX_NAME_CHARS,
+  MAX_PASSWORD_CHARS,
+  MAX_REASON_CHARS,
+  MAX_REF_CHARS,
+  MAX_ROOMS_PER_USER,
+  MAX_SERVER_FRAME_BYTES,
+  MAX_TEXT_CHARS,
+  MIN_PASSWORD_CHARS,
+  PROTOCOL_VERSIONS,
+} from '../../wire/limits.js';
+import type { ClientMessage, ServerFeatures, ServerLimits } from '../../wire/messages.js';
 import { foldName, nameProblem } from '../../wire/names.js';
 import { sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
 import type { AuthResult } from '../accounts.js';
@@ -20,6 +31,8 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
   s.version = msg.version;
   s.codec = ctx.codecFor(s.codec, msg.version);
   if (s.checking) return ctx.error(s, 'busy', 'your login is still being checked; wait for the answer', { re: 'hello', ref });
+  // Continue an earlier session's refs only if this server still remembers it (PROTOCOL.md §5.3).
+  if (msg.session !== undefined && ctx.accepted.has(msg.session)) s.refsKey = msg.session;
   const accounts = ctx.accounts;
   // A password or token always means "log in"; without one, a name that needs no password joins as a guest.
   const login = accounts !== undefined && (msg.password !== undefined || msg.token !== undefined || ctx.lookup(s, 'hello', ref, () => accounts.needsPassword(msg.name)));
@@ -38,13 +51,15 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
     const why = accounts.mode === 'required' ? 'this server admits registered users only' : `the name ${msg.name} is registered`;
     return ctx.error(s, 'password_required', `${why}: log in with ${msg.name}'s password`, { re: 'hello', ref, name: msg.name });
   }
-  s.checking = true;
+  ctx.checkStarts(s);
   const id = s.id;
   accounts.login(msg.name, msg.password, s.source).then(
     (result) => {
       const still = ctx.directory.session(id);
-      if (still) loginChecked(ctx, still, result, ref);
-      else if (result.ok) ctx.persist(undefined, 'hello', undefined, () => accounts.endSession(result.token)); // gone while we checked
+      if (still) {
+        loginChecked(ctx, still, result, ref);
+        ctx.checkDone(still);
+      } else if (result.ok) ctx.persist(undefined, 'hello', undefined, () => accounts.endSession(result.token)); // gone while we checked
     },
     (err: unknown) => asyncFailed(ctx, id, 'hello', ref, err),
   );
@@ -52,7 +67,6 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
 
 /** The completion of a login: a password check finished, or a token was looked up. */
 function loginChecked(ctx: Context, s: Session, result: AuthResult, ref: string | undefined): void {
-  s.checking = false;
   if (!result.ok) {
     ctx.log('login_failed', { conn: s.id, addr: s.addr, code: result.code });
     return ctx.error(s, result.code, result.message, { re: 'hello', ref, ...(result.seconds !== undefined && { seconds: result.seconds }) });
@@ -67,8 +81,38 @@ function loginChecked(ctx: Context, s: Session, result: AuthResult, ref: string 
     }
     s.account = true;
     s.token = result.token;
+    s.mustChange = result.mustChange === true;
     enter(ctx, s, result.name, ctx.clock(), ref);
   });
+}
+
+/** What this server allows, for welcome (PROTOCOL.md §5.2): the client reads these instead of copies. */
+function limitsOf(ctx: Context): ServerLimits {
+  const { opts } = ctx;
+  return {
+    frameBytes: MAX_FRAME_BYTES,
+    serverFrameBytes: MAX_SERVER_FRAME_BYTES,
+    textChars: MAX_TEXT_CHARS,
+    nameChars: MAX_NAME_CHARS,
+    reasonChars: MAX_REASON_CHARS,
+    refChars: MAX_REF_CHARS,
+    passwordChars: [MIN_PASSWORD_CHARS, MAX_PASSWORD_CHARS],
+    rateBurst: opts.rateBurst,
+    ratePerSecond: Math.max(0, opts.ratePerSecond),
+    pingIntervalMs: opts.pingIntervalMs,
+    pingTimeoutMs: opts.pingTimeoutMs,
+    registrationTimeoutMs: opts.registrationTimeoutMs,
+  };
+}
+
+function featuresOf(ctx: Context): ServerFeatures {
+  return {
+    accounts: ctx.accounts?.mode ?? 'off',
+    history: ctx.opts.historySize,
+    offline: ctx.accounts !== undefined && ctx.store !== undefined,
+    blocks: true,
+    private: true,
+  };
 }
 
 /**
@@ -106,9 +150,13 @@ function enter(ctx: Context, s: Session, name: string, now: number, ref: string 
     name,
     users: rooms.includes(lobby) ? lobby.namesFor(s) : [],
     motd: ctx.opts.motd,
+    session: s.refsKey,
+    limits: limitsOf(ctx),
+    features: featuresOf(ctx),
     ...(s.account && { account: true, token: s.token! }),
     ...(blocked.length > 0 && { blocked }),
     rooms: rooms.map((r) => r.name),
+    ...(s.mustChange && { change_password: true }),
   });
   for (const room of rooms) {
     if (s.version > 1) sendRoomState(ctx, s, room);
@@ -151,24 +199,28 @@ export function register(ctx: Context, s: Session, msg: Extract<ClientMessage, {
   const ref = msg.ref;
   const accounts = ctx.accounts;
   if (!accounts) return ctx.error(s, 'accounts_off', 'this server has no accounts (it runs with --auth off)', { re: 'register', ref });
-  if (s.account) return ctx.error(s, 'name_registered', `you are already logged in to the account ${s.name}`, { re: 'register', ref });
+  if (s.account && !s.mustChange) return ctx.error(s, 'name_registered', `you are already logged in to the account ${s.name}`, { re: 'register', ref });
   if (s.checking) return ctx.error(s, 'busy', 'a registration is already being checked; wait for the answer', { re: 'register', ref });
-  s.checking = true;
+  ctx.checkStarts(s);
   const id = s.id;
   const name = s.name!;
-  accounts.register(name, msg.password, s.source).then(
+  // An account imported with a weak password registers again to choose a new one (PROTOCOL.md §9).
+  const work = s.account ? accounts.changePassword(name, msg.password, s.source) : accounts.register(name, msg.password, s.source);
+  work.then(
     (result) => {
       const still = ctx.directory.session(id);
-      if (still) registerChecked(ctx, still, result, ref);
+      if (!still) return;
+      registerChecked(ctx, still, result, ref);
+      ctx.checkDone(still);
     },
     (err: unknown) => asyncFailed(ctx, id, 'register', ref, err),
   );
 }
 
 function registerChecked(ctx: Context, s: Session, result: AuthResult, ref: string | undefined): void {
-  s.checking = false;
   if (!result.ok) return ctx.error(s, result.code, result.message, { re: 'register', ref });
   s.account = true;
+  s.mustChange = false;
   s.token = result.token;
   ctx.persist(s, 'register', ref, () => s.blocks.attach(foldName(result.name)));
   ctx.send(s, { type: 'registered', name: result.name, token: result.token, ...(ref !== undefined && { ref }) });
@@ -180,6 +232,6 @@ function asyncFailed(ctx: Context, id: ConnId, re: string, ref: string | undefin
   ctx.log('store_error', { during: re, error: (err as Error).message });
   const s = ctx.directory.session(id);
   if (!s) return;
-  s.checking = false;
   ctx.error(s, 'server_error', 'the server could not check that password; try again later', { re, ref });
+  ctx.checkDone(s);
 }

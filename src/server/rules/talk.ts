@@ -10,11 +10,12 @@ import { FAILED, type Context } from './context.js';
 import { offlineRefusal } from '../quota.js';
 
 // say and whisper: a message to a room, a whisper to one person (online, or stored for a registered user
-// who is offline). A request sent again with the same ref is answered from memory, not sent twice.
+// who is offline). A request sent again with the same ref in the same session (not merely under the same
+// name: a later guest may take it) is answered from memory, not sent twice.
 
 export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'say' }>, now: number): void {
   const digest = requestDigest(msg.action === true ? 'me' : 'say', '', msg.text);
-  const again = msg.ref === undefined ? undefined : ctx.accepted.get(foldName(s.name!), msg.ref, digest);
+  const again = msg.ref === undefined ? undefined : ctx.accepted.get(s.refsKey, msg.ref, digest);
   if (again) {
     const room = s.version === 1 || msg.room === undefined ? ctx.lobby.name : (ctx.rooms.get(msg.room)?.name ?? msg.room);
     const event: ChatEvent = { type: 'message', room, id: again.id, from: s.name!, text: sanitizeText(msg.text), time: again.time, ...(msg.action === true && { action: true }) };
@@ -40,13 +41,13 @@ export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type
   }
   room.publish(event, s, foldName(s.name!));
   ctx.echo(s, event, msg.ref);
-  if (msg.ref !== undefined) ctx.remember(foldName(s.name!), msg.ref, { digest, id, time: now });
+  if (msg.ref !== undefined) ctx.remember(s.refsKey, msg.ref, { digest, id, time: now });
   ctx.log('message', { conn: s.id, from: s.name, id: event.id, text, action: msg.action === true || undefined, room: room.name });
 }
 
 export function whisper(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'whisper' }>, now: number): void {
   const digest = requestDigest('whisper', foldName(msg.to), msg.text);
-  const again = msg.ref === undefined ? undefined : ctx.accepted.get(foldName(s.name!), msg.ref, digest);
+  const again = msg.ref === undefined ? undefined : ctx.accepted.get(s.refsKey, msg.ref, digest);
   if (again) {
     const event: ChatEvent = { type: 'whisper', id: again.id, from: s.name!, to: again.to!, text: sanitizeText(msg.text), time: again.time, ...(again.stored && { stored: true }) };
     return ctx.echo(s, event, msg.ref);
@@ -103,6 +104,6 @@ export function whisper(ctx: Context, s: Session, msg: Extract<ClientMessage, { 
     }
     ctx.echo(s, { ...event, stored: true }, msg.ref);
   }
-  if (msg.ref !== undefined) ctx.remember(senderKey, msg.ref, { digest, id: event.id, time: now, to: toName, ...(!target && !remote && { stored: true }) });
+  if (msg.ref !== undefined) ctx.remember(s.refsKey, msg.ref, { digest, id: event.id, time: now, to: toName, ...(!target && !remote && { stored: true }) });
   ctx.log('whisper', { conn: s.id, from: s.name, to: toName, id: event.id, stored: !target || undefined, ...(ctx.opts.logWhisperText && { text }) });
 }

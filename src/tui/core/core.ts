@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { helpLines, helpRow, parseInput, findCommand, usage } from '../../wire/commands.js';
-import { LEAVE_REASONS, type ClientMessage, type ServerMessage } from '../../wire/messages.js';
+import { LEAVE_REASONS, type ClientMessage, type ServerLimits, type ServerMessage } from '../../wire/messages.js';
 import { compareNames, foldName } from '../../wire/names.js';
 import { PROTOCOL_VERSION } from '../../wire/limits.js';
 import { sanitizeText } from '../../wire/sanitize.js';
@@ -41,6 +41,10 @@ export class ClientCore {
   private members = new Map<string, string[]>();
   /** Rooms the welcome put us in, whose `room` snapshot is part of the login (shown as the welcome is). */
   private atLogin = new Set<string>();
+  /** The server's name for our session's remembered refs: sent again after a reconnect (PROTOCOL.md §5.3). */
+  session: string | undefined;
+  /** What the server said it allows, in its welcome (PROTOCOL.md §5.2); undefined for a server that does not say. */
+  limits: ServerLimits | undefined;
   private nextRef = 1;
   /** What /log answers: where this session's conversations are logged, or that logging is off. */
   logWhere = 'chat logs are off (turn them on with [log] enabled = true in the config file)';
@@ -48,8 +52,8 @@ export class ClientCore {
   highlightWords: readonly string[] = [];
 
   /**
-   * `refPrefix` makes this client's refs unique among everyone who ever uses the same name: the server
-   * recognises a resent line by (name, ref), so another process starting again at ref 1 must not match.
+   * `refPrefix` makes this client's refs unique: the server recognises a resent line by (session, ref), and
+   * a process that starts again must not match its predecessor's lines even if it continues the session.
    */
   constructor(
     name: string,
@@ -67,6 +71,7 @@ export class ClientCore {
       version: PROTOCOL_VERSION,
       ref: 'hello',
       ...(password !== undefined ? { password } : this.token !== undefined && { token: this.token }),
+      ...(this.session !== undefined && { session: this.session }),
     };
   }
 
@@ -174,6 +179,8 @@ export class ClientCore {
         this.users = msg.users.map(clean).sort(compareNames);
         this.account = msg.account === true;
         if (msg.token !== undefined) this.token = msg.token;
+        this.session = msg.session;
+        this.limits = msg.limits;
         this.blocked = (msg.blocked ?? []).map(clean);
         this.rooms = (msg.rooms ?? []).map(clean);
         this.current = this.rooms[0];
@@ -293,6 +300,7 @@ export class ClientCore {
         return [{ kind: 'shutdown', reason: clean(msg.reason) }];
       case 'ping':
       case 'pong':
+      case 'ok': // the acknowledgement of allow, deny, private_port, private_end: nothing to show
         return [];
       case 'private_request':
       case 'private_asked':

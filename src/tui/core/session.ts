@@ -64,7 +64,8 @@ export interface PasswordRequest {
   confirm?: boolean;
 }
 
-const PACING_PER_SECOND = RATE_PER_SECOND * 0.9;
+/** We send at 90% of the server's rate: network jitter can bunch our frames together on arrival. */
+const PACING_SHARE = 0.9;
 
 export class Session {
   readonly core: ClientCore;
@@ -97,7 +98,9 @@ export class Session {
    * Mirrors the server's bucket, refilled at 90% of its rate: network jitter can bunch our frames
    * together on arrival, and a refused line costs more than a slightly slower paste.
    */
-  private bucket = new TokenBucket(RATE_BURST, PACING_PER_SECOND, Date.now());
+  private bucket = new TokenBucket(RATE_BURST, RATE_PER_SECOND * PACING_SHARE, Date.now());
+  /** Requests per second we send at most: 90% of the server's rate (its welcome says it; RATE_PER_SECOND until then). */
+  private pacing = RATE_PER_SECOND * PACING_SHARE;
   private pumpTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
@@ -295,7 +298,7 @@ export class Session {
     this.pumpTimer = setTimeout(() => {
       this.pumpTimer = undefined;
       this.pump();
-    }, Math.ceil(1000 / PACING_PER_SECOND));
+    }, Math.ceil(1000 / this.pacing));
   }
 
   private pump(): void {
@@ -514,6 +517,12 @@ export class Session {
   }
 
   private onWelcome(msg: Extract<ServerMessage, { type: 'welcome' }>): void {
+    // Pace to the server's own flood limit when it says what it is (PROTOCOL.md §5.2); 0 means none.
+    const limits = msg.limits;
+    if (limits !== undefined && limits.rateBurst > 0 && limits.ratePerSecond >= 0) {
+      this.pacing = limits.ratePerSecond > 0 ? limits.ratePerSecond * PACING_SHARE : 1000;
+      this.bucket = new TokenBucket(limits.rateBurst, limits.ratePerSecond > 0 ? this.pacing : 1_000_000, Date.now()); // no flood control: unpaced
+    }
     this.connected = true;
     this.busyRetries = 0;
     this.lastHello = undefined; // the password is not kept past the login
@@ -637,8 +646,9 @@ export class Session {
   }
 
   private startKeepalive(): void {
-    const every = this.opts.keepaliveMs ?? PING_INTERVAL_MS;
-    const deadAfter = this.opts.deadAfterMs ?? PING_INTERVAL_MS + PING_TIMEOUT_MS;
+    const limits = this.core.limits;
+    const every = this.opts.keepaliveMs ?? limits?.pingIntervalMs ?? PING_INTERVAL_MS;
+    const deadAfter = this.opts.deadAfterMs ?? (limits ? limits.pingIntervalMs + limits.pingTimeoutMs : PING_INTERVAL_MS + PING_TIMEOUT_MS);
     this.keepaliveTimer = setInterval(() => {
       const silent = Date.now() - this.lastHeard;
       if (silent >= deadAfter) this.socket?.destroy();
