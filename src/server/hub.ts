@@ -246,6 +246,7 @@ export class Hub {
       admin: false,
       version: 0,
       checking: false,
+      checks: 0,
       checkStarted: 0,
       checkedMs: 0,
       held: [],

@@ -43,6 +43,8 @@ export interface Session {
    * it ends, the connection's later frames wait in `held` (PROTOCOL.md §4: answers in request order).
    */
   checking: boolean;
+  /** How many checks run (a login's password, then its name claim in a cluster); `checking` while > 0. */
+  checks: number;
   /** When the running check started, and the time spent on checks so far (not counted by the registration deadline). */
   checkStarted: number;
   checkedMs: number;

@@ -5,6 +5,7 @@ import { PasswordHasher } from '../../src/server/passwords.js';
 import { Store } from '../../src/server/store.js';
 import { MAX_HELD_FRAMES } from '../../src/wire/limits.js';
 import type { ServerMessage } from '../../src/wire/messages.js';
+import { until } from '../helpers/until.js';
 import { FAST_SCRYPT } from './helpers.js';
 
 // Issue 12, items 1, 2, 8, 9, 10, 11 and 13 at the hub: requests answered in order even while a password
@@ -24,10 +25,11 @@ class HeldHasher extends PasswordHasher {
 function setup(o: Partial<HubOptions> = {}) {
   let now = 1_000_000;
   const sent = new Map<number, ServerMessage[]>();
+  let frames = 0;
   const closed = new Set<number>();
   const holding = new Map<number, boolean>();
   const out: Outbox = {
-    send: (id, frame) => sent.set(id, [...(sent.get(id) ?? []), ...frame.toString().trim().split('\n').map((l) => JSON.parse(l) as ServerMessage)]),
+    send: (id, frame) => (frames++, sent.set(id, [...(sent.get(id) ?? []), ...frame.toString().trim().split('\n').map((l) => JSON.parse(l) as ServerMessage)])),
     close: (id) => closed.add(id),
     hold: (id, on) => holding.set(id, on),
   };
@@ -41,11 +43,12 @@ function setup(o: Partial<HubOptions> = {}) {
     return f;
   };
   const say = (id: number, obj: object) => hub.receive(id, JSON.stringify(obj));
-  /** Let the next waiting hash finish, and the hub continue. */
+  /** Let the next waiting hash finish, and wait until the hub has answered it. */
   const finishHash = async () => {
-    while (hasher.held.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await until(() => hasher.held.length > 0, 5000, 'a hash waiting');
+    const before = frames;
     hasher.held.shift()!();
-    await new Promise((r) => setTimeout(r, 30));
+    await until(() => frames > before, 5000, 'the answer to the check');
   };
   const join = (id: number, name: string) => {
     hub.connect(id, '127.0.0.1', id);

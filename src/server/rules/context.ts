@@ -110,19 +110,25 @@ export class Context {
     if (frame !== null) this.out.send(s.id, frame);
   }
 
-  /** A password check for `s` starts: its later frames wait until checkDone (PROTOCOL.md §4). */
+  /**
+   * A check for `s` starts (a password hash, a name claim in a cluster): its later frames wait until the
+   * matching checkDone (PROTOCOL.md §4). Checks may nest: a login's hash, then its name claim.
+   */
   checkStarts(s: Session): void {
-    s.checking = true;
-    s.checkStarted = this.clock();
-    this.out.hold?.(s.id, true);
+    if (s.checks++ === 0) {
+      s.checking = true;
+      s.checkStarted = this.clock();
+      this.out.hold?.(s.id, true);
+    }
   }
 
   /**
-   * The check's answer has been sent: the frames that arrived meanwhile are handled now, in order, until
-   * one of them starts another check. Call it after the answer, so nothing held overtakes it.
+   * A check's answer has been sent. When it was the last one running, the frames that arrived meanwhile
+   * are handled now, in order, until one of them starts another check. Call it after the answer, so
+   * nothing held overtakes it.
    */
   checkDone(s: Session): void {
-    if (s.checking) {
+    if (s.checks > 0 && --s.checks === 0) {
       s.checking = false;
       s.checkedMs += this.clock() - s.checkStarted;
       this.out.hold?.(s.id, false);
@@ -220,7 +226,8 @@ export class Context {
     const peers = this.peers;
     if (!peers) return then(s);
     const id = s.id;
-    s.checking = true;
+    // The connection's later requests wait for the claim, as for a password check.
+    this.checkStarts(s);
     peers.claim(id, name, force).then(
       (won) => {
         const still = this.directory.session(id);
@@ -228,16 +235,16 @@ export class Context {
           if (won) peers.release(id, name);
           return;
         }
-        still.checking = false;
-        if (!won) return this.error(still, 'name_taken', `the name ${name} is taken; pick another`, { re, ref, name });
-        then(still);
+        if (!won) this.error(still, 'name_taken', `the name ${name} is taken; pick another`, { re, ref, name });
+        else then(still);
+        this.checkDone(still);
       },
       (err: Error) => {
         this.log('cluster_error', { during: re, conn: id, error: err.message });
         const still = this.directory.session(id);
         if (!still) return;
-        still.checking = false;
         this.error(still, 'server_error', 'the servers cannot agree on names right now (their Redis is unreachable); try again in a moment', { re, ref });
+        this.checkDone(still);
       },
     );
   }
