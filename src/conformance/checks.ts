@@ -310,6 +310,17 @@ export const CHECKS: Check[] = [
   },
   {
     section: '4',
+    must: 'before hello the server MUST accept pong (no reply, no error)',
+    async run(ctx) {
+      const peer = await ctx.connect();
+      peer.send({ type: 'pong', token: 'unasked' });
+      peer.send({ type: 'ping', token: 'after-pong' });
+      const f = await peer.next('pong');
+      expect(f.type === 'pong' && f.token === 'after-pong', `a pong before hello should get no answer; got ${json(f)} first`);
+    },
+  },
+  {
+    section: '4',
     must: 'before hello the server MUST accept quit (and close the connection)',
     async run(ctx) {
       const peer = await ctx.connect();
@@ -427,6 +438,9 @@ export const CHECKS: Check[] = [
       await q.peer.closes();
       const left = await watcher.peer.take((f) => f.type === 'left' && f.name === q.name, `${q.name} leaving`);
       expect(left.reason === 'quit' && left.message === emoji(200), `expected left quit with the 200-emoji reason; got ${json(left)}`);
+      await stillOpen(watcher.peer, '');
+      const more = watcher.peer.unread.filter((f) => f.type === 'left' && f.name === q.name);
+      expect(more.length === 0, `the room should see one left, not ${1 + more.length}`);
     },
   },
   {
@@ -471,6 +485,8 @@ export const CHECKS: Check[] = [
       const asked = await ctx.ask(a.peer, { type: 'private', to: b.name });
       if (isError(asked, 'unknown_type')) throw new Skip('the server does not broker direct chat');
       expect(asked.type === 'private_asked', `private should answer private_asked; got ${json(asked)}`);
+      const request = await b.peer.take((f) => f.type === 'private_request', 'private_request');
+      for (const f of [asked, request]) expect(!('host' in f) && !('port' in f), `a request must carry no address; got ${json(f)}`);
       const denied = await ctx.ask(b.peer, { type: 'deny', name: a.name, ref: 'deny' });
       expect(denied.type === 'ok' && denied.ref === 'deny', `deny should answer ok with its ref; got ${json(denied)}`);
       const c = await ctx.join();
@@ -529,6 +545,21 @@ export const CHECKS: Check[] = [
       expectError(w, 'login_failed', 'a wrong password');
       expectError(u, 'login_failed', 'an unknown name with a password');
       expect(w.message === u.message, `the two messages should be the same; got ${json(w.message)} and ${json(u.message)}`);
+    },
+  },
+  {
+    section: '9',
+    must: 'a failed login MUST NOT disturb a logged-in session of that name',
+    async run(ctx) {
+      const account = await ctx.registered();
+      for (let i = 0; i < 3; i++) {
+        const intruder = await ctx.connect();
+        const reply = await ctx.ask(intruder, { type: 'hello', name: account.name, version: 1, password: `wrong-${i}-password` }, 'the answer to hello', 30_000);
+        expect(reply.type === 'error', `a wrong password should be refused; got ${json(reply)}`);
+      }
+      await stillOpen(account.peer, 'of the logged-in user');
+      const disturbed = account.peer.unread.filter((f) => f.type === 'error' || f.type === 'shutdown');
+      expect(disturbed.length === 0, `the logged-in session should hear nothing of it; got ${json(disturbed)}`);
     },
   },
   // §12 Text
@@ -643,6 +674,26 @@ export const CHECKS: Check[] = [
       const interval = ((welcome.limits as Record<string, number> | undefined)?.pingIntervalMs ?? 30_000) + 5000;
       const ping = await peer.take((f) => f.type === 'ping', 'the server’s ping', interval);
       peer.send({ type: 'pong', token: ping.token });
+    },
+  },
+  {
+    section: '8',
+    must: 'if nothing arrives within PING_TIMEOUT_MS after the ping, the server MUST remove the client (one left, reason timeout)',
+    slow: true,
+    async run(ctx) {
+      const watcher = await ctx.join();
+      const silent = await ctx.join();
+      const limits = silent.welcome.limits as Record<string, number> | undefined;
+      const wait = (limits?.pingIntervalMs ?? 30_000) + (limits?.pingTimeoutMs ?? 30_000) + 5000;
+      // The watcher stays alive by answering the server's pings; the silent one never says anything again.
+      const alive = setInterval(() => watcher.peer.send({ type: 'pong' }), 10_000);
+      try {
+        const left = await watcher.peer.take((f) => f.type === 'left' && f.name === silent.name, `${silent.name} timing out`, wait);
+        expect(left.reason === 'timeout', `expected left with reason timeout; got ${json(left)}`);
+        await silent.peer.closes();
+      } finally {
+        clearInterval(alive);
+      }
     },
   },
 ];

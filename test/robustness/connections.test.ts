@@ -46,12 +46,13 @@ describe('connections', () => {
   it('removes a frozen (SIGSTOPped) client after the keepalive timeout with exactly one left notice', async () => {
     server = await startServer({ port: 0, pingIntervalMs: 400, pingTimeoutMs: 400, tickMs: 50 });
     const watcher = await RawClient.join(server.port, 'watcher');
+    // The watcher keeps answering pings from the start (a client can take longer than the 800 ms timeout to
+    // start on a busy machine), so only the frozen client goes quiet.
+    const pump = setInterval(() => watcher.send({ type: 'pong' }), 100);
     const frozen = run(CLIENT, ['--plain', 'frozen', '127.0.0.1', String(server.port)]);
     await watcher.next((m) => m.type === 'joined');
     frozen.child.kill('SIGSTOP');
     const t0 = Date.now();
-    // The watcher keeps answering pings, so only the frozen client goes quiet.
-    const pump = setInterval(() => watcher.send({ type: 'pong' }), 100);
     try {
       expect(await watcher.next((m) => m.type === 'left', 5000)).toMatchObject({ name: 'frozen', reason: 'timeout' });
       const took = Date.now() - t0;

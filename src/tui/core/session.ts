@@ -519,9 +519,10 @@ export class Session {
   private onWelcome(msg: Extract<ServerMessage, { type: 'welcome' }>): void {
     // Pace to the server's own flood limit when it says what it is (PROTOCOL.md §5.2); 0 means none.
     const limits = msg.limits;
-    if (limits !== undefined && limits.rateBurst > 0 && limits.ratePerSecond >= 0) {
+    if (limits !== undefined && limits.rateBurst > 0 && limits.ratePerSecond >= 0 && (limits.rateBurst !== RATE_BURST || limits.ratePerSecond !== RATE_PER_SECOND)) {
       this.pacing = limits.ratePerSecond > 0 ? limits.ratePerSecond * PACING_SHARE : 1000;
       this.bucket = new TokenBucket(limits.rateBurst, limits.ratePerSecond > 0 ? this.pacing : 1_000_000, Date.now()); // no flood control: unpaced
+      this.bucket.take(Date.now()); // the server charged our hello to its bucket too
     }
     this.connected = true;
     this.busyRetries = 0;
