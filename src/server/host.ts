@@ -69,6 +69,10 @@ interface Conn {
   seenData: boolean;
   /** A frame has been read: later lines are not checked for another protocol. */
   seenLine: boolean;
+  /** A password check of this connection runs: its socket stays paused until it ends. */
+  held: boolean;
+  /** Read again, unless the frame budget still holds the socket paused. */
+  resumeReading: () => void;
 }
 
 const NOT_PARLEY = 'this port speaks parley (newline-delimited JSON over TCP)';
@@ -173,8 +177,9 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       // the peer's), not in ours. Only this connection waits; a closing one is never resumed.
       const conn = conns.get(id);
       if (!conn || conn.dead) return;
+      conn.held = holding;
       if (holding) conn.socket.pause();
-      else conn.socket.resume();
+      else conn.resumeReading();
     },
   };
 
@@ -218,7 +223,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     const id = nextConn++;
     const ip = socket.remoteAddress ?? 'unknown';
     const port = socket.remotePort ?? 0;
-    const conn: Conn = { socket, queue: [], queued: 0, dead: false, seenData: false, seenLine: false, allowance: 0 };
+    const conn: Conn = { socket, queue: [], queued: 0, dead: false, seenData: false, seenLine: false, held: false, allowance: 0, resumeReading: () => conn.socket.resume() };
     conns.set(id, conn);
     socket.setNoDelay(true);
     say(`connect ${ip}:${port} (conn ${id})`);
@@ -279,7 +284,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       const wait = budget!.waitMs(now);
       // The stream frames come from: the socket, or the TLS layer over it.
       if (wait === 0 && head === 0) {
-        conn.socket.resume();
+        if (!conn.held) conn.socket.resume();
         return;
       }
       conn.socket.pause();
@@ -292,6 +297,9 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       }
     };
     socket.on('close', () => clearTimeout(resumeTimer));
+    conn.resumeReading = () => {
+      if (resumeTimer === undefined) conn.socket.resume();
+    };
     const onData = (chunk: Buffer): void => {
       if (conn.dead) return;
       const blanks = decoder.blankLines;
