@@ -1,3 +1,4 @@
+import tls from 'node:tls';
 import { Context, Skip, expect, sleep } from './context.js';
 import type { Frame, Peer } from './peer.js';
 
@@ -198,13 +199,14 @@ export const CHECKS: Check[] = [
   },
   {
     section: '2.3',
-    must: 'a server MUST answer a TLS ClientHello with not_parley and close the connection',
+    must: 'a server MUST answer a TLS ClientHello either with a TLS handshake (a server that serves TLS on the port) or with not_parley and close the connection',
     async run(ctx) {
+      if (await speaksTls(ctx.host, ctx.port)) return;
       const peer = await ctx.connect();
       peer.write(Buffer.from('16030100a5010000a10303', 'hex'));
       await peer.closes();
       const f = peer.unread[0];
-      expect(f !== undefined && isError(f, 'not_parley'), `expected error not_parley; got ${json(peer.unread)}`);
+      expect(f !== undefined && isError(f, 'not_parley'), `expected a TLS handshake or error not_parley; got ${json(peer.unread)}`);
     },
   },
   // §3 Messages
@@ -697,3 +699,19 @@ export const CHECKS: Check[] = [
     },
   },
 ];
+
+/** Whether the server completes a TLS handshake on the port (any certificate: only the protocol is checked here). */
+function speaksTls(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host, port, rejectUnauthorized: false });
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 5_000);
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
+}
