@@ -72,6 +72,15 @@ export type ClientType = ClientMessage['type'];
 /** Why a user left the room: `part` (left this room only), `banned` (removed by a ban) are version 2's. */
 export type LeaveReason = 'quit' | 'lost' | 'timeout' | 'kicked' | 'part' | 'banned';
 export const LEAVE_REASONS: readonly LeaveReason[] = ['quit', 'lost', 'timeout', 'kicked', 'part', 'banned'];
+/** Human words for why someone left: the client's lines and the server's log say the same. */
+export const LEAVE_WORDS: Record<LeaveReason, string> = {
+  quit: 'quit',
+  lost: 'connection lost',
+  timeout: 'timed out',
+  kicked: 'kicked',
+  part: 'left the room',
+  banned: 'banned',
+};
 
 /** A moderation step, as shown to the room. */
 export type ModerationAction = 'ban' | 'unban' | 'mute' | 'unmute' | 'op' | 'deop' | 'lock' | 'unlock';

@@ -1,4 +1,4 @@
-import type { ErrorCode, LeaveReason } from '../../wire/messages.js';
+import { LEAVE_WORDS, type ErrorCode, type LeaveReason } from '../../wire/messages.js';
 import { nameProblem, foldName } from '../../wire/names.js';
 import { checkText, sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
 import type { Accounts } from '../accounts.js';
@@ -57,14 +57,6 @@ export const FAILED = Symbol('store failed');
 
 export type ErrorExtra = { re?: string | undefined; ref?: string | undefined; name?: string; seconds?: number };
 
-const REASON_TEXT: Record<LeaveReason, string> = {
-  quit: 'quit',
-  lost: 'connection lost',
-  timeout: 'timed out',
-  kicked: 'kicked',
-  part: 'left the room',
-  banned: 'banned',
-};
 
 export function errorEvent(code: ErrorCode, message: string, extra: ErrorExtra = {}): ChatEvent {
   return {
@@ -348,7 +340,7 @@ export class Context {
       }
       this.deliverPrivate(privateEnded);
     }
-    this.log('leave', { conn: s.id, addr: s.addr, name: s.name, reason: REASON_TEXT[reason], why });
+    this.log('leave', { conn: s.id, addr: s.addr, name: s.name, reason: LEAVE_WORDS[reason], why });
   }
 }
 

@@ -73,12 +73,4 @@ export type PrivateState = 'asked' | 'allowed' | 'connecting' | 'open' | 'closed
 
 export type ChatEventKind = ChatEvent['kind'];
 
-/** Human words for why someone left. */
-export const LEAVE_WORDS: Record<LeaveReason, string> = {
-  quit: 'quit',
-  lost: 'connection lost',
-  timeout: 'timed out',
-  kicked: 'kicked',
-  part: 'left the room',
-  banned: 'banned',
-};
+export { LEAVE_WORDS } from '../../wire/messages.js';
