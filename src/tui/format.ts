@@ -1,7 +1,12 @@
 import { LEAVE_WORDS, type ChatEvent } from './core/events.js';
 
 // Line mode's words for each event: the stable format the README documents. Pure, so the full-screen
-// client reuses the same sentences for its system lines.
+// client reuses the same sentences for its system lines. What the room says (joins, leaves, renames,
+// private-chat steps) is marked `-!-`, as irssi does, and what a person does with /me is `* name ...`:
+// a /me can never print a line of the first form ("/me has left (quit: see you)" stays an action).
+
+/** Marks a timed line the room says, never a person: no /me text can begin with it (actions are `* name`). */
+export const SYSTEM = '-!-';
 
 /** `HH:MM:SS` in local time. */
 export function clock(time: number): string {
@@ -74,11 +79,11 @@ function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | nul
       return out(`${clock(ev.time)}${ev.late ? ' [late]' : ''} *${ev.from}*${mark} ${ev.text}`);
     }
     case 'joined':
-      return out(`${clock(ev.time)} * ${ev.name} has joined`);
+      return out(`${clock(ev.time)} ${SYSTEM} ${ev.name} has joined`);
     case 'left':
-      return out(`${clock(ev.time)} * ${ev.name} has left (${LEAVE_WORDS[ev.reason]}${ev.by !== undefined ? ' by ' + ev.by : ''}${ev.message ? ': ' + ev.message : ''})`);
+      return out(`${clock(ev.time)} ${SYSTEM} ${ev.name} has left (${LEAVE_WORDS[ev.reason]}${ev.by !== undefined ? ' by ' + ev.by : ''}${ev.message ? ': ' + ev.message : ''})`);
     case 'renamed':
-      return out(ev.self ? `${clock(ev.time)} * you are now known as ${ev.new}` : `${clock(ev.time)} * ${ev.old} is now known as ${ev.new}`);
+      return out(ev.self ? `${clock(ev.time)} ${SYSTEM} you are now known as ${ev.new}` : `${clock(ev.time)} ${SYSTEM} ${ev.old} is now known as ${ev.new}`);
     case 'users':
       return out(`* users (${ev.users.length}): ${ev.users.join(', ')}`);
     case 'help':
@@ -88,9 +93,9 @@ function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | nul
     case 'shutdown':
       return out(`* the server is going down: ${ev.reason}`);
     case 'private_request':
-      return out(`${clock(ev.time)} * ${ev.from} asks for a direct private chat: /allow ${ev.from} or /deny ${ev.from}`);
+      return out(`${clock(ev.time)} ${SYSTEM} ${ev.from} asks for a direct private chat: /allow ${ev.from} or /deny ${ev.from}`);
     case 'private':
-      return out(`${clock(ev.time)} * ${ev.detail}`);
+      return out(`${clock(ev.time)} ${SYSTEM} ${ev.detail}`);
     case 'registered':
       return out(`* registered ${ev.name}: from now on this name needs its password`);
     case 'seen': {

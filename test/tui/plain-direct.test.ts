@@ -13,8 +13,8 @@ describe('line mode: direct private chat', () => {
   });
 
   it('shows a request with the commands that answer it, and each step as a notice', () => {
-    expect(formatPlain({ kind: 'private_request', from: 'bob', time: t })?.line).toBe(`${clock(t)} * bob asks for a direct private chat: /allow bob or /deny bob`);
-    expect(formatPlain({ kind: 'private', with: 'bob', state: 'open', detail: 'direct chat with bob is open', time: t })?.line).toBe(`${clock(t)} * direct chat with bob is open`);
+    expect(formatPlain({ kind: 'private_request', from: 'bob', time: t })?.line).toBe(`${clock(t)} -!- bob asks for a direct private chat: /allow bob or /deny bob`);
+    expect(formatPlain({ kind: 'private', with: 'bob', state: 'open', detail: 'direct chat with bob is open', time: t })?.line).toBe(`${clock(t)} -!- direct chat with bob is open`);
   });
 });
 

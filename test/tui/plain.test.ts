@@ -46,17 +46,17 @@ describe('parley --plain', () => {
     expect(await alice.next((m) => m.type === 'whisper' && m.from === 'bob')).toMatchObject({ to: 'alice', text: 'got it' });
 
     bob.child.stdin.write('/nick robert\n');
-    await bob.waitFor(new RegExp(`^${TIME} \\* you are now known as robert$`));
+    await bob.waitFor(new RegExp(`^${TIME} -!- you are now known as robert$`));
     alice.send({ type: 'nick', name: 'alicia' });
-    await bob.waitFor(new RegExp(`^${TIME} \\* alice is now known as alicia$`));
+    await bob.waitFor(new RegExp(`^${TIME} -!- alice is now known as alicia$`));
 
     bob.child.stdin.write('/list\n');
     await bob.waitFor(/^\* users \(2\): alicia, robert$/);
 
     const carol = await raw('carol');
-    await bob.waitFor(new RegExp(`^${TIME} \\* carol has joined$`));
+    await bob.waitFor(new RegExp(`^${TIME} -!- carol has joined$`));
     carol.socket.resetAndDestroy();
-    await bob.waitFor(new RegExp(`^${TIME} \\* carol has left \\(connection lost\\)$`));
+    await bob.waitFor(new RegExp(`^${TIME} -!- carol has left \\(connection lost\\)$`));
 
     bob.child.stdin.end();
     expect(await bob.exit).toBe(0);

@@ -190,7 +190,9 @@ export class ClientCore {
       case 'message': {
         const from = clean(msg.from);
         const text = clean(msg.text);
-        const own = foldName(from) === foldName(this.name);
+        // A replayed line is ours only if this is an account: a guest name is anyone's once its holder
+        // leaves, and the earlier guest's lines are theirs, not the newcomer's.
+        const own = foldName(from) === foldName(this.name) && (msg.history !== true || this.account);
         return [
           {
             kind: 'message',

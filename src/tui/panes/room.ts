@@ -1,6 +1,6 @@
 import type { Screen } from '../screen/blessed.js';
 import type { Rect } from '../view/layout.js';
-import { roomSegments, visibleRows, type Row } from '../view/lines.js';
+import { maxScroll, roomSegments, visibleRows, type Row } from '../view/lines.js';
 import { markSpans } from '../view/marks.js';
 import { searchStatus } from '../view/search.js';
 import type { RoomLine, ViewState } from '../view/state.js';
@@ -17,6 +17,12 @@ export class RoomPane {
   /** Rows of text the pane shows at this size (for paging). */
   static innerRows(r: Rect): number {
     return Math.max(1, r.height - 2);
+  }
+
+  /** The most the room can scroll up at this size: the first line on the top row, under it the rest. */
+  static scrollLimit(s: ViewState, r: Rect): number {
+    // Scrolled, the last row is the "more below" note: the lines fill the rows above it.
+    return maxScroll(s.room, r.width - 2, RoomPane.innerRows(r) - 1, roomSegments);
   }
 
   draw(s: ViewState, r: Rect): void {

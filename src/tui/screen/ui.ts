@@ -270,7 +270,13 @@ export class Ui {
     this.status.draw(s, l.status);
     this.popup.draw(s, cols, rows);
     const pageRows = RoomPane.innerRows(l.room);
-    if (pageRows !== s.pageRows) this.state = reduce(s, { type: 'page-rows', rows: pageRows });
+    if (pageRows !== s.pageRows) this.state = reduce(this.state, { type: 'page-rows', rows: pageRows });
+    const scrollMax = RoomPane.scrollLimit(s, l.room);
+    if (scrollMax !== this.state.roomScrollMax) {
+      // The limit moved (a resize, new lines): a view scrolled past it is redrawn at it.
+      this.state = reduce(this.state, { type: 'room-scroll-max', max: scrollMax });
+      if (this.state.roomScroll !== s.roomScroll) return this.render();
+    }
     this.screen.render();
   }
 }

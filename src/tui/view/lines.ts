@@ -131,6 +131,20 @@ export function visibleRows<T>(lines: readonly T[], scroll: number, width: numbe
   return out.slice(Math.max(0, out.length - height));
 }
 
+/**
+ * The most `lines` can be scrolled up (in lines from the bottom) while the view of `height` rows still
+ * ends at a line, with the first line on its top row: scrolling further would only show blank rows.
+ */
+export function maxScroll<T>(lines: readonly T[], width: number, height: number, format: (l: T) => { segments: Segment[]; indent: number }): number {
+  let rows = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const { segments, indent } = format(lines[i]!);
+    rows += wrap(segments, width, indent).length;
+    if (rows >= height) return lines.length - 1 - i;
+  }
+  return 0;
+}
+
 export function rowText(row: Row): string {
   return row.map((s) => s.text).join('');
 }

@@ -106,6 +106,8 @@ export interface ViewState {
   popup?: Popup;
   /** Visible height of the room pane, for paging; set by the shell on layout. */
   pageRows: number;
+  /** How far the room scrolls up: until its first line is at the top (set by the shell, which wraps lines). */
+  roomScrollMax: number;
   effects: Effect[];
 }
 
@@ -125,6 +127,8 @@ export type UiAction =
   | { type: 'close' }
   | { type: 'redraw' }
   | { type: 'page-rows'; rows: number }
+  /** The most the room can scroll up at the current size (from the shell, which knows how lines wrap). */
+  | { type: 'room-scroll-max'; max: number }
   | { type: 'ask-password'; purpose: 'login' | 'register'; name: string; why: string; confirm?: boolean }
   | { type: 'ask-trust'; server: string; fingerprint: string }
   /** Alt+Y / Alt+D: answer the private-chat request on screen. */
@@ -161,6 +165,7 @@ export function initialState(me: string, server: string, servers: readonly strin
     historyIndex: 0,
     draft: '',
     pageRows: 10,
+    roomScrollMax: Number.MAX_SAFE_INTEGER,
     effects: [],
   };
 }
@@ -176,7 +181,7 @@ export function reduce(s: ViewState, a: UiAction): ViewState {
 }
 
 function step(s: ViewState, a: UiAction): ViewState {
-  if (s.popup && a.type !== 'event' && a.type !== 'take-effects' && a.type !== 'page-rows' && a.type !== 'scroll') {
+  if (s.popup && a.type !== 'event' && a.type !== 'take-effects' && a.type !== 'page-rows' && a.type !== 'scroll' && a.type !== 'room-scroll-max') {
     const handled = popupAction(s, s.popup, a);
     if (handled) return handled;
   }
@@ -225,6 +230,11 @@ function step(s: ViewState, a: UiAction): ViewState {
       return a.rows === s.pageRows ? s : { ...s, pageRows: a.rows };
     case 'ask-trust':
       return { ...s, popup: { kind: 'trust', server: a.server, fingerprint: a.fingerprint } };
+    case 'room-scroll-max': {
+      if (a.max === s.roomScrollMax) return s;
+      const roomScroll = Math.min(s.roomScroll, a.max);
+      return { ...s, roomScrollMax: a.max, roomScroll, unseen: roomScroll === 0 ? 0 : s.unseen };
+    }
     case 'ask-password':
       return { ...s, popup: { kind: 'password', purpose: a.purpose, name: a.name, why: a.why, text: '', ...(a.confirm && { confirm: true }) } };
     case 'consent':
@@ -360,7 +370,8 @@ function search(s: ViewState, query: string): ViewState {
 function showMatch(s: ViewState): ViewState {
   const m = s.search?.matches[s.search.current];
   if (!m) return s;
-  const roomScroll = scrollFor(m.line, s.room.length, s.pageRows);
+  // Never past the top: the first line stays on the top row (no blank rows above it), as with PgUp.
+  const roomScroll = Math.min(scrollFor(m.line, s.room.length, s.pageRows), s.roomScrollMax);
   return { ...s, roomScroll, unseen: Math.min(s.unseen, roomScroll) };
 }
 
@@ -398,7 +409,7 @@ function bounded<T>(list: T[], max: number): T[] {
 }
 
 function scrollRoom(s: ViewState, by: number): ViewState {
-  const roomScroll = clamp(s.roomScroll + by, 0, Math.max(0, s.room.length - 1));
+  const roomScroll = clamp(s.roomScroll + by, 0, Math.min(s.roomScrollMax, Math.max(0, s.room.length - 1)));
   return { ...s, roomScroll, unseen: roomScroll === 0 ? 0 : Math.min(s.unseen, roomScroll), highlights: roomScroll === 0 ? 0 : s.highlights };
 }
 
