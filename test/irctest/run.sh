@@ -56,8 +56,11 @@ echo "irctest: parley-server's IRC gateway on 127.0.0.1:$port; suite copied to $
 
 cd "$work/irctest"
 set +e
+# per_test_timeout (beside this script): a test that waits forever for a line fails after
+# IRCTEST_TEST_TIMEOUT seconds (default 60) instead of hanging the run.
+PYTHONPATH="$root/test/irctest${PYTHONPATH:+:$PYTHONPATH}" \
 IRCTEST_SERVER_HOSTNAME=127.0.0.1 IRCTEST_SERVER_PORT="$port" \
-  python3 -m pytest -p no:cacheprovider --controller irctest.controllers.external_server \
+  python3 -m pytest -p no:cacheprovider -p per_test_timeout --controller irctest.controllers.external_server \
   -m 'not Ergo and not deprecated and not strict and not services' "${selection[@]}" -q -rfE "$@" \
   >"$work/pytest.out" 2>&1
 status=$?

@@ -315,10 +315,10 @@ export class IrcSession {
       for (const c of this.channels.all()) this.request({ type: 'part', room: c.name, ref: this.ref({ kind: 'channel', re: 'part', channel: c.name }) });
       return;
     }
-    for (const ch of p[0]!.split(',')) {
-      // Already in it: IRC ignores a second JOIN, and so does the gateway (the core would send the state again).
-      if (ch !== '' && !this.channels.get(ch)) this.request({ type: 'join', room: ch, ref: this.ref({ kind: 'channel', re: 'join', channel: ch }) });
-    }
+    // Already in it (the core puts people back in their rooms at login, which an IRC client may not expect):
+    // the core answers with the room's state again, shown as JOIN, topic and NAMES, so a client that waits
+    // for its JOIN to come back gets it.
+    for (const ch of p[0]!.split(',')) if (ch !== '') this.request({ type: 'join', room: ch, ref: this.ref({ kind: 'channel', re: 'join', channel: ch }) });
   }
 
   /**
@@ -414,7 +414,7 @@ export class IrcSession {
       case 'whisper':
         return this.whisper(ev, pending);
       case 'room':
-        return this.entered(ev);
+        return this.entered(ev, pending?.kind === 'channel' && pending.re === 'join');
       case 'joined': {
         const room = ev.room ?? LOBBY;
         if (this.isMe(ev.name) || !this.channels.get(room)) return;
@@ -475,9 +475,12 @@ export class IrcSession {
     return this.nick !== undefined && foldName(name) === foldName(this.nick);
   }
 
-  /** The client is in a room now (it joined, or was put back at login): JOIN, the topic, the names. */
-  private entered(ev: Extract<ServerMessage, { type: 'room' }>): void {
-    if (!this.channels.enter(ev.room, ev.users, ev.operators, ev.locked === true)) return;
+  /**
+   * The client is in a room now (it joined, or was put back at login): JOIN, the topic, the names. A state
+   * it already has is shown again only when it asked (`asked`: its own JOIN).
+   */
+  private entered(ev: Extract<ServerMessage, { type: 'room' }>, asked: boolean): void {
+    if (!this.channels.enter(ev.room, ev.users, ev.operators, ev.locked === true) && !asked) return;
     this.write({ source: sourceOf(this.me), command: 'JOIN', params: [ev.room] });
     if (ev.topic !== undefined) this.topicReply(ev.room, ev.topic, ev.topicBy, ev.topicTime);
     this.names(ev.room, ev.users);

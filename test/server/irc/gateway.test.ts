@@ -351,6 +351,24 @@ describe('rooms as channels', () => {
     expect(await bob.next((m) => m.command === 'PART')).toMatchObject({ params: ['#lobby', 'bye lobby'] });
   });
 
+  it('answers a JOIN of a room the client is already in (put back at login) with JOIN and NAMES again, as clients wait for them', async () => {
+    await start();
+    const first = await irc('bob');
+    first.send('JOIN #dev');
+    await first.next((m) => m.command === '366' && m.params[1] === '#dev');
+    first.send('QUIT');
+    await first.next((m) => m.command === 'ERROR');
+    // The core puts bob back in #dev at login (PROTOCOL.md §15.1); a client that does not expect that joins again.
+    const bob = await irc('bob');
+    await bob.next((m) => m.command === '366' && m.params[1] === '#dev');
+    await bob.sync();
+    bob.lines.length = 0;
+    bob.send('JOIN #dev');
+    expect(await bob.next((m) => m.command === 'JOIN')).toMatchObject({ source: 'bob!bob@parley', params: ['#dev'] });
+    expect((await bob.next((m) => m.command === '353')).params.slice(2)).toEqual(['#dev', 'bob']);
+    await bob.next((m) => m.command === '366' && m.params[1] === '#dev');
+  });
+
   it('refuses a KICK from someone who is not an operator with 482', async () => {
     await start();
     const bob = await irc('bob');
