@@ -23,6 +23,8 @@ export interface ServerOptions extends HubOptions {
   console?: (line: string) => void;
   /** Also listen for IRC clients (`--irc-port`): the gateway's address and how it names itself. */
   irc?: Partial<Omit<IrcListenerOptions, 'port'>> & { port: number };
+  /** Also listen for IRC clients over TLS (`--irc-tls-port`, 6697 style), with `secureContext`; the other fields as `irc`'s. */
+  ircTls?: Partial<Omit<IrcListenerOptions, 'port'>> & { port: number };
 
   /**
    * What one connection may make the server read (budget.ts); false for no budget. Default: DEFAULT_BUDGET,
@@ -53,6 +55,8 @@ export interface RunningServer {
   readonly host: string;
   /** The IRC gateway, when `irc` was given. */
   readonly irc?: IrcListener;
+  /** The IRC gateway's TLS port, when `ircTls` was given. */
+  readonly ircTls?: IrcListener;
   /** Notify everyone, close every connection, stop listening. */
   close(reason?: string): Promise<void>;
 }
@@ -371,19 +375,30 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
 
   return listening
     .then(async (): Promise<RunningServer> => {
-      const irc = options.irc ? await startIrcListener(core, { serverName: 'parley', network: 'parley', version: 'parley-0.1', created: new Date().toUTCString(), host: options.host ?? DEFAULT_HOST, ...options.irc }) : undefined;
+      const ircDefaults = { serverName: 'parley', network: 'parley', version: 'parley-0.1', created: new Date().toUTCString(), host: options.host ?? DEFAULT_HOST };
+      if (options.ircTls && !options.secureContext) throw new Error('an IRC TLS port needs the server certificate (secureContext)');
+      const ircTls = options.ircTls ? await startIrcListener(core, { ...ircDefaults, ...options.ircTls, secureContext: options.secureContext! }) : undefined;
+      // The plaintext IRC port follows the parley port's plaintext policy, naming the TLS port in a refusal.
+      const irc = options.irc
+        ? await startIrcListener(core, { ...ircDefaults, plaintext, ...(ircTls && { tlsPort: ircTls.port }), ...options.irc }).catch(async (err: unknown) => {
+            await ircTls?.close();
+            throw err;
+          })
+        : undefined;
       const address = server.address() as net.AddressInfo;
       return {
         hub,
         port: address.port,
         host: address.address,
         ...(irc && { irc }),
+        ...(ircTls && { ircTls }),
         close(reason = 'server shutting down') {
           clearInterval(tick);
           hub.shutdown(reason);
           flushAll();
           return new Promise<void>((done) => {
             void irc?.close();
+            void ircTls?.close();
             server.close(() => done());
             // Peers that ignore the notice are not waited for.
             setTimeout(() => {

@@ -76,6 +76,7 @@ const program = new Command()
   .option('--default-room <#name>', 'the room everyone enters on connecting (version-1 clients live only there)', roomName, DEFAULT_ROOM)
   .option('--history <n>', `room messages replayed to each user on join (0 to ${MAX_HISTORY})`, historySize, DEFAULT_HISTORY)
   .option('--irc-port <port>', 'also let IRC clients in on this port (6667 is the usual one; 0 picks a free one)', portNumber)
+  .option('--irc-tls-port <port>', "also let IRC clients in over TLS on this port, with the server's certificate (6697 is the usual one)", portNumber)
   .option('--tls-cert <file>', 'TLS certificate chain (PEM), e.g. from a CA; without it the server makes its own self-signed one beside the database')
   .option('--tls-key <file>', 'private key (PEM) of --tls-cert; both files are read again on SIGHUP')
   .option('--allow-plaintext', 'accept plaintext from any address, not only this machine (behind a TLS-terminating proxy)', false)
@@ -138,6 +139,7 @@ const opts = program.opts<{
   defaultRoom: string;
   scryptN: number;
   ircPort?: number;
+  ircTlsPort?: number;
   tlsCert?: string;
   tlsKey?: string;
   allowPlaintext: boolean;
@@ -146,6 +148,7 @@ const opts = program.opts<{
 
 if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) fail('--tls-cert and --tls-key go together: give both files, or neither for a self-signed certificate');
 if (opts.allowPlaintext && opts.requireTls) fail('--allow-plaintext and --require-tls contradict each other; choose one');
+if (opts.requireTls && opts.ircPort !== undefined) fail('--require-tls refuses plaintext, and --irc-port is plaintext IRC; use --irc-tls-port instead');
 
 let log: EventLog;
 try {
@@ -287,6 +290,7 @@ try {
     log: log.write,
     console: (line) => process.stdout.write(line + '\n'),
     ...(opts.ircPort !== undefined && { irc: { port: opts.ircPort, ...(opts.rateLimit ? {} : { ratePerSecond: 0 }), log: log.write } }),
+    ...(opts.ircTlsPort !== undefined && { ircTls: { port: opts.ircTlsPort, ...(opts.rateLimit ? {} : { ratePerSecond: 0 }), log: log.write } }),
     ...(cluster && { peers: cluster.node }),
     secureContext: identity.secureContext,
     plaintext: opts.requireTls ? 'never' : opts.allowPlaintext ? 'any' : 'loopback',
@@ -295,6 +299,9 @@ try {
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'EADDRINUSE' && opts.ircPort !== undefined && (e as { port?: number }).port === opts.ircPort && opts.ircPort !== port) {
     fail(`the IRC port ${opts.ircPort} is already in use on ${opts.host}; stop the other server or pick another: --irc-port PORT`);
+  }
+  if (e.code === 'EADDRINUSE' && opts.ircTlsPort !== undefined && (e as { port?: number }).port === opts.ircTlsPort && opts.ircTlsPort !== port) {
+    fail(`the IRC TLS port ${opts.ircTlsPort} is already in use on ${opts.host}; stop the other server or pick another: --irc-tls-port PORT`);
   }
   if (e.code === 'EADDRINUSE') fail(`port ${port} is already in use on ${opts.host}; stop the other server or pick another port: parley-server PORT`);
   if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') fail(`cannot listen on ${opts.host}: no such address on this machine`);
@@ -312,3 +319,4 @@ process.stdout.write(
 );
 process.stdout.write(`connect with: npx parley YOURNAME ${server.host} ${server.port}\n`);
 if (server.irc) process.stdout.write(`IRC gateway on ${server.irc.host}:${server.irc.port}; e.g. irssi -c ${server.irc.host} -p ${server.irc.port} -n YOURNAME\n`);
+if (server.ircTls) process.stdout.write(`IRC gateway over TLS on ${server.ircTls.host}:${server.ircTls.port}; e.g. irssi -c ${server.ircTls.host} -p ${server.ircTls.port} -tls -n YOURNAME\n`);

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { SocketWaits } from './socket-waits.js';
 import { parseLine, type IrcMessage } from '../../src/server/irc/codec.js';
 
@@ -31,9 +32,17 @@ export class IrcClient extends SocketWaits {
 
   autoPong = true;
 
-  static connect(port: number): Promise<IrcClient> {
+  static connect(port: number, host = '127.0.0.1'): Promise<IrcClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(new IrcClient(socket)));
+      const socket = net.connect({ host, port }, () => resolve(new IrcClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Connect over TLS (any certificate: the test checks the one presented itself). */
+  static tls(port: number, host = '127.0.0.1'): Promise<IrcClient & { socket: tls.TLSSocket }> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ host, port, rejectUnauthorized: false }, () => resolve(new IrcClient(socket) as IrcClient & { socket: tls.TLSSocket }));
       socket.once('error', reject);
     });
   }

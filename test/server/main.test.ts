@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { SERVER, run } from '../helpers/cli.js';
+import { IrcClient } from '../helpers/irc-client.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { makeSelfSigned } from '../../src/server/certificate.js';
 import { keyFingerprint } from '../../src/wire/fingerprint.js';
@@ -53,6 +54,7 @@ describe('parley-server', () => {
     [['70000'], /^parley-server: .*port.* a port is a whole number from 0 to 65535\. \(see parley-server --help\)\n$/],
     [['--frobnicate'], /^parley-server: unknown option '--frobnicate' \(see parley-server --help\)\n$/],
     [['0', '--log', '/nonexistent/dir/server.log', '--db', '/tmp/never-created.db'], /^parley-server: cannot open the log file \/nonexistent\/dir\/server\.log: ENOENT.*\n$/],
+    [['0', '--require-tls', '--irc-port', '0'], /^parley-server: --require-tls refuses plaintext, and --irc-port is plaintext IRC; use --irc-tls-port instead\n$/],
   ])('refuses %j with one line and exit code 2', async (args, message) => {
     const server = run(SERVER, args);
     expect(await server.exit).toBe(2);
@@ -122,6 +124,23 @@ describe('parley-server and its console', () => {
     w.close();
     third.child.kill('SIGTERM');
     expect(await third.exit).toBe(0);
+  });
+
+  it('serves IRC over TLS on --irc-tls-port with its certificate, and says so', async () => {
+    const server = run(SERVER, ['0', ...tmpFiles(), '--irc-tls-port', '0']);
+    onTestFinished(() => void server.child.kill('SIGKILL'));
+    const fingerprint = /fingerprint (SHA256:\S{43})/.exec(await server.waitFor(/^TLS key fingerprint /))![1];
+    const line = await server.waitFor(/^IRC gateway over TLS on /);
+    const port = Number(/:(\d+);/.exec(line)![1]);
+    expect(line).toContain(`-p ${port} -tls`);
+    const c = await IrcClient.tls(port);
+    expect(keyFingerprint(c.socket.getPeerCertificate().raw)).toBe(fingerprint);
+    c.send('NICK bob');
+    c.send('USER bob 0 * :Bob');
+    expect((await c.next((m) => m.command === '001')).params[0]).toBe('bob');
+    c.close();
+    server.child.kill('SIGTERM');
+    expect(await server.exit).toBe(0);
   });
 
   it('refuses --tls-cert without --tls-key in one line', async () => {

@@ -1,6 +1,8 @@
 import net from 'node:net';
+import tls from 'node:tls';
+import { isLoopbackAddress } from '../../wire/address.js';
 import { FrameDecoder } from '../../wire/frame.js';
-import { CLOSE_GRACE_MS, IRC_LINE_BYTES, IRC_MAX_QUEUED_LINES, IRC_TAG_BYTES, LISTEN_BACKLOG, MAX_DISCARD_BYTES, MAX_SEND_QUEUE_BYTES, RATE_BURST, RATE_PER_SECOND } from '../../wire/limits.js';
+import { CLOSE_GRACE_MS, IRC_LINE_BYTES, IRC_MAX_QUEUED_LINES, IRC_TAG_BYTES, LISTEN_BACKLOG, MAX_DISCARD_BYTES, MAX_SEND_QUEUE_BYTES, RATE_BURST, RATE_PER_SECOND, TLS_HANDSHAKE_TIMEOUT_MS } from '../../wire/limits.js';
 import type { ClientMessage, LeaveReason } from '../../wire/messages.js';
 import type { Codec } from '../events.js';
 import { TokenBucket } from '../../wire/ratelimit.js';
@@ -42,6 +44,19 @@ export interface IrcListenerOptions extends Omit<SessionOptions, 'refPrefix'> {
   rateBurst?: number;
   maxSendQueueBytes?: number;
   log?: (event: string, fields: Record<string, string | number | boolean | undefined>) => void;
+  /**
+   * Speak TLS on this port (the 6697 kind, RFC 7194): every connection is a TLS server socket with the
+   * context this returns when it arrives, so a certificate reload (SIGHUP) applies to new connections.
+   */
+  secureContext?: () => tls.SecureContext;
+  /**
+   * A plaintext port's policy, as the parley port's: `loopback` refuses clients from other machines (their
+   * passwords would cross the network in the clear) with an ERROR naming `tlsPort`; `never` refuses all.
+   * Default `any`.
+   */
+  plaintext?: 'loopback' | 'any' | 'never';
+  /** The TLS port to name in a plaintext refusal. */
+  tlsPort?: number;
 }
 
 export interface IrcListener {
@@ -121,10 +136,29 @@ export function startIrcListener(core: CoreLink, options: IrcListenerOptions): P
   };
   let current: (() => void) | undefined;
 
-  const server = net.createServer((socket) => {
-    const ip = socket.remoteAddress ?? 'unknown';
-    const remotePort = socket.remotePort ?? 0;
-    socket.setNoDelay(true);
+  const server = net.createServer((raw) => {
+    const ip = raw.remoteAddress ?? 'unknown';
+    const remotePort = raw.remotePort ?? 0;
+    raw.setNoDelay(true);
+    const policy = options.secureContext ? 'any' : (options.plaintext ?? 'any');
+    if (policy === 'never' || (policy === 'loopback' && !isLoopbackAddress(ip))) {
+      const where = options.tlsPort !== undefined ? ` on port ${options.tlsPort}` : '';
+      log('refused', { irc: true, ip, why: 'plaintext refused' });
+      raw.on('error', () => {});
+      raw.end(`ERROR :Closing Link: ${options.serverName} (this server accepts plaintext IRC only from its own machine; connect with TLS${where})\r\n`);
+      return;
+    }
+    let socket: net.Socket = raw;
+    if (options.secureContext) {
+      // Everything the gateway writes before the handshake is over waits inside the TLS socket.
+      const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: options.secureContext() });
+      raw.on('error', () => {}); // the TLS socket reports it too, and closes
+      const handshake = setTimeout(() => secure.destroy(), TLS_HANDSHAKE_TIMEOUT_MS);
+      handshake.unref();
+      secure.once('secure', () => clearTimeout(handshake));
+      secure.once('close', () => clearTimeout(handshake));
+      socket = secure;
+    }
     const c: Conn = {
       socket,
       id: undefined,
