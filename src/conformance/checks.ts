@@ -698,6 +698,47 @@ export const CHECKS: Check[] = [
       }
     },
   },
+  // §15.2.1 Away
+  {
+    section: '15.2.1',
+    must: 'the away frame MUST go to each person who shares a room, every users list MUST carry away, and a version-1 session gets no away frame (its away request is unknown_type)',
+    async run(ctx) {
+      const watcher = await ctx.join(ctx.name(), 2);
+      if ((watcher.welcome.features as Record<string, unknown> | undefined)?.away !== true) throw new Skip('the server does not say features.away');
+      const old = await ctx.join();
+      const gone = await ctx.join(ctx.name(), 2);
+      const echo = await ctx.ask(gone.peer, { type: 'away', message: 'out for lunch' });
+      expect(echo.type === 'away' && echo.name === gone.name && echo.away === true && echo.message === 'out for lunch', `away should be echoed as away true with its message; got ${json(echo)}`);
+      const seen = await watcher.peer.take((f) => f.type === 'away' && f.name === gone.name, `the away frame of ${gone.name}`);
+      expect(seen.away === true && seen.message === 'out for lunch', `the others should get away true with the message; got ${json(seen)}`);
+      const list = await ctx.ask(watcher.peer, { type: 'list' });
+      expect(Array.isArray(list.away) && (list.away as string[]).includes(gone.name), `the users list should name ${gone.name} in away; got ${json(list)}`);
+      await stillOpen(old.peer, 'after someone went away');
+      expect(!old.peer.unread.some((f) => f.type === 'away'), `a version-1 session should get no away frame; got ${json(old.peer.unread)}`);
+      expectError(await ctx.ask(old.peer, { type: 'away' }), 'unknown_type', 'away from a version-1 session');
+      const back = await ctx.ask(gone.peer, { type: 'back' });
+      expect(back.type === 'away' && back.away === false, `back should be echoed as away false; got ${json(back)}`);
+      const after = await ctx.ask(watcher.peer, { type: 'list' });
+      expect(!(Array.isArray(after.away) && (after.away as string[]).includes(gone.name)), `after back the users list should not name ${gone.name} in away; got ${json(after)}`);
+    },
+  },
+  {
+    section: '15.2.1',
+    must: 'the echo of a whisper to someone away MUST carry their message the first time that sender whispers them in an away period, and MUST NOT afterwards',
+    async run(ctx) {
+      const sender = await ctx.join(ctx.name(), 2);
+      if ((sender.welcome.features as Record<string, unknown> | undefined)?.away !== true) throw new Skip('the server does not say features.away');
+      const gone = await ctx.join(ctx.name(), 2);
+      await ctx.ask(gone.peer, { type: 'away', message: 'back at 3' });
+      const first = await ctx.ask(sender.peer, { type: 'whisper', to: gone.name, text: 'are you there?' });
+      expect(first.type === 'whisper' && first.away === 'back at 3', `the first whisper's echo should carry away "back at 3"; got ${json(first)}`);
+      const second = await ctx.ask(sender.peer, { type: 'whisper', to: gone.name, text: 'hello?' });
+      expect(second.type === 'whisper' && second.away === undefined, `the second whisper's echo should not carry away; got ${json(second)}`);
+      await ctx.ask(gone.peer, { type: 'away', message: 'in a meeting' });
+      const again = await ctx.ask(sender.peer, { type: 'whisper', to: gone.name, text: 'now?' });
+      expect(again.type === 'whisper' && again.away === 'in a meeting', `a new away period should be told again; got ${json(again)}`);
+    },
+  },
 ];
 
 /** Whether the server completes a TLS handshake on the port (any certificate: only the protocol is checked here). */

@@ -40,10 +40,10 @@ export class Context {
     return peer;
   }
 
-  /** Connect and join as a guest with a fresh name; fails the check unless `welcome` comes back. */
-  async join(name = this.name()): Promise<Joined> {
+  /** Connect and join as a guest with a fresh name (protocol `version`); fails the check unless `welcome` comes back. */
+  async join(name = this.name(), version = 1): Promise<Joined> {
     const peer = await this.connect();
-    peer.send({ type: 'hello', name, version: 1 });
+    peer.send({ type: 'hello', name, version });
     const welcome = await peer.take((f) => f.type === 'welcome' || f.type === 'error', 'welcome');
     expect(welcome.type === 'welcome', `hello as ${name} should be welcomed; got ${JSON.stringify(welcome)}`);
     // Replayed history and stored whispers come right after welcome; a ping's pong marks their end.

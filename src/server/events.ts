@@ -9,10 +9,11 @@ import type { ServerMessage } from '../wire/messages.js';
 export type ChatEvent = ServerMessage;
 
 /**
- * What happens in a room and goes to its members: the unit of fan-out, and what a bus between servers
+ * What happens in a room and goes to its members (`renamed` and `away` go once to everyone sharing a room
+ * with that person, and are offered to the bus in each of their rooms): the unit of fan-out, and what a bus between servers
  * observes and injects. Each is encoded once per codec per room, however many members hear it.
  */
-export type RoomEvent = Extract<ChatEvent, { type: 'joined' | 'left' | 'message' | 'renamed' | 'topic' | 'moderation' | 'closed' }>;
+export type RoomEvent = Extract<ChatEvent, { type: 'joined' | 'left' | 'message' | 'renamed' | 'topic' | 'moderation' | 'closed' | 'away' }>;
 
 /**
  * One protocol's encoding of events. Encoding must be pure (same event, same bytes): the room encodes

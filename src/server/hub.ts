@@ -69,6 +69,7 @@ import { Context, errorEvent, type HubLog, type Outbox } from './rules/context.j
 import { ack, hello, register } from './rules/login.js';
 import { say, whisper } from './rules/talk.js';
 import { block, nick, unblock, whoelse } from './rules/people.js';
+import { away, back } from './rules/away.js';
 import { join, list, listRooms, part, topic } from './rules/rooms.js';
 import { ban, close, deop, kick, mute, op, topicLock, unban, unmute } from './rules/moderation.js';
 
@@ -353,6 +354,10 @@ export class Hub {
         return block(ctx, s, msg);
       case 'unblock':
         return unblock(ctx, s, msg);
+      case 'away':
+        return away(ctx, s, msg, now);
+      case 'back':
+        return back(ctx, s, msg, now);
     }
   }
 
@@ -381,7 +386,13 @@ export class Hub {
   inject(room: string, event: RoomEvent): void {
     const target = this.rooms.get(room);
     if (!target) return;
-    const author = event.type === 'message' ? event.from : event.type === 'renamed' ? event.old : event.type === 'joined' || event.type === 'left' ? event.name : undefined;
+    const author =
+      event.type === 'message' ? event.from : event.type === 'renamed' ? event.old : event.type === 'joined' || event.type === 'left' || event.type === 'away' ? event.name : undefined;
+    // Who is away on the other servers: their users lists here show it, and whispers to them get the notice.
+    if (event.type === 'away') {
+      if (event.away) this.ctx.away.set(event.name, event.message ?? '', event.time);
+      else this.ctx.away.clear(event.name);
+    } else if (event.type === 'renamed' && !this.directory.has(foldName(event.new))) this.ctx.away.rename(event.old, event.new);
     target.deliver(event, undefined, author === undefined ? undefined : foldName(author));
   }
 
@@ -400,6 +411,7 @@ export class Hub {
     if (room !== undefined) return this.rooms.get(room)?.remoteMember(name, present);
     if (present) return this.rooms.lobby.remoteMember(name, true);
     for (const r of this.rooms.all()) r.remoteMember(name, false); // gone from the server: from every room
+    if (!this.directory.has(foldName(name))) this.ctx.away.clear(name);
   }
 
   /**

@@ -38,7 +38,7 @@ export function ndjsonV1(defaultRoom: string): Codec {
   };
 }
 
-const V2_ONLY = new Set<ChatEvent['type']>(['room', 'rooms', 'topic', 'moderation', 'closed']);
+const V2_ONLY = new Set<ChatEvent['type']>(['room', 'rooms', 'topic', 'moderation', 'closed', 'away']);
 
 /** One NDJSON line from a client as a request, or the error that answers it (see parseClientMessage). */
 export function decodeRequest(line: string): Parsed<ClientMessage> {

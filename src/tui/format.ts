@@ -32,7 +32,7 @@ export function formatPlain(ev: ChatEvent): { line: string; stream: 'out' | 'err
 export function roomWords(ev: Extract<ChatEvent, { kind: 'room' | 'parted' | 'rooms' | 'topic' | 'moderation' | 'window' }>): string {
   switch (ev.kind) {
     case 'room':
-      return `* now in ${ev.room}${ev.topic !== undefined ? ` — ${ev.topic}` : ''}\n* users (${ev.users.length}): ${ev.users.join(', ')}` + (ev.operators.length > 0 ? `\n* operators: ${ev.operators.join(', ')}` : '');
+      return `* now in ${ev.room}${ev.topic !== undefined ? ` — ${ev.topic}` : ''}\n* users (${ev.users.length}): ${nameList(ev.users, ev.away)}` + (ev.operators.length > 0 ? `\n* operators: ${ev.operators.join(', ')}` : '');
     case 'parted':
       return `* you are no longer in ${ev.room}` + (ev.current !== undefined ? `; current room: ${ev.current}` : '');
     case 'window':
@@ -60,12 +60,24 @@ export function roomWords(ev: Extract<ChatEvent, { kind: 'room' | 'parted' | 'ro
   }
 }
 
+/** `alice, bob (away), carol`: who is away is said after their name. */
+function nameList(users: readonly string[], away: readonly string[] | undefined): string {
+  if (away === undefined || away.length === 0) return users.join(', ');
+  const marked = new Set(away);
+  return users.map((u) => (marked.has(u) ? `${u} (away)` : u)).join(', ');
+}
+
+/** `bob is away: gone fishing` (what a whisper to someone away is told, and what others see when they go). */
+export function awayWords(name: string, message: string): string {
+  return `${name} is away${message !== '' ? ': ' + message : ''}`;
+}
+
 function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | null {
   const out = (line: string) => ({ line, stream: 'out' as const });
   switch (ev.kind) {
     case 'welcome':
       return out(
-        `* connected to ${ev.server} as ${ev.name}${ev.account ? ' (logged in)' : ''}\n* ${ev.motd}\n* users (${ev.users.length}): ${ev.users.join(', ')}` +
+        `* connected to ${ev.server} as ${ev.name}${ev.account ? ' (logged in)' : ''}\n* ${ev.motd}\n* users (${ev.users.length}): ${nameList(ev.users, ev.away)}` +
           (ev.blocked.length > 0 ? `\n* blocked: ${ev.blocked.join(', ')}` : ''),
       );
     case 'message': {
@@ -75,7 +87,10 @@ function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | nul
     case 'whisper': {
       // `*bob*= psst`: the `=` marks a whisper that went over the direct link, not through the server.
       const mark = ev.direct === true ? '=' : '';
-      if (ev.outgoing) return out(`${clock(ev.time)} -> *${ev.to}*${mark} ${ev.text}${ev.stored ? ` [stored: ${ev.to} is offline and gets it at next login]` : ''}`);
+      if (ev.outgoing) {
+        const away = ev.away === undefined ? '' : `\n${clock(ev.time)} * ${awayWords(ev.to, ev.away)}`;
+        return out(`${clock(ev.time)} -> *${ev.to}*${mark} ${ev.text}${ev.stored ? ` [stored: ${ev.to} is offline and gets it at next login]` : ''}${away}`);
+      }
       return out(`${clock(ev.time)}${ev.late ? ' [late]' : ''} *${ev.from}*${mark} ${ev.text}`);
     }
     case 'joined':
@@ -85,7 +100,10 @@ function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | nul
     case 'renamed':
       return out(ev.self ? `${clock(ev.time)} ${SYSTEM} you are now known as ${ev.new}` : `${clock(ev.time)} ${SYSTEM} ${ev.old} is now known as ${ev.new}`);
     case 'users':
-      return out(`* users (${ev.users.length}): ${ev.users.join(', ')}`);
+      return out(`* users (${ev.users.length}): ${nameList(ev.users, ev.away)}`);
+    case 'away':
+      if (ev.self) return out(`${clock(ev.time)} * ${ev.away ? `you are away${ev.message !== undefined ? ': ' + ev.message : ''} (/back when you return)` : 'you are back'}`);
+      return out(`${clock(ev.time)} * ${ev.away ? awayWords(ev.name, ev.message ?? '') : `${ev.name} is back`}`);
     case 'help':
       return out(ev.lines.join('\n'));
     case 'error':

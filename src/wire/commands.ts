@@ -61,6 +61,8 @@ export const COMMANDS = [
   { name: 'deop', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'operators: NAME is no longer an operator of the room' },
   { name: 'quit', aliases: ['exit', 'bye'], params: [{ name: 'reason', rest: true, optional: true }], summary: 'leave the room and close parley', key: { key: 'f10', alt: 'C-q', label: 'Quit' } },
   { name: 'search', aliases: ['find'], params: [{ name: 'text', rest: true }], summary: 'find earlier lines in the room, scrolled-out ones too; PgUp/PgDn or Up/Down move between matches, Esc goes back to the bottom', key: { key: 'f5', alt: 'M-s', label: 'Search' } },
+  { name: 'away', aliases: ['afk'], params: [{ name: 'message', rest: true, optional: true }], summary: 'say you are away: others see it in the users list, and whoever whispers you gets MESSAGE once' },
+  { name: 'back', aliases: [], params: [], summary: 'you are back: no longer away' },
   { name: 'log', aliases: ['logs'], params: [], summary: 'say where this conversation is logged on your disk' },
 ] as const satisfies readonly CommandSpec[];
 

@@ -284,6 +284,16 @@ export const MAX_ROOMS_PER_USER = 50;
 export const MAX_ROOMS = 10_000;
 /** Characters of a room topic after sanitising; a longer topic is refused with `text_too_long`. */
 export const MAX_TOPIC_CHARS = 300;
+/**
+ * Characters of an away message after sanitising (`/away TEXT`); a longer one is refused with
+ * `text_too_long`. IRC servers advertise theirs as AWAYLEN, commonly 200 to 390.
+ */
+export const MAX_AWAY_CHARS = 200;
+/**
+ * Senders an away person's server remembers having told their away message, per away period; past it the
+ * oldest is forgotten (and would be told once more). Bounds memory against a flood of new names.
+ */
+export const MAX_AWAY_TOLD = 1000;
 /** Bans one room holds (expired ones do not count); past it `/ban` is refused with `too_many_bans`. */
 export const MAX_BANS_PER_ROOM = 1000;
 /** Longest ban or mute given with a duration (one year); longer means "until lifted": give no duration. */

@@ -28,6 +28,10 @@ export type ClientMessage =
   | ({ type: 'unblock'; name: string } & Ref)
   /** The whispers stored for us while offline, up to id `upTo`, have arrived: the server may forget them. */
   | { type: 'ack'; upTo: number }
+  /** Away (issue 17): `message` is what someone who whispers you is told; without it, just "away". */
+  | ({ type: 'away'; message?: string } & Ref)
+  /** No longer away. */
+  | ({ type: 'back' } & Ref)
   | RoomClientMessage
   | PrivateClientMessage;
 
@@ -48,8 +52,8 @@ export type RoomClientMessage =
   | ({ type: 'topic_lock'; locked: boolean } & InRoom & Ref)
   | ({ type: 'close'; room: string; reason?: string } & Ref);
 
-/** The request types that exist only in protocol version 2. */
-export const ROOM_REQUESTS: readonly ClientType[] = ['join', 'part', 'rooms', 'topic', 'kick', 'ban', 'unban', 'mute', 'unmute', 'op', 'deop', 'topic_lock', 'close'];
+/** The request types that exist only in protocol version 2 (rooms, and away: a version-1 client never sees its events). */
+export const ROOM_REQUESTS: readonly ClientType[] = ['join', 'part', 'rooms', 'topic', 'kick', 'ban', 'unban', 'mute', 'unmute', 'op', 'deop', 'topic_lock', 'close', 'away', 'back'];
 
 /** Direct private chat: asking, consent and the hand-over of connection details (PROTOCOL.md §10). */
 export type PrivateClientMessage =
@@ -172,6 +176,8 @@ export interface ServerFeatures {
   offline: boolean;
   blocks: boolean;
   private: boolean;
+  /** `away` and `back` are understood (issue 17); a server that predates them leaves it out. */
+  away?: boolean;
 }
 
 export type ServerMessage =
@@ -195,19 +201,28 @@ export type ServerMessage =
       change_password?: boolean;
       /** Version 2: the rooms this session is in. */
       rooms?: string[];
+      /** The names in `users` who are away (absent: nobody). */
+      away?: string[];
     }
   /** `history`: replayed from before this user joined. */
   | ({ type: 'message'; id: number; from: string; text: string; time: number; action?: boolean; history?: boolean } & InRoom & Ref)
-  /** `late`: stored while the recipient was offline, delivered at login; `stored`: the sender's copy of such a whisper. */
-  | ({ type: 'whisper'; id: number; from: string; to: string; text: string; time: number; late?: boolean; stored?: boolean } & Ref)
+  /**
+   * `late`: stored while the recipient was offline, delivered at login; `stored`: the sender's copy of such a whisper.
+   * `away` (the sender's copy only): the recipient is away, with this message ("" for none); said once per
+   * sender per away period, as IRC's RPL_AWAY but not at every whisper.
+   */
+  | ({ type: 'whisper'; id: number; from: string; to: string; text: string; time: number; late?: boolean; stored?: boolean; away?: string } & Ref)
   | { type: 'joined'; name: string; time: number; room?: string }
   /** `by`: the operator who removed them (kick, ban). Your own `left` (name = you) ends your membership. */
   | ({ type: 'left'; name: string; reason: LeaveReason; message?: string; time: number; by?: string } & InRoom & Ref)
   | ({ type: 'renamed'; old: string; new: string; time: number } & Ref)
-  | ({ type: 'users'; users: string[] } & InRoom & Ref)
+  /** `away`: the names in `users` who are away (absent: nobody). */
+  | ({ type: 'users'; users: string[]; away?: string[] } & InRoom & Ref)
+  /** `name` went away (`away: true`, with `message` when they gave one) or came back; to everyone sharing a room with them. */
+  | ({ type: 'away'; name: string; away: boolean; message?: string; time: number } & Ref)
   // Rooms (protocol version 2).
   /** You are in `room` now (reply to join, and at login for each room you are put back in). */
-  | ({ type: 'room'; room: string; users: string[]; operators: string[]; topic?: string; topicBy?: string; topicTime?: number; locked?: boolean } & Ref)
+  | ({ type: 'room'; room: string; users: string[]; operators: string[]; topic?: string; topicBy?: string; topicTime?: number; locked?: boolean; away?: string[] } & Ref)
   | ({ type: 'rooms'; rooms: RoomInfo[] } & Ref)
   /** The topic of `room` (set by `by` at `time`; empty: none). A reply to `topic` without text carries `ref`. */
   | ({ type: 'topic'; room: string; topic: string; by?: string; time?: number } & Ref)
@@ -287,6 +302,8 @@ export const oneOf = (o: Obj, k: string, allowed: readonly string[]) =>
 
 export type Check = (o: Obj) => string | null;
 
+const optAway = (o: Obj) => (o.away === undefined ? null : strings(o, 'away'));
+
 const ROOM_FIELD_CHARS = MAX_ROOM_NAME_CHARS + 8;
 const optRoom = (o: Obj) => optStr(o, 'room', ROOM_FIELD_CHARS);
 const room = (o: Obj) => str(o, 'room') ?? optStr(o, 'room', ROOM_FIELD_CHARS);
@@ -322,6 +339,9 @@ const CLIENT_CHECKS: Record<ClientType, Check[]> = {
   block: [(o) => optStr(o, 'name', Infinity)],
   unblock: [(o) => str(o, 'name')],
   ack: [(o) => num(o, 'upTo')],
+  // Length is checked by the rule (text_too_long, as for a topic); the frame bounds it.
+  away: [(o) => optStr(o, 'message', Infinity)],
+  back: [],
   join: [room],
   part: [optRoom, optReason],
   rooms: [],
@@ -350,6 +370,7 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
     (o) => (o.limits === undefined || isObject(o.limits) ? null : '"limits" must be an object'),
     (o) => (o.features === undefined || isObject(o.features) ? null : '"features" must be an object'),
     (o) => optBool(o, 'change_password'),
+    optAway,
   ],
   message: [(o) => num(o, 'id'), (o) => str(o, 'from'), (o) => str(o, 'text'), (o) => num(o, 'time'), (o) => optBool(o, 'action'), (o) => optBool(o, 'history')],
   whisper: [
@@ -360,11 +381,13 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
     (o) => num(o, 'time'),
     (o) => optBool(o, 'late'),
     (o) => optBool(o, 'stored'),
+    (o) => optStr(o, 'away', Infinity),
   ],
   joined: [(o) => str(o, 'name'), (o) => num(o, 'time')],
   left: [(o) => str(o, 'name'), (o) => optStr(o, 'reason', MAX_REASON_CHARS) ?? str(o, 'reason'), (o) => optStr(o, 'message', Infinity), (o) => num(o, 'time')],
   renamed: [(o) => str(o, 'old'), (o) => str(o, 'new'), (o) => num(o, 'time')],
-  users: [(o) => strings(o, 'users')],
+  users: [(o) => strings(o, 'users'), optAway],
+  away: [(o) => str(o, 'name'), (o) => (typeof o.away === 'boolean' ? null : '"away" must be true or false'), (o) => optStr(o, 'message', Infinity), (o) => num(o, 'time')],
   error: [(o) => str(o, 'code'), (o) => str(o, 'message'), (o) => optNum(o, 'seconds')],
   shutdown: [(o) => str(o, 'reason')],
   ok: [(o) => str(o, 're')],
@@ -378,7 +401,7 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
   registered: [(o) => str(o, 'name'), (o) => str(o, 'token')],
   seen: [(o) => seenList(o, 'users'), (o) => optNum(o, 'since')],
   blocks: [(o) => strings(o, 'names')],
-  room: [(o) => str(o, 'room'), (o) => strings(o, 'users'), (o) => strings(o, 'operators'), (o) => optStr(o, 'topic', Infinity), (o) => optBool(o, 'locked')],
+  room: [(o) => str(o, 'room'), (o) => strings(o, 'users'), (o) => strings(o, 'operators'), (o) => optStr(o, 'topic', Infinity), (o) => optBool(o, 'locked'), optAway],
   rooms: [
     (o) =>
       Array.isArray(o.rooms) && (o.rooms as unknown[]).every((x) => isObject(x) && typeof x.room === 'string' && typeof x.users === 'number' && (x.topic === undefined || typeof x.topic === 'string'))

@@ -66,9 +66,11 @@ describe('a client facing a bad server', () => {
     expect(hellos.map((h) => (JSON.parse(h) as { type: string }).type)).toEqual(['hello', 'hello', 'hello']);
   });
 
-  it('reports garbage and oversize frames, ignores them, and keeps chatting', async () => {
+  it('reports garbage and oversize frames, ignores them (a type it does not know quietly), and keeps chatting', async () => {
     const port = await fakeServer((sock) => {
       sock.write(WELCOME);
+      // A newer server's kind of event: ignored without a word (PROTOCOL.md §3.3).
+      sock.write('{"type":"from_the_future","name":"bob"}\n');
       sock.write('not json at all\n');
       sock.write('{"type":"message","id":"x"}\n');
       sock.write(Buffer.from([0xff, 0xfe, 0x0a]));

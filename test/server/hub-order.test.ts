@@ -285,7 +285,7 @@ describe('welcome advertises limits and features (item 13)', () => {
     const t = setup({ rateBurst: 7, ratePerSecond: 3, historySize: 20, pingIntervalMs: 11_000 });
     expect(t.join(1, 'alice')).toMatchObject({
       limits: { frameBytes: 8192, serverFrameBytes: 1048576, textChars: 2000, nameChars: 32, reasonChars: 200, refChars: 64, passwordChars: [8, 256], rateBurst: 7, ratePerSecond: 3, pingIntervalMs: 11_000 },
-      features: { accounts: 'optional', history: 20, offline: true, blocks: true, private: true },
+      features: { accounts: 'optional', history: 20, offline: true, blocks: true, private: true, away: true },
     });
   });
 });

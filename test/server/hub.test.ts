@@ -51,7 +51,7 @@ describe('registration', () => {
         motd: expect.any(String),
         session: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
         limits: expect.objectContaining({ frameBytes: 8192, textChars: 2000 }),
-        features: { accounts: 'off', history: 0, offline: false, blocks: true, private: true },
+        features: { accounts: 'off', history: 0, offline: false, blocks: true, private: true, away: true },
       },
     ]);
     expect(out.take(1)).toEqual([{ type: 'joined', name: 'alice', time: now }]);

@@ -2,6 +2,7 @@ import { LEAVE_WORDS, type ErrorCode, type LeaveReason } from '../../wire/messag
 import { nameProblem, foldName } from '../../wire/names.js';
 import { checkText, sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
 import type { Accounts } from '../accounts.js';
+import { AwayBook } from '../away.js';
 import type { Accepted, AcceptedRefs } from '../accepted.js';
 import type { Directory } from '../directory.js';
 import type { ChatEvent, Codec as ChatCodec } from '../events.js';
@@ -72,6 +73,8 @@ export function errorEvent(code: ErrorCode, message: string, extra: ErrorExtra =
 
 export class Context {
   private nextId = 1;
+  /** Who is away (issue 17): this server's users and, in a cluster, the others' as their events arrive. */
+  readonly away = new AwayBook();
 
   constructor(
     readonly out: Outbox,
@@ -329,6 +332,7 @@ export class Context {
       if (wasOnline) this.peers?.release(s.id, s.name);
       // A session replaced by a newer login is no longer the one under this name; it is not in the rooms.
       for (const room of rooms) room.remove(s);
+      if (wasOnline) this.away.clear(s.name);
       if (s.account) this.persist(undefined, 'leave', undefined, () => this.accounts?.seen(s.name!, this.clock()));
       const time = this.clock();
       const left = (room: Room) => ({ type: 'left', room: room.name, name: s.name!, reason, ...(why !== undefined && why !== '' && { message: why }), time }) as const;

@@ -18,6 +18,7 @@ import type { ConnId, Session } from '../session.js';
 import type { Room } from '../room.js';
 import { FAILED, type Context } from './context.js';
 import { refusedByBan, replay, sendRoomState } from './rooms.js';
+import { awayField } from './away.js';
 
 // hello and register: who a connection is. A guest takes a free name; a password or token logs in to a
 // registered one (checked asynchronously: the session may be gone when the answer comes).
@@ -112,6 +113,7 @@ function featuresOf(ctx: Context): ServerFeatures {
     offline: ctx.accounts !== undefined && ctx.store !== undefined,
     blocks: true,
     private: true,
+    away: true,
   };
 }
 
@@ -129,6 +131,8 @@ function enter(ctx: Context, s: Session, name: string, now: number, ref: string 
     return;
   }
   ctx.directory.bind(s);
+  // A new login is not away, whatever an older session under this name said.
+  ctx.away.clear(name);
   if (s.account) {
     ctx.persist(s, 'hello', undefined, () => {
       s.blocks.attach(key);
@@ -144,11 +148,13 @@ function enter(ctx: Context, s: Session, name: string, now: number, ref: string 
   }
   for (const room of rooms) room.add(s);
   const blocked = s.blocks.list();
+  const users = rooms.includes(lobby) ? lobby.namesFor(s) : [];
   ctx.send(s, {
     type: 'welcome',
     version: s.version,
     name,
-    users: rooms.includes(lobby) ? lobby.namesFor(s) : [],
+    users,
+    ...awayField(ctx, users),
     motd: ctx.opts.motd,
     session: s.refsKey,
     limits: limitsOf(ctx),

@@ -37,6 +37,7 @@ function rename(ctx: Context, s: Session, old: string, name: string, ref: string
   const now = ctx.clock();
   s.name = name;
   ctx.directory.rebind(s, old);
+  ctx.away.rename(old, name);
   const oldKey = foldName(old);
   const newKey = foldName(name);
   for (const room of s.rooms) {

@@ -6,16 +6,19 @@ import { checkText, sanitizeText, truncateCodePoints } from '../../wire/sanitize
 import type { Room } from '../room.js';
 import type { Session } from '../session.js';
 import { FAILED, type Context } from './context.js';
+import { awayField } from './away.js';
 
 // join, part, rooms, topic and list: moving between rooms and seeing them. Protocol version 2; a version-1
 // session is in the default room only and never reaches join or part.
 
 /** What `s` needs to show `room` now: members, operators, topic (the reply to join, and at login). */
 export function sendRoomState(ctx: Context, s: Session, room: Room, ref?: string): void {
+  const users = room.namesFor(s);
   ctx.send(s, {
     type: 'room',
     room: room.name,
-    users: room.namesFor(s),
+    users,
+    ...awayField(ctx, users),
     operators: [...room.operators.values()],
     ...(room.topic !== '' && { topic: room.topic }),
     ...(room.topic !== '' && room.topicBy !== undefined && { topicBy: room.topicBy }),
@@ -117,7 +120,8 @@ export function listRooms(ctx: Context, s: Session, msg: Extract<ClientMessage, 
 export function list(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'list' }>): void {
   const room = ctx.roomFor(s, s.version === 1 ? undefined : msg.room, 'list', msg.ref);
   if (!room) return;
-  ctx.send(s, { type: 'users', ...(s.version > 1 && { room: room.name }), users: room.namesFor(s), ...(msg.ref !== undefined && { ref: msg.ref }) });
+  const users = room.namesFor(s);
+  ctx.send(s, { type: 'users', ...(s.version > 1 && { room: room.name }), users, ...awayField(ctx, users), ...(msg.ref !== undefined && { ref: msg.ref }) });
 }
 
 export function topic(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'topic' }>, now: number): void {

@@ -77,14 +77,19 @@ export function whisper(ctx: Context, s: Session, msg: Extract<ClientMessage, { 
     return ctx.error(s, 'not_delivered', `your whisper to ${toName} was not delivered`, { re: 'whisper', ref: msg.ref, name: toName });
   }
   const event: ChatEvent = { type: 'whisper', id: ctx.messageId(), from: s.name!, to: toName, text, time: now };
+  // The sender's copy carries the recipient's away message the first time in their away period (issue 17).
+  const withAway = (): ChatEvent => {
+    const away = ctx.away.noticeFor(toName, senderKey);
+    return away === undefined ? event : { ...event, away };
+  };
   if (target) {
     if (target !== s) ctx.send(target, event);
-    ctx.echo(s, event, msg.ref);
+    ctx.echo(s, withAway(), msg.ref);
   } else if (remote !== undefined) {
     if (!ctx.peers!.whisper(toKey, event)) {
       return ctx.error(s, 'server_error', `${toName} is on another server, which cannot be reached now; your whisper was not sent — try again later`, { re: 'whisper', ref: msg.ref, name: toName });
     }
-    ctx.echo(s, event, msg.ref);
+    ctx.echo(s, withAway(), msg.ref);
   } else {
     const stored = ctx.persist(s, 'whisper', msg.ref, () => {
       if (ctx.store!.offlineCount(offline!.key) >= MAX_OFFLINE_PER_USER) return false;

@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION } from '../../wire/limits.js';
 import { sanitizeText } from '../../wire/sanitize.js';
 import type { ChatEvent } from './events.js';
 import { highlighter } from '../notify/highlight.js';
+import { markAway, renameAway, setAway } from './away.js';
 
 // The client's chat state and command rules, with no socket and no timer: typed lines and server frames go
 // in, frames to send and events to show come out. Session wires it to a connection; tests drive it directly.
@@ -50,6 +51,10 @@ export class ClientCore {
   logWhere = 'chat logs are off (turn them on with [log] enabled = true in the config file)';
   /** Highlights besides our own name: the config's `highlight` words. */
   highlightWords: readonly string[] = [];
+  /** Folded names of the people the server says are away (issue 17), ourselves included. */
+  away: string[] = [];
+  /** Our own away message while we are away ("" for none), said again after a reconnect. */
+  awayMessage: string | undefined;
 
   /**
    * `refPrefix` makes this client's refs unique: the server recognises a resent line by (session, ref), and
@@ -142,6 +147,10 @@ export class ClientCore {
         return { send: [], events: [{ kind: 'search', query: a.text! }] };
       case 'log':
         return { send: [], events: [{ kind: 'help', lines: [this.logWhere] }] };
+      case 'away':
+        return this.request({ type: 'away', ...(a.message !== undefined && { message: a.message }) });
+      case 'back':
+        return this.request({ type: 'back' });
       case 'join':
         if (!a['#room']!.startsWith('#')) return fail('usage: /join #room (a room name starts with #)');
         return this.request({ type: 'join', room: a['#room']! });
@@ -186,7 +195,8 @@ export class ClientCore {
         this.current = this.rooms[0];
         this.members = new Map(this.current !== undefined ? [[key(this.current), [...this.users]]] : []);
         this.atLogin = new Set(this.rooms.map(key));
-        return [{ kind: 'welcome', name: this.name, users: [...this.users], motd: clean(msg.motd), server, account: this.account, blocked: [...this.blocked] }];
+        this.away = markAway([], this.users, msg.away?.map(clean));
+        return [{ kind: 'welcome', name: this.name, users: [...this.users], motd: clean(msg.motd), server, account: this.account, blocked: [...this.blocked], away: this.awayAmong(this.users) }];
       case 'message': {
         const from = clean(msg.from);
         const text = clean(msg.text);
@@ -225,11 +235,13 @@ export class ClientCore {
             ...(ourRef(msg.ref) && { ref: msg.ref }),
             ...(msg.late === true && { late: true }),
             ...(msg.stored === true && { stored: true }),
+            ...(outgoing && msg.away !== undefined && { away: clean(msg.away) }),
           },
         ];
       }
       case 'joined': {
         const name = clean(msg.name);
+        this.away = setAway(this.away, name, false); // a new login is not away
         this.edit(msg.room, (users) => [...users.filter((u) => foldName(u) !== foldName(name)), name].sort(compareNames));
         return [{ kind: 'joined', name, time: msg.time, ...this.tag(msg.room) }];
       }
@@ -263,12 +275,14 @@ export class ClientCore {
           if (users.some((u) => foldName(u) === foldName(old))) this.members.set(room, [...users.filter((u) => foldName(u) !== foldName(old)), now].sort(compareNames));
         }
         this.users = [...this.users.filter((u) => foldName(u) !== foldName(old)), now].sort(compareNames);
+        this.away = renameAway(this.away, old, now);
         return [{ kind: 'renamed', old, new: now, time: msg.time, self }];
       }
       case 'users': {
         const users = msg.users.map(clean).sort(compareNames);
+        this.away = markAway(this.away, users, msg.away?.map(clean));
         this.edit(msg.room, () => users);
-        return [{ kind: 'users', users: [...users], ...this.tag(msg.room) }];
+        return [{ kind: 'users', users: [...users], away: this.awayAmong(users), ...this.tag(msg.room) }];
       }
       case 'error': {
         const error: ChatEvent = {
@@ -313,6 +327,7 @@ export class ClientCore {
       case 'room': {
         const room = clean(msg.room);
         const users = msg.users.map(clean).sort(compareNames);
+        this.away = markAway(this.away, users, msg.away?.map(clean));
         const login = this.atLogin.delete(key(room));
         if (!this.rooms.some((r) => key(r) === key(room))) this.rooms.push(room);
         this.members.set(key(room), users);
@@ -328,6 +343,7 @@ export class ClientCore {
             kind: 'room',
             room,
             users: [...users],
+            away: this.awayAmong(users),
             operators: msg.operators.map(clean),
             ...(msg.topic !== undefined && msg.topic !== '' && { topic: clean(msg.topic) }),
             current: true,
@@ -351,12 +367,42 @@ export class ClientCore {
             ...this.tag(msg.room),
           },
         ];
+      case 'away': {
+        const name = clean(msg.name);
+        const self = foldName(name) === foldName(this.name);
+        const was = this.isAway(name);
+        this.away = setAway(this.away, name, msg.away);
+        const message = msg.message === undefined ? undefined : clean(msg.message);
+        if (self) this.awayMessage = msg.away ? (message ?? '') : undefined;
+        // In a cluster the same change may come once per shared room: shown once. Our own echo always shows.
+        if (!self && was === msg.away) return [];
+        return [{ kind: 'away', name, away: msg.away, ...(message !== undefined && message !== '' && { message }), time: msg.time, self }];
+      }
       case 'closed': {
         const room = clean(msg.room);
         const why = `${room} was closed by ${clean(msg.by)}${msg.reason !== undefined ? ': ' + clean(msg.reason) : ''}`;
         return [{ kind: 'error', text: why, code: 'closed' }, this.leave(room)];
       }
     }
+  }
+
+  /**
+   * After a reconnect: the away request that puts us back where we were (the server forgets away with the
+   * connection), or nothing when we were not away.
+   */
+  awayAgain(): ClientMessage | undefined {
+    if (this.awayMessage === undefined) return undefined;
+    return this.request({ type: 'away', ...(this.awayMessage !== '' && { message: this.awayMessage }) }).send[0];
+  }
+
+  /** Whether `name` is away, as the server last said. */
+  isAway(name: string): boolean {
+    return this.away.includes(foldName(name));
+  }
+
+  /** Which of `users` are away. */
+  private awayAmong(users: readonly string[]): string[] {
+    return users.filter((u) => this.isAway(u));
   }
 
   /** `room` for a request: the one named, else the current room (none before the welcome: the server's default). */

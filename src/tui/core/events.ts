@@ -12,7 +12,7 @@ export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'di
  */
 export type ChatEvent =
   /** `account`: logged in to a registered name; `blocked`: the names this user blocks (empty for most). */
-  | { kind: 'welcome'; name: string; users: string[]; motd: string; server: string; account: boolean; blocked: string[] }
+  | { kind: 'welcome'; name: string; users: string[]; motd: string; server: string; account: boolean; blocked: string[]; away?: string[] }
   /**
    * A room message. With `ref` it is the server's acceptance of the `pending` line with that ref (our own
    * message, now sent to the room). `history`: replayed from before we joined, not live.
@@ -23,14 +23,31 @@ export type ChatEvent =
    * `stored` (outgoing only): the recipient is offline; the server keeps it for their next login.
    * `direct`: carried over the direct link, never seen by the server (its id is then the link's own count).
    */
-  | { kind: 'whisper'; id: number; from: string; to: string; text: string; time: number; outgoing: boolean; ref?: string; late?: boolean; stored?: boolean; direct?: boolean }
+  | {
+      kind: 'whisper';
+      id: number;
+      from: string;
+      to: string;
+      text: string;
+      time: number;
+      outgoing: boolean;
+      ref?: string;
+      late?: boolean;
+      stored?: boolean;
+      direct?: boolean;
+      /** (outgoing only) the recipient is away with this message ("" for none): said once per away period. */
+      away?: string;
+    }
   | { kind: 'joined'; name: string; time: number; room?: string }
   | { kind: 'left'; name: string; reason: LeaveReason; message?: string; time: number; room?: string; by?: string }
   | { kind: 'renamed'; old: string; new: string; time: number; self: boolean }
-  | { kind: 'users'; users: string[]; room?: string }
+  /** `away`: which of `users` are away. */
+  | { kind: 'users'; users: string[]; away?: string[]; room?: string }
+  /** `name` went away (with `message`, when given) or came back (issue 17); `self`: that is us. */
+  | { kind: 'away'; name: string; away: boolean; message?: string; time: number; self: boolean }
   // Rooms (protocol version 2, issue 13).
   /** We are in `room` now (after /join); `current`: it is the current room. */
-  | { kind: 'room'; room: string; users: string[]; operators: string[]; topic?: string; current: boolean }
+  | { kind: 'room'; room: string; users: string[]; away?: string[]; operators: string[]; topic?: string; current: boolean }
   /** We left `room` (/part, kicked, banned, closed); `current`: the room that is current now, if any. */
   | { kind: 'parted'; room: string; current?: string }
   /** Reply to /rooms. */

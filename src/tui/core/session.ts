@@ -394,7 +394,8 @@ export class Session {
           }
           const parsed = parseServerMessage(ev.text);
           if (!parsed.ok) {
-            this.emit({ kind: 'error', text: `the server sent a frame parley does not understand (${parsed.code}); ignored` });
+            // A newer server may send kinds of events this client does not know: ignored quietly (PROTOCOL.md §3.3).
+            if (parsed.code !== 'unknown_type') this.emit({ kind: 'error', text: `the server sent a frame parley does not understand (${parsed.code}); ignored` });
             continue;
           }
           const msg = parsed.message;
@@ -530,6 +531,9 @@ export class Session {
     this.attempt = 0;
     this.emit({ kind: 'status', status: 'connected', detail: `connected to ${this.server}` });
     for (const e of this.core.receive(msg, this.server)) this.emit(e);
+    // Away is the connection's state on the server: say it again first (a /back typed meanwhile follows it).
+    const away = this.core.awayAgain();
+    if (away) this.queue.unshift(away);
     this.startKeepalive();
     this.pump();
   }

@@ -91,7 +91,8 @@ function paint(screen: Screen, box: TextBox, c: Coords): void {
 function cellStyle(base: { fg?: unknown; bg?: unknown }, s: Style | undefined, depth: number): object {
   if (!s) return base;
   return {
-    fg: s.fg ?? (s.nick !== undefined ? nickColor(s.nick, depth) : s.dim ? 'gray' : base.fg),
+    // Dim wins over a name's colour: a dimmed name (someone away) must look set apart.
+    fg: s.fg ?? (s.dim ? 'gray' : s.nick !== undefined ? nickColor(s.nick, depth) : base.fg),
     bg: s.bg ?? base.bg,
     bold: s.bold === true,
     inverse: s.inverse === true,

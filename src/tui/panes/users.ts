@@ -7,7 +7,7 @@ import { firstVisibleUser } from '../view/mouse.js';
 import { cells, drawable, fitCells } from '../view/text.js';
 import { frame, place, setFocused, show, type TextBox } from './frame.js';
 
-/** Everyone in the room, sorted, you marked; the selection is what F4 or Enter whispers to. */
+/** Everyone in the room, sorted, you marked, the away dimmed; the selection is what F4 or Enter whispers to. */
 export class UsersPane {
   readonly box: TextBox;
 
@@ -26,9 +26,11 @@ export class UsersPane {
     const listed = note && s.users.length >= height ? height - 1 : height;
     const rows: Row[] = s.users.slice(first, first + listed).map((u, i) => {
       const me = foldName(u) === foldName(s.me);
+      // Away (issue 17): dimmed, and said in words where the width allows, for terminals without dim.
+      const away = s.away.includes(foldName(u));
       const selected = s.focus === 'users' && first + i === s.selectedUser;
-      const text = fitCells(drawable(u) + (me ? ' (you)' : ''), width - 2);
-      return [{ text: (me ? '* ' : '  ') + text + ' '.repeat(Math.max(0, width - 2 - cells(text))), style: selected ? { inverse: true } : { nick: u, bold: me } }];
+      const text = fitCells(drawable(u) + (me ? ' (you)' : '') + (away ? ' (away)' : ''), width - 2);
+      return [{ text: (me ? '* ' : away ? 'z ' : '  ') + text + ' '.repeat(Math.max(0, width - 2 - cells(text))), style: selected ? { inverse: true } : { nick: u, bold: me, dim: away } }];
     });
     if (note) rows.push([{ text: fitCells(note, width), style: { dim: true } }]);
     // A label wider than the box wraps into its content in blessed: keep it inside the border.

@@ -1,5 +1,6 @@
 import { cells, clusterCells, drawable, graphemes, splitAtCells } from './text.js';
 import type { RoomLine, WhisperLine } from './state.js';
+import { awayWords } from '../format.js';
 
 // Room and whisper lines as styled text, wrapped to a pane's width. Pure: the panes turn these rows into
 // blessed content, the tests read them directly.
@@ -71,7 +72,9 @@ export function whisperSegments(w: WhisperLine): { segments: Segment[]; indent: 
       ? [seg(' (stored: delivered when they log in)', { fg: 'yellow' })]
       : w.late
         ? [seg(' (sent while you were away)', { fg: 'yellow' })]
-        : [];
+        : w.away !== undefined
+          ? [seg(` (${awayWords(w.peer, w.away)})`, { fg: 'yellow' })]
+          : [];
   // `*bob*=`: the same marker as line mode for a whisper that went client to client.
   const close = seg(w.direct ? '*=' : '*', { fg: 'magenta' });
   if (w.outgoing) return { segments: [time, seg('→ *', { fg: 'magenta' }), peer, close, text, ...pending], indent: TIME_WIDTH };

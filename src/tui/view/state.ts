@@ -9,6 +9,7 @@ import { nextCluster, prevCluster } from './text.js';
 import { complete as completeWord, type Completion } from './complete.js';
 import { refreshSearch, scrollFor, startSearch, stepSearch, type Search } from './search.js';
 import { roomSegments } from './lines.js';
+import { markAway, renameAway, setAway } from '../core/away.js';
 import type { Alert } from '../notify/notifier.js';
 
 // The full-screen client's whole state as plain data, and the one function that changes it. Chat events
@@ -41,6 +42,8 @@ export interface WhisperLine {
   late?: boolean;
   /** Ours, held by the server until the offline recipient logs in. */
   stored?: boolean;
+  /** Ours, to someone away: their away message ("" for none), as the server said it once per away period. */
+  away?: string;
 }
 
 export type Popup =
@@ -79,6 +82,8 @@ export interface ViewState {
   /** Lines that arrived while scrolled up. */
   unseen: number;
   users: string[];
+  /** Folded names of the people who are away (issue 17): dimmed and marked in the users pane. */
+  away: string[];
   /** Names we block: the server hides them from `users`, so the pane's title counts them instead. */
   blocked: string[];
   /** Logged in to a registered name. */
@@ -152,6 +157,7 @@ export function initialState(me: string, server: string, servers: readonly strin
     roomScroll: 0,
     unseen: 0,
     users: [],
+    away: [],
     blocked: [],
     account: false,
     selectedUser: 0,
@@ -260,7 +266,7 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
       if (e.motd) lines.push({ kind: 'system', text: e.motd });
       // One line, not the whole help: the message of the day and the way to help fit the first screen.
       if (first) lines.push({ kind: 'help', text: 'F1 or /help for commands' });
-      const next = { ...s, me: e.name, server: e.server, users: e.users, blocked: e.blocked, account: e.account, selectedUser: clamp(s.selectedUser, 0, e.users.length - 1) };
+      const next = { ...s, me: e.name, server: e.server, users: e.users, away: markAway([], e.users, e.away), blocked: e.blocked, account: e.account, selectedUser: clamp(s.selectedUser, 0, e.users.length - 1) };
       return addRoom(next, lines);
     }
     case 'message': {
@@ -281,6 +287,7 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
         ...(e.direct && { direct: true }),
         ...(e.late && { late: true }),
         ...(e.stored && { stored: true }),
+        ...(e.away !== undefined && { away: e.away }),
       };
       const at = e.ref === undefined ? -1 : s.whispers.findIndex((w) => w.pendingRef === e.ref);
       const whispers = at >= 0 ? s.whispers.map((w, i) => (i === at ? line : w)) : bounded([...s.whispers, line], WHISPER_LINES);
@@ -292,7 +299,7 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
       if (e.to !== undefined) return { ...s, whispers: bounded([...s.whispers, { peer: e.to, text: e.text, outgoing: true, pendingRef: e.ref }], WHISPER_LINES) };
       return addRoom(s, [{ kind: 'pending', ref: e.ref, from: s.me, text: e.text, action: e.action }]);
     case 'joined':
-      return addRoom(withUsers(s, [...s.users.filter((u) => foldName(u) !== foldName(e.name)), e.name]), [{ kind: 'system', time: e.time, text: `${e.name} has joined` }]);
+      return addRoom(withUsers({ ...s, away: setAway(s.away, e.name, false) }, [...s.users.filter((u) => foldName(u) !== foldName(e.name)), e.name]), [{ kind: 'system', time: e.time, text: `${e.name} has joined` }]);
     case 'left': {
       const why = LEAVE_WORDS[e.reason] + (e.message ? `: ${e.message}` : '');
       return addRoom(withUsers(s, s.users.filter((u) => foldName(u) !== foldName(e.name))), [{ kind: 'system', time: e.time, text: `${e.name} has left (${why})` }]);
@@ -300,14 +307,16 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
     case 'renamed': {
       const users = [...s.users.filter((u) => foldName(u) !== foldName(e.old)), e.new];
       const text = e.self ? `you are now known as ${e.new}` : `${e.old} is now known as ${e.new}`;
-      return addRoom(withUsers({ ...s, me: e.self ? e.new : s.me }, users), [{ kind: 'system', time: e.time, text }]);
+      return addRoom(withUsers({ ...s, me: e.self ? e.new : s.me, away: renameAway(s.away, e.old, e.new) }, users), [{ kind: 'system', time: e.time, text }]);
     }
     case 'users':
       // The reply to /list (or F3) is also said in the room, as irssi's /names does.
-      return addRoom(withUsers(s, e.users), [{ kind: 'system', text: plainText(e) }]);
+      return addRoom(withUsers({ ...s, away: markAway(s.away, e.users, e.away) }, e.users), [{ kind: 'system', text: plainText(e) }]);
+    case 'away':
+      return addRoom({ ...s, away: setAway(s.away, e.name, e.away) }, [{ kind: 'system', time: e.time, text: plainText(e).replace(/^\d\d:\d\d:\d\d \* /, '') }]);
     // Rooms: the full screen shows them as system lines until it has a room list (issue 13, item 6).
     case 'room':
-      return addRoom(withUsers(s, e.users), roomWords(e).split('\n').map((text): RoomLine => ({ kind: 'system', text: text.replace(/^\* /, '') })));
+      return addRoom(withUsers({ ...s, away: markAway(s.away, e.users, e.away) }, e.users), roomWords(e).split('\n').map((text): RoomLine => ({ kind: 'system', text: text.replace(/^\* /, '') })));
     case 'parted':
     case 'window':
     case 'rooms':

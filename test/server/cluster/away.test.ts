@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerMessage } from '../../../src/wire/messages.js';
+import { serverProcess } from '../../helpers/cli.js';
+import { RawClient } from '../../helpers/raw-client.js';
+import { startRedis, type RedisServer } from '../../helpers/redis.js';
+
+// Away across a cluster (issue 17, item 8): two real parley-server processes on one real redis-server.
+// Someone away on one node is shown away to the people of the other, and a whisper from there gets the
+// away message back once.
+
+let redis: RedisServer;
+let nodes: Awaited<ReturnType<typeof serverProcess>>[] = [];
+const clients: RawClient[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  nodes = await Promise.all([0, 1].map(() => serverProcess(['--redis', redis.url, '--no-rate-limit'], 20_000)));
+}, 30_000);
+afterAll(async () => {
+  for (const c of clients) c.close();
+  for (const n of nodes) {
+    n.child.kill('SIGTERM');
+    await n.exit;
+  }
+  await redis.stop();
+});
+
+async function hello(node: number, name: string): Promise<RawClient> {
+  const c = await RawClient.connect(nodes[node]!.port);
+  clients.push(c);
+  c.send({ type: 'hello', name, version: 2 });
+  await c.next((m) => m.type === 'welcome', 5000);
+  return c;
+}
+
+async function request(c: RawClient, msg: object, ref = String(Math.random())): Promise<ServerMessage> {
+  c.send({ ...msg, ref });
+  return c.next((m) => 'ref' in m && m.ref === ref, 5000);
+}
+
+describe('away in a cluster', () => {
+  it('shows an away user of one node to the other, and tells a whisperer there once', async () => {
+    const alice = await hello(0, 'alice');
+    const bob = await hello(1, 'bob');
+    await alice.next((m) => m.type === 'joined' && m.name === 'bob', 5000);
+
+    await request(bob, { type: 'away', message: 'on a train' });
+    expect(await alice.next((m) => m.type === 'away', 5000)).toMatchObject({ name: 'bob', away: true, message: 'on a train' });
+    expect(await request(alice, { type: 'list' })).toMatchObject({ users: ['alice', 'bob'], away: ['bob'] });
+
+    expect(await request(alice, { type: 'whisper', to: 'bob', text: 'which one?' })).toMatchObject({ away: 'on a train' });
+    expect(await request(alice, { type: 'whisper', to: 'bob', text: 'hello?' })).not.toHaveProperty('away');
+    expect(await bob.next((m) => m.type === 'whisper' && m.text === 'hello?', 5000)).not.toHaveProperty('away');
+
+    await request(bob, { type: 'back' });
+    expect(await alice.next((m) => m.type === 'away', 5000)).toMatchObject({ name: 'bob', away: false });
+    expect(await request(alice, { type: 'list' })).not.toHaveProperty('away');
+
+    // Gone from the cluster: no longer listed as away when the same name comes back.
+    await request(bob, { type: 'away' });
+    await alice.next((m) => m.type === 'away', 5000);
+    bob.close();
+    await alice.next((m) => m.type === 'left' && m.name === 'bob', 5000);
+    await hello(1, 'bob');
+    await alice.next((m) => m.type === 'joined' && m.name === 'bob', 5000);
+    expect(await request(alice, { type: 'list' })).not.toHaveProperty('away');
+  });
+});
