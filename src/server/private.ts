@@ -172,7 +172,9 @@ export class PrivateDesk {
     this.targetAsks.take(targetKey, now);
     this.pairs.set(pairKey(from, to), { link: newLinkId(this.random), asker: from, target: to, state: 'asked', since: now });
     return [
-      { to, msg: { type: 'private_request', from: this.room.nameOf(from), time: now } },
+      // The asker's address goes with the question: asking is the asker's consent to be dialled, and the
+      // target sees where its client would connect before it allows (PROTOCOL.md §10.5).
+      { to, msg: { type: 'private_request', from: this.room.nameOf(from), time: now, host: this.room.addressOf(from) } },
       { to: from, msg: { type: 'private_asked', to: toName, ...(ref !== undefined && { ref }) } },
     ];
   }

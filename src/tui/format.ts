@@ -21,6 +21,12 @@ export function dateTime(time: number): string {
 }
 
 /** The line an event prints as, and where; null for events line mode does not show. */
+/** The question a private-chat request asks, with where allowing connects (line mode and the room pane). */
+export function requestLine(ev: Extract<ChatEvent, { kind: 'private_request' }>): string {
+  const where = ev.host === undefined ? '' : `; allowing connects you to ${ev.host} (their address as the server sees it)`;
+  return `${ev.from} asks for a direct private chat${where}: /allow ${ev.from} or /deny ${ev.from}`;
+}
+
 export function formatPlain(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | null {
   const f = formatOne(ev);
   // In more than one room, each room event names its room first (`#dev <alice> hi`); `room` is set only then.
@@ -111,7 +117,7 @@ function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | nul
     case 'shutdown':
       return out(`* the server is going down: ${ev.reason}`);
     case 'private_request':
-      return out(`${clock(ev.time)} ${SYSTEM} ${ev.from} asks for a direct private chat: /allow ${ev.from} or /deny ${ev.from}`);
+      return out(`${clock(ev.time)} ${SYSTEM} ${requestLine(ev)}`);
     case 'private':
       return out(`${clock(ev.time)} ${SYSTEM} ${ev.detail}`);
     case 'registered':

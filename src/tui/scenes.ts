@@ -158,7 +158,7 @@ export const SCENES: readonly Scene[] = [
         { kind: 'private', with: 'bob', state: 'open', detail: 'direct chat with bob is open: whispers to bob now go client to client', time: at(6) },
         ev.whisper('bob', 'alice', 'the server cannot see this', 7, true),
         ev.whisper('alice', 'bob', 'nor this', 8, true),
-        { kind: 'private_request', from: 'carol', time: at(9) },
+        { kind: 'private_request', from: 'carol', time: at(9), host: '203.0.113.7' },
       );
     },
   },

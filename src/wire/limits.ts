@@ -119,6 +119,13 @@ export const DIRECT_HANDSHAKE_TIMEOUT_MS = 5_000;
 export const DIRECT_MAX_ATTEMPTS = 4;
 /** A direct whisper not acknowledged within this time means the link is dead: it is closed and resent via the server. */
 export const DIRECT_ACK_TIMEOUT_MS = 10_000;
+/**
+ * The lowest port a connector dials for a direct chat. The listener's port is an ephemeral one (Linux
+ * 32768-60999, Windows and macOS 49152-65535, FreeBSD 10000-65535), so a lower port is not a peer's
+ * client but a service (ssh 22, smtp 25, databases 3306/5432/6379, web 80/443/8080) a rogue server aims at.
+ * A listener handed a lower port by its system tries again.
+ */
+export const DIRECT_MIN_PORT = 10_000;
 
 // Accounts and persistence (issue 4). PROTOCOL.md §13 and OPERATIONS.md document each one.
 

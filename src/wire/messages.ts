@@ -246,8 +246,11 @@ export type ServerMessage =
   | PrivateServerMessage;
 
 export type PrivateServerMessage =
-  /** Someone asks you for a direct chat: answer with allow or deny. Carries no address. */
-  | { type: 'private_request'; from: string; time: number }
+  /**
+   * Someone asks you for a direct chat: answer with allow or deny. `host`: the asker's address as the server
+   * sees it, where your client will connect if you allow (shown with the question; PROTOCOL.md §10.5).
+   */
+  | { type: 'private_request'; from: string; time: number; host?: string }
   /** Your request is with them now (the echo of `private`). */
   | ({ type: 'private_asked'; to: string } & Ref)
   /** They consented: listen on an ephemeral port and report it with private_port. */
@@ -393,7 +396,7 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
   ok: [(o) => str(o, 're')],
   ping: [(o) => optStr(o, 'token', Infinity)],
   pong: [(o) => optStr(o, 'token', Infinity)],
-  private_request: [(o) => str(o, 'from'), (o) => num(o, 'time')],
+  private_request: [(o) => str(o, 'from'), (o) => num(o, 'time'), (o) => optStr(o, 'host', 64)],
   private_asked: [(o) => str(o, 'to')],
   private_listen: [(o) => str(o, 'with'), (o) => str(o, 'link'), (o) => str(o, 'secret')],
   private_connect: [(o) => str(o, 'with'), (o) => str(o, 'link'), (o) => str(o, 'secret'), (o) => str(o, 'host'), (o) => port(o, 'port')],

@@ -34,12 +34,13 @@ const to = (deliveries: Delivery[], id: number): ServerMessage[] => deliveries.f
 const everything = (deliveries: Delivery[]) => JSON.stringify(deliveries);
 
 describe('PrivateDesk: consent before any address', () => {
-  it('walks ask → allow → port → connect, handing the address and secret only after consent', () => {
+  it('walks ask → allow → port → connect, handing the secret and port only after consent', () => {
     const { d } = desk();
     const asked = d.handle(1, { type: 'private', to: 'Bob', ref: '7' });
-    expect(to(asked, 2)).toEqual([{ type: 'private_request', from: 'alice', time: 1000 }]);
+    // The target is shown where it would connect (the asker's observed address) before it answers.
+    expect(to(asked, 2)).toEqual([{ type: 'private_request', from: 'alice', time: 1000, host: '10.0.0.1' }]);
     expect(to(asked, 1)).toEqual([{ type: 'private_asked', to: 'bob', ref: '7' }]);
-    expect(everything(asked)).not.toMatch(/10\.0\.0|secret|port/);
+    expect(everything(asked)).not.toMatch(/10\.0\.0\.2|secret|port/);
 
     const allowed = d.handle(2, { type: 'allow', name: 'alice' });
     expect(allowed).toHaveLength(1);

@@ -148,6 +148,8 @@ describe('keys', () => {
   test('a private-chat request asks for consent: Alt+Y allows, Alt+D denies, typing goes on untouched', async () => {
     const { t, frame } = await scene('private');
     expect(frame).toContain('carol asks to chat with you directly,');
+    // Where allowing connects is part of the question (issue 10, item 12).
+    expect(frame.replace(/[│\s]+/g, ' ')).toContain("Your client would connect to 203.0.113.7, carol's address as the server sees it, on a port their client opens.");
     expect(frame).toContain('Alt+Y/F7 allow · Alt+D/F8 deny');
     expect(frame).toMatch(/\*bob\*= the server cannot see this/);
     expect(frame).toMatch(/→ \*bob\*= nor this/);

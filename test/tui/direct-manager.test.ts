@@ -9,7 +9,7 @@ import type { ClientMessage } from '../../src/wire/messages.js';
 function manager() {
   const sent: ClientMessage[] = [];
   const events: ChatEvent[] = [];
-  const m = new DirectManager({ core: new ClientCore('bob', 'plain'), toServer: (x) => sent.push(x), emit: (e) => events.push(e), localAddress: () => '127.0.0.1' });
+  const m = new DirectManager({ core: new ClientCore('bob', 'plain'), toServer: (x) => sent.push(x), emit: (e) => events.push(e), localAddress: () => '127.0.0.1', serverAddress: () => '127.0.0.1' });
   return { m, sent, events };
 }
 

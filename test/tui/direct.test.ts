@@ -158,7 +158,7 @@ describe('direct private chat between two clients', () => {
     expect(seen()).toContain('via-the-server');
   });
 
-  it('a refusal tells the asker and no address or secret is handed to anyone', async () => {
+  it('a refusal tells the asker; no port or secret is handed to anyone, and only the asker\'s own address to the target', async () => {
     const { port, seen } = await room();
     const alice = await join('alice', port);
     const bob = await join('bob', port);
@@ -181,7 +181,10 @@ describe('direct private chat between two clients', () => {
     expect(bob.find('private', (e) => e.state === 'closed')?.detail).toBe("you refused alice's private-chat request");
     const handed = [...aliceFrames, ...bobFrames].filter((m) => m.type === 'private_listen' || m.type === 'private_connect');
     expect(handed).toEqual([]);
-    expect(JSON.stringify([...aliceFrames, ...bobFrames])).not.toMatch(/"host"|"port"|"secret"/);
+    expect(JSON.stringify([...aliceFrames, ...bobFrames])).not.toMatch(/"port"|"secret"/);
+    // The one address that moved: alice's own, to bob, with her question (asking is consent to be dialled).
+    expect(aliceFrames.filter((m) => JSON.stringify(m).includes('"host"'))).toEqual([]);
+    expect(bobFrames.find((m) => m.type === 'private_request')).toMatchObject({ from: 'alice', host: '127.0.0.1' });
     // Asking again at once is held off.
     alice.s.input('/private bob');
     expect((await alice.wait('error', (e) => e.code === 'private_refused')).text).toMatch(/bob declined; you can ask again in \d+ s/);

@@ -1,5 +1,7 @@
 import net from 'node:net';
 import { dialableAddress, Handshake, isLinkId, isSecret } from '../../wire/direct.js';
+import { dialRefusal } from '../../wire/dial.js';
+import { DIRECT_MIN_PORT } from '../../wire/limits.js';
 import type { ClientMessage, PrivateEndReason, ServerMessage } from '../../wire/messages.js';
 import { foldName } from '../../wire/names.js';
 import { sanitizeText } from '../../wire/sanitize.js';
@@ -20,6 +22,8 @@ export interface DirectManagerOptions {
   emit: (e: ChatEvent) => void;
   /** Our end of the server connection: the interface the server reaches us on, where we listen. */
   localAddress: () => string | undefined;
+  /** The server's address as our socket sees it: what bounds where the server may send us (PROTOCOL.md §10.5). */
+  serverAddress: () => string | undefined;
   link?: Partial<DirectLinkOptions>;
 }
 
@@ -28,6 +32,8 @@ interface Peer {
   /** requested: they asked us and wait for our answer; the rest as PrivateState. */
   state: 'requested' | Exclude<PrivateState, 'closed'>;
   link?: DirectLink;
+  /** Where the server said they are when they asked: shown with the question, the only address we dial. */
+  host?: string;
   /** Abandons a listener or connection attempt still in progress. */
   abort?: () => void;
 }
@@ -108,8 +114,9 @@ export class DirectManager {
         const name = sanitizeText(m.from);
         const p = this.peers.get(foldName(name));
         if (p && p.state !== 'requested') return; // a crossing request: ours is consent already
-        this.peers.set(foldName(name), { name, state: 'requested' });
-        return this.o.emit({ kind: 'private_request', from: name, time: m.time });
+        const host = m.host !== undefined && net.isIP(dialableAddress(m.host)) !== 0 ? dialableAddress(m.host) : undefined;
+        this.peers.set(foldName(name), { name, state: 'requested', ...(host !== undefined && { host }) });
+        return this.o.emit({ kind: 'private_request', from: name, time: m.time, ...(host !== undefined && { host }) });
       }
       case 'private_asked': {
         const p = this.peers.get(foldName(m.to));
@@ -177,7 +184,12 @@ export class DirectManager {
     p.state = 'connecting';
     const host = dialableAddress(this.o.localAddress() ?? '127.0.0.1');
     try {
-      const listener = await DirectListener.open(host, () => new Handshake('listener', m.secret, m.link), this.handlers(p), this.linkOptions);
+      let listener = await DirectListener.open(host, () => new Handshake('listener', m.secret, m.link), this.handlers(p), this.linkOptions);
+      // The peer refuses to dial a port below DIRECT_MIN_PORT; a system whose ephemeral range reaches lower gets more tries.
+      for (let i = 0; i < 8 && listener.port < DIRECT_MIN_PORT; i++) {
+        listener.stop();
+        listener = await DirectListener.open(host, () => new Handshake('listener', m.secret, m.link), this.handlers(p), this.linkOptions);
+      }
       if (this.peers.get(foldName(p.name)) !== p) return listener.stop(); // stopped while we were opening it
       p.abort = () => listener.stop();
       this.o.toServer({ type: 'private_port', link: m.link, port: listener.port });
@@ -187,13 +199,29 @@ export class DirectManager {
     }
   }
 
-  /** The server hands over the asker's address: connect. Only if we allowed, and only to an IP address. */
+  /**
+   * The server hands over the asker's address: connect. Only if we allowed, only to the address shown when
+   * we did, and only where the server could honestly have seen the asker (dialRefusal).
+   */
   private connect(m: Extract<ServerMessage, { type: 'private_connect' }>): void {
     const p = this.peers.get(foldName(m.with));
     if (p?.state !== 'allowed' || !isSecret(m.secret) || !isLinkId(m.link) || net.isIP(m.host) === 0) return this.unexpected(m.with);
+    const host = dialableAddress(m.host);
+    const where = hostPort(host, m.port);
+    const why =
+      p.host === undefined
+        ? 'the server did not say where they are when they asked'
+        : host !== p.host
+          ? `it is not ${p.host}, the address shown when you allowed`
+          : dialRefusal(host, m.port, this.o.serverAddress());
+    if (why !== null) {
+      this.teardown(p, 'failed');
+      this.o.toServer({ type: 'private_end', name: p.name, reason: 'failed' });
+      return this.status(p.name, 'closed', `did not connect to ${p.name} at ${where}: ${why}; ${FALLBACK}`, 'failed');
+    }
     p.state = 'connecting';
-    this.status(p.name, 'connecting', `connecting directly to ${p.name}`);
-    p.abort = connectDirect(m.host, m.port, new Handshake('connector', m.secret, m.link), this.handlers(p), this.linkOptions);
+    this.status(p.name, 'connecting', `connecting directly to ${p.name} at ${where}`);
+    p.abort = connectDirect(host, m.port, new Handshake('connector', m.secret, m.link), this.handlers(p), this.linkOptions);
   }
 
   private handlers(p: Peer): LinkHandlers {
@@ -263,6 +291,11 @@ export class DirectManager {
   private status(name: string, state: PrivateState, detail: string, reason?: PrivateEndReason): void {
     this.o.emit({ kind: 'private', with: name, state, detail, ...(reason !== undefined && { reason }), time: Date.now() });
   }
+}
+
+/** `host:port`, with IPv6 addresses in brackets (RFC 3986 §3.2.2) so the port stays readable. */
+export function hostPort(host: string, port: number): string {
+  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function resentNote(unsent: OutgoingWhisper[]): string {

@@ -77,8 +77,11 @@ export type ChatEvent =
   | { kind: 'signed_out'; reason: 'replaced' | 'idle'; text: string }
   /** /search TEXT in the full-screen client: find TEXT in the room's scrollback. */
   | { kind: 'search'; query: string }
-  /** `from` asks for a direct private chat: offer /allow NAME or /deny NAME (a prompt in the TUI). */
-  | { kind: 'private_request'; from: string; time: number }
+  /**
+   * `from` asks for a direct private chat: offer /allow NAME or /deny NAME (a prompt in the TUI). `host`: the
+   * address allowing would connect to (theirs as the server sees it); absent when the server did not say.
+   */
+  | { kind: 'private_request'; from: string; time: number; host?: string }
   /** A step in the life of a direct private chat with `with`; `detail` is the line to show. */
   | { kind: 'private'; with: string; state: PrivateState; detail: string; reason?: PrivateEndReason; time: number };
 

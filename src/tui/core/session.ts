@@ -132,6 +132,7 @@ export class Session {
       toServer: (m) => this.enqueue(m),
       emit,
       localAddress: () => this.socket?.localAddress,
+      serverAddress: () => this.socket?.remoteAddress,
       ...(opts.direct !== undefined && { link: opts.direct }),
     });
     this.done = new Promise<void>((resolve, reject) => {

@@ -70,7 +70,14 @@ export class PopupPane {
         break;
       case 'consent':
         label = ' Private chat ';
-        lines = [`${p.from} asks to chat with you directly,`, 'client to client: the server will not see those whispers.', `Allow ${p.from}?`];
+        lines = [
+          `${p.from} asks to chat with you directly,`,
+          'client to client: the server will not see those whispers.',
+          p.host !== undefined
+            ? `Your client would connect to ${p.host}, ${p.from}'s address as the server sees it, on a port their client opens.`
+            : 'The server did not say where they are: a direct link cannot be made.',
+          `Allow ${p.from}?`,
+        ];
         hint = 'Alt+Y/F7 allow · Alt+D/F8 deny · Esc later';
         break;
     }

@@ -4,7 +4,7 @@ import { helpLines, parseInput, type CommandName } from '../../wire/commands.js'
 import { codePointLength, sanitizeText } from '../../wire/sanitize.js';
 import { LEAVE_WORDS, type ChatEvent, type ConnectionStatus } from '../core/events.js';
 import { keyHelpLines } from './keys.js';
-import { formatPlain, roomWords } from '../format.js';
+import { formatPlain, requestLine, roomWords } from '../format.js';
 import { nextCluster, prevCluster } from './text.js';
 import { complete as completeWord, type Completion } from './complete.js';
 import { refreshSearch, scrollFor, startSearch, stepSearch, type Search } from './search.js';
@@ -51,7 +51,7 @@ export type Popup =
   | { kind: 'prompt'; purpose: 'rename' | 'whisper-to'; text: string }
   | { kind: 'paste'; lines: string[] }
   /** Someone asks for a direct private chat: Alt+Y allows, Alt+D denies, Esc leaves it for /allow or /deny. */
-  | { kind: 'consent'; from: string }
+  | { kind: 'consent'; from: string; host?: string }
   /** A password, typed without echo: to log in to a registered name, or to /register it. */
   | { kind: 'password'; purpose: 'login' | 'register'; name: string; why: string; text: string; confirm?: boolean }
   /**
@@ -339,10 +339,10 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
     case 'shutdown':
       return addRoom(s, [{ kind: 'error', text: `the server is going down: ${e.reason}` }]);
     case 'private_request': {
-      const asked = addRoom(s, [{ kind: 'system', time: e.time, text: `${e.from} asks for a direct private chat: /allow ${e.from} or /deny ${e.from}` }]);
+      const asked = addRoom(s, [{ kind: 'system', time: e.time, text: requestLine(e) }]);
       const effects: Effect[] = [...asked.effects, { kind: 'bell' }];
       // One popup at a time: if another is open, the room line above is the way to answer.
-      return s.popup ? { ...asked, effects } : { ...asked, effects, popup: { kind: 'consent', from: e.from } };
+      return s.popup ? { ...asked, effects } : { ...asked, effects, popup: { kind: 'consent', from: e.from, ...(e.host !== undefined && { host: e.host }) } };
     }
     case 'private':
       return addRoom(s, [{ kind: 'system', time: e.time, text: e.detail }]);
