@@ -488,7 +488,9 @@ export const CHECKS: Check[] = [
       if (isError(asked, 'unknown_type')) throw new Skip('the server does not broker direct chat');
       expect(asked.type === 'private_asked', `private should answer private_asked; got ${json(asked)}`);
       const request = await b.peer.take((f) => f.type === 'private_request', 'private_request');
-      for (const f of [asked, request]) expect(!('host' in f) && !('port' in f), `a request must carry no address; got ${json(f)}`);
+      // The target may be told the asker's own address (§10.1 step 1); no port or secret before consent, and the asker learns nothing.
+      expect(!('host' in asked) && !('port' in asked), `private_asked must carry no address; got ${json(asked)}`);
+      expect(!('port' in request) && !('secret' in request), `a request must carry no port or secret; got ${json(request)}`);
       const denied = await ctx.ask(b.peer, { type: 'deny', name: a.name, ref: 'deny' });
       expect(denied.type === 'ok' && denied.ref === 'deny', `deny should answer ok with its ref; got ${json(denied)}`);
       const c = await ctx.join();
