@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DIRECT_SECRET_BYTES, MAX_REASON_CHARS, MAX_REF_CHARS } from './limits.js';
+import { deriveDirectKeys } from './direct-records.js';
 import { num, optStr, parseWith, str, type Check, type Obj, type Parsed } from './messages.js';
 
 // The direct link between two clients (PROTOCOL.md §10). Same framing as the server link (newline-delimited
@@ -127,6 +128,17 @@ export class Handshake {
 
   get done(): boolean {
     return this.stage === 'done';
+  }
+
+  /**
+   * The record keys of this link (PROTOCOL.md §10.3): `send` for what this side sends, `receive` for what
+   * the peer sends. Throws before the handshake is done: until both proofs checked out there is no link.
+   */
+  keys(): { send: Buffer; receive: Buffer } {
+    if (this.stage !== 'done') throw new Error('direct link keys asked for before the handshake finished');
+    const [connectorNonce, listenerNonce] = this.role === 'connector' ? [this.ownNonce, this.peerNonce!] : [this.peerNonce!, this.ownNonce];
+    const k = deriveDirectKeys(this.secret, this.link, connectorNonce, listenerNonce);
+    return this.role === 'connector' ? { send: k.connector, receive: k.listener } : { send: k.listener, receive: k.connector };
   }
 
   /** The connector's opening frame; the listener sends nothing until it hears a hello. */

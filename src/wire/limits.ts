@@ -126,6 +126,12 @@ export const DIRECT_ACK_TIMEOUT_MS = 10_000;
  * A listener handed a lower port by its system tries again.
  */
 export const DIRECT_MIN_PORT = 10_000;
+/**
+ * Plaintext bytes in one encrypted record of the direct link (PROTOCOL.md §10.3): a 2-byte length says how
+ * many, so a receiver holds at most this plus 18 bytes of a record it cannot open yet. Twice MAX_FRAME_BYTES,
+ * so every frame fits in one record.
+ */
+export const MAX_DIRECT_RECORD_BYTES = 16 * 1024;
 
 // Accounts and persistence (issue 4). PROTOCOL.md §13 and OPERATIONS.md document each one.
 

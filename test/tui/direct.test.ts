@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/host.js';
 import { Handshake, newLinkId, newSecret, parseDirectMessage, proofFor, type DirectMessage } from '../../src/wire/direct.js';
 import { FrameDecoder, encodeFrame } from '../../src/wire/frame.js';
+import { RecordOpener, RecordSealer } from '../../src/wire/direct-records.js';
 import { parseServerMessage, type ServerMessage } from '../../src/wire/messages.js';
 import { connectDirect, DEFAULT_LINK_OPTIONS, DirectListener, type LinkHandlers, type OutgoingWhisper } from '../../src/tui/core/directlink.js';
 import type { ChatEvent } from '../../src/tui/core/events.js';
@@ -87,30 +88,86 @@ async function join(name: string, port: number) {
   return { s, events, find, wait };
 }
 
-/** A raw peer on the link: does the connector side of the handshake with `secret`, then lets the test speak. */
+/**
+ * A raw peer on the link: does the connector side of the handshake with `secret`, then lets the test speak
+ * through `send` (bytes, sealed into records as PROTOCOL.md §10.3 says; the test picks the bytes).
+ */
 async function rawPeer(port: number, secret: string, link: string, host = '127.0.0.1') {
   const socket = net.connect({ host, port });
   cleanup.push(() => socket.destroy());
   const frames: DirectMessage[] = [];
   const hs = new Handshake('connector', secret, link);
   const decoder = new FrameDecoder();
-  socket.on('error', () => {});
-  socket.on('data', (chunk: Buffer) => {
-    for (const ev of decoder.push(chunk)) {
+  let sealer: RecordSealer | undefined;
+  let opener: RecordOpener | undefined;
+  const read = (bytes: Buffer) => {
+    for (const ev of decoder.push(bytes)) {
       if (ev.kind !== 'line') continue;
       const m = (parseDirectMessage(ev.text) as { message: DirectMessage }).message;
       frames.push(m);
       if (!hs.done) {
         const step = hs.receive(m);
         if (step.kind === 'send') for (const x of step.messages) socket.write(encodeFrame(x));
+        if (hs.done) {
+          sealer = new RecordSealer(hs.keys().send);
+          opener = new RecordOpener(hs.keys().receive);
+        }
       }
     }
+  };
+  socket.on('error', () => {});
+  socket.on('data', (chunk: Buffer) => {
+    if (!opener) return read(chunk); // the listener sends nothing after ready until we speak
+    const opened = opener.push(chunk);
+    if (opened.ok) for (const p of opened.plaintext) read(p);
   });
   for (const m of hs.start()) socket.write(encodeFrame(m));
-  return { socket, frames, hs };
+  const send = (bytes: string | Buffer) => socket.write(sealer!.seal(Buffer.from(bytes)));
+  return { socket, frames, hs, send };
 }
 
 type User = Awaited<ReturnType<typeof join>>;
+
+/**
+ * A TCP proxy on the path between the two clients (someone on their network): records both directions, and
+ * after `tamper()` flips one bit of the next chunk the connector sends. `aim` sets where it forwards to.
+ */
+async function pathProxy() {
+  let target = 0;
+  let flip = false;
+  const seen: Buffer[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((connector) => {
+    const listener = net.connect({ host: '127.0.0.1', port: target });
+    sockets.add(connector).add(listener);
+    connector.on('data', (chunk: Buffer) => {
+      const c = Buffer.from(chunk);
+      seen.push(Buffer.from(c));
+      if (flip) {
+        flip = false;
+        c[c.length - 1]! ^= 0x01;
+      }
+      listener.write(c);
+    });
+    listener.on('data', (chunk: Buffer) => {
+      seen.push(Buffer.from(chunk));
+      connector.write(chunk);
+    });
+    const end = () => {
+      connector.destroy();
+      listener.destroy();
+    };
+    connector.on('close', end).on('error', end);
+    listener.on('close', end).on('error', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanup.push(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise((r) => server.close(r));
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  return { port, aim: (p: number) => (target = p), tamper: () => (flip = true), recorded: () => Buffer.concat(seen).toString('latin1') };
+}
 
 async function openPrivate(alice: User, bob: User) {
   alice.s.input('/private bob');
@@ -271,6 +328,43 @@ describe('direct private chat between two clients', () => {
   });
 });
 
+describe('the direct link is encrypted (issue 10, item 14)', () => {
+  it('someone on the path between the clients sees no whisper text; one bit changed ends the link with a clear line', async () => {
+    const hop = await pathProxy();
+    // alice's reported port is swapped for the proxy's, which forwards to alice: bob dials through it.
+    const { port } = await room((line) =>
+      line.replace(/("type":"private_port".*"port":)(\d+)/, (_all, head: string, p: string) => {
+        hop.aim(Number(p));
+        return `${head}${hop.port}`;
+      }),
+    );
+    const alice = await join('alice', port);
+    const bob = await join('bob', port);
+    await openPrivate(alice, bob);
+    alice.s.input('/w bob launch-code-0000');
+    expect(await bob.wait('whisper', (e) => e.text === 'launch-code-0000')).toMatchObject({ direct: true });
+    bob.s.input('/w alice reply-code-1111');
+    expect(await alice.wait('whisper', (e) => e.text === 'reply-code-1111')).toMatchObject({ direct: true });
+    await alice.wait('whisper', (e) => e.outgoing && e.text === 'launch-code-0000'); // bob's ack crossed too
+
+    const seen = hop.recorded();
+    expect(seen).toContain('"type":"hello"'); // the proxy really is on the path: it saw the handshake
+    expect(seen.length).toBeGreaterThan(400);
+    for (const text of ['launch-code', '0000', 'reply-code', '1111', '"whisper"', '"ack"', '"text"']) expect(seen).not.toContain(text);
+
+    hop.tamper();
+    bob.s.input('/w alice bent-in-transit');
+    const closed = await alice.wait('private', (e) => e.state === 'closed');
+    expect(closed.detail).toBe(
+      'direct chat with bob closed: the link was tampered with (a record failed authentication: altered, replayed or reordered on the way); whispers go through the server',
+    );
+    await bob.wait('private', (e) => e.state === 'closed');
+    // Nothing of the altered record was shown; bob's unconfirmed whisper came through the server instead.
+    expect((await alice.wait('whisper', (e) => e.text === 'bent-in-transit')).direct).toBeUndefined();
+    expect(alice.events.filter((e) => e.kind === 'whisper' && e.text === 'bent-in-transit')).toHaveLength(1);
+  });
+});
+
 describe('DirectListener and connectDirect over real sockets', () => {
   function recorder() {
     const log: string[] = [];
@@ -353,14 +447,14 @@ describe('DirectListener and connectDirect over real sockets', () => {
     const peer = await rawPeer(l.port, secret, link);
     await waitFor('open', () => r.log.includes('open') && peer.hs.done);
 
-    peer.socket.write(JSON.stringify({ type: 'whisper', n: 1, text: 'x'.repeat(9000) }) + '\n');
+    peer.send(JSON.stringify({ type: 'whisper', n: 1, text: 'x'.repeat(9000) }) + '\n');
     await waitFor('frame_too_large', () => peer.frames.find((f) => f.type === 'error' && f.code === 'frame_too_large'));
-    peer.socket.write(encodeFrame({ type: 'whisper', n: 2, text: '\x1b]0;pwned\x07hi \x1b[2Jthere\u202e' }));
+    peer.send(encodeFrame({ type: 'whisper', n: 2, text: '\x1b]0;pwned\x07hi \x1b[2Jthere\u202e' }));
     await waitFor('ack 2', () => peer.frames.find((f) => f.type === 'ack' && f.n === 2));
     expect(r.whispers).toEqual(['hi there']);
 
     const burst = Array.from({ length: 30 }, (_, i) => encodeFrame({ type: 'whisper', n: 10 + i, text: `flood ${i}` }));
-    peer.socket.write(Buffer.concat(burst));
+    peer.send(Buffer.concat(burst));
     await waitFor('rate limited', () => peer.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited').length >= 15);
     const acked = peer.frames.filter((f) => f.type === 'ack' && f.n >= 10).length;
     const limited = peer.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited');

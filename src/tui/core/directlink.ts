@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { Handshake, parseDirectMessage, type DirectMessage } from '../../wire/direct.js';
+import { RecordOpener, RecordSealer } from '../../wire/direct-records.js';
 import { FrameDecoder, encodeFrame } from '../../wire/frame.js';
 import {
   DIRECT_ACK_TIMEOUT_MS,
@@ -17,7 +18,8 @@ import type { ClientMessage } from '../../wire/messages.js';
 import { TokenBucket } from '../../wire/ratelimit.js';
 import { checkText, sanitizeText } from '../../wire/sanitize.js';
 
-// One direct link to one peer, over TCP: the handshake, then whispers with acknowledgements. It guards
+// One direct link to one peer, over TCP: the handshake in the clear, then whispers with acknowledgements
+// inside encrypted records (PROTOCOL.md §10.3); a record that fails authentication ends the link. It guards
 // itself the way the server guards its clients (frame cap, sanitising, text limit, a token bucket on what
 // the peer sends, a send-queue cap, keepalive) and paces what it sends to the same rate. A whisper counts
 // as delivered only when the peer acknowledges it; whatever is unacknowledged when the link ends is handed
@@ -62,6 +64,9 @@ export interface LinkHandlers {
 
 export class DirectLink {
   private readonly decoder = new FrameDecoder(MAX_FRAME_BYTES);
+  /** Set when the handshake succeeds: from then on every byte either way is a record. */
+  private sealer: RecordSealer | undefined;
+  private opener: RecordOpener | undefined;
   private readonly inbound = new TokenBucket(RATE_BURST, RATE_PER_SECOND, Date.now());
   private readonly outbound = new TokenBucket(RATE_BURST, RATE_PER_SECOND, Date.now());
   private open = false;
@@ -152,7 +157,7 @@ export class DirectLink {
       this.end('the peer is not reading what we send');
       return;
     }
-    this.socket.write(encodeFrame(m));
+    this.socket.write(this.sealer ? this.sealer.seal(encodeFrame(m)) : encodeFrame(m));
   }
 
   /** Timers: the handshake deadline, keepalive, and whispers the peer never confirmed. */
@@ -175,27 +180,57 @@ export class DirectLink {
   private onData(chunk: Buffer): void {
     this.lastHeard = Date.now();
     this.pinged = false;
-    for (const ev of this.decoder.push(chunk)) {
+    const records = this.opener ? chunk : this.handshakeData(chunk);
+    if (!records || records.length === 0 || this.ended) return;
+    const opened = this.opener!.push(records);
+    if (!opened.ok) return this.end(`the link was tampered with (${opened.why})`);
+    for (const plaintext of opened.plaintext) {
       if (this.ended) return;
-      if (ev.kind === 'overflow') return this.end('the peer sent a line far over the frame limit');
-      if (ev.kind === 'error') {
-        if (!this.open) return this.end(`bad frame during the handshake (${ev.code})`);
-        this.refuse(ev.code, ev.code === 'frame_too_large' ? `frame dropped: a line may be at most ${MAX_FRAME_BYTES} bytes` : 'frame dropped: it is not valid UTF-8');
-        continue;
-      }
-      const parsed = parseDirectMessage(ev.text);
-      if (!this.open) {
-        if (!parsed.ok) return this.end(`bad frame during the handshake (${parsed.code})`);
+      this.onFrames(plaintext);
+    }
+  }
+
+  /**
+   * The handshake, one line at a time: the bytes after the line that completes it are already records
+   * (the peer may send them in the same TCP segment), so they are returned rather than read as frames.
+   */
+  private handshakeData(chunk: Buffer): Buffer | undefined {
+    for (;;) {
+      const nl = chunk.indexOf(0x0a);
+      const line = nl === -1 ? chunk : chunk.subarray(0, nl + 1);
+      for (const ev of this.decoder.push(line)) {
+        if (ev.kind === 'overflow') return void this.end('the peer sent a line far over the frame limit');
+        if (ev.kind === 'error') return void this.end(`bad frame during the handshake (${ev.code})`);
+        const parsed = parseDirectMessage(ev.text);
+        if (!parsed.ok) return void this.end(`bad frame during the handshake (${parsed.code})`);
         const step = this.handshake.receive(parsed.message);
-        if (step.kind === 'fail') return this.end(step.why);
-        for (const m of step.messages) this.write(m);
+        if (step.kind === 'fail') return void this.end(step.why);
+        for (const m of step.messages) this.write(m); // the listener's ready: the last plaintext
         if (step.done) {
+          const keys = this.handshake.keys();
+          this.sealer = new RecordSealer(keys.send);
+          this.opener = new RecordOpener(keys.receive);
           this.open = true;
           this.handlers.onOpen(this);
           this.pump();
         }
+      }
+      if (nl === -1 || this.ended) return undefined;
+      chunk = chunk.subarray(nl + 1);
+      if (this.opener) return chunk;
+    }
+  }
+
+  /** Decrypted bytes: frames as on the server link, under the same limits. */
+  private onFrames(plaintext: Buffer): void {
+    for (const ev of this.decoder.push(plaintext)) {
+      if (this.ended) return;
+      if (ev.kind === 'overflow') return this.end('the peer sent a line far over the frame limit');
+      if (ev.kind === 'error') {
+        this.refuse(ev.code, ev.code === 'frame_too_large' ? `frame dropped: a line may be at most ${MAX_FRAME_BYTES} bytes` : 'frame dropped: it is not valid UTF-8');
         continue;
       }
+      const parsed = parseDirectMessage(ev.text);
       if (!this.inbound.take(Date.now())) {
         const n = parsed.ok && parsed.message.type === 'whisper' ? parsed.message.n : undefined;
         this.refuse('rate_limited', `slow down: at most ${RATE_BURST} at once, then ${RATE_PER_SECOND} per second; this one was dropped`, n);
