@@ -73,9 +73,9 @@ export class PopupPane {
         lines = [
           `${p.from} asks to chat with you directly,`,
           'client to client: the server will not see those whispers.',
-          p.host !== undefined
-            ? `Your client would connect to ${p.host}, ${p.from}'s address as the server sees it, on a port their client opens.`
-            : 'The server did not say where they are: a direct link cannot be made.',
+          ...(p.host !== undefined
+            ? [`Allowing connects your client to ${p.host}`, `(${p.from}'s address as the server sees it).`]
+            : ['The server did not say where they are: a direct link cannot be made.']),
           `Allow ${p.from}?`,
         ];
         hint = 'Alt+Y/F7 allow · Alt+D/F8 deny · Esc later';
