@@ -6,8 +6,9 @@ import { DEFAULT_SCRYPT, PasswordHasher } from './passwords.js';
 import { Store, StoreError } from './store.js';
 
 // `parley-server user add|remove|admin|list [NAME]`: account administration on the database file, without a
-// running server (SQLite's WAL lets it run beside one). The password comes from PARLEY_PASSWORD or
-// --password-file, never from the command line.
+// running server (SQLite's WAL lets it run beside one), or with --redis (or $PARLEY_REDIS_URL) on a
+// cluster's accounts, which its running servers take up at once. The password comes from PARLEY_PASSWORD
+// or --password-file, never from the command line.
 
 export const DEFAULT_DB = './parley.db';
 
@@ -16,11 +17,46 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function open(db: string): Store {
+/** Where the accounts are: a database file, or a cluster's Redis. */
+interface Accounts {
+  store: Store;
+  /** For messages: `./parley.db`, or `the cluster on redis://HOST:PORT/DB`. */
+  where: string;
+  /** Register cluster-wide (the name may be taken meanwhile by a server); absent for a file. */
+  claim?: (user: { key: string; name: string; hash: string; created: number }) => Promise<boolean>;
+  /** Write what changed (a cluster's journal) and let go. */
+  close(): Promise<void>;
+}
+
+interface Where {
+  db: string;
+  redis?: string;
+}
+
+async function open(o: Where): Promise<Accounts> {
+  const url = o.redis ?? (process.env.PARLEY_REDIS_URL || undefined);
+  if (url !== undefined) {
+    // Loaded only here: administering a lone server's file never pays for the Redis client.
+    const { openClusterAccounts } = await import('./cluster/offline.js');
+    try {
+      const cluster = await openClusterAccounts(url);
+      const close = async (): Promise<void> => {
+        try {
+          await cluster.close();
+        } catch (err) {
+          fail(`the cluster's Redis did not take the change: ${(err as Error).message}`);
+        }
+      };
+      return { store: cluster.store, where: `the cluster on ${cluster.shown}`, claim: cluster.claim, close };
+    } catch (err) {
+      fail(`--redis: ${(err as Error).message}`);
+    }
+  }
   try {
-    return new Store(db);
+    const store = new Store(o.db);
+    return { store, where: o.db, close: async () => store.close() };
   } catch (err) {
-    fail(err instanceof StoreError ? err.message : `cannot open ${db}: ${(err as Error).message}`);
+    fail(err instanceof StoreError ? err.message : `cannot open ${o.db}: ${(err as Error).message}`);
   }
 }
 
@@ -37,14 +73,16 @@ export async function runAdmin(argv: string[]): Promise<void> {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`${text.trim().replace(/^error: /, 'parley-server user: ')} (see parley-server user --help)\n`) });
   const dbOption = ['--db <path>', 'the database file', DEFAULT_DB] as const;
+  const redisOption = ['--redis <url>', "a cluster's Redis, redis://HOST:PORT/DB (also $PARLEY_REDIS_URL): act on the cluster's accounts instead of --db"] as const;
 
   program
     .command('add')
     .description('create an account; the password comes from PARLEY_PASSWORD or --password-file')
     .argument('<name>')
     .option(...dbOption)
+    .option(...redisOption)
     .option('--password-file <file>', 'read the password from the first line of this file')
-    .action(async (name: string, o: { db: string; passwordFile?: string }) => {
+    .action(async (name: string, o: Where & { passwordFile?: string }) => {
       checkName(name);
       let password: string | undefined;
       try {
@@ -55,12 +93,16 @@ export async function runAdmin(argv: string[]): Promise<void> {
       if (password === undefined) fail('no password given: set PARLEY_PASSWORD or use --password-file FILE');
       const problem = passwordProblem(password);
       if (problem) fail(problem);
-      const store = open(o.db);
-      if (store.user(foldName(name))) fail(`${name} already exists in ${o.db}`);
+      const db = await open(o);
+      const key = foldName(name);
+      if (db.store.user(key)) fail(`${name} already exists in ${db.where}`);
       const hash = await new PasswordHasher(DEFAULT_SCRYPT).hash(password);
-      store.addUser(foldName(name), name, hash, Date.now());
-      store.close();
-      process.stdout.write(`added ${name} to ${o.db}\n`);
+      const user = { key, name, hash, created: Date.now() };
+      if (db.claim) {
+        if (!(await db.claim(user))) fail(`${name} already exists in ${db.where}`);
+      } else db.store.addUser(key, name, hash, user.created);
+      await db.close();
+      process.stdout.write(`added ${name} to ${db.where}\n`);
     });
 
   program
@@ -68,13 +110,14 @@ export async function runAdmin(argv: string[]): Promise<void> {
     .description('delete an account with its sessions, blocks and stored whispers')
     .argument('<name>')
     .option(...dbOption)
-    .action((name: string, o: { db: string }) => {
+    .option(...redisOption)
+    .action(async (name: string, o: Where) => {
       checkName(name);
-      const store = open(o.db);
-      const removed = store.removeUser(foldName(name));
-      store.close();
-      if (!removed) fail(`there is no account ${name} in ${o.db}`);
-      process.stdout.write(`removed ${name} from ${o.db}\n`);
+      const db = await open(o);
+      const removed = db.store.removeUser(foldName(name));
+      await db.close();
+      if (!removed) fail(`there is no account ${name} in ${db.where}`);
+      process.stdout.write(`removed ${name} from ${db.where}\n`);
     });
 
   program
@@ -82,13 +125,14 @@ export async function runAdmin(argv: string[]): Promise<void> {
     .description('make an account a server administrator (moderates every room, may close rooms), or no longer one with --off')
     .argument('<name>')
     .option(...dbOption)
+    .option(...redisOption)
     .option('--off', 'take the administrator role away')
-    .action((name: string, o: { db: string; off?: boolean }) => {
+    .action(async (name: string, o: Where & { off?: boolean }) => {
       checkName(name);
-      const store = open(o.db);
-      const done = store.setAdmin(foldName(name), !o.off);
-      store.close();
-      if (!done) fail(`there is no account ${name} in ${o.db}; create it first with: parley-server user add ${name}`);
+      const db = await open(o);
+      const done = db.store.setAdmin(foldName(name), !o.off);
+      await db.close();
+      if (!done) fail(`there is no account ${name} in ${db.where}; create it first with: parley-server user add ${name}`);
       process.stdout.write(o.off ? `${name} is no longer a server administrator\n` : `${name} is now a server administrator\n`);
     });
 
@@ -96,15 +140,16 @@ export async function runAdmin(argv: string[]): Promise<void> {
     .command('list')
     .description('list the accounts, with when each was last seen')
     .option(...dbOption)
-    .action((o: { db: string }) => {
-      const store = open(o.db);
-      const users = store.users().map((u) => ({ ...u, admin: store.isAdmin(u.key) }));
-      store.close();
+    .option(...redisOption)
+    .action(async (o: Where) => {
+      const db = await open(o);
+      const users = db.store.users().map((u) => ({ ...u, admin: db.store.isAdmin(u.key) }));
+      await db.close();
       for (const u of users) {
         const seen = u.lastSeen === null ? 'never seen' : 'last seen ' + new Date(u.lastSeen).toISOString();
         process.stdout.write(`${u.name}\t${seen}${u.admin ? '\tadministrator' : ''}\n`);
       }
-      if (users.length === 0) process.stdout.write(`no accounts in ${o.db}\n`);
+      if (users.length === 0) process.stdout.write(`no accounts in ${db.where}\n`);
     });
 
   try {

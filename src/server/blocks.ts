@@ -20,6 +20,11 @@ export class BlockList {
     return this.names.size > 0 && this.names.has(nameKey);
   }
 
+  /** Folded names (what the other servers of a cluster check a guest's blocks by). */
+  keys(): string[] {
+    return [...this.names.keys()];
+  }
+
   /** Display names, sorted. */
   list(): string[] {
     return [...this.names.values()].sort(compareNames);

@@ -19,7 +19,7 @@
  *   room only, so the rules speak version 2 and never branch on the encoding.
  * Module map: session.ts (a connection's session), directory.ts (who is online), room.ts (one room:
  * membership, fan-out, topic, operators, bans, mutes), rooms.ts (every room, and who is put back where at
- * login), rules/ (each command's rules over a shared Context: login, talk, people, rooms, moderation),
+ * login), rules/ (each command's rules over a shared Context: login, talk, people, rooms, moderation; elsewhere: what another server of a cluster did),
  * ndjson.ts (the NDJSON codecs).
  */
 import { randomBytes } from 'node:crypto';
@@ -58,7 +58,7 @@ import { AcceptedRefs } from './accepted.js';
 import type { Store } from './store.js';
 import { BucketTable, sourceOf } from './sources.js';
 import type { Codec, RoomBus, RoomEvent } from './events.js';
-import type { Peers, WhisperEvent } from './peers.js';
+import type { Peers, RoomChange, WhisperEvent } from './peers.js';
 import type { Accepted } from './accepted.js';
 import { MAX_OFFLINE_PER_USER } from '../wire/limits.js';
 import { NDJSON, decodeRequest, ndjsonV1 } from './ndjson.js';
@@ -72,6 +72,7 @@ import { block, nick, unblock, whoelse } from './rules/people.js';
 import { away, back } from './rules/away.js';
 import { join, list, listRooms, part, topic } from './rules/rooms.js';
 import { ban, close, deop, kick, mute, op, topicLock, unban, unmute } from './rules/moderation.js';
+import { closedElsewhere, goneElsewhere, operatorElsewhere, removedByOperator, renamedElsewhere, roomChanged } from './rules/elsewhere.js';
 
 export type { ConnId, Session } from './session.js';
 export type { HubLog, LogFields, Outbox } from './rules/context.js';
@@ -409,9 +410,46 @@ export class Hub {
    */
   roster(name: string, present: boolean, room?: string): void {
     if (room !== undefined) return this.rooms.get(room)?.remoteMember(name, present);
-    if (present) return this.rooms.lobby.remoteMember(name, true);
+    const key = foldName(name);
+    if (present) {
+      // Online there: in the default room and the rooms that keep them (they were put back in at login).
+      this.rooms.lobby.remoteMember(name, true);
+      for (const r of this.rooms.keptFor(key)) r.remoteMember(name, true);
+      return;
+    }
     for (const r of this.rooms.all()) r.remoteMember(name, false); // gone from the server: from every room
-    if (!this.directory.has(foldName(name))) this.ctx.away.clear(name);
+    if (!this.directory.has(key)) this.ctx.away.clear(name);
+    goneElsewhere(this.ctx, key);
+  }
+
+  /** A room change another server made (from the cluster's journal): this server's rooms follow. */
+  roomChanged(change: RoomChange): void {
+    roomChanged(this.ctx, change);
+  }
+
+  /** An operator on another server kicked or banned someone from `room` (a `left` event with `by`). */
+  removedByOperator(room: string, event: Extract<RoomEvent, { type: 'left' }>): void {
+    removedByOperator(this.ctx, room, event);
+  }
+
+  /** An administrator on another server closed `room`. */
+  closedElsewhere(room: string, event: Extract<RoomEvent, { type: 'closed' }>): void {
+    closedElsewhere(this.ctx, room, event);
+  }
+
+  /** `name` became an operator of `room` on another server (`op`), or no longer is one. */
+  operatorElsewhere(room: string, name: string, op: boolean): void {
+    operatorElsewhere(this.ctx, room, name, op);
+  }
+
+  /** Someone on another server renamed: blocks held here follow. */
+  renamedElsewhere(old: string, name: string): void {
+    renamedElsewhere(this.ctx, old, name);
+  }
+
+  /** This server's guests who block someone, with whom (folded names): for a server that just joined. */
+  guestBlocks(): [string, string[]][] {
+    return [...this.directory.named()].filter((s) => !s.account && s.blocks.size > 0).map((s) => [s.name!, s.blocks.keys()]);
   }
 
   /**

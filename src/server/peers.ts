@@ -1,11 +1,32 @@
 import type { Accepted } from './accepted.js';
 import type { ChatEvent, RoomBus } from './events.js';
 import type { ConnId } from './session.js';
+import type { StoredBan } from './store.js';
 
 // What the core asks of the other servers of a cluster. A lone server has none; cluster mode
 // (src/server/cluster/node.ts, on Redis) implements it. The core stays free of Redis: it asks where a
 // name is, claims names, takes ids, hands whispers over and tells what it accepted, and the hub's
 // inject/deliver methods take what the other servers send.
+
+/**
+ * A change to a room's lasting state (what the store keeps: the room itself, topic, lock, operators, bans,
+ * mutes, members to put back at login). In a cluster each is journaled by the server that made it and
+ * applied by the others, to their replica of the store and to their rooms in memory (hub.roomChanged).
+ * `by` on addRoom is its creator, its first operator (a guest's operator status is not stored).
+ */
+export type RoomChange =
+  | { op: 'addRoom'; key: string; name: string; created: number; by?: { key: string; name: string; account: boolean } }
+  | { op: 'dropRoom'; key: string }
+  | { op: 'setTopic'; room: string; topic: string; by?: string | undefined; time?: number | undefined }
+  | { op: 'setLocked'; room: string; locked: boolean }
+  | { op: 'addOperator'; room: string; key: string; name: string }
+  | { op: 'dropOperator'; room: string; key: string }
+  | { op: 'addBan'; room: string; ban: StoredBan }
+  | { op: 'dropBan'; room: string; key: string }
+  | { op: 'addMute'; room: string; key: string; until?: number | undefined }
+  | { op: 'dropMute'; room: string; key: string }
+  | { op: 'addMember'; room: string; key: string }
+  | { op: 'dropMember'; room: string; key: string };
 
 /** A whisper on its way to a user on another server. */
 export type WhisperEvent = Extract<ChatEvent, { type: 'whisper' }>;
@@ -35,4 +56,14 @@ export interface Peers extends RoomBus {
   whisper(key: string, event: WhisperEvent): boolean;
   /** A say or whisper was accepted under the sender's ref: the other servers remember it too, so a resend there is not relayed twice. */
   accepted(sender: string, ref: string, entry: Accepted): void;
+  /**
+   * Create room `name` across the cluster, `by` its first operator: resolves true when this server created
+   * it, false when it already existed (another server created it meanwhile: `by` is then a plain member).
+   * Either way the room is in this server's rooms when it resolves. Rejects when the cluster cannot be asked.
+   */
+  createRoom(name: string, by: { key: string; name: string; account: boolean }, now: number): Promise<boolean>;
+  /** Whether `toKey`, a guest online on another server, blocks `fromKey` (registered users' blocks are in the store). */
+  blockedElsewhere(toKey: string, fromKey: string): boolean;
+  /** The guest `name` of this server now blocks exactly `blocked` (folded names): the other servers learn it. */
+  guestBlocks(name: string, blocked: string[]): void;
 }

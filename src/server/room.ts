@@ -67,9 +67,9 @@ export class Room {
     this.key = foldRoom(name);
   }
 
-  /** Nobody in it, nobody to put back, nothing to remember: the room may be forgotten. */
+  /** Nobody in it (here or on another server), nobody to put back, nothing to remember: the room may be forgotten. */
   get idle(): boolean {
-    return this.members.size === 0 && this.kept.size === 0 && this.topic === '' && this.operators.size === 0;
+    return this.members.size === 0 && this.remote.size === 0 && this.kept.size === 0 && this.topic === '' && this.operators.size === 0;
   }
 
   /** Members online now. */
@@ -101,8 +101,19 @@ export class Room {
     return until === undefined ? {} : { until };
   }
 
+  /** Members online on this server. */
   get size(): number {
     return this.members.size;
+  }
+
+  /** Members online on any server of the cluster (each once). */
+  get population(): number {
+    return this.sorted.length;
+  }
+
+  /** The display name of a member online on another server, by folded name. */
+  remoteName(key: string): string | undefined {
+    return this.members.has(key) ? undefined : this.remote.get(key);
   }
 
   /** The member under a folded name, if any. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { CLUSTER_HEARTBEAT_MS, NODE_TTL_MS, STREAM_MAX_LEN } from '../../wire/limits.js';
+import { claimAccount, journalEntry } from './accounts.js';
 import { keys } from './keys.js';
 import { claimName, releaseName, type ClaimResult, type Holder } from './names.js';
 import { aliveNodes, heartbeat, knownNodes, nodeUsers, withdraw, type NodeInfo } from './presence.js';
@@ -53,10 +54,13 @@ export interface BusHandlers {
   state?(change: unknown): void;
 }
 
-// KEYS[1] accounts hash, KEYS[2] state stream. ARGV[1] folded name, ARGV[2] node, ARGV[3] the journal entry.
-// The claim and its journal entry are one step: no node can see the claim without the account.
-const CLAIM_ACCOUNT = `
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+// KEYS[1] rooms hash, KEYS[2] state stream. ARGV[1] folded room, ARGV[2] its name, ARGV[3] the journal entry.
+// Returns 1 when this call created the room (its journal entry written in the same step), or the name
+// of the room that exists.
+const CREATE_ROOM = `
+local had = redis.call('HGET', KEYS[1], ARGV[1])
+if had then return had end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XADD', KEYS[2], '*', 'e', ARGV[3])
 return 1
 `;
@@ -128,13 +132,17 @@ export class ClusterBus {
     await whenReady(this.cmd, this.opts.redis, timeout);
     this.linkUp = true;
     this.ids = await this.fetchIds();
-    const from: Record<string, string> = { [keys.events]: await lastId(this.cmd, keys.events), [keys.inbox(this.nodeId)]: '0-0' };
+    // The journal first: XREAD answers streams in the order asked, so a room's creation (state) is applied
+    // before the events in it, read in the same call.
+    const from: Record<string, string> = {};
     if (handlers.state) {
       const apply = handlers.state.bind(handlers);
       from[keys.state] = await replay<{ node?: string; change?: unknown }>(this.cmd, keys.state, '0-0', (e) => {
         if (e.event.change !== undefined) apply(e.event.change);
       });
     }
+    from[keys.events] = await lastId(this.cmd, keys.events);
+    from[keys.inbox(this.nodeId)] = '0-0';
     await this.beat();
     this.reader = new StreamReader<BusEvent>(
       this.readerConn,
@@ -182,8 +190,23 @@ export class ClusterBus {
    * with `change` journaled in the same step.
    */
   async claimAccount(key: string, change: unknown): Promise<boolean> {
-    const won = await this.cmd.eval(CLAIM_ACCOUNT, 2, keys.accounts, keys.state, key, this.nodeId, JSON.stringify({ node: this.nodeId, kind: 'state', change }));
-    return won === 1;
+    return claimAccount(this.cmd, this.nodeId, key, change);
+  }
+
+  /**
+   * Create a room cluster-wide: true for exactly one of several nodes racing for the same folded name,
+   * with `change` (its addRoom) journaled in the same step; otherwise the name of the room that exists.
+   */
+  async createRoom(key: string, name: string, change: unknown): Promise<true | string> {
+    const got = await this.cmd.eval(CREATE_ROOM, 2, keys.rooms, keys.state, key, name, journalEntry(this.nodeId, change));
+    return got === 1 ? true : String(got);
+  }
+
+  /** Journal a room's end (`change`, its dropRoom) and free its name for the next creator, in one step. */
+  async forgetRoom(key: string, change: unknown): Promise<void> {
+    const results = await this.cmd.multi().hdel(keys.rooms, key).xadd(keys.state, '*', 'e', journalEntry(this.nodeId, change)).exec();
+    const failed = results?.find(([err]) => err !== null);
+    if (results === null || failed) throw failed?.[0] ?? new Error('the room was not forgotten');
   }
 
   /** The newest `count` room events, oldest first (this node's included): history for a node that starts. */

@@ -22,6 +22,8 @@ export const keys = {
   state: `${P}state`,
   /** Hash: registered names (folded) -> the node that registered them; the arbiter when two nodes race. */
   accounts: `${P}accounts`,
+  /** Hash: rooms (folded) -> display name; the arbiter when two nodes create the same room at once. */
+  rooms: `${P}rooms`,
   /** Counter: message ids handed out in blocks, so ids stay unique across nodes. */
   ids: `${P}ids`,
 } as const;

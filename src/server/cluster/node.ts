@@ -4,11 +4,11 @@ import { foldName, nameSkeleton } from '../../wire/names.js';
 import type { Accepted } from '../accepted.js';
 import type { RoomEvent } from '../events.js';
 import type { Hub } from '../hub.js';
-import type { Peers, WhisperEvent } from '../peers.js';
+import type { Peers, RoomChange, WhisperEvent } from '../peers.js';
 import type { ConnId } from '../session.js';
 import { ClusterBus, type BusEvent } from './bus.js';
 import { parseRedisUrl } from './redis.js';
-import { ReplicaStore, type StateChange } from './replica.js';
+import { isRoomChange, ReplicaStore, type StateChange } from './replica.js';
 
 // One server's membership of a cluster: the bridge between its hub and the bus. It keeps the roster of
 // users on the other nodes (from their joins, leaves and renames, their heartbeats, and their deaths),
@@ -20,9 +20,15 @@ import { ReplicaStore, type StateChange } from './replica.js';
 type Wire =
   | { kind: 'room'; room: string; event: RoomEvent }
   | { kind: 'accepted'; sender: string; ref: string; entry: Accepted }
-  | { kind: 'sync'; users: [string, string][] }
+  /** All the users of the sending node, and whom its guests block. */
+  | { kind: 'sync'; users: [string, string][]; guests?: [string, string[]][] }
   | { kind: 'whisper'; to: string; event: WhisperEvent }
-  | { kind: 'kick'; conn: number; name: string };
+  | { kind: 'kick'; conn: number; name: string }
+  /** Guests of the sending node and the names (folded) each blocks, all of them: a guest's blocks live in memory. */
+  | { kind: 'blocks'; guests: [string, string[]][] };
+
+/** Guests (display name) and the names (folded) each blocks. */
+type GuestBlocks = [string, string[]][];
 
 /** An event on its way: to the room stream, or (`to`) to one node's inbox. */
 interface Outgoing {
@@ -44,8 +50,15 @@ export interface ClusterNodeOptions {
 
 export class ClusterNode implements Peers {
   private hub: Hub | undefined;
-  /** Users on other nodes: folded name -> where and under which display name. */
-  private readonly remote = new Map<string, { node: string; name: string }>();
+  /** Users on other nodes: folded name -> where, under which display name, and (a guest's) whom they block. */
+  private readonly remote = new Map<string, { node: string; name: string; blocks?: ReadonlySet<string> }>();
+  /**
+   * Nodes known to know who is here. One heard from for the first time (it just started) gets this node's
+   * sync: its view of presence may be up to a heartbeat old, and it knows nothing of the guests' blocks.
+   */
+  private readonly known = new Set<string>();
+  /** The journal has been replayed: its later room changes go to the hub's rooms too. */
+  private replayed = false;
   /** Room events not yet in Redis (it was away), oldest first. */
   private pending: Outgoing[] = [];
   /** Events of the current turn of the event loop, sent together at its end. */
@@ -83,8 +96,9 @@ export class ClusterNode implements Peers {
       nodeDown: (node) => this.later(() => this.nodeDown(node)),
       link: (state) => this.later(() => this.onLink(state)),
       users: () => this.localUsers(),
-      ...(this.store && { state: (change: unknown) => this.store!.apply(change as StateChange) }),
+      ...(this.store && { state: (change: unknown) => this.applyState(change as StateChange) }),
     });
+    this.replayed = true;
     if (this.store) {
       const bus = this.bus;
       this.store.attach({
@@ -92,7 +106,9 @@ export class ClusterNode implements Peers {
           return bus.up;
         },
         append: (change) => {
-          bus.journal(change).catch((err: Error) => this.log('cluster_error', { during: 'journal', op: change.op, error: err.message }));
+          // A room's end frees its name for the next creator in the same step.
+          const written = change.op === 'dropRoom' ? bus.forgetRoom(change.key, change) : bus.journal(change);
+          written.catch((err: Error) => this.log('cluster_error', { during: 'journal', op: change.op, error: err.message }));
         },
       });
     }
@@ -104,6 +120,16 @@ export class ClusterNode implements Peers {
       }
     }
     this.peersAtStart = await this.bus.peerUsers();
+    for (const node of this.peersAtStart.keys()) this.known.add(node);
+  }
+
+  /**
+   * A change from the journal: into the replica; a room's also into the hub's rooms once the hub was built
+   * from the replica (changes applied to both are idempotent, so one read at start and again here is harmless).
+   */
+  private applyState(change: StateChange): void {
+    this.store!.apply(change);
+    if (this.replayed && isRoomChange(change)) this.later(() => this.hub!.roomChanged(change));
   }
 
   /** The hub is there: it gets the users of the other nodes, then every event that came meanwhile. */
@@ -116,7 +142,13 @@ export class ClusterNode implements Peers {
     this.peersAtStart.clear();
     for (const work of this.early.splice(0)) work();
     // Tell the others at once that this node is here, and with whom (nobody yet, or a resync).
-    this.send({ kind: 'sync', users: [...this.localUsers()] });
+    this.sendSync();
+  }
+
+  /** Tell the others who is on this node, and whom its guests block. */
+  private sendSync(): void {
+    const guests = this.hub!.guestBlocks();
+    this.send({ kind: 'sync', users: [...this.localUsers()], ...(guests.length > 0 && { guests }) });
   }
 
   private later(work: () => void): void {
@@ -171,6 +203,26 @@ export class ClusterNode implements Peers {
     return this.bus.nextId();
   }
 
+  async createRoom(name: string, by: { key: string; name: string; account: boolean }, now: number): Promise<boolean> {
+    const key = foldRoom(name);
+    const created: RoomChange = { op: 'addRoom', key, name, created: now, by };
+    const got = await this.bus.createRoom(key, name, created);
+    // Applied here at once (the journal entry is this node's, not read back); the loser learns the room
+    // now too, in case the winner's entry has not arrived yet (applying it again later changes nothing).
+    const change: RoomChange = got === true ? created : { op: 'addRoom', key, name: got, created: now };
+    this.store?.apply(change);
+    this.hub?.roomChanged(change);
+    return got === true;
+  }
+
+  blockedElsewhere(toKey: string, fromKey: string): boolean {
+    return this.remote.get(toKey)?.blocks?.has(fromKey) === true;
+  }
+
+  guestBlocks(name: string, blocked: string[]): void {
+    this.send({ kind: 'blocks', guests: [[name, blocked]] });
+  }
+
   whisper(key: string, event: WhisperEvent): boolean {
     const where = this.remote.get(key);
     if (!where || !this.bus.up) return false;
@@ -194,7 +246,9 @@ export class ClusterNode implements Peers {
       case 'accepted':
         return hub.rememberAccepted(e.sender, e.ref, e.entry);
       case 'sync':
-        return this.sync(e.node, new Map(e.users));
+        return this.sync(e.node, new Map(e.users), e.guests ?? []);
+      case 'blocks':
+        return this.remoteBlocks(e.node, e.guests);
     }
   }
 
@@ -210,8 +264,10 @@ export class ClusterNode implements Peers {
       }
       case 'left': {
         const key = foldName(event.name);
+        // Put out by an operator (on any node): the node of that member takes it out of the room.
+        if (event.by !== undefined && (event.reason === 'kicked' || event.reason === 'banned')) return hub.removedByOperator(room, event);
         // Leaving the server (not a part, a ban or a kick by an operator) is told in each of their rooms.
-        const leavesServer = event.reason === 'quit' || event.reason === 'lost' || event.reason === 'timeout' || (event.reason === 'kicked' && !('by' in event && event.by !== undefined));
+        const leavesServer = event.reason === 'quit' || event.reason === 'lost' || event.reason === 'timeout' || event.reason === 'kicked';
         // A user who moved to another node (a newer login) is not gone because the old node said so.
         if (this.remote.get(key)?.node === node) {
           hub.roster(event.name, false, room);
@@ -224,16 +280,26 @@ export class ClusterNode implements Peers {
       }
       case 'renamed': {
         const oldKey = foldName(event.old);
-        if (this.remote.get(oldKey)?.node === node) {
+        const before = this.remote.get(oldKey);
+        if (before?.node === node) {
           this.remote.delete(oldKey);
           hub.roster(event.old, false);
           hub.roster(event.old, false, room);
         }
-        this.remote.set(foldName(event.new), { node, name: event.new });
+        this.remote.set(foldName(event.new), { node, name: event.new, ...(before?.blocks && { blocks: before.blocks }) });
         hub.roster(event.new, true);
         hub.roster(event.new, true, room);
+        // Renaming is no way out of a block held by someone here.
+        hub.renamedElsewhere(event.old, event.new);
         break;
       }
+      case 'moderation':
+        // A guest's operator status is not journaled (it ends when the guest leaves): it comes with the event.
+        if (event.action === 'op' || event.action === 'deop') hub.operatorElsewhere(room, event.name ?? '', event.action === 'op');
+        break;
+      case 'closed':
+        // Delivered to the members here, who are then out of it; the room goes.
+        return hub.closedElsewhere(room, event);
       case 'message':
         // A batch whose reply was lost (Redis went away just then) is sent again: ids are unique across
         // the cluster, so the second copy is recognised and dropped.
@@ -257,11 +323,24 @@ export class ClusterNode implements Peers {
   }
 
   /** A node's full list of users (it started, or came back after losing Redis): joins and leaves for the difference. */
-  private sync(node: string, users: Map<string, string>): void {
+  private sync(node: string, users: Map<string, string>, guests: GuestBlocks): void {
     for (const [key, r] of [...this.remote]) {
       if (r.node === node && !users.has(key)) this.dropRemote(key, 'lost');
     }
     for (const [key, name] of users) this.addRemote(node, key, name, true);
+    this.remoteBlocks(node, guests);
+    if (!this.known.has(node)) {
+      this.known.add(node);
+      this.sendSync();
+    }
+  }
+
+  /** Whom guests on `node` block, as that node says (each listed guest's whole list). */
+  private remoteBlocks(node: string, guests: GuestBlocks): void {
+    for (const [name, blocked] of guests) {
+      const r = this.remote.get(foldName(name));
+      if (r?.node === node) r.blocks = new Set(blocked);
+    }
   }
 
   private nodeDown(node: string): void {
@@ -271,19 +350,21 @@ export class ClusterNode implements Peers {
       this.dropRemote(key, 'lost');
       n++;
     }
+    this.known.delete(node);
     this.log('node_down', { node, users: n });
   }
 
   private onLink(state: 'up' | 'down'): void {
     if (state === 'down') return;
     // Back: tell the others who is here (they may have dropped us), then send what waited.
-    this.send({ kind: 'sync', users: [...this.localUsers()] });
+    this.sendSync();
     this.flush();
   }
 
   private addRemote(node: string, key: string, name: string, announce: boolean): void {
     const before = this.remote.get(key);
-    this.remote.set(key, { node, name });
+    // The same user on the same node keeps what is known of their blocks.
+    this.remote.set(key, { node, name, ...(before?.node === node && before.blocks && { blocks: before.blocks }) });
     if (before?.name === name) return;
     if (before) this.hub!.roster(before.name, false);
     this.hub!.roster(name, true);

@@ -1,6 +1,8 @@
-import { hashToken, Store, StoreError, type StoredWhisper } from '../store.js';
+import type { RoomChange } from '../peers.js';
+import { hashToken, Store, StoreError, type StoredBan, type StoredWhisper } from '../store.js';
 
-// Shared state in cluster mode: accounts, session tokens, offline whispers, blocks and last-seen times.
+// Shared state in cluster mode: accounts, session tokens, offline whispers, blocks, last-seen times, and
+// rooms (topic, lock, operators, bans, mutes, members put back at login; RoomChange in peers.ts).
 // The rules of chat read the store synchronously, so each node keeps a replica in an in-memory SQLite
 // database and Redis holds the journal: every change this node makes is applied here and appended to the
 // `parley:state` stream (before the reply that acknowledges it is written), and every node applies the
@@ -22,7 +24,29 @@ export type StateChange =
   | { op: 'addOffline'; to: string; w: StoredWhisper }
   | { op: 'dropOffline'; to: string; upTo: number }
   | { op: 'addBlock'; blocker: string; blocked: string; name: string }
-  | { op: 'dropBlock'; blocker: string; blocked: string };
+  | { op: 'dropBlock'; blocker: string; blocked: string }
+  | { op: 'setAdmin'; key: string; admin: boolean }
+  | RoomChange;
+
+const ROOM_OPS: ReadonlySet<string> = new Set<RoomChange['op']>([
+  'addRoom',
+  'dropRoom',
+  'setTopic',
+  'setLocked',
+  'addOperator',
+  'dropOperator',
+  'addBan',
+  'dropBan',
+  'addMute',
+  'dropMute',
+  'addMember',
+  'dropMember',
+]);
+
+/** Whether `c` changes a room (the hub's rooms in memory follow it too). */
+export function isRoomChange(c: StateChange): c is RoomChange {
+  return ROOM_OPS.has(c.op);
+}
 
 /** Where a ReplicaStore sends its changes, and whether it can right now. */
 export interface Journal {
@@ -94,6 +118,35 @@ export class ReplicaStore extends Store {
           return;
         case 'dropBlock':
           return super.dropBlock(c.blocker, c.blocked);
+        case 'setAdmin':
+          super.setAdmin(c.key, c.admin);
+          return;
+        case 'addRoom':
+          super.addRoom(c.key, c.name, c.created);
+          if (c.by?.account && super.user(c.by.key)) super.addOperator(c.key, c.by.key, c.by.name);
+          return;
+        case 'dropRoom':
+          return super.dropRoom(c.key);
+        case 'setTopic':
+          return super.setTopic(c.room, c.topic, c.by, c.time);
+        case 'setLocked':
+          return super.setLocked(c.room, c.locked);
+        case 'addOperator':
+          return super.addOperator(c.room, c.key, c.name);
+        case 'dropOperator':
+          return super.dropOperator(c.room, c.key);
+        case 'addBan':
+          return super.addBan(c.room, c.ban);
+        case 'dropBan':
+          return super.dropBan(c.room, c.key);
+        case 'addMute':
+          return super.addMute(c.room, c.key, c.until);
+        case 'dropMute':
+          return super.dropMute(c.room, c.key);
+        case 'addMember':
+          return super.addMember(c.room, c.key);
+        case 'dropMember':
+          return super.dropMember(c.room, c.key);
       }
     }
   }
@@ -150,5 +203,59 @@ export class ReplicaStore extends Store {
 
   override dropBlock(blockerKey: string, blockedKey: string): void {
     this.change({ op: 'dropBlock', blocker: blockerKey, blocked: blockedKey }, () => super.dropBlock(blockerKey, blockedKey));
+  }
+
+  override setAdmin(key: string, admin: boolean): boolean {
+    let done = false;
+    this.change({ op: 'setAdmin', key, admin }, () => (done = super.setAdmin(key, admin)));
+    return done;
+  }
+
+  override addRoom(key: string, name: string, now: number): void {
+    this.change({ op: 'addRoom', key, name, created: now }, () => super.addRoom(key, name, now));
+  }
+
+  override dropRoom(key: string): void {
+    this.change({ op: 'dropRoom', key }, () => super.dropRoom(key));
+  }
+
+  override setTopic(room: string, topic: string, by: string | undefined, time: number | undefined): void {
+    this.change({ op: 'setTopic', room, topic, by, time }, () => super.setTopic(room, topic, by, time));
+  }
+
+  override setLocked(room: string, locked: boolean): void {
+    this.change({ op: 'setLocked', room, locked }, () => super.setLocked(room, locked));
+  }
+
+  override addOperator(room: string, key: string, name: string): void {
+    this.change({ op: 'addOperator', room, key, name }, () => super.addOperator(room, key, name));
+  }
+
+  override dropOperator(room: string, key: string): void {
+    this.change({ op: 'dropOperator', room, key }, () => super.dropOperator(room, key));
+  }
+
+  override addBan(room: string, ban: StoredBan): void {
+    this.change({ op: 'addBan', room, ban }, () => super.addBan(room, ban));
+  }
+
+  override dropBan(room: string, key: string): void {
+    this.change({ op: 'dropBan', room, key }, () => super.dropBan(room, key));
+  }
+
+  override addMute(room: string, key: string, until: number | undefined): void {
+    this.change({ op: 'addMute', room, key, until }, () => super.addMute(room, key, until));
+  }
+
+  override dropMute(room: string, key: string): void {
+    this.change({ op: 'dropMute', room, key }, () => super.dropMute(room, key));
+  }
+
+  override addMember(room: string, key: string): void {
+    this.change({ op: 'addMember', room, key }, () => super.addMember(room, key));
+  }
+
+  override dropMember(room: string, key: string): void {
+    this.change({ op: 'dropMember', room, key }, () => super.dropMember(room, key));
   }
 }

@@ -67,9 +67,29 @@ function removeFrom(ctx: Context, s: Session, room: Room, target: Session, reaso
   if (target.version === 1) ctx.remove(target, 'kicked', `${reason === 'banned' ? 'banned' : 'kicked'} from ${room.name}`);
 }
 
-function outranks(ctx: Context, s: Session, target: Session | undefined, re: string, ref: string | undefined): boolean {
-  if (target?.admin && !s.admin) {
-    ctx.error(s, 'not_operator', `${target.name} is a server administrator`, { re, ref });
+/**
+ * `name` (online on another server of the cluster) is out of `room` by an operator's hand here: no
+ * longer kept or listed; the `left` event reaches their server, which takes them out and tells them.
+ */
+function removeElsewhere(ctx: Context, s: Session, room: Room, name: string, reason: 'kicked' | 'banned', message: string | undefined, ref: string | undefined, now: number): void {
+  const key = foldName(name);
+  if (room.kept.has(key)) {
+    ctx.rooms.unkeep(room, key);
+    if (ctx.store) ctx.persist(undefined, reason === 'banned' ? 'ban' : 'kick', undefined, () => ctx.store!.dropMember(room.key, key));
+  }
+  room.remoteMember(name, false);
+  const event = { type: 'left', room: room.name, name, reason, by: s.name!, ...(message !== undefined && { message }), time: now } as const;
+  room.publish(event, s);
+  ctx.echo(s, event, ref);
+}
+
+/** Whether `s` may act on `target` (online here) or `key` (on another server): only an administrator acts on one. */
+function outranks(ctx: Context, s: Session, target: Session | undefined, re: string, ref: string | undefined, key?: string): boolean {
+  if (s.admin) return true;
+  const admin = target ? target.admin : key !== undefined && ctx.peers?.remoteName(key) !== undefined && ctx.lookup(s, re, ref, () => ctx.store?.isAdmin(key) === true);
+  if (admin === FAILED) return false;
+  if (admin) {
+    ctx.error(s, 'not_operator', `${target?.name ?? ctx.peers!.remoteName(key!)} is a server administrator`, { re, ref });
     return false;
   }
   return true;
@@ -78,12 +98,16 @@ function outranks(ctx: Context, s: Session, target: Session | undefined, re: str
 export function kick(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'kick' }>, now: number): void {
   const room = moderated(ctx, s, msg);
   if (!room) return;
-  const target = room.member(foldName(msg.name));
-  if (!target) return ctx.error(s, 'no_such_user', `no one called ${truncateCodePoints(sanitizeText(msg.name), 40)} is in ${room.name}`, { re: 'kick', ref: msg.ref, name: msg.name });
-  if (!outranks(ctx, s, target, 'kick', msg.ref)) return;
+  const key = foldName(msg.name);
+  const target = room.member(key);
+  // In a cluster the member may be on another server.
+  const elsewhere = target ? undefined : room.remoteName(key);
+  if (!target && elsewhere === undefined) return ctx.error(s, 'no_such_user', `no one called ${truncateCodePoints(sanitizeText(msg.name), 40)} is in ${room.name}`, { re: 'kick', ref: msg.ref, name: msg.name });
+  if (!outranks(ctx, s, target, 'kick', msg.ref, key)) return;
   const reason = reasonOf(msg.reason);
-  removeFrom(ctx, s, room, target, 'kicked', reason, msg.ref, now);
-  ctx.log('moderation', { room: room.name, action: 'kick', by: s.name, name: target.name, reason });
+  if (target) removeFrom(ctx, s, room, target, 'kicked', reason, msg.ref, now);
+  else removeElsewhere(ctx, s, room, elsewhere!, 'kicked', reason, msg.ref, now);
+  ctx.log('moderation', { room: room.name, action: 'kick', by: s.name, name: target?.name ?? elsewhere, reason });
   ctx.forgetIfIdle(room);
 }
 
@@ -94,14 +118,16 @@ export function ban(ctx: Context, s: Session, msg: Extract<ClientMessage, { type
   if (name === null) return;
   const key = foldName(name);
   const online = ctx.directory.find(name);
-  if (!outranks(ctx, s, online, 'ban', msg.ref)) return;
+  if (!outranks(ctx, s, online, 'ban', msg.ref, key)) return;
   if (!room.bans.has(key) && room.bans.size >= MAX_BANS_PER_ROOM) {
     return ctx.error(s, 'too_many_bans', `${room.name} already has ${MAX_BANS_PER_ROOM} bans; /unban some first`, { re: 'ban', ref: msg.ref });
   }
   // A registered user is banned by account; a guest by name and by the address it is connected from.
   const registered = online ? online.account : ctx.lookup(s, 'ban', msg.ref, () => ctx.accounts?.store.user(key) !== undefined);
   if (registered === FAILED) return;
-  const shown = online?.name ?? name;
+  const elsewhere = online ? undefined : room.remoteName(key);
+  const shown = online?.name ?? elsewhere ?? name;
+  // A guest on another server: its address is known there, which adds it to the ban (elsewhere.ts).
   const addr = online && !registered ? online.ip : undefined;
   const until = msg.seconds === undefined ? undefined : now + msg.seconds * 1000;
   const entry = { name: shown, ...(addr !== undefined && { addr }), ...(until !== undefined && { until }), by: s.name! };
@@ -113,6 +139,9 @@ export function ban(ctx: Context, s: Session, msg: Extract<ClientMessage, { type
   if (member) {
     const why = msg.seconds === undefined ? reason : `${reason ?? 'banned'} (for ${formatDuration(msg.seconds)})`;
     removeFrom(ctx, s, room, member, 'banned', why, undefined, now);
+  } else if (elsewhere !== undefined) {
+    const why = msg.seconds === undefined ? reason : `${reason ?? 'banned'} (for ${formatDuration(msg.seconds)})`;
+    removeElsewhere(ctx, s, room, elsewhere, 'banned', why, undefined, now);
   } else if (room.kept.has(key)) {
     ctx.rooms.unkeep(room, key);
     if (ctx.store) ctx.persist(undefined, 'ban', undefined, () => ctx.store!.dropMember(room.key, key));
@@ -137,11 +166,11 @@ export function mute(ctx: Context, s: Session, msg: Extract<ClientMessage, { typ
   if (name === null) return;
   const key = foldName(name);
   const member = room.member(key);
-  if (!outranks(ctx, s, member, 'mute', msg.ref)) return;
+  if (!outranks(ctx, s, member, 'mute', msg.ref, key)) return;
   const until = msg.seconds === undefined ? undefined : now + msg.seconds * 1000;
   if (ctx.store && ctx.persist(s, 'mute', msg.ref, () => ctx.store!.addMute(room.key, key, until)) === FAILED) return;
   room.mutes.set(key, until);
-  announce(ctx, s, room, msg.ref, 'mute', now, { name: member?.name ?? name, ...(msg.seconds !== undefined && { seconds: msg.seconds }) });
+  announce(ctx, s, room, msg.ref, 'mute', now, { name: member?.name ?? room.remoteName(key) ?? name, ...(msg.seconds !== undefined && { seconds: msg.seconds }) });
 }
 
 export function unmute(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'unmute' }>, now: number): void {
@@ -164,7 +193,7 @@ export function op(ctx: Context, s: Session, msg: Extract<ClientMessage, { type:
   const account = online ? (online.account ? online.name! : undefined) : ctx.lookup(s, 'op', msg.ref, () => ctx.accounts?.store.user(key)?.name);
   if (account === FAILED) return;
   // A guest can be an operator only while online: the name may be someone else's tomorrow.
-  const shown = account ?? online?.name;
+  const shown = account ?? online?.name ?? ctx.peers?.remoteName(key);
   if (shown === undefined) return ctx.error(s, 'no_such_user', `no one called ${name} is online or registered`, { re: 'op', ref: msg.ref, name });
   if (account !== undefined && ctx.store && ctx.persist(s, 'op', msg.ref, () => ctx.store!.addOperator(room.key, key, account)) === FAILED) return;
   room.operators.set(key, shown);

@@ -64,7 +64,8 @@ function rename(ctx: Context, s: Session, old: string, name: string, ref: string
   ctx.echo(s, event, ref);
   // Renaming must not be a way out of a block.
   for (const other of ctx.directory.named()) {
-    if (other.blocks.has(foldName(old))) ctx.persist(other, 'nick', undefined, () => other.blocks.rename(old, s.name!));
+    if (!other.blocks.has(foldName(old)) || ctx.persist(other, 'nick', undefined, () => other.blocks.rename(old, s.name!)) === FAILED) continue;
+    if (!other.account) ctx.peers?.guestBlocks(other.name!, other.blocks.keys());
   }
   ctx.log('rename', { conn: s.id, old, new: s.name });
 }
@@ -103,11 +104,12 @@ export function block(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
     if (problem !== null) return ctx.error(s, 'invalid_name', `"${truncateCodePoints(sanitizeText(msg.name), 40)}" is not a valid name: ${problem}`, { re: 'block', ref });
     const key = foldName(msg.name);
     if (key === foldName(s.name!)) return ctx.error(s, 'invalid_name', 'you cannot block yourself', { re: 'block', ref });
-    const name = ctx.directory.find(msg.name)?.name ?? ctx.lookup(s, 'block', ref, () => ctx.accounts?.store.user(key)?.name);
+    const name = ctx.directory.find(msg.name)?.name ?? ctx.peers?.remoteName(key) ?? ctx.lookup(s, 'block', ref, () => ctx.accounts?.store.user(key)?.name);
     if (name === FAILED) return;
     if (name === undefined) return ctx.error(s, 'no_such_user', `no one called ${msg.name} is here or registered`, { re: 'block', ref, name: msg.name });
     if (!s.blocks.has(key) && s.blocks.size >= MAX_BLOCKS) return ctx.error(s, 'too_many_blocks', `you can block at most ${MAX_BLOCKS} names; /unblock some first`, { re: 'block', ref });
     if (ctx.persist(s, 'block', ref, () => s.blocks.add(name)) === FAILED) return;
+    if (!s.account) ctx.peers?.guestBlocks(s.name!, s.blocks.keys());
     ctx.log('block', { conn: s.id, name: s.name, blocked: name });
   }
   ctx.send(s, { type: 'blocks', names: s.blocks.list(), ...(ref !== undefined && { ref }) });
@@ -120,5 +122,6 @@ export function unblock(ctx: Context, s: Session, msg: Extract<ClientMessage, { 
     const shown = truncateCodePoints(sanitizeText(msg.name), 40);
     return ctx.error(s, 'no_such_user', `you are not blocking "${shown}"`, { re: 'unblock', ref: msg.ref, name: shown });
   }
+  if (!s.account) ctx.peers?.guestBlocks(s.name!, s.blocks.keys());
   ctx.send(s, { type: 'blocks', names: s.blocks.list(), ...(msg.ref !== undefined && { ref: msg.ref }) });
 }

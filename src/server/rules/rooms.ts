@@ -82,6 +82,7 @@ export function join(ctx: Context, s: Session, msg: Extract<ClientMessage, { typ
   }
   if (!room) {
     if (ctx.rooms.size >= ctx.opts.maxRooms) return ctx.error(s, 'room_limit', `this server already has ${ctx.opts.maxRooms} rooms; join one of them (/rooms)`, { re: 'join', ref });
+    if (ctx.peers) return createAcross(ctx, s, msg.room, ref);
     if (ctx.store && ctx.persist(s, 'join', ref, () => ctx.store!.addRoom(foldName(msg.room), msg.room, now)) === FAILED) return;
     room = ctx.rooms.create(msg.room);
     // The creator is the room's first operator.
@@ -91,11 +92,47 @@ export function join(ctx: Context, s: Session, msg: Extract<ClientMessage, { typ
   } else if (refusedByBan(ctx, s, room, 'join', ref, now)) {
     return;
   }
+  enterRoom(ctx, s, room, ref, now);
+}
+
+/** `s` joins `room` (the checks passed): its state and history to `s`, a joined notice to the others. */
+function enterRoom(ctx: Context, s: Session, room: Room, ref: string | undefined, now: number): void {
   addMember(ctx, s, room);
   sendRoomState(ctx, s, room, ref);
   replay(ctx, s, room);
   room.publish({ type: 'joined', room: room.name, name: s.name!, time: now }, s, foldName(s.name!));
   ctx.log('join_room', { conn: s.id, name: s.name, room: room.name });
+}
+
+/**
+ * In a cluster, a new room is created across the servers (two people creating it at the same moment on
+ * two servers: one creator, one operator). `s` waits meanwhile, as for a name claim; if the room was made
+ * elsewhere first, `s` joins it as a member (or is told of a ban).
+ */
+function createAcross(ctx: Context, s: Session, name: string, ref: string | undefined): void {
+  const id = s.id;
+  ctx.checkStarts(s);
+  ctx.peers!.createRoom(name, { key: foldName(s.name!), name: s.name!, account: s.account }, ctx.clock()).then(
+    (created) => {
+      const still = ctx.directory.session(id);
+      if (!still) return;
+      const now = ctx.clock();
+      // There now: createRoom put it in this server's rooms, whoever made it.
+      const room = ctx.rooms.get(name)!;
+      if (created || !refusedByBan(ctx, still, room, 'join', ref, now)) {
+        if (created) ctx.log('room_created', { room: room.name, by: still.name });
+        enterRoom(ctx, still, room, ref, now);
+      }
+      ctx.checkDone(still);
+    },
+    (err: Error) => {
+      ctx.log('cluster_error', { during: 'join', conn: id, error: err.message });
+      const still = ctx.directory.session(id);
+      if (!still) return;
+      ctx.error(still, 'server_error', 'the servers cannot create a room right now (their Redis is unreachable); join an existing one or try again in a moment', { re: 'join', ref });
+      ctx.checkDone(still);
+    },
+  );
 }
 
 export function part(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'part' }>, now: number): void {
@@ -112,7 +149,7 @@ export function part(ctx: Context, s: Session, msg: Extract<ClientMessage, { typ
 
 export function listRooms(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'rooms' }>): void {
   const rooms: RoomInfo[] = [];
-  for (const r of ctx.rooms.all()) rooms.push({ room: r.name, users: r.size, ...(r.topic !== '' && { topic: r.topic }) });
+  for (const r of ctx.rooms.all()) rooms.push({ room: r.name, users: r.population, ...(r.topic !== '' && { topic: r.topic }) });
   rooms.sort((a, b) => (a.room.toLowerCase() < b.room.toLowerCase() ? -1 : 1));
   ctx.send(s, { type: 'rooms', rooms, ...(msg.ref !== undefined && { ref: msg.ref }) });
 }

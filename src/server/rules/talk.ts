@@ -66,10 +66,12 @@ export function whisper(ctx: Context, s: Session, msg: Extract<ClientMessage, { 
   const toName = target ? target.name! : (remote ?? offline!.name);
   const senderKey = foldName(s.name!);
   const toKey = foldName(toName);
-  // A recipient on another server: its registered blocks are in the shared store; a guest's are checked there.
+  // A recipient on another server: a registered user's blocks are in the shared store, a guest's come
+  // from its server (peers.guestBlocks).
   const blocked = target
     ? target.blocks.has(senderKey)
-    : ctx.persist(s, 'whisper', msg.ref, () => (ctx.store?.blocks(toKey) ?? []).some((b) => b.key === senderKey));
+    : (remote !== undefined && ctx.peers!.blockedElsewhere(toKey, senderKey)) ||
+      ctx.persist(s, 'whisper', msg.ref, () => (ctx.store?.blocks(toKey) ?? []).some((b) => b.key === senderKey));
   if (blocked === FAILED) return;
   if (blocked) {
     // The same words whether the target is online or not: the sender learns nothing more.

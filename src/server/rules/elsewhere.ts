@@ -1,0 +1,139 @@
+import { foldName } from '../../wire/names.js';
+import type { RoomEvent } from '../events.js';
+import type { RoomChange } from '../peers.js';
+import { FAILED, type Context } from './context.js';
+import { dropMember } from './rooms.js';
+
+// What another server of a cluster did to the rooms, applied here: the rooms' lasting state (a RoomChange
+// from the journal), a member of this server put out by an operator there, a room closed there, a guest
+// made an operator there, a rename there that a block here must follow. The other server already checked
+// the rules; these only bring this server's rooms and sessions in line.
+
+/** A room change made by another server: this server's rooms follow (idempotent: it may come twice). */
+export function roomChanged(ctx: Context, c: RoomChange): void {
+  const { rooms } = ctx;
+  if (c.op === 'addRoom') {
+    const room = rooms.get(c.key) ?? rooms.create(c.name);
+    if (c.by) {
+      room.operators.set(c.by.key, c.by.name);
+      if (!c.by.account) room.guestOperators.add(c.by.key);
+    }
+    return;
+  }
+  const room = rooms.get(c.op === 'dropRoom' ? c.key : c.room);
+  if (!room) return;
+  switch (c.op) {
+    case 'dropRoom':
+      // Closed there: the `closed` event puts this server's members out. Forgotten there as idle while
+      // someone here joined: kept here until they leave.
+      if (room.size === 0) rooms.drop(room);
+      return;
+    case 'setTopic':
+      room.topic = c.topic;
+      room.topicBy = c.by;
+      room.topicTime = c.time;
+      return;
+    case 'setLocked':
+      room.locked = c.locked;
+      return;
+    case 'addOperator':
+      room.operators.set(c.key, c.name);
+      room.guestOperators.delete(c.key);
+      return;
+    case 'dropOperator':
+      room.operators.delete(c.key);
+      room.guestOperators.delete(c.key);
+      return;
+    case 'addBan': {
+      const { key, ...ban } = c.ban;
+      room.bans.set(key, ban);
+      return;
+    }
+    case 'dropBan':
+      room.bans.delete(c.key);
+      return;
+    case 'addMute':
+      room.mutes.set(c.key, c.until);
+      return;
+    case 'dropMute':
+      room.mutes.delete(c.key);
+      return;
+    case 'addMember':
+      rooms.keep(room, c.key);
+      return;
+    case 'dropMember':
+      rooms.unkeep(room, c.key);
+      return;
+  }
+}
+
+/**
+ * An operator on another server kicked or banned `event.name` from `roomName`. A member on this server is
+ * taken out and told, as on one server (a guest's ban then also holds its address, known only here);
+ * one on a third server is no longer listed. The room's other members here see the event.
+ */
+export function removedByOperator(ctx: Context, roomName: string, event: Extract<RoomEvent, { type: 'left' }>): void {
+  const room = ctx.rooms.get(roomName);
+  if (!room) return;
+  const key = foldName(event.name);
+  const member = room.member(key);
+  if (!member) {
+    room.remoteMember(event.name, false);
+    return room.deliver(event, undefined, key);
+  }
+  dropMember(ctx, member, room);
+  const ban = room.bans.get(key);
+  if (event.reason === 'banned' && !member.account && ban && ban.addr === undefined) {
+    ban.addr = member.ip;
+    if (ctx.store) ctx.persist(undefined, 'ban', undefined, () => ctx.store!.addBan(room.key, { key, ...ban }));
+  }
+  ctx.send(member, event);
+  room.deliver(event, member, key);
+  if (member.version === 1) ctx.remove(member, 'kicked', `${event.reason === 'banned' ? 'banned' : 'kicked'} from ${room.name}`);
+  ctx.forgetIfIdle(room);
+}
+
+/** An administrator on another server closed `roomName`: its members here are told and are out of it. */
+export function closedElsewhere(ctx: Context, roomName: string, event: Extract<RoomEvent, { type: 'closed' }>): void {
+  const room = ctx.rooms.get(roomName);
+  if (!room) return;
+  room.deliver(event);
+  for (const m of [...room.sessions()]) room.remove(m);
+  ctx.rooms.drop(room);
+}
+
+/**
+ * `name` was made an operator of `roomName` (or no longer one) on another server. A registered user's
+ * status also comes from the journal; a guest's only this way, and it ends when the guest leaves.
+ */
+export function operatorElsewhere(ctx: Context, roomName: string, name: string, op: boolean): void {
+  const room = ctx.rooms.get(roomName);
+  if (!room || name === '') return;
+  const key = foldName(name);
+  if (!op) {
+    room.operators.delete(key);
+    room.guestOperators.delete(key);
+    return;
+  }
+  room.operators.set(key, name);
+  const registered = ctx.persist(undefined, 'op', undefined, () => ctx.store?.user(key) !== undefined);
+  if (registered !== FAILED && !registered) room.guestOperators.add(key);
+}
+
+/** `old` is now called `name` on another server: blocks held here follow (renaming is no way out of one). */
+export function renamedElsewhere(ctx: Context, old: string, name: string): void {
+  const oldKey = foldName(old);
+  for (const s of ctx.directory.named()) {
+    if (!s.blocks.has(oldKey)) continue;
+    if (ctx.persist(s, 'nick', undefined, () => s.blocks.rename(old, name)) === FAILED) continue;
+    if (!s.account) ctx.peers?.guestBlocks(s.name!, s.blocks.keys());
+  }
+}
+
+/** A user of another server left it: an operator's status that was a guest's ends (the name may be someone else's next). */
+export function goneElsewhere(ctx: Context, key: string): void {
+  for (const room of ctx.rooms.all()) {
+    if (!room.guestOperators.delete(key)) continue;
+    room.operators.delete(key);
+  }
+}
