@@ -57,4 +57,24 @@ describe('ClientCore', () => {
     expect(line).not.toMatch(FORBIDDEN);
     expect(line).toMatch(/<evil> xy$/);
   });
+
+  it('after logging in again (another server of a cluster) is back in the room it was in, with that room\'s members', () => {
+    const core = new ClientCore('bob', 'tui', '');
+    const welcome = (users: string[]) => core.receive({ type: 'welcome', version: 2, name: 'bob', users, motd: '', session: 's', rooms: ['#lobby', '#load'] }, SERVER);
+    welcome(['bob', 'zoe']);
+    core.receive({ type: 'room', room: '#lobby', users: ['bob', 'zoe'], operators: [] }, SERVER);
+    core.receive({ type: 'room', room: '#load', users: ['amy', 'bob'], operators: [] }, SERVER);
+    core.receive({ type: 'room', room: '#load', users: ['amy', 'bob'], operators: [], ref: 'j' }, SERVER); // /join #load
+    expect(core.current).toBe('#load');
+    expect(core.input('still here').send).toEqual([{ type: 'say', room: '#load', text: 'still here', ref: '1' }]);
+    // The connection moves to another server, which puts bob back in both rooms.
+    welcome(['bob', 'zoe']);
+    expect(core.current).toBe('#load');
+    expect(core.receive({ type: 'room', room: '#lobby', users: ['bob', 'zoe'], operators: [] }, SERVER)).toEqual([]);
+    expect(core.receive({ type: 'room', room: '#load', users: ['amy', 'bob', 'cy'], operators: ['amy'] }, SERVER)).toEqual([
+      { kind: 'room', room: '#load', users: ['amy', 'bob', 'cy'], away: [], operators: ['amy'], current: true },
+    ]);
+    expect(core.users).toEqual(['amy', 'bob', 'cy']);
+    expect(core.input('and after').send).toEqual([{ type: 'say', room: '#load', text: 'and after', ref: '2' }]);
+  });
 });

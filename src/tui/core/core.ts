@@ -192,8 +192,11 @@ export class ClientCore {
         this.limits = msg.limits;
         this.blocked = (msg.blocked ?? []).map(clean);
         this.rooms = (msg.rooms ?? []).map(clean);
-        this.current = this.rooms[0];
-        this.members = new Map(this.current !== undefined ? [[key(this.current), [...this.users]]] : []);
+        // Logged in again (another server of a cluster, after a reconnect): back in the room we were in if
+        // it put us back there; its members come with its snapshot. The welcome's list is the first room's.
+        const before = this.current;
+        this.current = this.rooms.find((r) => before !== undefined && key(r) === key(before)) ?? this.rooms[0];
+        this.members = new Map(this.rooms[0] !== undefined ? [[key(this.rooms[0]), [...this.users]]] : []);
         this.atLogin = new Set(this.rooms.map(key));
         this.away = markAway([], this.users, msg.away?.map(clean));
         return [{ kind: 'welcome', name: this.name, users: [...this.users], motd: clean(msg.motd), server, account: this.account, blocked: [...this.blocked], away: this.awayAmong(this.users) }];
@@ -331,24 +334,26 @@ export class ClientCore {
         const login = this.atLogin.delete(key(room));
         if (!this.rooms.some((r) => key(r) === key(room))) this.rooms.push(room);
         this.members.set(key(room), users);
+        const shown: ChatEvent = {
+          kind: 'room',
+          room,
+          users: [...users],
+          away: this.awayAmong(users),
+          operators: msg.operators.map(clean),
+          ...(msg.topic !== undefined && msg.topic !== '' && { topic: clean(msg.topic) }),
+          current: true,
+        };
         // The welcome already showed the rooms it put us in; a /join makes the new room the current one.
         if (login) {
-          if (this.current !== undefined && key(this.current) === key(room)) this.users = [...users];
-          return [];
+          if (this.current === undefined || key(this.current) !== key(room)) return [];
+          this.users = [...users];
+          // Put back in the room we were in before a reconnect (not the first): shown, so its members
+          // replace the welcome's.
+          return key(room) === key(this.rooms[0]!) ? [] : [shown];
         }
         this.current = room;
         this.users = [...users];
-        return [
-          {
-            kind: 'room',
-            room,
-            users: [...users],
-            away: this.awayAmong(users),
-            operators: msg.operators.map(clean),
-            ...(msg.topic !== undefined && msg.topic !== '' && { topic: clean(msg.topic) }),
-            current: true,
-          },
-        ];
+        return [shown];
       }
       case 'rooms':
         return [{ kind: 'rooms', rooms: msg.rooms.map((r) => ({ room: clean(r.room), users: r.users, ...(r.topic !== undefined && r.topic !== '' && { topic: clean(r.topic) }) })) }];
