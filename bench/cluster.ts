@@ -1,8 +1,9 @@
-// npm run bench:cluster: the cost of the Redis bus. One room, the same total clients, on 1, 2 and 3
-// parley-server nodes sharing one redis-server (1 node also runs with --redis: the bus is what is
+// npm run bench:cluster: the cost of the Redis bus. One room (not the default one: a room created on one
+// node and joined on the others, whose state is shared through Redis), the same total clients, on 1, 2
+// and 3 parley-server nodes sharing one redis-server (1 node also runs with --redis: the bus is what is
 // measured). Senders spread over the nodes send at a fixed rate; every client receives every message.
 //
-//   node bench/dist/cluster.js [--clients 60] [--senders 6] [--rate 20] [--seconds 8] [--nodes 1,2,3]
+//   node bench/dist/cluster.js [--clients 60] [--senders 6] [--rate 20] [--seconds 8] [--nodes 1,2,3] [--room '#bench']
 //
 // Reports deliveries/s (messages received by clients), CPU per delivery (user+system of the parley nodes
 // and of redis-server, over the measured window) and the p50/p99 latency from send to receipt. The load
@@ -26,6 +27,7 @@ const SENDERS = Number(option('senders', '6'));
 const RATE = Number(option('rate', '20'));
 const SECONDS = Number(option('seconds', '8'));
 const NODES = option('nodes', '1,2,3').split(',').map(Number);
+const ROOM = option('room', '#bench');
 
 const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
@@ -57,17 +59,19 @@ function connect(port: number, name: string, onMessage: (text: string) => void):
     let buf = '';
     socket.setEncoding('utf8');
     socket.on('error', reject);
-    socket.on('connect', () => socket.write(JSON.stringify({ type: 'hello', name, version: 1 }) + '\n'));
+    socket.on('connect', () => socket.write(JSON.stringify({ type: 'hello', name, version: 2 }) + '\n' + JSON.stringify({ type: 'join', room: ROOM }) + '\n'));
     socket.on('data', (d: string) => {
       buf += d;
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        if (line.includes('"type":"welcome"')) resolve(c);
+        // In the room once its snapshot came (the room is created by the first client, joined by the rest).
+        if (line.includes('"type":"room"') && line.includes(JSON.stringify(ROOM))) resolve(c);
+        else if (line.includes('"type":"error"')) reject(new Error(`${name}: ${line}`));
         else if (line.includes('"type":"message"')) {
-          const m = JSON.parse(line) as { text: string; ref?: string };
-          if (m.ref !== undefined) continue; // our own echo
+          const m = JSON.parse(line) as { text: string; ref?: string; room?: string };
+          if (m.ref !== undefined || m.room !== ROOM) continue; // our own echo, or another room
           c.received++;
           onMessage(m.text);
         }
@@ -110,7 +114,7 @@ async function runOnce(nodes: number, redisUrl: string, dir: string, redisPid: n
   let sent = 0;
   const senders = clients.slice(0, SENDERS);
   const timer = setInterval(() => {
-    for (const s of senders) s.socket.write(JSON.stringify({ type: 'say', text: `b ${nowUs()}`, ref: String(sent++) }) + '\n');
+    for (const s of senders) s.socket.write(JSON.stringify({ type: 'say', room: ROOM, text: `b ${nowUs()}`, ref: String(sent++) }) + '\n');
   }, 1000 / RATE);
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   clearInterval(timer);
@@ -148,7 +152,7 @@ async function main(): Promise<void> {
     redis.kill('SIGTERM');
   }
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
-  process.stdout.write(`\ncluster bench: ${CLIENTS} clients in one room, ${SENDERS} senders x ${RATE} msg/s, ${SECONDS} s; ${os.cpus().length} CPUs, load average ${load}\n\n`);
+  process.stdout.write(`\ncluster bench: ${CLIENTS} clients in ${ROOM}, ${SENDERS} senders x ${RATE} msg/s, ${SECONDS} s; ${os.cpus().length} CPUs, load average ${load}\n\n`);
   process.stdout.write('| nodes | deliveries/s | delivered/expected | CPU per delivery (parley + redis) | p50 | p99 |\n|---|---|---|---|---|---|\n');
   for (const r of rows) {
     process.stdout.write(`| ${r.nodes} | ${Math.round(r.perSecond)} | ${r.deliveries}/${r.expected} | ${r.cpuUsPerDelivery.toFixed(1)} µs | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms |\n`);
