@@ -72,7 +72,7 @@ import { block, nick, unblock, whoelse } from './rules/people.js';
 import { away, back } from './rules/away.js';
 import { join, list, listRooms, part, topic } from './rules/rooms.js';
 import { ban, close, deop, kick, mute, op, topicLock, unban, unmute } from './rules/moderation.js';
-import { closedElsewhere, goneElsewhere, operatorElsewhere, removedByOperator, renamedElsewhere, roomChanged } from './rules/elsewhere.js';
+import { arrivedElsewhere, closedElsewhere, goneElsewhere, lostElsewhere, operatorElsewhere, removedByOperator, renamedElsewhere, roomChanged } from './rules/elsewhere.js';
 
 export type { ConnId, Session } from './session.js';
 export type { HubLog, LogFields, Outbox } from './rules/context.js';
@@ -420,6 +420,17 @@ export class Hub {
     for (const r of this.rooms.all()) r.remoteMember(name, false); // gone from the server: from every room
     if (!this.directory.has(key)) this.ctx.away.clear(name);
     goneElsewhere(this.ctx, key);
+  }
+
+  /** `name` is online on another server that says so in its user list: listed and announced in their rooms. */
+  arrivedElsewhere(name: string): void {
+    arrivedElsewhere(this.ctx, name, this.ctx.clock());
+  }
+
+  /** `name`'s server died or no longer lists them: they leave every room here, each told why. */
+  lostElsewhere(name: string, reason: LeaveReason): void {
+    lostElsewhere(this.ctx, name, reason, this.ctx.clock());
+    this.roster(name, false);
   }
 
   /** A room change another server made (from the cluster's journal): this server's rooms follow. */

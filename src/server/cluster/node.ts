@@ -367,16 +367,15 @@ export class ClusterNode implements Peers {
     this.remote.set(key, { node, name, ...(before?.node === node && before.blocks && { blocks: before.blocks }) });
     if (before?.name === name) return;
     if (before) this.hub!.roster(before.name, false);
-    this.hub!.roster(name, true);
-    if (announce && !before) this.hub!.inject(LOBBY_OF_HUB, { type: 'joined', name, time: Date.now() });
+    if (announce && !before) this.hub!.arrivedElsewhere(name);
+    else this.hub!.roster(name, true);
   }
 
   private dropRemote(key: string, reason: LeaveReason): void {
     const r = this.remote.get(key);
     if (!r) return;
     this.remote.delete(key);
-    this.hub!.roster(r.name, false);
-    this.hub!.inject(LOBBY_OF_HUB, { type: 'left', name: r.name, reason, time: Date.now() });
+    this.hub!.lostElsewhere(r.name, reason);
   }
 
   private keepHistory(m: Extract<RoomEvent, { type: 'message' }>): void {

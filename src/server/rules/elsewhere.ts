@@ -1,3 +1,4 @@
+import type { LeaveReason } from '../../wire/messages.js';
 import { foldName } from '../../wire/names.js';
 import type { RoomEvent } from '../events.js';
 import type { RoomChange } from '../peers.js';
@@ -127,6 +128,32 @@ export function renamedElsewhere(ctx: Context, old: string, name: string): void 
     if (!s.blocks.has(oldKey)) continue;
     if (ctx.persist(s, 'nick', undefined, () => s.blocks.rename(old, name)) === FAILED) continue;
     if (!s.account) ctx.peers?.guestBlocks(s.name!, s.blocks.keys());
+  }
+}
+
+/**
+ * `name` came online on another server, as its user list says (it started, or came back after losing
+ * Redis): listed in the default room and the rooms that keep them, and each of them told.
+ */
+export function arrivedElsewhere(ctx: Context, name: string, time: number): void {
+  const key = foldName(name);
+  for (const room of [ctx.lobby, ...ctx.rooms.keptFor(key)]) {
+    if (room.remoteName(key) !== undefined || room.member(key)) continue;
+    room.remoteMember(name, true);
+    room.deliver({ type: 'joined', room: room.name, name, time }, undefined, key);
+  }
+}
+
+/**
+ * `name`'s server died or lost Redis (its presence lapsed, or its user list no longer has them): out of
+ * every room that listed them, and each told, with `reason`, as when someone leaves one server.
+ */
+export function lostElsewhere(ctx: Context, name: string, reason: LeaveReason, time: number): void {
+  const key = foldName(name);
+  for (const room of ctx.rooms.all()) {
+    if (room.remoteName(key) === undefined) continue;
+    room.remoteMember(name, false);
+    room.deliver({ type: 'left', room: room.name, name, reason, time }, undefined, key);
   }
 }
 

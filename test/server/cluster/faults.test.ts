@@ -7,10 +7,11 @@ import { RawClient } from '../../helpers/raw-client.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
 import { until } from '../../helpers/until.js';
 
-// Faults of a cluster under load, with the real client (Session, given both servers) and real processes:
+// Faults of a cluster under load, with the real client (Session, given both servers) and real processes,
+// everyone talking in a room other than the default (#load), whose membership is shared state:
 // - a node killed with -9: its users leave the room on the other node within 30 s, their clients move
-//   to the other node and resend what was not acknowledged, and no acknowledged message or whisper is
-//   lost or doubled;
+//   to the other node, are put back in #load there and resend what was not acknowledged, and no
+//   acknowledged message or whisper is lost or doubled;
 // - Redis stopped and started again: the node keeps its own users talking, refuses what needs Redis with
 //   a clear error, and the other node gets everything once Redis is back; nobody crashes.
 // The figures are printed (the issue's closing note quotes them).
@@ -70,6 +71,27 @@ async function type(writers: Writer[], to: string, running: () => boolean, gapMs
 
 const texts = (c: RawClient, type: 'message' | 'whisper'): string[] => c.all(type).map((m: Extract<ServerMessage, { type: 'message' | 'whisper' }>) => m.text);
 
+/** Lines said in #load, as a member there saw them. */
+const inRoom = (c: RawClient): string[] => c.all('message').flatMap((m) => (m.room === ROOM ? [m.text] : []));
+
+const ROOM = '#load';
+
+/** A version-2 raw client on `port`, in ROOM. */
+async function watcherIn(port: number, name: string): Promise<RawClient> {
+  const c = await RawClient.connect(port);
+  c.send({ type: 'hello', name, version: 2 });
+  await c.next((m) => m.type === 'welcome', 10_000);
+  c.send({ type: 'join', room: ROOM, ref: 'j' });
+  await c.next((m) => m.type === 'room' && m.room === ROOM, 10_000);
+  return c;
+}
+
+/** Every writer in ROOM (its current room: what it types goes there). */
+async function joinAll(writers: Writer[]): Promise<void> {
+  for (const w of writers) w.session.input(`/join ${ROOM}`);
+  await until(() => writers.every((w) => w.events.some((e) => e.kind === 'room' && e.room === ROOM)), 20_000, `writers in ${ROOM}`);
+}
+
 function duplicates(list: string[]): string[] {
   const seen = new Set<string>();
   return list.filter((t) => (seen.has(t) ? true : (seen.add(t), false)));
@@ -81,12 +103,13 @@ describe('cluster faults under load', () => {
     cleanups.push(() => redis.stop());
     const victim = await node(redis);
     const survivor = await node(redis);
-    const watcher = await RawClient.join(survivor.port, 'watcher');
+    const watcher = await watcherIn(survivor.port, 'watcher');
     cleanups.push(() => watcher.close());
     const servers = `127.0.0.1:${victim.port},127.0.0.1:${survivor.port}`;
     const writers = Array.from({ length: 12 }, (_, i) => writer(`writer${i}`, servers));
     await Promise.all(writers.map((w) => w.session.start()));
-    await until(() => watcher.all('joined').length >= writers.length, 10_000, 'writers seen by the watcher');
+    await joinAll(writers);
+    await until(() => watcher.all('joined').filter((m) => m.room === ROOM).length >= writers.length, 10_000, 'writers seen in the room by the watcher');
 
     let phase: 'before' | 'after' | 'done' = 'before';
     const typing = type(writers, 'watcher', () => phase !== 'done', 250);
@@ -96,10 +119,13 @@ describe('cluster faults under load', () => {
     victim.child.kill('SIGKILL');
     await victim.exit;
     // Their leaving reaches the survivor when the victim's presence lapses.
-    await until(() => watcher.all('left').filter((m) => m.reason === 'lost').length >= writers.length, 30_000, 'left notices within 30 s');
+    await until(() => watcher.all('left').filter((m) => m.reason === 'lost' && m.room === ROOM).length >= writers.length, 30_000, 'left notices within 30 s');
     const leftAfterMs = Date.now() - killedAt;
     await until(() => writers.every((w) => w.session.isConnected && w.session.server === `127.0.0.1:${survivor.port}`), 30_000, 'writers on the survivor');
     const movedAfterMs = Date.now() - killedAt;
+    // Put back in the room by the survivor (its membership is in Redis), and shown in it again.
+    const welcomes = (w: Writer) => w.events.filter((e) => e.kind === 'welcome').length;
+    await until(() => writers.every((w) => welcomes(w) === 2 && w.events.findLastIndex((e) => e.kind === 'room' && e.room === ROOM) > w.events.findLastIndex((e) => e.kind === 'welcome')), 10_000, `writers back in ${ROOM}`);
     phase = 'after';
     await new Promise((r) => setTimeout(r, 1500));
     phase = 'done';
@@ -114,7 +140,7 @@ describe('cluster faults under load', () => {
 
     const ackedSay = writers.flatMap((w) => w.said());
     const ackedWhisper = writers.flatMap((w) => w.whispered());
-    const roomAtWatcher = texts(watcher, 'message');
+    const roomAtWatcher = inRoom(watcher);
     const whispersAtWatcher = texts(watcher, 'whisper');
     const lostSay = ackedSay.filter((t) => !roomAtWatcher.includes(t));
     const lostWhisper = ackedWhisper.filter((t) => !whispersAtWatcher.includes(t));
@@ -141,13 +167,14 @@ describe('cluster faults under load', () => {
     cleanups.push(() => redis.stop());
     const a = await node(redis);
     const b = await node(redis);
-    const watcherB = await RawClient.join(b.port, 'watcherb');
+    const watcherB = await watcherIn(b.port, 'watcherb');
     cleanups.push(() => watcherB.close());
-    const watcherA = await RawClient.join(a.port, 'watchera');
+    const watcherA = await watcherIn(a.port, 'watchera');
     cleanups.push(() => watcherA.close());
     const writers = Array.from({ length: 8 }, (_, i) => writer(`talker${i}`, `127.0.0.1:${a.port}`));
     await Promise.all(writers.map((w) => w.session.start()));
-    await until(() => watcherB.all('joined').length >= writers.length + 1, 10_000, 'talkers seen on b');
+    await joinAll(writers);
+    await until(() => watcherB.all('joined').filter((m) => m.room === ROOM).length >= writers.length + 1, 10_000, 'talkers seen in the room on b');
 
     let running = true;
     // Whispers go to watchera (same node): they need no Redis.
@@ -163,6 +190,9 @@ describe('cluster faults under load', () => {
     const refused = await newcomer.next((m) => m.type === 'error' || m.type === 'welcome', 10_000);
     watcherA.send({ type: 'whisper', to: 'watcherb', text: 'across, while Redis is down', ref: 'x' });
     const whisperRefused = await watcherA.next((m) => 'ref' in m && m.ref === 'x', 10_000);
+    // A new room cannot be created (another node may be creating it); the existing one goes on.
+    watcherA.send({ type: 'join', room: '#new', ref: 'n' });
+    const createRefused = await watcherA.next((m) => 'ref' in m && m.ref === 'n', 10_000);
     await new Promise((r) => setTimeout(r, 1500));
     const ackedDuringOutage = writers.reduce((n, w) => n + w.said().length, 0);
     await redis.restart();
@@ -172,9 +202,9 @@ describe('cluster faults under load', () => {
     const typed = await typing;
     await until(() => writers.reduce((n, w) => n + w.said().length + w.whispered().length, 0) === typed, 20_000, 'all typed lines acknowledged');
     const ackedSay = writers.flatMap((w) => w.said());
-    await until(() => ackedSay.every((t) => texts(watcherB, 'message').includes(t)), 20_000, 'node b caught up');
+    await until(() => ackedSay.every((t) => inRoom(watcherB).includes(t)), 20_000, 'node b caught up');
     const caughtUpMs = Date.now() - upAt;
-    const atB = texts(watcherB, 'message');
+    const atB = inRoom(watcherB);
     const figures = {
       typed,
       ackedSay: ackedSay.length,
@@ -188,13 +218,15 @@ describe('cluster faults under load', () => {
     expect(refused).toMatchObject({ type: 'error', code: 'server_error' });
     expect(refused.type === 'error' && refused.message).toMatch(/Redis is unreachable/);
     expect(whisperRefused).toMatchObject({ type: 'error', code: 'server_error' });
+    expect(createRefused).toMatchObject({ type: 'error', code: 'server_error' });
+    expect(createRefused.type === 'error' && createRefused.message).toMatch(/Redis is unreachable/);
     expect(figures.lostAtOtherNode).toBe(0);
     expect(figures.duplicatesAtOtherNode).toBe(0);
     // Both nodes are alive and serve a new user again.
     expect(a.child.exitCode).toBeNull();
     expect(b.child.exitCode).toBeNull();
-    const later = await RawClient.join(a.port, 'later');
+    const later = await watcherIn(a.port, 'later');
     cleanups.push(() => later.close());
-    await watcherB.next((m) => m.type === 'joined' && m.name === 'later', 10_000);
+    await watcherB.next((m) => m.type === 'joined' && m.name === 'later' && m.room === ROOM, 10_000);
   }, 120_000);
 });
