@@ -21,11 +21,11 @@ type Wire =
   | { kind: 'room'; room: string; event: RoomEvent }
   | { kind: 'accepted'; sender: string; ref: string; entry: Accepted }
   /** All the users of the sending node, and whom its guests block. */
-  | { kind: 'sync'; users: [string, string][]; guests?: [string, string[]][] }
+  | { kind: 'sync'; users: [string, string][]; guests?: GuestBlocks }
   | { kind: 'whisper'; to: string; event: WhisperEvent }
   | { kind: 'kick'; conn: number; name: string }
-  /** Guests of the sending node and the names (folded) each blocks, all of them: a guest's blocks live in memory. */
-  | { kind: 'blocks'; guests: [string, string[]][] };
+  /** A guest of the sending node changed whom it blocks: its whole list (a guest's blocks live in memory). */
+  | { kind: 'blocks'; guests: GuestBlocks };
 
 /** Guests (display name) and the names (folded) each blocks. */
 type GuestBlocks = [string, string[]][];
