@@ -195,9 +195,14 @@ export class IrcSession {
       case 'KICK': {
         if (p.length < 2) return this.needMore('KICK');
         const reason = p[2] === undefined || p[2] === '' ? undefined : stripFormatting(p[2]);
-        for (const nick of p[1]!.split(',')) {
-          if (nick !== '') this.request({ type: 'kick', room: p[0]!, name: nick, ...(reason !== undefined && { reason }), ref: this.ref({ kind: 'channel', re: 'kick', channel: p[0]!, nick }) });
-        }
+        // RFC 2812 §3.2.8: one channel and several users, or as many channels as users, taken in pairs.
+        const rooms = p[0]!.split(',');
+        const nicks = p[1]!.split(',');
+        if (rooms.length !== 1 && rooms.length !== nicks.length) return this.needMore('KICK');
+        nicks.forEach((nick, i) => {
+          const room = rooms.length === 1 ? rooms[0]! : rooms[i]!;
+          if (nick !== '' && room !== '') this.request({ type: 'kick', room, name: nick, ...(reason !== undefined && { reason }), ref: this.ref({ kind: 'channel', re: 'kick', channel: room, nick }) });
+        });
         return;
       }
       case 'MODE':

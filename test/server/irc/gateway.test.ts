@@ -369,6 +369,23 @@ describe('rooms as channels', () => {
     await bob.next((m) => m.command === '366' && m.params[1] === '#dev');
   });
 
+  it('KICK takes channels and users in pairs (RFC 2812 3.2.8) and sends one KICK line per user', async () => {
+    await start();
+    const op = await irc('op');
+    op.send('JOIN #a,#b');
+    await op.next((m) => m.command === '366' && m.params[1] === '#b');
+    const x = await irc('x');
+    const y = await irc('y');
+    x.send('JOIN #a');
+    y.send('JOIN #b');
+    await op.next((m) => m.command === 'JOIN' && m.source?.startsWith('y!') === true);
+    op.send('KICK #a,#b x,y :bye');
+    expect((await x.next((m) => m.command === 'KICK')).params).toEqual(['#a', 'x', 'bye']);
+    expect((await y.next((m) => m.command === 'KICK')).params).toEqual(['#b', 'y', 'bye']);
+    op.send('KICK #a,#b x');
+    expect((await op.next((m) => m.command === '461')).params[1]).toBe('KICK');
+  });
+
   it('refuses a KICK from someone who is not an operator with 482', async () => {
     await start();
     const bob = await irc('bob');
