@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# npm run irctest [-- --all] [-- extra pytest args]: run irctest, the IRC conformance suite, against parley's
-# IRC gateway through irctest's external-server controller, and print passed/failed/skipped.
+# npm run irctest [-- --own] [-- --all] [-- extra pytest args]: run irctest, the IRC conformance suite,
+# against parley's IRC gateway, and print passed/failed/skipped.
+#
+# Default: irctest's external-server controller, against one parley-server this script starts (the way
+# IRCTEST.md measures ngIRCd). --own: parley_controller.py beside this script starts a fresh parley-server
+# for each test, as irctest's own controllers do for other servers (parley keeps rooms and who was in them
+# between connections, so through one long-lived server a test meets the channels earlier tests left).
 #
 # The suite is not part of this repository: it is read from ../shared/irctest beside the checkout (where CI
 # has it), copied to a temporary directory (that folder is read-only), and run against a parley-server this
@@ -21,10 +26,14 @@ if ! python3 -c 'import pytest' 2>/dev/null; then
 fi
 
 selection=(-k 'privmsg or names or away or kick')
-if [ "${1:-}" = "--all" ]; then
-  selection=()
-  shift
-fi
+own=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --all) selection=(); shift ;;
+    --own) own=1; shift ;;
+    *) break ;;
+  esac
+done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/parley-irctest.XXXXXX")"
 server_pid=""
@@ -36,6 +45,19 @@ trap cleanup EXIT
 cp -r "$suite" "$work/irctest"
 chmod -R u+w "$work/irctest"
 
+cd "$work/irctest"
+# per_test_timeout and parley_controller live beside this script.
+export PYTHONPATH="$root/test/irctest${PYTHONPATH:+:$PYTHONPATH}"
+# A test that waits forever for a line fails after IRCTEST_TEST_TIMEOUT seconds (default 60).
+pytest_args=(-p no:cacheprovider -p per_test_timeout -m 'not Ergo and not deprecated and not strict and not services' "${selection[@]}" -q -rfE)
+
+if [ -n "$own" ]; then
+  echo "irctest: a fresh parley-server per test (parley_controller); suite copied to $work/irctest"
+  set +e
+  PARLEY_ROOT="$root" python3 -m pytest "${pytest_args[@]}" --controller parley_controller "$@" >"$work/pytest.out" 2>&1
+  status=$?
+  set -e
+else
 # Port 0 for both: the server prints where it listens. No history replay (tests expect a quiet channel)
 # and no flood pacing (the suite sends faster than a person; pacing is tested by parley's own tests).
 node "$root/dist/server/main.js" 0 --irc-port 0 --db "$work/parley.db" --log "$work/server.log" \
@@ -54,17 +76,12 @@ if [ -z "$port" ]; then
 fi
 echo "irctest: parley-server's IRC gateway on 127.0.0.1:$port; suite copied to $work/irctest"
 
-cd "$work/irctest"
 set +e
-# per_test_timeout (beside this script): a test that waits forever for a line fails after
-# IRCTEST_TEST_TIMEOUT seconds (default 60) instead of hanging the run.
-PYTHONPATH="$root/test/irctest${PYTHONPATH:+:$PYTHONPATH}" \
 IRCTEST_SERVER_HOSTNAME=127.0.0.1 IRCTEST_SERVER_PORT="$port" \
-  python3 -m pytest -p no:cacheprovider -p per_test_timeout --controller irctest.controllers.external_server \
-  -m 'not Ergo and not deprecated and not strict and not services' "${selection[@]}" -q -rfE "$@" \
-  >"$work/pytest.out" 2>&1
+  python3 -m pytest "${pytest_args[@]}" --controller irctest.controllers.external_server "$@" >"$work/pytest.out" 2>&1
 status=$?
 set -e
+fi
 grep -E '^(FAILED|ERROR) ' "$work/pytest.out" || true
 summary="$(tail -n 1 "$work/pytest.out")"
 count() { echo "$summary" | grep -oE "[0-9]+ $1" | grep -oE '^[0-9]+' || echo 0; }

@@ -1,0 +1,69 @@
+"""irctest controller for parley's IRC gateway: a fresh parley-server for each test, as irctest's own
+controllers do for ngIRCd, InspIRCd and the rest (`npm run irctest -- --own`).
+
+parley keeps rooms and who was in them across connections (a guest is put back in its rooms at login),
+so through the external-server controller one test's channels and their state are still there in the
+next; a server of its own per test gives each test the empty server it is written for. The server is
+run from the checkout named by $PARLEY_ROOT (dist/ built), with a fresh database in the test's directory,
+no history replay and no flood pacing (the suite sends faster than a person).
+"""
+import os
+import subprocess
+from typing import Optional, Set, Type
+
+from irctest.basecontrollers import BaseServerController, DirectoryBasedController
+from irctest.runner import NotImplementedByController
+
+
+class ParleyController(BaseServerController, DirectoryBasedController):
+    software_name = "parley"
+    supported_sasl_mechanisms: Set[str] = {"PLAIN"}
+    supports_sts = False
+
+    def run(
+        self,
+        hostname: str,
+        port: int,
+        *,
+        password: Optional[str],
+        ssl: bool,
+        run_services: bool,
+        faketime: Optional[str],
+    ) -> None:
+        assert self.proc is None
+        if password is not None:
+            # A connection password for the whole server: parley's PASS is an account's password.
+            raise NotImplementedByController("server password")
+        if run_services:
+            raise NotImplementedByController("services")
+        self.port = port
+        self.hostname = hostname
+        self.create_config()
+        assert self.directory
+        root = os.environ["PARLEY_ROOT"]
+        irc_port = ["--irc-tls-port", str(port)] if ssl else ["--irc-port", str(port)]
+        self.proc = self.execute(
+            [
+                "node",
+                os.path.join(root, "dist", "server", "main.js"),
+                "0",
+                "--host",
+                hostname,
+                *irc_port,
+                "--db",
+                str(self.directory / "parley.db"),
+                "--log",
+                str(self.directory / "server.log"),
+                "--history",
+                "0",
+                "--no-rate-limit",
+                "--max-per-ip",
+                "0",
+                "--scrypt-n",
+                "1024",
+            ],
+        )
+
+
+def get_irctest_controller_class() -> Type[ParleyController]:
+    return ParleyController
