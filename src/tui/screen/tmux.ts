@@ -64,9 +64,9 @@ export class Tmux {
     return this.tmux('capture-pane', '-p', '-t', this.panes[i]!.id);
   }
 
-  /** Pane `i` as a terminal would draw it: rows with their SGR colour sequences (capture-pane -e). */
+  /** Pane `i` as a terminal would draw it: rows with their SGR colour sequences and trailing blanks (capture-pane -e -N). */
   ansi(i: number): string {
-    return this.tmux('capture-pane', '-p', '-e', '-t', this.panes[i]!.id);
+    return this.tmux('capture-pane', '-p', '-e', '-N', '-t', this.panes[i]!.id);
   }
 
   /** Poll pane `i` until `pred` holds for its text; throws with the pane's text after `timeoutMs`. */
