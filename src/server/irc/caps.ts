@@ -4,6 +4,7 @@
 
 /** The capabilities the gateway offers, and the value each advertises in CAP LS 302. */
 export const CAPABILITIES: Readonly<Record<string, string>> = {
+  'away-notify': '',
   'cap-notify': '',
   'echo-message': '',
   'message-tags': '',

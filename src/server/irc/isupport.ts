@@ -1,4 +1,4 @@
-import { IRC_LINE_BYTES, MAX_NAME_CHARS, MAX_REASON_CHARS, MAX_ROOM_NAME_CHARS, MAX_ROOMS_PER_USER, MAX_TOPIC_CHARS } from '../../wire/limits.js';
+import { IRC_LINE_BYTES, MAX_AWAY_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, MAX_ROOM_NAME_CHARS, MAX_ROOMS_PER_USER, MAX_TOPIC_CHARS } from '../../wire/limits.js';
 
 // RPL_ISUPPORT (005) tokens: what an IRC client may assume about this server. Each value comes from
 // parley's own rules so the client refuses what the core would refuse before sending it. Token meanings:
@@ -26,7 +26,7 @@ export function isupportTokens(network: string): string[] {
     'STATUSMSG=',
     `TOPICLEN=${MAX_TOPIC_CHARS}`,
     `KICKLEN=${MAX_REASON_CHARS}`,
-    `AWAYLEN=${MAX_REASON_CHARS}`,
+    `AWAYLEN=${MAX_AWAY_CHARS}`,
     'TARGMAX=PRIVMSG:4,NOTICE:4,NAMES:1,WHOIS:1,JOIN:,PART:,KICK:',
     'UTF8ONLY',
   ];

@@ -56,7 +56,8 @@ type Pending =
   | { kind: 'channel'; re: 'join' | 'part' | 'topic' | 'kick' | 'mode'; channel: string; nick?: string; query?: boolean }
   | { kind: 'ison'; nicks: string[] }
   | { kind: 'userhost'; nicks: string[] }
-  | { kind: 'nick'; nick: string };
+  | { kind: 'nick'; nick: string }
+  | { kind: 'away' };
 
 type RegistrationState = 'new' | 'hello_sent' | 'sasl_checking' | 'sasl_done' | 'registered' | 'closed';
 
@@ -88,6 +89,11 @@ export class IrcSession {
   private readonly channels = new Channels();
   /** The last QUIT shown (name and time): the core says `left` once per shared room, IRC says QUIT once. */
   private lastQuit = '';
+  /**
+   * Who is away (folded name → their message, '' when the core did not say it), as far as this client has
+   * been told: the people it shares a room with, and itself. WHO's H/G, WHOIS's 301 and USERHOST's `-`.
+   */
+  private readonly awayOf = new Map<string, string>();
   /** Lines of the event being encoded, while encode runs. */
   private sink: string[] | undefined;
 
@@ -209,8 +215,12 @@ export class IrcSession {
         return this.mode(p);
       case 'MOTD':
         return this.motd();
-      case 'AWAY':
-        return this.numeric(N.ERR_UNKNOWNCOMMAND, 'AWAY', 'parley has no away status');
+      case 'AWAY': {
+        // RFC 2812 §4.1: AWAY with a message marks one away, without (or empty) marks one back.
+        const text = p[0] === undefined ? '' : stripFormatting(p[0]);
+        if (text.trim() === '') return this.request({ type: 'back', ref: this.ref({ kind: 'away' }) });
+        return this.request({ type: 'away', message: text, ref: this.ref({ kind: 'away' }) });
+      }
       default:
         return this.numeric(N.ERR_UNKNOWNCOMMAND, m.command, 'Unknown command');
     }
@@ -428,11 +438,19 @@ export class IrcSession {
       }
       case 'left':
         return this.left(ev);
-      case 'renamed':
+      case 'renamed': {
+        const away = this.awayOf.get(foldName(ev.old));
+        if (away !== undefined) {
+          this.awayOf.delete(foldName(ev.old));
+          this.awayOf.set(foldName(ev.new), away);
+        }
         this.channels.renamed(ev.old, ev.new);
         this.write({ source: sourceOf(ev.old), command: 'NICK', params: [ev.new] }, ev.time);
         if (this.isMe(ev.old)) this.nick = ev.new;
         return;
+      }
+      case 'away':
+        return this.awayChanged(ev);
       case 'topic':
         if (pending?.kind === 'channel' && pending.query) return this.topicReply(ev.room, ev.topic, ev.by, ev.time);
         return this.write({ source: sourceOf(ev.by ?? this.opts.serverName), command: 'TOPIC', params: [ev.room, ircSafe(ev.topic)] }, ev.time);
@@ -446,6 +464,7 @@ export class IrcSession {
         for (const r of ev.rooms) this.numeric(N.RPL_LIST, r.room, String(r.users), ircSafe(r.topic ?? ''));
         return this.numeric(N.RPL_LISTEND, 'End of /LIST');
       case 'users':
+        this.noteAway(ev.users, ev.away);
         return this.answer(pending, ev.users);
       case 'seen':
         return this.answer(pending, [...(this.nick !== undefined ? [this.nick] : []), ...ev.users.filter((u) => u.online).map((u) => u.name)]);
@@ -485,6 +504,7 @@ export class IrcSession {
    * it already has is shown again only when it asked (`asked`: its own JOIN).
    */
   private entered(ev: Extract<ServerMessage, { type: 'room' }>, asked: boolean): void {
+    this.noteAway(ev.users, ev.away);
     if (!this.channels.enter(ev.room, ev.users, ev.operators, ev.locked === true) && !asked) return;
     this.write({ source: sourceOf(this.me), command: 'JOIN', params: [ev.room] });
     if (ev.topic !== undefined) this.topicReply(ev.room, ev.topic, ev.topicBy, ev.topicTime);
@@ -513,6 +533,7 @@ export class IrcSession {
     if (once === this.lastQuit) return;
     this.lastQuit = once;
     this.channels.left(ev.name);
+    if (!this.channels.sees(ev.name)) this.awayOf.delete(foldName(ev.name));
     const why = ev.reason === 'quit' ? (ev.message !== undefined ? `Quit: ${ev.message}` : 'Quit') : ev.reason === 'lost' ? 'Connection lost' : ev.reason === 'timeout' ? 'Ping timeout' : `Kicked${ev.message ? `: ${ev.message}` : ''}`;
     this.write({ source, command: 'QUIT', params: [ircSafe(why)] }, ev.time);
   }
@@ -545,8 +566,31 @@ export class IrcSession {
     }
   }
 
+  /** Someone (or this client) went away or came back: 306/305 to oneself, `AWAY` to others with away-notify. */
+  private awayChanged(ev: Extract<ServerMessage, { type: 'away' }>): void {
+    if (ev.away) this.awayOf.set(foldName(ev.name), ev.message ?? '');
+    else this.awayOf.delete(foldName(ev.name));
+    if (this.isMe(ev.name)) {
+      if (ev.away) return this.numeric(N.RPL_NOWAWAY, 'You have been marked as being away');
+      return this.numeric(N.RPL_UNAWAY, 'You are no longer marked as being away');
+    }
+    // away-notify: AWAY with the message when someone goes, without one when they come back.
+    if (this.caps.has('away-notify')) this.write({ source: sourceOf(ev.name), command: 'AWAY', params: ev.away ? [ircSafe(ev.message || 'Away')] : [] }, ev.time);
+  }
+
+  /** A users list's `away` field: who among `users` is away now (their message is kept if known). */
+  private noteAway(users: readonly string[], away: readonly string[] | undefined): void {
+    const now = new Set((away ?? []).map(foldName));
+    for (const u of users) {
+      const key = foldName(u);
+      if (!now.has(key)) this.awayOf.delete(key);
+      else if (!this.awayOf.has(key)) this.awayOf.set(key, '');
+    }
+  }
+
   private welcomed(ev: Extract<ServerMessage, { type: 'welcome' }>): void {
     this.welcome = ev;
+    this.noteAway(ev.users, ev.away);
     this.account = ev.account === true;
     if (this.state === 'sasl_checking') {
       this.state = 'sasl_done';
@@ -601,6 +645,11 @@ export class IrcSession {
     const fromMe = this.nick !== undefined && foldName(ev.from) === foldName(this.nick);
     const command = pending?.kind === 'privmsg' && pending.notice ? 'NOTICE' : 'PRIVMSG';
     if (fromMe && ev.stored) this.notice(`${ev.to} is offline; they get your whisper at their next login`);
+    // The core says it once per away period (the sender's copy); IRC's RPL_AWAY carries it.
+    if (fromMe && ev.away !== undefined) {
+      this.awayOf.set(foldName(ev.to), ev.away);
+      this.numeric(N.RPL_AWAY, ev.to, ircSafe(ev.away || 'Away'));
+    }
     if (fromMe && !toMe) {
       if (this.caps.has('echo-message')) this.text(sourceOf(ev.from), command, ev.to, ev.text, false, ev.time, ev.id);
       return;
@@ -639,13 +688,14 @@ export class IrcSession {
     this.numeric(N.RPL_ENDOFNAMES, room, 'End of /NAMES list');
   }
 
-  /** One RPL_WHOREPLY: `H` here (parley has no away), `@` for a channel operator. */
+  /** One RPL_WHOREPLY: `H` here or `G` gone (away), `@` for a channel operator. */
   private whoReply(channel: string, name: string): void {
     const c = channel === '*' ? undefined : this.channels.get(channel);
     const op = c?.operators.has(foldName(name)) ? '@' : '';
     const real = this.isMe(name) ? this.realname || name : name;
     const user = this.isMe(name) ? (this.user ?? name) : name;
-    this.numeric(N.RPL_WHOREPLY, channel, user, USER_HOST, this.opts.serverName, name, `H${op}`, `0 ${real}`);
+    const here = this.awayOf.has(foldName(name)) ? 'G' : 'H';
+    this.numeric(N.RPL_WHOREPLY, channel, user, USER_HOST, this.opts.serverName, name, `${here}${op}`, `0 ${real}`);
   }
 
   /** Turn the core's list of people into the reply the IRC query wanted. */
@@ -675,6 +725,8 @@ export class IrcSession {
         const shared = this.channels.of(u);
         if (shared.length > 0) this.numeric(N.RPL_WHOISCHANNELS, u, shared.join(' '));
         this.numeric(N.RPL_WHOISSERVER, u, this.opts.serverName, this.opts.network);
+        const away = this.awayOf.get(foldName(u));
+        if (away !== undefined) this.numeric(N.RPL_AWAY, u, ircSafe(away || 'Away'));
         if (me && this.account) this.numeric(N.RPL_WHOISACCOUNT, u, u, 'is logged in as');
         return this.numeric(N.RPL_ENDOFWHOIS, u, 'End of /WHOIS list');
       }
@@ -686,7 +738,7 @@ export class IrcSession {
           q.nicks
             .map(find)
             .filter((u): u is string => u !== undefined)
-            .map((u) => `${u}=+${u}@${USER_HOST}`)
+            .map((u) => `${u}=${this.awayOf.has(foldName(u)) ? '-' : '+'}${u}@${USER_HOST}`)
             .join(' '),
         );
       default:

@@ -18,6 +18,14 @@ async function irc(nick: string, before: string[] = []) {
   open.push(c);
   return c;
 }
+/** A parley client speaking protocol version 2 (away and rooms are version 2). */
+async function parleyV2(name: string) {
+  const w = await Wire.connect(t.port);
+  open.push(w);
+  w.send({ type: 'hello', name, version: 2 });
+  await w.next((f) => f.type === 'welcome');
+  return w;
+}
 async function parley(name: string, extra: { password?: string } = {}) {
   const w = await Wire.hello(t.port, name, extra);
   open.push(w);
@@ -392,5 +400,44 @@ describe('rooms as channels', () => {
     await irc('carol');
     bob.send('KICK #lobby carol');
     expect((await bob.next((m) => m.command === '482')).params[1]).toBe('#lobby');
+  });
+});
+
+describe('AWAY (parley\'s /away and /back)', () => {
+  it('AWAY marks one away (306) and back (305); parley sees it, and a parley user going away reaches IRC with away-notify', async () => {
+    await start();
+    const alice = await parleyV2('alice');
+    const bob = await irc('bob', ['CAP LS 302', 'CAP REQ :away-notify', 'CAP END']);
+    bob.send('AWAY :at lunch');
+    expect((await bob.next((m) => m.command === '306')).params[0]).toBe('bob');
+    expect(await alice.next((f) => f.type === 'away')).toMatchObject({ name: 'bob', away: true, message: 'at lunch' });
+    bob.send('AWAY');
+    await bob.next((m) => m.command === '305');
+    expect(await alice.next((f) => f.type === 'away')).toMatchObject({ name: 'bob', away: false });
+    alice.send({ type: 'away', message: 'in a meeting' });
+    expect(await bob.next((m) => m.command === 'AWAY')).toMatchObject({ source: 'alice!alice@parley', params: ['in a meeting'] });
+    alice.send({ type: 'back' });
+    expect(await bob.next((m) => m.command === 'AWAY')).toMatchObject({ source: 'alice!alice@parley', params: [] });
+  });
+
+  it('a PRIVMSG to someone away gets RPL_AWAY (301); WHO shows G, WHOIS 301, USERHOST -', async () => {
+    await start();
+    const alice = await parleyV2('alice');
+    const bob = await irc('bob');
+    alice.send({ type: 'away', message: 'back at 3' });
+    await alice.next((f) => f.type === 'away');
+    bob.send('PRIVMSG alice :are you there?');
+    expect((await bob.next((m) => m.command === '301')).params).toEqual(['bob', 'alice', 'back at 3']);
+    bob.send('WHO #lobby');
+    expect((await bob.next((m) => m.command === '352' && m.params[5] === 'alice')).params[6]).toBe('G');
+    bob.send('WHOIS alice');
+    expect((await bob.next((m) => m.command === '301')).params).toEqual(['bob', 'alice', 'back at 3']);
+    bob.send('USERHOST alice');
+    expect((await bob.next((m) => m.command === '302')).params[1]).toBe('alice=-alice@parley');
+    alice.send({ type: 'back' });
+    await alice.next((f) => f.type === 'away');
+    await bob.sync();
+    bob.send('WHO #lobby');
+    expect((await bob.next((m) => m.command === '352' && m.params[5] === 'alice')).params[6]).toBe('H');
   });
 });
