@@ -7,7 +7,9 @@ import { MAX_DISCARD_BYTES, MAX_FRAME_BYTES } from './limits.js';
 export type FrameEvent =
   | { kind: 'line'; text: string }
   /** The line was dropped; the connection can go on. */
-  | { kind: 'error'; code: 'frame_too_large' | 'invalid_utf8' }
+  | { kind: 'error'; code: 'frame_too_large' }
+  /** `line`: the bytes that are not UTF-8 (the IRC gateway names the command in its FAIL). */
+  | { kind: 'error'; code: 'invalid_utf8'; line: Buffer }
   /** More than `maxDiscard` bytes arrived with no newline: the peer is not speaking this protocol. */
   | { kind: 'overflow' };
 
@@ -89,7 +91,7 @@ export class FrameDecoder {
       return;
     }
     if (!isUtf8(line)) {
-      out.push({ kind: 'error', code: 'invalid_utf8' });
+      out.push({ kind: 'error', code: 'invalid_utf8', line });
       return;
     }
     out.push({ kind: 'line', text: line.toString('utf8') });

@@ -218,8 +218,13 @@ export const CLUSTER_FORGET_NODE_MS = 24 * 3600 * 1000;
 
 /** Bytes of one IRC line without its tags, CR LF included (RFC 1459 §2.3; advertised as LINELEN). */
 export const IRC_LINE_BYTES = 512;
-/** Bytes of the tags part of a line a client sends (IRCv3 message-tags: 4094 client + 4097 server = 8191). */
+/** Bytes of the tags part of a line, `@` and the space included (IRCv3 message-tags: 4094 client + 4097 server = 8191). */
 export const IRC_TAG_BYTES = 8191;
+/**
+ * Bytes of tag data a client may send, without the `@` and the space (IRCv3 message-tags: more is answered
+ * ERR_INPUTTOOLONG and the line dropped).
+ */
+export const IRC_CLIENT_TAG_BYTES = 4094;
 /**
  * Lines an IRC client may have waiting behind the flood limit. IRC clients expect a fast sender to be
  * slowed down ("fake lag"), not to have lines dropped as the JSON port does; past this many waiting lines

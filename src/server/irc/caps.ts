@@ -11,6 +11,7 @@ export const CAPABILITIES: Readonly<Record<string, string>> = {
   'multi-prefix': '',
   sasl: 'PLAIN',
   'server-time': '',
+  'userhost-in-names': '',
 };
 
 /** Bytes of one AUTHENTICATE chunk (sasl-3.1: the payload is sent in 400-byte pieces, a shorter one ends it). */

@@ -3,7 +3,7 @@
 // (https://ircv3.net/specs/extensions/message-tags); the modern summary of both is
 // https://modern.ircdocs.horse/#message-format.
 
-import { IRC_LINE_BYTES, IRC_TAG_BYTES } from '../../wire/limits.js';
+import { IRC_CLIENT_TAG_BYTES, IRC_LINE_BYTES } from '../../wire/limits.js';
 
 /** Parameters one message may carry (RFC 2812 §2.3.1: 14 middle params and one trailing). */
 export const IRC_MAX_PARAMS = 15;
@@ -36,7 +36,7 @@ export function escapeTagValue(value: string): string {
 }
 
 /**
- * Parse one line (its CR LF already removed). The tags part may be up to IRC_TAG_BYTES and the rest up to
+ * Parse one line (its CR LF already removed). The tag data may be up to IRC_CLIENT_TAG_BYTES and the rest up to
  * IRC_LINE_BYTES - 2 bytes, counted in UTF-8; longer is `too_long` (the caller answers ERR_INPUTTOOLONG).
  * Runs of spaces between parameters count as one (RFC 2812 allows only one; every server tolerates more);
  * the command is upper-cased so `privmsg` works as clients expect.
@@ -47,7 +47,7 @@ export function parseLine(line: string): IrcParse {
   if (rest.startsWith('@')) {
     const space = rest.indexOf(' ');
     const raw = space === -1 ? rest.slice(1) : rest.slice(1, space);
-    if (Buffer.byteLength(raw) + 2 > IRC_TAG_BYTES) return { ok: false, reason: 'too_long' };
+    if (Buffer.byteLength(raw) > IRC_CLIENT_TAG_BYTES) return { ok: false, reason: 'too_long' };
     tags = {};
     for (const item of raw.split(';')) {
       if (item === '') continue;

@@ -211,12 +211,18 @@ export function startIrcListener(core: CoreLink, options: IrcListenerOptions): P
       for (const ev of decoder.push(chunk)) {
         if (c.dead) return;
         if (ev.kind === 'overflow') return drop(c, 'line too long');
-        if (ev.kind === 'error') {
-          if (ev.code === 'frame_too_large') c.session.tooLong();
-          else c.session.notUtf8();
+        if (ev.kind === 'error' && ev.code === 'frame_too_large') {
+          c.session.tooLong();
           continue;
         }
-        const parsed = parseLine(ev.text);
+        // Not UTF-8 (the gateway says UTF8ONLY): refused with FAIL naming the command, except USER, whose
+        // real name parley never passes on (clients from before UTF-8 send it in Latin-1).
+        const lossy = ev.kind === 'error' ? parseLine(ev.line.toString('utf8')) : undefined;
+        if (lossy !== undefined && (!lossy.ok || lossy.message.command !== 'USER')) {
+          c.session.notUtf8(lossy.ok ? lossy.message.command : '*');
+          continue;
+        }
+        const parsed = lossy ?? parseLine((ev as { text: string }).text);
         if (!parsed.ok) {
           if (parsed.reason === 'too_long') c.session.tooLong();
           continue;

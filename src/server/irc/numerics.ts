@@ -16,6 +16,18 @@ export const RPL_ISUPPORT = '005';
 export const RPL_UMODEIS = '221';
 /** RFC 1459 §6.2 */
 export const RPL_LUSERCLIENT = '251';
+/** RFC 1459 §6.2 */
+export const RPL_LUSERME = '255';
+/** modern.ircdocs.horse "RPL_LOCALUSERS" */
+export const RPL_LOCALUSERS = '265';
+/** modern.ircdocs.horse "RPL_GLOBALUSERS" */
+export const RPL_GLOBALUSERS = '266';
+/** RFC 2812 §5.1 */
+export const RPL_USERHOST = '302';
+/** RFC 2812 §5.1 */
+export const RPL_ISON = '303';
+/** RFC 1459 §6.2 */
+export const RPL_TIME = '391';
 /** RFC 2812 §5.1 */
 export const RPL_AWAY = '301';
 /** RFC 1459 §6.2 */

@@ -57,7 +57,8 @@ type Pending =
   | { kind: 'ison'; nicks: string[] }
   | { kind: 'userhost'; nicks: string[] }
   | { kind: 'nick'; nick: string }
-  | { kind: 'away' };
+  | { kind: 'away' }
+  | { kind: 'lusers' };
 
 type RegistrationState = 'new' | 'hello_sent' | 'sasl_checking' | 'sasl_done' | 'registered' | 'closed';
 
@@ -133,7 +134,8 @@ export class IrcSession {
         return this.nickCommand(p);
       case 'USER':
         if (this.state === 'registered' || this.user !== undefined) return this.numeric(N.ERR_ALREADYREGISTERED, 'You may not reregister');
-        if (p.length < 4 || p[0] === '') return this.needMore('USER');
+        // An empty real name is not a real name (modern.ircdocs.horse USER: 461), as an empty user name.
+        if (p.length < 4 || p[0] === '' || p[3] === '') return this.needMore('USER');
         this.user = p[0]!;
         this.realname = p[3]!;
         return this.tryRegister();
@@ -215,6 +217,10 @@ export class IrcSession {
         return this.mode(p);
       case 'MOTD':
         return this.motd();
+      case 'LUSERS':
+        return this.request({ type: 'whoelse', ref: this.ref({ kind: 'lusers' }) });
+      case 'TIME':
+        return this.numeric(N.RPL_TIME, this.opts.serverName, new Date(this.clock()).toUTCString());
       case 'AWAY': {
         // RFC 2812 §4.1: AWAY with a message marks one away, without (or empty) marks one back.
         const text = p[0] === undefined ? '' : stripFormatting(p[0]);
@@ -231,9 +237,9 @@ export class IrcSession {
     this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long');
   }
 
-  /** The line was not UTF-8 (the gateway advertises UTF8ONLY); it was dropped. */
-  notUtf8(): void {
-    this.write({ command: 'FAIL', params: ['*', 'INVALID_UTF8', 'Message rejected for containing invalid UTF-8'] });
+  /** A `command` line was not UTF-8 (the gateway advertises UTF8ONLY); it was dropped (IRCv3 UTF8ONLY: FAIL <command> INVALID_UTF8). */
+  notUtf8(command: string): void {
+    this.write({ command: 'FAIL', params: [/^[A-Za-z]+$|^\d{3}$/.test(command) ? command : '*', 'INVALID_UTF8', 'Message rejected for containing invalid UTF-8'] });
   }
 
   /** The connection is ending (the core closed it, or the socket went): say why, once. */
@@ -614,8 +620,9 @@ export class IrcSession {
     this.numeric(N.RPL_CREATED, `This server was created ${this.opts.created}`);
     this.numeric(N.RPL_MYINFO, s, this.opts.version, 'i', 'o');
     for (const tokens of isupportLines(this.opts.network)) this.numeric(N.RPL_ISUPPORT, ...tokens, 'are supported by this server');
-    this.numeric(N.RPL_LUSERCLIENT, `There are ${ev.users.length} users on 1 server`);
     this.motd();
+    // The user counts, as LUSERS answers them (after the core's answer; clients take them in any order).
+    this.request({ type: 'whoelse', ref: this.ref({ kind: 'lusers' }) });
     const held = this.held;
     this.held = [];
     for (const h of held) this.event(h);
@@ -674,7 +681,8 @@ export class IrcSession {
       const head = `:${this.opts.serverName} ${N.RPL_NAMREPLY} ${this.me} = ${room} :`;
       let line: string[] = [];
       let bytes = Buffer.byteLength(head) + 2;
-      for (const u of users.map((n) => this.channels.prefixed(c, n))) {
+      const full = this.caps.has('userhost-in-names');
+      for (const u of users.map((n) => this.channels.prefixed(c, n) + (full ? `!${n}@${USER_HOST}` : ''))) {
         if (line.length > 0 && bytes + u.length + 1 > IRC_LINE_BYTES) {
           this.numeric(N.RPL_NAMREPLY, '=', room, line.join(' '));
           line = [];
@@ -730,11 +738,19 @@ export class IrcSession {
         if (me && this.account) this.numeric(N.RPL_WHOISACCOUNT, u, u, 'is logged in as');
         return this.numeric(N.RPL_ENDOFWHOIS, u, 'End of /WHOIS list');
       }
+      case 'lusers': {
+        // One server, no invisible users, no IRC operators: what parley has.
+        const n = String(users.length);
+        this.numeric(N.RPL_LUSERCLIENT, `There are ${n} users and 0 invisible on 1 servers`);
+        this.numeric(N.RPL_LUSERME, `I have ${n} clients and 0 servers`);
+        this.numeric(N.RPL_LOCALUSERS, `Current local users: ${n}`);
+        return this.numeric(N.RPL_GLOBALUSERS, `Current global users: ${n}`);
+      }
       case 'ison':
-        return this.numeric('303', q.nicks.map(find).filter((u): u is string => u !== undefined).join(' '));
+        return this.numeric(N.RPL_ISON, q.nicks.map(find).filter((u): u is string => u !== undefined).join(' '));
       case 'userhost':
         return this.numeric(
-          '302',
+          N.RPL_USERHOST,
           q.nicks
             .map(find)
             .filter((u): u is string => u !== undefined)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeTagValue, IrcEncodeError, lineBytes, parseLine, serializeLine, splitUtf8, unescapeTagValue, type IrcMessage } from '../../../src/server/irc/codec.js';
-import { IRC_LINE_BYTES, IRC_TAG_BYTES } from '../../../src/wire/limits.js';
+import { IRC_CLIENT_TAG_BYTES, IRC_LINE_BYTES } from '../../../src/wire/limits.js';
 
 const parsed = (line: string): IrcMessage => {
   const r = parseLine(line);
@@ -44,7 +44,9 @@ describe('parseLine', () => {
     expect(parseLine(fits).ok).toBe(true);
     expect(parseLine(fits + 'x')).toEqual({ ok: false, reason: 'too_long' });
     expect(parseLine(`@a=${'x'.repeat(4000)} ${fits}`).ok).toBe(true);
-    expect(parseLine(`@a=${'x'.repeat(IRC_TAG_BYTES)} PING x`)).toEqual({ ok: false, reason: 'too_long' });
+    // Tag data from a client: at most IRC_CLIENT_TAG_BYTES, without the @ and the space (IRCv3 message-tags).
+    expect(parseLine(`@a=${'x'.repeat(IRC_CLIENT_TAG_BYTES - 2)} PING x`).ok).toBe(true);
+    expect(parseLine(`@a=${'x'.repeat(IRC_CLIENT_TAG_BYTES - 1)} PING x`)).toEqual({ ok: false, reason: 'too_long' });
   });
 
   it('says what is wrong with a line that has no command', () => {

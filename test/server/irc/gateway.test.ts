@@ -441,3 +441,42 @@ describe('AWAY (parley\'s /away and /back)', () => {
     expect((await bob.next((m) => m.command === '352' && m.params[5] === 'alice')).params[6]).toBe('H');
   });
 });
+
+describe('smaller commands irctest checks', () => {
+  it('LUSERS counts the users (251, 255, 265, 266); TIME answers 391; an empty real name is 461', async () => {
+    await start();
+    await parley('alice');
+    const bob = await irc('bob');
+    bob.send('LUSERS');
+    expect((await bob.next((m) => m.command === '251')).params[1]).toBe('There are 2 users and 0 invisible on 1 servers');
+    expect((await bob.next((m) => m.command === '255')).params[1]).toBe('I have 2 clients and 0 servers');
+    await bob.next((m) => m.command === '266');
+    bob.send('TIME');
+    expect((await bob.next((m) => m.command === '391')).params[1]).toBe('parley');
+    const c = await IrcClient.connect(t.server.irc!.port);
+    open.push(c);
+    c.send('NICK carol');
+    c.send('USER carol 0 * :');
+    expect((await c.next((m) => m.command === '461')).params[1]).toBe('USER');
+  });
+
+  it('userhost-in-names gives NAMES as nick!user@host', async () => {
+    await start();
+    await parley('alice');
+    const bob = await irc('bob', ['CAP LS 302', 'CAP REQ :userhost-in-names', 'CAP END']);
+    bob.send('NAMES #lobby');
+    expect((await bob.next((m) => m.command === '353')).params[3]).toBe('alice!alice@parley bob!bob@parley');
+  });
+
+  it('a line that is not UTF-8 gets FAIL naming its command; a Latin-1 real name in USER is let through', async () => {
+    await start();
+    const bob = await irc('bob');
+    bob.socket.write(Buffer.concat([Buffer.from('PRIVMSG #lobby :hi'), Buffer.from([0xaa]), Buffer.from('\r\n')]));
+    expect((await bob.next((m) => m.command === 'FAIL')).params.slice(0, 2)).toEqual(['PRIVMSG', 'INVALID_UTF8']);
+    const c = await IrcClient.connect(t.server.irc!.port);
+    open.push(c);
+    c.send('NICK carol');
+    c.socket.write(Buffer.concat([Buffer.from('USER carol 0 * :i'), Buffer.from([0xe8]), Buffer.from('rc\r\n')]));
+    await c.next((m) => m.command === '001');
+  });
+});
