@@ -52,6 +52,12 @@ function roomName(value: string): string {
   return value;
 }
 
+/** The IRC gateway's server name: a host-name-like word (RFC 2812 §2.3.1 `servername`), at most 63 characters. */
+function ircServerName(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(value)) throw new InvalidArgumentError('a server name is letters, digits, dots and dashes, like a host name, at most 63 characters.');
+  return value;
+}
+
 function fail(message: string): never {
   process.stderr.write(`parley-server: ${message}\n`);
   process.exit(2);
@@ -76,6 +82,7 @@ const program = new Command()
   .option('--default-room <#name>', 'the room everyone enters on connecting (version-1 clients live only there)', roomName, DEFAULT_ROOM)
   .option('--history <n>', `room messages replayed to each user on join (0 to ${MAX_HISTORY})`, historySize, DEFAULT_HISTORY)
   .option('--irc-port <port>', 'also let IRC clients in on this port (6667 is the usual one; 0 picks a free one)', portNumber)
+  .option('--irc-server-name <name>', 'the name the IRC gateway gives itself in numerics and sources (default parley)', ircServerName)
   .option('--irc-tls-port <port>', "also let IRC clients in over TLS on this port, with the server's certificate (6697 is the usual one)", portNumber)
   .option('--tls-cert <file>', 'TLS certificate chain (PEM), e.g. from a CA; without it the server makes its own self-signed one beside the database')
   .option('--tls-key <file>', 'private key (PEM) of --tls-cert; both files are read again on SIGHUP')
@@ -140,6 +147,7 @@ const opts = program.opts<{
   scryptN: number;
   ircPort?: number;
   ircTlsPort?: number;
+  ircServerName?: string;
   tlsCert?: string;
   tlsKey?: string;
   allowPlaintext: boolean;
@@ -274,6 +282,8 @@ process.on('SIGHUP', () => {
   }
 });
 
+/** What both IRC ports share: flood pacing as the parley port's, the log, and the server's IRC name. */
+const ircOptions = { ...(opts.rateLimit ? {} : { ratePerSecond: 0 }), log: log.write, ...(opts.ircServerName !== undefined && { serverName: opts.ircServerName }) };
 try {
   server = await startServer({
     host: opts.host,
@@ -289,8 +299,8 @@ try {
     idleTimeoutMs: opts.idleTimeout * 1000,
     log: log.write,
     console: (line) => process.stdout.write(line + '\n'),
-    ...(opts.ircPort !== undefined && { irc: { port: opts.ircPort, ...(opts.rateLimit ? {} : { ratePerSecond: 0 }), log: log.write } }),
-    ...(opts.ircTlsPort !== undefined && { ircTls: { port: opts.ircTlsPort, ...(opts.rateLimit ? {} : { ratePerSecond: 0 }), log: log.write } }),
+    ...(opts.ircPort !== undefined && { irc: { port: opts.ircPort, ...ircOptions } }),
+    ...(opts.ircTlsPort !== undefined && { ircTls: { port: opts.ircTlsPort, ...ircOptions } }),
     ...(cluster && { peers: cluster.node }),
     secureContext: identity.secureContext,
     plaintext: opts.requireTls ? 'never' : opts.allowPlaintext ? 'any' : 'loopback',

@@ -61,6 +61,9 @@ class ParleyController(BaseServerController, DirectoryBasedController):
                 "0",
                 "--scrypt-n",
                 "1024",
+                # The name irctest's other controllers give the server they start (tests compare it).
+                "--irc-server-name",
+                "My.Little.Server",
             ],
         )
 
