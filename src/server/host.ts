@@ -7,6 +7,7 @@ import type { ServerMessage } from '../wire/messages.js';
 import { DEFAULT_BUDGET, FrameBudget, type BudgetRates } from './budget.js';
 import { Hub, type ConnId, type HubLog, type HubOptions, type Outbox } from './hub.js';
 import { startIrcListener, type CoreConnection, type CoreLink, type IrcListener, type IrcListenerOptions } from './irc/listener.js';
+import { IrcPeople } from './irc/people.js';
 
 // The thin I/O shell around the hub: sockets in, frames to the hub, the hub's frames back out. Writes are
 // queued per connection and flushed once per event-loop turn as one buffer, so a burst of broadcasts costs
@@ -375,7 +376,8 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
 
   return listening
     .then(async (): Promise<RunningServer> => {
-      const ircDefaults = { serverName: 'parley', network: 'parley', version: 'parley-0.1', created: new Date().toUTCString(), host: options.host ?? DEFAULT_HOST };
+      // Both IRC ports share one directory of IRC users' user and real names (WHO, WHOIS).
+      const ircDefaults = { serverName: 'parley', network: 'parley', version: 'parley-0.1', created: new Date().toUTCString(), host: options.host ?? DEFAULT_HOST, people: new IrcPeople() };
       if (options.ircTls && !options.secureContext) throw new Error('an IRC TLS port needs the server certificate (secureContext)');
       const ircTls = options.ircTls ? await startIrcListener(core, { ...ircDefaults, ...options.ircTls, secureContext: options.secureContext! }) : undefined;
       // The plaintext IRC port follows the parley port's plaintext policy, naming the TLS port in a refusal.

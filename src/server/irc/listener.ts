@@ -7,6 +7,7 @@ import type { ClientMessage, LeaveReason } from '../../wire/messages.js';
 import type { Codec } from '../events.js';
 import { TokenBucket } from '../../wire/ratelimit.js';
 import { parseLine, type IrcMessage } from './codec.js';
+import { IrcPeople } from './people.js';
 import { IrcSession, type SessionOptions } from './session.js';
 
 // The IRC port's socket shell: bytes in, lines to an IrcSession, its lines back out. Like the parley port
@@ -86,6 +87,7 @@ export function startIrcListener(core: CoreLink, options: IrcListenerOptions): P
   const burst = options.rateBurst ?? RATE_BURST;
   const log = options.log ?? (() => {});
   const conns = new Set<Conn>();
+  const people = options.people ?? new IrcPeople();
   const instance = ++listeners;
   let sessions = 0;
 
@@ -188,7 +190,7 @@ export function startIrcListener(core: CoreLink, options: IrcListenerOptions): P
           setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
         },
       },
-      { ...options, refPrefix: `irc${instance}.${++sessions}` },
+      { ...options, people, refPrefix: `irc${instance}.${++sessions}` },
     );
     socket.on('error', (err) => log('socket_error', { irc: true, error: err.message }));
     socket.on('close', () => {
@@ -199,6 +201,7 @@ export function startIrcListener(core: CoreLink, options: IrcListenerOptions): P
       const quit = c.waiting.find((m) => m.command === 'QUIT');
       if (quit && !c.dead && c.id !== undefined) run(c, quit);
       c.dead = true;
+      c.session.finish(); // nothing more is written; the session lets go of its nick
       if (c.id !== undefined) core.gone(c.id, 'lost');
     });
     // Each IRC connection is its own codec: its lines depend on its nick and the capabilities it turned on.

@@ -7,6 +7,7 @@ import { Channels } from './channels.js';
 import { serializeLine, splitUtf8, type IrcMessage } from './codec.js';
 import { ircSafe, parseCtcp, stripFormatting } from './formatting.js';
 import { isupportLines, LOBBY } from './isupport.js';
+import type { IrcIdentity, IrcPeople } from './people.js';
 import * as N from './numerics.js';
 
 // One IRC connection translated to parley's domain and back, with no sockets and no chat rules of its own:
@@ -37,6 +38,8 @@ export interface SessionOptions {
   clock?: () => number;
   /** A per-connection prefix for request refs, unique across connections (the core remembers refs per name). */
   refPrefix: string;
+  /** The user and real names of this server's IRC clients, for WHO and WHOIS of each other. */
+  people?: IrcPeople;
 }
 
 /** The host part shown for every user: parley does not hand out addresses. */
@@ -246,6 +249,7 @@ export class IrcSession {
   finish(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    if (this.nick !== undefined) this.opts.people?.forget(this.nick, this);
     this.write({ command: 'ERROR', params: [this.lastError ?? `Closing Link: ${this.opts.serverName}`] });
     // From inside encode the ERROR line is still on its way out through the core: close after it.
     if (this.sink) queueMicrotask(() => this.port.close());
@@ -452,7 +456,10 @@ export class IrcSession {
         }
         this.channels.renamed(ev.old, ev.new);
         this.write({ source: sourceOf(ev.old), command: 'NICK', params: [ev.new] }, ev.time);
-        if (this.isMe(ev.old)) this.nick = ev.new;
+        if (this.isMe(ev.old)) {
+          this.nick = ev.new;
+          this.opts.people?.rename(ev.old, ev.new, this);
+        }
         return;
       }
       case 'away':
@@ -612,6 +619,7 @@ export class IrcSession {
     const oldNick = this.nick;
     this.state = 'registered';
     this.nick = ev.name;
+    this.opts.people?.set(ev.name, { user: this.user!, realname: this.realname }, this);
     const s = this.opts.serverName;
     // The core may have given another spelling (an account's own case): the client learns its nick from 001.
     if (oldNick !== undefined && oldNick !== ev.name) this.write({ source: `${oldNick}!${this.user}@${USER_HOST}`, command: 'NICK', params: [ev.name] });
@@ -700,10 +708,15 @@ export class IrcSession {
   private whoReply(channel: string, name: string): void {
     const c = channel === '*' ? undefined : this.channels.get(channel);
     const op = c?.operators.has(foldName(name)) ? '@' : '';
-    const real = this.isMe(name) ? this.realname || name : name;
-    const user = this.isMe(name) ? (this.user ?? name) : name;
+    const { user, realname } = this.identity(name);
     const here = this.awayOf.has(foldName(name)) ? 'G' : 'H';
-    this.numeric(N.RPL_WHOREPLY, channel, user, USER_HOST, this.opts.serverName, name, `${here}${op}`, `0 ${real}`);
+    this.numeric(N.RPL_WHOREPLY, channel, user, USER_HOST, this.opts.serverName, name, `${here}${op}`, `0 ${realname}`);
+  }
+
+  /** The user and real name `name` registered with over IRC; a parley user's (or one unknown here) is its name. */
+  private identity(name: string): IrcIdentity {
+    if (this.isMe(name)) return { user: this.user ?? name, realname: this.realname || name };
+    return this.opts.people?.get(name) ?? { user: name, realname: name };
   }
 
   /** Turn the core's list of people into the reply the IRC query wanted. */
@@ -718,7 +731,8 @@ export class IrcSession {
         if (mask.startsWith('#')) {
           for (const u of users) this.whoReply(this.channels.get(mask)?.name ?? mask, u);
         } else {
-          for (const u of users.filter((u) => matchMask(mask, u))) this.whoReply(this.channels.of(u)[0]?.replace(/^@/, '') ?? '*', u);
+          // No channel for a WHO of people (modern.ircdocs.horse allows `*`): which of theirs would it be?
+          for (const u of users.filter((u) => matchMask(mask, u))) this.whoReply('*', u);
         }
         return this.numeric(N.RPL_ENDOFWHO, mask, 'End of WHO list');
       }
@@ -729,7 +743,8 @@ export class IrcSession {
           return this.numeric(N.RPL_ENDOFWHOIS, q.nick, 'End of /WHOIS list');
         }
         const me = this.isMe(u);
-        this.numeric(N.RPL_WHOISUSER, u, me ? (this.user ?? u) : u, USER_HOST, '*', me ? this.realname || u : u);
+        const { user, realname } = this.identity(u);
+        this.numeric(N.RPL_WHOISUSER, u, user, USER_HOST, '*', realname);
         const shared = this.channels.of(u);
         if (shared.length > 0) this.numeric(N.RPL_WHOISCHANNELS, u, shared.join(' '));
         this.numeric(N.RPL_WHOISSERVER, u, this.opts.serverName, this.opts.network);

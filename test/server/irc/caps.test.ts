@@ -9,9 +9,9 @@ const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 describe('CapState', () => {
   it('lists values only from CAP LS 302 on, and holds registration until CAP END', () => {
     const old = new CapState();
-    expect(old.handle('LS', [], false)).toEqual({ replies: [['LS', 'cap-notify echo-message message-tags multi-prefix sasl server-time']] });
+    expect(old.handle('LS', [], false)).toEqual({ replies: [['LS', 'away-notify cap-notify echo-message message-tags multi-prefix sasl server-time userhost-in-names']] });
     const caps = new CapState();
-    expect(caps.handle('LS', ['302'], false)).toEqual({ replies: [['LS', 'cap-notify echo-message message-tags multi-prefix sasl=PLAIN server-time']] });
+    expect(caps.handle('LS', ['302'], false)).toEqual({ replies: [['LS', 'away-notify cap-notify echo-message message-tags multi-prefix sasl=PLAIN server-time userhost-in-names']] });
     expect(caps.negotiating).toBe(true);
     caps.handle('END', [], false);
     expect(caps.negotiating).toBe(false);

@@ -135,13 +135,15 @@ describe('talking across the gateway', () => {
     await start();
     const alice = await parley('alice');
     const bob = await irc('bob');
+    await bob.sync(); // the registration's last lines (the user counts) are in
+    const from = bob.raw.length;
     for (const evil of ['hi\r\nQUIT :pwned', 'a\nJOIN #x', 'x\0NICK y', 'y\rKICK #lobby bob']) {
       alice.send({ type: 'say', text: evil });
       alice.send({ type: 'whisper', to: 'bob', text: evil });
     }
     await alice.sync();
     await bob.sync();
-    const commands = bob.raw.slice(bob.raw.findIndex((l) => / 366 /.test(l)) + 1).map((l) => l.split(' ')[1]);
+    const commands = bob.raw.slice(from).map((l) => l.split(' ')[1]);
     expect(commands.filter((c) => c !== 'PONG')).toEqual(Array(8).fill('PRIVMSG'));
     expect(bob.closed).toBe(false);
   });
@@ -478,5 +480,28 @@ describe('smaller commands irctest checks', () => {
     c.send('NICK carol');
     c.socket.write(Buffer.concat([Buffer.from('USER carol 0 * :i'), Buffer.from([0xe8]), Buffer.from('rc\r\n')]));
     await c.next((m) => m.command === '001');
+  });
+});
+
+describe('WHO and WHOIS of IRC users', () => {
+  it("show another IRC user's user name and real name from its USER, and a parley user's name in both", async () => {
+    await start();
+    await parley('alice');
+    const cool = await IrcClient.connect(t.server.irc!.port);
+    open.push(cool);
+    cool.send('NICK coolNick');
+    cool.send('USER myuser 0 * :My Real Name');
+    await cool.next((m) => m.command === '366');
+    const other = await irc('other');
+    other.send('WHO coolNick');
+    expect((await other.next((m) => m.command === '352')).params).toEqual(['other', '*', 'myuser', 'parley', 'parley', 'coolNick', 'H', '0 My Real Name']);
+    other.send('WHOIS coolNick');
+    expect((await other.next((m) => m.command === '311')).params).toEqual(['other', 'coolNick', 'myuser', 'parley', '*', 'My Real Name']);
+    other.send('WHOIS alice');
+    expect((await other.next((m) => m.command === '311')).params).toEqual(['other', 'alice', 'alice', 'parley', '*', 'alice']);
+    cool.send('NICK cooler');
+    await other.next((m) => m.command === 'NICK');
+    other.send('WHO #lobby');
+    expect((await other.next((m) => m.command === '352' && m.params[5] === 'cooler')).params[7]).toBe('0 My Real Name');
   });
 });
