@@ -329,4 +329,4 @@ process.stdout.write(
 );
 process.stdout.write(`connect with: npx parley YOURNAME ${server.host} ${server.port}\n`);
 if (server.irc) process.stdout.write(`IRC gateway on ${server.irc.host}:${server.irc.port}; e.g. irssi -c ${server.irc.host} -p ${server.irc.port} -n YOURNAME\n`);
-if (server.ircTls) process.stdout.write(`IRC gateway over TLS on ${server.ircTls.host}:${server.ircTls.port}; e.g. irssi -c ${server.ircTls.host} -p ${server.ircTls.port} -tls -n YOURNAME\n`);
+if (server.ircTls) process.stdout.write(`IRC gateway over TLS on ${server.ircTls.host}:${server.ircTls.port}; e.g. in irssi: /connect -tls ${server.ircTls.host} ${server.ircTls.port}\n`);

@@ -134,7 +134,7 @@ describe('parley-server and its console', () => {
     const fingerprint = /fingerprint (SHA256:\S{43})/.exec(await server.waitFor(/^TLS key fingerprint /, 30_000))![1];
     const line = await server.waitFor(/^IRC gateway over TLS on /);
     const port = Number(/:(\d+);/.exec(line)![1]);
-    expect(line).toContain(`-p ${port} -tls`);
+    expect(line).toContain(`/connect -tls 127.0.0.1 ${port}`);
     const c = await IrcClient.tls(port);
     expect(keyFingerprint(c.socket.getPeerCertificate().raw)).toBe(fingerprint);
     c.send('NICK bob');
