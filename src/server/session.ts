@@ -55,4 +55,9 @@ export interface Session {
   /** Logged in to an account whose imported password must be replaced (welcome.change_password). */
   mustChange: boolean;
   blocks: BlockList;
+  /**
+   * From hello.last, until the login's replay: per room (foldRoom), the newest message id the client already
+   * has, so only newer ones are replayed (a reconnect costs bytes in proportion to what was missed).
+   */
+  lastSeen?: Map<string, number>;
 }

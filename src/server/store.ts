@@ -242,8 +242,8 @@ export class Store {
       ),
       dropOffline: db.prepare('DELETE FROM offline WHERE to_key = ? AND id <= ?'),
       addHistory: db.prepare('INSERT INTO history(id, room, from_name, text, time, action) VALUES (?, ?, ?, ?, ?, ?)'),
-      recent: db.prepare<[string, number], { id: number; from_name: string; text: string; time: number; action: number }>(
-        'SELECT id, from_name, text, time, action FROM (SELECT * FROM history WHERE room = ? ORDER BY id DESC LIMIT ?) ORDER BY id',
+      recent: db.prepare<[string, number, number], { id: number; from_name: string; text: string; time: number; action: number }>(
+        'SELECT id, from_name, text, time, action FROM (SELECT * FROM history WHERE room = ? AND id > ? ORDER BY id DESC LIMIT ?) ORDER BY id',
       ),
       pruneHistory: db.prepare('DELETE FROM history WHERE room = ? AND id <= (SELECT id FROM history WHERE room = ? ORDER BY id DESC LIMIT 1 OFFSET ?)'),
       adoptHistory: db.prepare("UPDATE history SET room = ? WHERE room = ''"),
@@ -472,9 +472,9 @@ export class Store {
     this.st.addHistory.run(m.id, m.room, m.from, m.text, m.time, m.action ? 1 : 0);
   }
 
-  /** The newest `limit` messages of one room, oldest first. */
-  recentHistory(room: string, limit: number): StoredMessage[] {
-    return this.st.recent.all(room, limit).map((r) => ({ id: r.id, room, from: r.from_name, text: r.text, time: r.time, action: r.action === 1 }));
+  /** The newest `limit` messages of one room, oldest first; with `after`, only those with a greater id. */
+  recentHistory(room: string, limit: number, after = -1): StoredMessage[] {
+    return this.st.recent.all(room, after, limit).map((r) => ({ id: r.id, room, from: r.from_name, text: r.text, time: r.time, action: r.action === 1 }));
   }
 
   /** Keep only the newest `keep` messages of one room. */

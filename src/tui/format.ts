@@ -82,6 +82,8 @@ function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | nul
   const out = (line: string) => ({ line, stream: 'out' as const });
   switch (ev.kind) {
     case 'welcome':
+      // A reconnect (--reconnect) is one line; the replay after it brings only what was missed.
+      if (ev.again) return out(`* reconnected to ${ev.server} as ${ev.name}${ev.account ? ' (logged in)' : ''}`);
       return out(
         `* connected to ${ev.server} as ${ev.name}${ev.account ? ' (logged in)' : ''}\n* ${ev.motd}\n* users (${ev.users.length}): ${nameList(ev.users, ev.away)}` +
           (ev.blocked.length > 0 ? `\n* blocked: ${ev.blocked.join(', ')}` : ''),

@@ -1,4 +1,4 @@
-import { MAX_REASON_CHARS, MAX_REF_CHARS, MAX_ROOM_NAME_CHARS, MAX_TOKEN_CHARS } from './limits.js';
+import { MAX_REASON_CHARS, MAX_REF_CHARS, MAX_ROOM_NAME_CHARS, MAX_ROOMS_PER_USER, MAX_TOKEN_CHARS } from './limits.js';
 import { codePointLength } from './sanitize.js';
 
 // Every frame is one JSON object with a `type`. PROTOCOL.md documents each message; the types here are
@@ -10,8 +10,12 @@ type Ref = { ref?: string };
 type InRoom = { room?: string };
 
 export type ClientMessage =
-  /** `password` or `token` log in to a registered name (issue 4); without them the name joins as a guest. */
-  | ({ type: 'hello'; name: string; version: number; password?: string; token?: string; session?: string } & Ref)
+  /**
+   * `password` or `token` log in to a registered name (issue 4); without them the name joins as a guest.
+   * `last`: after a reconnect, the newest message id the client has of each room, so that the server
+   * replays only what is newer (PROTOCOL.md §6.1).
+   */
+  | ({ type: 'hello'; name: string; version: number; password?: string; token?: string; session?: string; last?: LastSeen[] } & Ref)
   | ({ type: 'say'; text: string; action?: boolean } & InRoom & Ref)
   | ({ type: 'whisper'; to: string; text: string } & Ref)
   | ({ type: 'nick'; name: string } & Ref)
@@ -34,6 +38,12 @@ export type ClientMessage =
   | ({ type: 'back' } & Ref)
   | RoomClientMessage
   | PrivateClientMessage;
+
+/** The newest message `id` a client has of `room` (absent `room`: the default room). */
+export interface LastSeen {
+  room?: string;
+  id: number;
+}
 
 /** Rooms (protocol version 2, issue 13). `seconds`: a ban or mute that lapses; without it, until lifted. */
 export type RoomClientMessage =
@@ -313,6 +323,14 @@ const room = (o: Obj) => str(o, 'room') ?? optStr(o, 'room', ROOM_FIELD_CHARS);
 const optSeconds = (o: Obj) =>
   o.seconds === undefined || (Number.isInteger(o.seconds) && (o.seconds as number) > 0) ? null : '"seconds" must be a whole number above 0';
 const optReason = (o: Obj) => optStr(o, 'reason', Infinity);
+/** hello.last: one entry per room the client can be in, each `{room?, id}` with a whole id ≥ 0. */
+const lastSeen = (o: Obj) =>
+  o.last === undefined ||
+  (Array.isArray(o.last) &&
+    o.last.length <= MAX_ROOMS_PER_USER &&
+    (o.last as unknown[]).every((x) => isObject(x) && Number.isSafeInteger(x.id) && (x.id as number) >= 0 && optRoom(x) === null))
+    ? null
+    : `"last" must be a list of at most ${MAX_ROOMS_PER_USER} {room?, id} (id a whole number)`;
 
 const CLIENT_CHECKS: Record<ClientType, Check[]> = {
   // A password of any length is checked (and refused) by the server with a specific reply; the frame bounds it.
@@ -322,6 +340,7 @@ const CLIENT_CHECKS: Record<ClientType, Check[]> = {
     (o) => optStr(o, 'password', Infinity),
     (o) => optStr(o, 'token', MAX_TOKEN_CHARS),
     (o) => optStr(o, 'session', MAX_REF_CHARS),
+    (o) => lastSeen(o),
   ],
   say: [(o) => str(o, 'text'), (o) => optBool(o, 'action'), optRoom],
   whisper: [(o) => str(o, 'to'), (o) => str(o, 'text')],

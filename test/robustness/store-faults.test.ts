@@ -41,9 +41,9 @@ class FailingStore extends Store {
     this.check();
     return super.offlineCount(toKey);
   }
-  override recentHistory(room: string, limit: number) {
+  override recentHistory(room: string, limit: number, after?: number) {
     this.check();
-    return super.recentHistory(room, limit);
+    return super.recentHistory(room, limit, after);
   }
   override seenSince(time: number) {
     this.check();

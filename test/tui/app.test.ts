@@ -208,11 +208,11 @@ describe('what is drawn', () => {
   test('a pending line is replaced by its echo once the server has it', async () => {
     const { t } = await scene('disconnected');
     expect(t.lastFrame()).toContain('<alice> anyone still here? (not sent yet)');
-    await t.events(ev.connected(), ev.say('alice', 'anyone still here?', 9, { ref: '7' }));
+    await t.events(ev.connected(), { ...ev.welcome(['alice', 'bob']), again: true }, ev.say('alice', 'anyone still here?', 9, { ref: '7' }));
     const frame = t.lastFrame();
     expect(frame).toContain('09:09 <alice> anyone still here?');
     expect(frame).not.toContain('not sent yet');
-    expect(frame).toContain('* reconnected');
+    expect(frame).toContain('* reconnected to 127.0.0.1:7777 as alice');
     expect(frame.split('\n')[23]).toMatch(/^● connected 127\.0\.0\.1:7777/);
   });
 

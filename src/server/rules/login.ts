@@ -12,6 +12,7 @@ import {
 } from '../../wire/limits.js';
 import type { ClientMessage, ServerFeatures, ServerLimits } from '../../wire/messages.js';
 import { foldName, nameProblem } from '../../wire/names.js';
+import { foldRoom } from '../../wire/rooms.js';
 import { sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
 import type { AuthResult } from '../accounts.js';
 import type { ConnId, Session } from '../session.js';
@@ -34,6 +35,8 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
   if (s.checking) return ctx.error(s, 'busy', 'your login is still being checked; wait for the answer', { re: 'hello', ref });
   // Continue an earlier session's refs only if this server still remembers it (PROTOCOL.md §5.3).
   if (msg.session !== undefined && ctx.accepted.has(msg.session)) s.refsKey = msg.session;
+  // What the client already has of each room (default room when it names none): replayed from there on.
+  s.lastSeen = msg.last === undefined ? undefined : new Map(msg.last.map((l) => [foldRoom(l.room ?? ctx.lobby.name), l.id]));
   const accounts = ctx.accounts;
   // A password or token always means "log in"; without one, a name that needs no password joins as a guest.
   const login = accounts !== undefined && (msg.password !== undefined || msg.token !== undefined || ctx.lookup(s, 'hello', ref, () => accounts.needsPassword(msg.name)));
@@ -166,8 +169,9 @@ function enter(ctx: Context, s: Session, name: string, now: number, ref: string 
   });
   for (const room of rooms) {
     if (s.version > 1) sendRoomState(ctx, s, room);
-    replay(ctx, s, room);
+    replay(ctx, s, room, s.lastSeen?.get(room.key));
   }
+  s.lastSeen = undefined;
   if (s.account) deliverStored(ctx, s, key);
   for (const room of rooms) room.publish({ type: 'joined', room: room.name, name, time: now }, s, key);
   ctx.log('join', { conn: s.id, name, addr: s.addr, account: s.account || undefined });

@@ -28,10 +28,13 @@ export function sendRoomState(ctx: Context, s: Session, room: Room, ref?: string
   });
 }
 
-/** The room's recent messages for `s`, as history, without those of people `s` blocks. */
-export function replay(ctx: Context, s: Session, room: Room): void {
+/**
+ * The room's recent messages for `s`, as history, without those of people `s` blocks; with `after`, only
+ * those with a greater id (the client has the rest: hello.last).
+ */
+export function replay(ctx: Context, s: Session, room: Room, after?: number): void {
   if (ctx.opts.historySize === 0 || !ctx.store) return;
-  const rows = ctx.persist(s, 'hello', undefined, () => ctx.store!.recentHistory(room.key, ctx.opts.historySize));
+  const rows = ctx.persist(s, 'hello', undefined, () => ctx.store!.recentHistory(room.key, ctx.opts.historySize, after));
   if (rows === FAILED) return;
   for (const m of rows) {
     if (s.blocks.has(foldName(m.from))) continue;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { helpLines, helpRow, parseInput, findCommand, usage } from '../../wire/commands.js';
-import { LEAVE_REASONS, type ClientMessage, type ServerLimits, type ServerMessage } from '../../wire/messages.js';
+import { LEAVE_REASONS, type ClientMessage, type LastSeen, type ServerLimits, type ServerMessage } from '../../wire/messages.js';
 import { compareNames, foldName } from '../../wire/names.js';
-import { PROTOCOL_VERSION } from '../../wire/limits.js';
+import { MAX_HISTORY, MAX_ROOMS_PER_USER, PROTOCOL_VERSION } from '../../wire/limits.js';
 import { sanitizeText } from '../../wire/sanitize.js';
 import type { ChatEvent } from './events.js';
 import { highlighter } from '../notify/highlight.js';
@@ -46,6 +46,10 @@ export class ClientCore {
   session: string | undefined;
   /** What the server said it allows, in its welcome (PROTOCOL.md §5.2); undefined for a server that does not say. */
   limits: ServerLimits | undefined;
+  /** Message ids of each room we have shown (by room key; '' for a server without rooms): a replay never shows one twice. */
+  private shown = new Map<string, ShownIds>();
+  /** A welcome came before: the next one is a reconnect. */
+  private welcomed = false;
   private nextRef = 1;
   /** What /log answers: where this session's conversations are logged, or that logging is off. */
   logWhere = 'chat logs are off (turn them on with [log] enabled = true in the config file)';
@@ -77,7 +81,18 @@ export class ClientCore {
       ref: 'hello',
       ...(password !== undefined ? { password } : this.token !== undefined && { token: this.token }),
       ...(this.session !== undefined && { session: this.session }),
+      ...(this.shown.size > 0 && { last: this.lastSeen() }),
     };
+  }
+
+  /** hello.last: the newest id we have of each room we are in, so the server replays only what is newer. */
+  private lastSeen(): LastSeen[] {
+    const last: LastSeen[] = [];
+    for (const [room, ids] of this.shown) {
+      if (last.length >= MAX_ROOMS_PER_USER) break;
+      last.push(room === '' ? { id: ids.newest } : { room, id: ids.newest });
+    }
+    return last;
   }
 
   /** The register request, once the session has the password /register asked for. */
@@ -199,8 +214,14 @@ export class ClientCore {
         this.members = new Map(this.rooms[0] !== undefined ? [[key(this.rooms[0]), [...this.users]]] : []);
         this.atLogin = new Set(this.rooms.map(key));
         this.away = markAway([], this.users, msg.away?.map(clean));
-        return [{ kind: 'welcome', name: this.name, users: [...this.users], motd: clean(msg.motd), server, account: this.account, blocked: [...this.blocked], away: this.awayAmong(this.users) }];
+        // Ids of rooms we are no longer in would only make the next hello longer.
+        for (const room of this.shown.keys()) if (room !== '' && !this.atLogin.has(room)) this.shown.delete(room);
+        const again = this.welcomed;
+        this.welcomed = true;
+        return [{ kind: 'welcome', name: this.name, users: [...this.users], motd: clean(msg.motd), server, account: this.account, blocked: [...this.blocked], away: this.awayAmong(this.users), ...(again && { again: true }) }];
       case 'message': {
+        // A replayed line we have shown already (a server that does not honour hello.last) is not added again.
+        if (!this.show(msg.room, msg.id) && msg.history === true) return [];
         const from = clean(msg.from);
         const text = clean(msg.text);
         // A replayed line is ours only if this is an account: a guest name is anyone's once its holder
@@ -410,6 +431,14 @@ export class ClientCore {
     return users.filter((u) => this.isAway(u));
   }
 
+  /** Notes that message `id` of `room` is shown; false if it was shown before. */
+  private show(room: string | undefined, id: number): boolean {
+    const k = room === undefined ? '' : key(clean(room));
+    let ids = this.shown.get(k);
+    if (!ids) this.shown.set(k, (ids = new ShownIds()));
+    return ids.add(id);
+  }
+
   /** `room` for a request: the one named, else the current room (none before the welcome: the server's default). */
   private here(room?: string): { room?: string } {
     const r = room ?? this.current;
@@ -437,6 +466,7 @@ export class ClientCore {
   private leave(room: string): ChatEvent {
     this.rooms = this.rooms.filter((r) => key(r) !== key(room));
     this.members.delete(key(room));
+    this.shown.delete(key(room));
     if (this.current === undefined || key(this.current) === key(room)) {
       this.current = this.rooms[this.rooms.length - 1];
       this.users = this.current !== undefined ? [...(this.members.get(key(this.current)) ?? [])] : [];
@@ -458,6 +488,24 @@ export class ClientCore {
 
   private request(msg: ClientMessage): Outcome {
     return { send: [{ ...msg, ref: this.refPrefix + String(this.nextRef++) } as ClientMessage], events: [] };
+  }
+}
+
+/**
+ * The ids of one room's messages shown, the most recent MAX_HISTORY of them: as many as a server replays
+ * at most, so a replayed line that was shown is always among them.
+ */
+class ShownIds {
+  private ids = new Set<number>();
+  /** The greatest id shown (ids increase per server; across a cluster's nodes roughly). */
+  newest = 0;
+
+  add(id: number): boolean {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    if (this.ids.size > MAX_HISTORY) this.ids.delete(this.ids.values().next().value!);
+    this.newest = Math.max(this.newest, id);
+    return true;
   }
 }
 

@@ -11,8 +11,11 @@ export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'di
  * than one room, so one-room output is unchanged (issue 13); line mode prints it as a prefix (`#dev <alice> hi`).
  */
 export type ChatEvent =
-  /** `account`: logged in to a registered name; `blocked`: the names this user blocks (empty for most). */
-  | { kind: 'welcome'; name: string; users: string[]; motd: string; server: string; account: boolean; blocked: string[]; away?: string[] }
+  /**
+   * `account`: logged in to a registered name; `blocked`: the names this user blocks (empty for most);
+   * `again`: a reconnect of this session (the room says so in one line, not the whole greeting).
+   */
+  | { kind: 'welcome'; name: string; users: string[]; motd: string; server: string; account: boolean; blocked: string[]; away?: string[]; again?: true }
   /**
    * A room message. With `ref` it is the server's acceptance of the `pending` line with that ref (our own
    * message, now sent to the room). `history`: replayed from before we joined, not live.

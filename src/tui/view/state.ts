@@ -262,8 +262,9 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
   switch (e.kind) {
     case 'welcome': {
       const first = s.room.length === 0;
-      const lines: RoomLine[] = [{ kind: 'system', text: `connected to ${e.server} as ${e.name}` }];
-      if (e.motd) lines.push({ kind: 'system', text: e.motd });
+      // A reconnect is one line: the greeting is on screen already, and the replay brings only what was missed.
+      const lines: RoomLine[] = [{ kind: 'system', text: `${e.again ? 'reconnected' : 'connected'} to ${e.server} as ${e.name}` }];
+      if (e.motd && !e.again) lines.push({ kind: 'system', text: e.motd });
       // One line, not the whole help: the message of the day and the way to help fit the first screen.
       if (first) lines.push({ kind: 'help', text: 'F1 or /help for commands' });
       const next = { ...s, me: e.name, server: e.server, users: e.users, away: markAway([], e.users, e.away), blocked: e.blocked, account: e.account, selectedUser: clamp(s.selectedUser, 0, e.users.length - 1) };
@@ -333,7 +334,6 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
     case 'status': {
       const lines: RoomLine[] = [];
       if (e.status === 'reconnecting' && s.status !== 'reconnecting') lines.push({ kind: 'error', text: 'connection lost; reconnecting (what you type is sent when we are back)' });
-      if (e.status === 'connected' && s.status === 'reconnecting') lines.push({ kind: 'system', text: 'reconnected' });
       return addRoom({ ...s, status: e.status, statusDetail: e.detail }, lines);
     }
     case 'shutdown':

@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import type { ChatEvent } from '../../src/tui/core/events.js';
+import { Session, type SessionOptions } from '../../src/tui/core/session.js';
+import { renderTui, KEY, type RenderedTui } from '../../src/tui/screen/headless.js';
+import type { ServerMessage } from '../../src/wire/messages.js';
+import { startTestServer, tempDb, Wire, type TestServer } from '../server/helpers.js';
+import { until } from '../helpers/until.js';
+
+// Issue 11, the reconnect items: what a full-screen client (and a --reconnect line-mode client) shows when
+// its connection drops or the server restarts under it. Real server, real database file, real Session.
+
+process.env.TZ = 'UTC';
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function server(db = tempDb(), o: Parameters<typeof startTestServer>[1] = {}): Promise<TestServer & { db: string }> {
+  const s = await startTestServer(db, o);
+  let stopped = false;
+  const stop = s.stop.bind(s);
+  const t = Object.assign(s, {
+    db,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await stop();
+    },
+  });
+  cleanups.push(() => t.stop());
+  return t;
+}
+
+/** The server goes down and comes back on the same port over the same database. */
+async function restart(s: TestServer & { db: string }, o: Parameters<typeof startTestServer>[1] = {}): Promise<TestServer & { db: string }> {
+  await s.stop();
+  return server(s.db, { ...o, port: s.port });
+}
+
+async function talker(port: number, name: string): Promise<Wire> {
+  const w = await Wire.hello(port, name);
+  cleanups.push(() => w.close());
+  return w;
+}
+
+async function say(w: Wire, texts: string[]): Promise<number[]> {
+  const ids: number[] = [];
+  for (const text of texts) {
+    const ref = `r-${text}`;
+    w.send({ type: 'say', text, ref });
+    const echo = await w.next<Extract<ServerMessage, { type: 'message' }>>((f) => f.type === 'message' && f.ref === ref);
+    ids.push(echo.id);
+  }
+  return ids;
+}
+
+/** A full-screen client on a headless terminal, wired to a real Session as the app wires them. */
+function fullScreen(port: number, name: string, extra: Partial<SessionOptions> = {}): { t: RenderedTui; s: Session; events: ChatEvent[] } {
+  const events: ChatEvent[] = [];
+  let t: RenderedTui | undefined;
+  const s = new Session({ name, host: '127.0.0.1', port, mode: 'tui', reconnect: true, backoffMs: [400], ...extra }, (e) => {
+    events.push(e);
+    t?.ui.event(e);
+  });
+  t = renderTui({ cols: 100, rows: 40, me: name, ui: { onLine: (line) => s.input(line) } });
+  cleanups.push(() => t!.cleanup());
+  cleanups.push(() => s.destroy());
+  return { t, s, events };
+}
+
+const count = (frame: string, text: string) => frame.split('\n').filter((row) => row.includes(text)).length;
+
+describe('a reconnect adds only what was missed (item 2)', () => {
+  test('hello.last: a gap of k messages is replayed as k frames, whatever the history size', async () => {
+    const s = await server(tempDb(), { historySize: 50 });
+    const bob = await talker(s.port, 'bob');
+    const ids = await say(
+      bob,
+      Array.from({ length: 40 }, (_, i) => `m${i + 1}`),
+    );
+    for (const k of [0, 1, 7, 39]) {
+      const w = await Wire.connect(s.port);
+      cleanups.push(() => w.close());
+      w.send({ type: 'hello', name: `late${k}`, version: 2, ref: 'hello', last: [{ room: '#lobby', id: ids[39 - k]! }] });
+      await w.seen((f) => f.type === 'welcome');
+      await w.sync();
+      const replayed = w.frames.filter((f) => f.type === 'message' && f.history === true);
+      expect(replayed.map((f) => (f as { text: string }).text), `gap of ${k}`).toEqual(ids.slice(40 - k).map((_, i) => `m${41 - k + i}`));
+    }
+    // Without `last`, a newcomer gets the whole history, as before.
+    const fresh = await Wire.connect(s.port);
+    cleanups.push(() => fresh.close());
+    fresh.send({ type: 'hello', name: 'fresh', version: 2, ref: 'hello' });
+    await fresh.seen((f) => f.type === 'welcome');
+    await fresh.sync();
+    expect(fresh.frames.filter((f) => f.type === 'message' && f.history === true)).toHaveLength(40);
+  });
+
+  test('a malformed hello.last is refused as invalid_message, not half-applied', async () => {
+    const s = await server();
+    for (const last of [5, [{ id: -1 }], [{ id: 1.5 }], [{ room: 7, id: 1 }], Array.from({ length: 51 }, () => ({ id: 1 }))]) {
+      const w = await Wire.connect(s.port);
+      cleanups.push(() => w.close());
+      w.send({ type: 'hello', name: 'odd', version: 2, ref: 'hello', last });
+      const reply = await w.next((f) => f.type === 'error' || f.type === 'welcome');
+      expect(reply, JSON.stringify(last)).toMatchObject({ type: 'error', code: 'invalid_message' });
+    }
+  });
+
+  test('the server restarts under a full-screen client: one "reconnected" line, then only the lines it missed, each once', async () => {
+    let s = await server();
+    const { t, s: alice, events } = fullScreen(s.port, 'alice');
+    await alice.start();
+    const bob = await talker(s.port, 'bob');
+    await say(bob, ['before one', 'before two', 'before three']);
+    await until(() => t.lastFrame().includes('before three'));
+    await t.keys('mine before' + KEY.enter);
+    await until(() => events.some((e) => e.kind === 'message' && e.own));
+
+    s = await restart(s);
+    const bob2 = await talker(s.port, 'bob');
+    await say(bob2, ['gap one', 'gap two']);
+    await until(() => t.lastFrame().includes('gap two') && alice.isConnected);
+    await bob2.sync();
+    await new Promise((r) => setTimeout(r, 200));
+
+    const frame = t.lastFrame();
+    for (const line of ['before one', 'before two', 'before three', 'mine before', 'gap one', 'gap two']) expect(count(frame, line), `${line}\n${frame}`).toBe(1);
+    expect(count(frame, 'reconnected to'), frame).toBe(1);
+    expect(count(frame, 'connected to'), frame).toBe(2); // the first greeting and the one reconnected line
+    expect(count(frame, 'Welcome to parley'), frame).toBeLessThanOrEqual(1);
+    // The wire: after the reconnect the server sent the 2 missed lines, not the 6 it keeps.
+    const welcomes = events.flatMap((e, i) => (e.kind === 'welcome' ? [i] : []));
+    expect(welcomes).toHaveLength(2);
+    const after = events.slice(welcomes[1]!).filter((e) => e.kind === 'message');
+    expect(after.map((e) => (e as { text: string }).text)).toEqual(['gap one', 'gap two']);
+  });
+
+  test('a replay of lines already shown (a server that ignores hello.last) adds none of them', async () => {
+    const t = renderTui({ cols: 80, rows: 24 });
+    cleanups.push(() => t.cleanup());
+    const { ClientCore } = await import('../../src/tui/core/core.js');
+    const core = new ClientCore('alice', 'tui');
+    const feed = (m: object) => t.events(...core.receive(m as ServerMessage, '127.0.0.1:7777'));
+    const welcome = { type: 'welcome', version: 2, name: 'alice', users: ['alice', 'bob'], motd: 'hi there', session: 'S', rooms: ['#lobby'] };
+    await feed(welcome);
+    await feed({ type: 'room', room: '#lobby', users: ['alice', 'bob'], operators: [] });
+    for (let id = 1; id <= 3; id++) await feed({ type: 'message', room: '#lobby', id, from: 'bob', text: `line ${id}`, time: 1000 * id });
+    expect(core.hello()).toMatchObject({ last: [{ room: '#lobby', id: 3 }] });
+    await feed(welcome);
+    await feed({ type: 'room', room: '#lobby', users: ['alice', 'bob'], operators: [] });
+    for (let id = 1; id <= 4; id++) await feed({ type: 'message', room: '#lobby', id, from: 'bob', text: `line ${id}`, time: 1000 * id, history: true });
+    const frame = t.lastFrame();
+    for (let id = 1; id <= 4; id++) expect(count(frame, `line ${id}`), frame).toBe(1);
+    expect(count(frame, 'reconnected to 127.0.0.1:7777 as alice')).toBe(1);
+    expect(count(frame, 'hi there')).toBe(1);
+  });
+});
