@@ -3,7 +3,7 @@ import type { ChatEvent } from '../../src/tui/core/events.js';
 import { Session, type SessionOptions } from '../../src/tui/core/session.js';
 import { renderTui, KEY, type RenderedTui } from '../../src/tui/screen/headless.js';
 import type { ServerMessage } from '../../src/wire/messages.js';
-import { startTestServer, tempDb, Wire, type TestServer } from '../server/helpers.js';
+import { addUser, startTestServer, tempDb, Wire, type TestServer } from '../server/helpers.js';
 import { until } from '../helpers/until.js';
 
 // Issue 11, the reconnect items: what a full-screen client (and a --reconnect line-mode client) shows when
@@ -62,7 +62,7 @@ function fullScreen(port: number, name: string, extra: Partial<SessionOptions> =
     events.push(e);
     t?.ui.event(e);
   });
-  t = renderTui({ cols: 100, rows: 40, me: name, ui: { onLine: (line) => s.input(line) } });
+  t = renderTui({ cols: 150, rows: 40, me: name, ui: { onLine: (line) => s.input(line) } });
   cleanups.push(() => t!.cleanup());
   cleanups.push(() => s.destroy());
   return { t, s, events };
@@ -154,5 +154,44 @@ describe('a reconnect adds only what was missed (item 2)', () => {
     for (let id = 1; id <= 4; id++) expect(count(frame, `line ${id}`), frame).toBe(1);
     expect(count(frame, 'reconnected to 127.0.0.1:7777 as alice')).toBe(1);
     expect(count(frame, 'hi there')).toBe(1);
+  });
+});
+
+describe('every line typed while disconnected ends in exactly one final state (item 3)', () => {
+  test('after a restart: the room line is sent, the whisper to an offline account is stored, the one to a guest who left fails with the reason', async () => {
+    let s = await server();
+    await addUser(s.store, 'dora', 'explorer1');
+    const { t, s: alice, events } = fullScreen(s.port, 'alice');
+    await alice.start();
+    await talker(s.port, 'carol');
+    await until(() => t.lastFrame().includes('carol has joined'));
+    await s.stop();
+    await until(() => events.some((e) => e.kind === 'status' && e.status === 'reconnecting'));
+    for (const line of ['hello all', '/w carol are you there', '/w dora for later']) await t.keys(line + KEY.enter);
+    expect(count(t.lastFrame(), '(not sent yet)')).toBe(3);
+    s = await server(s.db, { port: s.port });
+    await until(() => !t.lastFrame().includes('(not sent yet)'), 8000, `every line settled:\n${t.lastFrame()}`);
+    const frame = t.lastFrame();
+    expect(frame).toMatch(/\d\d:\d\d <alice> hello all/);
+    expect(frame).toContain('→ *carol* are you there (not sent: no one called "carol" is here; /list shows who is)');
+    expect(frame).toContain('→ *dora* for later (stored: delivered when they log in)');
+    // Exactly one state each: no line is shown twice.
+    for (const text of ['hello all', 'are you there', 'for later']) expect(count(frame, text), frame).toBe(1);
+  });
+
+  test('a session that ends for good turns what still waits into failed lines, with the reason', async () => {
+    const t = renderTui({ cols: 150, rows: 24 });
+    cleanups.push(() => t.cleanup());
+    await t.events(
+      { kind: 'welcome', name: 'alice', users: ['alice'], motd: '', server: '127.0.0.1:7777', account: false, blocked: [] },
+      { kind: 'status', status: 'reconnecting', detail: 'connection lost' },
+      { kind: 'pending', ref: 'a', text: 'still here?', action: false },
+      { kind: 'pending', ref: 'b', text: 'psst', to: 'bob', action: false },
+      { kind: 'status', status: 'disconnected', detail: "refused 127.0.0.1:7777: its key is not the one you trust" },
+    );
+    const frame = t.lastFrame();
+    expect(frame).not.toContain('not sent yet');
+    expect(frame).toContain("<alice> still here? (not sent: refused 127.0.0.1:7777: its key is not the one you trust)");
+    expect(frame).toContain("→ *bob* psst (not sent: refused 127.0.0.1:7777: its key is not the one you trust)");
   });
 });

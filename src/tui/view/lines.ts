@@ -50,7 +50,7 @@ export function roomSegments(l: RoomLine): { segments: Segment[]; indent: number
     }
     case 'pending':
       return {
-        segments: [seg('--:-- ', DIM), ...(l.action ? [seg('* ', DIM), seg(l.from, DIM), seg(' ' + l.text, DIM)] : [seg(`<${l.from}> `, DIM), seg(l.text, DIM)]), seg(' (not sent yet)', { fg: 'yellow' })],
+        segments: [seg('--:-- ', DIM), ...(l.action ? [seg('* ', DIM), seg(l.from, DIM), seg(' ' + l.text, DIM)] : [seg(`<${l.from}> `, DIM), seg(l.text, DIM)]), unsent(l.failed)],
         indent: TIME_WIDTH,
       };
     case 'system':
@@ -62,12 +62,17 @@ export function roomSegments(l: RoomLine): { segments: Segment[]; indent: number
   }
 }
 
+/** The mark after a line typed and not sent: still waiting, or why it never will be. */
+function unsent(failed: string | undefined): Segment {
+  return failed === undefined ? seg(' (not sent yet)', { fg: 'yellow' }) : seg(` (not sent: ${failed})`, { fg: 'red' });
+}
+
 export function whisperSegments(w: WhisperLine): { segments: Segment[]; indent: number } {
   const time = seg(w.time === undefined ? '--:-- ' : hhmm(w.time) + ' ', DIM);
   const peer = name(w.peer, false);
   const text = seg(' ' + w.text, w.pendingRef ? DIM : undefined);
   const pending = w.pendingRef
-    ? [seg(' (not sent yet)', { fg: 'yellow' })]
+    ? [unsent(w.failed)]
     : w.stored
       ? [seg(' (stored: delivered when they log in)', { fg: 'yellow' })]
       : w.late

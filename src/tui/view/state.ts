@@ -23,7 +23,8 @@ export const PANE_ORDER: readonly Pane[] = ['input', 'users', 'whispers', 'room'
 export type RoomLine =
   /** `history`: replayed from before we joined. */
   | { kind: 'message'; time: number; from: string; text: string; action: boolean; own: boolean; mention: boolean; history?: boolean }
-  | { kind: 'pending'; ref: string; from: string; text: string; action: boolean }
+  /** Typed and not sent yet; `failed`: the server refused it, or it can no longer be sent (why, in words). */
+  | { kind: 'pending'; ref: string; from: string; text: string; action: boolean; failed?: string }
   | { kind: 'system'; time?: number; text: string }
   | { kind: 'help'; text: string }
   | { kind: 'error'; text: string };
@@ -36,6 +37,8 @@ export interface WhisperLine {
   outgoing: boolean;
   /** Typed while it could not be sent; `ref` matches the echo that replaces it. */
   pendingRef?: string;
+  /** The pending whisper was refused or can no longer be sent: why, in words. */
+  failed?: string;
   /** Went over a direct link, never through the server. */
   direct?: boolean;
   /** Sent to us while we were offline (`time` is when it was sent). */
@@ -329,9 +332,13 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
     case 'error': {
       // A refused server key must not scroll by unnoticed: it means someone may be impersonating the server.
       const refused = e.code === 'untrusted' ? { popup: { kind: 'trust' as const, server: s.server, fingerprint: '', refused: e.text } } : {};
-      return addRoom({ ...s, ...refused }, [{ kind: 'error', text: e.text }]);
+      // A refused line that was waiting to be sent ends as failed, with the reason, where it stands.
+      const next = { ...s, ...refused };
+      return addRoom(e.ref === undefined ? next : failPending(next, e.text, e.ref), [{ kind: 'error', text: e.text }]);
     }
     case 'status': {
+      // Disconnected for good: nothing still waiting will be sent.
+      if (e.status === 'disconnected') s = failPending(s, e.detail, null);
       const lines: RoomLine[] = [];
       if (e.status === 'reconnecting' && s.status !== 'reconnecting') lines.push({ kind: 'error', text: 'connection lost; reconnecting (what you type is sent when we are back)' });
       return addRoom({ ...s, status: e.status, statusDetail: e.detail }, lines);
@@ -356,10 +363,26 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
     case 'seen':
       return addRoom(s, [{ kind: 'system', text: plainText(e) }]);
     case 'signed_out':
-      return addRoom({ ...s, status: 'disconnected', statusDetail: e.text }, [{ kind: 'error', text: e.text }]);
+      return addRoom({ ...failPending(s, e.text, null), status: 'disconnected', statusDetail: e.text }, [{ kind: 'error', text: e.text }]);
     case 'search':
       return search(s, e.query);
   }
+}
+
+/**
+ * Lines still waiting to be sent end as failed with `why`: the one with `ref` (the server refused it), or
+ * with `null` every one of them (the session is over). Each typed line so ends sent, stored or failed.
+ */
+function failPending(s: ViewState, why: string, ref: string | null): ViewState {
+  const hit = (r: string | undefined) => r !== undefined && (ref === null || r === ref);
+  const roomHit = s.room.some((l) => l.kind === 'pending' && l.failed === undefined && hit(l.ref));
+  const whisperHit = s.whispers.some((w) => w.failed === undefined && hit(w.pendingRef));
+  if (!roomHit && !whisperHit) return s;
+  return {
+    ...s,
+    ...(roomHit && { room: s.room.map((l) => (l.kind === 'pending' && l.failed === undefined && hit(l.ref) ? { ...l, failed: why } : l)) }),
+    ...(whisperHit && { whispers: s.whispers.map((w) => (w.failed === undefined && hit(w.pendingRef) ? { ...w, failed: why } : w)) }),
+  };
 }
 
 // --- search -------------------------------------------------------------------------------------------
