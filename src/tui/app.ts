@@ -2,6 +2,7 @@ import { appendFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChatEvent } from './core/events.js';
+import { EXIT_CODES, ParleyError } from './core/errors.js';
 import { Session, type PasswordRequest } from './core/session.js';
 import { askPasswordOnTerminal, passwordPrompt } from './screen/askpass.js';
 import { askTrustOnTerminal } from './screen/asktrust.js';
@@ -57,9 +58,16 @@ export async function runFullScreen(o: { name: string; host: string; port: numbe
   session.core.logWhere = logWhere(o.log);
   session.core.highlightWords = config.highlight;
   await session.start(); // a ParleyError here reaches main.ts with the terminal untouched
+  // Why the session ended for good (logged in elsewhere, a refused key): the screen stays until the user
+  // leaves, then the exit code and the one line are those of line mode (README "Exit codes").
+  let over: ParleyError | undefined;
+  session.done.catch((err: unknown) => {
+    if (err instanceof ParleyError) over = err;
+  });
 
   return new Promise<number>((resolve) => {
     let done = false;
+    const leave = () => restore(over ? EXIT_CODES[over.code] : 0, over && `parley: ${over.message}`);
     const restore = (code: number, line?: string) => {
       if (done) return;
       done = true;
@@ -72,7 +80,7 @@ export async function runFullScreen(o: { name: string; host: string; port: numbe
     // The terminal is given back at once; saying goodbye to the server may take a moment after that.
     const quit = () => {
       ui?.destroy();
-      void session.quit().finally(() => restore(0));
+      void session.quit().finally(leave);
     };
     const crash = (err: unknown) => {
       session.destroy();
@@ -102,7 +110,7 @@ export async function runFullScreen(o: { name: string; host: string; port: numbe
         me: session.core.name,
         server: session.server,
         onLine: (line) => {
-          if (session.input(line)) void session.done.then(() => restore(0), () => restore(0));
+          if (session.input(line)) void session.done.then(leave, leave);
         },
         onQuit: quit,
         notifier: new Notifier({ bell: config.bell, features: termFeatures(process.env, config.links, config.desktop), write: (b) => term.output.write(b) }),

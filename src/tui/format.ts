@@ -108,6 +108,7 @@ function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | nul
     case 'renamed':
       return out(ev.self ? `${clock(ev.time)} ${SYSTEM} you are now known as ${ev.new}` : `${clock(ev.time)} ${SYSTEM} ${ev.old} is now known as ${ev.new}`);
     case 'users':
+      if (ev.update) return null; // no answer to anything: nothing to print
       return out(`* users (${ev.users.length}): ${nameList(ev.users, ev.away)}`);
     case 'away':
       if (ev.self) return out(`${clock(ev.time)} * ${ev.away ? `you are away${ev.message !== undefined ? ': ' + ev.message : ''} (/back when you return)` : 'you are back'}`);

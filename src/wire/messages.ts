@@ -1,4 +1,4 @@
-import { MAX_REASON_CHARS, MAX_REF_CHARS, MAX_ROOM_NAME_CHARS, MAX_ROOMS_PER_USER, MAX_TOKEN_CHARS } from './limits.js';
+import { MAX_BLOCKS, MAX_NAME_CHARS, MAX_REASON_CHARS, MAX_REF_CHARS, MAX_ROOM_NAME_CHARS, MAX_ROOMS_PER_USER, MAX_TOKEN_CHARS } from './limits.js';
 import { codePointLength } from './sanitize.js';
 
 // Every frame is one JSON object with a `type`. PROTOCOL.md documents each message; the types here are
@@ -13,9 +13,10 @@ export type ClientMessage =
   /**
    * `password` or `token` log in to a registered name (issue 4); without them the name joins as a guest.
    * `last`: after a reconnect, the newest message id the client has of each room, so that the server
-   * replays only what is newer (PROTOCOL.md §6.1).
+   * replays only what is newer (PROTOCOL.md §6.1). `blocks`: a guest's blocks, given again after a
+   * reconnect (a guest's blocks live with its connection on the server).
    */
-  | ({ type: 'hello'; name: string; version: number; password?: string; token?: string; session?: string; last?: LastSeen[] } & Ref)
+  | ({ type: 'hello'; name: string; version: number; password?: string; token?: string; session?: string; last?: LastSeen[]; blocks?: string[] } & Ref)
   | ({ type: 'say'; text: string; action?: boolean } & InRoom & Ref)
   | ({ type: 'whisper'; to: string; text: string } & Ref)
   | ({ type: 'nick'; name: string } & Ref)
@@ -341,6 +342,10 @@ const CLIENT_CHECKS: Record<ClientType, Check[]> = {
     (o) => optStr(o, 'token', MAX_TOKEN_CHARS),
     (o) => optStr(o, 'session', MAX_REF_CHARS),
     (o) => lastSeen(o),
+    (o) =>
+      o.blocks === undefined || (Array.isArray(o.blocks) && o.blocks.length <= MAX_BLOCKS && (o.blocks as unknown[]).every((n) => typeof n === 'string' && codePointLength(n) <= MAX_NAME_CHARS))
+        ? null
+        : `"blocks" must be a list of at most ${MAX_BLOCKS} names`,
   ],
   say: [(o) => str(o, 'text'), (o) => optBool(o, 'action'), optRoom],
   whisper: [(o) => str(o, 'to'), (o) => str(o, 'text')],

@@ -195,3 +195,175 @@ describe('every line typed while disconnected ends in exactly one final state (i
     expect(frame).toContain("→ *bob* psst (not sent: refused 127.0.0.1:7777: its key is not the one you trust)");
   });
 });
+
+describe('name taken while away (item 4)', () => {
+  test('one refusal line, no retrying past the window, and /nick NEW typed while disconnected is the name that comes back', async () => {
+    // The server's ping interval and timeout bound how long our own dead connection could hold the name.
+    let s = await server(tempDb(), { pingIntervalMs: 500, pingTimeoutMs: 500 });
+    const { t, s: zed, events } = fullScreen(s.port, 'zed', { backoffMs: [1500, 300] });
+    await zed.start();
+    await s.stop();
+    s = await server(s.db, { port: s.port, pingIntervalMs: 500, pingTimeoutMs: 500 });
+    // A real client: it answers the server's pings (every 500 ms here).
+    const seenByThief: ChatEvent[] = [];
+    const thief = new Session({ name: 'zed', host: '127.0.0.1', port: s.port, mode: 'plain' }, (e) => seenByThief.push(e));
+    cleanups.push(() => thief.destroy());
+    await thief.start();
+    await until(() => events.some((e) => e.kind === 'status' && e.status === 'reconnecting'));
+    await t.keys('still there?' + KEY.enter);
+    await until(() => events.some((e) => e.kind === 'status' && e.status === 'refused'), 8000, 'reconnecting stopped');
+    const stoppedAt = events.length;
+    await new Promise((r) => setTimeout(r, 1500));
+    // Stopped for good: no more attempts (each would say "reconnecting" again).
+    expect(events.slice(stoppedAt).filter((e) => e.kind === 'status')).toEqual([]);
+    let frame = t.lastFrame();
+    expect(count(frame, 'refused the name "zed"'), frame).toBe(1);
+    expect(frame).toContain('/nick NEW to come back under another name');
+    expect(frame.split('\n').at(-1)).toContain('not reconnecting: "zed" was refused; /nick NEW to come back');
+    expect(frame).toContain('still there? (not sent yet)');
+
+    await t.keys('/nick zed2' + KEY.enter);
+    await until(() => t.lastFrame().includes('reconnected to') && !t.lastFrame().includes('not sent yet'), 8000, 'back as zed2');
+    frame = t.lastFrame();
+    expect(frame).toContain(`reconnected to 127.0.0.1:${s.port} as zed2`);
+    expect(frame).toMatch(/\d\d:\d\d <zed2> still there\?/);
+    await until(() => seenByThief.some((e) => e.kind === 'message' && e.from === 'zed2' && e.text === 'still there?'));
+  });
+
+  test('/nick with a name that cannot work is refused at once while disconnected', async () => {
+    let s = await server();
+    const { t, s: zed, events } = fullScreen(s.port, 'zed', { backoffMs: [5000] });
+    await zed.start();
+    await s.stop();
+    await until(() => events.some((e) => e.kind === 'status' && e.status === 'reconnecting'));
+    await t.keys('/nick bad!name' + KEY.enter);
+    expect(t.lastFrame()).toMatch(/"bad!name" is not a valid name/);
+    expect(zed.core.name).toBe('zed');
+  });
+});
+
+describe('blocks survive the client\'s own reconnect (item 5)', () => {
+  test('a guest blocks bob; after the server restarts and the client reconnects, bob is still blocked: no replay, no line, no whisper', async () => {
+    let s = await server();
+    const { t, s: alice, events } = fullScreen(s.port, 'alice');
+    await alice.start();
+    const bob = await talker(s.port, 'bob');
+    await say(bob, ['before the block']);
+    await until(() => t.lastFrame().includes('before the block'));
+    await t.keys('/block bob' + KEY.enter);
+    await until(() => events.some((e) => e.kind === 'blocks'));
+    await say(bob, ['after the block']);
+
+    s = await restart(s);
+    const bob2 = await talker(s.port, 'bob');
+    await until(() => alice.isConnected && t.lastFrame().includes('reconnected to'), 8000);
+    await say(bob2, ['after the restart']);
+    bob2.send({ type: 'whisper', to: 'alice', text: 'psst', ref: 'w' });
+    const refused = await bob2.next((f) => 'ref' in f && f.ref === 'w');
+    expect(refused).toMatchObject({ type: 'error', code: 'not_delivered' });
+    await bob2.sync();
+    await new Promise((r) => setTimeout(r, 200));
+    const frame = t.lastFrame();
+    expect(frame).not.toContain('after the block');
+    expect(frame).not.toContain('after the restart');
+    expect(frame).not.toContain('psst');
+    expect(events.some((e) => e.kind === 'whisper' || (e.kind === 'message' && e.from === 'bob' && e.text !== 'before the block'))).toBe(false);
+    expect(alice.core.blocked).toEqual(['bob']);
+    expect(t.ui.state.users).toEqual(['alice']);
+  });
+});
+
+describe('the users pane shows what the server says (item 6)', () => {
+  test('/block takes bob out of the pane at once; his rename leaves no phantom; /unblock brings him back at once', async () => {
+    const s = await server();
+    const { t, s: alice, events } = fullScreen(s.port, 'alice');
+    await alice.start();
+    const bob = await talker(s.port, 'bob');
+    await talker(s.port, 'carol');
+    await until(() => t.ui.state.users.length === 3);
+
+    await t.keys('/block bob' + KEY.enter);
+    await until(() => events.some((e) => e.kind === 'blocks'));
+    await until(() => !t.ui.state.users.includes('bob'), 2000, 'bob gone from the pane');
+    expect(t.ui.state.users).toEqual(['alice', 'carol']);
+    expect(t.lastFrame()).toContain('Users (2)');
+
+    bob.send({ type: 'nick', name: 'bobby', ref: 'n' });
+    await bob.next((f) => 'ref' in f && f.ref === 'n');
+    await bob.sync();
+    await new Promise((r) => setTimeout(r, 200));
+    // The blocker hears nothing of it (server tests: "the blocker receives nothing"), and no old name stays.
+    expect(t.ui.state.users).toEqual(['alice', 'carol']);
+    await t.keys('/block' + KEY.enter);
+    await until(() => t.lastFrame().includes('blocked: bobby'), 2000, 'the block followed the rename');
+    // Completion offers no name that nobody has.
+    await t.keys('/w bo' + KEY.tab);
+    expect(t.lastFrame()).toMatch(/alice> \/w bo +\n/);
+    await t.keys('\x15'); // Ctrl+U
+
+    await t.keys('/unblock bobby' + KEY.enter);
+    await until(() => t.ui.state.users.includes('bobby'), 2000, 'bobby back in the pane');
+    expect(t.ui.state.users).toEqual(['alice', 'bobby', 'carol']);
+    expect(count(t.lastFrame(), 'users (')).toBe(0); // an update, not a /list answer said in the room
+  });
+});
+
+describe('"logged in from another location" (item 11)', () => {
+  test('is shown once in the full screen, which then leaves with exit code 7 and the one line', async () => {
+    const s = await server();
+    await addUser(s.store, 'alice', 'wonderland');
+    const { t, s: first, events } = fullScreen(s.port, 'alice', { askPassword: async () => 'wonderland' });
+    await first.start();
+    const second = new Session({ name: 'alice', host: '127.0.0.1', port: s.port, mode: 'tui', askPassword: async () => 'wonderland' }, () => {});
+    cleanups.push(() => second.destroy());
+    await second.start();
+    await until(() => events.some((e) => e.kind === 'signed_out'));
+    await new Promise((r) => setTimeout(r, 200));
+    const frame = t.lastFrame();
+    expect(count(frame, 'logged in from another location'), frame).toBe(2); // the room line and the status bar
+    expect(count(frame.split('\n').slice(0, -1).join('\n'), 'logged in from another location')).toBe(1);
+    expect(events.filter((e) => e.kind === 'error')).toEqual([]);
+  });
+
+  test('the full-screen client exits 7 with one line once the user leaves', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { runFullScreen } = await import('../../src/tui/app.js');
+    const s = await server();
+    await addUser(s.store, 'alice', 'wonderland');
+    const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+    const output = Object.assign(new PassThrough(), { isTTY: true, columns: 100, rows: 30 });
+    output.resume();
+    const err: string[] = [];
+    input.write('wonderland\r'); // the password, asked on the terminal before the screen is up
+    const run = runFullScreen({ name: 'alice', host: '127.0.0.1', port: s.port }, { input, output, err: (l) => err.push(l) });
+    await until(() => s.server.hub.users().includes('alice'), 8000, 'alice logged in');
+    const second = new Session({ name: 'alice', host: '127.0.0.1', port: s.port, mode: 'tui', askPassword: async () => 'wonderland' }, () => {});
+    cleanups.push(() => second.destroy());
+    await second.start();
+    await new Promise((r) => setTimeout(r, 300));
+    input.write(KEY.f10);
+    expect(await run).toBe(7);
+    expect(err).toEqual(['parley: alice logged in from another location; this session is closed']);
+  });
+
+  test('line mode prints it once and ends with exit code 7', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { runPlain } = await import('../../src/tui/plain.js');
+    const { EXIT_CODES } = await import('../../src/tui/core/errors.js');
+    const s = await server();
+    await addUser(s.store, 'alice', 'wonderland');
+    const lines: string[] = [];
+    const stdin = new PassThrough();
+    cleanups.push(() => stdin.end());
+    const run = runPlain({ name: 'alice', host: '127.0.0.1', port: s.port, json: false, input: stdin, out: (l) => lines.push(l), err: (l) => lines.push(l), hint: false, password: 'wonderland' });
+    await until(() => s.server.hub.users().includes('alice'), 8000, 'alice logged in');
+    const second = new Session({ name: 'alice', host: '127.0.0.1', port: s.port, mode: 'plain', askPassword: async () => 'wonderland' }, () => {});
+    cleanups.push(() => second.destroy());
+    await second.start();
+    const ended = await run.then(() => undefined, (e: unknown) => e as { code: 'signed_out'; message: string });
+    expect(ended && EXIT_CODES[ended.code]).toBe(7);
+    // main.ts prints the rejection as the one line; nothing before it says it too.
+    expect(lines.filter((l) => l.includes('another location'))).toEqual([]);
+    expect(ended!.message).toBe('alice logged in from another location; this session is closed');
+  });
+});

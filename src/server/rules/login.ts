@@ -43,6 +43,9 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
   if (login === FAILED) return;
   if (!accounts || !login) {
     if (!ctx.nameFree(s, msg.name, 'hello', ref)) return;
+    // A guest's blocks live with its connection: a client coming back gives them again, before the replay
+    // and the room's lines reach it. Checked as names only: whoever they name may be offline now.
+    for (const name of msg.blocks ?? []) if (nameProblem(name) === null && foldName(name) !== foldName(msg.name)) s.blocks.add(name);
     return ctx.claimName(s, msg.name, false, 'hello', ref, (still) => enter(ctx, still, msg.name, ctx.clock(), ref));
   }
   const problem = nameProblem(msg.name);

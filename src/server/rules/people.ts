@@ -113,6 +113,12 @@ export function block(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
     ctx.log('block', { conn: s.id, name: s.name, blocked: name });
   }
   ctx.send(s, { type: 'blocks', names: s.blocks.list(), ...(ref !== undefined && { ref }) });
+  if (msg.name !== undefined) sendMembers(ctx, s);
+}
+
+/** The members of each of `s`'s rooms as `s` sees them now that its blocks changed (no ref: an update, not a reply). */
+function sendMembers(ctx: Context, s: Session): void {
+  for (const room of s.rooms) ctx.send(s, { type: 'users', room: room.name, users: room.namesFor(s) });
 }
 
 export function unblock(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'unblock' }>): void {
@@ -124,4 +130,5 @@ export function unblock(ctx: Context, s: Session, msg: Extract<ClientMessage, { 
   }
   if (!s.account) ctx.peers?.guestBlocks(s.name!, s.blocks.keys());
   ctx.send(s, { type: 'blocks', names: s.blocks.list(), ...(msg.ref !== undefined && { ref: msg.ref }) });
+  sendMembers(ctx, s);
 }

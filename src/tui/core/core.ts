@@ -82,6 +82,8 @@ export class ClientCore {
       ...(password !== undefined ? { password } : this.token !== undefined && { token: this.token }),
       ...(this.session !== undefined && { session: this.session }),
       ...(this.shown.size > 0 && { last: this.lastSeen() }),
+      // A guest's blocks live with its connection on the server: a reconnect gives them again.
+      ...(!this.account && this.blocked.length > 0 && { blocks: [...this.blocked] }),
     };
   }
 
@@ -305,8 +307,10 @@ export class ClientCore {
       case 'users': {
         const users = msg.users.map(clean).sort(compareNames);
         this.away = markAway(this.away, users, msg.away?.map(clean));
-        this.edit(msg.room, () => users);
-        return [{ kind: 'users', users: [...users], away: this.awayAmong(users), ...this.tag(msg.room) }];
+        const current = this.edit(msg.room, () => users);
+        if (msg.ref !== undefined) return [{ kind: 'users', users: [...users], away: this.awayAmong(users), ...this.tag(msg.room) }];
+        // Without a ref it is no answer but the server's word on who is here (after /block or /unblock).
+        return current ? [{ kind: 'users', users: [...users], away: this.awayAmong(users), update: true }] : [];
       }
       case 'error': {
         const error: ChatEvent = {
@@ -316,8 +320,9 @@ export class ClientCore {
           ...(ourRef(msg.ref) && { ref: msg.ref }),
           ...(msg.seconds !== undefined && { seconds: msg.seconds }),
         };
+        // Said once, as the end of the session: not also as an error line.
         if (msg.code === 'session_replaced' || msg.code === 'idle_timeout') {
-          return [error, { kind: 'signed_out', reason: msg.code === 'session_replaced' ? 'replaced' : 'idle', text: error.text }];
+          return [{ kind: 'signed_out', reason: msg.code === 'session_replaced' ? 'replaced' : 'idle', text: error.text }];
         }
         return [error];
       }
@@ -450,16 +455,18 @@ export class ClientCore {
     return room !== undefined && this.rooms.length > 1 ? { room: clean(room) } : {};
   }
 
-  /** Changes the member list of `room` (the current one when the frame names none). */
-  private edit(room: string | undefined, change: (users: string[]) => string[]): void {
+  /** Changes the member list of `room` (the current one when the frame names none); true if that is the current room. */
+  private edit(room: string | undefined, change: (users: string[]) => string[]): boolean {
     const r = room !== undefined ? clean(room) : this.current;
     if (r === undefined) {
       this.users = change(this.users);
-      return;
+      return true;
     }
     const next = change(this.members.get(key(r)) ?? []);
     this.members.set(key(r), next);
-    if (this.current !== undefined && key(this.current) === key(r)) this.users = [...next];
+    if (this.current === undefined || key(this.current) !== key(r)) return false;
+    this.users = [...next];
+    return true;
   }
 
   /** We are no longer in `room`: the current room becomes the last one we are still in. */

@@ -4,7 +4,8 @@ import type { LeaveReason, ModerationAction, PrivateEndReason, SeenEntry } from 
 // JSON with --json); the full-screen client folds them into its panes. Every string here has been
 // sanitised by the client core, whatever the server sent.
 
-export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+/** `refused`: the server refused our name on a reconnect and retrying cannot help; /nick NEW tries again. */
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'refused' | 'disconnected';
 
 /**
  * `room` on room events (message, joined, left, users, topic, moderation): set only while the user is in more
@@ -44,8 +45,8 @@ export type ChatEvent =
   | { kind: 'joined'; name: string; time: number; room?: string }
   | { kind: 'left'; name: string; reason: LeaveReason; message?: string; time: number; room?: string; by?: string }
   | { kind: 'renamed'; old: string; new: string; time: number; self: boolean }
-  /** `away`: which of `users` are away. */
-  | { kind: 'users'; users: string[]; away?: string[]; room?: string }
+  /** The answer to /list; `away`: which of `users` are away; `update`: the server's word on who is in the current room (after /block or /unblock), no answer to anything. */
+  | { kind: 'users'; users: string[]; away?: string[]; room?: string; update?: true }
   /** `name` went away (with `message`, when given) or came back (issue 17); `self`: that is us. */
   | { kind: 'away'; name: string; away: boolean; message?: string; time: number; self: boolean }
   // Rooms (protocol version 2, issue 13).

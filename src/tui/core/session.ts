@@ -5,6 +5,7 @@ import { FrameDecoder, encodeFrame } from '../../wire/frame.js';
 import { MAX_SERVER_FRAME_BYTES, PING_INTERVAL_MS, PING_TIMEOUT_MS, RATE_BURST, RATE_PER_SECOND, WELCOME_TIMEOUT_MS, QUIT_WAIT_MS, RECONNECT_BACKOFF_MS, BUSY_RETRY_MS, MAX_OFFLINE_PER_USER } from '../../wire/limits.js';
 import { parseServerMessage, type ClientMessage, type ServerMessage } from '../../wire/messages.js';
 import { TokenBucket } from '../../wire/ratelimit.js';
+import { foldName, nameProblem } from '../../wire/names.js';
 import { sanitizeText } from '../../wire/sanitize.js';
 import { ClientCore, type Mode } from './core.js';
 import { DirectManager } from './direct.js';
@@ -111,6 +112,14 @@ export class Session {
   private ended: ((err?: ParleyError) => void) | undefined;
   /** The server ended the session for good (logged in elsewhere, idle): do not reconnect. */
   private signedOut: string | undefined;
+  /** The error code of the last refused hello (name_taken, ...): whether trying again can help. */
+  private refusal: string | undefined;
+  /** When the connection was lost: a name refused within the ghost window may be our own old connection. */
+  private lostAt = 0;
+  /** The refusal of our name on a reconnect was said (once per outage). */
+  private refusalShown = false;
+  /** Reconnecting stopped at a refusal retrying cannot fix: /nick NEW starts it again. */
+  private paused = false;
   /**
    * Requests the server answers later than a ping (a password hash runs first), by ref, and /register
    * while it waits for its password: finish() waits for these too.
@@ -192,6 +201,10 @@ export class Session {
     for (const e of outcome.events) this.emit(e);
     if (outcome.needPassword === 'register') this.asking = this.register();
     for (const m of outcome.send) {
+      if (m.type === 'nick' && this.opts.reconnect && !this.connected && !this.closedByUser) {
+        this.renameOffline(m.name);
+        continue;
+      }
       if (m.type === 'quit') {
         // What was typed before /quit goes first: a piped "...lines...\n/quit" loses nothing.
         void this.finish(m.reason);
@@ -200,6 +213,28 @@ export class Session {
       if (!this.direct.outgoing(m)) this.enqueue(m);
     }
     return outcome.quit === true;
+  }
+
+  /**
+   * /nick while disconnected: the name the next hello uses (a refused name is what the user fixes this way),
+   * and, if reconnecting had stopped at a refusal, a new try at once.
+   */
+  private renameOffline(name: string): void {
+    const problem = nameProblem(name);
+    if (problem !== null) {
+      this.emit({ kind: 'error', text: `"${sanitizeText(name)}" is not a valid name: ${problem}` });
+      return;
+    }
+    // A login belongs to its name: under another one we come back as a guest.
+    if (foldName(name) !== foldName(this.core.name)) this.core.token = undefined;
+    this.core.name = name;
+    this.emit({ kind: 'help', lines: [`you will come back as ${name}`] });
+    if (!this.paused) return;
+    this.paused = false;
+    this.refusalShown = false;
+    this.lostAt = Date.now();
+    this.attempt = 0;
+    this.scheduleReconnect();
   }
 
   /**
@@ -514,6 +549,7 @@ export class Session {
       case 'slow_down':
         return new ParleyError('auth_failed', text);
       default:
+        this.refusal = msg.code;
         return new ParleyError('name_refused', `the server refused the name "${this.core.name}": ${text}`);
     }
   }
@@ -618,6 +654,8 @@ export class Session {
       }
       this.queue = [...this.unacked.values(), ...this.queue];
       this.unacked.clear();
+      this.lostAt = Date.now();
+      this.refusalShown = false;
       this.nextServer(); // in a cluster, another node: the one we had may be the one that died
       this.scheduleReconnect();
       return;
@@ -633,7 +671,7 @@ export class Session {
     this.emit({ kind: 'status', status: 'reconnecting', detail: `connection lost; reconnecting in ${Math.ceil(delay / 1000)} s (attempt ${this.attempt})` });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      // A refused name too is retried: the server may hold our old name until it notices the dead link.
+      // A refused name is retried only while that can help (see refused()).
       this.connect().catch((err: unknown) => {
         if (this.closedByUser) return;
         if (err instanceof ParleyError && err.code === 'untrusted') {
@@ -645,10 +683,33 @@ export class Session {
           this.ended?.(err);
           return;
         }
+        if (err instanceof ParleyError && (err.code === 'name_refused' || err.code === 'auth_failed') && this.refused(err)) return;
         this.nextServer();
         this.scheduleReconnect();
       });
     }, delay);
+  }
+
+  /**
+   * The server refused our name (or login) on a reconnect. Said once. A name taken may be held by our own
+   * old connection until the server notices it is dead (its ping interval and timeout, or a cluster node
+   * that died): only within that window is trying again any use. Returns true when reconnecting stops
+   * here, until /nick NEW.
+   */
+  private refused(err: ParleyError): boolean {
+    const limits = this.core.limits;
+    const ghostMs = limits ? limits.pingIntervalMs + limits.pingTimeoutMs : PING_INTERVAL_MS + PING_TIMEOUT_MS;
+    const left = this.lostAt + ghostMs - Date.now();
+    const mayPass = err.code === 'name_refused' && (this.refusal === 'name_taken' || this.refusal === 'name_confusable') && left > 0;
+    if (!this.refusalShown) {
+      this.refusalShown = true;
+      const retry = mayPass ? ` (parley tries "${this.core.name}" again for ${Math.ceil(left / 1000)} s, in case your old connection still holds it)` : '';
+      this.emit({ kind: 'error', text: `${err.message}; /nick NEW to come back under another name${retry}`, code: err.code });
+    }
+    if (mayPass) return false;
+    this.paused = true;
+    this.emit({ kind: 'status', status: 'refused', detail: `not reconnecting: "${this.core.name}" was refused; /nick NEW to come back` });
+    return true;
   }
 
   private startKeepalive(): void {

@@ -5,7 +5,7 @@ import type { ViewState } from '../view/state.js';
 import { cells, drawable, fitCells } from '../view/text.js';
 import { show, textBox, type TextBox } from './frame.js';
 
-const STATUS_COLOR = { connected: 'green', connecting: 'yellow', reconnecting: 'yellow', disconnected: 'red' } as const;
+const STATUS_COLOR = { connected: 'green', connecting: 'yellow', reconnecting: 'yellow', refused: 'red', disconnected: 'red' } as const;
 
 /** The bottom line: connection state and server on the left, key hints (from the key tables) on the right. */
 export class StatusPane {

@@ -313,9 +313,12 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
       const text = e.self ? `you are now known as ${e.new}` : `${e.old} is now known as ${e.new}`;
       return addRoom(withUsers({ ...s, me: e.self ? e.new : s.me, away: renameAway(s.away, e.old, e.new) }, users), [{ kind: 'system', time: e.time, text }]);
     }
-    case 'users':
+    case 'users': {
+      const next = withUsers({ ...s, away: markAway(s.away, e.users, e.away) }, e.users);
+      if (e.update) return next;
       // The reply to /list (or F3) is also said in the room, as irssi's /names does.
-      return addRoom(withUsers({ ...s, away: markAway(s.away, e.users, e.away) }, e.users), [{ kind: 'system', text: plainText(e) }]);
+      return addRoom(next, [{ kind: 'system', text: plainText(e) }]);
+    }
     case 'away':
       return addRoom({ ...s, away: setAway(s.away, e.name, e.away) }, [{ kind: 'system', time: e.time, text: plainText(e).replace(/^\d\d:\d\d:\d\d \* /, '') }]);
     // Rooms: the full screen shows them as system lines until it has a room list (issue 13, item 6).
