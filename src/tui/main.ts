@@ -61,6 +61,8 @@ const program = new Command()
   .option('--tls', 'use TLS even to this machine (it is always used to other hosts)', false)
   .option('--trust <fingerprint>', 'trust a server not seen before if its key has this fingerprint (SHA256:..., from its operator)', fingerprint)
   .option('--password-file <file>', 'line mode: the password of a registered name (or for /register), first line of FILE; or set PARLEY_PASSWORD')
+  .option('--no-history', 'line mode: do not print the room messages replayed on joining')
+  .option('--reconnect', 'line mode: reconnect when the connection is lost, as the full screen does (each typed line is sent once)', false)
   .addHelpText(
     'after',
     `
@@ -91,7 +93,7 @@ async function main(): Promise<number> {
     throw err;
   }
   const [first, hostArg, portArg] = program.processedArgs as [string | undefined, string | undefined, number | undefined];
-  const opts = program.opts<{ plain: boolean; json: boolean; passwordFile?: string; name?: string; config?: string; printConfig: boolean; log: boolean; mouse: boolean; tls: boolean; trust?: string }>();
+  const opts = program.opts<{ plain: boolean; json: boolean; passwordFile?: string; name?: string; config?: string; printConfig: boolean; log: boolean; mouse: boolean; tls: boolean; trust?: string; history: boolean; reconnect: boolean }>();
   const file = opts.config ?? configFile();
   const loaded = loadConfig(file);
   // A bad file costs its bad settings, never the client: one line, then on with the rest.
@@ -128,6 +130,8 @@ async function main(): Promise<number> {
     out: (line) => process.stdout.write(line + '\n'),
     err: (line) => process.stderr.write(line + '\n'),
     hint: process.stdin.isTTY === true,
+    history: opts.history,
+    reconnect: opts.reconnect,
     ...(process.stdin.isTTY === true && { terminal: { input: process.stdin, output: process.stderr } }),
     ...security,
     // On a terminal a person can answer; from a pipe, an unknown server is refused (use --trust).

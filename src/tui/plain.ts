@@ -20,6 +20,10 @@ export interface PlainOptions {
   err: (line: string) => void;
   /** Show the one-line hint about /help (on a terminal). */
   hint: boolean;
+  /** Print the room messages replayed on joining (--no-history: false). Default true. */
+  history?: boolean;
+  /** --reconnect: come back after a lost connection and send what was typed meanwhile, once. */
+  reconnect?: boolean;
   /** From PARLEY_PASSWORD or --password-file: given once when the server asks for a password or on /register. */
   password?: string;
   /** When stdin is a terminal: where to ask for a password without echo if none was given. */
@@ -38,7 +42,14 @@ export interface PlainOptions {
 
 /** Run line mode until input ends or /quit. Resolves with the exit code; ParleyErrors reject. */
 export async function runPlain(o: PlainOptions): Promise<number> {
+  let away = false;
   const show = (ev: ChatEvent) => {
+    if (ev.kind === 'message' && ev.history && o.history === false) return;
+    if (ev.kind === 'status') {
+      // With --reconnect, one line when the connection is lost; the welcome line says when it is back.
+      if (ev.status === 'reconnecting' && !away && !o.json) o.err(`parley: ${ev.detail}`);
+      away = ev.status === 'reconnecting';
+    }
     if (o.json) {
       if (ev.kind !== 'status' && ev.kind !== 'pending') o.out(JSON.stringify({ event: ev.kind, ...ev, kind: undefined }));
       return;
@@ -69,7 +80,7 @@ export async function runPlain(o: PlainOptions): Promise<number> {
       term.input.resume();
     }
   };
-  const session = new Session({ name: o.name, host: o.host, port: o.port, tls: o.tls, trust: o.trust, askTrust: o.askTrust, knownServers: o.knownServers, mode: 'plain', askPassword }, logged(o.log, show));
+  const session = new Session({ name: o.name, host: o.host, port: o.port, tls: o.tls, trust: o.trust, askTrust: o.askTrust, knownServers: o.knownServers, mode: 'plain', askPassword, ...(o.reconnect && { reconnect: true }) }, logged(o.log, show));
   session.core.logWhere = logWhere(o.log);
   session.core.highlightWords = o.highlight ?? [];
   await session.start();

@@ -5,6 +5,7 @@ import { renderTui, KEY, type RenderedTui } from '../../src/tui/screen/headless.
 import type { ServerMessage } from '../../src/wire/messages.js';
 import { addUser, startTestServer, tempDb, Wire, type TestServer } from '../server/helpers.js';
 import { until } from '../helpers/until.js';
+import { CLIENT, run } from '../helpers/cli.js';
 
 // Issue 11, the reconnect items: what a full-screen client (and a --reconnect line-mode client) shows when
 // its connection drops or the server restarts under it. Real server, real database file, real Session.
@@ -365,5 +366,57 @@ describe('"logged in from another location" (item 11)', () => {
     // main.ts prints the rejection as the one line; nothing before it says it too.
     expect(lines.filter((l) => l.includes('another location'))).toEqual([]);
     expect(ended!.message).toBe('alice logged in from another location; this session is closed');
+  });
+});
+
+describe('line mode for bots: --no-history and --reconnect (item 21)', () => {
+  test('--no-history prints no replayed line, and live lines as always', async () => {
+    const s = await server();
+    const bob = await talker(s.port, 'bob');
+    await say(bob, ['from before']);
+    const r = run(CLIENT, ['--plain', '--no-history', 'bot', '127.0.0.1', String(s.port)]);
+    cleanups.push(() => r.child.kill());
+    await r.waitFor(/^\* connected to/);
+    await say(bob, ['live now']);
+    await r.waitFor(/<bob> live now/);
+    r.child.stdin.end();
+    expect(await r.exit).toBe(0);
+    expect(r.stdout()).not.toContain('from before');
+    expect(r.stdout()).not.toContain('[history]');
+  });
+
+  test('--reconnect: a server restart costs one line each way; lines typed meanwhile are sent once; no history twice', async () => {
+    let s = await server();
+    const bob = await talker(s.port, 'bob');
+    await say(bob, ['old news']);
+    const r = run(CLIENT, ['--plain', '--reconnect', 'bot', '127.0.0.1', String(s.port)]);
+    cleanups.push(() => r.child.kill());
+    await r.waitFor(/\[history\] <bob> old news/);
+    r.child.stdin.write('first\n');
+    await r.waitFor(/<bot> first/);
+
+    s = await restart(s);
+    const bob2 = await talker(s.port, 'bob');
+    r.child.stdin.write('while away\n');
+    await say(bob2, ['in the gap']);
+    await r.waitFor(/\* reconnected to 127\.0\.0\.1:\d+ as bot/, 15000);
+    await r.waitFor(/<bot> while away/, 5000);
+    await r.waitFor(/<bob> in the gap/, 5000);
+    r.child.stdin.end('last\n');
+    expect(await r.exit).toBe(0);
+    const out = r.stdout().split('\n');
+    for (const text of ['old news', '<bot> first', '<bot> while away', 'in the gap', '<bot> last']) expect(out.filter((l) => l.includes(text)), text).toHaveLength(1);
+    expect(r.stderr().split('\n').filter((l) => l.includes('connection lost'))).toHaveLength(1);
+    await bob2.sync();
+    expect(bob2.frames.filter((f) => f.type === 'message' && f.from === 'bot' && f.history !== true).map((f) => (f as { text: string }).text)).toEqual(['while away', 'last']);
+  });
+
+  test('without --reconnect line mode still ends on a lost connection, with exit code 5', async () => {
+    const s = await server();
+    const r = run(CLIENT, ['--plain', 'bot', '127.0.0.1', String(s.port)]);
+    cleanups.push(() => r.child.kill());
+    await r.waitFor(/^\* connected to/);
+    await s.stop();
+    expect(await r.exit).toBe(5);
   });
 });

@@ -307,6 +307,9 @@ export class Session {
 
   private async drained(): Promise<void> {
     await this.asking;
+    // Reconnecting (line mode --reconnect at the end of its input): what waits is sent once we are back,
+    // unless reconnecting has stopped.
+    while (this.opts.reconnect && !this.connected && !this.closedByUser && !this.paused && this.signedOut === undefined) await new Promise((r) => setTimeout(r, 50));
     // Only while connected: a server that dies mid-drain must end the wait, not leave it polling forever.
     while (this.queue.length > 0 && this.connected) await new Promise((r) => setTimeout(r, 20));
     if (!this.connected) return;
