@@ -5,6 +5,7 @@ import { sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
 import type { RoomEvent } from '../events.js';
 import type { Session } from '../session.js';
 import { fanout } from '../room.js';
+import { awayField } from './away.js';
 import { FAILED, type Context } from './context.js';
 
 // nick, whoelse, block and unblock: a person's name, who else is around, and whom they hear.
@@ -118,7 +119,10 @@ export function block(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
 
 /** The members of each of `s`'s rooms as `s` sees them now that its blocks changed (no ref: an update, not a reply). */
 function sendMembers(ctx: Context, s: Session): void {
-  for (const room of s.rooms) ctx.send(s, { type: 'users', room: room.name, users: room.namesFor(s) });
+  for (const room of s.rooms) {
+    const users = room.namesFor(s);
+    ctx.send(s, { type: 'users', ...(s.version > 1 && { room: room.name }), users, ...awayField(ctx, users) });
+  }
 }
 
 export function unblock(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'unblock' }>): void {
