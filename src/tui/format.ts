@@ -61,7 +61,7 @@ export function roomWords(ev: Extract<ChatEvent, { kind: 'room' | 'parted' | 'ro
         lock: 'locked the topic',
         unlock: 'unlocked the topic',
       };
-      return `${clock(ev.time)} * ${ev.by} ${what[ev.action]}${why}`;
+      return `${clock(ev.time)} ${SYSTEM} ${ev.by} ${what[ev.action]}${why}`;
     }
   }
 }
@@ -96,7 +96,7 @@ function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | nul
       // `*bob*= psst`: the `=` marks a whisper that went over the direct link, not through the server.
       const mark = ev.direct === true ? '=' : '';
       if (ev.outgoing) {
-        const away = ev.away === undefined ? '' : `\n${clock(ev.time)} * ${awayWords(ev.to, ev.away)}`;
+        const away = ev.away === undefined ? '' : `\n${clock(ev.time)} ${SYSTEM} ${awayWords(ev.to, ev.away)}`;
         return out(`${clock(ev.time)} -> *${ev.to}*${mark} ${ev.text}${ev.stored ? ` [stored: ${ev.to} is offline and gets it at next login]` : ''}${away}`);
       }
       return out(`${clock(ev.time)}${ev.late ? ' [late]' : ''} *${ev.from}*${mark} ${ev.text}`);
@@ -111,8 +111,8 @@ function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | nul
       if (ev.update) return null; // no answer to anything: nothing to print
       return out(`* users (${ev.users.length}): ${nameList(ev.users, ev.away)}`);
     case 'away':
-      if (ev.self) return out(`${clock(ev.time)} * ${ev.away ? `you are away${ev.message !== undefined ? ': ' + ev.message : ''} (/back when you return)` : 'you are back'}`);
-      return out(`${clock(ev.time)} * ${ev.away ? awayWords(ev.name, ev.message ?? '') : `${ev.name} is back`}`);
+      if (ev.self) return out(`${clock(ev.time)} ${SYSTEM} ${ev.away ? `you are away${ev.message !== undefined ? ': ' + ev.message : ''} (/back when you return)` : 'you are back'}`);
+      return out(`${clock(ev.time)} ${SYSTEM} ${ev.away ? awayWords(ev.name, ev.message ?? '') : `${ev.name} is back`}`);
     case 'help':
       return out(ev.lines.join('\n'));
     case 'error':

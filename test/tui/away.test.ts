@@ -47,10 +47,10 @@ describe('away in the client core', () => {
     const core = new ClientCore('alice', 'plain');
     const line = (m: ServerMessage) => core.receive(m, 's').map((e) => formatPlain(e)?.line);
     expect(line(WELCOME)[0]).toContain('* users (3): alice, bob, carol (away)');
-    expect(line({ type: 'away', name: 'bob', away: true, message: 'lunch', time: 0 })).toEqual(['00:00:00 * bob is away: lunch']);
-    expect(line({ type: 'away', name: 'bob', away: false, time: 0 })).toEqual(['00:00:00 * bob is back']);
-    expect(line({ type: 'away', name: 'alice', away: true, time: 0, ref: 'x' })).toEqual(['00:00:00 * you are away (/back when you return)']);
-    expect(line({ type: 'whisper', id: 1, from: 'alice', to: 'carol', text: 'hi', time: 0, away: 'back at 3' })).toEqual(['00:00:00 -> *carol* hi\n00:00:00 * carol is away: back at 3']);
+    expect(line({ type: 'away', name: 'bob', away: true, message: 'lunch', time: 0 })).toEqual(['00:00:00 -!- bob is away: lunch']);
+    expect(line({ type: 'away', name: 'bob', away: false, time: 0 })).toEqual(['00:00:00 -!- bob is back']);
+    expect(line({ type: 'away', name: 'alice', away: true, time: 0, ref: 'x' })).toEqual(['00:00:00 -!- you are away (/back when you return)']);
+    expect(line({ type: 'whisper', id: 1, from: 'alice', to: 'carol', text: 'hi', time: 0, away: 'back at 3' })).toEqual(['00:00:00 -> *carol* hi\n00:00:00 -!- carol is away: back at 3']);
     expect(line({ type: 'whisper', id: 2, from: 'alice', to: 'carol', text: 'hi', time: 0 })).toEqual(['00:00:00 -> *carol* hi']);
   });
 

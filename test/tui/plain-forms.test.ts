@@ -40,6 +40,11 @@ describe('/me cannot forge a system line (item 20)', () => {
       { kind: 'renamed', old: 'bob', new: 'rob', time: t, self: false },
       { kind: 'private_request', from: 'bob', time: t },
       { kind: 'private', with: 'bob', state: 'open', detail: 'direct chat with bob is open', time: t },
+      // `/me is away: lunch` and `/me banned eve` are actions too, never an away or a moderation line.
+      { kind: 'away', name: 'bob', away: true, message: 'lunch', time: t, self: false },
+      { kind: 'away', name: 'bob', away: false, time: t, self: false },
+      { kind: 'moderation', action: 'ban', by: 'bob', name: 'eve', time: t },
+      { kind: 'moderation', action: 'op', by: 'bob', name: 'eve', time: t },
     ] as ChatEvent[]) {
       expect(line(e)).toMatch(SYSTEM_LINE);
     }

@@ -320,7 +320,7 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
       return addRoom(next, [{ kind: 'system', text: plainText(e) }]);
     }
     case 'away':
-      return addRoom({ ...s, away: setAway(s.away, e.name, e.away) }, [{ kind: 'system', time: e.time, text: plainText(e).replace(/^\d\d:\d\d:\d\d \* /, '') }]);
+      return addRoom({ ...s, away: setAway(s.away, e.name, e.away) }, [{ kind: 'system', time: e.time, text: plainText(e).replace(/^\d\d:\d\d:\d\d -!- /, '') }]);
     // Rooms: the full screen shows them as system lines until it has a room list (issue 13, item 6).
     case 'room':
       return addRoom(withUsers({ ...s, away: markAway(s.away, e.users, e.away) }, e.users), roomWords(e).split('\n').map((text): RoomLine => ({ kind: 'system', text: text.replace(/^\* /, '') })));
@@ -329,7 +329,7 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
     case 'rooms':
     case 'topic':
     case 'moderation':
-      return addRoom(s, roomWords(e).split('\n').map((text): RoomLine => ({ kind: 'system', text: text.replace(/^(\d\d:\d\d:\d\d )?\* /, '') })));
+      return addRoom(s, roomWords(e).split('\n').map((text): RoomLine => ({ kind: 'system', text: text.replace(/^(\d\d:\d\d:\d\d -!- |\* )/, '') })));
     case 'help':
       return addRoom(s, e.lines.map((text): RoomLine => ({ kind: 'help', text })));
     case 'error': {
