@@ -200,19 +200,19 @@ describe('every line typed while disconnected ends in exactly one final state (i
 describe('name taken while away (item 4)', () => {
   test('one refusal line, no retrying past the window, and /nick NEW typed while disconnected is the name that comes back', async () => {
     // The server's ping interval and timeout bound how long our own dead connection could hold the name.
-    let s = await server(tempDb(), { pingIntervalMs: 500, pingTimeoutMs: 500 });
-    const { t, s: zed, events } = fullScreen(s.port, 'zed', { backoffMs: [1500, 300] });
+    let s = await server(tempDb(), { pingIntervalMs: 1000, pingTimeoutMs: 2000 });
+    const { t, s: zed, events } = fullScreen(s.port, 'zed', { backoffMs: [3000, 300] });
     await zed.start();
     await s.stop();
-    s = await server(s.db, { port: s.port, pingIntervalMs: 500, pingTimeoutMs: 500 });
-    // A real client: it answers the server's pings (every 500 ms here).
+    s = await server(s.db, { port: s.port, pingIntervalMs: 1000, pingTimeoutMs: 2000 });
+    // A real client: it answers the server's pings.
     const seenByThief: ChatEvent[] = [];
     const thief = new Session({ name: 'zed', host: '127.0.0.1', port: s.port, mode: 'plain' }, (e) => seenByThief.push(e));
     cleanups.push(() => thief.destroy());
     await thief.start();
     await until(() => events.some((e) => e.kind === 'status' && e.status === 'reconnecting'));
     await t.keys('still there?' + KEY.enter);
-    await until(() => events.some((e) => e.kind === 'status' && e.status === 'refused'), 8000, 'reconnecting stopped');
+    await until(() => events.some((e) => e.kind === 'status' && e.status === 'refused'), 8000, `reconnecting stopped: ${JSON.stringify(events.filter((e) => e.kind === 'status' || e.kind === 'error' || e.kind === 'welcome'))}`);
     const stoppedAt = events.length;
     await new Promise((r) => setTimeout(r, 1500));
     // Stopped for good: no more attempts (each would say "reconnecting" again).
@@ -227,8 +227,9 @@ describe('name taken while away (item 4)', () => {
     await until(() => t.lastFrame().includes('reconnected to') && !t.lastFrame().includes('not sent yet'), 8000, 'back as zed2');
     frame = t.lastFrame();
     expect(frame).toContain(`reconnected to 127.0.0.1:${s.port} as zed2`);
+    expect(count(frame, 'connection lost; reconnecting'), frame).toBe(1);
     expect(frame).toMatch(/\d\d:\d\d <zed2> still there\?/);
-    await until(() => seenByThief.some((e) => e.kind === 'message' && e.from === 'zed2' && e.text === 'still there?'));
+    await until(() => seenByThief.some((e) => e.kind === 'message' && e.from === 'zed2' && e.text === 'still there?'), 8000, 'the room heard zed2');
   });
 
   test('/nick with a name that cannot work is refused at once while disconnected', async () => {

@@ -343,7 +343,8 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
       // Disconnected for good: nothing still waiting will be sent.
       if (e.status === 'disconnected') s = failPending(s, e.detail, null);
       const lines: RoomLine[] = [];
-      if (e.status === 'reconnecting' && s.status !== 'reconnecting') lines.push({ kind: 'error', text: 'connection lost; reconnecting (what you type is sent when we are back)' });
+      // Once per outage: not again when /nick NEW restarts reconnecting after a refusal.
+      if (e.status === 'reconnecting' && s.status === 'connected') lines.push({ kind: 'error', text: 'connection lost; reconnecting (what you type is sent when we are back)' });
       return addRoom({ ...s, status: e.status, statusDetail: e.detail }, lines);
     }
     case 'shutdown':
