@@ -137,6 +137,8 @@ function enter(ctx: Context, s: Session, name: string, now: number, ref: string 
     return;
   }
   ctx.directory.bind(s);
+  // Blocks a guest gave again in hello hold on the other servers of a cluster too.
+  if (!s.account && s.blocks.size > 0) ctx.peers?.guestBlocks(name, s.blocks.keys());
   // A new login is not away, whatever an older session under this name said.
   ctx.away.clear(name);
   if (s.account) {
