@@ -7,13 +7,13 @@ import {
   PASSWORD_ATTEMPTS_PER_MINUTE,
   SESSION_TOKEN_TTL_MS,
 } from '../wire/limits.js';
-import type { ErrorCode } from '../wire/messages.js';
+import type { ErrorCode, SessionInfo } from '../wire/messages.js';
 import { foldName } from '../wire/names.js';
 import { Lockout } from './lockout.js';
 import { HasherBusy, type PasswordHasher } from './passwords.js';
 import { BucketTable } from './sources.js';
 import { diskFull } from './quota.js';
-import type { Store } from './store.js';
+import { hashToken, SESSION_ID_BYTES, type Store, type UserRow } from './store.js';
 
 // The account rules the hub asks about: who must give a password, whether a password or token is right,
 // lockout, registration, session tokens. Checking a password is asynchronous (scrypt on the thread pool),
@@ -23,10 +23,16 @@ import type { Store } from './store.js';
 export type AuthMode = 'off' | 'optional' | 'required';
 export const AUTH_MODES: readonly AuthMode[] = ['off', 'optional', 'required'];
 
+/** Why a login or a password check failed, as the error the user is sent. */
+export type AuthFailure = { ok: false; code: ErrorCode; message: string; seconds?: number };
+
 export type AuthResult =
   /** `mustChange`: the account's password breaks today's rule (imported); the user is asked for a new one. */
   | { ok: true; name: string; token: string; mustChange?: boolean }
-  | { ok: false; code: ErrorCode; message: string; seconds?: number };
+  | AuthFailure;
+
+/** The result of a password change: `ended` counts the sessions it ended (the caller's old one included). */
+export type PasswordChange = ({ ok: true; name: string; token: string; ended: number }) | AuthFailure;
 
 export interface AccountsOptions {
   mode: AuthMode;
@@ -104,6 +110,17 @@ export class Accounts {
    * has a budget of failures across all names, so spreading guesses over names gains nothing.
    */
   async login(name: string, password: string, source?: string): Promise<AuthResult> {
+    const checked = await this.check(name, password, source);
+    if (!checked.ok) return checked;
+    const user = checked.user;
+    return { ok: true, name: user.name, token: this.issueToken(user.key, this.clock(), source), ...(user.mustChange && { mustChange: true }) };
+  }
+
+  /**
+   * The password check behind login(), /password and ending other sessions: the lock, the per-source
+   * budget and one check at a time per (name, source), the same for every caller.
+   */
+  private async check(name: string, password: string, source?: string): Promise<{ ok: true; user: UserRow } | AuthFailure> {
     const key = foldName(name);
     const pair = `${key} ${source ?? LOCAL_SOURCE}`;
     const locked = this.lockedReply(pair);
@@ -124,9 +141,10 @@ export class Accounts {
     }
     const now = this.clock();
     // The account may have been removed while the hash ran.
-    if (ok && this.store.user(key)) {
+    const still = ok ? this.store.user(key) : undefined;
+    if (still) {
       this.lockout.succeed(pair);
-      return { ok: true, name: user!.name, token: this.issueToken(key, now), ...(user!.mustChange && { mustChange: true }) };
+      return { ok: true, user: still };
     }
     if (source !== undefined) this.failures.take(source, now);
     const seconds = this.lockout.fail(pair, now);
@@ -134,12 +152,82 @@ export class Accounts {
     return { ok: false, code: 'login_failed', message: `${WRONG}; try again` };
   }
 
-  /** Resume with a session token from an earlier login. Works while the name is locked: it proves a past login. */
-  resume(name: string, token: string): AuthResult {
+  /**
+   * Resume with a session token from an earlier login, from `source`. Works while the name is locked: it
+   * proves a past login. The token is rotated (issue 10): the result carries a new token for the same
+   * session and the one given stops working, so a token copied off the wire is good for one resume at
+   * most, and once either holder resumes, the other's copy is refused (its owner then logs in with the
+   * password, sees the other session in /sessions and ends it).
+   */
+  resume(name: string, token: string, source?: string): AuthResult {
     const key = foldName(name);
     const user = this.store.user(key);
-    if (user && this.store.sessionUser(token, this.clock()) === key) return { ok: true, name: user.name, token, ...(user.mustChange && { mustChange: true }) };
+    const now = this.clock();
+    const fresh = newToken();
+    if (user && this.store.rotateSession(token, fresh, key, now, now + this.tokenTtlMs, source ?? LOCAL_SOURCE)) {
+      return { ok: true, name: user.name, token: fresh, ...(user.mustChange && { mustChange: true }) };
+    }
     return { ok: false, code: 'bad_token', message: 'that session has expired or was ended; log in with the password' };
+  }
+
+  /** The live sessions of `name`'s account, most recently used first; `current` marks the one of `token`. */
+  sessions(name: string, token: string | undefined): SessionInfo[] {
+    const mine = token === undefined ? undefined : hashToken(token);
+    return this.store.sessionsOf(foldName(name), this.clock()).map((r) => ({
+      id: r.id,
+      ...(r.created !== null && { created: r.created }),
+      ...(r.lastUsed !== null && { lastUsed: r.lastUsed }),
+      ...(r.from !== null && { from: r.from }),
+      ...(r.tokenHash === mine && { current: true }),
+    }));
+  }
+
+  /** Ends every session of `name`'s account except the one of `keep`; returns how many ended. */
+  endOtherSessions(name: string, keep: string | undefined): number {
+    return this.store.dropSessionsOf(foldName(name), keep === undefined ? '' : hashToken(keep));
+  }
+
+  /** Ends the session `id` of `name`'s account; false if there is none by that id. */
+  endSessionById(name: string, id: string): boolean {
+    return this.store.dropSessionById(foldName(name), id);
+  }
+
+  /**
+   * Whether `password` is `name`'s, for a request that needs it proven again (ending other sessions from
+   * a connection that resumed with a token): null if so. Counts towards the lock like a login.
+   */
+  async confirm(name: string, password: string, source?: string): Promise<AuthFailure | null> {
+    const checked = await this.check(name, password, source);
+    return checked.ok ? null : checked;
+  }
+
+  /**
+   * The owner changes their password (/password): `old` must be right (checked like a login), `password`
+   * must meet the rule. Every session of the account ends; the result carries a fresh token for the
+   * connection that asked, and `ended`: how many sessions ended (the caller's old one included).
+   */
+  async changeOwnPassword(name: string, old: string, password: string, source?: string): Promise<PasswordChange> {
+    const problem = passwordProblem(password);
+    if (problem) return { ok: false, code: 'weak_password', message: problem };
+    const checked = await this.check(name, old, source);
+    if (!checked.ok) return checked.code === 'login_failed' ? { ...checked, message: 'the current password is wrong; nothing was changed' } : checked;
+    return this.replacePassword(checked.user.key, password, source);
+  }
+
+  /** Hash and store a new password, end every session of the account, and issue one for the caller. */
+  private async replacePassword(key: string, password: string, source: string | undefined): Promise<PasswordChange> {
+    let hash: string;
+    try {
+      hash = await this.hasher.hash(password, source);
+    } catch (err) {
+      if (err instanceof HasherBusy) return { ok: false, code: 'busy', message: 'the server is busy; try again in a few seconds' };
+      throw err;
+    }
+    const user = this.store.user(key);
+    if (!user) return { ok: false, code: 'server_error', message: 'the account was removed meanwhile' };
+    this.store.setHash(key, hash);
+    const ended = this.store.dropSessionsOf(key);
+    return { ok: true, name: user.name, token: this.issueToken(key, this.clock(), source), ended };
   }
 
   /** Forget a token (the user quit on purpose). */
@@ -173,7 +261,7 @@ export class Accounts {
     if (!this.store.addUser(key, name, hash, now) && !this.claim) return { ok: false, code: 'name_registered', message: `${name} is already registered` };
     if (source !== undefined) this.registrations.take(source, now);
     this.store.setLastSeen(key, now);
-    return { ok: true, name, token: this.issueToken(key, now) };
+    return { ok: true, name, token: this.issueToken(key, now, source) };
   }
 
   /**
@@ -185,17 +273,7 @@ export class Accounts {
     if (!this.store.user(key)?.mustChange) return { ok: false, code: 'name_registered', message: `you are already logged in to the account ${name}` };
     const problem = passwordProblem(password);
     if (problem) return { ok: false, code: 'weak_password', message: problem };
-    let hash: string;
-    try {
-      hash = await this.hasher.hash(password, source);
-    } catch (err) {
-      if (err instanceof HasherBusy) return { ok: false, code: 'busy', message: 'the server is busy; try again in a few seconds' };
-      throw err;
-    }
-    const user = this.store.user(key);
-    if (!user) return { ok: false, code: 'server_error', message: 'the account was removed meanwhile' };
-    this.store.setHash(key, hash);
-    return { ok: true, name: user.name, token: this.issueToken(key, this.clock()) };
+    return this.replacePassword(key, password, source);
   }
 
   seen(name: string, time: number): void {
@@ -207,25 +285,30 @@ export class Accounts {
     this.store.expireSessions(this.clock());
   }
 
-  private lockedReply(pair: string): AuthResult | null {
+  private lockedReply(pair: string): AuthFailure | null {
     const seconds = this.lockout.secondsLeft(pair, this.clock());
     if (seconds === 0) return null;
     return { ok: false, code: 'locked', message: `too many failed logins from your address; try again in ${seconds} s, or log in from your usual device`, seconds };
   }
 
   /** The source has used up its failed attempts: refused before any hashing. */
-  private slowDown(source: string): AuthResult | null {
+  private slowDown(source: string): AuthFailure | null {
     const wait = this.failures.waitMs(source, this.clock());
     if (wait === 0) return null;
     const seconds = Math.ceil(wait / 1000);
     return { ok: false, code: 'slow_down', message: `too many failed logins from your address; wait ${seconds} s before the next try`, seconds };
   }
 
-  private issueToken(key: string, now: number): string {
-    const token = randomBytes(32).toString('base64url');
-    this.store.addSession(token, key, now + this.tokenTtlMs);
+  private issueToken(key: string, now: number, source: string | undefined): string {
+    const token = newToken();
+    this.store.addSession(token, key, now + this.tokenTtlMs, { id: randomBytes(SESSION_ID_BYTES).toString('hex'), created: now, from: source ?? LOCAL_SOURCE });
     return token;
   }
+}
+
+/** A session token: 256 random bits, base64url (43 characters). */
+function newToken(): string {
+  return randomBytes(32).toString('base64url');
 }
 
 /** Why a password cannot be used, or null. */

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { passwordFromEnvOrFile } from '../wire/password-source.js';
+import { askPasswordOnTerminal } from '../tui/screen/askpass.js';
 import { foldName, nameProblem } from '../wire/names.js';
 import { passwordProblem } from './accounts.js';
 import { DEFAULT_SCRYPT, PasswordHasher } from './passwords.js';
@@ -66,6 +67,46 @@ function checkName(name: string): string {
   return name;
 }
 
+/**
+ * The password for `user add` and `user passwd`: from `--password-file` or PARLEY_PASSWORD, else from
+ * `otherwise` (passwd asks); exits with `missing`, or why it cannot be used.
+ */
+async function passwordFor(file: string | undefined, missing: string, otherwise?: () => Promise<string | undefined>): Promise<string> {
+  let password: string | undefined;
+  try {
+    password = passwordFromEnvOrFile(file) ?? (await otherwise?.());
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (password === undefined) fail(missing);
+  const problem = passwordProblem(password);
+  if (problem) fail(problem);
+  return password;
+}
+
+/**
+ * The new password for `user passwd` when neither PARLEY_PASSWORD nor a file gives one: on a terminal,
+ * asked twice without echo (on stderr); from a pipe, its first line. Throws when the two differ.
+ */
+async function newPasswordFromStdin(name: string): Promise<string | undefined> {
+  const stdin = process.stdin;
+  if (stdin.isTTY) {
+    const term = { input: stdin, output: process.stderr };
+    const first = await askPasswordOnTerminal(term, `new password for ${name}: `);
+    if (first === undefined || first === '') return undefined;
+    const again = await askPasswordOnTerminal(term, `new password for ${name} again: `);
+    if (again !== first) throw new Error('the two passwords differ; nothing was changed');
+    return first;
+  }
+  let text = '';
+  for await (const chunk of stdin) {
+    text += (chunk as Buffer).toString('utf8');
+    if (text.includes('\n')) break;
+  }
+  const line = text.split(/\r?\n/)[0] ?? '';
+  return line === '' ? undefined : line;
+}
+
 export async function runAdmin(argv: string[]): Promise<void> {
   const program = new Command()
     .name('parley-server user')
@@ -84,15 +125,7 @@ export async function runAdmin(argv: string[]): Promise<void> {
     .option('--password-file <file>', 'read the password from the first line of this file')
     .action(async (name: string, o: Where & { passwordFile?: string }) => {
       checkName(name);
-      let password: string | undefined;
-      try {
-        password = passwordFromEnvOrFile(o.passwordFile);
-      } catch (err) {
-        fail((err as Error).message);
-      }
-      if (password === undefined) fail('no password given: set PARLEY_PASSWORD or use --password-file FILE');
-      const problem = passwordProblem(password);
-      if (problem) fail(problem);
+      const password = await passwordFor(o.passwordFile, 'no password given: set PARLEY_PASSWORD or use --password-file FILE');
       const db = await open(o);
       const key = foldName(name);
       if (db.store.user(key)) fail(`${name} already exists in ${db.where}`);
@@ -103,6 +136,30 @@ export async function runAdmin(argv: string[]): Promise<void> {
       } else db.store.addUser(key, name, hash, user.created);
       await db.close();
       process.stdout.write(`added ${name} to ${db.where}\n`);
+    });
+
+  program
+    .command('passwd')
+    .description(
+      'set a new password for an account and end every session (token) of it; the password comes from PARLEY_PASSWORD or --password-file, else it is asked twice without echo on a terminal, else read from the first line of stdin',
+    )
+    .argument('<name>')
+    .option(...dbOption)
+    .option(...redisOption)
+    .option('--password-file <file>', 'read the password from the first line of this file')
+    .action(async (name: string, o: Where & { passwordFile?: string }) => {
+      checkName(name);
+      const password = await passwordFor(o.passwordFile, 'no password given: type it, pipe it on stdin, set PARLEY_PASSWORD or use --password-file FILE', () => newPasswordFromStdin(name));
+      const db = await open(o);
+      const key = foldName(name);
+      const user = db.store.user(key);
+      if (!user) fail(`there is no account ${name} in ${db.where}`);
+      const hash = await new PasswordHasher(DEFAULT_SCRYPT).hash(password);
+      // In a cluster both changes are journaled: every server applies them.
+      db.store.setHash(key, hash);
+      const ended = db.store.dropSessionsOf(key);
+      await db.close();
+      process.stdout.write(`changed the password of ${user.name} in ${db.where}; ended ${ended} ${ended === 1 ? 'session' : 'sessions'} (a client connected right now stays until it disconnects)\n`);
     });
 
   program

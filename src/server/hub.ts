@@ -67,6 +67,7 @@ import { Rooms } from './rooms.js';
 import type { ConnId, Session } from './session.js';
 import { Context, errorEvent, type HubLog, type Outbox } from './rules/context.js';
 import { ack, hello, register } from './rules/login.js';
+import { changePassword, listSessions, logout } from './rules/sessions.js';
 import { say, whisper } from './rules/talk.js';
 import { block, nick, unblock, whoelse } from './rules/people.js';
 import { away, back } from './rules/away.js';
@@ -245,6 +246,7 @@ export class Hub {
       bucket: new TokenBucket(opts.rateBurst, opts.ratePerSecond, now),
       lastActive: now,
       account: false,
+      proven: false,
       admin: false,
       version: 0,
       checking: false,
@@ -359,6 +361,12 @@ export class Hub {
         return away(ctx, s, msg, now);
       case 'back':
         return back(ctx, s, msg, now);
+      case 'sessions':
+        return listSessions(ctx, s, msg);
+      case 'logout':
+        return logout(ctx, s, msg);
+      case 'password':
+        return changePassword(ctx, s, msg);
     }
   }
 

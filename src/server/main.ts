@@ -100,6 +100,7 @@ Examples:
   parley-server --auth required --credentials users.txt
   PARLEY_PASSWORD=secret parley-server user add alice   create an account
   parley-server user admin alice     make alice a server administrator
+  parley-server user passwd alice    new password for alice (asked twice); ends all her sessions
   parley-server --default-room '#main'   everyone enters #main instead of #lobby
   parley-server user list --db ./parley.db
   parley-server --host 0.0.0.0 --tls-cert fullchain.pem --tls-key privkey.pem   a CA-issued certificate`,

@@ -39,6 +39,11 @@ export interface Session {
   /** The session token of that login, ended when the user quits. */
   token?: string;
   /**
+   * This connection proved the account's password (logged in, registered or changed it with one), not
+   * just a token: only then may it end the account's other sessions without giving the password.
+   */
+  proven: boolean;
+  /**
    * A password check for this connection is running; it continues in loginChecked/registerChecked. Until
    * it ends, the connection's later frames wait in `held` (PROTOCOL.md §4: answers in request order).
    */

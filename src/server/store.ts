@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -70,6 +70,31 @@ export interface StoredBan {
   until?: number;
   by: string;
 }
+
+/**
+ * A login's session token as kept: only the token's SHA-256 (`tokenHash`), a public `id` its owner names it
+ * by (never derived from the token), and times in ms. `created`, `lastUsed` and `from` are null for
+ * tokens issued before schema 5.
+ */
+export interface StoredSession {
+  id: string;
+  tokenHash: string;
+  created: number | null;
+  lastUsed: number | null;
+  /** The source address (sourceOf) of the login or of the last resume. */
+  from: string | null;
+  expires: number;
+}
+
+/** What a new session records besides its token: its public id, and when and where from it began. */
+export interface SessionMeta {
+  id: string;
+  created: number;
+  from: string;
+}
+
+/** Random bytes of a session's public id (hex: twice as many characters); unique per account. */
+export const SESSION_ID_BYTES = 4;
 
 /** Startup failures a person can act on: the file cannot be created, opened or written. */
 export class StoreError extends Error {}
@@ -174,6 +199,13 @@ const MIGRATIONS: readonly string[] = [
    );`,
   // 4: accounts imported with a weak password choose a new one at their next login (issue 12).
   `ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;`,
+  // 5: an owner lists their sessions and ends one (issue 10): a public id, when it began, when and where
+  // from it was last used. Tokens issued before have an id now and no times (shown as unknown).
+  `ALTER TABLE sessions ADD COLUMN id TEXT;
+   ALTER TABLE sessions ADD COLUMN created INTEGER;
+   ALTER TABLE sessions ADD COLUMN last_used INTEGER;
+   ALTER TABLE sessions ADD COLUMN source TEXT;
+   UPDATE sessions SET id = lower(hex(randomblob(4)));`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -228,9 +260,15 @@ export class Store {
       removeUser: db.prepare('DELETE FROM users WHERE key = ?'),
       seen: db.prepare('UPDATE users SET last_seen = ? WHERE key = ?'),
       seenSince: db.prepare<[number], { name: string; last_seen: number }>('SELECT name, last_seen FROM users WHERE last_seen >= ? ORDER BY last_seen DESC LIMIT 10000'),
-      addSession: db.prepare('INSERT INTO sessions(token_hash, user_key, expires) VALUES (?, ?, ?)'),
+      addSession: db.prepare('INSERT INTO sessions(token_hash, user_key, expires, id, created, last_used, source) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       session: db.prepare<[string, number], { user_key: string }>('SELECT user_key FROM sessions WHERE token_hash = ? AND expires > ?'),
       dropSession: db.prepare('DELETE FROM sessions WHERE token_hash = ?'),
+      rotateSession: db.prepare('UPDATE sessions SET token_hash = ?, expires = ?, last_used = ?, source = ? WHERE token_hash = ? AND user_key = ? AND expires > ?'),
+      sessionsOf: db.prepare<[string, number], { id: string; token_hash: string; created: number | null; last_used: number | null; source: string | null; expires: number }>(
+        'SELECT id, token_hash, created, last_used, source, expires FROM sessions WHERE user_key = ? AND expires > ? ORDER BY coalesce(last_used, created, 0) DESC',
+      ),
+      dropSessionsOf: db.prepare("DELETE FROM sessions WHERE user_key = ? AND token_hash <> ?"),
+      dropSessionById: db.prepare('DELETE FROM sessions WHERE user_key = ? AND id = ?'),
       expireSessions: db.prepare('DELETE FROM sessions WHERE expires <= ?'),
       addOffline: db.prepare('INSERT INTO offline(id, to_key, from_name, to_name, text, time, from_key, source, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       offlineBytesFrom: db.prepare<[string], { n: number | null }>('SELECT sum(bytes) AS n FROM offline WHERE from_key = ?'),
@@ -387,13 +425,43 @@ export class Store {
 
   // ---- session tokens (only their SHA-256 is stored) ----
 
-  addSession(token: string, key: string, expires: number): void {
-    this.addSessionHash(hashToken(token), key, expires);
+  /** A new token for the account `key`, valid until `expires` (ms); `meta` for its owner's list of sessions. */
+  addSession(token: string, key: string, expires: number, meta?: SessionMeta): void {
+    this.addSessionHash(hashToken(token), key, expires, meta);
   }
 
   /** addSession with the token already hashed (a cluster replica applies the journal, which holds only hashes). */
-  addSessionHash(tokenHash: string, key: string, expires: number): void {
-    this.st.addSession.run(tokenHash, key, expires);
+  addSessionHash(tokenHash: string, key: string, expires: number, meta?: SessionMeta): void {
+    this.st.addSession.run(tokenHash, key, expires, meta?.id ?? randomBytes(SESSION_ID_BYTES).toString('hex'), meta?.created ?? null, meta?.created ?? null, meta?.from ?? null);
+  }
+
+  /**
+   * Token rotation on resume: the live token `oldToken` of `key` is replaced by `newToken` (same session
+   * id), valid until `expires`, last used `now` from `from`. False when `oldToken` is not live (ended,
+   * expired, or already rotated by a concurrent resume): one UPDATE, so two resumes with one token cannot
+   * both succeed on one database.
+   */
+  rotateSession(oldToken: string, newToken: string, key: string, now: number, expires: number, from: string): boolean {
+    return this.rotateSessionHash(hashToken(oldToken), hashToken(newToken), key, now, expires, from);
+  }
+
+  rotateSessionHash(oldHash: string, newHash: string, key: string, now: number, expires: number, from: string): boolean {
+    return this.st.rotateSession.run(newHash, expires, now, from, oldHash, key, now).changes > 0;
+  }
+
+  /** The live sessions of account `key`, most recently used first. */
+  sessionsOf(key: string, now: number): StoredSession[] {
+    return this.st.sessionsOf.all(key, now).map((r) => ({ id: r.id, tokenHash: r.token_hash, created: r.created, lastUsed: r.last_used, from: r.source, expires: r.expires }));
+  }
+
+  /** Ends every session of account `key` but the one whose token hashes to `keepHash` (none: ''); how many ended. */
+  dropSessionsOf(key: string, keepHash = ''): number {
+    return this.st.dropSessionsOf.run(key, keepHash).changes;
+  }
+
+  /** Ends the session `id` of account `key`; false if it has none by that id. */
+  dropSessionById(key: string, id: string): boolean {
+    return this.st.dropSessionById.run(key, id).changes > 0;
   }
 
   /** The account a live token belongs to. */

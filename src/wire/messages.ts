@@ -37,6 +37,16 @@ export type ClientMessage =
   | ({ type: 'away'; message?: string } & Ref)
   /** No longer away. */
   | ({ type: 'back' } & Ref)
+  // Session tokens (issue 10, PROTOCOL.md §9.4).
+  /** List this account's sessions (reply: sessions). */
+  | ({ type: 'sessions' } & Ref)
+  /**
+   * End one other session (`session`: its id) or every other one (`all`). `password` proves the account
+   * again when this connection resumed with a token.
+   */
+  | ({ type: 'logout'; session?: string; all?: boolean; password?: string } & Ref)
+  /** Change this account's password: `old` is the current one. Ends every session (reply: password_changed). */
+  | ({ type: 'password'; old: string; password: string } & Ref)
   | RoomClientMessage
   | PrivateClientMessage;
 
@@ -150,6 +160,10 @@ export type ErrorCode =
   | 'name_confusable'
   | 'quota_exceeded'
   | 'disk_full'
+  /** A request about sessions or the password from a connection not logged in to an account. */
+  | 'no_account'
+  /** logout names a session id the account does not have (any more). */
+  | 'no_such_session'
   // Rooms (issue 13).
   | 'invalid_room'
   | 'no_such_room'
@@ -177,6 +191,19 @@ export interface ServerLimits {
   pingIntervalMs: number;
   pingTimeoutMs: number;
   registrationTimeoutMs: number;
+}
+
+/**
+ * One session (a login's token) of an account, as its owner sees it: `id` names it in logout; times in ms;
+ * `from` is the source address of the login or of the last resume; `current`: the one asking. Times and
+ * `from` are missing for tokens issued before the server kept them.
+ */
+export interface SessionInfo {
+  id: string;
+  created?: number;
+  lastUsed?: number;
+  from?: string;
+  current?: boolean;
 }
 
 /** What a server offers, advertised in welcome (PROTOCOL.md §5.2). */
@@ -254,6 +281,10 @@ export type ServerMessage =
   | ({ type: 'seen'; users: SeenEntry[]; since?: number } & Ref)
   /** Reply to block/unblock: the whole list after the change. */
   | ({ type: 'blocks'; names: string[] } & Ref)
+  /** Reply to sessions and logout: the account's sessions after the change; `ended`: how many logout ended. */
+  | ({ type: 'sessions'; sessions: SessionInfo[]; ended?: number } & Ref)
+  /** Reply to password: every session ended (`ended` of them); `token` resumes this one from now on. */
+  | ({ type: 'password_changed'; name: string; token: string; ended: number } & Ref)
   | PrivateServerMessage;
 
 export type PrivateServerMessage =
@@ -369,6 +400,14 @@ const CLIENT_CHECKS: Record<ClientType, Check[]> = {
   // Length is checked by the rule (text_too_long, as for a topic); the frame bounds it.
   away: [(o) => optStr(o, 'message', Infinity)],
   back: [],
+  sessions: [],
+  logout: [
+    (o) => optStr(o, 'session', MAX_REF_CHARS),
+    (o) => optBool(o, 'all'),
+    (o) => optStr(o, 'password', Infinity),
+    (o) => ((o.session !== undefined) !== (o.all === true) ? null : 'logout: give either "session" (an id from sessions) or "all": true'),
+  ],
+  password: [(o) => str(o, 'old'), (o) => str(o, 'password')],
   join: [room],
   part: [optRoom, optReason],
   rooms: [],
@@ -429,6 +468,23 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
   seen: [(o) => seenList(o, 'users'), (o) => optNum(o, 'since')],
   blocks: [(o) => strings(o, 'names')],
   room: [(o) => str(o, 'room'), (o) => strings(o, 'users'), (o) => strings(o, 'operators'), (o) => optStr(o, 'topic', Infinity), (o) => optBool(o, 'locked'), optAway],
+  sessions: [
+    (o) =>
+      Array.isArray(o.sessions) &&
+      (o.sessions as unknown[]).every(
+        (x) =>
+          isObject(x) &&
+          typeof x.id === 'string' &&
+          (x.created === undefined || typeof x.created === 'number') &&
+          (x.lastUsed === undefined || typeof x.lastUsed === 'number') &&
+          (x.from === undefined || typeof x.from === 'string') &&
+          (x.current === undefined || typeof x.current === 'boolean'),
+      )
+        ? null
+        : '"sessions" must be a list of {id, created?, lastUsed?, from?, current?}',
+    (o) => optNum(o, 'ended'),
+  ],
+  password_changed: [(o) => str(o, 'name'), (o) => str(o, 'token'), (o) => num(o, 'ended')],
   rooms: [
     (o) =>
       Array.isArray(o.rooms) && (o.rooms as unknown[]).every((x) => isObject(x) && typeof x.room === 'string' && typeof x.users === 'number' && (x.topic === undefined || typeof x.topic === 'string'))

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION, Store, StoreError } from '../../src/server/store.js';
+import { hashToken, SCHEMA_VERSION, Store, StoreError } from '../../src/server/store.js';
 import { tempDb } from './helpers.js';
 
 describe('Store', () => {
@@ -13,6 +13,24 @@ describe('Store', () => {
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     raw.close();
+  });
+
+  it('migrates the sessions of schema 4: each token keeps working, gets an id, and has no times', () => {
+    const db = tempDb();
+    new Store(db).close();
+    // Back to schema 4's sessions table (no id, times or source), with one live token in it.
+    const back = new Database(db);
+    back.pragma('user_version = 4');
+    back.exec('ALTER TABLE sessions DROP COLUMN id; ALTER TABLE sessions DROP COLUMN created; ALTER TABLE sessions DROP COLUMN last_used; ALTER TABLE sessions DROP COLUMN source;');
+    back.prepare("INSERT INTO users(key, name, hash, created) VALUES ('bob', 'bob', 'h', 0)").run();
+    back.prepare('INSERT INTO sessions(token_hash, user_key, expires) VALUES (?, ?, ?)').run(hashToken('old-token'), 'bob', 10_000);
+    back.close();
+    const s = new Store(db);
+    expect(s.sessionUser('old-token', 50)).toBe('bob');
+    expect(s.sessionsOf('bob', 50)).toEqual([{ id: expect.stringMatching(/^[0-9a-f]{8}$/), tokenHash: hashToken('old-token'), created: null, lastUsed: null, from: null, expires: 10_000 }]);
+    expect(s.rotateSession('old-token', 'new-token', 'bob', 60, 20_000, '127.0.0.1')).toBe(true);
+    expect([s.sessionUser('old-token', 70), s.sessionUser('new-token', 70)]).toEqual([undefined, 'bob']);
+    s.close();
   });
 
   it('refuses a database from a newer parley with a clear message', () => {

@@ -1,5 +1,5 @@
 import type { RoomChange } from '../peers.js';
-import { hashToken, Store, StoreError, type StoredBan, type StoredWhisper } from '../store.js';
+import { hashToken, Store, StoreError, type SessionMeta, type StoredBan, type StoredWhisper } from '../store.js';
 
 // Shared state in cluster mode: accounts, session tokens, offline whispers, blocks, last-seen times, and
 // rooms (topic, lock, operators, bans, mutes, members put back at login; RoomChange in peers.ts).
@@ -19,8 +19,14 @@ export type StateChange =
   | { op: 'setHash'; key: string; hash: string }
   | { op: 'removeUser'; key: string }
   | { op: 'seen'; key: string; time: number }
-  | { op: 'addSession'; token: string; key: string; expires: number }
+  /** `meta`: absent in journals written before sessions were listed. */
+  | { op: 'addSession'; token: string; key: string; expires: number; meta?: SessionMeta }
   | { op: 'dropSession'; token: string }
+  /** Token rotation on resume (hashes only). A rotation that lost a race to another node's changes nothing. */
+  | { op: 'rotateSession'; old: string; token: string; key: string; time: number; expires: number; from: string }
+  /** Every session of `key` ends but the one whose token hashes to `keep` ('' for none). */
+  | { op: 'dropSessions'; key: string; keep: string }
+  | { op: 'dropSessionId'; key: string; id: string }
   | { op: 'addOffline'; to: string; w: StoredWhisper }
   | { op: 'dropOffline'; to: string; upTo: number }
   | { op: 'addBlock'; blocker: string; blocked: string; name: string }
@@ -104,10 +110,19 @@ export class ReplicaStore extends Store {
         case 'seen':
           return super.setLastSeen(c.key, c.time);
         case 'addSession':
-          if (super.user(c.key)) super.addSessionHash(c.token, c.key, c.expires);
+          if (super.user(c.key)) super.addSessionHash(c.token, c.key, c.expires, c.meta);
           return;
         case 'dropSession':
           return super.dropSessionHash(c.token);
+        case 'rotateSession':
+          super.rotateSessionHash(c.old, c.token, c.key, c.time, c.expires, c.from);
+          return;
+        case 'dropSessions':
+          super.dropSessionsOf(c.key, c.keep);
+          return;
+        case 'dropSessionId':
+          super.dropSessionById(c.key, c.id);
+          return;
         case 'addOffline':
           if (super.user(c.to)) super.addOffline(c.to, c.w);
           return;
@@ -178,10 +193,39 @@ export class ReplicaStore extends Store {
     this.change({ op: 'seen', key, time }, () => super.setLastSeen(key, time));
   }
 
-  override addSession(token: string, key: string, expires: number): void {
+  override addSession(token: string, key: string, expires: number, meta?: SessionMeta): void {
     // Journaled as its hash: the journal is as safe to read as the database (a token never leaves the node).
     const hashed = hashToken(token);
-    this.change({ op: 'addSession', token: hashed, key, expires }, () => super.addSessionHash(hashed, key, expires));
+    this.change({ op: 'addSession', token: hashed, key, expires, ...(meta && { meta }) }, () => super.addSessionHash(hashed, key, expires, meta));
+  }
+
+  /**
+   * Rotation is decided on this node's replica and then journaled: two nodes resuming one token within
+   * the journal's delay (milliseconds) can both succeed, and the later rotation then changes nothing on
+   * the other replicas. One database (a single server) has no such window.
+   */
+  override rotateSession(oldToken: string, newToken: string, key: string, now: number, expires: number, from: string): boolean {
+    const old = hashToken(oldToken);
+    const token = hashToken(newToken);
+    if (this.applying || !this.journal) return super.rotateSessionHash(old, token, key, now, expires, from);
+    if (!this.journal.up) throw new StoreError(REFUSED);
+    // Journaled only if it happened here: a refused rotation replayed on a node that has the old token
+    // (it started later, or had not seen the token yet) would turn it into a token nobody holds.
+    const rotated = super.rotateSessionHash(old, token, key, now, expires, from);
+    if (rotated) this.journal.append({ op: 'rotateSession', old, token, key, time: now, expires, from });
+    return rotated;
+  }
+
+  override dropSessionsOf(key: string, keepHash = ''): number {
+    let ended = 0;
+    this.change({ op: 'dropSessions', key, keep: keepHash }, () => (ended = super.dropSessionsOf(key, keepHash)));
+    return ended;
+  }
+
+  override dropSessionById(key: string, id: string): boolean {
+    let ended = false;
+    this.change({ op: 'dropSessionId', key, id }, () => (ended = super.dropSessionById(key, id)));
+    return ended;
   }
 
   override dropSession(token: string): void {

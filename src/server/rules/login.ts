@@ -51,8 +51,8 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
   const problem = nameProblem(msg.name);
   if (problem !== null) return ctx.error(s, 'invalid_name', `"${truncateCodePoints(sanitizeText(msg.name), 40)}" is not a valid name: ${problem}`, { re: 'hello', ref });
   if (msg.token !== undefined) {
-    const resumed = ctx.lookup(s, 'hello', ref, () => accounts.resume(msg.name, msg.token!));
-    return resumed === FAILED ? undefined : loginChecked(ctx, s, resumed, ref);
+    const resumed = ctx.persist(s, 'hello', ref, () => accounts.resume(msg.name, msg.token!, s.source));
+    return resumed === FAILED ? undefined : loginChecked(ctx, s, resumed, ref, false);
   }
   if (msg.password === undefined) {
     const why = accounts.mode === 'required' ? 'this server admits registered users only' : `the name ${msg.name} is registered`;
@@ -64,7 +64,7 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
     (result) => {
       const still = ctx.directory.session(id);
       if (still) {
-        loginChecked(ctx, still, result, ref);
+        loginChecked(ctx, still, result, ref, true);
         ctx.checkDone(still);
       } else if (result.ok) ctx.persist(undefined, 'hello', undefined, () => accounts.endSession(result.token)); // gone while we checked
     },
@@ -72,8 +72,8 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
   );
 }
 
-/** The completion of a login: a password check finished, or a token was looked up. */
-function loginChecked(ctx: Context, s: Session, result: AuthResult, ref: string | undefined): void {
+/** The completion of a login: a password check finished (`byPassword`), or a token was looked up and rotated. */
+function loginChecked(ctx: Context, s: Session, result: AuthResult, ref: string | undefined, byPassword: boolean): void {
   if (!result.ok) {
     ctx.log('login_failed', { conn: s.id, addr: s.addr, code: result.code });
     return ctx.error(s, result.code, result.message, { re: 'hello', ref, ...(result.seconds !== undefined && { seconds: result.seconds }) });
@@ -88,6 +88,7 @@ function loginChecked(ctx: Context, s: Session, result: AuthResult, ref: string 
     }
     s.account = true;
     s.token = result.token;
+    s.proven = byPassword;
     s.mustChange = result.mustChange === true;
     enter(ctx, s, result.name, ctx.clock(), ref);
   });
@@ -235,6 +236,7 @@ export function register(ctx: Context, s: Session, msg: Extract<ClientMessage, {
 function registerChecked(ctx: Context, s: Session, result: AuthResult, ref: string | undefined): void {
   if (!result.ok) return ctx.error(s, result.code, result.message, { re: 'register', ref });
   s.account = true;
+  s.proven = true;
   s.mustChange = false;
   s.token = result.token;
   ctx.persist(s, 'register', ref, () => s.blocks.attach(foldName(result.name)));
@@ -243,7 +245,7 @@ function registerChecked(ctx: Context, s: Session, result: AuthResult, ref: stri
 }
 
 /** A password check threw (not a wrong password: a bug or a broken database). The connection may try again. */
-function asyncFailed(ctx: Context, id: ConnId, re: string, ref: string | undefined, err: unknown): void {
+export function asyncFailed(ctx: Context, id: ConnId, re: string, ref: string | undefined, err: unknown): void {
   ctx.log('store_error', { during: re, error: (err as Error).message });
   const s = ctx.directory.session(id);
   if (!s) return;

@@ -58,8 +58,14 @@ describe('shared state across nodes', () => {
     const reg = await a.accounts.register('Dora', 'correct horse');
     expect(reg.ok).toBe(true);
     await until(() => b.store.user('dora') !== undefined, 5000, 'account on b');
-    const token = reg.ok ? reg.token : '';
-    await until(() => b.accounts.resume('dora', token).ok, 5000, 'token on b');
+    const first = reg.ok ? reg.token : '';
+    // Resuming rotates the token (issue 10): the one to use next is the one the resume returned.
+    let token = first;
+    await until(() => {
+      const r = b.accounts.resume('dora', token);
+      if (r.ok) token = r.token;
+      return r.ok;
+    }, 5000, 'token on b');
     expect(await b.accounts.login('dora', 'correct horse')).toMatchObject({ ok: true, name: 'Dora' });
     a.store.addBlock('dora', 'eve', 'eve');
     a.store.addOffline('dora', { id: 77, from: 'bob', to: 'Dora', text: 'later', time: 5 });
@@ -70,12 +76,40 @@ describe('shared state across nodes', () => {
     // A node that starts now replays the journal: the same state.
     const c = await node('rc1');
     expect(c.store.user('dora')?.name).toBe('Dora');
-    expect(c.accounts.resume('Dora', token).ok).toBe(true);
+    expect(c.accounts.resume('Dora', first).ok).toBe(false); // rotated on b, and c replayed that
+    const onC = c.accounts.resume('Dora', token);
+    expect(onC.ok).toBe(true);
+    token = onC.ok ? onC.token : '';
     expect(c.store.blocks('dora')).toEqual([]);
     expect(c.store.offlineFor('dora')).toEqual([]);
     // Ending the session on one node ends it everywhere.
     c.accounts.endSession(token);
-    await until(() => !a.accounts.resume('dora', token).ok && !b.accounts.resume('dora', token).ok, 5000, 'session ended everywhere');
+    await until(() => a.store.sessionUser(token, Date.now()) === undefined && b.store.sessionUser(token, Date.now()) === undefined, 5000, 'session ended everywhere');
+  });
+
+  it('a rotation, /logout all and a password change on one node hold on the others (issue 10)', async () => {
+    const a = await node('ra4');
+    const b = await node('rb4');
+    const reg = await a.accounts.register('Erin', 'correct horse');
+    const laptop = reg.ok ? reg.token : '';
+    const phone = await a.accounts.login('erin', 'correct horse', '10.0.0.2');
+    const tablet = await a.accounts.login('erin', 'correct horse', '10.0.0.3');
+    if (!phone.ok || !tablet.ok) throw new Error('login failed');
+    await until(() => b.store.sessionsOf('erin', Date.now()).length === 3, 5000, 'three sessions on b');
+    expect(b.accounts.sessions('erin', undefined).map((x) => x.from).sort()).toEqual(['10.0.0.2', '10.0.0.3', 'local']);
+    const rotated = b.accounts.resume('erin', laptop, '10.0.0.9');
+    if (!rotated.ok) throw new Error('resume failed');
+    await until(() => a.store.sessionUser(laptop, Date.now()) === undefined && a.store.sessionUser(rotated.token, Date.now()) === 'erin', 5000, 'rotation on a');
+    expect(a.accounts.resume('erin', laptop).ok).toBe(false);
+    // /logout all on a, from the phone: on b only the phone's session is left.
+    expect(a.accounts.endOtherSessions('erin', phone.token)).toBe(2);
+    await until(() => b.store.sessionsOf('erin', Date.now()).length === 1, 5000, 'logout all on b');
+    expect(b.accounts.sessions('erin', phone.token)).toMatchObject([{ current: true, from: '10.0.0.2' }]);
+    // A password change on b ends every token, on a too, and a's logins need the new password.
+    const changed = await b.accounts.changeOwnPassword('erin', 'correct horse', 'battery staple', '10.0.0.2');
+    expect(changed).toMatchObject({ ok: true, ended: 1 });
+    await until(() => a.store.sessionUser(phone.token, Date.now()) === undefined && a.store.sessionsOf('erin', Date.now()).length === 1, 5000, 'password change on a');
+    expect(await a.accounts.login('erin', 'battery staple')).toMatchObject({ ok: true });
   });
 
   it('lets exactly one of two nodes register a name they race for', async () => {
