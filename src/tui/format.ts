@@ -78,6 +78,23 @@ export function awayWords(name: string, message: string): string {
   return `${name} is away${message !== '' ? ': ' + message : ''}`;
 }
 
+/**
+ * The words for an account's logins: `/sessions` (one line each: id, this one, since, last used, from),
+ * what `/logout` ended, and `/password`'s outcome.
+ */
+export function sessionWords(ev: Extract<ChatEvent, { kind: 'sessions' | 'password_changed' }>): string {
+  const plural = (n: number) => `${n} ${n === 1 ? 'login' : 'logins'}`;
+  if (ev.kind === 'password_changed') return `* password changed; ${plural(ev.ended)} of your account ended (this one goes on)`;
+  const lines = ev.ended !== undefined ? [`* ended ${plural(ev.ended)}`] : [];
+  lines.push(`* logins of your account (${ev.sessions.length}):`);
+  for (const x of ev.sessions) {
+    const when = [x.created !== undefined ? `since ${dateTime(x.created)}` : 'since before this server kept times', ...(x.lastUsed !== undefined && x.lastUsed !== x.created ? [`last resumed ${dateTime(x.lastUsed)}`] : [])];
+    lines.push(`*   ${x.id}${x.current ? ' (this one)' : ''} ${when.join(', ')}${x.from !== undefined ? ` from ${x.from}` : ''}`);
+  }
+  if (ev.sessions.some((x) => !x.current)) lines.push('* end one with /logout ID, all the others with /logout all');
+  return lines.join('\n');
+}
+
 function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | null {
   const out = (line: string) => ({ line, stream: 'out' as const });
   switch (ev.kind) {
@@ -133,6 +150,9 @@ function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | nul
     case 'blocks':
       // "nobody" is a valid name: an empty list is said in words no name can be.
       return out(ev.names.length > 0 ? `* blocked: ${ev.names.join(', ')}` : '* you block no one');
+    case 'sessions':
+    case 'password_changed':
+      return out(sessionWords(ev));
     case 'room':
     case 'parted':
     case 'window':

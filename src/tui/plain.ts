@@ -62,8 +62,10 @@ export async function runPlain(o: PlainOptions): Promise<number> {
   // is asked without echo (on stderr, so stdout stays the event stream); in a pipe there is nobody to ask.
   let offered = false;
   const askPassword = async (r: PasswordRequest): Promise<string | undefined> => {
-    if (o.password !== undefined) {
-      if (r.purpose === 'register') return o.password;
+    // The given password is the account's: its own confirmation for /register, the current one for
+    // /password and /logout. A new password for /password is asked on a terminal only.
+    if (o.password !== undefined && r.purpose !== 'new') {
+      if (r.purpose === 'register' || r.purpose === 'current') return o.password;
       if (offered) return undefined;
       offered = true;
       return o.password;

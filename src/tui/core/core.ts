@@ -16,8 +16,14 @@ export interface Outcome {
   events: ChatEvent[];
   /** The user asked to leave. */
   quit?: boolean;
-  /** /register: the session must get a password (asked without echo, or from the environment) and call register(). */
-  needPassword?: 'register';
+  /**
+   * The session must get a password (asked without echo, or from the environment) and then send:
+   * `register` → register(); `password` (the current one, then a new one twice) → changePassword();
+   * `logout` (the current one) → logout() with `logout`'s target.
+   */
+  needPassword?: 'register' | 'password' | 'logout';
+  /** With needPassword 'logout': the session id to end, or 'all'. */
+  logout?: string;
 }
 
 /** Which renderer asks; help mentions keys only where there are keys. */
@@ -30,8 +36,15 @@ export class ClientCore {
   lastWhisperFrom: string | undefined;
   /** Logged in to a registered name. */
   account = false;
-  /** Resumes this login after a dropped connection without the password. */
+  /** Resumes this login after a dropped connection without the password (the server issues a new one each time). */
   token: string | undefined;
+  /**
+   * This connection's login was proven by the password (not a token): the server lets it end other
+   * sessions without asking for the password again.
+   */
+  proven = false;
+  /** The last hello carried a password. */
+  private helloByPassword = false;
   /** Names we block, as the server last told us. */
   blocked: string[] = [];
   /** The rooms we are in, in the order we entered them (protocol version 2, issue 13). */
@@ -74,6 +87,7 @@ export class ClientCore {
 
   /** The hello to send: with the session token when we have one, or with `password` when asked for it. */
   hello(password?: string): ClientMessage {
+    this.helloByPassword = password !== undefined;
     return {
       type: 'hello',
       name: this.name,
@@ -100,6 +114,16 @@ export class ClientCore {
   /** The register request, once the session has the password /register asked for. */
   register(password: string): Extract<ClientMessage, { type: 'register' }> {
     return { type: 'register', password, ref: this.refPrefix + String(this.nextRef++) };
+  }
+
+  /** /password's request, once the session has the current and the new password. */
+  changePassword(old: string, password: string): Extract<ClientMessage, { type: 'password' }> {
+    return { type: 'password', old, password, ref: this.refPrefix + String(this.nextRef++) };
+  }
+
+  /** /logout ID|all's request; `password` when this connection resumed with a token (not proven). */
+  logout(target: string, password?: string): Extract<ClientMessage, { type: 'logout' }> {
+    return { type: 'logout', ...(target === 'all' ? { all: true } : { session: target }), ...(password !== undefined && { password }), ref: this.refPrefix + String(this.nextRef++) };
   }
 
   /** One line the user typed. */
@@ -159,6 +183,19 @@ export class ClientCore {
       case 'register':
         if (this.account) return { send: [], events: [{ kind: 'error', text: `${this.name} is already registered and you are logged in` }] };
         return { send: [], events: [], needPassword: 'register' };
+      case 'password':
+        if (!this.account) return fail('you are a guest: /register claims your name with a password first');
+        return { send: [], events: [], needPassword: 'password' };
+      case 'sessions':
+        if (!this.account) return fail('you are a guest: only an account has logins to list (/register claims your name)');
+        return this.request({ type: 'sessions' });
+      case 'logout': {
+        if (!this.account) return fail('you are a guest: only an account has logins to end (/register claims your name)');
+        const target = a['id|all']!;
+        if (target !== 'all' && !/^[0-9a-f]{1,32}$/i.test(target)) return fail(`usage: ${usage(findCommand('logout')!)} (the id of a login as /sessions lists it, or "all")`);
+        if (this.proven) return { send: [this.logout(target)], events: [] };
+        return { send: [], events: [], needPassword: 'logout', logout: target };
+      }
       case 'search':
         if (this.mode === 'plain') return { send: [], events: [{ kind: 'error', text: 'search needs the full-screen client; in line mode, search the logs (/log says where)' }] };
         return { send: [], events: [{ kind: 'search', query: a.text! }] };
@@ -204,7 +241,9 @@ export class ClientCore {
         this.name = clean(msg.name);
         this.users = msg.users.map(clean).sort(compareNames);
         this.account = msg.account === true;
+        // Resuming rotates the token: the one just used no longer works, this is the one to keep.
         if (msg.token !== undefined) this.token = msg.token;
+        this.proven = this.account && this.helloByPassword;
         this.session = msg.session;
         this.limits = msg.limits;
         this.blocked = (msg.blocked ?? []).map(clean);
@@ -328,8 +367,21 @@ export class ClientCore {
       }
       case 'registered':
         this.account = true;
+        this.proven = true;
         this.token = msg.token;
         return [{ kind: 'registered', name: clean(msg.name) }];
+      case 'password_changed':
+        this.proven = true;
+        this.token = msg.token;
+        return [{ kind: 'password_changed', ended: msg.ended }];
+      case 'sessions':
+        return [
+          {
+            kind: 'sessions',
+            sessions: msg.sessions.map((x) => ({ ...x, id: clean(x.id), ...(x.from !== undefined && { from: clean(x.from) }) })),
+            ...(msg.ended !== undefined && { ended: msg.ended }),
+          },
+        ];
       case 'seen':
         return [
           {

@@ -1,4 +1,4 @@
-import type { LeaveReason, ModerationAction, PrivateEndReason, SeenEntry } from '../../wire/messages.js';
+import type { LeaveReason, ModerationAction, PrivateEndReason, SeenEntry, SessionInfo } from '../../wire/messages.js';
 
 // What a person sees happen, independent of how it is drawn. Line mode prints each event as a line (or as
 // JSON with --json); the full-screen client folds them into its panes. Every string here has been
@@ -74,6 +74,10 @@ export type ChatEvent =
   | { kind: 'seen'; users: SeenEntry[]; since?: number }
   /** The names we block, after /block or /unblock (also the reply to a bare /block). */
   | { kind: 'blocks'; names: string[] }
+  /** Our account's logins (reply to /sessions, and to /logout with `ended`: how many it ended). */
+  | { kind: 'sessions'; sessions: SessionInfo[]; ended?: number }
+  /** /password worked: `ended` logins ended; this one goes on with a new token. */
+  | { kind: 'password_changed'; ended: number }
   /**
    * The server ended this session for good and the client will not reconnect: `replaced` (the same
    * account logged in elsewhere) or `idle` (--idle-timeout).

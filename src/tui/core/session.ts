@@ -57,8 +57,15 @@ export interface SessionOptions {
   knownServers?: KnownServers;
 }
 
+/**
+ * Why a password is asked: `login` (the server asks), `register` (a first password, asked twice),
+ * `current` (the account's password again: /password, or /logout after a resume), `new` (/password's
+ * new one, asked twice).
+ */
+export type PasswordPurpose = 'login' | 'register' | 'current' | 'new';
+
 export interface PasswordRequest {
-  purpose: 'login' | 'register';
+  purpose: PasswordPurpose;
   name: string;
   why: string;
   /** The second asking of a new password, to confirm it. */
@@ -200,6 +207,8 @@ export class Session {
     const outcome = this.core.input(line);
     for (const e of outcome.events) this.emit(e);
     if (outcome.needPassword === 'register') this.asking = this.register();
+    if (outcome.needPassword === 'password') this.asking = this.changePassword();
+    if (outcome.needPassword === 'logout') this.asking = this.logout(outcome.logout!);
     for (const m of outcome.send) {
       if (m.type === 'nick' && this.opts.reconnect && !this.connected && !this.closedByUser) {
         this.renameOffline(m.name);
@@ -285,6 +294,43 @@ export class Session {
     this.socket?.destroy();
   }
 
+  /** /password: the current password, then the new one twice; every other login of the account ends. */
+  private async changePassword(): Promise<void> {
+    const ask = this.opts.askPassword;
+    const name = this.core.name;
+    const old = ask ? await ask({ purpose: 'current', name, why: `the current password of ${name}` }) : undefined;
+    const password = old === undefined || !ask ? undefined : await ask({ purpose: 'new', name, why: `choose a new password for ${name}` });
+    const again = password === undefined || !ask ? undefined : await ask({ purpose: 'new', name, why: `type the new password for ${name} again`, confirm: true });
+    if (old === undefined || password === undefined || again === undefined) {
+      this.emit({ kind: 'error', text: 'no password given, so the password was not changed (line mode asks only on a terminal)' });
+      return;
+    }
+    if (again !== password) {
+      this.emit({ kind: 'error', text: 'the two new passwords differ, so the password was not changed; /password to try again' });
+      return;
+    }
+    await this.answered(this.core.changePassword(old, password));
+  }
+
+  /** /logout ID|all from a login that resumed with a token: the server wants the password again. */
+  private async logout(target: string): Promise<void> {
+    const ask = this.opts.askPassword;
+    const name = this.core.name;
+    const password = ask ? await ask({ purpose: 'current', name, why: `this login resumed without a password; ${name}'s password to end ${target === 'all' ? 'the other logins' : 'that login'}` }) : undefined;
+    if (password === undefined) {
+      this.emit({ kind: 'error', text: 'no password given, so no login was ended' });
+      return;
+    }
+    await this.answered(this.core.logout(target, password));
+  }
+
+  /** Send a request that carries a password and wait for its answer (or the connection's end). */
+  private answered(request: ClientMessage & { ref?: string }): Promise<void> {
+    const done = new Promise<void>((resolve) => this.slow.set(request.ref!, resolve));
+    this.enqueue(request);
+    return done;
+  }
+
   private async register(): Promise<void> {
     const ask = this.opts.askPassword;
     const name = this.core.name;
@@ -299,10 +345,7 @@ export class Session {
       this.emit({ kind: 'error', text: 'the two passwords differ, so nothing was registered; /register to try again' });
       return;
     }
-    const request = this.core.register(password);
-    const answered = new Promise<void>((resolve) => this.slow.set(request.ref!, resolve));
-    this.enqueue(request);
-    await answered;
+    await this.answered(this.core.register(password));
   }
 
   private async drained(): Promise<void> {

@@ -52,8 +52,15 @@ export class PopupPane {
         hint = 'Enter/y send all · Esc/n edit as one line';
         break;
       case 'password': {
-        label = p.purpose === 'login' ? ' Log in ' : ' Register ';
-        const ask = p.purpose === 'login' ? `${p.name} is a registered name. Password:` : p.confirm ? `Type the password for ${p.name} again:` : `Choose a password for ${p.name}:`;
+        label = { login: ' Log in ', register: ' Register ', current: ' Your password ', new: ' New password ' }[p.purpose];
+        const ask =
+          p.purpose === 'login'
+            ? `${p.name} is a registered name. Password:`
+            : p.purpose === 'current'
+              ? `The current password of ${p.name}:`
+              : p.confirm
+                ? `Type the ${p.purpose === 'new' ? 'new ' : ''}password for ${p.name} again:`
+                : `Choose a ${p.purpose === 'new' ? 'new ' : ''}password for ${p.name}:`;
         lines = [
           ask,
           // The server's words matter after a wrong password; a `why` that restates the question does not.

@@ -1,3 +1,4 @@
+import type { PasswordPurpose } from '../core/session.js';
 // A password read from the terminal without echo, before the full screen is up (logging in to a
 // registered name happens while connecting). Raw mode for the duration; Enter ends it, Ctrl+C or Ctrl+D
 // cancels, Backspace deletes. Nothing typed is ever written back.
@@ -33,8 +34,12 @@ export function askPasswordOnTerminal(term: AskTerminal, prompt: string): Promis
   });
 }
 
-/** How the terminal asks for a password: `password for alice`, `new password for alice`, `... again`. */
-export function passwordPrompt(r: { purpose: 'login' | 'register'; name: string; confirm?: boolean }): string {
+/**
+ * How the terminal asks for a password: `password for alice`, `current password for alice`, `new password
+ * for alice`, `... again`.
+ */
+export function passwordPrompt(r: { purpose: PasswordPurpose; name: string; confirm?: boolean }): string {
   if (r.purpose === 'login') return `password for ${r.name}`;
+  if (r.purpose === 'current') return `current password for ${r.name}`;
   return r.confirm ? `new password for ${r.name} again` : `new password for ${r.name}`;
 }

@@ -1,10 +1,11 @@
+import type { PasswordPurpose } from '../core/session.js';
 import { INPUT_HISTORY_LINES, MAX_PASTE_CHARS, MAX_TEXT_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, SCROLLBACK_LINES, WHISPER_LINES } from '../../wire/limits.js';
 import { compareNames, foldName } from '../../wire/names.js';
 import { helpLines, parseInput, type CommandName } from '../../wire/commands.js';
 import { codePointLength, sanitizeText } from '../../wire/sanitize.js';
 import { LEAVE_WORDS, type ChatEvent, type ConnectionStatus } from '../core/events.js';
 import { keyHelpLines } from './keys.js';
-import { formatPlain, requestLine, roomWords } from '../format.js';
+import { formatPlain, requestLine, roomWords, sessionWords } from '../format.js';
 import { nextCluster, prevCluster } from './text.js';
 import { complete as completeWord, type Completion } from './complete.js';
 import { refreshSearch, scrollFor, startSearch, stepSearch, type Search } from './search.js';
@@ -56,7 +57,7 @@ export type Popup =
   /** Someone asks for a direct private chat: Alt+Y allows, Alt+D denies, Esc leaves it for /allow or /deny. */
   | { kind: 'consent'; from: string; host?: string }
   /** A password, typed without echo: to log in to a registered name, or to /register it. */
-  | { kind: 'password'; purpose: 'login' | 'register'; name: string; why: string; text: string; confirm?: boolean }
+  | { kind: 'password'; purpose: PasswordPurpose; name: string; why: string; text: string; confirm?: boolean }
   /**
    * A server's TLS key: a new one to trust or not (Alt+Y trusts, Esc does not), or, with `refused`, why
    * the client will not talk to it (a changed key), until Esc.
@@ -137,7 +138,7 @@ export type UiAction =
   | { type: 'page-rows'; rows: number }
   /** The most the room can scroll up at the current size (from the shell, which knows how lines wrap). */
   | { type: 'room-scroll-max'; max: number }
-  | { type: 'ask-password'; purpose: 'login' | 'register'; name: string; why: string; confirm?: boolean }
+  | { type: 'ask-password'; purpose: PasswordPurpose; name: string; why: string; confirm?: boolean }
   | { type: 'ask-trust'; server: string; fingerprint: string }
   /** Alt+Y / Alt+D: answer the private-chat request on screen. */
   | { type: 'consent'; answer: 'allow' | 'deny' }
@@ -366,6 +367,9 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
       return addRoom({ ...s, account: true }, [{ kind: 'system', text: plainText(e) }]);
     case 'seen':
       return addRoom(s, [{ kind: 'system', text: plainText(e) }]);
+    case 'sessions':
+    case 'password_changed':
+      return addRoom(s, sessionWords(e).split('\n').map((text): RoomLine => ({ kind: 'system', text: text.replace(/^\* /, '') })));
     case 'signed_out':
       return addRoom({ ...failPending(s, e.text, null), status: 'disconnected', statusDetail: e.text }, [{ kind: 'error', text: e.text }]);
     case 'search':
