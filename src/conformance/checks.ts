@@ -566,6 +566,51 @@ export const CHECKS: Check[] = [
       expect(disturbed.length === 0, `the logged-in session should hear nothing of it; got ${json(disturbed)}`);
     },
   },
+  {
+    section: '9',
+    must: 'a hello with a live token MUST get a welcome with a new token, and the token used MUST NOT be accepted again (bad_token); password MUST end every session (password_changed with a new token, the old ones get bad_token)',
+    async run(ctx) {
+      // One account for both (a server MAY budget registrations per address, §9).
+      const account = await ctx.registered();
+      const first = account.registeredToken;
+      account.peer.close(); // a dropped connection, not quit: the token stays live
+      const again = await ctx.connect();
+      const resumed = await ctx.ask(again, { type: 'hello', name: account.name, version: 1, token: first }, 'the answer to hello with the token');
+      expect(resumed.type === 'welcome' && typeof resumed.token === 'string', `a hello with a live token should be welcomed with a token; got ${json(resumed)}`);
+      expect(resumed.token !== first, 'the welcome should carry a new token, not the one just used');
+      const replay = await ctx.connect();
+      expectError(await ctx.ask(replay, { type: 'hello', name: account.name, version: 1, token: first }, 'the answer to a replayed token'), 'bad_token', 'a token used once already');
+      const changed = await ctx.askPatiently(again, { type: 'password', old: account.password, password: `${account.password}-new` }, 'the answer to password');
+      expect(changed.type === 'password_changed' && typeof changed.token === 'string', `password should answer password_changed with a token; got ${json(changed)}`);
+      const stale = await ctx.connect();
+      expectError(await ctx.ask(stale, { type: 'hello', name: account.name, version: 1, token: resumed.token }, 'the answer to an ended token'), 'bad_token', 'a token from before the password change');
+      again.close();
+      const fresh = await ctx.connect();
+      const back = await ctx.ask(fresh, { type: 'hello', name: account.name, version: 1, token: changed.token }, 'the answer to hello with the new token');
+      expect(back.type === 'welcome', `the token of password_changed should resume; got ${json(back)}`);
+    },
+  },
+  {
+    section: '9',
+    must: 'logout all from a connection that proved the password MUST end the other sessions (their tokens get bad_token); from one that resumed with a token, without a password, password_required',
+    async run(ctx) {
+      const account = await ctx.registered();
+      const other = account.registeredToken;
+      account.peer.close();
+      const proven = await ctx.connect();
+      const login = await ctx.askPatiently(proven, { type: 'hello', name: account.name, version: 1, password: account.password }, 'the answer to hello with the password');
+      expect(login.type === 'welcome' && typeof login.token === 'string', `the password should log in; got ${json(login)}`);
+      const ended = await ctx.ask(proven, { type: 'logout', all: true }, 'the answer to logout');
+      expect(ended.type === 'sessions' && typeof ended.ended === 'number' && ended.ended >= 1, `logout all should answer sessions with ended ≥ 1; got ${json(ended)}`);
+      const stale = await ctx.connect();
+      expectError(await ctx.ask(stale, { type: 'hello', name: account.name, version: 1, token: other }, 'the answer to an ended token'), 'bad_token', 'the token of an ended session');
+      proven.close();
+      const resumed = await ctx.connect();
+      const back = await ctx.ask(resumed, { type: 'hello', name: account.name, version: 1, token: login.token }, 'the answer to hello with the token');
+      expect(back.type === 'welcome', `the remaining session should resume; got ${json(back)}`);
+      expectError(await ctx.ask(resumed, { type: 'logout', all: true }, 'the answer to logout'), 'password_required', 'logout all from a resumed connection without a password');
+    },
+  },
   // §12 Text
   {
     section: '12',

@@ -62,16 +62,29 @@ export class Context {
   }
 
   /**
+   * ask(), waiting out `slow_down` (a server MAY budget password checks per address, §9; other checks
+   * spend that budget with wrong passwords) up to three times, as a client would.
+   */
+  async askPatiently(peer: Peer, frame: Record<string, unknown>, what: string): Promise<Frame> {
+    for (let i = 0; ; i++) {
+      const reply = await this.ask(peer, frame, what, 30_000);
+      const seconds = reply.type === 'error' && reply.code === 'slow_down' && typeof reply.seconds === 'number' ? reply.seconds : undefined;
+      if (seconds === undefined || i === 3 || seconds > 30) return reply;
+      await new Promise((r) => setTimeout(r, seconds * 1000 + 100));
+    }
+  }
+
+  /**
    * Join as a registered user: register a fresh name with a password. Skips when the server has no
    * accounts. Returns the password too.
    */
-  async registered(): Promise<Joined & { password: string }> {
+  async registered(): Promise<Joined & { password: string; registeredToken: string }> {
     const j = await this.join();
     const password = `pw-${randomBytes(9).toString('base64url')}`;
     const reply = await this.ask(j.peer, { type: 'register', password }, 'registered', 30_000);
     if (reply.type === 'error' && reply.code === 'accounts_off') throw new Skip('the server has no accounts');
     expect(reply.type === 'registered', `register should answer registered; got ${JSON.stringify(reply)}`);
-    return { ...j, password };
+    return { ...j, password, registeredToken: String(reply.token) };
   }
 
   /** Close every connection this check opened. */
