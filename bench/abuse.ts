@@ -7,7 +7,9 @@
 //   7. free frames: a bystander's ping round trip (p50/p99 of 400) alone, and while one connection floods
 //      pings, and while one floods blank lines.
 //  11. a database write-locked by another process: the bystander's ping round trips meanwhile.
-// Timings depend on the machine and its load; the run prints the load average with the figures.
+// Each figure is printed as a row: the issue's item, what was measured, its target, and met or NOT MET;
+// the detail follows below the table. Timings depend on the machine and its load; the run prints the load
+// average with the figures.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -76,6 +78,15 @@ class Line {
   }
 }
 
+/** One row of the report: an item of issue 10, what was measured, the target, and whether it was met. */
+interface Row {
+  item: string;
+  measured: string;
+  target: string;
+  met: boolean;
+  detail: string;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const median = (xs: number[]) => pct(xs, 50);
@@ -122,7 +133,7 @@ async function rtts(c: Line, n: number, tag: string): Promise<number[]> {
   return out;
 }
 
-async function lockout(): Promise<string> {
+async function lockout(): Promise<Row[]> {
   const BLOCK_S = 2;
   const { port, child } = await startServer('lockout', ['--block-duration', String(BLOCK_S)]);
   let on = true;
@@ -147,10 +158,18 @@ async function lockout(): Promise<string> {
   await attacker;
   child.kill();
   const ok = results.filter((r) => r.ok).length;
-  return `4. lockout: attacker guessing 3x per ${BLOCK_S} s block from 127.0.0.2; the owner from 127.0.0.3 got in ${ok}/15 (replies: ${results.map((r) => r.code).join(',')})`;
+  return [
+    {
+      item: '4 lockout',
+      measured: `owner got in ${ok}/15`,
+      target: '>= 14/15',
+      met: ok >= 14,
+      detail: `attacker guessing 3x per ${BLOCK_S} s block from 127.0.0.2; the owner from 127.0.0.3 (replies: ${results.map((r) => r.code).join(',')})`,
+    },
+  ];
 }
 
-async function hashing(): Promise<string> {
+async function hashing(): Promise<Row[]> {
   const { port, child } = await startServer('hashing');
   const quiet: number[] = [];
   for (let i = 0; i < 5; i++) quiet.push((await login(port, '127.0.0.5')).ms);
@@ -179,13 +198,21 @@ async function hashing(): Promise<string> {
   child.kill();
   const q = median(quiet);
   const s = median(stormed.map((r) => r.ms));
-  return (
-    `5. hashing (the owner's hash at the default N=2^17, the storm's dummy at 2^14): login from a fourth address, median of 5: quiet ${q.toFixed(0)} ms, during a storm of 48 connections from 3 addresses ${s.toFixed(0)} ms ` +
-    `(${(s / q).toFixed(1)}x; target < 3x); ${stormed.filter((r) => r.ok).length}/5 welcomed; storm replies ${JSON.stringify(replies)}`
-  );
+  const welcomed = stormed.filter((r) => r.ok).length;
+  return [
+    {
+      item: '5 fair hashing',
+      measured: `${(s / q).toFixed(1)}x quiet (${q.toFixed(0)} -> ${s.toFixed(0)} ms), ${welcomed}/5 in`,
+      target: '< 3x, all in',
+      met: s / q < 3 && welcomed === 5,
+      detail:
+        `login from a fourth address (127.0.0.6), median of 5, quiet vs during a storm of 48 connections from 3 addresses looping hello with a password ` +
+        `(the owner's hash at the default N=2^17, the storm's dummy checks at the server's --scrypt-n 2^14); storm replies ${JSON.stringify(replies)}`,
+    },
+  ];
 }
 
-async function frames(): Promise<string> {
+async function frames(): Promise<Row[]> {
   const { port, child } = await startServer('frames');
   const by = await Line.open(port, '127.0.0.7');
   const base = await rtts(by, 400, 'a');
@@ -211,13 +238,20 @@ async function frames(): Promise<string> {
   const blanks = await flood('\n', 'b');
   child.kill();
   const fmt = (xs: number[]) => `p50 ${median(xs).toFixed(2)} ms, p99 ${pct(xs, 99).toFixed(2)} ms`;
-  return (
-    `7. free frames: a bystander's ping round trip alone: ${fmt(base)}; one connection flooding pings: ${fmt(pings)} (p99 +${(pct(pings, 99) - pct(base, 99)).toFixed(2)} ms); ` +
-    `flooding blank lines: ${fmt(blanks)} (p99 +${(pct(blanks, 99) - pct(base, 99)).toFixed(2)} ms); target < +5 ms`
-  );
+  const row = (what: string, xs: number[]): Row => {
+    const moved = pct(xs, 99) - pct(base, 99);
+    return {
+      item: `7 ${what} flood`,
+      measured: `others' p99 ${moved >= 0 ? '+' : ''}${moved.toFixed(2)} ms`,
+      target: '< +5 ms',
+      met: moved < 5,
+      detail: `a bystander's ping round trip (400 each) alone: ${fmt(base)}; while one connection floods ${what}: ${fmt(xs)}`,
+    };
+  };
+  return [row('ping', pings), row('blank-line', blanks)];
 }
 
-async function locked(): Promise<string> {
+async function locked(): Promise<Row[]> {
   const { port, child, db } = await startServer('locked', ['--history', '50']);
   const alice = await Line.open(port, '127.0.0.9');
   alice.send({ type: 'hello', name: 'talker', version: 1 });
@@ -243,15 +277,30 @@ async function locked(): Promise<string> {
   }
   holder.kill('SIGKILL');
   child.kill();
-  return `11. database write-locked by another process: ${relayed}/50 messages relayed; the bystander's pings p50 ${median(times).toFixed(2)} ms, p99 ${pct(times, 99).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms (target < 50 ms)`;
+  const max = Math.max(...times);
+  return [
+    {
+      item: '11 locked database',
+      measured: `others' pings max ${max.toFixed(1)} ms`,
+      target: '< 50 ms',
+      met: max < 50,
+      detail: `another process holds the database write-locked: ${relayed}/50 room messages relayed; the bystander's 50 pings p50 ${median(times).toFixed(2)} ms, p99 ${pct(times, 99).toFixed(2)} ms, max ${max.toFixed(2)} ms`,
+    },
+  ];
 }
 
-const lines: string[] = [];
+const rows: Row[] = [];
 for (const step of [lockout, hashing, frames, locked]) {
-  const line = await step();
-  console.log(line);
-  lines.push(line);
+  for (const row of await step()) {
+    rows.push(row);
+    console.error(`measured: ${row.item}`);
+  }
 }
+const cols = [['item', 'measured', 'target', 'met'], ...rows.map((r) => [r.item, r.measured, r.target, r.met ? 'met' : 'NOT MET'])];
+const widths = cols[0]!.map((_, i) => Math.max(...cols.map((c) => c[i]!.length)));
+for (const c of cols) console.log(c.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd());
+console.log('');
+for (const r of rows) console.log(`${r.item}: ${r.detail}`);
 const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
 console.log(`machine: ${os.cpus().length} cores, load average ${load} at the end (shared with other work: timings are indicative)`);
 fs.rmSync(TMP, { recursive: true, force: true });
