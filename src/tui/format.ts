@@ -84,7 +84,7 @@ export function awayWords(name: string, message: string): string {
  */
 export function sessionWords(ev: Extract<ChatEvent, { kind: 'sessions' | 'password_changed' }>): string {
   const plural = (n: number) => `${n} ${n === 1 ? 'login' : 'logins'}`;
-  if (ev.kind === 'password_changed') return `* password changed; ${plural(ev.ended)} of your account ended (this one goes on)`;
+  if (ev.kind === 'password_changed') return `* password changed; every login of your account ended (${ev.ended}, this one included); this one goes on with a new token`;
   const lines = ev.ended !== undefined ? [`* ended ${plural(ev.ended)}`] : [];
   lines.push(`* logins of your account (${ev.sessions.length}):`);
   for (const x of ev.sessions) {

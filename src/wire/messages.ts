@@ -37,7 +37,7 @@ export type ClientMessage =
   | ({ type: 'away'; message?: string } & Ref)
   /** No longer away. */
   | ({ type: 'back' } & Ref)
-  // Session tokens (issue 10, PROTOCOL.md §9.4).
+  // Session tokens (issue 10, PROTOCOL.md §9, "Sessions and tokens").
   /** List this account's sessions (reply: sessions). */
   | ({ type: 'sessions' } & Ref)
   /**

@@ -52,7 +52,7 @@ describe('ClientCore and token commands', () => {
       ].join('\n'),
     );
     expect(line({ kind: 'sessions', sessions: [{ id: '0a1b2c3d', current: true }], ended: 2 })).toBe('* ended 2 logins\n* logins of your account (1):\n*   0a1b2c3d (this one) since before this server kept times');
-    expect(line({ kind: 'password_changed', ended: 1 })).toBe('* password changed; 1 login of your account ended (this one goes on)');
+    expect(line({ kind: 'password_changed', ended: 1 })).toBe('* password changed; every login of your account ended (1, this one included); this one goes on with a new token');
   });
 });
 
@@ -108,7 +108,7 @@ describe('against a real server', () => {
     await until('again prompt', () => shown.includes('new password for dora again: '));
     input.write('pathfinder2\r');
     await until('changed', () => out.some((l) => l.startsWith('* password changed')));
-    expect(out).toContain('* password changed; 2 logins of your account ended (this one goes on)');
+    expect(out).toContain('* password changed; every login of your account ended (2, this one included); this one goes on with a new token');
     input.write('/sessions\n');
     await until('sessions', () => out.some((l) => l.startsWith('* logins of your account')));
     expect(out.find((l) => l.startsWith('* logins of your account'))).toMatch(/^\* logins of your account \(1\):\n\*   [0-9a-f]{8} \(this one\) since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d from 127\.0\.0\.1$/);

@@ -6,7 +6,7 @@ import { asyncFailed } from './login.js';
 
 // An account's sessions (issue 10): the owner lists them, ends one or all the others, and changes the
 // password, which ends them all. A session here is a login's token: the account's one connection holds
-// the current one, the others are logins elsewhere that could resume (PROTOCOL.md §9.4).
+// the current one, the others are logins elsewhere that could resume (PROTOCOL.md §9, "Sessions and tokens").
 
 /** The account of `s`, or null after telling it why it has none. */
 function accountOf(ctx: Context, s: Session, re: string, ref: string | undefined): string | null {
