@@ -2,7 +2,21 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { isLoopbackAddress } from '../wire/address.js';
 import { FrameDecoder, encodeFrame, foreignProtocol, looksLikeTls, type ForeignProtocol, type FrameEvent } from '../wire/frame.js';
-import { CLOSE_GRACE_MS, MAX_FLUSH_DELAY_MS, DEFAULT_HOST, DEFAULT_PORT, LISTEN_BACKLOG, MAX_SEND_QUEUE_BYTES, SERVER_TICK_MS, SHUTDOWN_GRACE_MS, TLS_HANDSHAKE_TIMEOUT_MS } from '../wire/limits.js';
+import {
+  CLOSE_GRACE_MS,
+  MAX_FLUSH_DELAY_MS,
+  MAX_FRAMES_PER_TURN,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  LISTEN_BACKLOG,
+  MAX_SEND_QUEUE_BYTES,
+  SEND_QUEUE_HIGH_WATER_BYTES,
+  SEND_QUEUE_LOW_WATER_BYTES,
+  SERVER_TICK_MS,
+  SHUTDOWN_GRACE_MS,
+  SLOW_RECEIVER_MS,
+  TLS_HANDSHAKE_TIMEOUT_MS,
+} from '../wire/limits.js';
 import type { ServerMessage } from '../wire/messages.js';
 import { DEFAULT_BUDGET, FrameBudget, type BudgetRates } from './budget.js';
 import { Hub, type ConnId, type HubLog, type HubOptions, type Outbox } from './hub.js';
@@ -11,13 +25,18 @@ import { IrcPeople } from './irc/people.js';
 
 // The thin I/O shell around the hub: sockets in, frames to the hub, the hub's frames back out. Writes are
 // queued per connection and flushed once per event-loop turn as one buffer, so a burst of broadcasts costs
-// one write() per client, not one per message per client; a client that does not read is dropped at
-// MAX_SEND_QUEUE_BYTES instead of growing the server's memory.
+// one write() per client, not one per message per client; clients that got the same frames since the last
+// flush (a room's members) share one concatenated buffer.
+// Backpressure: a client whose queue passes SEND_QUEUE_HIGH_WATER_BYTES makes the server stop reading the
+// connections whose requests filled it (the senders) until it is down to SEND_QUEUE_LOW_WATER_BYTES; a
+// client that stays above the mark for SLOW_RECEIVER_MS, or passes MAX_SEND_QUEUE_BYTES, is dropped.
 
 export interface ServerOptions extends HubOptions {
   host?: string;
   port?: number;
   maxSendQueueBytes?: number;
+  /** How long a client may stay above the send queue's high-water mark before it is dropped (SLOW_RECEIVER_MS). */
+  slowReceiverMs?: number;
   /** How often the hub's timers run. */
   tickMs?: number;
   /** Called with a line for the console: where each connection comes from, and when it goes. */
@@ -63,6 +82,7 @@ export interface RunningServer {
 }
 
 interface Conn {
+  id: ConnId;
   /** The stream frames go to: the TCP socket, or the TLS socket over it. */
   socket: net.Socket;
   queue: Buffer[];
@@ -78,6 +98,12 @@ interface Conn {
   held: boolean;
   /** Read again, unless the frame budget still holds the socket paused. */
   resumeReading: () => void;
+  /** Clients above the high-water mark this connection's requests wait for (its socket is paused meanwhile). */
+  blockers: Set<Conn> | null;
+  /** Senders waiting until this client's queue is down to the low-water mark. */
+  waiters: Set<Conn> | null;
+  /** When its queue went above the high-water mark (0: it is not). */
+  congestedSince: number;
 }
 
 const NOT_PARLEY = 'this port speaks parley (newline-delimited JSON over TCP)';
@@ -105,21 +131,69 @@ export function foreignAnswer(protocol: ForeignProtocol | 'tls'): Buffer {
 
 export function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const maxQueue = options.maxSendQueueBytes ?? MAX_SEND_QUEUE_BYTES;
+  const highWater = Math.min(SEND_QUEUE_HIGH_WATER_BYTES, maxQueue / 4);
+  const lowWater = Math.min(SEND_QUEUE_LOW_WATER_BYTES, highWater / 4);
+  const slowReceiverMs = options.slowReceiverMs ?? SLOW_RECEIVER_MS;
   const conns = new Map<ConnId, Conn>();
   const dirty = new Set<Conn>();
+  /** Clients above the high-water mark. */
+  const congested = new Set<Conn>();
+  /** The connection whose frame the hub is handling: what it queues for others is charged to it. */
+  let current: Conn | null = null;
   let flushScheduled = false;
   let nextConn = 1;
   const log: HubLog = options.log ?? (() => {});
   const say = options.console ?? (() => {});
   const rates = options.frameBudget ?? (options.ratePerSecond === 0 ? false : DEFAULT_BUDGET);
 
+  // The last concatenation of a flush: the next client with the same frames (same Buffers, same order:
+  // members of one room, visited in the order they were queued) gets the same bytes without a copy.
+  let lastFrames: Buffer[] | null = null;
+  let lastData: Buffer | null = null;
   const write = (conn: Conn): void => {
-    if (conn.queue.length === 0) return;
-    const data = conn.queue.length === 1 ? conn.queue[0]! : Buffer.concat(conn.queue, conn.queued);
+    const frames = conn.queue;
+    if (frames.length === 0) return;
+    let data: Buffer;
+    if (frames.length === 1) data = frames[0]!;
+    else if (lastFrames !== null && sameFrames(frames, lastFrames)) data = lastData!;
+    else {
+      data = Buffer.concat(frames, conn.queued);
+      lastFrames = frames;
+      lastData = data;
+    }
     conn.queue = [];
     conn.queued = 0;
     conn.socket.write(data);
     if (conn.socket.writableLength === 0) conn.allowance = 0; // the kernel took it all: the backlog is out
+    if (conn.congestedSince !== 0) relieve(conn);
+  };
+
+  /** A client's queue went down (or it is gone): the senders waiting for it read again once it is low enough. */
+  const relieve = (conn: Conn): void => {
+    if (conn.congestedSince === 0) return;
+    if (!conn.dead && conn.queued + conn.socket.writableLength > lowWater) return;
+    conn.congestedSince = 0;
+    congested.delete(conn);
+    const waiters = conn.waiters;
+    conn.waiters = null;
+    if (waiters === null) return;
+    for (const w of waiters) {
+      w.blockers?.delete(conn);
+      if (w.blockers?.size === 0) {
+        w.blockers = null;
+        w.resumeReading();
+      }
+    }
+  };
+
+  /** Drop a client for its queue (past the cap, or slow for too long). */
+  const dropForQueue = (conn: Conn): void => {
+    conn.dead = true;
+    conn.queue = [];
+    conn.queued = 0;
+    relieve(conn);
+    // Not re-entrantly: we may be inside a broadcast loop of the hub.
+    queueMicrotask(() => hub.disconnect(conn.id, 'kicked', 'send queue exceeded'));
   };
 
   // Self-pacing flush: a flush that wrote to many sockets took a while, and the next one waits about as
@@ -129,9 +203,12 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   let lastFlushEnd = 0;
   const flushAll = (): void => {
     flushScheduled = false;
+    // History rows of the messages about to go out are committed first (store.ts: commit).
+    options.store?.commit();
     const start = performance.now();
     for (const conn of dirty) if (!conn.dead) write(conn);
     dirty.clear();
+    lastFrames = lastData = null;
     lastFlushEnd = performance.now();
     flushCost = lastFlushEnd - start;
   };
@@ -149,17 +226,22 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       // Live traffic once what is pending is back under the cap: the backlog is out, the allowance ends.
       if (!backlog && conn.allowance > 0 && conn.queued + conn.socket.writableLength <= maxQueue) conn.allowance = 0;
       if (backlog) conn.allowance += frame.length;
-      if (conn.queued + frame.length + conn.socket.writableLength > maxQueue + conn.allowance) {
-        conn.dead = true;
-        conn.queue = [];
-        conn.queued = 0;
-        // Not re-entrantly: we may be inside a broadcast loop of the hub.
-        queueMicrotask(() => hub.disconnect(id, 'kicked', 'send queue exceeded'));
-        return;
-      }
+      const pending = conn.queued + frame.length + conn.socket.writableLength;
+      if (pending > maxQueue + conn.allowance) return dropForQueue(conn);
       conn.queue.push(frame);
       conn.queued += frame.length;
       dirty.add(conn);
+      if (pending > highWater + conn.allowance) {
+        if (conn.congestedSince === 0) {
+          conn.congestedSince = Date.now();
+          congested.add(conn);
+        }
+        // The connection whose request queued this waits (stops being read) until the client has read it.
+        if (current !== null && !current.dead) {
+          (conn.waiters ??= new Set()).add(current);
+          (current.blockers ??= new Set()).add(conn);
+        }
+      }
       if (!flushScheduled) scheduleFlush();
     },
     close(id) {
@@ -228,7 +310,21 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     const id = nextConn++;
     const ip = socket.remoteAddress ?? 'unknown';
     const port = socket.remotePort ?? 0;
-    const conn: Conn = { socket, queue: [], queued: 0, dead: false, seenData: false, seenLine: false, held: false, allowance: 0, resumeReading: () => conn.socket.resume() };
+    const conn: Conn = {
+      id,
+      socket,
+      queue: [],
+      queued: 0,
+      dead: false,
+      seenData: false,
+      seenLine: false,
+      held: false,
+      allowance: 0,
+      resumeReading: () => conn.socket.resume(),
+      blockers: null,
+      waiters: null,
+      congestedSince: 0,
+    };
     conns.set(id, conn);
     socket.setNoDelay(true);
     say(`connect ${ip}:${port} (conn ${id})`);
@@ -238,11 +334,16 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       gone = true;
       conns.delete(id);
       dirty.delete(conn);
+      conn.dead = true;
+      relieve(conn);
       hub.disconnect(id, 'lost');
       say(`disconnect ${ip}:${port} (conn ${id})`);
     };
     const watch = (stream: net.Socket): void => {
-      stream.on('drain', () => (conn.allowance = 0));
+      stream.on('drain', () => {
+        conn.allowance = 0;
+        relieve(conn);
+      });
       stream.on('close', onClose);
       stream.on('error', (err) => log('socket_error', { conn: id, error: err.message }));
     };
@@ -265,60 +366,75 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       else if (ev.kind === 'error') hub.frameError(id, ev.code);
       else hub.disconnect(id, 'kicked', 'line too long');
     };
-    // Frames read but not yet handled because the connection is over its budget; the socket is paused
-    // meanwhile, so at most one chunk's worth waits here.
+    // Frames read but not yet handled: the connection is over its budget, waits for a congested client
+    // (backpressure), or had its MAX_FRAMES_PER_TURN this turn. The socket is paused meanwhile, so at most
+    // one chunk's worth waits here.
     const budget = rates ? new FrameBudget(rates, Date.now()) : undefined;
     let pending: FrameEvent[] = [];
     let head = 0;
-    let resumeTimer: NodeJS.Timeout | undefined;
+    let cancelPump: (() => void) | undefined;
     let lastNotice = -Infinity;
+    const pumpIn = (ms: number): void => {
+      if (ms <= 0) {
+        const h = setImmediate(pump);
+        cancelPump = () => clearImmediate(h);
+      } else {
+        const h = setTimeout(pump, ms);
+        cancelPump = () => clearTimeout(h);
+      }
+    };
     const pump = (): void => {
-      resumeTimer = undefined;
+      cancelPump = undefined;
       if (conn.dead || !conns.has(id)) return;
-      let now = Date.now();
-      while (head < pending.length && budget!.ok(now)) {
-        budget!.charge(1, 0, now);
-        handle(pending[head++]!);
+      let now = budget ? Date.now() : 0;
+      let handled = 0;
+      while (head < pending.length && conn.blockers === null && handled < MAX_FRAMES_PER_TURN) {
+        if (budget) {
+          if (!budget.ok(now)) break;
+          budget.charge(1, 0, now);
+        }
+        current = conn;
+        try {
+          handle(pending[head++]!);
+        } finally {
+          current = null;
+        }
+        handled++;
         if (conn.dead) return;
-        now = Date.now();
+        if (budget) now = Date.now();
       }
       if (head === pending.length) {
         pending = [];
         head = 0;
       }
-      const wait = budget!.waitMs(now);
-      // The stream frames come from: the socket, or the TLS layer over it.
-      if (wait === 0 && head === 0) {
+      // Waiting for a congested client: relieve() calls resumeReading when it has read enough.
+      if (conn.blockers !== null) return void conn.socket.pause();
+      const wait = budget ? budget.waitMs(now) : 0;
+      if (head === 0 && wait === 0) {
         if (!conn.held) conn.socket.resume();
         return;
       }
       conn.socket.pause();
-      resumeTimer = setTimeout(pump, Math.max(1, wait));
-      if (now - lastNotice >= THROTTLE_NOTICE_EVERY_MS) {
+      pumpIn(head < pending.length && handled >= MAX_FRAMES_PER_TURN ? 0 : Math.max(1, wait));
+      if (wait > 0 && now - lastNotice >= THROTTLE_NOTICE_EVERY_MS) {
         lastNotice = now;
         log('throttled', { conn: id, ms: wait });
         const notice: ServerMessage = { type: 'error', code: 'slow_down', message: 'you are sending faster than the server reads; it stops reading your connection for a moment' };
         outbox.send(id, encodeFrame(notice));
       }
     };
-    socket.on('close', () => clearTimeout(resumeTimer));
+    socket.on('close', () => cancelPump?.());
     conn.resumeReading = () => {
-      if (resumeTimer === undefined) conn.socket.resume();
+      if (cancelPump === undefined && !conn.dead) pumpIn(0);
     };
     const onData = (chunk: Buffer): void => {
       if (conn.dead) return;
       const blanks = decoder.blankLines;
       const events = decoder.push(chunk);
-      if (!budget) {
-        for (const ev of events) {
-          if (conn.dead) return;
-          handle(ev);
-        }
-        return;
-      }
-      budget.charge(decoder.blankLines - blanks, chunk.length, Date.now());
+      budget?.charge(decoder.blankLines - blanks, chunk.length, Date.now());
       for (const ev of events) pending.push(ev);
-      if (resumeTimer === undefined) pump();
+      if (cancelPump === undefined && conn.blockers === null) pump();
+      else conn.socket.pause();
     };
     const refuseWith = (code: 'not_parley' | 'tls_required', message: string, why: string): void => {
       log('refused', { conn: id, ip, why });
@@ -344,7 +460,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
         secure.once('secure', () => clearTimeout(handshake));
         secure.once('close', () => {
           clearTimeout(handshake);
-          clearTimeout(resumeTimer);
+          cancelPump?.();
         });
         return;
       }
@@ -363,7 +479,15 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   });
   server.maxConnections = 100_000;
 
-  const tick = setInterval(() => hub.tick(), options.tickMs ?? SERVER_TICK_MS);
+  // A client above the high-water mark for SLOW_RECEIVER_MS reads slower than its rooms talk: dropped.
+  const dropSlowReceivers = (): void => {
+    const now = Date.now();
+    for (const conn of congested) if (!conn.dead && now - conn.congestedSince > slowReceiverMs) dropForQueue(conn);
+  };
+  const tick = setInterval(() => {
+    hub.tick();
+    dropSlowReceivers();
+  }, options.tickMs ?? SERVER_TICK_MS);
   tick.unref();
 
   const listening = new Promise<void>((resolve, reject) => {
@@ -377,7 +501,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   return listening
     .then(async (): Promise<RunningServer> => {
       // Both IRC ports share one directory of IRC users' user and real names (WHO, WHOIS).
-      const ircDefaults = { serverName: 'parley', network: 'parley', version: 'parley-0.1', created: new Date().toUTCString(), host: options.host ?? DEFAULT_HOST, people: new IrcPeople() };
+      const ircDefaults = { beforeFlush: () => options.store?.commit(), serverName: 'parley', network: 'parley', version: 'parley-0.1', created: new Date().toUTCString(), host: options.host ?? DEFAULT_HOST, people: new IrcPeople() };
       if (options.ircTls && !options.secureContext) throw new Error('an IRC TLS port needs the server certificate (secureContext)');
       const ircTls = options.ircTls ? await startIrcListener(core, { ...ircDefaults, ...options.ircTls, secureContext: options.secureContext! }) : undefined;
       // The plaintext IRC port follows the parley port's plaintext policy, naming the TLS port in a refusal.
@@ -416,4 +540,11 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       server.close(() => {});
       throw err;
     });
+}
+
+/** Whether two send queues hold the same frames (the same Buffers in the same order). */
+function sameFrames(a: Buffer[], b: Buffer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -230,6 +230,11 @@ export class Store {
   private busyUntil = 0;
   /** Called when a statement finds the database locked (the hub logs it); once per DB_RETRY_AFTER_BUSY_MS at most. */
   onBusy: (error: Error) => void = () => {};
+  /** Called when a batch of history rows could not be written (the hub logs it); the rows are dropped. */
+  onWriteError: (error: Error, rows: number) => void = () => {};
+  /** History rows accepted but not yet committed: written in one transaction by commit(). */
+  private pendingHistory: StoredMessage[] = [];
+  private commitScheduled = false;
 
   /** Opens (creating if needed) and migrates the database. Throws StoreError with a one-line reason. */
   constructor(readonly file: string) {
@@ -361,7 +366,41 @@ export class Store {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      this.commit();
+      this.db.close();
+    }
+  }
+
+  /**
+   * Write the history rows queued by addHistory in one transaction. The server calls this before it
+   * writes anything to a socket, so no one sees a message whose row is not committed (a kill -9 loses
+   * nothing acknowledged); it also runs on its own at the end of the event-loop turn. A failure is
+   * reported to onWriteError (or onBusy for a lock) and the rows are dropped: history is a replay for
+   * latecomers, and a full disk must not stop the room (issue 10).
+   */
+  commit(): void {
+    this.commitScheduled = false;
+    const rows = this.pendingHistory;
+    if (rows.length === 0) return;
+    this.pendingHistory = [];
+    try {
+      this.writeHistory(rows);
+    } catch (err) {
+      this.onWriteError(err as Error, rows.length);
+    }
+  }
+
+  private readonly writeHistory = (rows: StoredMessage[]): void => {
+    if (Date.now() < this.busyUntil) throw new StoreBusy(`the database ${this.file} is locked by another process`);
+    if (rows.length === 1) return this.insertHistory(rows[0]!);
+    this.db.transaction(() => {
+      for (const m of rows) this.insertHistory(m);
+    })();
+  };
+
+  private insertHistory(m: StoredMessage): void {
+    this.st.addHistory.run(m.id, m.room, m.from, m.text, m.time, m.action ? 1 : 0);
   }
 
   // ---- message ids ----
@@ -536,17 +575,28 @@ export class Store {
 
   // ---- room history ----
 
+  /**
+   * Queue a room message for the history; commit() writes the queue in one transaction (one commit per
+   * event-loop turn instead of one per message: a busy room's history costs a WAL commit per turn).
+   * Reads of the history commit first.
+   */
   addHistory(m: StoredMessage): void {
-    this.st.addHistory.run(m.id, m.room, m.from, m.text, m.time, m.action ? 1 : 0);
+    this.pendingHistory.push(m);
+    if (!this.commitScheduled) {
+      this.commitScheduled = true;
+      setImmediate(() => this.commit());
+    }
   }
 
   /** The newest `limit` messages of one room, oldest first; with `after`, only those with a greater id. */
   recentHistory(room: string, limit: number, after = -1): StoredMessage[] {
+    this.commit();
     return this.st.recent.all(room, after, limit).map((r) => ({ id: r.id, room, from: r.from_name, text: r.text, time: r.time, action: r.action === 1 }));
   }
 
   /** Keep only the newest `keep` messages of one room. */
   pruneHistory(room: string, keep: number): void {
+    this.commit();
     this.st.pruneHistory.run(room, room, keep);
   }
 
@@ -600,6 +650,7 @@ export class Store {
 
   /** Forget a room with everything in it: operators, bans, mutes, members and its history. */
   dropRoom(key: string): void {
+    this.commit();
     this.db.transaction(() => {
       this.st.dropRoom.run(key);
       this.st.dropRoomHistory.run(key);

@@ -42,6 +42,25 @@ export const RATE_PER_SECOND = 5;
 
 /** Bytes queued for one client that it has not read; past this the client is dropped ("send queue exceeded"). */
 export const MAX_SEND_QUEUE_BYTES = 1024 * 1024;
+/**
+ * Backpressure (issue 15): when a client has more than this many bytes queued (beyond what the kernel took),
+ * the server stops reading the connections whose requests queued them (the senders), instead of growing
+ * the queue until the client is dropped. A client that keeps reading is never dropped for a busy room.
+ */
+export const SEND_QUEUE_HIGH_WATER_BYTES = 256 * 1024;
+/** ...and reads the senders again once that client's queue is down to this many bytes. */
+export const SEND_QUEUE_LOW_WATER_BYTES = 64 * 1024;
+/**
+ * A client whose queue stays above the high-water mark this long (never down to the low-water mark: it
+ * reads slower than its rooms talk, or not at all) is dropped ("send queue exceeded"), so one stalled
+ * reader holds its rooms' senders for at most this long.
+ */
+export const SLOW_RECEIVER_MS = 3000;
+/**
+ * Frames of one connection handled in one event-loop turn; the rest wait for the next turn (its socket
+ * paused meanwhile), so one connection's full read buffer does not hold up everyone else's.
+ */
+export const MAX_FRAMES_PER_TURN = 64;
 
 /** A connection must send a valid hello within this time. */
 export const REGISTRATION_TIMEOUT_MS = 20_000;

@@ -135,8 +135,33 @@ describe('bad input harms no one else', () => {
     expect(tls.received).toEqual([expect.objectContaining({ type: 'error', code: 'not_parley' })]);
   });
 
-  it('drops a client that stops reading once its queue passes the cap; the others carry on', async () => {
+  it('a slow client that keeps reading is never dropped: the sender is read more slowly instead (zero loss)', async () => {
     await start({ maxSendQueueBytes: 256 * 1024, ratePerSecond: 0 });
+    const alice = await join('alice');
+    const reader = await join('reader');
+    // Reads one chunk every 20 ms (about 3 MB/s): far slower than alice writes, but it never stops.
+    reader.socket.pause();
+    reader.socket.on('data', () => reader.socket.pause());
+    const reading = setInterval(() => reader.socket.resume(), 20);
+    try {
+      const text = 'q'.repeat(1900);
+      const count = 12_000; // ~23 MB: far more than the queue cap and the kernel's buffers
+      let burst = '';
+      for (let i = 0; i < count; i++) burst += JSON.stringify({ type: 'say', text: `${i} ${text}` }) + '\n';
+      alice.raw(burst);
+      const last = await reader.next((m) => m.type === 'message' && m.text.startsWith(`${count - 1} `), 60_000);
+      expect(last).toMatchObject({ from: 'alice' });
+      const got = reader.all('message').length + 1;
+      expect(reader.all('left')).toEqual([]);
+      expect(got).toBe(count);
+    } finally {
+      clearInterval(reading);
+      reader.socket.resume();
+    }
+  }, 90_000);
+
+  it('drops a client that stops reading once its queue stays over the mark; the others carry on', async () => {
+    await start({ maxSendQueueBytes: 256 * 1024, ratePerSecond: 0, slowReceiverMs: 500, tickMs: 50 });
     const alice = await join('alice');
     const sloth = await join('sloth');
     const carol = await join('carol');

@@ -58,6 +58,8 @@ export interface IrcListenerOptions extends Omit<SessionOptions, 'refPrefix'> {
   plaintext?: 'loopback' | 'any' | 'never';
   /** The TLS port to name in a plaintext refusal. */
   tlsPort?: number;
+  /** Runs before queued bytes go to a socket (the store commits the history of what is about to be seen). */
+  beforeFlush?: () => void;
 }
 
 export interface IrcListener {
@@ -93,6 +95,7 @@ export function startIrcListener(core: CoreLink, options: IrcListenerOptions): P
 
   const flush = (c: Conn): void => {
     if (c.out.length === 0) return;
+    options.beforeFlush?.();
     const data = c.out.length === 1 ? c.out[0]! : Buffer.concat(c.out, c.queued);
     c.out = [];
     c.queued = 0;

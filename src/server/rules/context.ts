@@ -96,6 +96,7 @@ export class Context {
     if (store) {
       this.nextId = store.firstMessageId();
       store.onBusy = (err) => log('store_busy', { error: err.message });
+      store.onWriteError = (err, rows) => log('store_error', { during: 'history', rows, error: err.message });
     }
   }
 

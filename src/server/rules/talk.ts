@@ -14,7 +14,8 @@ import { offlineRefusal } from '../quota.js';
 // name: a later guest may take it) is answered from memory, not sent twice.
 
 export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'say' }>, now: number): void {
-  const digest = requestDigest(msg.action === true ? 'me' : 'say', '', msg.text);
+  // The digest is only needed to recognise a request sent again, which only a ref allows (a hash per message otherwise).
+  const digest = msg.ref === undefined ? '' : requestDigest(msg.action === true ? 'me' : 'say', '', msg.text);
   const again = msg.ref === undefined ? undefined : ctx.accepted.get(s.refsKey, msg.ref, digest);
   if (again) {
     const room = s.version === 1 || msg.room === undefined ? ctx.lobby.name : (ctx.rooms.get(msg.room)?.name ?? msg.room);
