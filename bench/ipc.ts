@@ -12,7 +12,11 @@ export type ToWorker =
       /** IRC only: false stops at registration (001) without joining the channel. parley's hello always enters the room. */
       enterRoom: boolean }
   /** Start a measured step: count only payloads of `run`; senders (if any here) send `ratePerSender` msg/s from `startUs`. */
-  | { cmd: 'start'; id: number; run: number; ratePerSender: number; startUs: number; durationMs: number }
+  | { cmd: 'start'; id: number; run: number; ratePerSender: number; startUs: number; durationMs: number;
+      /** Payload size in bytes. */
+      payloadBytes: number;
+      /** Spread the senders across one interval (true) or let them all send on the same tick. */
+      stagger: boolean }
   | { cmd: 'count'; id: number }
   | { cmd: 'collect'; id: number }
   | { cmd: 'close'; id: number }

@@ -17,19 +17,22 @@ export const OPER_PASSWORD = 'bench';
 // Q = sequence number, T = send time in µs on the monotonic clock shared by all processes on the machine.
 
 export const PAYLOAD_BYTES = 64;
+/** The fields alone (marker to the last '|'): the shortest payload, and all a receiver needs to read. */
+export const PAYLOAD_FIELDS_BYTES = 39;
 export const MARKER = Buffer.from('~B~', 'latin1');
 const RUN_AT = 3;
 const SENDER_AT = 8;
 const SEQ_AT = 13;
 const TIME_AT = 22;
-const PAD = 'x'.repeat(PAYLOAD_BYTES - 39);
+
 
 function digits(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 
-export function makePayload(run: number, sender: number, seq: number, timeUs: number): string {
-  return `~B~${digits(run % 10_000, 4)}|${digits(sender, 4)}|${digits(seq % 100_000_000, 8)}|${digits(Math.floor(timeUs), 16)}|${PAD}`;
+/** A payload of `bytes` (≥ PAYLOAD_FIELDS_BYTES) bytes: the fields, then padding. */
+export function makePayload(run: number, sender: number, seq: number, timeUs: number, bytes = PAYLOAD_BYTES): string {
+  return `~B~${digits(run % 10_000, 4)}|${digits(sender, 4)}|${digits(seq % 100_000_000, 8)}|${digits(Math.floor(timeUs), 16)}|`.padEnd(bytes, 'x');
 }
 
 function readDigits(buf: Buffer, at: number, width: number): number {

@@ -25,6 +25,12 @@ export interface StepResult {
   /** Server CPU seconds during the step (from /proc/PID/stat). */
   serverCpuSec: number;
   serverCpuPerMDeliveries: number;
+  /** Share of the server's CPU spent in the kernel (its writes carry the loopback TCP path). */
+  serverSysShare: number;
+  /** Server write() system calls per delivery (1.0: one write per recipient per message, no batching). */
+  serverWritesPerDelivery: number;
+  /** Server read() system calls per message sent. */
+  serverReadsPerMessage: number;
   /** Server CPU seconds / busy seconds: 1.0 is one core flat out. */
   serverCores: number;
   /** CPU of every generator process (orchestrator and workers) over the same window. */
@@ -41,6 +47,12 @@ export interface StepResult {
   otherCores: number;
   serverRssKiB: number;
   verdict: 'ok' | 'p99' | 'loss' | 'generator';
+  /**
+   * Which side was the limit during this step: 'server' (it used ≥ 0.85 of its core), 'generator' (its
+   * core was ≥ 0.85 busy, or a worker process was, or the senders fell behind their schedule), 'both', or
+   * 'neither'. A step the generator limited does not count toward a target.
+   */
+  limit: 'server' | 'generator' | 'both' | 'neither';
 }
 
 export interface JoinResult {

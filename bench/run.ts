@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClientSpec } from './ipc.js';
 import { Pool, type WorkerHandle } from './pool.js';
-import { PAYLOAD_BYTES, nowUs, type ProtoName } from './protocols.js';
+import { PAYLOAD_BYTES, PAYLOAD_FIELDS_BYTES, nowUs, type ProtoName } from './protocols.js';
 import { formatProfile, summarizeProfile } from './profile.js';
 import { printReport, writeChart } from './report.js';
 import type { BenchResults, JoinResult, Machine, MemoryResult, RoomResult, StepResult } from './results.js';
@@ -54,6 +54,9 @@ interface Options {
   /** Skip the saturation sweeps and the idle clients (experiments). */
   openOnly: boolean;
   senders: number;
+  /** Spread the senders' sends across each interval (the default) instead of all on one tick (--burst). */
+  stagger: boolean;
+  payloadBytes: number;
   openLoopRate: number;
   openLoopMs: number;
   stepMs: number;
@@ -81,7 +84,7 @@ function parseArgs(argv: string[]): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} wants a positive number, not "${v}"`);
     return n;
   };
-  const known = ['--quick', '--only', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help'];
+  const known = ['--quick', '--only', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help', '--burst', '--payload'];
   for (const a of argv) if (a.startsWith('--') && !known.includes(a)) throw new Error(`unknown option ${a} (see --help)`);
   if (has('--help')) {
     process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 13).map((l) => l.slice(3)).join('\n') + '\n');
@@ -103,6 +106,8 @@ function parseArgs(argv: string[]): Options {
     idleOnly: has('--idle-only'),
     openOnly: has('--open-only'),
     senders: 10,
+    stagger: !has('--burst'),
+    payloadBytes: Math.max(PAYLOAD_FIELDS_BYTES, Math.floor(num('--payload', PAYLOAD_BYTES))),
     openLoopRate: 10,
     openLoopMs: quick ? 1500 : 6000,
     stepMs: quick ? 1000 : 3000,
@@ -311,12 +316,14 @@ class Bench {
     const startUs = nowUs() + 100_000;
     const senderWorkers = this.senderWorkers;
     const srvCpu0 = server.cpuSec();
+    const srvSys0 = server.sysSec();
+    const sys0 = server.syscalls();
     const machine0 = machineBusySec();
     const parent0 = process.cpuUsage();
     const startId = this.pool.id();
     const sentP = senderWorkers.map((w) => w.expect('sent', startId, durationMs + 30_000));
     const startedP = this.pool.workers.map((w) => w.expect('started', startId, 10_000));
-    for (const w of this.pool.workers) w.post({ cmd: 'start', id: startId, run, ratePerSender: rate, startUs, durationMs });
+    for (const w of this.pool.workers) w.post({ cmd: 'start', id: startId, run, ratePerSender: rate, startUs, durationMs, payloadBytes: this.opts.payloadBytes, stagger: this.opts.stagger });
     const started = await Promise.all(startedP);
     const sentReplies = await Promise.all(sentP);
     const sent = sentReplies.reduce((a, r) => a + r.sent, 0);
@@ -342,6 +349,8 @@ class Bench {
     }
     const collected = await this.pool.all((id) => ({ cmd: 'collect', id }), 'collected', 10_000);
     const srvCpu1 = server.cpuSec();
+    const srvSys1 = server.sysSec();
+    const sys1 = server.syscalls();
     const machine1 = machineBusySec();
     const parent1 = process.cpuUsage(parent0);
     const hist = new Histogram();
@@ -374,6 +383,9 @@ class Bench {
       maxMs: lat.maxMs,
       serverCpuSec,
       serverCpuPerMDeliveries: received > 0 ? (serverCpuSec / received) * 1e6 : NaN,
+      serverSysShare: serverCpuSec > 0 ? (srvSys1 - srvSys0) / serverCpuSec : NaN,
+      serverWritesPerDelivery: received > 0 ? (sys1.writes - sys0.writes) / received : NaN,
+      serverReadsPerMessage: sent > 0 ? (sys1.reads - sys0.reads) / sent : NaN,
       serverCores: serverCpuSec / windowSec,
       generatorCpuSec,
       generatorCores: generatorCpuSec / windowSec,
@@ -382,7 +394,12 @@ class Bench {
       otherCores: Math.max(0, (machine1 - machine0 - serverCpuSec - generatorCpuSec) / ((nowUs() - startUs) / 1e6)),
       serverRssKiB: server.rssKiB(),
       verdict: 'ok',
+      limit: 'neither',
     };
+    const serverBound = res.serverCores >= 0.85;
+    const generatorBound =
+      res.generatorCores >= 0.85 * this.generatorCores || res.generatorMaxProcessCores >= 0.9 || sent < 0.98 * target || senderLagMs > 200;
+    res.limit = serverBound && generatorBound ? 'both' : serverBound ? 'server' : generatorBound ? 'generator' : 'neither';
     if (lost > 0 || dead > 0 || !server.alive()) res.verdict = 'loss';
     else if (!(res.p99Ms <= this.opts.p99LimitMs)) res.verdict = 'p99';
     else if (sent < 0.98 * target || senderLagMs > 200) res.verdict = 'generator';
@@ -548,7 +565,8 @@ function fmtStep(s: StepResult): string {
   return (
     `${s.ratePerSender} msg/s x ${s.senders}: ${Math.round(s.deliveriesPerSec).toLocaleString('en-US')} deliveries/s, ` +
     `lost ${s.lost}, p50 ${s.p50Ms.toFixed(2)} p99 ${s.p99Ms.toFixed(2)} max ${s.maxMs.toFixed(1)} ms, ` +
-    `server ${s.serverCpuPerMDeliveries.toFixed(2)} CPU-s/M (${s.serverCores.toFixed(2)} cores), generator ${s.generatorCores.toFixed(2)} cores (${Math.round(100 * s.generatorSysShare)}% sys), other ${s.otherCores.toFixed(2)}` +
+    `server ${s.serverCpuPerMDeliveries.toFixed(2)} CPU-s/M (${s.serverCores.toFixed(2)} cores, ${Math.round(100 * s.serverSysShare)}% sys, ${s.serverWritesPerDelivery.toFixed(2)} writes/delivery), ` +
+    `generator ${s.generatorCores.toFixed(2)} cores (${Math.round(100 * s.generatorSysShare)}% sys), other ${s.otherCores.toFixed(2)}; limit: ${s.limit}` +
     (s.verdict === 'ok' ? '' : ` -> ${s.verdict}`)
   );
 }
@@ -625,7 +643,7 @@ async function main(): Promise<void> {
         idleClients: opts.idleClients,
         senders: opts.senders,
         openLoopRate: opts.openLoopRate,
-        payloadBytes: PAYLOAD_BYTES,
+        payloadBytes: opts.payloadBytes,
         openLoopMs: opts.openLoopMs,
         stepMs: opts.stepMs,
         p99LimitMs: opts.p99LimitMs,

@@ -19,6 +19,10 @@ export interface RunningServer {
   readonly port: number;
   /** User + system CPU seconds the server process has used so far (all its threads). */
   cpuSec(): number;
+  /** The system (kernel) part of cpuSec. */
+  sysSec(): number;
+  /** Read and write system calls so far (/proc/PID/io: syscr, syscw). */
+  syscalls(): { reads: number; writes: number };
   /** Resident set size now, KiB. */
   rssKiB(): number;
   /** Whether the process is still running. */
@@ -64,6 +68,30 @@ export function procCpuSec(pid: number): number {
     return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
   } catch {
     return NaN;
+  }
+}
+
+/** System (kernel) CPU seconds of a process (field 15 of /proc/PID/stat). */
+export function procSysSec(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) / ticksPerSecond();
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Read and write system calls of a process so far (/proc/PID/io). Writes per delivery is the batching a
+ * server achieves: one write() per recipient per message is the worst case, and most of a server's cost
+ * per delivery is its writes (the kernel's loopback TCP path runs inside them).
+ */
+export function procSyscalls(pid: number): { reads: number; writes: number } {
+  try {
+    const io = fs.readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { reads: Number(/^syscr: (\d+)/m.exec(io)?.[1] ?? NaN), writes: Number(/^syscw: (\d+)/m.exec(io)?.[1] ?? NaN) };
+  } catch {
+    return { reads: NaN, writes: NaN };
   }
 }
 
@@ -142,6 +170,8 @@ function launch(kind: ServerKind, argv: string[], port: number, opts: StartOptio
     host: HOST,
     port,
     cpuSec: () => procCpuSec(child.pid ?? -1),
+    sysSec: () => procSysSec(child.pid ?? -1),
+    syscalls: () => procSyscalls(child.pid ?? -1),
     rssKiB: () => procRssKiB(child.pid ?? -1),
     alive: () => child.exitCode === null && child.signalCode === null,
     async stop(graceMs = 3000) {

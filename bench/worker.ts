@@ -7,7 +7,7 @@ import type { ClientSpec, FromWorker, ToWorker } from './ipc.js';
 import { Histogram } from './stats.js';
 import {
   MARKER,
-  PAYLOAD_BYTES,
+  PAYLOAD_FIELDS_BYTES,
   adapter,
   makePayload,
   nowUs,
@@ -72,7 +72,7 @@ function traffic(c: Client, chunk: Buffer): void {
   const now = nowUs();
   let at = buf.indexOf(MARKER);
   while (at >= 0 && at < last) {
-    if (at + PAYLOAD_BYTES <= buf.length) {
+    if (at + PAYLOAD_FIELDS_BYTES <= buf.length) {
       const r = payloadRun(buf, at);
       if (r !== run) stale++;
       else if (payloadSender(buf, at) !== c.sender) {
@@ -83,7 +83,7 @@ function traffic(c: Client, chunk: Buffer): void {
         lastUs = now;
       }
     }
-    at = buf.indexOf(MARKER, at + PAYLOAD_BYTES);
+    at = buf.indexOf(MARKER, at + PAYLOAD_FIELDS_BYTES);
   }
   let p = buf.indexOf(proto.pingNeedle);
   while (p >= 0 && p < last) {
@@ -235,7 +235,7 @@ function startStep(msg: Extract<ToWorker, { cmd: 'start' }>): void {
   const perSender = Math.floor((msg.durationMs / 1000) * msg.ratePerSender);
   const endUs = msg.startUs + msg.durationMs * 1000;
   // Stagger the senders across one interval so they do not all fire on the same tick.
-  const state = senders.map((c, i) => ({ c, seq: 0, due: msg.startUs + (i * intervalUs) / senders.length }));
+  const state = senders.map((c, i) => ({ c, seq: 0, due: msg.startUs + (msg.stagger ? (i * intervalUs) / senders.length : 0) }));
   let maxLagUs = 0;
   const tick = (): void => {
     const now = nowUs();
@@ -245,7 +245,7 @@ function startStep(msg: Extract<ToWorker, { cmd: 'start' }>): void {
       let n = 0;
       while (s.seq < perSender && s.due <= now && n < MAX_BATCH) {
         if (now - s.due > maxLagUs) maxLagUs = now - s.due;
-        out += proto.say(makePayload(run, s.c.sender, s.seq, now));
+        out += proto.say(makePayload(run, s.c.sender, s.seq, now, msg.payloadBytes));
         s.seq++;
         s.due += intervalUs;
         n++;
