@@ -4,6 +4,7 @@ import { renderChart, type Panel } from './chart.js';
 import type { BenchResults, RoomResult, StepResult } from './results.js';
 import { LABEL, type ServerKind } from './servers.js';
 import { ratio } from './stats.js';
+import { decisive, matchedStep, targetMet, targets } from './targets.js';
 
 const COLOR: Record<ServerKind, string> = { parley: '#1f6fb4', ngircd: '#d2481e' };
 
@@ -17,11 +18,11 @@ export function fmtNum(v: number | undefined): string {
   return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
 }
 
-function fmtRatio(v: number): string {
+export function fmtRatio(v: number): string {
   return Number.isFinite(v) ? `${v.toFixed(2)}x` : '-';
 }
 
-function table(head: string[], rows: string[][], leftCols = 2): string {
+export function table(head: string[], rows: string[][], leftCols = 2): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
     cells
@@ -35,81 +36,30 @@ function roomOf(r: BenchResults, kind: ServerKind, n: number): RoomResult | unde
   return r.rooms.find((x) => x.server === kind && x.n === n);
 }
 
-/** The highest sweep rate that both servers passed at room size n: the same offered load on each. */
-export function matchedStep(r: BenchResults, n: number): { rate: number; parley?: StepResult; ngircd?: StepResult } | null {
-  const p = roomOf(r, 'parley', n);
-  const g = roomOf(r, 'ngircd', n);
-  if (!p || !g) return null;
-  const okRates = (x: RoomResult): number[] => x.sweep.filter((s) => s.verdict === 'ok').map((s) => s.ratePerSender);
-  const common = okRates(p).filter((rate) => okRates(g).includes(rate));
-  if (common.length === 0) return null;
-  const rate = Math.max(...common);
-  const ok = (x: RoomResult): StepResult | undefined => x.sweep.find((s) => s.ratePerSender === rate && s.verdict === 'ok');
-  return { rate, parley: ok(p), ngircd: ok(g) };
+const metWord = (m: boolean | null): string => (m === null ? 'n/a' : m ? 'met' : 'NOT MET');
+
+/** Figures of a case in the unit its target uses. */
+export function fmtCase(v: number | undefined): string {
+  return fmtNum(v);
 }
 
-export function targetRows(r: BenchResults): string[][] {
-  const n = r.config.roomSizes.includes(1000) ? 1000 : Math.max(...r.config.roomSizes);
-  const p = roomOf(r, 'parley', n);
-  const g = roomOf(r, 'ngircd', n);
-  const both = g !== undefined;
-  const rows: string[][] = [];
-  const met = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'yes' : 'NO');
-  const matched = matchedStep(r, n);
-  const mP = matched?.parley?.serverCpuPerMDeliveries;
-  const mG = matched?.ngircd?.serverCpuPerMDeliveries;
-  rows.push([
-    `server CPU-s per M deliveries, N=${n}, ${matched ? `${matched.rate} msg/s x ${r.config.senders}` : 'matched load'}`,
-    fmtNum(mP),
-    fmtNum(mG),
-    fmtRatio(ratio(mP, mG)),
-    '<= 1.00x',
-    met(both && mP !== undefined && mG !== undefined ? mP <= mG : null),
-  ]);
-  const oP = p?.openLoop?.serverCpuPerMDeliveries;
-  const oG = g?.openLoop?.serverCpuPerMDeliveries;
-  rows.push([`  (same at the open-loop rate)`, fmtNum(oP), fmtNum(oG), fmtRatio(ratio(oP, oG)), '', '']);
-  const sP = p?.saturation?.deliveriesPerSec;
-  const sG = g?.saturation?.deliveriesPerSec;
-  rows.push([
-    `saturation deliveries/s, N=${n} (limited by: ${p?.limitedBy ?? '-'} / ${g?.limitedBy ?? '-'})`,
-    fmtInt(sP),
-    fmtInt(sG),
-    fmtRatio(ratio(sP, sG)),
-    '>= 1.00x',
-    met(both && sP !== undefined && sG !== undefined ? sP >= sG : null),
-  ]);
-  const pP = p?.openLoop?.p99Ms;
-  const pG = g?.openLoop?.p99Ms;
-  rows.push([
-    `open-loop p99 latency ms, N=${n}`,
-    fmtNum(pP),
-    fmtNum(pG),
-    fmtRatio(ratio(pP, pG)),
-    '<= 0.80x',
-    met(both && pP !== undefined && pG !== undefined ? pP <= 0.8 * pG : null),
-  ]);
-  const memP = r.memory.find((m) => m.server === 'parley');
-  const memG = r.memory.find((m) => m.server === 'ngircd');
-  rows.push([
-    `RSS KiB per idle client, ${fmtInt(r.config.idleClients)} clients`,
-    fmtNum(memP?.rssPerClientKiB),
-    fmtNum(memG?.rssPerClientKiB),
-    fmtRatio(ratio(memP?.rssPerClientKiB, memG?.rssPerClientKiB)),
-    '<= 8 KiB',
-    met(memP ? memP.join.joined === r.config.idleClients && memP.rssPerClientKiB <= 8 : null),
-  ]);
-  const jP = p?.join.ms;
-  const jG = g?.join.ms;
-  rows.push([
-    `join storm s, ${fmtInt(n)} clients`,
-    fmtNum(jP === undefined ? undefined : jP / 1000),
-    fmtNum(jG === undefined ? undefined : jG / 1000),
-    fmtRatio(ratio(jP, jG)),
-    '< 1 s',
-    met(p ? p.join.joined === n && p.join.ms < 1000 : null),
-  ]);
-  return rows;
+/** The targets of issue 15: one row each (its deciding case), then every case. */
+export function printTargets(r: BenchResults, write: (s: string) => void): void {
+  const ts = targets(r);
+  write(table(
+    ['target', '', 'parley', 'ngIRCd', 'ratio', 'goal', 'result', 'deciding case'],
+    ts.map((t) => {
+      const c = decisive(t);
+      return [String(t.id), t.label, fmtCase(c?.parley), fmtCase(c?.ngircd), c?.ratio === undefined ? '-' : fmtRatio(c.ratio), c?.goal ?? '', metWord(targetMet(t)), `${c?.label ?? ''}${c?.note ? ` (${c.note})` : ''}`];
+    }),
+    2,
+  ));
+  write('\nEvery case\n');
+  write(table(
+    ['target', 'case', 'parley', 'ngIRCd', 'ratio', 'goal', 'result', 'note'],
+    ts.flatMap((t) => t.cases.map((c) => [String(t.id), c.label, fmtCase(c.parley), fmtCase(c.ngircd), c.ratio === undefined ? '-' : fmtRatio(c.ratio), c.goal, metWord(c.met), c.note])),
+    2,
+  ));
 }
 
 export function printReport(r: BenchResults, write: (s: string) => void): void {
@@ -122,8 +72,9 @@ export function printReport(r: BenchResults, write: (s: string) => void): void {
       `${m.serverCpus === null ? 'unpinned' : `server pinned to CPU ${m.serverCpus}, generator (${m.workers} worker processes + orchestrator) to CPU ${m.generatorCpus}`}; flood limits ${r.config.floodLimits}\n\n`,
   );
 
-  write(`Targets${both ? ' (ratios are parley/ngIRCd from this run)' : ''}\n`);
-  write(table(['', 'parley', 'ngIRCd', 'ratio', 'target', 'met'], targetRows(r), 1));
+  write(`Targets of issue 15${both ? ' (ratios are parley/ngIRCd from this run)' : ''}; a generator-limited step does not count\n`);
+  printTargets(r, write);
+  if (r.durationSec !== undefined) write(`(this run took ${(r.durationSec / 60).toFixed(1)} min)\n`);
 
   write(`\nOpen loop: ${r.config.senders} senders x ${r.config.openLoopRate} msg/s, ${r.config.payloadBytes}-byte payload, ${r.config.openLoopMs / 1000} s; join storm and memory per client at the same N\n`);
   const rows: string[][] = [];
@@ -144,6 +95,8 @@ export function printReport(r: BenchResults, write: (s: string) => void): void {
         fmtNum(s?.generatorCores),
         x ? fmtNum(x.join.ms / 1000) : '-',
         fmtNum(x?.rssPerClientKiB),
+        fmtNum(s?.serverWritesPerDelivery),
+        s?.limit ?? '-',
         fmtNum(s?.otherCores),
       ]);
     }
@@ -165,10 +118,12 @@ export function printReport(r: BenchResults, write: (s: string) => void): void {
         fmtRatio(ratio(p?.join.ms, g?.join.ms)),
         fmtRatio(ratio(p?.rssPerClientKiB, g?.rssPerClientKiB)),
         '',
+        '',
+        '',
       ]);
     }
   }
-  write(table(['N', 'server', 'deliv/s', 'lost', 'p50 ms', 'p99 ms', 'max ms', 'CPU-s/M', 'srv cores', 'gen cores', 'join s', 'KiB/client', 'other'], rows));
+  write(table(['N', 'server', 'deliv/s', 'lost', 'p50 ms', 'p99 ms', 'max ms', 'CPU-s/M', 'srv cores', 'gen cores', 'join s', 'KiB/client', 'writes/deliv', 'limit', 'other'], rows));
 
   write(`\nSaturation: the senders' rate doubles until p99 > ${r.config.p99LimitMs} ms or a loss, then bisects; best passing step (${r.config.stepMs / 1000} s each)\n`);
   const srows: string[][] = [];
@@ -186,6 +141,7 @@ export function printReport(r: BenchResults, write: (s: string) => void): void {
         fmtNum(s?.serverCpuPerMDeliveries),
         fmtNum(s?.serverCores),
         fmtNum(s?.generatorCores),
+        fmtNum(s?.serverWritesPerDelivery),
         fmtNum(s?.otherCores),
         x?.limitedBy ?? '-',
         x?.sweepStop ?? '-',
@@ -207,10 +163,11 @@ export function printReport(r: BenchResults, write: (s: string) => void): void {
         '',
         '',
         '',
+        '',
       ]);
     }
   }
-  write(table(['N', 'server', 'msg/s/sender', 'deliv/s', 'p50 ms', 'p99 ms', 'CPU-s/M', 'srv cores', 'gen cores', 'other', 'limited by', 'sweep stopped'], srows));
+  write(table(['N', 'server', 'msg/s/sender', 'deliv/s', 'p50 ms', 'p99 ms', 'CPU-s/M', 'srv cores', 'gen cores', 'writes/deliv', 'other', 'limited by', 'sweep stopped'], srows));
   write(`("other": cores the rest of the machine used during the step; above ${0.3} the figure was measured on a busy machine)\n`);
 
   write(`\nIdle clients (memory)\n`);

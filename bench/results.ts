@@ -73,6 +73,9 @@ export interface RoomResult {
   rssBaseKiB: number;
   rssJoinedKiB: number;
   rssPerClientKiB: number;
+  /** RSS after the room's measured steps (everyone joined and talked), and per client over the base. */
+  rssTalkedKiB: number;
+  rssPerClientTalkedKiB: number;
   openLoop: StepResult | null;
   sweep: StepResult[];
   /** The passing sweep step with the most deliveries per second. */
@@ -90,6 +93,21 @@ export interface MemoryResult {
   rssIdleKiB: number;
   rssPerClientKiB: number;
   serverCpuSecJoin: number;
+}
+
+/** The full-screen client under incoming load (bench/client.ts, run at the end of the bench). */
+export interface ClientResult {
+  rate: number;
+  seconds: number;
+  messages: number;
+  /** CPU of the client process while fed, in cores. */
+  cpuShare: number;
+  framesPerSec: number;
+  firstFrameMs: number;
+  /** RSS at the end of the feed (the scrollback full), MiB. */
+  rssMiB: number;
+  heapMiB: number;
+  scrollback: number;
 }
 
 export interface Machine {
@@ -123,5 +141,8 @@ export interface BenchResults {
   };
   rooms: RoomResult[];
   memory: MemoryResult[];
+  client?: ClientResult | null;
+  /** Wall-clock seconds the whole run took. */
+  durationSec?: number;
   notes: string[];
 }

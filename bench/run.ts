@@ -20,7 +20,7 @@ import { Pool, type WorkerHandle } from './pool.js';
 import { PAYLOAD_BYTES, PAYLOAD_FIELDS_BYTES, nowUs, type ProtoName } from './protocols.js';
 import { formatProfile, summarizeProfile } from './profile.js';
 import { printReport, writeChart } from './report.js';
-import type { BenchResults, JoinResult, Machine, MemoryResult, RoomResult, StepResult } from './results.js';
+import type { BenchResults, ClientResult, JoinResult, Machine, MemoryResult, RoomResult, StepResult } from './results.js';
 import {
   LABEL,
   NGIRCD_INSTALL_HINT,
@@ -63,6 +63,10 @@ interface Options {
   maxSteps: number;
   bisections: number;
   p99LimitMs: number;
+  /** Compare variants of the load on one room (see Bench.explain) instead of the full run. */
+  explain: boolean;
+  /** Also run the full-screen client's bench (bench/client.ts) at the end. */
+  client: boolean;
   profile: boolean;
   /** Profile the join storm alone instead of a saturating step. */
   profileJoin: boolean;
@@ -84,7 +88,7 @@ function parseArgs(argv: string[]): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} wants a positive number, not "${v}"`);
     return n;
   };
-  const known = ['--quick', '--only', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help', '--burst', '--payload'];
+  const known = ['--quick', '--only', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help', '--burst', '--payload', '--no-client', '--explain'];
   for (const a of argv) if (a.startsWith('--') && !known.includes(a)) throw new Error(`unknown option ${a} (see --help)`);
   if (has('--help')) {
     process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 13).map((l) => l.slice(3)).join('\n') + '\n');
@@ -114,6 +118,8 @@ function parseArgs(argv: string[]): Options {
     maxSteps: quick ? 4 : 14,
     bisections: quick ? 1 : 2,
     p99LimitMs: 100,
+    explain: has('--explain'),
+    client: !has('--no-client') && !has('--open-only') && !has('--idle-only'),
     profile: has('--profile') || has('--profile-join'),
     profileJoin: has('--profile-join'),
     profileRate: num('--rate', 20),
@@ -308,7 +314,7 @@ class Bench {
   }
 
   /** One measured step: the senders send at `rate` msg/s each for `durationMs`; every delivery is timed. */
-  async step(rate: number, durationMs: number): Promise<StepResult> {
+  async step(rate: number, durationMs: number, variant: { stagger: boolean; payloadBytes: number } = this.opts): Promise<StepResult> {
     await this.waitQuiet();
     const server = this.server!;
     const n = this.roomSize;
@@ -323,7 +329,7 @@ class Bench {
     const startId = this.pool.id();
     const sentP = senderWorkers.map((w) => w.expect('sent', startId, durationMs + 30_000));
     const startedP = this.pool.workers.map((w) => w.expect('started', startId, 10_000));
-    for (const w of this.pool.workers) w.post({ cmd: 'start', id: startId, run, ratePerSender: rate, startUs, durationMs, payloadBytes: this.opts.payloadBytes, stagger: this.opts.stagger });
+    for (const w of this.pool.workers) w.post({ cmd: 'start', id: startId, run, ratePerSender: rate, startUs, durationMs, payloadBytes: variant.payloadBytes, stagger: variant.stagger });
     const started = await Promise.all(startedP);
     const sentReplies = await Promise.all(sentP);
     const sent = sentReplies.reduce((a, r) => a + r.sent, 0);
@@ -429,6 +435,8 @@ class Bench {
       rssBaseKiB,
       rssJoinedKiB,
       rssPerClientKiB: (rssJoinedKiB - rssBaseKiB) / Math.max(1, join.joined),
+      rssTalkedKiB: NaN,
+      rssPerClientTalkedKiB: NaN,
       openLoop: null,
       sweep: [],
       saturation: null,
@@ -508,6 +516,10 @@ class Bench {
       } else result.limitedBy = 'neither';
       return result;
     } finally {
+      if (this.server?.alive()) {
+        result.rssTalkedKiB = this.server.rssKiB();
+        result.rssPerClientTalkedKiB = (result.rssTalkedKiB - rssBaseKiB) / Math.max(1, this.roomSize);
+      }
       await this.teardown();
     }
   }
@@ -537,6 +549,32 @@ class Bench {
         `${LABEL[kind]} idle: ${join.joined}/${n} joined in ${(join.ms / 1000).toFixed(2)} s (server CPU ${serverCpuSecJoin.toFixed(2)} s), RSS ${(rssBaseKiB / 1024).toFixed(1)} -> ${(rssIdleKiB / 1024).toFixed(1)} MiB = ${res.rssPerClientKiB.toFixed(2)} KiB/client`,
       );
       return res;
+    } finally {
+      await this.teardown();
+    }
+  }
+
+  /**
+   * --explain: why a server works harder per delivery under this bench than under another generator. One
+   * room of N per server; open-loop steps at the same rate alternate between variants of the load (senders
+   * spread over each interval or all on one tick; 64-byte or 40-byte payloads), `repeats` times, so each
+   * comparison is made on the same room minutes apart. Prints CPU per delivery and writes per delivery.
+   */
+  async explain(kind: ServerKind, n: number, repeats: number): Promise<void> {
+    const o = this.opts;
+    await this.startServer(kind);
+    try {
+      await sleep(300);
+      const join = await this.buildRoom(kind, n, Math.min(o.senders, n), Math.max(60_000, n * 30), 2, true, true);
+      log(`${LABEL[kind]} N=${n}: ${join.joined + join.toppedUp}/${n} in the room`);
+      const variants = [
+        { name: 'spread, 64 B', stagger: true, payloadBytes: PAYLOAD_BYTES },
+        { name: 'one tick, 64 B', stagger: false, payloadBytes: PAYLOAD_BYTES },
+        { name: 'spread, 40 B', stagger: true, payloadBytes: PAYLOAD_FIELDS_BYTES + 1 },
+      ];
+      for (let i = 0; i < repeats; i++) {
+        for (const v of variants) log(`${LABEL[kind]} N=${n} [${v.name}]: ${fmtStep(await this.step(o.openLoopRate, o.openLoopMs, v))}`);
+      }
     } finally {
       await this.teardown();
     }
@@ -583,6 +621,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\nchart: ${svg}\n`);
     return;
   }
+  const startedAt = Date.now();
   raiseFdLimit(65_536, opts.idleClients + 1024);
   const cpus = planCpus(opts.pin);
   const coreCount = os.availableParallelism(); // before pinning narrows it
@@ -617,6 +656,10 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   try {
+    if (opts.explain) {
+      for (const kind of servers) await bench.explain(kind, opts.roomSizes[opts.roomSizes.length - 1] ?? 1000, 3);
+      return;
+    }
     if (opts.profile) {
       const n = opts.roomSizes[opts.roomSizes.length - 1] ?? 1000;
       const file = await bench.profile(n, opts.profileRate, opts.profileMs);
@@ -634,6 +677,20 @@ async function main(): Promise<void> {
     const memOrder = opts.roomSizes.length % 2 === 0 ? servers : [...servers].reverse();
     for (const kind of opts.openOnly ? [] : memOrder) memory.push(await bench.memory(kind, opts.idleClients));
 
+    let client: ClientResult | null = null;
+    if (opts.client) {
+      // The full-screen client fed 1,000 messages a second for 10 s, on the server's core (idle by now).
+      const file = path.join(dir, 'client.json');
+      const argv = [process.execPath, '--expose-gc', path.join(here, 'client.js'), '--json', file];
+      try {
+        const [cmd, ...args] = cpus.server === null ? argv : ['taskset', '-c', cpus.server, ...argv];
+        execFileSync(cmd!, args, { stdio: ['ignore', 'ignore', 'inherit'], timeout: 120_000 });
+        client = JSON.parse(fs.readFileSync(file, 'utf8')) as ClientResult;
+        log(`client: ${client.messages} messages in ${client.seconds} s, CPU ${(100 * client.cpuShare).toFixed(1)}% of a core, RSS ${client.rssMiB.toFixed(1)} MiB with ${client.scrollback} lines of scrollback`);
+      } catch (err) {
+        log(`client bench failed: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
     const results: BenchResults = {
       machine,
       quick: opts.quick,
@@ -652,6 +709,8 @@ async function main(): Promise<void> {
       },
       rooms,
       memory,
+      client,
+      durationSec: (Date.now() - startedAt) / 1000,
       notes: [
         'Deliveries are counted at the receivers: N-1 per message on both servers (parley echoes to the sender; the echo is not counted).',
         'Latency is receive time minus send time on the shared monotonic clock, stamped by the generator.',

@@ -1,0 +1,79 @@
+// npm run bench:summary -- FILE.json FILE.json FILE.json...
+// The median and range, over several full runs, of every target of issue 15, as the Markdown table the
+// README carries (with the dates, the machine and the build). Each run judges a case "n/a" when the
+// generator limited it; the summary judges a case on the median of the runs that counted, and says how
+// many did. Three runs at least: fewer are summarised with a warning.
+import fs from 'node:fs';
+import type { BenchResults } from './results.js';
+import { meets, targets, type Case } from './targets.js';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function num(v: number): string {
+  const a = Math.abs(v);
+  return a >= 1000 ? Math.round(v).toLocaleString('en-US') : a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+/** "median (min–max)" of the defined values, or "-". */
+function spread(xs: Array<number | undefined>, unit = ''): string {
+  const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  if (v.length === 0) return '-';
+  const lo = Math.min(...v);
+  const hi = Math.max(...v);
+  return v.length === 1 || lo === hi ? `${num(v[0]!)}${unit}` : `${num(median(v))}${unit} (${num(lo)}–${num(hi)})`;
+}
+
+function main(files: string[]): void {
+  if (files.length === 0) {
+    process.stderr.write('usage: npm run bench:summary -- bench/results/bench-A.json bench/results/bench-B.json bench/results/bench-C.json\n');
+    process.exit(2);
+  }
+  const runs = files.map((f) => {
+    try {
+      return JSON.parse(fs.readFileSync(f, 'utf8')) as BenchResults;
+    } catch (err) {
+      process.stderr.write(`bench:summary: cannot read ${f}: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+  });
+  if (runs.length < 3) process.stderr.write(`warning: ${runs.length} run(s); the README's table wants the median of 3 or more\n`);
+  if (runs.some((r) => r.quick)) process.stderr.write('warning: a quick run is among these; its steps are shorter and its N smaller\n');
+  const m = runs[0]!.machine;
+  const out: string[] = [];
+  out.push(
+    `${runs.length} runs of \`npm run bench\`, ${runs.map((r) => r.machine.date.slice(0, 16).replace('T', ' ')).join(', ')} UTC; ` +
+      `${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB, ${m.kernel}, Node ${m.node}${m.ngircd ? `, ${m.ngircd.split('-')[0]}` : ''}; ` +
+      `server pinned to CPU ${m.serverCpus ?? '-'}, generator to CPU ${m.generatorCpus ?? '-'}` +
+      (runs.every((r) => r.durationSec !== undefined) ? `; a run took ${spread(runs.map((r) => r.durationSec! / 60), ' min')}` : '') +
+      '. Median (range) over the runs; ratios are parley ÷ ngIRCd within each run.',
+  );
+  out.push('');
+  out.push('| target | case | parley | ngIRCd | ratio | goal | result |');
+  out.push('|---|---|---|---|---|---|---|');
+  const perRun = runs.map((r) => targets(r));
+  for (const [ti, t] of perRun[0]!.entries()) {
+    for (const [ci, c] of t.cases.entries()) {
+      const all = perRun.map((ts) => ts[ti]?.cases[ci]).filter((x): x is Case => x !== undefined);
+      // Only the runs where the case could be judged (not generator-limited, figures present) decide it.
+      const counted = all.filter((x) => x.met !== null && x.judged !== undefined);
+      let result: string;
+      if (c.cmp === null) result = 'reported';
+      else if (counted.length === 0) result = `n/a${all[0]?.note ? ` (${all[0].note})` : ''}`;
+      else {
+        const med = median(counted.map((x) => x.judged!));
+        const lost = counted.some((x) => x.note.startsWith('parley lost'));
+        result = (meets(c, med) && !lost ? 'met' : '**not met**') + (lost ? ' (losses)' : '') + (counted.length < all.length ? ` (${counted.length} of ${all.length} runs counted)` : '');
+      }
+      out.push(
+        `| ${ci === 0 ? `${t.id}. ${t.label}` : ''} | ${c.label.replace(/ \(\d+ msg\/s x \d+, both passed\)/, ' (matched load)').replace(/ \(limited by .*\)/, '')} | ${spread(all.map((x) => x.parley))} | ${spread(all.map((x) => x.ngircd))} | ${spread(all.map((x) => x.ratio), '×')} | ${c.goal} | ${result} |`,
+      );
+    }
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+main(process.argv.slice(2));

@@ -1,0 +1,160 @@
+// The targets of issue 15, each judged from one run's results: one row per target with its worst case,
+// and the cases it is made of (room sizes, open loop and saturation). Ratios are parley ÷ ngIRCd from the
+// same run. A case measured while the generator was the limit does not count: it is shown, marked, and
+// judged "n/a", never "met".
+import type { BenchResults, RoomResult, StepResult } from './results.js';
+
+/** One condition of a target. `met` is null when it could not be judged (missing, or generator-limited). */
+export interface Case {
+  label: string;
+  parley: number | undefined;
+  ngircd: number | undefined;
+  /** parley ÷ ngIRCd, or undefined when the goal is absolute. */
+  ratio: number | undefined;
+  /** The figure compared with the goal: the ratio, or parley's own figure for an absolute goal. */
+  judged: number | undefined;
+  goal: string;
+  /** How `judged` is compared with `goalValue` (null: reported, not judged). */
+  cmp: '<=' | '>=' | '<' | null;
+  goalValue: number;
+  met: boolean | null;
+  /** Why it is not judged, or what to know about it. */
+  note: string;
+}
+
+export interface Target {
+  id: number;
+  label: string;
+  cases: Case[];
+}
+
+/** The case that decides a target: the first not met, else the first not judged, else the first. */
+export function decisive(t: Target): Case | undefined {
+  const judged = t.cases.filter((c) => c.goal !== 'reported');
+  return judged.find((c) => c.met === false) ?? judged.find((c) => c.met === null) ?? judged[0] ?? t.cases[0];
+}
+
+/** A target is met when every case is; not met when any is not; otherwise not judged (null). */
+export function targetMet(t: Target): boolean | null {
+  const judged = t.cases.filter((c) => c.goal !== 'reported');
+  if (judged.some((c) => c.met === false)) return false;
+  if (judged.length === 0 || judged.some((c) => c.met === null)) return null;
+  return true;
+}
+
+const div = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? undefined : a / b;
+
+const fin = (v: number | undefined): number | undefined => (v === undefined || !Number.isFinite(v) ? undefined : v);
+
+function roomOf(r: BenchResults, kind: 'parley' | 'ngircd', n: number): RoomResult | undefined {
+  return r.rooms.find((x) => x.server === kind && x.n === n);
+}
+
+const generatorBound = (s: StepResult | null | undefined): boolean => s?.limit === 'generator' || s?.limit === 'both';
+
+/** The highest sweep rate both servers passed at room size n: the same offered load on each. */
+export function matchedStep(r: BenchResults, n: number): { rate: number; parley: StepResult; ngircd: StepResult } | null {
+  const p = roomOf(r, 'parley', n);
+  const g = roomOf(r, 'ngircd', n);
+  if (!p || !g) return null;
+  const ok = (x: RoomResult, rate: number): StepResult | undefined => x.sweep.find((s) => s.ratePerSender === rate && s.verdict === 'ok');
+  const rates = p.sweep.filter((s) => s.verdict === 'ok' && ok(g, s.ratePerSender)).map((s) => s.ratePerSender);
+  if (rates.length === 0) return null;
+  const rate = Math.max(...rates);
+  return { rate, parley: ok(p, rate)!, ngircd: ok(g, rate)! };
+}
+
+/** A ratio case: met when ratio `cmp` goal, unless a step was generator-limited or a figure is missing. */
+function ratioCase(label: string, p: number | undefined, g: number | undefined, goal: number, cmp: '<=' | '>=', steps: Array<StepResult | null | undefined> = []): Case {
+  const ratio = div(fin(p), fin(g));
+  let met: boolean | null = ratio === undefined ? null : cmp === '<=' ? ratio <= goal : ratio >= goal;
+  let note = '';
+  if (steps.some(generatorBound)) {
+    met = null;
+    note = 'generator-limited: does not count';
+  }
+  return { label, parley: fin(p), ngircd: fin(g), ratio, judged: ratio, goal: `${cmp} ${goal.toFixed(2)}x`, cmp, goalValue: goal, met, note };
+}
+
+/** An absolute case: parley's figure against a goal. */
+function absCase(label: string, p: number | undefined, g: number | undefined, goal: number, unit: string, ok: boolean, note = ''): Case {
+  const v = fin(p);
+  const strict = unit === 's'; // "in under 15 s"; the others are "at most"
+  const met = v === undefined ? null : ok && (strict ? v < goal : v <= goal);
+  return { label, parley: v, ngircd: fin(g), ratio: div(v, fin(g)), judged: v, goal: `${strict ? '<' : '<='} ${goal} ${unit}`, cmp: strict ? '<' : '<=', goalValue: goal, met, note };
+}
+
+/** Whether `v` meets a case's goal. */
+export function meets(c: Pick<Case, 'cmp' | 'goalValue'>, v: number): boolean {
+  return c.cmp === '<=' ? v <= c.goalValue : c.cmp === '>=' ? v >= c.goalValue : c.cmp === '<' ? v < c.goalValue : false;
+}
+
+export function targets(r: BenchResults): Target[] {
+  const ns = r.config.roomSizes;
+  const big = ns.includes(1000) ? 1000 : Math.max(...ns);
+  const t1: Case[] = [];
+  const t2: Case[] = [];
+  for (const n of ns) {
+    const p = roomOf(r, 'parley', n);
+    const g = roomOf(r, 'ngircd', n);
+    t1.push(ratioCase(`N=${n} open loop`, p?.openLoop?.serverCpuPerMDeliveries, g?.openLoop?.serverCpuPerMDeliveries, 1, '<=', [p?.openLoop, g?.openLoop]));
+    const m = matchedStep(r, n);
+    const c = ratioCase(`N=${n} saturation${m ? ` (${m.rate} msg/s x ${m.parley.senders}, both passed)` : ''}`, m?.parley.serverCpuPerMDeliveries, m?.ngircd.serverCpuPerMDeliveries, 1, '<=', [m?.parley, m?.ngircd]);
+    if (!m) c.note = 'no sweep rate both servers passed';
+    t1.push(c);
+    const lossSteps = p ? p.sweep.filter((s) => s.verdict === 'loss' || s.dead > 0).length : 0;
+    const sat = ratioCase(`N=${n} (limited by ${p?.limitedBy ?? '-'} / ${g?.limitedBy ?? '-'})`, p?.saturation?.deliveriesPerSec, g?.saturation?.deliveriesPerSec, 1, '>=', [p?.saturation, g?.saturation]);
+    if ([p?.limitedBy, g?.limitedBy].some((l) => l === 'generator' || l === 'both')) {
+      sat.met = null;
+      sat.note = 'the sweep ended on the generator: does not count';
+    }
+    if (lossSteps > 0) {
+      sat.met = false;
+      sat.note = `parley lost messages or clients in ${lossSteps} step(s)`;
+    }
+    t2.push(sat);
+  }
+  const pb = roomOf(r, 'parley', big);
+  const gb = roomOf(r, 'ngircd', big);
+  const t3 = [ratioCase(`N=${big} open loop`, pb?.openLoop?.p99Ms, gb?.openLoop?.p99Ms, 0.8, '<=', [pb?.openLoop, gb?.openLoop])];
+  const ps = pb?.saturation;
+  const gs = gb?.saturation;
+  t3.push({ label: `N=${big} at saturation (reported)`, parley: fin(ps?.p99Ms), ngircd: fin(gs?.p99Ms), ratio: div(fin(ps?.p99Ms), fin(gs?.p99Ms)), judged: undefined, goal: 'reported', cmp: null, goalValue: NaN, met: null, note: 'each at its own saturation rate' });
+
+  const memP = r.memory.find((m) => m.server === 'parley');
+  const memG = r.memory.find((m) => m.server === 'ngircd');
+  const allIdle = memP !== undefined && memP.join.joined === r.config.idleClients;
+  const t4 = [
+    absCase(`idle, ${r.config.idleClients.toLocaleString('en-US')} clients`, memP?.rssPerClientKiB, memG?.rssPerClientKiB, 4, 'KiB', allIdle, allIdle ? '' : `only ${memP?.join.joined ?? 0} connected`),
+    absCase(`N=${big} joined and talked`, pb?.rssPerClientTalkedKiB, gb?.rssPerClientTalkedKiB, 8, 'KiB', true),
+  ];
+  const t5 = [
+    absCase(
+      `${r.config.idleClients.toLocaleString('en-US')} clients into one room (IRC clients register only)`,
+      memP === undefined ? undefined : memP.join.ms / 1000,
+      undefined,
+      15,
+      's',
+      allIdle,
+      allIdle ? '' : `only ${memP?.join.joined ?? 0} got in`,
+    ),
+  ];
+  const t6 = [absCase(`join storm, ${big.toLocaleString('en-US')} clients`, pb ? pb.join.ms / 1000 : undefined, gb ? gb.join.ms / 1000 : undefined, 1, 's', pb !== undefined && pb.join.joined === big)];
+  const cl = r.client ?? undefined;
+  const t7 = [
+    absCase(`CPU at ${cl?.rate ?? 1000} msg/s (share of a core)`, cl?.cpuShare, undefined, 0.3, 'core', true),
+    absCase(`RSS with a full ${cl?.scrollback ?? 5000}-line scrollback`, cl?.rssMiB, undefined, 70, 'MiB', true),
+  ];
+  const t8: Case[] = [{ label: 'TLS: memory per idle client, CPU per delivery', parley: undefined, ngircd: undefined, ratio: undefined, judged: undefined, goal: 'reported', cmp: null, goalValue: NaN, met: null, note: 'not measured by this bench' }];
+  return [
+    { id: 1, label: 'server CPU-s per million deliveries', cases: t1 },
+    { id: 2, label: 'saturation deliveries/s, zero loss', cases: t2 },
+    { id: 3, label: 'p99 latency ms', cases: t3 },
+    { id: 4, label: 'server RSS KiB per client', cases: t4 },
+    { id: 5, label: '10,000 clients join one room, s', cases: t5 },
+    { id: 6, label: '1,000 clients join, s', cases: t6 },
+    { id: 7, label: 'full-screen client', cases: t7 },
+    { id: 8, label: 'TLS', cases: t8 },
+  ];
+}
