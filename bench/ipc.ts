@@ -27,6 +27,8 @@ export interface CpuTimes {
   cpuSec: number;
   /** The system (kernel) part of it. */
   sysSec: number;
+  /** Times this process went to sleep waiting (voluntary context switches): each is a wakeup someone paid for. */
+  sleeps: number;
 }
 
 export type FromWorker =

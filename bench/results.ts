@@ -31,6 +31,12 @@ export interface StepResult {
   serverWritesPerDelivery: number;
   /** Server read() system calls per message sent. */
   serverReadsPerMessage: number;
+  /**
+   * Times the generator's processes went to sleep, per delivery. On loopback every wakeup of a sleeping
+   * receiver is work done inside the server's write() (and an interrupt to the other core): a cost of the
+   * bench, not of serving clients across a network.
+   */
+  generatorSleepsPerDelivery: number;
   /** Server CPU seconds / busy seconds: 1.0 is one core flat out. */
   serverCores: number;
   /** CPU of every generator process (orchestrator and workers) over the same window. */

@@ -392,6 +392,7 @@ class Bench {
       serverSysShare: serverCpuSec > 0 ? (srvSys1 - srvSys0) / serverCpuSec : NaN,
       serverWritesPerDelivery: received > 0 ? (sys1.writes - sys0.writes) / received : NaN,
       serverReadsPerMessage: sent > 0 ? (sys1.reads - sys0.reads) / sent : NaN,
+      generatorSleepsPerDelivery: received > 0 ? collected.reduce((a, c, i) => a + c.sleeps - started[i]!.sleeps, 0) / received : NaN,
       serverCores: serverCpuSec / windowSec,
       generatorCpuSec,
       generatorCores: generatorCpuSec / windowSec,
@@ -603,7 +604,7 @@ function fmtStep(s: StepResult): string {
   return (
     `${s.ratePerSender} msg/s x ${s.senders}: ${Math.round(s.deliveriesPerSec).toLocaleString('en-US')} deliveries/s, ` +
     `lost ${s.lost}, p50 ${s.p50Ms.toFixed(2)} p99 ${s.p99Ms.toFixed(2)} max ${s.maxMs.toFixed(1)} ms, ` +
-    `server ${s.serverCpuPerMDeliveries.toFixed(2)} CPU-s/M (${s.serverCores.toFixed(2)} cores, ${Math.round(100 * s.serverSysShare)}% sys, ${s.serverWritesPerDelivery.toFixed(2)} writes/delivery), ` +
+    `server ${s.serverCpuPerMDeliveries.toFixed(2)} CPU-s/M (${s.serverCores.toFixed(2)} cores, ${Math.round(100 * s.serverSysShare)}% sys, ${s.serverWritesPerDelivery.toFixed(2)} writes/delivery, ${s.generatorSleepsPerDelivery.toFixed(2)} receiver wakeups/delivery), ` +
     `generator ${s.generatorCores.toFixed(2)} cores (${Math.round(100 * s.generatorSysShare)}% sys), other ${s.otherCores.toFixed(2)}; limit: ${s.limit}` +
     (s.verdict === 'ok' ? '' : ` -> ${s.verdict}`)
   );

@@ -2,6 +2,7 @@
 // through its protocol's handshake, answers keepalives, sends (if it holds senders) at an open-loop rate,
 // and counts what its receivers get. The hot path works on raw Buffers: find the payload marker, read
 // fixed-width digits, record the latency; no JSON.parse, no per-line strings.
+import fs from 'node:fs';
 import net from 'node:net';
 import type { ClientSpec, FromWorker, ToWorker } from './ipc.js';
 import { Histogram } from './stats.js';
@@ -51,9 +52,18 @@ function send(msg: FromWorker): void {
   process.send?.(msg);
 }
 
-function cpuTimes(): { cpuSec: number; sysSec: number } {
+function cpuTimes(): { cpuSec: number; sysSec: number; sleeps: number } {
   const u = process.cpuUsage();
-  return { cpuSec: (u.user + u.system) / 1e6, sysSec: u.system / 1e6 };
+  return { cpuSec: (u.user + u.system) / 1e6, sysSec: u.system / 1e6, sleeps: voluntarySwitches() };
+}
+
+/** voluntary_ctxt_switches of this process (all threads of the main one; the event loop is one thread). */
+function voluntarySwitches(): number {
+  try {
+    return Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
 }
 
 /** Room traffic for a joined client: count and time every payload of the current run. */
