@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMANDS, keyLabel, usage, type CommandSpec } from '../wire/commands.js';
+import { argKeysHelp, COMMANDS, keyLabel, usage, type CommandSpec } from '../wire/commands.js';
 import { TUI_KEYS } from './view/keys.js';
 
 // The README's command and key tables are generated from the command table (src/wire/commands.ts) and the
@@ -12,7 +12,7 @@ import { TUI_KEYS } from './view/keys.js';
 export function commandsMarkdown(): string {
   const rows = COMMANDS.map((c: CommandSpec) => {
     const aliases = c.aliases.map((a) => '`/' + a + '`').join(', ');
-    const key = c.key ? `${keyLabel(c.key.key)} or ${keyLabel(c.key.alt)}` : '';
+    const key = c.key ? `${keyLabel(c.key.key)} or ${keyLabel(c.key.alt)}` : argKeysHelp(c);
     return `| \`${usage(c)}\` | ${aliases} | ${key} | ${c.summary} |`;
   });
   return ['| command | also | key (full screen) | what it does |', '|---|---|---|---|', ...rows].join('\n');

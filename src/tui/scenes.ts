@@ -24,7 +24,11 @@ let nextId = 1;
 
 export const ev = {
   connected: (): ChatEvent => ({ kind: 'status', status: 'connected', detail: `connected to ${SERVER}` }),
-  welcome: (users: string[], name = 'alice'): Of<'welcome'> => ({ kind: 'welcome', name, users, motd: 'Welcome to parley. Be kind.', server: SERVER, account: false, blocked: [] }),
+  welcome: (users: string[], name = 'alice'): Of<'welcome'> => ({ kind: 'welcome', name, users, motd: 'Welcome to parley. Be kind.', server: SERVER, account: false, blocked: [], rooms: ['#lobby'] }),
+  /** The server's answer to /join: we are in `room` now, and it is the current room. */
+  room: (room: string, users: string[], topic?: string, operators: string[] = []): Of<'room'> => ({ kind: 'room', room, users, operators, current: true, ...(topic !== undefined && { topic }) }),
+  /** `event` as it arrives while we are in several rooms: tagged with its room. */
+  in: <E extends ChatEvent>(room: string, event: E): E => ({ ...event, room }),
   say: (from: string, text: string, minute: number, extra: Partial<{ own: boolean; mention: boolean; action: boolean; ref: string }> = {}): Of<'message'> => ({
     kind: 'message',
     id: nextId++,
@@ -62,6 +66,23 @@ async function conversation(t: RenderedTui): Promise<void> {
     ev.say('carol', 'hi bob! alice, did the build pass?', 3, { mention: true }),
     ev.say('alice', 'it did, 42 tests green', 4),
     ev.say('bob', 'brews coffee', 5, { action: true }),
+  );
+}
+
+/** Three rooms: #lobby, #dev (on screen, topic set) and #ops; unread lines in #lobby and a highlight in #ops. */
+async function threeRooms(t: RenderedTui): Promise<void> {
+  await conversation(t);
+  await t.events(ev.room('#dev', ['alice', 'bob', 'dmitri'], 'builds and releases', ['alice']), ev.in('#dev', ev.say('dmitri', 'release 2.4 is tagged', 10)));
+  await t.events(ev.room('#ops', ['alice', 'carol', 'erin'], 'on call: carol'), ev.in('#ops', ev.say('erin', 'disk at 81% on db2', 11)));
+  await t.events({ kind: 'window', room: '#dev' });
+  await t.events(
+    ev.in('#dev', ev.say('bob', 'changelog is in the PR', 12)),
+    ev.in('#lobby', ev.say('bob', 'lunch anyone?', 13)),
+    ev.in('#ops', ev.say('carol', 'alice, can you look at db2?', 14, { mention: true })),
+    ev.in('#lobby', ev.say('carol', 'yes, 12:30', 15)),
+    ev.in('#ops', ev.say('erin', 'now 83%', 16)),
+    ev.in('#lobby', ev.joined('frank', 17)),
+    ev.in('#lobby', ev.say('frank', 'me too', 18)),
   );
 }
 
@@ -160,6 +181,26 @@ export const SCENES: readonly Scene[] = [
         ev.whisper('alice', 'bob', 'nor this', 8, true),
         { kind: 'private_request', from: 'carol', time: at(9), host: '203.0.113.7' },
       );
+    },
+  },
+  {
+    name: 'rooms',
+    title: 'Three rooms: the room list counts unread lines and marks a highlight (!1); the users pane is the room on screen',
+    cols: 80,
+    rows: 24,
+    play: async (t) => {
+      await threeRooms(t);
+      await t.keys('shipping it today');
+    },
+  },
+  {
+    name: 'rooms-wide',
+    title: 'The same three rooms at 100x30, after Alt+3 put #ops on screen',
+    cols: 100,
+    rows: 30,
+    play: async (t) => {
+      await threeRooms(t);
+      await t.events({ kind: 'window', room: '#ops' });
     },
   },
   {

@@ -29,7 +29,21 @@ export interface CommandSpec {
    * on the current room (issue 13: the one on screen; in line mode the last joined or the one chosen with /window).
    */
   inRoom?: boolean;
+  /** Keys of the full-screen client that run this command with set words (Alt+2 runs `/window 2`). */
+  argKeys?: readonly ArgKey[];
 }
+
+/** A key that runs its command with `args`, as if `/command args` were typed. */
+export interface ArgKey {
+  /** blessed key names, e.g. `M-2` (Alt+2), `C-pageup`. */
+  keys: readonly string[];
+  args: string;
+  /** How help names these keys and what they do, e.g. `Alt+Left or Ctrl+PgUp: the room before`. */
+  help: string;
+}
+
+/** Alt+1 .. Alt+9: the Nth room, as irssi and WeeChat number their windows. */
+const ROOM_NUMBER_KEYS: readonly ArgKey[] = Array.from({ length: 9 }, (_, i) => ({ keys: [`M-${i + 1}`], args: String(i + 1), help: i === 0 ? 'Alt+1..9: the Nth room' : '' }));
 
 export const COMMANDS = [
   { name: 'help', aliases: ['h', '?'], params: [{ name: 'command', optional: true }], summary: 'show commands and keys', key: { key: 'f1', alt: 'M-h', label: 'Help' } },
@@ -53,13 +67,26 @@ export const COMMANDS = [
   { name: 'join', aliases: ['j'], params: [{ name: '#room' }], summary: 'enter #room (created if it does not exist) and make it the current room' },
   { name: 'part', aliases: ['leave'], inRoom: true, params: [{ name: 'reason', rest: true, optional: true }], summary: 'leave the room (the current one unless #room is given)' },
   { name: 'rooms', aliases: [], params: [], summary: 'list the public rooms with how many are in each and their topics' },
-  { name: 'window', aliases: ['win'], params: [{ name: '#room|N' }], summary: 'make #room (or the Nth room you are in) the current room: plain lines go there' },
+  {
+    name: 'window',
+    aliases: ['win'],
+    params: [{ name: '#room|N|next|prev' }],
+    summary: 'make #room (or the Nth room you are in, or the next or previous one) the current room: it is shown and plain lines go there',
+    argKeys: [
+      ...ROOM_NUMBER_KEYS,
+      { keys: ['M-left', 'C-pageup'], args: 'prev', help: 'Alt+Left or Ctrl+PgUp: the room before' },
+      { keys: ['M-right', 'C-pagedown'], args: 'next', help: 'Alt+Right or Ctrl+PgDn: the room after' },
+    ],
+  },
   { name: 'topic', aliases: [], inRoom: true, params: [{ name: 'text', rest: true, optional: true }], summary: 'show the room\'s topic, or set it to TEXT' },
   { name: 'kick', aliases: [], inRoom: true, params: [{ name: 'name' }, { name: 'reason', rest: true, optional: true }], summary: 'operators: put NAME out of the room (they may come back)' },
   { name: 'ban', aliases: [], inRoom: true, params: [{ name: 'name' }, { name: 'duration', optional: true }], summary: 'operators: put NAME out and keep them out, for DURATION (30s, 10m, 2h, 1d) or until /unban' },
   { name: 'unban', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'operators: let NAME into the room again' },
   { name: 'mute', aliases: [], inRoom: true, params: [{ name: 'name' }, { name: 'duration', optional: true }], summary: 'operators: NAME may stay and read but not speak, for DURATION or until /unmute' },
   { name: 'unmute', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'operators: let NAME speak again' },
+  { name: 'lock', aliases: ['locktopic'], inRoom: true, params: [], summary: 'operators: only operators may change the topic from now on' },
+  { name: 'unlock', aliases: ['unlocktopic'], inRoom: true, params: [], summary: 'operators: anyone in the room may change the topic again' },
+  { name: 'close', aliases: [], params: [{ name: '#room' }, { name: 'reason', rest: true, optional: true }], summary: 'server administrators: close #room, putting everyone out of it and forgetting it' },
   { name: 'op', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'operators: make NAME an operator of the room' },
   { name: 'deop', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'operators: NAME is no longer an operator of the room' },
   { name: 'quit', aliases: ['exit', 'bye'], params: [{ name: 'reason', rest: true, optional: true }], summary: 'leave the room and close parley', key: { key: 'f10', alt: 'C-q', label: 'Quit' } },
@@ -129,6 +156,7 @@ export function helpRow(c: CommandSpec, withKeys: boolean): readonly [string, st
   const extras: string[] = [];
   if (c.aliases.length) extras.push('also ' + c.aliases.map((a) => '/' + a).join(' '));
   if (withKeys && c.key) extras.push(`key ${keyLabel(c.key.key)} or ${keyLabel(c.key.alt)}`);
+  if (withKeys && c.argKeys) extras.push('keys ' + argKeysHelp(c));
   return [usage(c), c.summary + (extras.length ? ` (${extras.join('; ')})` : '')];
 }
 
@@ -140,6 +168,11 @@ export function helpLines(withKeys: boolean): string[] {
     ...rows.map(([u, s]) => `${u.padEnd(width)}  ${s}`),
     'Anything else you type goes to the room; start a line with // to send one that begins with /.',
   ];
+}
+
+/** What a command's argKeys do, for help and the README: `Alt+1..9: the Nth room; Alt+Left or Ctrl+PgUp: ...`. */
+export function argKeysHelp(c: CommandSpec): string {
+  return (c.argKeys ?? []).flatMap((k) => (k.help ? [k.help] : [])).join('; ');
 }
 
 /** `f2` → `F2`, `M-r` → `Alt+R`, `C-q` → `Ctrl+Q`. */

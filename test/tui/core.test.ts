@@ -59,7 +59,8 @@ describe('ClientCore', () => {
   });
 
   it('after logging in again (another server of a cluster) is back in the room it was in, with that room\'s members', () => {
-    const core = new ClientCore('bob', 'tui', '');
+    // Line mode: it is told (the full screen learns every room of a login, see below).
+    const core = new ClientCore('bob', 'plain', '');
     const welcome = (users: string[]) => core.receive({ type: 'welcome', version: 2, name: 'bob', users, motd: '', session: 's', rooms: ['#lobby', '#load'] }, SERVER);
     welcome(['bob', 'zoe']);
     core.receive({ type: 'room', room: '#lobby', users: ['bob', 'zoe'], operators: [] }, SERVER);
@@ -76,5 +77,38 @@ describe('ClientCore', () => {
     ]);
     expect(core.users).toEqual(['amy', 'bob', 'cy']);
     expect(core.input('and after').send).toEqual([{ type: 'say', room: '#load', text: 'and after', ref: '2' }]);
+  });
+
+  it('in rooms: /window next and prev go round the rooms; /lock, /unlock and /close become their requests', () => {
+    const core = new ClientCore('bob', 'tui', '');
+    core.receive({ type: 'welcome', version: 2, name: 'bob', users: ['bob'], motd: 'hi', rooms: ['#lobby', '#dev', '#ops'] }, SERVER);
+    expect(core.current).toBe('#lobby');
+    expect(core.input('/window next').events).toEqual([{ kind: 'window', room: '#dev' }]);
+    expect(core.input('/win prev').events).toEqual([{ kind: 'window', room: '#lobby' }]);
+    expect(core.input('/window prev').events).toEqual([{ kind: 'window', room: '#ops' }]);
+    expect(core.input('/window next').events).toEqual([{ kind: 'window', room: '#lobby' }]);
+    expect(core.input('/lock').send).toEqual([{ type: 'topic_lock', locked: true, room: '#lobby', ref: '1' }]);
+    expect(core.input('/unlock #dev').send).toEqual([{ type: 'topic_lock', locked: false, room: '#dev', ref: '2' }]);
+    expect(core.input('/close #dev spam').send).toEqual([{ type: 'close', room: '#dev', reason: 'spam', ref: '3' }]);
+    expect(core.input('/close dev').events).toEqual([{ kind: 'error', text: 'usage: /close #room [reason] (a room name starts with #)' }]);
+  });
+
+  it('the full screen learns the rooms of a login (each one\'s members) without a line; line mode shows nothing for them', () => {
+    for (const mode of ['tui', 'plain'] as const) {
+      const core = new ClientCore('bob', mode, '');
+      const [welcome] = core.receive({ type: 'welcome', version: 2, name: 'bob', users: ['bob'], motd: 'hi', rooms: ['#lobby', '#dev'] }, SERVER);
+      expect(welcome).toMatchObject({ kind: 'welcome', rooms: ['#lobby', '#dev'] });
+      const events = core.receive({ type: 'room', room: '#dev', users: ['bob', 'al'], operators: ['al'], topic: 'x', locked: true }, SERVER);
+      expect(events).toEqual(mode === 'tui' ? [{ kind: 'room', room: '#dev', users: ['al', 'bob'], away: [], operators: ['al'], topic: 'x', locked: true, current: false, login: true }] : []);
+    }
+  });
+
+  it('leaving a room says how: kicked, by whom, why; a closed room is gone before the error says why', () => {
+    const core = new ClientCore('bob', 'tui', '');
+    core.receive({ type: 'welcome', version: 2, name: 'bob', users: ['bob'], motd: 'hi', rooms: ['#lobby', '#dev', '#ops'] }, SERVER);
+    const kicked = core.receive({ type: 'left', room: '#dev', name: 'bob', reason: 'kicked', by: 'al', message: 'flood', time: 1 }, SERVER);
+    expect(kicked[1]).toEqual({ kind: 'parted', room: '#dev', current: '#lobby', reason: 'kicked', by: 'al', message: 'flood' });
+    const closed = core.receive({ type: 'closed', room: '#ops', by: 'root', time: 2 }, SERVER);
+    expect(closed.map((e) => e.kind)).toEqual(['parted', 'error']);
   });
 });

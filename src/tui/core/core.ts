@@ -213,7 +213,13 @@ export class ClientCore {
       case 'rooms':
         return this.request({ type: 'rooms' });
       case 'window':
-        return this.window(a['#room|N']!);
+        return this.window(a['#room|N|next|prev']!);
+      case 'lock':
+      case 'unlock':
+        return this.request({ type: 'topic_lock', locked: parsed.name === 'lock', ...this.here(a.room) });
+      case 'close':
+        if (!a['#room']!.startsWith('#')) return fail('usage: /close #room [reason] (a room name starts with #)');
+        return this.request({ type: 'close', room: a['#room']!, ...(a.reason !== undefined && { reason: a.reason }) });
       case 'topic':
         return this.request({ type: 'topic', ...this.here(a.room), ...(a.text !== undefined && { text: a.text }) });
       case 'kick':
@@ -259,7 +265,7 @@ export class ClientCore {
         for (const room of this.shown.keys()) if (room !== '' && !this.atLogin.has(room)) this.shown.delete(room);
         const again = this.welcomed;
         this.welcomed = true;
-        return [{ kind: 'welcome', name: this.name, users: [...this.users], motd: clean(msg.motd), server, account: this.account, blocked: [...this.blocked], away: this.awayAmong(this.users), ...(again && { again: true }) }];
+        return [{ kind: 'welcome', name: this.name, users: [...this.users], motd: clean(msg.motd), server, account: this.account, blocked: [...this.blocked], away: this.awayAmong(this.users), ...(again && { again: true }), ...(msg.rooms !== undefined && { rooms: [...this.rooms] }) }];
       case 'message': {
         // A replayed line we have shown already (a server that does not honour hello.last) is not added again.
         if (!this.show(msg.room, msg.id) && msg.history === true) return [];
@@ -325,9 +331,10 @@ export class ClientCore {
           time: msg.time,
           ...tag,
           ...(msg.by !== undefined && { by: clean(msg.by) }),
+          ...asked(msg.ref),
         };
         // Our own `left` ends our membership of that room (/part, kicked, banned).
-        if (msg.room !== undefined && foldName(name) === foldName(this.name)) return [left, this.leave(clean(msg.room))];
+        if (msg.room !== undefined && foldName(name) === foldName(this.name)) return [left, this.leave(clean(msg.room), left)];
         return [left];
       }
       case 'renamed': {
@@ -347,7 +354,7 @@ export class ClientCore {
         const users = msg.users.map(clean).sort(compareNames);
         this.away = markAway(this.away, users, msg.away?.map(clean));
         const current = this.edit(msg.room, () => users);
-        if (msg.ref !== undefined) return [{ kind: 'users', users: [...users], away: this.awayAmong(users), ...this.tag(msg.room) }];
+        if (msg.ref !== undefined) return [{ kind: 'users', users: [...users], away: this.awayAmong(users), ...this.tag(msg.room), ...asked(msg.ref) }];
         // Without a ref it is no answer but the server's word on who is here (after /block or /unblock).
         return current ? [{ kind: 'users', users: [...users], away: this.awayAmong(users), update: true }] : [];
       }
@@ -412,31 +419,33 @@ export class ClientCore {
         const login = this.atLogin.delete(key(room));
         if (!this.rooms.some((r) => key(r) === key(room))) this.rooms.push(room);
         this.members.set(key(room), users);
-        const shown: ChatEvent = {
-          kind: 'room',
+        const state = {
+          kind: 'room' as const,
           room,
           users: [...users],
           away: this.awayAmong(users),
           operators: msg.operators.map(clean),
           ...(msg.topic !== undefined && msg.topic !== '' && { topic: clean(msg.topic) }),
-          current: true,
+          ...(msg.locked === true && { locked: true }),
         };
         // The welcome already showed the rooms it put us in; a /join makes the new room the current one.
         if (login) {
-          if (this.current === undefined || key(this.current) !== key(room)) return [];
-          this.users = [...users];
+          const current = this.current !== undefined && key(this.current) === key(room);
+          if (current) this.users = [...users];
+          // The full screen keeps a window per room: it learns each one's members (and says nothing).
+          if (this.mode === 'tui') return [{ ...state, current, login: true }];
           // Put back in the room we were in before a reconnect (not the first): shown, so its members
           // replace the welcome's.
-          return key(room) === key(this.rooms[0]!) ? [] : [shown];
+          return current && key(room) !== key(this.rooms[0]!) ? [{ ...state, current: true }] : [];
         }
         this.current = room;
         this.users = [...users];
-        return [shown];
+        return [{ ...state, current: true }];
       }
       case 'rooms':
         return [{ kind: 'rooms', rooms: msg.rooms.map((r) => ({ room: clean(r.room), users: r.users, ...(r.topic !== undefined && r.topic !== '' && { topic: clean(r.topic) }) })) }];
       case 'topic':
-        return [{ kind: 'topic', topic: clean(msg.topic), ...(msg.by !== undefined && { by: clean(msg.by) }), ...(msg.time !== undefined && { time: msg.time }), ...this.tag(msg.room) }];
+        return [{ kind: 'topic', topic: clean(msg.topic), ...(msg.by !== undefined && { by: clean(msg.by) }), ...(msg.time !== undefined && { time: msg.time }), ...this.tag(msg.room), ...asked(msg.ref) }];
       case 'moderation':
         return [
           {
@@ -448,6 +457,7 @@ export class ClientCore {
             ...(msg.reason !== undefined && { reason: clean(msg.reason) }),
             time: msg.time,
             ...this.tag(msg.room),
+            ...asked(msg.ref),
           },
         ];
       case 'away': {
@@ -464,7 +474,8 @@ export class ClientCore {
       case 'closed': {
         const room = clean(msg.room);
         const why = `${room} was closed by ${clean(msg.by)}${msg.reason !== undefined ? ': ' + clean(msg.reason) : ''}`;
-        return [{ kind: 'error', text: why, code: 'closed' }, this.leave(room)];
+        // Gone first, then why: the full screen says why in the room it shows next.
+        return [this.leave(room), { kind: 'error', text: why, code: 'closed' }];
       }
     }
   }
@@ -521,8 +532,8 @@ export class ClientCore {
     return true;
   }
 
-  /** We are no longer in `room`: the current room becomes the last one we are still in. */
-  private leave(room: string): ChatEvent {
+  /** We are no longer in `room` (`how`: our own `left` from it): the current room becomes the last one we are still in. */
+  private leave(room: string, how?: Extract<ChatEvent, { kind: 'left' }>): ChatEvent {
     this.rooms = this.rooms.filter((r) => key(r) !== key(room));
     this.members.delete(key(room));
     this.shown.delete(key(room));
@@ -530,12 +541,24 @@ export class ClientCore {
       this.current = this.rooms[this.rooms.length - 1];
       this.users = this.current !== undefined ? [...(this.members.get(key(this.current)) ?? [])] : [];
     }
-    return { kind: 'parted', room, ...(this.current !== undefined && { current: this.current }) };
+    return {
+      kind: 'parted',
+      room,
+      ...(this.current !== undefined && { current: this.current }),
+      ...(how && { reason: how.reason, ...(how.by !== undefined && { by: how.by }), ...(how.message !== undefined && { message: how.message }) }),
+    };
   }
 
-  /** /window #room or /window N (1 = the first room entered). */
+  /** /window #room, /window N (1 = the first room entered), /window next or prev (around the list). */
   private window(which: string): Outcome {
-    const room = /^\d{1,3}$/.test(which) ? this.rooms[Number(which) - 1] : this.rooms.find((r) => key(r) === key(which));
+    const at = this.current === undefined ? -1 : this.rooms.findIndex((r) => key(r) === key(this.current!));
+    const step = { next: 1, prev: -1 }[which.toLowerCase()];
+    const room =
+      step !== undefined
+        ? this.rooms[(at + step + this.rooms.length) % Math.max(1, this.rooms.length)]
+        : /^\d{1,3}$/.test(which)
+          ? this.rooms[Number(which) - 1]
+          : this.rooms.find((r) => key(r) === key(which));
     if (room === undefined) {
       const list = this.rooms.map((r, i) => `${i + 1} ${r}`).join(', ');
       return fail(`you are not in ${which}; your rooms: ${list || 'none'}`);
@@ -595,6 +618,11 @@ function none(): Outcome {
  */
 function ourRef(ref: string | undefined): ref is string {
   return ref !== undefined && /^[\x21-\x7e]{1,64}$/.test(ref);
+}
+
+/** `asked` on the answer to one of our own requests (it carries our ref): shown where the person asked. */
+function asked(ref: string | undefined): { asked?: true } {
+  return ourRef(ref) ? { asked: true } : {};
 }
 
 function clean(s: string): string {

@@ -10,13 +10,16 @@ export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 're
 /**
  * `room` on room events (message, joined, left, users, topic, moderation): set only while the user is in more
  * than one room, so one-room output is unchanged (issue 13); line mode prints it as a prefix (`#dev <alice> hi`).
+ * `asked` (left, users, topic, moderation): the answer to our own request (`/topic #dev` typed in #lobby), which
+ * the full screen also shows in the room on screen.
  */
 export type ChatEvent =
   /**
    * `account`: logged in to a registered name; `blocked`: the names this user blocks (empty for most);
    * `again`: a reconnect of this session (the room says so in one line, not the whole greeting).
+   * `rooms` (protocol version 2): the rooms the server put us in, the first one current; `users` are its members.
    */
-  | { kind: 'welcome'; name: string; users: string[]; motd: string; server: string; account: boolean; blocked: string[]; away?: string[]; again?: true }
+  | { kind: 'welcome'; name: string; users: string[]; motd: string; server: string; account: boolean; blocked: string[]; away?: string[]; again?: true; rooms?: string[] }
   /**
    * A room message. With `ref` it is the server's acceptance of the `pending` line with that ref (our own
    * message, now sent to the room). `history`: replayed from before we joined, not live.
@@ -43,21 +46,28 @@ export type ChatEvent =
       away?: string;
     }
   | { kind: 'joined'; name: string; time: number; room?: string }
-  | { kind: 'left'; name: string; reason: LeaveReason; message?: string; time: number; room?: string; by?: string }
+  | { kind: 'left'; name: string; reason: LeaveReason; message?: string; time: number; room?: string; by?: string; asked?: true }
   | { kind: 'renamed'; old: string; new: string; time: number; self: boolean }
   /** The answer to /list; `away`: which of `users` are away; `update`: the server's word on who is in the current room (after /block or /unblock), no answer to anything. */
-  | { kind: 'users'; users: string[]; away?: string[]; room?: string; update?: true }
+  | { kind: 'users'; users: string[]; away?: string[]; room?: string; update?: true; asked?: true }
   /** `name` went away (with `message`, when given) or came back (issue 17); `self`: that is us. */
   | { kind: 'away'; name: string; away: boolean; message?: string; time: number; self: boolean }
   // Rooms (protocol version 2, issue 13).
-  /** We are in `room` now (after /join); `current`: it is the current room. */
-  | { kind: 'room'; room: string; users: string[]; away?: string[]; operators: string[]; topic?: string; current: boolean }
-  /** We left `room` (/part, kicked, banned, closed); `current`: the room that is current now, if any. */
-  | { kind: 'parted'; room: string; current?: string }
+  /**
+   * We are in `room` now (after /join); `current`: it is the current room. `login`: one of the rooms the welcome
+   * put us in (the full screen only, which keeps each room's members; line mode shows nothing for those).
+   * `locked`: only operators may change the topic.
+   */
+  | { kind: 'room'; room: string; users: string[]; away?: string[]; operators: string[]; topic?: string; locked?: boolean; current: boolean; login?: boolean }
+  /**
+   * We left `room` (/part, kicked, banned, closed); `current`: the room that is current now, if any. `reason`,
+   * `by`, `message`: those of our own `left` from it, when that is how we left.
+   */
+  | { kind: 'parted'; room: string; current?: string; reason?: LeaveReason; by?: string; message?: string }
   /** Reply to /rooms. */
   | { kind: 'rooms'; rooms: { room: string; users: number; topic?: string }[] }
-  | { kind: 'topic'; topic: string; by?: string; time?: number; room?: string }
-  | { kind: 'moderation'; action: ModerationAction; by: string; name?: string; seconds?: number; reason?: string; time: number; room?: string }
+  | { kind: 'topic'; topic: string; by?: string; time?: number; room?: string; asked?: true }
+  | { kind: 'moderation'; action: ModerationAction; by: string; name?: string; seconds?: number; reason?: string; time: number; room?: string; asked?: true }
   /** /window: `room` is the current room now. */
   | { kind: 'window'; room: string }
   | { kind: 'help'; lines: string[] }

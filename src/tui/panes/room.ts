@@ -5,6 +5,8 @@ import { markSpans } from '../view/marks.js';
 import { searchStatus } from '../view/search.js';
 import type { RoomLine, ViewState } from '../view/state.js';
 import { frame, place, setFocused, show, type TextBox } from './frame.js';
+import { hasRoomBar } from '../view/roombar.js';
+import { drawable, fitCells } from '../view/text.js';
 
 /** The conversation. While scrolled up its last row says how many lines arrived below. */
 export class RoomPane {
@@ -36,10 +38,19 @@ export class RoomPane {
       rows.push([{ text: note, style: { fg: 'black', bg: 'yellow' } }]);
     }
     const notes = [s.unseen > 0 && `${s.unseen} new`, s.highlights > 0 && `${s.highlights} highlight${s.highlights === 1 ? '' : 's'}`, s.search && `${searchStatus(s.search)} — Esc ends`].filter(Boolean);
-    this.box.setLabel(notes.length ? ` Room · ${notes.join(' · ')} ` : ' Room ');
+    const [name, topic] = roomTitle(s);
+    // The counts come before the topic: a long topic is what gets cut.
+    this.box.setLabel(` ${fitCells(`${[name, ...notes].join(' · ')}${topic ? ` — ${topic}` : ''}`, Math.max(0, width - 4))} `);
     show(this.box, rows);
     setFocused(this.box, s.focus === 'room');
   }
+}
+
+/** `Room`, or in several rooms the name of the one on screen and its topic. */
+function roomTitle(s: ViewState): [string, string | undefined] {
+  if (!hasRoomBar(s) || s.shown === undefined) return ['Room', undefined];
+  const topic = s.windows.find((w) => w.name.toLowerCase() === s.shown!.toLowerCase())?.topic;
+  return [drawable(s.shown), topic ? drawable(topic) : undefined];
 }
 
 /** Room lines with /search matches marked: the current match inverse, the others underlined in yellow. */

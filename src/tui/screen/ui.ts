@@ -13,6 +13,8 @@ import { WhispersPane } from '../panes/whispers.js';
 import { InputPane } from '../panes/input.js';
 import { StatusPane } from '../panes/status.js';
 import { PopupPane } from '../panes/popup.js';
+import { RoomBarPane } from '../panes/roombar.js';
+import { hasRoomBar } from '../view/roombar.js';
 
 // The blessed shell around the view state: keys become UiActions, state changes become one coalesced
 // redraw, and effects the state asks for (send a line, quit) go to the owner. Nothing here decides anything.
@@ -73,6 +75,7 @@ export class Ui {
   private readonly inputLine: InputPane;
   private readonly status: StatusPane;
   private readonly popup: PopupPane;
+  private readonly bar: RoomBarPane;
   private dirty = false;
   private renderTimer: NodeJS.Immediate | undefined;
   private destroyed = false;
@@ -99,6 +102,7 @@ export class Ui {
     this.users = new UsersPane(this.screen);
     this.inputLine = new InputPane(this.screen);
     this.status = new StatusPane(this.screen);
+    this.bar = new RoomBarPane(this.screen);
     this.popup = new PopupPane(this.screen);
     // Box characters as UTF-8, not the VT100 line-drawing set: tmux and some terminals show that as "lqqk".
     this.screen.program.tput.brokenACS = true;
@@ -180,7 +184,7 @@ export class Ui {
         if (this.o.notifier && e.alert) {
           // The notifier rate-limits its own bell and notifications.
           const s = this.state;
-          const onScreen = e.alert.kind === 'whisper' ? s.whisperScroll === 0 : s.roomScroll === 0;
+          const onScreen = e.alert.kind === 'whisper' ? s.whisperScroll === 0 : s.roomScroll === 0 && e.elsewhere !== true;
           this.o.notifier.alert({ ...e.alert, seen: onScreen && this.terminalFocused });
           return;
         }
@@ -209,6 +213,7 @@ export class Ui {
     if (!key) return;
     const bound = keyAction(key.full);
     if (bound?.kind === 'command') return this.dispatch({ type: 'key', command: bound.command });
+    if (bound?.kind === 'line') return this.dispatch({ type: 'run', line: bound.line });
     if (bound?.kind === 'tui') {
       switch (bound.action) {
         case 'complete':
@@ -260,8 +265,9 @@ export class Ui {
     const cols = this.screen.width as number;
     const rows = this.screen.height as number;
     const s = this.state;
-    const l = layout(cols, rows, s.focus === 'users');
+    const l = layout(cols, rows, s.focus === 'users', hasRoomBar(s));
     this.lastLayout = l;
+    this.bar.draw(s, l.bar);
     this.room.draw(s, l.room);
     this.whispers.draw(s, l.whispers);
     this.users.draw(s, l.users);

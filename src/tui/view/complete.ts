@@ -35,10 +35,10 @@ export interface Completed {
 type Kind = 'user' | 'command' | 'room' | 'server';
 
 /** Finds a command's spec by name or alias: the command table's findCommand, or a test's own. */
-export type Lookup = (name: string) => Pick<CommandSpec, 'params'> | undefined;
+export type Lookup = (name: string) => Pick<CommandSpec, 'params' | 'inRoom'> | undefined;
 
 /** Parameter names in the command table that say what a word is. */
-const PARAM_KINDS: Record<string, Kind> = { name: 'user', command: 'command', room: 'room', server: 'server' };
+const PARAM_KINDS: Record<string, Kind> = { name: 'user', command: 'command', room: 'room', '#room': 'room', server: 'server' };
 
 /** `/name` and `/alias` for every command, sorted, each once. */
 function commandWords(): string[] {
@@ -101,7 +101,10 @@ function kindAt(before: string, word: string, lookup: Lookup): Kind {
   if (cmd) {
     const spec = lookup(cmd[1]!);
     if (spec) {
-      const index = before.slice(cmd[0].length).split(/\s+/).filter((w) => w !== '').length;
+      const words = before.slice(cmd[0].length).split(/\s+/).filter((w) => w !== '');
+      // `/kick #dev bob`: a command that acts on a room may name one first, before its own parameters.
+      if (spec.inRoom && words.length === 0 && word.startsWith('#')) return 'room';
+      const index = words.length - (spec.inRoom && words[0]?.startsWith('#') ? 1 : 0);
       const param = spec.params[Math.min(index, spec.params.length - 1)];
       // The words of a `rest` parameter are free text: people and rooms, as in a message.
       if (param && !param.rest && index < spec.params.length) {

@@ -1,4 +1,4 @@
-import { COMMANDS, keyLabel, type CommandName } from '../../wire/commands.js';
+import { COMMANDS, keyLabel, type CommandName, type CommandSpec } from '../../wire/commands.js';
 
 // The full-screen client's keys: the protocol commands' keys come from COMMANDS (src/wire/commands.ts);
 // the keys that only make sense on a screen live in TUI_KEYS below. Help and the status bar hints are
@@ -53,10 +53,12 @@ export const COMMAND_KEYS: readonly CommandKey[] = COMMANDS.flatMap((c) =>
   'key' in c ? [{ command: c.name, keys: [c.key.key, c.key.alt], label: c.key.label }] : [],
 );
 
-export type KeyAction = { kind: 'command'; command: CommandName } | { kind: 'tui'; action: TuiKeyAction };
+/** `line`: a key that types and sends a whole command line, from a command's argKeys (Alt+2: `/window 2`). */
+export type KeyAction = { kind: 'command'; command: CommandName } | { kind: 'tui'; action: TuiKeyAction } | { kind: 'line'; line: string };
 
 const BY_KEY = new Map<string, KeyAction>();
 for (const k of COMMAND_KEYS) for (const key of k.keys) BY_KEY.set(key, { kind: 'command', command: k.command });
+for (const c of COMMANDS as readonly CommandSpec[]) for (const k of c.argKeys ?? []) for (const key of k.keys) BY_KEY.set(key, { kind: 'line', line: `/${c.name} ${k.args}` });
 for (const k of TUI_KEYS) for (const key of k.keys) BY_KEY.set(key, { kind: 'tui', action: k.action });
 
 /** What a blessed key name (`f2`, `M-n`, `C-l`) does, if anything. */

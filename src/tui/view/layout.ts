@@ -8,6 +8,8 @@ export interface Rect {
 }
 
 export interface Layout {
+  /** The room list across the top: only in more than one room (issue 13). */
+  bar?: Rect;
   room: Rect;
   /** Absent when the terminal is too narrow and the users pane is not focused. */
   users?: Rect;
@@ -20,7 +22,16 @@ export interface Layout {
 export const USERS_PANE_MIN_COLS = 60;
 export const USERS_PANE_WIDTH = 20;
 
-export function layout(cols: number, rows: number, usersFocused: boolean): Layout {
+/** `roomBar`: a row at the top for the room list, which pushes every pane one row down. */
+export function layout(cols: number, rows: number, usersFocused: boolean, roomBar = false): Layout {
+  const top = roomBar ? 1 : 0;
+  const out = panes(cols, rows - top, usersFocused);
+  if (!roomBar) return out;
+  for (const r of [out.room, out.users, out.whispers, out.input, out.status]) if (r) r.top += top;
+  return { bar: { top: 0, left: 0, width: cols, height: 1 }, ...out };
+}
+
+function panes(cols: number, rows: number, usersFocused: boolean): Layout {
   const bottom = 2; // input line and status bar
   const main = Math.max(2, rows - bottom);
   const wide = cols >= USERS_PANE_MIN_COLS;

@@ -67,13 +67,32 @@ export type Popup =
 export type Effect =
   | { kind: 'send'; line: string }
   | { kind: 'quit' }
-  /** Ring (and, where the terminal can, notify the desktop): the shell rate-limits both. */
-  | { kind: 'bell'; alert?: Omit<Alert, 'seen'> }
+  /**
+   * Ring (and, where the terminal can, notify the desktop): the shell rate-limits both. `elsewhere`: the
+   * highlight is in a room that is not on screen (so it is never `seen`).
+   */
+  | { kind: 'bell'; alert?: Omit<Alert, 'seen'>; elsewhere?: boolean }
   | { kind: 'redraw' }
   /** The answer to a password popup; undefined when the user cancelled it. */
   | { kind: 'password'; value: string | undefined }
   /** The answer to a new server's key. */
   | { kind: 'trust'; value: boolean };
+
+/** What each room has of its own: the on-screen room's is in ViewState's fields, the others' in their window. */
+export type RoomView = Pick<ViewState, 'room' | 'roomScroll' | 'unseen' | 'highlights' | 'users' | 'selectedUser'>;
+
+/** A room we are in, as the full screen keeps it (issue 13): one is on screen, the room list shows them all. */
+export interface RoomWindow {
+  /** As the server spells it, with its `#`. */
+  name: string;
+  /** Messages that arrived while another room was on screen. */
+  unread: number;
+  /** Of those, the ones that name you or a highlight word (issue 17, item 4). */
+  mentions: number;
+  topic?: string;
+  /** Its lines, scroll and members while another room is on screen; undefined for the one on screen. */
+  view?: RoomView;
+}
 
 export interface ViewState {
   me: string;
@@ -105,8 +124,12 @@ export interface ViewState {
   historyIndex: number;
   draft: string;
   completion?: Completion;
-  /** Rooms and the config's server names, for Tab completion after `#` and of server parameters. */
+  /** Rooms the server listed (/rooms) and the config's server names, for Tab completion after `#` and of server parameters. */
   rooms: string[];
+  /** The rooms we are in, in the order we entered them (Alt+1 is the first); empty with a version-1 server. */
+  windows: RoomWindow[];
+  /** The name of the room on screen (its lines are `room`, its members `users`); undefined without windows. */
+  shown?: string;
   servers: string[];
   /** /search in progress: its matches are marked in the room and PgUp/PgDn move between them. */
   search?: Search;
@@ -146,11 +169,14 @@ export type UiAction =
   | { type: 'scroll'; pane: Exclude<Pane, 'input'>; by: number }
   /** A click on a name in the users pane. */
   | { type: 'whisper-to'; name: string }
+  /** A key that runs a command with set words (Alt+2: `/window 2`), from the command table's argKeys. */
+  | { type: 'run'; line: string }
   | { type: 'take-effects' };
 
 export function initialState(me: string, server: string, servers: readonly string[] = []): ViewState {
   return {
     rooms: [],
+    windows: [],
     servers: [...servers],
     highlights: 0,
     me,
@@ -255,6 +281,8 @@ function step(s: ViewState, a: UiAction): ViewState {
       return scrollRoom(s, -a.by);
     case 'whisper-to':
       return foldName(a.name) === foldName(s.me) ? s : startWhisper(s, a.name);
+    case 'run':
+      return { ...s, effects: [...s.effects, { kind: 'send', line: a.line }] };
     case 'take-effects':
       return s.effects.length === 0 ? s : { ...s, effects: [] };
   }
@@ -263,6 +291,161 @@ function step(s: ViewState, a: UiAction): ViewState {
 // --- chat events -------------------------------------------------------------------------------------
 
 function onEvent(s: ViewState, e: ChatEvent): ViewState {
+  switch (e.kind) {
+    case 'message': {
+      const elsewhere = !isShown(s, e.room);
+      const next = inWindow(s, e.room, (t) => roomEvent(t, e, elsewhere));
+      if (!elsewhere || e.own || e.history || e.ref !== undefined) return next;
+      return countUnread(next, e.room!, e.mention);
+    }
+    case 'joined':
+      return inWindow(s, e.room, (t) => roomEvent(t, e, false));
+    case 'users':
+    case 'moderation':
+      return answered(s, e, inWindow(s, e.room, (t) => roomEvent(t, e, false)));
+    case 'topic':
+      return answered(s, e, inWindow(editWindow(s, e.room ?? s.shown, (w) => ({ ...w, topic: e.topic || undefined })), e.room, (t) => roomEvent(t, e, false)));
+    case 'left':
+      // Our own leaving a room is said by the `parted` that follows, in the room shown after it.
+      if (e.room !== undefined && foldName(e.name) === foldName(s.me) && windowAt(s, e.room) >= 0) return s;
+      return answered(s, e, inWindow(s, e.room, (t) => roomEvent(t, e, false)));
+    case 'renamed':
+      return renamed(s, e);
+    case 'welcome':
+      return welcome(s, e);
+    case 'room':
+      return entered(s, e);
+    case 'parted':
+      return parted(s, e);
+    case 'window':
+      // Switching needs no line (the room list shows it); asking for the room already on screen gets one.
+      if (!isShown(s, e.room)) return showRoom(s, e.room);
+      return roomEvent(s, e, false);
+    case 'rooms':
+      return roomEvent({ ...s, rooms: e.rooms.map((r) => r.room) }, e, false);
+    default:
+      return roomEvent(s, e, false);
+  }
+}
+
+// --- rooms (issue 13): one on screen, the others kept in their windows ---------------------------------
+
+/** Room names are unique ignoring case (PROTOCOL.md §15). */
+function sameRoom(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+function windowAt(s: ViewState, room: string): number {
+  return s.windows.findIndex((w) => sameRoom(w.name, room));
+}
+
+/** Whether events for `room` belong on screen: no room named (one room only), the room shown, or a room we have no window for. */
+function isShown(s: ViewState, room: string | undefined): boolean {
+  return room === undefined || s.shown === undefined || sameRoom(room, s.shown) || windowAt(s, room) < 0;
+}
+
+function viewOf(s: ViewState): RoomView {
+  return { room: s.room, roomScroll: s.roomScroll, unseen: s.unseen, highlights: s.highlights, users: s.users, selectedUser: s.selectedUser };
+}
+
+function emptyView(users: string[] = []): RoomView {
+  return { room: [], roomScroll: 0, unseen: 0, highlights: 0, users: [...users].sort(compareNames), selectedUser: 0 };
+}
+
+function editWindow(s: ViewState, room: string | undefined, change: (w: RoomWindow) => RoomWindow): ViewState {
+  const at = room === undefined ? -1 : windowAt(s, room);
+  return at < 0 ? s : { ...s, windows: s.windows.map((w, i) => (i === at ? change(w) : w)) };
+}
+
+/**
+ * `change` applied to the room `room`: to the on-screen fields when it is shown, else to its window's view
+ * (swapped in for the call, so every rule for the room on screen holds for the others too).
+ */
+function inWindow(s: ViewState, room: string | undefined, change: (s: ViewState) => ViewState): ViewState {
+  if (isShown(s, room)) return change(s);
+  const at = windowAt(s, room!);
+  const w = s.windows[at]!;
+  const changed = change({ ...s, ...(w.view ?? emptyView()), search: undefined });
+  return { ...changed, ...viewOf(s), search: s.search, windows: s.windows.map((x, i) => (i === at ? { ...x, view: viewOf(changed) } : x)) };
+}
+
+/**
+ * `next` (the event applied in its room) plus, for the answer to our own request about a room not on screen
+ * (`/topic #dev` typed in #lobby), its lines on screen too, named by their room: answered where asked.
+ */
+function answered(s: ViewState, e: Extract<ChatEvent, { kind: 'users' | 'moderation' | 'topic' | 'left' }>, next: ViewState): ViewState {
+  if (e.asked !== true || isShown(s, e.room)) return next;
+  const lines = roomEvent({ ...s, ...emptyView() }, e, false).room;
+  return addRoom(next, lines.map((l) => (l.kind === 'system' ? { ...l, text: `${e.room}: ${l.text}` } : l)));
+}
+
+function countUnread(s: ViewState, room: string, mention: boolean): ViewState {
+  return editWindow(s, room, (w) => ({ ...w, unread: w.unread + 1, mentions: w.mentions + (mention ? 1 : 0) }));
+}
+
+/** Put `room` on screen: the one shown goes back to its window, its counts start again from nothing. */
+function showRoom(s: ViewState, room: string): ViewState {
+  const at = windowAt(s, room);
+  if (at < 0) return s;
+  const target = s.windows[at]!;
+  const windows = s.windows.map((w, i) => (i === at ? { ...w, view: undefined, unread: 0, mentions: 0 } : s.shown !== undefined && sameRoom(w.name, s.shown) ? { ...w, view: viewOf(s) } : w));
+  return { ...s, ...(target.view ?? emptyView()), search: undefined, windows, shown: target.name };
+}
+
+/** Windows after a welcome: the rooms the server put us in, keeping what we had of those we were in before. */
+function welcome(s: ViewState, e: Extract<ChatEvent, { kind: 'welcome' }>): ViewState {
+  if (e.rooms === undefined || e.rooms.length === 0) return roomEvent({ ...s, windows: [], shown: undefined }, e, false);
+  const windows = e.rooms.map((name): RoomWindow => s.windows.find((w) => sameRoom(w.name, name)) ?? { name, unread: 0, mentions: 0, view: emptyView() });
+  const first = windows[0]!;
+  let next: ViewState = { ...s, windows };
+  if (s.shown === undefined || windowAt(next, s.shown) < 0) {
+    // Nothing on screen yet (or the room on screen is gone): what we have becomes the first room's.
+    next = { ...next, windows: windows.map((w, i) => (i === 0 ? { ...w, view: undefined } : w)), shown: first.name };
+  }
+  // The core keeps the room we were in current (by the same rule), so the one on screen stays current.
+  next = inWindow(next, first.name, (t) => withUsers(t, e.users));
+  return roomEvent(next, { ...e, users: next.users }, false);
+}
+
+/** A `room` snapshot: its window is made (or refreshed); after /join it goes on screen with who is there. */
+function entered(s: ViewState, e: Extract<ChatEvent, { kind: 'room' }>): ViewState {
+  let next = s;
+  if (windowAt(s, e.room) < 0) {
+    const fresh: RoomWindow = { name: e.room, unread: 0, mentions: 0, ...(e.topic !== undefined && { topic: e.topic }) };
+    // The first window takes what is on screen; later ones start empty, off screen until shown.
+    next = s.windows.length === 0 ? { ...s, windows: [fresh], shown: e.room } : { ...s, windows: [...s.windows, { ...fresh, view: emptyView() }] };
+  } else next = editWindow(s, e.room, (w) => ({ ...w, topic: e.topic }));
+  if (e.login) return inWindow(next, e.room, (t) => withUsers({ ...t, away: markAway(t.away, e.users, e.away) }, e.users));
+  if (e.current) next = showRoom(next, e.room);
+  return inWindow(next, e.room, (t) => roomEvent(t, e, false));
+}
+
+/** We left a room: its window goes; if it was on screen, the room current now is shown, and says why. */
+function parted(s: ViewState, e: Extract<ChatEvent, { kind: 'parted' }>): ViewState {
+  const at = windowAt(s, e.room);
+  let next = s;
+  if (at >= 0 && isShown(s, e.room) && s.windows.length > 1) {
+    const to = e.current !== undefined && windowAt(s, e.current) >= 0 && !sameRoom(e.current, e.room) ? e.current : s.windows[at === 0 ? 1 : at - 1]!.name;
+    next = showRoom(s, to);
+  }
+  if (at >= 0) next = { ...next, windows: next.windows.filter((w) => !sameRoom(w.name, e.room)) };
+  if (next.windows.length === 0) next = { ...next, shown: undefined };
+  return roomEvent(next, e, false);
+}
+
+/** A rename is said in every room the person is in (each keeps its own members). */
+function renamed(s: ViewState, e: Extract<ChatEvent, { kind: 'renamed' }>): ViewState {
+  if (s.windows.length <= 1) return roomEvent(s, e, false);
+  let next = s;
+  for (const w of s.windows) {
+    const users = w.view?.users ?? s.users;
+    if (e.self || users.some((u) => foldName(u) === foldName(e.old))) next = inWindow(next, w.name, (t) => roomEvent(t, e, false));
+  }
+  return next;
+}
+
+/** The events of the room on screen (or swapped in): `elsewhere` says a highlight is in a room not shown. */
+function roomEvent(s: ViewState, e: ChatEvent, elsewhere: boolean): ViewState {
   switch (e.kind) {
     case 'welcome': {
       const first = s.room.length === 0;
@@ -279,8 +462,8 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
       const at = e.ref === undefined ? -1 : s.room.findIndex((l) => l.kind === 'pending' && l.ref === e.ref);
       if (at >= 0) return { ...s, room: s.room.map((l, i) => (i === at ? line : l)) };
       if (!e.mention || e.history) return addRoom(s, [line]);
-      const alert = { kind: 'highlight' as const, conversation: 'the room', from: e.from, text: e.text };
-      const marked = addRoom({ ...s, effects: [...s.effects, { kind: 'bell', alert }] }, [line]);
+      const alert = { kind: 'highlight' as const, conversation: e.room ?? 'the room', from: e.from, text: e.text };
+      const marked = addRoom({ ...s, effects: [...s.effects, { kind: 'bell', alert, ...(elsewhere && { elsewhere: true }) }] }, [line]);
       return marked.roomScroll > 0 ? { ...marked, highlights: marked.highlights + 1 } : marked;
     }
     case 'whisper': {
@@ -306,7 +489,7 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
     case 'joined':
       return addRoom(withUsers({ ...s, away: setAway(s.away, e.name, false) }, [...s.users.filter((u) => foldName(u) !== foldName(e.name)), e.name]), [{ kind: 'system', time: e.time, text: `${e.name} has joined` }]);
     case 'left': {
-      const why = LEAVE_WORDS[e.reason] + (e.message ? `: ${e.message}` : '');
+      const why = LEAVE_WORDS[e.reason] + (e.by !== undefined ? ` by ${e.by}` : '') + (e.message ? `: ${e.message}` : '');
       return addRoom(withUsers(s, s.users.filter((u) => foldName(u) !== foldName(e.name))), [{ kind: 'system', time: e.time, text: `${e.name} has left (${why})` }]);
     }
     case 'renamed': {
@@ -322,15 +505,19 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
     }
     case 'away':
       return addRoom({ ...s, away: setAway(s.away, e.name, e.away) }, [{ kind: 'system', time: e.time, text: plainText(e).replace(/^\d\d:\d\d:\d\d -!- /, '') }]);
-    // Rooms: the full screen shows them as system lines until it has a room list (issue 13, item 6).
     case 'room':
       return addRoom(withUsers({ ...s, away: markAway(s.away, e.users, e.away) }, e.users), roomWords(e).split('\n').map((text): RoomLine => ({ kind: 'system', text: text.replace(/^\* /, '') })));
-    case 'parted':
+    case 'parted': {
+      const how = e.reason === undefined ? '' : ` (${LEAVE_WORDS[e.reason]}${e.by !== undefined ? ' by ' + e.by : ''}${e.message ? ': ' + e.message : ''})`;
+      const now = e.current !== undefined && s.windows.length > 1 ? '' : e.current !== undefined ? `; current room: ${e.current}` : '';
+      return addRoom(s, [{ kind: 'system', text: `you are no longer in ${e.room}${how}${now}` }]);
+    }
     case 'window':
     case 'rooms':
     case 'topic':
     case 'moderation':
-      return addRoom(s, roomWords(e).split('\n').map((text): RoomLine => ({ kind: 'system', text: text.replace(/^(\d\d:\d\d:\d\d -!- |\* )/, '') })));
+      // A moderation step keeps its time: the pane puts it (hh:mm) in front, as for joins and leaves.
+      return addRoom(s, roomWords(e).split('\n').map((text): RoomLine => ({ kind: 'system', ...(e.kind === 'moderation' && { time: e.time }), text: text.replace(/^(\d\d:\d\d:\d\d -!- |\d\d:\d\d:\d\d \* |\* )/, '') })));
     case 'help':
       return addRoom(s, e.lines.map((text): RoomLine => ({ kind: 'help', text })));
     case 'error': {
@@ -560,7 +747,7 @@ function history(s: ViewState, dir: -1 | 1): ViewState {
 
 /** Tab: complete the word before the cursor (complete.ts says from what); Tab again for the next match. */
 function complete(s: ViewState): ViewState {
-  const r = completeWord(s.input, s.cursor, { me: s.me, users: s.users, rooms: s.rooms, servers: s.servers }, s.completion);
+  const r = completeWord(s.input, s.cursor, { me: s.me, users: s.users, rooms: [...s.windows.map((w) => w.name), ...s.rooms], servers: s.servers }, s.completion);
   return r ? { ...s, input: r.input, cursor: r.cursor, completion: r.completion } : s;
 }
 
