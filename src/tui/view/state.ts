@@ -79,7 +79,7 @@ export type Effect =
   | { kind: 'trust'; value: boolean };
 
 /** What each room has of its own: the on-screen room's is in ViewState's fields, the others' in their window. */
-export type RoomView = Pick<ViewState, 'room' | 'roomScroll' | 'unseen' | 'highlights' | 'users' | 'selectedUser'>;
+export type RoomView = Pick<ViewState, 'room' | 'roomScroll' | 'roomScrollMax' | 'unseen' | 'highlights' | 'users' | 'selectedUser'>;
 
 /** A room we are in, as the full screen keeps it (issue 13): one is on screen, the room list shows them all. */
 export interface RoomWindow {
@@ -345,11 +345,12 @@ function isShown(s: ViewState, room: string | undefined): boolean {
 }
 
 function viewOf(s: ViewState): RoomView {
-  return { room: s.room, roomScroll: s.roomScroll, unseen: s.unseen, highlights: s.highlights, users: s.users, selectedUser: s.selectedUser };
+  return { room: s.room, roomScroll: s.roomScroll, roomScrollMax: s.roomScrollMax, unseen: s.unseen, highlights: s.highlights, users: s.users, selectedUser: s.selectedUser };
 }
 
 function emptyView(users: string[] = []): RoomView {
-  return { room: [], roomScroll: 0, unseen: 0, highlights: 0, users: [...users].sort(compareNames), selectedUser: 0 };
+  // The shell sets the scroll limit once the room is drawn.
+  return { room: [], roomScroll: 0, roomScrollMax: Number.MAX_SAFE_INTEGER, unseen: 0, highlights: 0, users: [...users].sort(compareNames), selectedUser: 0 };
 }
 
 function editWindow(s: ViewState, room: string | undefined, change: (w: RoomWindow) => RoomWindow): ViewState {
