@@ -1,6 +1,7 @@
 import tls from 'node:tls';
 import { Context, Skip, expect, sleep } from './context.js';
 import type { Frame, Peer } from './peer.js';
+import { ROOM_CHECKS } from './rooms.js';
 
 // One check per MUST of PROTOCOL.md that a client can observe on the wire. Each names its section and the
 // requirement in the document's words; it fails with what it expected and what came instead. Checks open
@@ -786,6 +787,7 @@ export const CHECKS: Check[] = [
       expect(again.type === 'whisper' && again.away === 'in a meeting', `a new away period should be told again; got ${json(again)}`);
     },
   },
+  ...ROOM_CHECKS,
 ];
 
 /** Whether the server completes a TLS handshake on the port (any certificate: only the protocol is checked here). */
