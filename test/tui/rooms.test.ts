@@ -179,6 +179,14 @@ describe('the room list on screen', () => {
     expect(t.lastFrame().split('\n')[0]).toMatch(/^┌─ Room ─+┐/);
   });
 
+  test('a popup (F1) leaves the room list on the top row and its margin below it', async () => {
+    const { t } = await scene('rooms');
+    await t.keys(KEY.f1);
+    const rows = t.lastFrame().split('\n');
+    expect(rows[0]).toMatch(/^ {2}1:#lobby 3 {2}2:#dev {2}3:#ops 2 !1 +$/);
+    expect(rows[2]).toMatch(/^│ ┌─ Help ─+┐ │$/);
+  });
+
   test('many rooms at 80 columns: the room on screen stays in view, cut-off ends are marked ‹ ›', async () => {
     const t = tui(80, 24);
     await t.events(ev.connected(), ev.welcome(['alice']));

@@ -26,7 +26,8 @@ export class PopupPane {
     };
   }
 
-  draw(s: ViewState, cols: number, rows: number): void {
+  /** `below`: rows at the top the popup leaves alone (the room list, while there is one). */
+  draw(s: ViewState, cols: number, rows: number, below = 0): void {
     const p = s.popup;
     if (!p) {
       this.box.hide();
@@ -92,7 +93,7 @@ export class PopupPane {
     const width = Math.max(8, Math.min(cols - 4, Math.max(30, ...lines.map((l) => cells(l) + 4), cells(hint) + 4)));
     const inner = width - 2;
     // Rows 1 .. rows-4, so the margin below it never covers the input line or the status bar.
-    const maxHeight = Math.max(3, rows - 4);
+    const maxHeight = Math.max(3, rows - below - 4);
     const maxBody = Math.max(1, maxHeight - 3);
     const scroll = p.kind === 'help' ? Math.min(p.scroll, Math.max(0, rows_(lines, inner).length - maxBody)) : 0;
     const body = rows_(lines, inner).slice(scroll, scroll + maxBody);
@@ -100,7 +101,7 @@ export class PopupPane {
     out.push([{ text: fitCells(hint, inner), style: { dim: true } }]);
     const height = Math.min(out.length + 2, maxHeight);
     this.box.setLabel(label);
-    Object.assign(this.box, { width, height, left: Math.floor((cols - width) / 2), top: Math.max(1, Math.floor((rows - 2 - height) / 2)) });
+    Object.assign(this.box, { width, height, left: Math.floor((cols - width) / 2), top: below + Math.max(1, Math.floor((rows - below - 2 - height) / 2)) });
     show(this.box, out);
     this.box.show();
     this.box.setFront();

@@ -274,7 +274,7 @@ export class Ui {
     if (l.users) this.users.box.setFront();
     this.inputLine.draw(s, l.input);
     this.status.draw(s, l.status);
-    this.popup.draw(s, cols, rows);
+    this.popup.draw(s, cols, rows, l.bar ? l.bar.height : 0);
     const pageRows = RoomPane.innerRows(l.room);
     if (pageRows !== s.pageRows) this.state = reduce(this.state, { type: 'page-rows', rows: pageRows });
     const scrollMax = RoomPane.scrollLimit(s, l.room);
