@@ -14,6 +14,7 @@ import type { ChatLog } from './log/chatlog.js';
 import { logged, logWhere } from './log/record.js';
 import { Notifier } from './notify/notifier.js';
 import { termFeatures } from './term/features.js';
+import { lookOf } from './view/look.js';
 
 // The full-screen client: a Session (reconnecting) feeding a Ui. We connect before touching the terminal,
 // so "server unreachable" and "name refused" leave it exactly as it was: main.ts prints the one line and
@@ -103,6 +104,7 @@ export async function runFullScreen(o: { name: string; host: string; port: numbe
       for (const s of QUIT_SIGNALS) process.on(s, signal);
       process.on('exit', lastResort);
     }
+    const features = termFeatures(process.env, config.links, config.desktop);
     try {
       ui = new Ui({
         input: term.input,
@@ -113,7 +115,8 @@ export async function runFullScreen(o: { name: string; host: string; port: numbe
           if (session.input(line)) void session.done.then(leave, leave);
         },
         onQuit: quit,
-        notifier: new Notifier({ bell: config.bell, features: termFeatures(process.env, config.links, config.desktop), write: (b) => term.output.write(b) }),
+        notifier: new Notifier({ bell: config.bell, features, write: (b) => term.output.write(b) }),
+        look: lookOf(config, features.hyperlinks),
         mouse: config.mouse,
         servers: Object.keys(config.servers),
         onPassword: (value) => {

@@ -69,7 +69,8 @@ export function defaultConfig(): Config {
     links: 'auto',
     colors: {},
     dimNames: [],
-    dimEvents: [],
+    // As the screen has always drawn them: every event dimmed; a config lists fewer to bring some forward.
+    dimEvents: [...DIMMABLE_EVENTS],
     keys: {},
     bell: true,
     desktop: 'auto',

@@ -2,7 +2,8 @@ import { blessed, cellText, type Box, type Screen } from '../screen/blessed.js';
 import type { Rect } from '../view/layout.js';
 import type { Row, Style } from '../view/lines.js';
 import { clusterCells, disputedWidth, graphemes } from '../view/text.js';
-import { nickColor } from '../view/colors.js';
+import { nickColor, xterm256 } from '../view/colors.js';
+import { osc8Link } from '../term/osc.js';
 
 // What every pane shares: a box placed by the layout, and styled rows painted into its cells. The text
 // never goes through blessed's content parser: that parser gives every UTF-16 unit a cell of its own, so
@@ -70,12 +71,14 @@ function paint(screen: Screen, box: TextBox, c: Coords): void {
     const end = Math.min(xl, line.length);
     for (const seg of row) {
       const attr = b.sattr(cellStyle(base, seg.style, depth));
+      // Each cell of a link is a whole OSC 8 link of its own: blessed redraws only the cells that changed.
+      const link = seg.style?.link === undefined ? undefined : osc8Link(seg.style.link);
       for (const g of graphemes(seg.text)) {
         const w = clusterCells(g);
         if (w === 0) continue;
         if (x + w > end) break;
         const disputed = disputedWidth(g);
-        line[x] = [attr, cellText(g, x, w, disputed)];
+        line[x] = [attr, cellText(g, x, w, disputed, link)];
         // The cells the cluster covers hold nothing of their own: blessed writes '' for them (it skips the
         // second cell of a two-cell one anyway), so the terminal's cursor stays where the cluster left it.
         for (let k = 1; k < w; k++) line[x + k] = [attr, ''];
@@ -92,11 +95,17 @@ function cellStyle(base: { fg?: unknown; bg?: unknown }, s: Style | undefined, d
   if (!s) return base;
   return {
     // Dim wins over a name's colour: a dimmed name (someone away) must look set apart.
-    fg: s.fg ?? (s.dim ? 'gray' : s.nick !== undefined ? nickColor(s.nick, depth) : base.fg),
-    bg: s.bg ?? base.bg,
+    fg: s.fg !== undefined ? color(s.fg, depth) : s.dim ? 'gray' : s.nick !== undefined ? nickColor(s.nick, depth) : base.fg,
+    bg: s.bg !== undefined ? color(s.bg, depth) : base.bg,
     bold: s.bold === true,
+    underline: s.underline === true,
     inverse: s.inverse === true,
   };
+}
+
+/** A colour as blessed takes it: `#rrggbb` as its 256-colour number where the terminal has them. */
+function color(c: string, depth: number): string | number {
+  return depth >= 256 && /^#[0-9a-fA-F]{6}$/.test(c) ? xterm256(c) : c;
 }
 
 export function place(box: Box, r: Rect | undefined): void {

@@ -24,7 +24,7 @@ export class RoomPane {
   /** The most the room can scroll up at this size: the first line on the top row, under it the rest. */
   static scrollLimit(s: ViewState, r: Rect): number {
     // Scrolled, the last row is the "more below" note: the lines fill the rows above it.
-    return maxScroll(s.room, r.width - 2, RoomPane.innerRows(r) - 1, roomSegments);
+    return maxScroll(s.room, r.width - 2, RoomPane.innerRows(r) - 1, (l) => roomSegments(l, s.look));
   }
 
   draw(s: ViewState, r: Rect): void {
@@ -56,7 +56,8 @@ function roomTitle(s: ViewState): [string, string | undefined] {
 /** Room lines with /search matches marked: the current match inverse, the others underlined in yellow. */
 function searchMarks(s: ViewState): (l: RoomLine) => ReturnType<typeof roomSegments> {
   const search = s.search;
-  if (!search || search.matches.length === 0) return roomSegments;
+  const format = (l: RoomLine) => roomSegments(l, s.look);
+  if (!search || search.matches.length === 0) return format;
   const byLine = new Map<RoomLine, { start: number; end: number; current: boolean }[]>();
   search.matches.forEach((m, i) => {
     const line = s.room[m.line];
@@ -66,7 +67,7 @@ function searchMarks(s: ViewState): (l: RoomLine) => ReturnType<typeof roomSegme
     byLine.set(line, list);
   });
   return (l) => {
-    const base = roomSegments(l);
+    const base = format(l);
     const spans = byLine.get(l);
     if (!spans) return base;
     let segments = markSpans(base.segments, spans.filter((x) => !x.current), { fg: 'black', bg: 'yellow' });

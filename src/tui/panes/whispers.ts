@@ -14,7 +14,7 @@ export class WhispersPane {
 
   draw(s: ViewState, r: Rect): void {
     place(this.box, r);
-    const rows = visibleRows(s.whispers, s.whisperScroll, r.width - 2, Math.max(1, r.height - 2), whisperSegments);
+    const rows = visibleRows(s.whispers, s.whisperScroll, r.width - 2, Math.max(1, r.height - 2), (w) => whisperSegments(w, s.look));
     if (s.whispers.length === 0) rows.push([{ text: 'F4 or /w NAME text to whisper', style: { dim: true } }]);
     this.box.setLabel(s.unreadWhispers > 0 ? ` Whispers (${s.unreadWhispers} unread) ` : ' Whispers ');
     show(this.box, rows);

@@ -45,9 +45,13 @@ unicode.charWidth = (str, i) => {
 /** A cell's text with its cursor moves: blanks, a move back to the cell, the cluster, a move past it. */
 const PINNED = /^ *\x1b\[\d+G([\s\S]*)\x1b\[\d+G$/;
 
-/** The cluster a cell shows, without the cursor moves `cellText` framed it with. */
+/** A cell's text inside an OSC 8 hyperlink (term/osc.ts osc8Link): the opening sequence, the text, the closing one. */
+const LINKED = /^\x1b\]8;[^\x1b]*\x1b\\([\s\S]*)\x1b\]8;;\x1b\\$/;
+
+/** The cluster a cell shows, without the hyperlink and cursor moves `cellText` framed it with. */
 export function clusterOf(text: string): string {
-  return PINNED.exec(text)?.[1] ?? text;
+  const inner = LINKED.exec(text)?.[1] ?? text;
+  return PINNED.exec(inner)?.[1] ?? inner;
 }
 
 /**
@@ -56,6 +60,7 @@ export function clusterOf(text: string): string {
  * character beside it), then it is drawn from `column` (0-based), then the cursor goes to where the
  * layout put the next cell (a terminal that draws it wider then still draws everything after it in place).
  */
-export function cellText(cluster: string, column: number, cells: number, pinned: boolean): string {
-  return pinned ? `${' '.repeat(cells)}\x1b[${column + 1}G${cluster}\x1b[${column + cells + 1}G` : cluster;
+export function cellText(cluster: string, column: number, cells: number, pinned: boolean, link?: { open: string; close: string }): string {
+  const text = pinned ? `${' '.repeat(cells)}\x1b[${column + 1}G${cluster}\x1b[${column + cells + 1}G` : cluster;
+  return link ? link.open + text + link.close : text;
 }

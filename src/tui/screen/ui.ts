@@ -6,6 +6,7 @@ import { keyAction } from '../view/keys.js';
 import { layout, type Layout } from '../view/layout.js';
 import { mouseAction, type MouseInput } from '../view/mouse.js';
 import type { Notifier } from '../notify/notifier.js';
+import type { Look } from '../view/look.js';
 import { initialState, reduce, type Effect, type UiAction, type ViewState } from '../view/state.js';
 import { RoomPane } from '../panes/room.js';
 import { UsersPane } from '../panes/users.js';
@@ -38,6 +39,8 @@ export interface UiOptions {
   servers?: readonly string[];
   /** The answer to a new server's key (popup). */
   onTrust?: (value: boolean) => void;
+  /** The config's time format, colours, dimming, and whether URLs are hyperlinks (view/look.ts). */
+  look?: Look;
 }
 
 /** Turns off focus reports (DECSET 1004), which blessed turns on but does not turn off on exit. */
@@ -85,7 +88,7 @@ export class Ui {
   private terminalFocused = true;
 
   constructor(private readonly o: UiOptions) {
-    this.state = initialState(o.me, o.server, o.servers);
+    this.state = initialState(o.me, o.server, o.servers, o.look);
     const keys = keysOnly(o.input, (text, typed) => this.dispatch({ type: 'paste', text, ...(typed && { typed: true }) }));
     this.screen = blessed.screen({
       input: keys,

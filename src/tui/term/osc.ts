@@ -1,4 +1,5 @@
 import { sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
+import { fnv1a } from '../view/colors.js';
 
 // Operating System Commands the client writes itself: hyperlinks (OSC 8) and desktop notifications (OSC 777,
 // OSC 9). Every argument is built here from sanitised text and then checked again byte by byte, so a remote
@@ -44,21 +45,30 @@ export function osc9(title: string, body: string): string {
   return checked(`${ESC}]9;${text}${ST}`, [text]);
 }
 
-/**
- * OSC 8 hyperlink (egmontkoblinger's spec, adopted by VTE, iTerm2, kitty, WezTerm, foot, Windows Terminal):
- * `ESC ] 8 ; ; URI ST` TEXT `ESC ] 8 ; ; ST`. The URI is percent-encoded to printable ASCII as the spec
- * requires; undefined when it cannot be (too long, or not a URL at all) so the caller shows plain text.
- */
-export function osc8(url: string, text: string): string | undefined {
+/** `url` as OSC 8 wants it: percent-encoded printable ASCII, or undefined (too long, or not a URL at all). */
+function linkUri(url: string): string | undefined {
   let uri: string;
   try {
     uri = new URL(url).href; // percent-encodes spaces, non-ASCII and controls
   } catch {
     return undefined;
   }
-  if (!/^[\x21-\x7e]+$/.test(uri) || uri.length > MAX_LINK_URL_BYTES) return undefined;
-  const shown = sanitizeText(text);
-  return checked(`${ESC}]8;;${uri}${ST}${shown}${ESC}]8;;${ST}`, [uri, shown]);
+  return /^[\x21-\x7e]+$/.test(uri) && uri.length <= MAX_LINK_URL_BYTES ? uri : undefined;
+}
+
+/**
+ * OSC 8 hyperlink (egmontkoblinger's spec, adopted by VTE, iTerm2, kitty, WezTerm, foot, Windows Terminal):
+ * `ESC ] 8 ; id=ID ; URI ST` TEXT `ESC ] 8 ; ; ST`. The URI is percent-encoded to printable ASCII as the
+ * spec requires; undefined when it cannot be (too long, or not a URL at all) so the caller shows plain text.
+ * The opening and closing sequences are put around each cell of a link (panes/frame.ts): a cell
+ * redrawn alone is still a whole link, and nothing after it is ever linked by mistake. `id` (a hash of
+ * the URI) tells the terminal the cells are one link, so it underlines them together on hover.
+ */
+export function osc8Link(url: string): { open: string; close: string } | undefined {
+  const uri = linkUri(url);
+  if (uri === undefined) return undefined;
+  const id = fnv1a(uri).toString(36);
+  return { open: checked(`${ESC}]8;id=${id};${uri}${ST}`, [uri]), close: `${ESC}]8;;${ST}` };
 }
 
 function checked(sequence: string, parts: string[]): string {

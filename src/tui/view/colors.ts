@@ -26,3 +26,20 @@ export function nickColor(name: string, colors = 256): number {
   const palette: readonly number[] = colors >= 256 ? PALETTE_256 : colors >= 16 ? PALETTE_16 : PALETTE_8;
   return palette[fnv1a(foldName(name)) % palette.length]!;
 }
+
+/**
+ * `#rrggbb` as the nearest colour of xterm's 256-colour palette (the 6x6x6 cube or the 24 greys), for
+ * colours a person chose in the config: blessed's own RGB matching folds most of them into a few basic ones.
+ */
+export function xterm256(hex: string): number {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
+  const steps = [0, 0x5f, 0x87, 0xaf, 0xd7, 0xff];
+  const near = (v: number) => steps.reduce((best, s, i) => (Math.abs(s - v) < Math.abs(steps[best]! - v) ? i : best), 0);
+  const [ri, gi, bi] = [near(r), near(g), near(b)];
+  const cube = 16 + 36 * ri + 6 * gi + bi;
+  const cubeDist = (steps[ri]! - r) ** 2 + (steps[gi]! - g) ** 2 + (steps[bi]! - b) ** 2;
+  const grey = Math.min(23, Math.max(0, Math.round(((r + g + b) / 3 - 8) / 10)));
+  const level = 8 + grey * 10;
+  const greyDist = (level - r) ** 2 + (level - g) ** 2 + (level - b) ** 2;
+  return greyDist < cubeDist ? 232 + grey : cube;
+}

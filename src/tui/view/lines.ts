@@ -1,6 +1,9 @@
 import { cells, clusterCells, drawable, graphemes, splitAtCells } from './text.js';
 import type { RoomLine, WhisperLine } from './state.js';
 import { awayWords } from '../format.js';
+import { findLinks } from './links.js';
+import { DEFAULT_LOOK, timePlaceholder, timeText, timeWidth, type Look } from './look.js';
+import { foldName } from '../../wire/names.js';
 
 // Room and whisper lines as styled text, wrapped to a pane's width. Pure: the panes turn these rows into
 // blessed content, the tests read them directly.
@@ -13,6 +16,9 @@ export interface Style {
   bold?: boolean;
   dim?: boolean;
   inverse?: boolean;
+  underline?: boolean;
+  /** A URL: drawn as an OSC 8 hyperlink (panes/frame.ts) where the look says the terminal has them. */
+  link?: string;
 }
 
 export interface Segment {
@@ -22,43 +28,76 @@ export interface Segment {
 
 export type Row = Segment[];
 
-/** `HH:MM` in local time. */
-export function hhmm(time: number): string {
-  const d = new Date(time);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
-}
-
 const DIM: Style = { dim: true };
-const TIME_WIDTH = 6;
 
 function seg(text: string, style?: Style): Segment {
   return style ? { text: drawable(text), style } : { text: drawable(text) };
 }
 
-function name(n: string, me: boolean): Segment {
-  return seg(n, { nick: n, bold: me });
+function name(n: string, me: boolean, dim = false): Segment {
+  return seg(n, { nick: n, bold: me, ...(dim && { dim: true }) });
 }
 
-export function roomSegments(l: RoomLine): { segments: Segment[]; indent: number } {
+/**
+ * Message text as segments: with hyperlinks on, each URL its own segment carrying the link (and drawn
+ * underlined, in the `link` colour); elsewhere the text as it is. `text` is sanitised: the URL is taken
+ * from it and encoded again by osc8() when drawn, so no byte of it forms an escape.
+ */
+function textSegments(text: string, style: Style | undefined, look: Look): Segment[] {
+  const links = look.hyperlinks ? findLinks(text) : [];
+  if (links.length === 0) return [seg(text, style)];
+  const out: Segment[] = [];
+  let at = 0;
+  const linkStyle = (url: string): Style => ({ ...style, underline: true, link: url, ...(look.colors.link !== undefined && { fg: look.colors.link }) });
+  for (const l of links) {
+    if (l.start > at) out.push(seg(text.slice(at, l.start), style));
+    out.push(seg(text.slice(l.start, l.end), linkStyle(l.url)));
+    at = l.end;
+  }
+  if (at < text.length) out.push(seg(text.slice(at), style));
+  return out;
+}
+
+/** Lines of people and events shown dimmed, and the colours of the rest, as the look says. */
+function messageStyle(l: Extract<RoomLine, { kind: 'message' }>, look: Look, dimmed: boolean): Style | undefined {
+  if (dimmed) return DIM;
+  const c = look.colors;
+  if (l.mention) return { fg: 'black', bg: c.mention ?? 'yellow' };
+  if (l.own) return { bold: true, ...(c.own !== undefined && { fg: c.own }) };
+  return undefined;
+}
+
+function systemStyle(l: Extract<RoomLine, { kind: 'system' }>, look: Look): Style | undefined {
+  const c = look.colors.system;
+  // A join, leave or rename is dim unless the look says otherwise; then it stands in the system colour.
+  if (l.event !== undefined && !look.dimEvents.includes(l.event)) return c === undefined ? undefined : { fg: c };
+  return l.event === undefined && c !== undefined ? { fg: c } : DIM;
+}
+
+export function roomSegments(l: RoomLine, look: Look = DEFAULT_LOOK): { segments: Segment[]; indent: number } {
+  const indent = timeWidth(look);
   switch (l.kind) {
     case 'message': {
       // Replayed history is dim and marked, so it is never mistaken for what is being said now.
-      const time = seg(hhmm(l.time) + (l.history ? ' [history] ' : ' '), DIM);
-      const textStyle: Style | undefined = l.history ? DIM : l.mention ? { fg: 'black', bg: 'yellow' } : l.own ? { bold: true } : undefined;
-      if (l.action) return { segments: [time, seg('* ', textStyle), name(l.from, l.own), seg(' ' + l.text, textStyle)], indent: TIME_WIDTH };
-      return { segments: [time, seg('<'), name(l.from, l.own), seg('> '), seg(l.text, textStyle)], indent: TIME_WIDTH };
+      const history = l.history === true && look.dimEvents.includes('history');
+      const dimmed = history || look.dimNames.includes(foldName(l.from));
+      const time = seg(timeText(look, l.time) + (l.history ? ' [history] ' : ' '), DIM);
+      const textStyle = messageStyle(l, look, dimmed);
+      const text = textSegments(l.text, textStyle, look);
+      if (l.action) return { segments: [time, seg('* ', textStyle), name(l.from, l.own, dimmed), seg(' ', textStyle), ...text], indent };
+      return { segments: [time, seg('<', dimmed ? DIM : undefined), name(l.from, l.own, dimmed), seg('> ', dimmed ? DIM : undefined), ...text], indent };
     }
     case 'pending':
       return {
-        segments: [seg('--:-- ', DIM), ...(l.action ? [seg('* ', DIM), seg(l.from, DIM), seg(' ' + l.text, DIM)] : [seg(`<${l.from}> `, DIM), seg(l.text, DIM)]), unsent(l.failed)],
-        indent: TIME_WIDTH,
+        segments: [seg(timePlaceholder(look) + ' ', DIM), ...(l.action ? [seg('* ', DIM), seg(l.from, DIM), seg(' ' + l.text, DIM)] : [seg(`<${l.from}> `, DIM), seg(l.text, DIM)]), unsent(l.failed)],
+        indent,
       };
     case 'system':
-      return { segments: [seg((l.time === undefined ? '' : hhmm(l.time) + ' ') + '* ' + l.text, DIM)], indent: TIME_WIDTH };
+      return { segments: [seg((l.time === undefined ? '' : timeText(look, l.time) + ' ') + '* ' + l.text, systemStyle(l, look))], indent };
     case 'help':
-      return { segments: [seg(l.text, { fg: 'cyan' })], indent: 4 };
+      return { segments: [seg(l.text, { fg: look.colors.help ?? 'cyan' })], indent: 4 };
     case 'error':
-      return { segments: [seg('! ' + l.text, { fg: 'red', bold: true })], indent: 2 };
+      return { segments: [seg('! ' + l.text, { fg: look.colors.error ?? 'red', bold: true })], indent: 2 };
   }
 }
 
@@ -67,10 +106,11 @@ function unsent(failed: string | undefined): Segment {
   return failed === undefined ? seg(' (not sent yet)', { fg: 'yellow' }) : seg(` (not sent: ${failed})`, { fg: 'red' });
 }
 
-export function whisperSegments(w: WhisperLine): { segments: Segment[]; indent: number } {
-  const time = seg(w.time === undefined ? '--:-- ' : hhmm(w.time) + ' ', DIM);
+export function whisperSegments(w: WhisperLine, look: Look = DEFAULT_LOOK): { segments: Segment[]; indent: number } {
+  const indent = timeWidth(look);
+  const time = seg((w.time === undefined ? timePlaceholder(look) : timeText(look, w.time)) + ' ', DIM);
   const peer = name(w.peer, false);
-  const text = seg(' ' + w.text, w.pendingRef ? DIM : undefined);
+  const text = [seg(' '), ...textSegments(w.text, w.pendingRef ? DIM : undefined, look)];
   const pending = w.pendingRef
     ? [unsent(w.failed)]
     : w.stored
@@ -81,9 +121,10 @@ export function whisperSegments(w: WhisperLine): { segments: Segment[]; indent: 
           ? [seg(` (${awayWords(w.peer, w.away)})`, { fg: 'yellow' })]
           : [];
   // `*bob*=`: the same marker as line mode for a whisper that went client to client.
-  const close = seg(w.direct ? '*=' : '*', { fg: 'magenta' });
-  if (w.outgoing) return { segments: [time, seg('→ *', { fg: 'magenta' }), peer, close, text, ...pending], indent: TIME_WIDTH };
-  return { segments: [time, seg('*', { fg: 'magenta' }), peer, close, text, ...pending], indent: TIME_WIDTH };
+  const mark: Style = { fg: look.colors.whisper ?? 'magenta' };
+  const close = seg(w.direct ? '*=' : '*', mark);
+  if (w.outgoing) return { segments: [time, seg('→ *', mark), peer, close, ...text, ...pending], indent };
+  return { segments: [time, seg('*', mark), peer, close, ...text, ...pending], indent };
 }
 
 /** Split styled text into rows of at most `width` cells; continuation rows start `indent` cells in. */

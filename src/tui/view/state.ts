@@ -10,6 +10,7 @@ import { nextCluster, prevCluster } from './text.js';
 import { complete as completeWord, type Completion } from './complete.js';
 import { refreshSearch, scrollFor, startSearch, stepSearch, type Search } from './search.js';
 import { roomSegments } from './lines.js';
+import { DEFAULT_LOOK, type Look } from './look.js';
 import { markAway, renameAway, setAway } from '../core/away.js';
 import type { Alert } from '../notify/notifier.js';
 
@@ -26,7 +27,8 @@ export type RoomLine =
   | { kind: 'message'; time: number; from: string; text: string; action: boolean; own: boolean; mention: boolean; history?: boolean }
   /** Typed and not sent yet; `failed`: the server refused it, or it can no longer be sent (why, in words). */
   | { kind: 'pending'; ref: string; from: string; text: string; action: boolean; failed?: string }
-  | { kind: 'system'; time?: number; text: string }
+  /** `event`: a join, leave or rename, which the look may dim. */
+  | { kind: 'system'; time?: number; text: string; event?: 'join' | 'leave' | 'rename' }
   | { kind: 'help'; text: string }
   | { kind: 'error'; text: string };
 
@@ -105,6 +107,8 @@ export interface ViewState {
   /** Lines that arrived while scrolled up. */
   unseen: number;
   users: string[];
+  /** What the config file chose for drawing: time format, colours, dimming, hyperlinks (issue 17, item 1). */
+  look: Look;
   /** Folded names of the people who are away (issue 17): dimmed and marked in the users pane. */
   away: string[];
   /** Names we block: the server hides them from `users`, so the pane's title counts them instead. */
@@ -173,8 +177,9 @@ export type UiAction =
   | { type: 'run'; line: string }
   | { type: 'take-effects' };
 
-export function initialState(me: string, server: string, servers: readonly string[] = []): ViewState {
+export function initialState(me: string, server: string, servers: readonly string[] = [], look: Look = DEFAULT_LOOK): ViewState {
   return {
+    look,
     rooms: [],
     windows: [],
     servers: [...servers],
@@ -488,15 +493,15 @@ function roomEvent(s: ViewState, e: ChatEvent, elsewhere: boolean): ViewState {
       if (e.to !== undefined) return { ...s, whispers: bounded([...s.whispers, { peer: e.to, text: e.text, outgoing: true, pendingRef: e.ref }], WHISPER_LINES) };
       return addRoom(s, [{ kind: 'pending', ref: e.ref, from: s.me, text: e.text, action: e.action }]);
     case 'joined':
-      return addRoom(withUsers({ ...s, away: setAway(s.away, e.name, false) }, [...s.users.filter((u) => foldName(u) !== foldName(e.name)), e.name]), [{ kind: 'system', time: e.time, text: `${e.name} has joined` }]);
+      return addRoom(withUsers({ ...s, away: setAway(s.away, e.name, false) }, [...s.users.filter((u) => foldName(u) !== foldName(e.name)), e.name]), [{ kind: 'system', time: e.time, text: `${e.name} has joined`, event: 'join' }]);
     case 'left': {
       const why = LEAVE_WORDS[e.reason] + (e.by !== undefined ? ` by ${e.by}` : '') + (e.message ? `: ${e.message}` : '');
-      return addRoom(withUsers(s, s.users.filter((u) => foldName(u) !== foldName(e.name))), [{ kind: 'system', time: e.time, text: `${e.name} has left (${why})` }]);
+      return addRoom(withUsers(s, s.users.filter((u) => foldName(u) !== foldName(e.name))), [{ kind: 'system', time: e.time, text: `${e.name} has left (${why})`, event: 'leave' }]);
     }
     case 'renamed': {
       const users = [...s.users.filter((u) => foldName(u) !== foldName(e.old)), e.new];
       const text = e.self ? `you are now known as ${e.new}` : `${e.old} is now known as ${e.new}`;
-      return addRoom(withUsers({ ...s, me: e.self ? e.new : s.me, away: renameAway(s.away, e.old, e.new) }, users), [{ kind: 'system', time: e.time, text }]);
+      return addRoom(withUsers({ ...s, me: e.self ? e.new : s.me, away: renameAway(s.away, e.old, e.new) }, users), [{ kind: 'system', time: e.time, text, event: 'rename' }]);
     }
     case 'users': {
       const next = withUsers({ ...s, away: markAway(s.away, e.users, e.away) }, e.users);
@@ -584,13 +589,13 @@ function failPending(s: ViewState, why: string, ref: string | null): ViewState {
 // --- search -------------------------------------------------------------------------------------------
 
 /** The text of a room line as the pane draws it (before wrapping): what /search matches against. */
-export function roomLineText(l: RoomLine): string {
-  return roomSegments(l).segments.map((g) => g.text).join('');
+export function roomLineText(l: RoomLine, look: Look = DEFAULT_LOOK): string {
+  return roomSegments(l, look).segments.map((g) => g.text).join('');
 }
 
 /** Start a search: jump to the newest match, focus the room so Up/Down and PgUp/PgDn step through them. */
 function search(s: ViewState, query: string): ViewState {
-  const found = startSearch(s.room.map(roomLineText), query);
+  const found = startSearch(s.room.map((l) => roomLineText(l, s.look)), query);
   const next = { ...s, search: found, focus: 'room' as const };
   return found.current < 0 ? next : showMatch(next);
 }
@@ -626,7 +631,7 @@ function addRoom(s: ViewState, lines: RoomLine[]): ViewState {
   const room = bounded([...s.room, ...lines], SCROLLBACK_LINES);
   if (s.search) {
     const shifted = s.room.length + lines.length - room.length;
-    s = { ...s, search: refreshSearch(s.search, room.map(roomLineText), shifted) };
+    s = { ...s, search: refreshSearch(s.search, room.map((l) => roomLineText(l, s.look)), shifted) };
   }
   if (s.roomScroll === 0) return { ...s, room };
   return { ...s, room, roomScroll: Math.min(s.roomScroll + lines.length, room.length - 1), unseen: s.unseen + lines.length };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { osc777, osc8, osc9, tmuxPassthrough, MAX_NOTIFICATION_CHARS } from '../../../src/tui/term/osc.js';
+import { osc777, osc8Link, osc9, tmuxPassthrough, MAX_NOTIFICATION_CHARS } from '../../../src/tui/term/osc.js';
 import { termFeatures } from '../../../src/tui/term/features.js';
 import { ESCAPE_CORPUS } from '../../helpers/corpus.js';
 
@@ -21,15 +21,20 @@ describe('OSC sequences the client writes', () => {
     expect(osc9('4;1', '50')).toBe('\x1b]9; 4;1: 50\x1b\\');
   });
 
-  test('OSC 8: a link around the shown text; the URL percent-encoded to printable ASCII', () => {
-    expect(osc8('https://example.org/a b/ü', 'example')).toBe('\x1b]8;;https://example.org/a%20b/%C3%BC\x1b\\example\x1b]8;;\x1b\\');
-    expect(osc8('not a url', 'x')).toBeUndefined();
-    expect(osc8('https://example.org/' + 'a'.repeat(3000), 'x')).toBeUndefined();
+  test('OSC 8: a link opened with an id (the same for the same URL) and closed; the URL percent-encoded to printable ASCII', () => {
+    const link = osc8Link('https://example.org/a b/ü')!;
+    expect(link.open).toMatch(/^\x1b\]8;id=[0-9a-z]+;https:\/\/example\.org\/a%20b\/%C3%BC\x1b\\$/);
+    expect(link.close).toBe('\x1b]8;;\x1b\\');
+    expect(osc8Link('https://example.org/a b/ü')).toEqual(link);
+    expect(osc8Link('https://example.org/other')!.open).not.toBe(link.open);
+    expect(osc8Link('not a url')).toBeUndefined();
+    expect(osc8Link('https://example.org/' + 'a'.repeat(3000))).toBeUndefined();
   });
 
   test('no remote text can end a sequence early or start another: the escape corpus in every field', () => {
     for (const [name, evil] of Object.entries(ESCAPE_CORPUS)) {
-      for (const seq of [osc777(evil, evil), osc9(evil, evil), osc8(`https://example.org/${evil}`, evil) ?? '']) {
+      const link = osc8Link(`https://example.org/${evil}`);
+      for (const seq of [osc777(evil, evil), osc9(evil, evil), link ? link.open + link.close : '']) {
         payloadsAreInert(seq);
         // Exactly the introducers and terminators the client put there, nothing the text brought.
         expect((seq.match(/\x1b/g) ?? []).length, name).toBe(seq === '' ? 0 : seq.startsWith('\x1b]8') ? 4 : 2);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { findLinks, hyperlinked } from '../../../src/tui/view/links.js';
+import { findLinks } from '../../../src/tui/view/links.js';
 
 const shown = (text: string) => findLinks(text).map((l) => text.slice(l.start, l.end));
 
@@ -12,15 +12,5 @@ describe('URLs in messages', () => {
     ['HTTPS://EXAMPLE.ORG/ü', ['HTTPS://EXAMPLE.ORG/ü']],
   ])('%s', (text, expected) => {
     expect(shown(text)).toEqual(expected);
-  });
-
-  test('plain text where the terminal has no hyperlinks', () => {
-    expect(hyperlinked('go to https://example.org now', false)).toBe('go to https://example.org now');
-  });
-
-  test('OSC 8 around each link where it does; the rest of the text untouched', () => {
-    expect(hyperlinked('a https://a.example b https://b.example/ü c', true)).toBe(
-      'a \x1b]8;;https://a.example/\x1b\\https://a.example\x1b]8;;\x1b\\ b \x1b]8;;https://b.example/%C3%BC\x1b\\https://b.example/ü\x1b]8;;\x1b\\ c',
-    );
   });
 });
