@@ -31,7 +31,9 @@ const QUIT_SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'] as const;
 
 const processTerminal: Terminal = { input: process.stdin, output: process.stdout, err: (l) => process.stderr.write(l + '\n') };
 
-export async function runFullScreen(o: { name: string; host: string; port: number; config?: Config; log?: ChatLog; tls?: 'auto' | 'on'; trust?: string; knownServers?: KnownServers }, term: Terminal = processTerminal): Promise<number> {
+export async function runFullScreen(
+  o: { name: string; host: string; port: number; config?: Config; log?: ChatLog; tls?: 'auto' | 'on'; trust?: string; knownServers?: KnownServers; rooms?: readonly string[] },
+  term: Terminal = processTerminal): Promise<number> {
   const config = o.config ?? defaultConfig();
   let ui: Ui | undefined;
   const early: ChatEvent[] = [];
@@ -55,7 +57,7 @@ export async function runFullScreen(o: { name: string; host: string; port: numbe
     ui.dispatch({ type: 'ask-trust', server: q.server, fingerprint: q.fingerprint });
     return new Promise((resolve) => (trustAnswer = resolve));
   };
-  const session = new Session({ name: o.name, host: o.host, port: o.port, mode: 'tui', reconnect: true, askPassword, askTrust, ...(o.tls !== undefined && { tls: o.tls }), ...(o.trust !== undefined && { trust: o.trust }), ...(o.knownServers && { knownServers: o.knownServers }) }, logged(o.log, (e) => (ui ? ui.event(e) : early.push(e))));
+  const session = new Session({ name: o.name, host: o.host, port: o.port, mode: 'tui', reconnect: true, askPassword, askTrust, ...(o.tls !== undefined && { tls: o.tls }), ...(o.trust !== undefined && { trust: o.trust }), ...(o.knownServers && { knownServers: o.knownServers }), ...(o.rooms && { rooms: o.rooms }) }, logged(o.log, (e) => (ui ? ui.event(e) : early.push(e))));
   session.core.logWhere = logWhere(o.log);
   session.core.highlightWords = config.highlight;
   await session.start(); // a ParleyError here reaches main.ts with the terminal untouched
@@ -117,6 +119,7 @@ export async function runFullScreen(o: { name: string; host: string; port: numbe
         onQuit: quit,
         notifier: new Notifier({ bell: config.bell, features, write: (b) => term.output.write(b) }),
         look: lookOf(config, features.hyperlinks),
+        keys: config.keys,
         mouse: config.mouse,
         servers: Object.keys(config.servers),
         onPassword: (value) => {

@@ -10,6 +10,7 @@ import { passwordFromEnvOrFile } from '../wire/password-source.js';
 import { loadConfig, problemLine, type Config } from './config/config.js';
 import { configFile, logsDir } from './config/paths.js';
 import { printConfig, resolveConnection, type Connection } from './config/resolve.js';
+import { termFeatures } from './term/features.js';
 import { ChatLog } from './log/chatlog.js';
 import os from 'node:os';
 import type { TrustQuestion } from './core/verify.js';
@@ -103,13 +104,19 @@ async function main(): Promise<number> {
   const words = [first, hostArg, portArg === undefined ? undefined : String(portArg)].filter((w): w is string => w !== undefined);
   const resolved = resolveConnection(config, words, { ...(opts.name !== undefined && { name: opts.name }) });
   if (opts.printConfig) {
-    process.stdout.write(printConfig(config, resolved.ok ? resolved.connection : undefined, loaded.file ?? `no file at ${file}; defaults`));
+    // Flags applied: --tls and --trust win over the server's entry, as they do when connecting.
+    const run = resolved.ok ? { ...resolved.connection, tls: opts.tls || resolved.connection.tls, ...(opts.trust !== undefined && { fingerprint: opts.trust }) } : undefined;
+    const features = termFeatures(process.env, config.links, config.desktop);
+    process.stdout.write(printConfig(config, run, loaded.file ?? `no file at ${file}; defaults`, { hyperlinks: features.hyperlinks, notify: features.notify }));
     return 0;
   }
   if (!resolved.ok) throw new ParleyError('usage', resolved.message);
   const { name, host, port } = resolved.connection;
   const log = config.log.enabled ? chatLog(config, resolved.connection) : undefined;
-  const security = { tls: opts.tls ? ('on' as const) : ('auto' as const), ...(opts.trust !== undefined && { trust: opts.trust }) };
+  // A server of the config file brings its TLS, its key's fingerprint and its rooms; --tls and --trust win.
+  const { tls, fingerprint, rooms } = resolved.connection;
+  const trust = opts.trust ?? fingerprint;
+  const security = { tls: opts.tls || tls ? ('on' as const) : ('auto' as const), ...(trust !== undefined && { trust }), ...(rooms.length > 0 && { rooms }) };
   let password: string | undefined;
   try {
     password = passwordFromEnvOrFile(opts.passwordFile);

@@ -37,6 +37,8 @@ export interface PlainOptions {
   trust?: string;
   askTrust?: SessionOptions['askTrust'];
   knownServers?: SessionOptions['knownServers'];
+  /** Rooms to join once connected (the config's per-server `rooms`). */
+  rooms?: readonly string[];
 }
 
 
@@ -82,7 +84,7 @@ export async function runPlain(o: PlainOptions): Promise<number> {
       term.input.resume();
     }
   };
-  const session = new Session({ name: o.name, host: o.host, port: o.port, tls: o.tls, trust: o.trust, askTrust: o.askTrust, knownServers: o.knownServers, mode: 'plain', askPassword, ...(o.reconnect && { reconnect: true }) }, logged(o.log, show));
+  const session = new Session({ name: o.name, host: o.host, port: o.port, tls: o.tls, trust: o.trust, askTrust: o.askTrust, knownServers: o.knownServers, mode: 'plain', askPassword, ...(o.reconnect && { reconnect: true }), ...(o.rooms && { rooms: o.rooms }) }, logged(o.log, show));
   session.core.logWhere = logWhere(o.log);
   session.core.highlightWords = o.highlight ?? [];
   await session.start();

@@ -100,3 +100,19 @@ describe('the look from the config file', () => {
     expect(e.cell(whisper.x, whisper.y).fg).toBe(PALETTE_256[2]);
   });
 });
+
+describe('key overrides from the config file', () => {
+  test('[keys] search = ["f6"] moves /search to F6: F6 types it, F5 no longer does, the status bar shows the new keys', async () => {
+    const { config } = parseConfig('[keys]\nsearch = ["f6"]\nhelp = "M-q"\n');
+    const t = renderTui({ cols: 100, rows: 24, ui: { keys: config.keys } });
+    const e = new Emulator(100, 24);
+    open.push({ t, e });
+    await t.events(ev.connected(), ev.welcome(['alice', 'bob']));
+    await t.keys('\x1b[15~'); // F5
+    expect(t.ui.state.input).toBe('');
+    await t.keys('\x1b[17~'); // F6
+    expect(t.ui.state.input).toBe('/search ');
+    expect(t.lastFrame().split('\n')[23]).toMatch(/Alt\+Q Help  F2 Rename/);
+    expect(t.lastFrame().split('\n')[23]).not.toContain('F1 Help');
+  });
+});

@@ -2,6 +2,8 @@ import { stringify } from 'smol-toml';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../wire/limits.js';
 import { nameProblem } from '../../wire/names.js';
 import type { Config } from './config.js';
+import { KeyMap } from '../view/keys.js';
+import { DEFAULT_COLORS } from '../view/look.js';
 
 // Which server and name a run of `parley` uses. The command line wins over the file:
 //   parley                      the default server (`server = ...`, or the only one) as `name`
@@ -62,8 +64,20 @@ export function resolveConnection(config: Config, words: readonly string[], flag
   return { ok: true, connection: { ...base, name } };
 }
 
-/** `parley --print-config`: the effective settings as TOML, with where they came from in comments. */
-export function printConfig(config: Config, connection: Connection | undefined, source: string): string {
+/** What this terminal can do, for --print-config's comments (term/features.ts). */
+export interface TerminalNote {
+  hyperlinks: boolean;
+  notify: string | undefined;
+}
+
+/**
+ * `parley --print-config`: the effective settings as TOML, with where they came from in comments: every
+ * colour and command key in force (built-in ones included), what `links` and `desktop` come to on this
+ * terminal, and the server, TLS, trusted key and rooms of this run. Read back, it gives the same settings.
+ */
+export function printConfig(config: Config, connection: Connection | undefined, source: string, terminal?: TerminalNote): string {
+  const keys: Record<string, string[]> = {};
+  for (const k of new KeyMap(config.keys).commands) keys[k.command] = [...k.keys];
   const doc = {
     ...(config.name !== undefined && { name: config.name }),
     ...(config.server !== undefined && { server: config.server }),
@@ -73,14 +87,19 @@ export function printConfig(config: Config, connection: Connection | undefined, 
     links: config.links,
     notify: { bell: config.bell, desktop: config.desktop },
     log: { enabled: config.log.enabled, ...(config.log.dir !== undefined && { dir: config.log.dir }) },
-    colors: { ...config.colors, dim_names: config.dimNames, dim_events: config.dimEvents },
-    keys: config.keys,
+    colors: { ...DEFAULT_COLORS, ...config.colors, dim_names: config.dimNames, dim_events: config.dimEvents },
+    keys,
     servers: config.servers,
   };
   const head = [`# parley's effective settings (${source})`];
   if (connection) {
     const via = connection.serverName ? ` (server "${connection.serverName}")` : '';
-    head.push(`# this run: ${connection.name} at ${connection.host}:${connection.port}${connection.tls ? ' over TLS' : ''}${via}`);
+    const trust = connection.fingerprint !== undefined ? `, trusting ${connection.fingerprint}` : '';
+    const rooms = connection.rooms.length > 0 ? `, joining ${connection.rooms.join(' ')}` : '';
+    head.push(`# this run: ${connection.name} at ${connection.host}:${connection.port}${connection.tls ? ' over TLS' : ''}${via}${trust}${rooms}`);
+  }
+  if (terminal) {
+    head.push(`# on this terminal: links ${terminal.hyperlinks ? 'as OSC 8 hyperlinks' : 'as plain text'}; desktop notifications ${terminal.notify ?? 'off'}`);
   }
   return head.join('\n') + '\n' + stringify(doc);
 }

@@ -55,6 +55,8 @@ export interface SessionOptions {
   askTrust?: (q: TrustQuestion) => Promise<boolean>;
   /** Where trusted keys are remembered (default: the user's XDG config directory). */
   knownServers?: KnownServers;
+  /** Rooms to join once connected (the config's per-server `rooms`), besides those the server puts us in. */
+  rooms?: readonly string[];
 }
 
 /**
@@ -92,6 +94,8 @@ export class Session {
   private closedByUser = false;
   /** Frames waiting for a token from the pacing bucket (or for a connection). */
   private queue: ClientMessage[] = [];
+  /** The config's rooms have been asked for (once per run). */
+  private roomsJoined = false;
   /** The password of the login in progress, to ask again with after `busy`. */
   /** The hello of the login in progress, sent again as it was after `busy`; forgotten once welcomed. */
   private lastHello: ClientMessage | undefined;
@@ -617,6 +621,11 @@ export class Session {
     // Away is the connection's state on the server: say it again first (a /back typed meanwhile follows it).
     const away = this.core.awayAgain();
     if (away) this.queue.unshift(away);
+    // The config's rooms, at the first welcome: after a reconnect the server puts us back in our rooms.
+    if (!this.roomsJoined) {
+      this.roomsJoined = true;
+      for (const room of this.opts.rooms ?? []) if (!this.core.rooms.some((r) => r.toLowerCase() === room.toLowerCase())) this.input(`/join ${room}`);
+    }
     this.startKeepalive();
     this.pump();
   }

@@ -2,7 +2,7 @@ import { NOTIFY_MIN_INTERVAL_MS } from '../../wire/limits.js';
 import type { ChatEvent } from '../core/events.js';
 import { blessed, type Screen } from './blessed.js';
 import { keysOnly, PASTE_OFF, PASTE_ON } from './paste.js';
-import { keyAction } from '../view/keys.js';
+import { KeyMap, type KeyOverrides } from '../view/keys.js';
 import { layout, type Layout } from '../view/layout.js';
 import { mouseAction, type MouseInput } from '../view/mouse.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -41,6 +41,8 @@ export interface UiOptions {
   onTrust?: (value: boolean) => void;
   /** The config's time format, colours, dimming, and whether URLs are hyperlinks (view/look.ts). */
   look?: Look;
+  /** The config's `[keys]`: keys per command instead of the command table's. */
+  keys?: KeyOverrides;
 }
 
 /** Turns off focus reports (DECSET 1004), which blessed turns on but does not turn off on exit. */
@@ -87,7 +89,12 @@ export class Ui {
   /** Whether the terminal window has focus, from focus reports (CSI I / CSI O); assumed until told. */
   private terminalFocused = true;
 
+  private readonly keys: KeyMap;
+  private readonly keyHints: readonly string[];
+
   constructor(private readonly o: UiOptions) {
+    this.keys = new KeyMap(o.keys);
+    this.keyHints = this.keys.hints();
     this.state = initialState(o.me, o.server, o.servers, o.look);
     const keys = keysOnly(o.input, (text, typed) => this.dispatch({ type: 'paste', text, ...(typed && { typed: true }) }));
     this.screen = blessed.screen({
@@ -214,7 +221,7 @@ export class Ui {
 
   private onKey(ch: string | undefined, key: KeyEvent | undefined): void {
     if (!key) return;
-    const bound = keyAction(key.full);
+    const bound = this.keys.action(key.full);
     if (bound?.kind === 'command') return this.dispatch({ type: 'key', command: bound.command });
     if (bound?.kind === 'line') return this.dispatch({ type: 'run', line: bound.line });
     if (bound?.kind === 'tui') {
@@ -276,7 +283,7 @@ export class Ui {
     this.users.draw(s, l.users);
     if (l.users) this.users.box.setFront();
     this.inputLine.draw(s, l.input);
-    this.status.draw(s, l.status);
+    this.status.draw(s, l.status, this.keyHints);
     this.popup.draw(s, cols, rows, l.bar ? l.bar.height : 0);
     const pageRows = RoomPane.innerRows(l.room);
     if (pageRows !== s.pageRows) this.state = reduce(this.state, { type: 'page-rows', rows: pageRows });

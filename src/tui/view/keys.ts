@@ -56,19 +56,40 @@ export const COMMAND_KEYS: readonly CommandKey[] = COMMANDS.flatMap((c) =>
 /** `line`: a key that types and sends a whole command line, from a command's argKeys (Alt+2: `/window 2`). */
 export type KeyAction = { kind: 'command'; command: CommandName } | { kind: 'tui'; action: TuiKeyAction } | { kind: 'line'; line: string };
 
-const BY_KEY = new Map<string, KeyAction>();
-for (const k of COMMAND_KEYS) for (const key of k.keys) BY_KEY.set(key, { kind: 'command', command: k.command });
-for (const c of COMMANDS as readonly CommandSpec[]) for (const k of c.argKeys ?? []) for (const key of k.keys) BY_KEY.set(key, { kind: 'line', line: `/${c.name} ${k.args}` });
-for (const k of TUI_KEYS) for (const key of k.keys) BY_KEY.set(key, { kind: 'tui', action: k.action });
+/** Keys per command from the config file (`[keys]`), each replacing that command's keys in the table. */
+export type KeyOverrides = Partial<Record<CommandName, readonly string[]>>;
 
-/** What a blessed key name (`f2`, `M-n`, `C-l`) does, if anything. */
-export function keyAction(full: string): KeyAction | undefined {
-  return BY_KEY.get(full);
-}
+/**
+ * The keys in force: the command table's and the screen's, with the config's overrides applied. An
+ * override takes its keys from whatever had them before (a person who binds F3 to /search means it).
+ */
+export class KeyMap {
+  /** The commands that have keys, with the keys they have now, in the command table's order. */
+  readonly commands: readonly CommandKey[];
+  private readonly byKey = new Map<string, KeyAction>();
 
-/** Status bar hints, shortest form: `F1 Help  F2 Rename ...`. */
-export function statusHints(): string[] {
-  return COMMAND_KEYS.map((k) => `${keyLabel(k.keys[0]!)} ${k.label}`);
+  constructor(overrides: KeyOverrides = {}) {
+    const labelOf = (name: CommandName) => COMMAND_KEYS.find((k) => k.command === name)?.label ?? name[0]!.toUpperCase() + name.slice(1);
+    this.commands = COMMANDS.flatMap((c): CommandKey[] => {
+      const keys = overrides[c.name] ?? ('key' in c ? [c.key.key, c.key.alt] : undefined);
+      return keys ? [{ command: c.name, keys, label: labelOf(c.name) }] : [];
+    });
+    for (const k of COMMAND_KEYS) for (const key of k.keys) this.byKey.set(key, { kind: 'command', command: k.command });
+    for (const c of COMMANDS as readonly CommandSpec[]) for (const k of c.argKeys ?? []) for (const key of k.keys) this.byKey.set(key, { kind: 'line', line: `/${c.name} ${k.args}` });
+    for (const k of TUI_KEYS) for (const key of k.keys) this.byKey.set(key, { kind: 'tui', action: k.action });
+    for (const k of COMMAND_KEYS) if (overrides[k.command]) for (const key of k.keys) this.byKey.delete(key);
+    for (const [command, keys] of Object.entries(overrides) as [CommandName, readonly string[]][]) for (const key of keys) this.byKey.set(key, { kind: 'command', command });
+  }
+
+  /** What a blessed key name (`f2`, `M-n`, `C-l`) does, if anything. */
+  action(full: string): KeyAction | undefined {
+    return this.byKey.get(full);
+  }
+
+  /** Status bar hints, shortest form: `F1 Help  F2 Rename ...`. */
+  hints(): string[] {
+    return this.commands.map((k) => `${keyLabel(k.keys[0]!)} ${k.label}`);
+  }
 }
 
 /** Help lines about the screen keys (the command lines come from helpLines in commands.ts). */

@@ -69,9 +69,10 @@ function messageStyle(l: Extract<RoomLine, { kind: 'message' }>, look: Look, dim
 
 function systemStyle(l: Extract<RoomLine, { kind: 'system' }>, look: Look): Style | undefined {
   const c = look.colors.system;
-  // A join, leave or rename is dim unless the look says otherwise; then it stands in the system colour.
-  if (l.event !== undefined && !look.dimEvents.includes(l.event)) return c === undefined ? undefined : { fg: c };
-  return l.event === undefined && c !== undefined ? { fg: c } : DIM;
+  // A join, leave or rename the look dims is dim; one it does not stands out, in the system colour if
+  // there is one; other system lines are in the system colour, or dim.
+  if (l.event !== undefined) return look.dimEvents.includes(l.event) ? DIM : c === undefined ? undefined : { fg: c };
+  return c === undefined ? DIM : { fg: c };
 }
 
 export function roomSegments(l: RoomLine, look: Look = DEFAULT_LOOK): { segments: Segment[]; indent: number } {

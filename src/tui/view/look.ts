@@ -19,12 +19,18 @@ export interface Look {
   hyperlinks: boolean;
 }
 
+/**
+ * The built-in colour of each role. `own`, `system` and `link` have none: your lines are bold in the
+ * terminal's own colour, system lines are dim, a link is underlined in the colour of its line.
+ */
+export const DEFAULT_COLORS: Readonly<Partial<Record<ColorRole, string>>> = { mention: 'yellow', whisper: 'magenta', error: 'red', help: 'cyan' };
+
 /** Without a config file: `HH:MM`, built-in colours, joins, leaves, renames and history dimmed, no hyperlinks. */
-export const DEFAULT_LOOK: Look = { timestamp: DEFAULT_TIMESTAMP, colors: {}, dimNames: [], dimEvents: DIMMABLE_EVENTS, hyperlinks: false };
+export const DEFAULT_LOOK: Look = { timestamp: DEFAULT_TIMESTAMP, colors: DEFAULT_COLORS, dimNames: [], dimEvents: DIMMABLE_EVENTS, hyperlinks: false };
 
 /** The look a config asks for; `hyperlinks` is decided by the terminal's features (term/features.ts). */
 export function lookOf(config: Config, hyperlinks: boolean): Look {
-  return { timestamp: config.timestamp, colors: { ...config.colors }, dimNames: config.dimNames.map(foldName), dimEvents: [...config.dimEvents], hyperlinks };
+  return { timestamp: config.timestamp, colors: { ...DEFAULT_COLORS, ...config.colors }, dimNames: config.dimNames.map(foldName), dimEvents: [...config.dimEvents], hyperlinks };
 }
 
 /** The time column for `time`. */

@@ -2,9 +2,11 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { defaultConfig, loadConfig, parseConfig, problemLine } from '../../../src/tui/config/config.js';
+import { COLOR_ROLES, defaultConfig, loadConfig, parseConfig, problemLine } from '../../../src/tui/config/config.js';
 import { configFile, logsDir } from '../../../src/tui/config/paths.js';
 import { printConfig, resolveConnection } from '../../../src/tui/config/resolve.js';
+import { lookOf } from '../../../src/tui/view/look.js';
+import { KeyMap } from '../../../src/tui/view/keys.js';
 import { formatTimestamp, timestampProblem } from '../../../src/tui/config/timestamp.js';
 
 const FULL = `
@@ -72,11 +74,20 @@ describe('config file: values', () => {
     expect(parseConfig('')).toEqual({ config: defaultConfig(), problems: [] });
   });
 
-  test('--print-config output is TOML that reads back to the same settings', () => {
+  test('--print-config output is TOML that reads back to the same effective settings, built-in colours and keys written out', () => {
     const { config } = parseConfig(FULL);
     const text = printConfig(config, undefined, '/x/config.toml');
     expect(text.split('\n')[0]).toBe('# parley\'s effective settings (/x/config.toml)');
-    expect(parseConfig(text)).toEqual({ config, problems: [] });
+    const back = parseConfig(text);
+    expect(back.problems).toEqual([]);
+    expect(lookOf(back.config, false)).toEqual(lookOf(config, false));
+    expect(new KeyMap(back.config.keys).commands).toEqual(new KeyMap(config.keys).commands);
+    expect({ ...back.config, colors: {}, keys: {} }).toEqual({ ...config, colors: {}, keys: {} });
+    // Without a file: the built-in colours and every command key are there to copy and change.
+    const defaults = printConfig(defaultConfig(), undefined, 'defaults');
+    expect(defaults).toMatch(/^mention = "yellow"$/m);
+    expect(defaults).toMatch(/^help = \[ "f1", "M-h" \]$/m);
+    expect(defaults).toMatch(/^dim_events = \[ "join", "leave", "rename", "history" \]$/m);
   });
 });
 
@@ -227,5 +238,19 @@ describe('timestamps', () => {
     expect(timestampProblem('%H %')).toBe('a timestamp format cannot end with a lone "%"');
     expect(timestampProblem('\x1b[31m%H')).toBe('a timestamp format cannot contain control characters');
     expect(timestampProblem('x'.repeat(33))).toMatch(/at most 32/);
+  });
+});
+
+describe("the README's example config", () => {
+  test('reads without a problem (its placeholder fingerprint aside) and shows every colour role and every setting applied', async () => {
+    const fs = await import('node:fs');
+    const readme = fs.readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const example = /```toml\n([\s\S]*?)```/.exec(readme)![1]!.replace('SHA256:...', `SHA256:${'A'.repeat(43)}`);
+    const { config, problems } = parseConfig(example);
+    expect(problems).toEqual([]);
+    for (const role of COLOR_ROLES) expect(config.colors[role], role).toBeDefined();
+    expect(config.servers.work).toMatchObject({ tls: true, rooms: ['#general', '#ops'] });
+    expect(config.keys.search).toEqual(['f6', 'M-f']);
+    expect(config.dimEvents).toEqual(['join', 'leave']);
   });
 });
