@@ -1,5 +1,7 @@
 import type { ChatEvent } from './core/events.js';
 import { KEY, type RenderedTui } from './screen/headless.js';
+import type { UiOptions } from './screen/ui.js';
+import { DEFAULT_LOOK } from './view/look.js';
 
 // The states the full-screen client is shown in: each scene drives a headless client with the events a
 // server would send and the keys a person would press. The snapshot tests and `npm run screenshots` play
@@ -10,6 +12,8 @@ export interface Scene {
   title: string;
   cols: number;
   rows: number;
+  /** Options of the screen (the config's look), when the scene needs more than the defaults. */
+  ui?: Partial<UiOptions>;
   play(t: RenderedTui): Promise<void>;
 }
 
@@ -218,6 +222,55 @@ export const SCENES: readonly Scene[] = [
         ev.whisper('carol', 'alice', '秘密です 🤫', 5),
       );
       await t.keys('中文 ok 😀');
+    },
+  },
+  {
+    name: 'search',
+    title: '/search: every match marked, the current one bright, the title counts them',
+    cols: 80,
+    rows: 24,
+    play: async (t) => {
+      await conversation(t);
+      await t.events(
+        ev.say('bob', 'deploy of 1.4 is out', 6),
+        ev.say('carol', 'any deploy notes?', 7),
+        ev.say('bob', 'in the wiki, and the deploy log is in #ops', 8),
+        ev.say('carol', 'thanks', 9),
+      );
+      // What /search deploy (or F5) comes to once the client core has read the line.
+      await t.events({ kind: 'search', query: 'deploy' });
+    },
+  },
+  {
+    name: 'away',
+    title: 'Away: dimmed and marked in the users pane; a whisper to them says their message once',
+    cols: 80,
+    rows: 24,
+    play: async (t) => {
+      await connect(t, ['alice', 'bob', 'carol', 'dmitri']);
+      await t.events(
+        { kind: 'away', name: 'bob', away: true, message: 'lunch, back at 13:00', time: at(1), self: false },
+        ev.say('carol', 'anyone seen the release notes?', 2),
+        { kind: 'away', name: 'dmitri', away: true, time: at(3), self: false },
+        { ...ev.whisper('alice', 'bob', 'can you review my PR?', 4), away: 'lunch, back at 13:00' },
+        ev.whisper('alice', 'bob', 'no rush', 5),
+      );
+    },
+  },
+  {
+    name: 'links',
+    title: 'Links as OSC 8 hyperlinks on a terminal that has them (underlined there; the picture shows the text only)',
+    cols: 80,
+    rows: 24,
+    ui: { look: { ...DEFAULT_LOOK, hyperlinks: true } },
+    play: async (t) => {
+      await connect(t, ['alice', 'bob', 'carol']);
+      await t.events(
+        ev.say('bob', 'build log: https://ci.example.com/builds/1042 (green)', 1),
+        ev.say('carol', 'spec is at https://example.org/docs/protocol#away, see §15', 2),
+        ev.say('bob', 'node.js and example.org stay plain words', 3),
+        { ...ev.whisper('carol', 'alice', 'x', 4), text: 'slides: https://slides.example.net/q3' },
+      );
     },
   },
 ];

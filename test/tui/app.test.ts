@@ -12,8 +12,8 @@ import { cellGrid, columnsOf } from './frame.js';
 process.env.TZ = 'UTC';
 
 let open: RenderedTui[] = [];
-function tui(cols: number, rows: number): RenderedTui {
-  const t = renderTui({ cols, rows });
+function tui(cols: number, rows: number, ui?: Parameters<typeof renderTui>[0]['ui']): RenderedTui {
+  const t = renderTui({ cols, rows, ...(ui && { ui }) });
   open.push(t);
   return t;
 }
@@ -25,7 +25,7 @@ afterEach(() => {
 describe('every scene', () => {
   for (const scene of SCENES) {
     test(`${scene.name}: ${scene.title}`, async () => {
-      const t = tui(scene.cols, scene.rows);
+      const t = tui(scene.cols, scene.rows, scene.ui);
       await scene.play(t);
       const frame = t.lastFrame();
       // Every row is exactly as wide as the terminal, counted in cells.

@@ -83,8 +83,8 @@ function escapeXml(text: string): string {
 }
 
 /** A scene played headless: the snapshot text (blessed's cells) and an SVG of the emulated terminal. */
-export async function screenshot(scene: { cols: number; rows: number; play(t: RenderedTui): Promise<void> }): Promise<{ text: string; svg: string; emulator: Emulator }> {
-  const t = renderTui({ cols: scene.cols, rows: scene.rows });
+export async function screenshot(scene: { cols: number; rows: number; ui?: Parameters<typeof renderTui>[0]['ui']; play(t: RenderedTui): Promise<void> }): Promise<{ text: string; svg: string; emulator: Emulator }> {
+  const t = renderTui({ cols: scene.cols, rows: scene.rows, ...(scene.ui && { ui: scene.ui }) });
   const emulator = new Emulator(scene.cols, scene.rows);
   emulator.follow(t.output);
   try {
