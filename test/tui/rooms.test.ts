@@ -17,7 +17,7 @@ const tui = headlessScreens();
 
 const run = (s: ViewState, ...actions: UiAction[]) => actions.reduce(reduce, s);
 const event = (e: ChatEvent): UiAction => ({ type: 'event', event: e });
-const texts = (s: ViewState) => s.room.map(roomLineText);
+const texts = (s: ViewState) => s.room.map((l) => roomLineText(l));
 
 /** alice in #lobby (with bob), then /join #dev (with dmitri) and /join #ops (with erin): #ops on screen. */
 function threeRooms(): ViewState {
