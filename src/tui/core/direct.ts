@@ -184,11 +184,12 @@ export class DirectManager {
     p.state = 'connecting';
     const host = dialableAddress(this.o.localAddress() ?? '127.0.0.1');
     try {
-      let listener = await DirectListener.open(host, () => new Handshake('listener', m.secret, m.link), this.handlers(p), this.linkOptions);
+      const open = () => DirectListener.open(host, () => new Handshake('listener', m.secret, m.link), this.handlers(p), this.linkOptions);
+      let listener = await open();
       // The peer refuses to dial a port below DIRECT_MIN_PORT; a system whose ephemeral range reaches lower gets more tries.
       for (let i = 0; i < 8 && listener.port < DIRECT_MIN_PORT; i++) {
         listener.stop();
-        listener = await DirectListener.open(host, () => new Handshake('listener', m.secret, m.link), this.handlers(p), this.linkOptions);
+        listener = await open();
       }
       if (this.peers.get(foldName(p.name)) !== p) return listener.stop(); // stopped while we were opening it
       p.abort = () => listener.stop();
@@ -294,7 +295,7 @@ export class DirectManager {
 }
 
 /** `host:port`, with IPv6 addresses in brackets (RFC 3986 §3.2.2) so the port stays readable. */
-export function hostPort(host: string, port: number): string {
+function hostPort(host: string, port: number): string {
   return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
