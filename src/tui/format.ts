@@ -23,7 +23,12 @@ export function dateTime(time: number): string {
 /** The line an event prints as, and where; null for events line mode does not show. */
 /** The question a private-chat request asks, with where allowing connects (line mode and the room pane). */
 export function requestLine(ev: Extract<ChatEvent, { kind: 'private_request' }>): string {
-  const where = ev.host === undefined ? '' : `; allowing connects you to ${ev.host} (their address as the server sees it)`;
+  const where =
+    ev.host === undefined
+      ? ''
+      : ev.refused !== undefined
+        ? `; the server says they are at ${ev.host}, where your client will not connect (${ev.refused})`
+        : `; allowing connects you to ${ev.host} (their address as the server sees it)`;
   return `${ev.from} asks for a direct private chat${where}: /allow ${ev.from} or /deny ${ev.from}`;
 }
 

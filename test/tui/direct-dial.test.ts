@@ -127,7 +127,12 @@ describe('where a client dials for a direct chat is shown and bounded', () => {
     const identity = await testIdentity();
     const mine = await trap('127.0.0.1');
     const server = await rogueServer({ asked: '127.0.0.1', host: '127.0.0.1', port: mine.port }, { listenOn: lan, secure: identity.secureContext() });
-    const { outcome } = await bobAllows(server.port, { host: lan, trust: identity.fingerprint });
+    const { events, outcome } = await bobAllows(server.port, { host: lan, trust: identity.fingerprint });
+    // Said with the question, before bob answers...
+    const request = events.find((e) => e.kind === 'private_request')!;
+    expect(request).toMatchObject({ host: '127.0.0.1', refused: '127.0.0.1 is this machine, but the server is not on this machine' });
+    expect(formatPlain(request)!.line).toMatch(/mallory asks for a direct private chat; the server says they are at 127\.0\.0\.1, where your client will not connect \(127\.0\.0\.1 is this machine, but the server is not on this machine\): \/allow mallory/);
+    // ...and held to after he allowed.
     expect(mine.dialled()).toBe(0);
     expect(outcome.detail).toBe(`did not connect to mallory at 127.0.0.1:${mine.port}: 127.0.0.1 is this machine, but the server is not on this machine; whispers go through the server`);
   });

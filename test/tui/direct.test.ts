@@ -117,9 +117,14 @@ async function rawPeer(port: number, secret: string, link: string, host = '127.0
   };
   socket.on('error', () => {});
   socket.on('data', (chunk: Buffer) => {
-    if (!opener) return read(chunk); // the listener sends nothing after ready until we speak
-    const opened = opener.push(chunk);
-    if (opened.ok) for (const p of opened.plaintext) read(p);
+    // Until the handshake is done, one line at a time: records may follow `ready` in the same chunk.
+    while (!opener && chunk.length > 0) {
+      const nl = chunk.indexOf(0x0a);
+      read(nl === -1 ? chunk : chunk.subarray(0, nl + 1));
+      chunk = nl === -1 ? Buffer.alloc(0) : chunk.subarray(nl + 1);
+    }
+    const opened = opener && chunk.length > 0 ? opener.push(chunk) : undefined;
+    if (opened?.ok) for (const p of opened.plaintext) read(p);
   });
   for (const m of hs.start()) socket.write(encodeFrame(m));
   const send = (bytes: string | Buffer) => socket.write(sealer!.seal(Buffer.from(bytes)));

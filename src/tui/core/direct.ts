@@ -116,7 +116,9 @@ export class DirectManager {
         if (p && p.state !== 'requested') return; // a crossing request: ours is consent already
         const host = m.host !== undefined && net.isIP(dialableAddress(m.host)) !== 0 ? dialableAddress(m.host) : undefined;
         this.peers.set(foldName(name), { name, state: 'requested', ...(host !== undefined && { host }) });
-        return this.o.emit({ kind: 'private_request', from: name, time: m.time, ...(host !== undefined && { host }) });
+        // An address the client will refuse whatever the port is said now, not after the user allowed.
+        const refused = host === undefined ? null : dialRefusal(host, DIRECT_MIN_PORT, this.o.serverAddress());
+        return this.o.emit({ kind: 'private_request', from: name, time: m.time, ...(host !== undefined && { host }), ...(refused !== null && { refused }) });
       }
       case 'private_asked': {
         const p = this.peers.get(foldName(m.to));

@@ -98,8 +98,9 @@ export type ChatEvent =
   /**
    * `from` asks for a direct private chat: offer /allow NAME or /deny NAME (a prompt in the TUI). `host`: the
    * address allowing would connect to (theirs as the server sees it); absent when the server did not say.
+   * `refused`: why the client will not connect to `host` (PROTOCOL.md §10.5), said before the user answers.
    */
-  | { kind: 'private_request'; from: string; time: number; host?: string }
+  | { kind: 'private_request'; from: string; time: number; host?: string; refused?: string }
   /** A step in the life of a direct private chat with `with`; `detail` is the line to show. */
   | { kind: 'private'; with: string; state: PrivateState; detail: string; reason?: PrivateEndReason; time: number };
 

@@ -81,9 +81,11 @@ export class PopupPane {
         lines = [
           `${p.from} asks to chat with you directly,`,
           'client to client: the server will not see those whispers.',
-          ...(p.host !== undefined
-            ? [`Allowing connects your client to ${p.host}`, `(${p.from}'s address as the server sees it).`]
-            : ['The server did not say where they are: a direct link cannot be made.']),
+          ...(p.host === undefined
+            ? ['The server did not say where they are: a direct link cannot be made.']
+            : p.refused !== undefined
+              ? [`The server says they are at ${p.host}, but your client`, `will not connect there: ${p.refused}.`]
+              : [`Allowing connects your client to ${p.host}`, `(${p.from}'s address as the server sees it).`]),
           `Allow ${p.from}?`,
         ];
         hint = 'Alt+Y/F7 allow · Alt+D/F8 deny · Esc later';

@@ -57,7 +57,7 @@ export type Popup =
   | { kind: 'prompt'; purpose: 'rename' | 'whisper-to'; text: string }
   | { kind: 'paste'; lines: string[] }
   /** Someone asks for a direct private chat: Alt+Y allows, Alt+D denies, Esc leaves it for /allow or /deny. */
-  | { kind: 'consent'; from: string; host?: string }
+  | { kind: 'consent'; from: string; host?: string; refused?: string }
   /** A password, typed without echo: to log in to a registered name, or to /register it. */
   | { kind: 'password'; purpose: PasswordPurpose; name: string; why: string; text: string; confirm?: boolean }
   /**
@@ -547,7 +547,7 @@ function roomEvent(s: ViewState, e: ChatEvent, elsewhere: boolean): ViewState {
       const asked = addRoom(s, [{ kind: 'system', time: e.time, text: requestLine(e) }]);
       const effects: Effect[] = [...asked.effects, { kind: 'bell' }];
       // One popup at a time: if another is open, the room line above is the way to answer.
-      return s.popup ? { ...asked, effects } : { ...asked, effects, popup: { kind: 'consent', from: e.from, ...(e.host !== undefined && { host: e.host }) } };
+      return s.popup ? { ...asked, effects } : { ...asked, effects, popup: { kind: 'consent', from: e.from, ...(e.host !== undefined && { host: e.host }), ...(e.refused !== undefined && { refused: e.refused }) } };
     }
     case 'private':
       return addRoom(s, [{ kind: 'system', time: e.time, text: e.detail }]);
