@@ -235,6 +235,12 @@ describe('rooms across a cluster of three servers', () => {
     const ada = await hello(0, 'ada', { password: 'ada password 1' });
     const ned = await hello(1, 'ned');
     await joinRoom(ned, '#doomed', 'j');
+    // Node 0 learns of the room created on node 1 through the bus, milliseconds later (more under load).
+    for (let i = 0; i < 50; i++) {
+      const known = await ask(ada, { type: 'rooms' }, `k${i}`);
+      if (known.type === 'rooms' && known.rooms.some((r) => r.room === '#doomed')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(await ask(ada, { type: 'close', room: '#doomed', reason: 'spam' }, 'c')).toMatchObject({ type: 'closed', room: '#doomed' });
     expect(await ned.next((m) => m.type === 'closed', 5000)).toMatchObject({ room: '#doomed', by: 'ada', reason: 'spam' });
     expect(await ask(ned, { type: 'say', room: '#doomed', text: 'hello?' }, 's')).toMatchObject({ type: 'error', code: 'no_such_room' });
