@@ -115,6 +115,8 @@ export async function runAdmin(argv: string[]): Promise<void> {
     .configureOutput({ outputError: (text, write) => write(`${text.trim().replace(/^error: /, 'parley-server user: ')} (see parley-server user --help)\n`) });
   const dbOption = ['--db <path>', 'the database file', DEFAULT_DB] as const;
   const redisOption = ['--redis <url>', "a cluster's Redis, redis://HOST:PORT/DB (also $PARLEY_REDIS_URL): act on the cluster's accounts instead of --db"] as const;
+  const passwordFileOption = ['--password-file <file>', 'read the password from the first line of this file'] as const;
+  const hashed = (password: string) => new PasswordHasher(DEFAULT_SCRYPT).hash(password);
 
   program
     .command('add')
@@ -122,14 +124,14 @@ export async function runAdmin(argv: string[]): Promise<void> {
     .argument('<name>')
     .option(...dbOption)
     .option(...redisOption)
-    .option('--password-file <file>', 'read the password from the first line of this file')
+    .option(...passwordFileOption)
     .action(async (name: string, o: Where & { passwordFile?: string }) => {
       checkName(name);
       const password = await passwordFor(o.passwordFile, 'no password given: set PARLEY_PASSWORD or use --password-file FILE');
       const db = await open(o);
       const key = foldName(name);
       if (db.store.user(key)) fail(`${name} already exists in ${db.where}`);
-      const hash = await new PasswordHasher(DEFAULT_SCRYPT).hash(password);
+      const hash = await hashed(password);
       const user = { key, name, hash, created: Date.now() };
       if (db.claim) {
         if (!(await db.claim(user))) fail(`${name} already exists in ${db.where}`);
@@ -146,7 +148,7 @@ export async function runAdmin(argv: string[]): Promise<void> {
     .argument('<name>')
     .option(...dbOption)
     .option(...redisOption)
-    .option('--password-file <file>', 'read the password from the first line of this file')
+    .option(...passwordFileOption)
     .action(async (name: string, o: Where & { passwordFile?: string }) => {
       checkName(name);
       const password = await passwordFor(o.passwordFile, 'no password given: type it, pipe it on stdin, set PARLEY_PASSWORD or use --password-file FILE', () => newPasswordFromStdin(name));
@@ -154,7 +156,7 @@ export async function runAdmin(argv: string[]): Promise<void> {
       const key = foldName(name);
       const user = db.store.user(key);
       if (!user) fail(`there is no account ${name} in ${db.where}`);
-      const hash = await new PasswordHasher(DEFAULT_SCRYPT).hash(password);
+      const hash = await hashed(password);
       // In a cluster both changes are journaled: every server applies them.
       db.store.setHash(key, hash);
       const ended = db.store.dropSessionsOf(key);
