@@ -78,6 +78,8 @@ describe('a cluster of three servers', () => {
   it('routes a whisper to the node of its recipient, and stores one for a registered user who is offline', async () => {
     const dan = await join(0, 'dan');
     const erin = await join(2, 'erin');
+    // dan's node learns of erin through the bus, milliseconds later (more under load): whisper once it has.
+    await dan.next((m) => m.type === 'joined' && m.name === 'erin', 5000);
     dan.send({ type: 'whisper', to: 'ERIN', text: 'psst, across nodes', ref: 'w1' });
     const echo = await dan.next((m) => m.type === 'whisper' && m.ref === 'w1', 5000);
     expect(echo).toMatchObject({ from: 'dan', to: 'erin', text: 'psst, across nodes' });
