@@ -1,5 +1,5 @@
 import type { Accepted } from './accepted.js';
-import type { ChatEvent, RoomBus } from './events.js';
+import type { ChatEvent, RoomBus, RoomEvent } from './events.js';
 import type { ConnId } from './session.js';
 import type { StoredBan } from './store.js';
 
@@ -28,6 +28,16 @@ export type RoomChange =
   | { op: 'addMember'; room: string; key: string }
   | { op: 'dropMember'; room: string; key: string };
 
+/** A message said in a room. */
+export type MessageEvent = Extract<RoomEvent, { type: 'message' }>;
+
+/** The ref a message was accepted under (its id and time are the message's own), travelling with it. */
+export interface SequencedRef {
+  sender: string;
+  ref: string;
+  digest: string;
+}
+
 /** A whisper on its way to a user on another server. */
 export type WhisperEvent = Extract<ChatEvent, { type: 'whisper' }>;
 
@@ -54,6 +64,14 @@ export interface Peers extends RoomBus {
    * when the cluster cannot be reached.
    */
   whisper(key: string, event: WhisperEvent): boolean;
+  /**
+   * Put a message said here in the cluster's one order (PROTOCOL.md §6.1: ids increase in the order a room
+   * saw its lines, on every server): the cluster numbers it and `done(id)` is called when this server's
+   * turn to show it comes, after every earlier line of any server; the caller then stores, echoes and
+   * delivers it here (the other servers deliver it themselves, and remember `accepted`). Returns false,
+   * having sent nothing, when the cluster cannot be reached: the caller numbers and delivers it itself.
+   */
+  sequence(room: string, event: Omit<MessageEvent, 'id'>, accepted: SequencedRef | undefined, done: (id: number) => void): boolean;
   /** A say or whisper was accepted under the sender's ref: the other servers remember it too, so a resend there is not relayed twice. */
   accepted(sender: string, ref: string, entry: Accepted): void;
   /**

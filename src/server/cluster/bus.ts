@@ -6,7 +6,7 @@ import { keys } from './keys.js';
 import { claimName, releaseName, type ClaimResult, type Holder } from './names.js';
 import { aliveNodes, heartbeat, knownNodes, nodeUsers, withdraw, type NodeInfo } from './presence.js';
 import { openRedis, whenReady, type RedisAddress } from './redis.js';
-import { lastId, publish, recent, replay, StreamReader, type StreamEntry } from './streams.js';
+import { lastId, publish, recent, replay, SEQ_FIELD, StreamReader, type StreamEntry } from './streams.js';
 
 // The bus between the nodes of one cluster: one node's view of Redis. It owns two connections (commands,
 // and the blocking stream reader), the heartbeat, the detection of dead nodes and the blocks of message
@@ -39,8 +39,12 @@ export interface BusOptions {
 
 /** What the bus tells its owner. All are called on the event loop, never re-entrantly from a bus call. */
 export interface BusHandlers {
-  /** An event another node published (room stream) or sent to this node (its inbox), in stream order. */
-  event(event: BusEvent, stream: 'room' | 'inbox', id: string): void;
+  /**
+   * An event another node published (room stream) or sent to this node (its inbox), in stream order; on
+   * the room stream also this node's own sequenced events (publishBatch `sequenced`), read back in their
+   * place in that order, with `seq` the number Redis gave them.
+   */
+  event(event: BusEvent, stream: 'room' | 'inbox', id: string, seq?: number): void;
   /** A node's presence lapsed: it died or lost Redis. Its users are gone. */
   nodeDown(node: string): void;
   /** The link to Redis went down or came back (after a `down`, `up` means this node may have missed presence: resync). */
@@ -63,6 +67,15 @@ if had then return had end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XADD', KEYS[2], '*', 'e', ARGV[3])
 return 1
+`;
+
+// KEYS[1] the id counter, KEYS[2] the room stream. ARGV[1] the stream's approximate length, ARGV[2] the
+// event. The entry gets the next number of the counter (field SEQ_FIELD) in the same step as its place in
+// the stream, so the numbers increase in stream order: one order for the cluster. The counter is the one
+// the id blocks come from, so a number is never also a block's id.
+const SEQUENCE = `
+local n = redis.call('INCR', KEYS[1])
+return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2], '${SEQ_FIELD}', n)
 `;
 
 const DEFAULT_ID_BLOCK = 10_000;
@@ -168,12 +181,16 @@ export class ClusterBus {
   /**
    * Publish several events in one MULTI/EXEC: to the room stream, or (`to`) to a node's inbox. Redis
    * applies all or none, so events that belong together (a message and the record of its ref) cannot
-   * be split by this process dying between two writes. Resolves once Redis has applied them.
+   * be split by this process dying between two writes. Resolves once Redis has applied them. A
+   * `sequenced` event (room stream only) gets its number from Redis and comes back to this node's
+   * handler too, in its place in the stream.
    */
-  async publishBatch(items: { to?: string | undefined; event: Omit<BusEvent, 'node'> & Record<string, unknown> }[]): Promise<void> {
+  async publishBatch(items: { to?: string | undefined; event: Omit<BusEvent, 'node'> & Record<string, unknown>; sequenced?: boolean }[]): Promise<void> {
     const m = this.cmd.multi();
-    for (const { to, event } of items) {
-      m.xadd(to === undefined ? keys.events : keys.inbox(to), 'MAXLEN', '~', STREAM_MAX_LEN, '*', 'e', JSON.stringify({ ...event, node: this.nodeId }));
+    for (const { to, event, sequenced } of items) {
+      const body = JSON.stringify({ ...event, node: this.nodeId });
+      if (sequenced && to === undefined) m.eval(SEQUENCE, 2, keys.ids, keys.events, STREAM_MAX_LEN, body);
+      else m.xadd(to === undefined ? keys.events : keys.inbox(to), 'MAXLEN', '~', STREAM_MAX_LEN, '*', 'e', body);
     }
     const results = await m.exec();
     const failed = results?.find(([err]) => err !== null);
@@ -265,16 +282,17 @@ export class ClusterBus {
 
   private deliver(stream: string, entries: StreamEntry<BusEvent>[]): void {
     const kind = stream === keys.events ? 'room' : 'inbox';
-    for (const { id, event } of entries) {
+    for (const { id, event, seq } of entries) {
       if (typeof event !== 'object' || event === null || typeof event.node !== 'string' || typeof event.kind !== 'string') continue;
       if (stream === keys.state) {
         // Our own changes were applied when we made them.
         if (event.node !== this.nodeId) this.guard('state', () => this.handlers?.state?.((event as unknown as { change: unknown }).change));
         continue;
       }
-      if (kind === 'room' && event.node === this.nodeId) continue; // our own, already handled locally
+      // Our own, already handled locally; but a sequenced one is handled in its place in the stream.
+      if (kind === 'room' && event.node === this.nodeId && seq === undefined) continue;
       if (event.node !== this.nodeId) this.peers.add(event.node);
-      this.guard(`event ${event.kind}`, () => this.handlers?.event(event, kind, id));
+      this.guard(`event ${event.kind}`, () => this.handlers?.event(event, kind, id, seq));
     }
   }
 

@@ -4,7 +4,7 @@ import { foldName, nameSkeleton } from '../../wire/names.js';
 import type { Accepted } from '../accepted.js';
 import type { RoomEvent } from '../events.js';
 import type { Hub } from '../hub.js';
-import type { Peers, RoomChange, WhisperEvent } from '../peers.js';
+import type { MessageEvent, Peers, RoomChange, SequencedRef, WhisperEvent } from '../peers.js';
 import type { ConnId } from '../session.js';
 import { ClusterBus, type BusEvent } from './bus.js';
 import { parseRedisUrl } from './redis.js';
@@ -18,7 +18,11 @@ import { isRoomChange, ReplicaStore, type StateChange } from './replica.js';
 
 /** What travels on the bus (besides BusEvent's node and kind). */
 type Wire =
-  | { kind: 'room'; room: string; event: RoomEvent }
+  /**
+   * A room event. A sequenced message (`tok`: its node and a number of that node's) has no id of its own:
+   * Redis numbers it (bus.ts SEQUENCE), and `acc` is the record of its ref, travelling with it.
+   */
+  | { kind: 'room'; room: string; event: RoomEvent; tok?: string; acc?: SequencedRef }
   | { kind: 'accepted'; sender: string; ref: string; entry: Accepted }
   /** All the users of the sending node, and whom its guests block. */
   | { kind: 'sync'; users: [string, string][]; guests?: GuestBlocks }
@@ -34,6 +38,7 @@ type GuestBlocks = [string, string[]][];
 interface Outgoing {
   w: Wire;
   to?: string;
+  sequenced?: boolean;
 }
 
 /** Message and whisper ids remembered for dropping copies (a copy comes within seconds of the first). */
@@ -67,8 +72,11 @@ export class ClusterNode implements Peers {
   /** Work for the hub that came before attach(). */
   private readonly early: Array<() => void> = [];
   /** Ids of messages and whispers handled lately, to drop a copy sent again. */
-  private readonly seen = new Set<number>();
-  private readonly seenRing: (number | undefined)[] = new Array<number | undefined>(SEEN_IDS);
+  private readonly seen = new Set<number | string>();
+  private readonly seenRing: (number | string | undefined)[] = new Array<number | string | undefined>(SEEN_IDS);
+  /** This node's sequenced messages on their way through Redis: token -> what the hub does with the number. */
+  private readonly sequencing = new Map<string, (id: number) => void>();
+  private nextTok = 0;
   private seenNext = 0;
   private peersAtStart = new Map<string, Map<string, string>>();
   private readonly log: NonNullable<ClusterNodeOptions['log']>;
@@ -92,7 +100,7 @@ export class ClusterNode implements Peers {
    */
   async start(): Promise<void> {
     await this.bus.start({
-      event: (e, stream) => this.later(() => this.onEvent(e as BusEvent & Wire, stream)),
+      event: (e, stream, _id, seq) => this.later(() => this.onEvent(e as BusEvent & Wire, stream, seq)),
       nodeDown: (node) => this.later(() => this.nodeDown(node)),
       link: (state) => this.later(() => this.onLink(state)),
       users: () => this.localUsers(),
@@ -114,9 +122,9 @@ export class ClusterNode implements Peers {
     }
     const history = this.opts.historySize ?? 0;
     if (this.store && history > 0) {
-      for (const { event } of await this.bus.recentEvents(history * 4)) {
+      for (const { event, seq } of await this.bus.recentEvents(history * 4)) {
         const w = event as BusEvent & Wire;
-        if (w.kind === 'room' && w.event.type === 'message') this.keepHistory(w.event);
+        if (w.kind === 'room' && w.event.type === 'message') this.keepHistory(seq === undefined ? w.event : { ...w.event, id: seq });
       }
     }
     this.peersAtStart = await this.bus.peerUsers();
@@ -181,6 +189,15 @@ export class ClusterNode implements Peers {
     this.send({ kind: 'accepted', sender, ref, entry });
   }
 
+  sequence(room: string, event: Omit<MessageEvent, 'id'>, accepted: SequencedRef | undefined, done: (id: number) => void): boolean {
+    if (!this.bus.up) return false;
+    const tok = `${this.bus.nodeId}:${this.nextTok++}`;
+    this.sequencing.set(tok, done);
+    // The id is Redis's; 0 stands in for it on the wire until the reader puts it in.
+    this.send({ kind: 'room', room, event: { ...event, id: 0 }, tok, ...(accepted && { acc: accepted }) }, undefined, true);
+    return true;
+  }
+
   async claim(conn: ConnId, name: string, force: boolean): Promise<boolean> {
     // Claimed by skeleton: two servers must not admit alice and aIice at once either.
     const key = nameSkeleton(name);
@@ -233,7 +250,7 @@ export class ClusterNode implements Peers {
 
   // ---- from the bus ----
 
-  private onEvent(e: BusEvent & Wire, stream: 'room' | 'inbox'): void {
+  private onEvent(e: BusEvent & Wire, stream: 'room' | 'inbox', seq?: number): void {
     const hub = this.hub!;
     if (stream === 'inbox') {
       if (e.kind === 'whisper' && this.firstSight(e.event.id)) hub.deliverWhisper(e.to, e.event);
@@ -242,6 +259,7 @@ export class ClusterNode implements Peers {
     }
     switch (e.kind) {
       case 'room':
+        if (e.tok !== undefined) return this.sequenced(e, seq);
         return this.roomEvent(e.node, e.room, e.event);
       case 'accepted':
         return hub.rememberAccepted(e.sender, e.ref, e.entry);
@@ -310,8 +328,27 @@ export class ClusterNode implements Peers {
     hub.inject(room, event);
   }
 
-  /** False if message or whisper `id` was already handled (the last SEEN_IDS are remembered). */
-  private firstSight(id: number): boolean {
+  /**
+   * A sequenced message, in its place in the stream: this node's own goes to the hub that said it (the
+   * sender's echo and this node's members are served now, in the cluster's order); another node's is
+   * delivered like any room event, its ref remembered. A copy (a batch sent again after its reply was
+   * lost: Redis numbered it twice) is recognised by its token and dropped; the first number stands.
+   */
+  private sequenced(e: BusEvent & Extract<Wire, { kind: 'room' }>, seq: number | undefined): void {
+    if (seq === undefined || e.event.type !== 'message' || !this.firstSight(e.tok!)) return;
+    if (e.node === this.bus.nodeId) {
+      const done = this.sequencing.get(e.tok!);
+      this.sequencing.delete(e.tok!);
+      return done?.(seq);
+    }
+    const event = { ...e.event, id: seq };
+    if (e.acc) this.hub!.rememberAccepted(e.acc.sender, e.acc.ref, { digest: e.acc.digest, id: seq, time: event.time });
+    this.keepHistory(event);
+    this.hub!.inject(e.room, event);
+  }
+
+  /** False if message or whisper `id` (or a sequenced message's token) was already handled (the last SEEN_IDS are remembered). */
+  private firstSight(id: number | string): boolean {
     if (this.seen.has(id)) return false;
     this.seen.add(id);
     // A ring: the oldest id is forgotten when a new one takes its slot.
@@ -397,8 +434,8 @@ export class ClusterNode implements Peers {
    * event loop goes to Redis in one MULTI/EXEC before any reply of that turn is written: a message and the
    * record of its ref arrive together or not at all, even if the process is killed between two writes.
    */
-  private send(w: Wire, to?: string): void {
-    this.turn.push({ w, ...(to !== undefined && { to }) });
+  private send(w: Wire, to?: string, sequenced = false): void {
+    this.turn.push({ w, ...(to !== undefined && { to }), ...(sequenced && { sequenced }) });
     if (this.turn.length === 1) queueMicrotask(() => this.endTurn());
   }
 
@@ -406,7 +443,7 @@ export class ClusterNode implements Peers {
     const batch = this.turn.splice(0);
     if (batch.length === 0) return;
     if (!this.bus.up || this.pending.length > 0 || this.flushing) return this.keep(batch);
-    this.bus.publishBatch(batch.map((b) => ({ to: b.to, event: b.w }))).catch((err: Error) => {
+    this.bus.publishBatch(toBus(batch)).catch((err: Error) => {
       this.log('cluster_error', { during: 'publish', error: err.message, events: batch.length });
       this.keep(batch);
     });
@@ -430,7 +467,7 @@ export class ClusterNode implements Peers {
       while (this.pending.length > 0 && this.bus.up) {
         const batch = this.pending.slice(0, 100);
         try {
-          await this.bus.publishBatch(batch.map((b) => ({ to: b.to, event: b.w })));
+          await this.bus.publishBatch(toBus(batch));
           this.pending.splice(0, batch.length);
         } catch (err) {
           this.log('cluster_error', { during: 'catch-up', error: (err as Error).message, left: this.pending.length });
@@ -440,6 +477,11 @@ export class ClusterNode implements Peers {
       this.flushing = false;
     })();
   }
+}
+
+/** Events on their way, as the bus takes them. */
+function toBus(batch: Outgoing[]): Parameters<ClusterBus['publishBatch']>[0] {
+  return batch.map((b) => ({ to: b.to, event: b.w, sequenced: b.sequenced === true }));
 }
 
 /** The one room of protocol version 1 (the hub ignores other names). */

@@ -7,14 +7,18 @@ import { STREAM_BLOCK_MS, STREAM_MAX_LEN, STREAM_READ_COUNT } from '../../wire/l
 // in between is skipped and nothing handled is read twice. (The same scheme as socket.io's Redis streams
 // adapter; there is no consumer group because every node reads every entry, each at its own position.)
 
-/** One stream entry: its id (`ms-seq`) and the event it carries. */
+/** One stream entry: its id (`ms-seq`), the event it carries, and the number Redis gave it if it was sequenced. */
 export interface StreamEntry<T> {
   id: string;
   event: T;
+  /** Set by the SEQUENCE script (bus.ts): a number from `parley:ids`, increasing in stream order. */
+  seq?: number;
 }
 
-/** The single field each entry carries: the event as JSON. */
+/** The field each entry carries: the event as JSON. */
 const FIELD = 'e';
+/** The field of a sequenced entry: its number (SEQUENCE in bus.ts writes it). */
+export const SEQ_FIELD = 'i';
 
 /**
  * Append `event` (JSON-serialisable) to `stream`. Resolves with the entry's id once Redis has it; rejects
@@ -142,8 +146,10 @@ export class StreamReader<T> {
 export function decode<T>(id: string, fields: string[]): StreamEntry<T>[] {
   const at = fields.indexOf(FIELD);
   if (at < 0 || at % 2 !== 0) return [];
+  const seqAt = fields.indexOf(SEQ_FIELD);
+  const seq = seqAt >= 0 && seqAt % 2 === 0 ? Number(fields[seqAt + 1]) : undefined;
   try {
-    return [{ id, event: JSON.parse(fields[at + 1]!) as T }];
+    return [{ id, event: JSON.parse(fields[at + 1]!) as T, ...(seq !== undefined && Number.isSafeInteger(seq) && { seq }) }];
   } catch {
     return []; // skipping it is all a reader can do
   }

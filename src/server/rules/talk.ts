@@ -31,19 +31,34 @@ export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type
   }
   const text = ctx.cleanText(s, msg.text, 'say', msg.ref);
   if (text === null) return;
-  const id = ctx.messageId();
-  const event: RoomEvent = { type: 'message', room: room.name, id, from: s.name!, text, time: now, ...(msg.action === true && { action: true }) };
-  // Stored before anyone sees it, when the database can take it. History is a replay for latecomers, not
-  // the room itself: a full disk or a database locked by another process must not stop the room talking
-  // (issue 10), so a failed write is logged and the message still goes out to everyone here.
-  if (ctx.opts.historySize > 0 && !ctx.store!.lowOnDisk(now)) {
-    ctx.persist(undefined, 'say', msg.ref, () => ctx.store!.addHistory({ id, room: room.key, from: s.name!, text, time: now, action: msg.action === true }));
-    ctx.noteHistory(room);
+  const said = { type: 'message' as const, room: room.name, from: s.name!, text, time: now, ...(msg.action === true && { action: true }) };
+  const ref = msg.ref;
+  // In a cluster the line takes its place in the cluster's one order first: shown here when its turn comes.
+  const accepted = ref === undefined ? undefined : { sender: s.refsKey, ref, digest };
+  if (ctx.peers?.sequence(room.name, said, accepted, (id) => shown({ ...said, id }, true))) return;
+  shown({ ...said, id: ctx.messageId() }, false);
+
+  /** The line has its id: stored, delivered, echoed (`sequenced`: the other servers have it already). */
+  function shown(event: Extract<RoomEvent, { type: 'message' }>, sequenced: boolean): void {
+    // Stored before anyone sees it, when the database can take it. History is a replay for latecomers, not
+    // the room itself: a full disk or a database locked by another process must not stop the room talking
+    // (issue 10), so a failed write is logged and the message still goes out to everyone here.
+    if (ctx.opts.historySize > 0 && !ctx.store!.lowOnDisk(now)) {
+      ctx.persist(undefined, 'say', ref, () => ctx.store!.addHistory({ id: event.id, room: room!.key, from: event.from, text: event.text, time: now, action: event.action === true }));
+      ctx.noteHistory(room!);
+    }
+    const fromKey = foldName(event.from);
+    if (sequenced) room!.deliver(event, s, fromKey);
+    else room!.publish(event, s, fromKey);
+    // The sender may have gone while the line was on its way: the others still get it.
+    if (ctx.directory.session(s.id) === s) ctx.echo(s, event, ref);
+    if (ref !== undefined) {
+      const entry = { digest, id: event.id, time: now };
+      if (sequenced) ctx.accepted.remember(s.refsKey, ref, entry);
+      else ctx.remember(s.refsKey, ref, entry);
+    }
+    ctx.log('message', { conn: s.id, from: event.from, id: event.id, text: event.text, action: event.action, room: room!.name });
   }
-  room.publish(event, s, foldName(s.name!));
-  ctx.echo(s, event, msg.ref);
-  if (msg.ref !== undefined) ctx.remember(s.refsKey, msg.ref, { digest, id, time: now });
-  ctx.log('message', { conn: s.id, from: s.name, id: event.id, text, action: msg.action === true || undefined, room: room.name });
 }
 
 export function whisper(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'whisper' }>, now: number): void {

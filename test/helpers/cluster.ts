@@ -1,0 +1,48 @@
+import { afterAll, beforeAll } from 'vitest';
+import { serverProcess } from './cli.js';
+import { RawClient } from './raw-client.js';
+import { startRedis, type RedisServer } from './redis.js';
+
+// A cluster for one test file: a real redis-server and `count` parley-server processes on it, started
+// before the file's tests and stopped after them, with every client a test opens closed at the end.
+
+export type ClusterNodeProcess = Awaited<ReturnType<typeof serverProcess>>;
+
+export interface ClusterFixture {
+  readonly redis: RedisServer;
+  readonly nodes: ClusterNodeProcess[];
+  /** Clients to close when the file ends. */
+  readonly clients: RawClient[];
+  /** A client on node `node` that said hello as `name` (version 2 unless `extra` says) and was welcomed. */
+  hello(node: number, name: string, extra?: Record<string, unknown>): Promise<RawClient>;
+}
+
+/** Registers beforeAll/afterAll; `args` are each server's options besides `--redis URL`. */
+export function clusterFixture(count: number, args: string[] = ['--no-rate-limit']): ClusterFixture {
+  const fixture = {
+    redis: undefined as unknown as RedisServer,
+    nodes: [] as ClusterNodeProcess[],
+    clients: [] as RawClient[],
+    async hello(node: number, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {
+      const c = await RawClient.connect(fixture.nodes[node]!.port);
+      fixture.clients.push(c);
+      c.send({ type: 'hello', name, version: 2, ...extra });
+      const w = await c.next((m) => m.type === 'welcome' || m.type === 'error', 10_000);
+      if (w.type !== 'welcome') throw new Error(`${name} on node ${node}: ${JSON.stringify(w)}`);
+      return c;
+    },
+  };
+  beforeAll(async () => {
+    fixture.redis = await startRedis();
+    fixture.nodes.push(...(await Promise.all(Array.from({ length: count }, () => serverProcess(['--redis', fixture.redis.url, ...args], 20_000)))));
+  }, 40_000);
+  afterAll(async () => {
+    for (const c of fixture.clients) c.close();
+    for (const n of fixture.nodes) {
+      n.child.kill('SIGTERM');
+      await n.exit;
+    }
+    await fixture.redis?.stop();
+  });
+  return fixture;
+}
