@@ -1,37 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../src/wire/messages.js';
-import { serverProcess } from '../../helpers/cli.js';
-import { RawClient } from '../../helpers/raw-client.js';
-import { startRedis, type RedisServer } from '../../helpers/redis.js';
+import { clusterFixture } from '../../helpers/cluster.js';
+import type { RawClient } from '../../helpers/raw-client.js';
 
 // Away across a cluster (issue 17, item 8): two real parley-server processes on one real redis-server.
 // Someone away on one node is shown away to the people of the other, and a whisper from there gets the
 // away message back once.
 
-let redis: RedisServer;
-let nodes: Awaited<ReturnType<typeof serverProcess>>[] = [];
-const clients: RawClient[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  nodes = await Promise.all([0, 1].map(() => serverProcess(['--redis', redis.url, '--no-rate-limit'], 20_000)));
-}, 30_000);
-afterAll(async () => {
-  for (const c of clients) c.close();
-  for (const n of nodes) {
-    n.child.kill('SIGTERM');
-    await n.exit;
-  }
-  await redis.stop();
-});
-
-async function hello(node: number, name: string): Promise<RawClient> {
-  const c = await RawClient.connect(nodes[node]!.port);
-  clients.push(c);
-  c.send({ type: 'hello', name, version: 2 });
-  await c.next((m) => m.type === 'welcome', 5000);
-  return c;
-}
+const { hello } = clusterFixture(2);
 
 async function request(c: RawClient, msg: object, ref = String(Math.random())): Promise<ServerMessage> {
   c.send({ ...msg, ref });

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../src/wire/messages.js';
 import { run, SERVER, serverProcess } from '../../helpers/cli.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { startRedis, type RedisServer } from '../../helpers/redis.js';
+import { clusterFixture } from '../../helpers/cluster.js';
 import { until } from '../../helpers/until.js';
 
 // Three real parley-server processes on one real redis-server are one chat system: a room spanning the
@@ -10,22 +10,8 @@ import { until } from '../../helpers/until.js';
 // offline), names unique across nodes also when two people take one at the same moment, and a login on
 // one node resuming with a token issued by another.
 
-let redis: RedisServer;
-let nodes: Awaited<ReturnType<typeof serverProcess>>[] = [];
-const clients: RawClient[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  nodes = await Promise.all([0, 1, 2].map(() => serverProcess(['--redis', redis.url, '--scrypt-n', '1024', '--no-rate-limit'], 20_000)));
-}, 30_000);
-afterAll(async () => {
-  for (const c of clients) c.close();
-  for (const n of nodes) {
-    n.child.kill('SIGTERM');
-    await n.exit;
-  }
-  await redis.stop();
-});
+const cluster = clusterFixture(3, ['--scrypt-n', '1024', '--no-rate-limit']);
+const { nodes, clients } = cluster;
 
 async function join(node: number, name: string): Promise<RawClient> {
   const c = await RawClient.join(nodes[node]!.port, name);
@@ -165,7 +151,7 @@ describe('a cluster of three servers', () => {
     const zoe = await join(1, 'zoe');
     let out = '';
     for (const end = Date.now() + 10_000; Date.now() < end; ) {
-      const r = run(SERVER, ['cluster', 'status', '--redis', redis.url]);
+      const r = run(SERVER, ['cluster', 'status', '--redis', cluster.redis.url]);
       await r.exit;
       out = r.stdout();
       if (/users: .*zoe/.test(out)) break;
