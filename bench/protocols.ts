@@ -89,7 +89,8 @@ function lineAt(buf: Buffer, at: number): string {
 
 export const parley: ProtocolAdapter = {
   name: 'parley',
-  greeting: (nick) => JSON.stringify({ type: 'hello', name: nick, version: 1 }) + '\n',
+  // As parley's own client speaks: version 2, reading a busy room's grouped join and leave notices.
+  greeting: (nick) => JSON.stringify({ type: 'hello', name: nick, version: 2, grouped: true }) + '\n',
   handshake(line) {
     let msg: { type?: unknown; token?: unknown; code?: unknown; message?: unknown };
     try {

@@ -34,3 +34,18 @@ export interface Codec {
 export interface RoomBus {
   publish(room: string, event: RoomEvent): void;
 }
+
+/** Whether `event` is a grouped notice: a `joined` or `left` listing several people (PROTOCOL.md §15.3.1). */
+export function isGrouped(event: ChatEvent): event is Extract<ChatEvent, { type: 'joined' | 'left' }> & { names: string[] } {
+  return (event.type === 'joined' || event.type === 'left') && event.names !== undefined;
+}
+
+/**
+ * A grouped notice as the single notices it stands for, for clients that did not ask for groups; any
+ * other event as itself.
+ */
+export function ungroup(event: ChatEvent): ChatEvent[] {
+  if (!isGrouped(event)) return [event];
+  const { names, ...one } = event;
+  return names.map((name) => ({ ...one, name }));
+}

@@ -286,7 +286,8 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     },
   };
 
-  const hub = new Hub(router, options);
+  // A server with sockets groups a busy room's join and leave notices (hub.ts: groupNotices).
+  const hub = new Hub(router, { groupNotices: true, ...options });
 
   const core: CoreLink = {
     open(ip, port, conn) {

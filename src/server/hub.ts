@@ -61,7 +61,7 @@ import type { Codec, RoomBus, RoomEvent } from './events.js';
 import type { Peers, RoomChange, WhisperEvent } from './peers.js';
 import type { Accepted } from './accepted.js';
 import { MAX_OFFLINE_PER_USER } from '../wire/limits.js';
-import { NDJSON, decodeRequest, ndjsonV1 } from './ndjson.js';
+import { NDJSON, NDJSON_GROUPED, decodeRequest, ndjsonV1 } from './ndjson.js';
 import { Directory } from './directory.js';
 import { Rooms } from './rooms.js';
 import type { ConnId, Session } from './session.js';
@@ -114,6 +114,12 @@ export interface HubOptions {
   defaultRoom?: string;
   /** Rooms kept at most (MAX_ROOMS unless given: tests shrink it). */
   maxRooms?: number;
+  /**
+   * Hold the join and leave notices of a room of GROUP_NOTICES_MIN_MEMBERS or more until the next tick and
+   * send them grouped (PROTOCOL.md §15.3.1). On in parley-server (host.ts); off by default, so a core
+   * driven without ticks delivers every notice at once.
+   */
+  groupNotices?: boolean;
 }
 
 export const DEFAULT_MOTD = 'Welcome to parley. Type /help for commands; be kind.';
@@ -160,7 +166,7 @@ export class Hub {
     // Rooms as kept in the store; history from before rooms belongs to the default room.
     const store = options.store;
     store?.adoptHistory(foldRoom(defaultRoom));
-    this.rooms = new Rooms(defaultRoom, (s, frame) => out.send(s.id, frame), options.bus ?? options.peers, store?.rooms());
+    this.rooms = new Rooms(defaultRoom, (s, frame) => out.send(s.id, frame), options.bus ?? options.peers, store?.rooms(), options.groupNotices === true);
     store?.addRoom(this.rooms.lobby.key, this.rooms.lobby.name, clock());
     const v1 = ndjsonV1(defaultRoom);
     const privateDesk = new PrivateDesk(
@@ -183,7 +189,7 @@ export class Hub {
       opts,
       directory,
       this.rooms,
-      (codec, version) => (version === 1 && codec === NDJSON ? v1 : codec),
+      (codec, version, grouped) => (codec !== NDJSON ? codec : version === 1 ? v1 : grouped ? NDJSON_GROUPED : NDJSON),
       new AcceptedRefs(ACCEPTED_REFS_PER_SENDER, ACCEPTED_REFS_SENDERS),
       privateDesk,
       options.store,
@@ -279,7 +285,11 @@ export class Hub {
     if (!s || this.held(s, () => this.handle(id, msg))) return;
     const ctx = this.ctx;
     const now = this.heard(s);
-    if (msg.type === 'ping') return ctx.send(s, { type: 'pong', ...(msg.token !== undefined && { token: msg.token }), ...(msg.ref !== undefined && { ref: msg.ref }) });
+    if (msg.type === 'ping') {
+      // A pong comes after every frame of events before it (PROTOCOL.md §2.2): held notices go first.
+      for (const room of s.rooms) room.flushNotices();
+      return ctx.send(s, { type: 'pong', ...(msg.token !== undefined && { token: msg.token }), ...(msg.ref !== undefined && { ref: msg.ref }) });
+    }
     if (msg.type === 'pong') return;
     // Free of the request budget like ping: a login may bring a full mailbox to acknowledge.
     if (msg.type === 'ack') return ack(ctx, s, msg.upTo);
@@ -402,6 +412,8 @@ export class Hub {
       if (event.away) this.ctx.away.set(event.name, event.message ?? '', event.time);
       else this.ctx.away.clear(event.name);
     } else if (event.type === 'renamed' && !this.directory.has(foldName(event.new))) this.ctx.away.rename(event.old, event.new);
+    // Joins and leaves on other servers are grouped here as this server's own are.
+    if (event.type === 'joined' || (event.type === 'left' && event.by === undefined)) return target.notice(event);
     target.deliver(event, undefined, author === undefined ? undefined : foldName(author));
   }
 
@@ -510,6 +522,7 @@ export class Hub {
   tick(): void {
     const { clock, opts, store, accounts, log } = this.ctx;
     const now = clock();
+    this.rooms.flushNotices();
     const idle = opts.idleTimeoutMs;
     for (const s of this.directory.all()) {
       if (s.name === undefined) {

@@ -1,14 +1,26 @@
 import { encodeFrame } from '../wire/frame.js';
 import { parseClientMessage, type ClientMessage, type Parsed } from '../wire/messages.js';
 import { foldRoom } from '../wire/rooms.js';
-import type { ChatEvent, Codec } from './events.js';
+import { isGrouped, ungroup, type ChatEvent, type Codec } from './events.js';
 
 // The NDJSON edge of the core: one JSON object per line (PROTOCOL.md). Requests are validated here and
 // handed to the core as typed requests; events come back and are encoded here.
 
-/** Events as NDJSON frames: the event object itself, one line. */
+/** A grouped notice as one frame per name, in one buffer (null for none). */
+function ungrouped(event: ChatEvent, encode: (e: ChatEvent) => Buffer | null): Buffer | null {
+  const parts = ungroup(event).map(encode).filter((b): b is Buffer => b !== null);
+  return parts.length === 0 ? null : Buffer.concat(parts);
+}
+
+/** Events as NDJSON frames: the event object itself, one line; a grouped notice as one line per name. */
 export const NDJSON: Codec = {
   name: 'ndjson',
+  encode: (event: ChatEvent) => (isGrouped(event) ? ungrouped(event, encodeFrame) : encodeFrame(event)),
+};
+
+/** NDJSON for a client that said hello with `grouped`: a grouped notice is one frame listing every name. */
+export const NDJSON_GROUPED: Codec = {
+  name: 'ndjson-grouped',
   encode: (event: ChatEvent) => encodeFrame(event),
 };
 
@@ -19,23 +31,21 @@ export const NDJSON: Codec = {
  */
 export function ndjsonV1(defaultRoom: string): Codec {
   const lobby = foldRoom(defaultRoom);
-  return {
-    name: 'ndjson-v1',
-    encode(event: ChatEvent): Buffer | null {
-      if (V2_ONLY.has(event.type)) return null;
-      if ('room' in event && event.room !== undefined) {
-        if (foldRoom(event.room) !== lobby) return null;
-        const { room: _room, ...rest } = event;
-        event = rest as ChatEvent;
-      }
-      if (event.type === 'welcome' && event.rooms !== undefined) {
-        const { rooms: _rooms, ...rest } = event;
-        event = rest;
-      }
-      if (event.type === 'left' && (event.reason === 'part' || event.reason === 'banned')) event = { ...event, reason: event.reason === 'part' ? 'quit' : 'kicked' };
-      return encodeFrame(event);
-    },
+  const one = (event: ChatEvent): Buffer | null => {
+    if (V2_ONLY.has(event.type)) return null;
+    if ('room' in event && event.room !== undefined) {
+      if (foldRoom(event.room) !== lobby) return null;
+      const { room: _room, ...rest } = event;
+      event = rest as ChatEvent;
+    }
+    if (event.type === 'welcome' && event.rooms !== undefined) {
+      const { rooms: _rooms, ...rest } = event;
+      event = rest;
+    }
+    if (event.type === 'left' && (event.reason === 'part' || event.reason === 'banned')) event = { ...event, reason: event.reason === 'part' ? 'quit' : 'kicked' };
+    return encodeFrame(event);
   };
+  return { name: 'ndjson-v1', encode: (event: ChatEvent) => (isGrouped(event) ? ungrouped(event, one) : one(event)) };
 }
 
 const V2_ONLY = new Set<ChatEvent['type']>(['room', 'rooms', 'topic', 'moderation', 'closed', 'away']);

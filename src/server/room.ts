@@ -1,3 +1,4 @@
+import { GROUP_NOTICES_MAX_NAMES, GROUP_NOTICES_MIN_MEMBERS } from '../wire/limits.js';
 import { compareNames, foldName } from '../wire/names.js';
 import { foldRoom } from '../wire/rooms.js';
 import type { ChatEvent, Codec, RoomBus, RoomEvent } from './events.js';
@@ -20,6 +21,30 @@ export interface Ban {
   by: string;
 }
 
+type Notice = Extract<RoomEvent, { type: 'joined' | 'left' }>;
+
+/** A join or leave notice held for the next tick, with the folded name it is about (for blocks). */
+interface Held {
+  event: Notice;
+  key: string;
+}
+
+/** Whether `event` may be held and grouped: joins and leaves, not kicks and bans (they name who did it). */
+function groupable(event: RoomEvent): event is Notice {
+  return event.type === 'joined' || (event.type === 'left' && event.by === undefined);
+}
+
+/** Whether `b` may go in one grouped frame after `a`: the same kind, and for leaves the same reason and words. */
+function sameGroup(a: Notice, b: Notice): boolean {
+  if (a.type === 'joined') return b.type === 'joined';
+  return b.type === 'left' && a.reason === b.reason && a.message === b.message;
+}
+
+/** `names` as one notice like `first`: a single one as itself, several as `names` (PROTOCOL.md §15.3.1). */
+function grouped(first: Notice, names: string[]): Notice {
+  return names.length === 1 ? { ...first, name: names[0]! } : { ...first, name: names[0]!, names };
+}
+
 /** Deliver `event` to each of `sessions` but `except` and those who block `fromKey`, encoding once per codec. */
 export function fanout(sessions: Iterable<Session>, event: ChatEvent, send: Send, except?: Session, fromKey?: string): void {
   // Nearly always one codec: remember the last one and its bytes; others are kept in a small map.
@@ -35,6 +60,20 @@ export function fanout(sessions: Iterable<Session>, event: ChatEvent, send: Send
     }
     if (frame !== null) send(m, frame);
   }
+}
+
+/**
+ * Everyone who shares a room with `s` (`s` included), each once: who hears of a rename or an away. Each
+ * room's held join and leave notices go first (they may be about `s`: nobody hears "x is now known as y"
+ * before "x has joined").
+ */
+export function neighbours(s: Session): Set<Session> {
+  const all = new Set<Session>();
+  for (const room of s.rooms) {
+    room.flushNotices();
+    for (const m of room.sessions()) all.add(m);
+  }
+  return all;
 }
 
 export class Room {
@@ -59,10 +98,20 @@ export class Room {
   /** Folded names of the people who are members, online or not: they are put back in at login. */
   readonly kept = new Set<string>();
 
+  /** A busy room's join and leave notices waiting for the next tick, in order (see notice). */
+  private held: Held[] = [];
+  /**
+   * Members who came while notices were held: the index in `held` of the first one they are to get (what
+   * was held before they came is already in the list their join brought them).
+   */
+  private readonly heldSince = new Map<Session, number>();
+
   constructor(
     readonly name: string,
     private readonly send: Send,
     private readonly bus?: RoomBus,
+    /** Where a room with grouped notices waiting is listed until they go out; none: no grouping. */
+    private readonly waiting?: Set<Room>,
   ) {
     this.key = foldRoom(name);
   }
@@ -132,6 +181,7 @@ export class Room {
     this.members.set(key, s);
     this.list(s.name!);
     s.rooms.add(this);
+    if (this.held.length > 0) this.heldSince.set(s, this.held.length);
   }
 
   /** Remove `s` if it is the member under its name (a replaced older login is not). */
@@ -179,11 +229,73 @@ export class Room {
 
   /**
    * An event that happened here: delivered to the members but `except` and those who block `fromKey`,
-   * then offered to the bus.
+   * then offered to the bus. A join or leave (`except`: the person it is about) goes through notice.
    */
   publish(event: RoomEvent, except?: Session, fromKey?: string): void {
-    this.deliver(event, except, fromKey);
+    if (this.waiting !== undefined && except !== undefined && groupable(event)) this.notice(event, except);
+    else this.deliver(event, except, fromKey);
     this.bus?.publish(this.name, event);
+  }
+
+  /**
+   * A join or leave notice for the members here (not the bus), but not for `about` (the person it is
+   * about, when on this server) nor those who block them. In a room of GROUP_NOTICES_MIN_MEMBERS or more
+   * it waits for the next tick (flushNotices) and goes out grouped: one frame listing everyone who came
+   * (or went), not one frame per person to every member, which costs O(N²) frames when N people join
+   * (PROTOCOL.md §15.3.1, as large IRC networks do for big channels).
+   */
+  notice(event: Notice, about?: Session): void {
+    const key = foldName(event.name);
+    if (this.waiting === undefined || !groupable(event) || this.members.size < GROUP_NOTICES_MIN_MEMBERS) return this.deliver(event, about, key);
+    if (this.held.length === 0) this.waiting.add(this);
+    this.held.push({ event, key });
+    // Whoever just came knows who was here: they get only what is held after their own join.
+    if (about !== undefined && event.type === 'joined' && this.members.get(key) === about) this.heldSince.set(about, this.held.length);
+  }
+
+  /**
+   * Send the held notices now: at the tick, and before anything else this room says (and before the pong
+   * of a member's ping), so that order is kept. Consecutive notices of one kind (and for leaves one
+   * reason) become one frame of at most GROUP_NOTICES_MAX_NAMES names, the same bytes for every member
+   * who gets all of it; a member who came meanwhile, or who blocks someone in it, gets its own part.
+   */
+  flushNotices(): void {
+    if (this.held.length === 0) return;
+    const held = this.held;
+    const since = new Map(this.heldSince);
+    this.held = [];
+    this.heldSince.clear();
+    this.waiting?.delete(this);
+    const runs: [number, number][] = [];
+    for (let i = 0, start = 0; i < held.length; i++) {
+      const next = held[i + 1];
+      if (next === undefined || !sameGroup(held[start]!.event, next.event) || i + 1 - start >= GROUP_NOTICES_MAX_NAMES) {
+        runs.push([start, i + 1]);
+        start = i + 1;
+      }
+    }
+    const keys = new Set(held.map((h) => h.key));
+    const whole: Session[] = [];
+    const apart: Session[] = [];
+    for (const m of this.members.values()) {
+      if (since.has(m) || (m.blocks.size > 0 && [...keys].some((k) => m.blocks.has(k)))) apart.push(m);
+      else whole.push(m);
+    }
+    const namesOf = (from: number, to: number, keep: (h: Held) => boolean): string[] => {
+      const names: string[] = [];
+      for (let i = from; i < to; i++) if (keep(held[i]!)) names.push(held[i]!.event.name);
+      return names;
+    };
+    for (const [from, to] of runs) fanout(whole, grouped(held[from]!.event, namesOf(from, to, () => true)), this.send);
+    for (const m of apart) {
+      const first = since.get(m) ?? 0;
+      for (const [from, to] of runs) {
+        if (to <= first) continue;
+        const start = Math.max(from, first);
+        const names = namesOf(start, to, (h) => !m.blocks.has(h.key));
+        if (names.length > 0) fanout([m], grouped(held[start]!.event, names), this.send);
+      }
+    }
   }
 
   /** Offer an event delivered by other means (to several rooms' members at once) to the bus only. */
@@ -193,11 +305,15 @@ export class Room {
 
   /** Deliver to local members only (an event injected from the bus, or one the bus must not see). */
   deliver(event: RoomEvent, except?: Session, fromKey?: string): void {
+    this.flushNotices();
     fanout(this.members.values(), event, this.send, except, fromKey);
   }
 
   /** Forget every member (shutdown). */
   clear(): void {
+    this.held = [];
+    this.heldSince.clear();
+    this.waiting?.delete(this);
     for (const m of this.members.values()) m.rooms.delete(this);
     this.members.clear();
     this.remote.clear();

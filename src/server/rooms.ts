@@ -9,6 +9,8 @@ import type { Store } from './store.js';
 
 export class Rooms {
   private readonly byKey = new Map<string, Room>();
+  /** Rooms with join and leave notices held for the next tick (Room.notice). */
+  private readonly waiting = new Set<Room>();
   /** Folded user name → the rooms that keep them. */
   private readonly keptBy = new Map<string, Set<Room>>();
   readonly lobby: Room;
@@ -18,6 +20,7 @@ export class Rooms {
     private readonly send: Send,
     private readonly bus: RoomBus | undefined,
     stored: ReturnType<Store['rooms']> = [],
+    private readonly grouping = false,
   ) {
     for (const r of stored) {
       const room = this.make(r.name);
@@ -31,6 +34,11 @@ export class Rooms {
       for (const k of r.members) this.keep(room, k);
     }
     this.lobby = this.byKey.get(foldRoom(defaultRoom)) ?? this.make(defaultRoom);
+  }
+
+  /** Send every room's held join and leave notices (each tick). */
+  flushNotices(): void {
+    for (const room of [...this.waiting]) room.flushNotices();
   }
 
   get size(): number {
@@ -79,7 +87,7 @@ export class Rooms {
   }
 
   private make(name: string): Room {
-    const room = new Room(name, this.send, this.bus);
+    const room = new Room(name, this.send, this.bus, this.grouping ? this.waiting : undefined);
     this.byKey.set(room.key, room);
     return room;
   }

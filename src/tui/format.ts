@@ -1,4 +1,4 @@
-import { LEAVE_WORDS, type ChatEvent } from './core/events.js';
+import { LEAVE_WORDS, whoHave, type ChatEvent } from './core/events.js';
 
 // Line mode's words for each event: the stable format the README documents. Pure, so the full-screen
 // client reuses the same sentences for its system lines. What the room says (joins, leaves, renames,
@@ -124,9 +124,9 @@ function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | nul
       return out(`${clock(ev.time)}${ev.late ? ' [late]' : ''} *${ev.from}*${mark} ${ev.text}`);
     }
     case 'joined':
-      return out(`${clock(ev.time)} ${SYSTEM} ${ev.name} has joined`);
+      return out(`${clock(ev.time)} ${SYSTEM} ${whoHave(ev.name, ev.others)} joined`);
     case 'left':
-      return out(`${clock(ev.time)} ${SYSTEM} ${ev.name} has left (${LEAVE_WORDS[ev.reason]}${ev.by !== undefined ? ' by ' + ev.by : ''}${ev.message ? ': ' + ev.message : ''})`);
+      return out(`${clock(ev.time)} ${SYSTEM} ${whoHave(ev.name, ev.others)} left (${LEAVE_WORDS[ev.reason]}${ev.by !== undefined ? ' by ' + ev.by : ''}${ev.message ? ': ' + ev.message : ''})`);
     case 'renamed':
       return out(ev.self ? `${clock(ev.time)} ${SYSTEM} you are now known as ${ev.new}` : `${clock(ev.time)} ${SYSTEM} ${ev.old} is now known as ${ev.new}`);
     case 'users':

@@ -57,6 +57,19 @@ export const SEND_QUEUE_LOW_WATER_BYTES = 64 * 1024;
  */
 export const SLOW_RECEIVER_MS = 3000;
 /**
+ * Join and leave notices of a room with at least this many members online on the server are held until
+ * the next tick (SERVER_TICK_MS) and grouped (issue 15 target 5, issue 10 item 6; as large IRC networks do
+ * for big channels): one `joined` (or `left`) frame listing everyone who came (or went), instead of one
+ * frame per person to every member, which costs O(N²) frames when N people join (PROTOCOL.md §15.3.1).
+ * Smaller rooms get one notice per person at once.
+ */
+export const GROUP_NOTICES_MIN_MEMBERS = 50;
+/**
+ * Names in one grouped notice at most; more make another frame. 1000 names of MAX_NAME_CHARS code points
+ * (at most 4 UTF-8 bytes each) stay far under MAX_SERVER_FRAME_BYTES.
+ */
+export const GROUP_NOTICES_MAX_NAMES = 1000;
+/**
  * Frames of one connection handled in one event-loop turn; the rest wait for the next turn (its socket
  * paused meanwhile), so one connection's full read buffer does not hold up everyone else's.
  */

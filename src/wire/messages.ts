@@ -14,9 +14,10 @@ export type ClientMessage =
    * `password` or `token` log in to a registered name (issue 4); without them the name joins as a guest.
    * `last`: after a reconnect, the newest message id the client has of each room, so that the server
    * replays only what is newer (PROTOCOL.md §6.1). `blocks`: a guest's blocks, given again after a
-   * reconnect (a guest's blocks live with its connection on the server).
+   * reconnect (a guest's blocks live with its connection on the server). `grouped`: the client reads
+   * `names` in `joined` and `left` (PROTOCOL.md §15.3.1: grouped notices of a busy room).
    */
-  | ({ type: 'hello'; name: string; version: number; password?: string; token?: string; session?: string; last?: LastSeen[]; blocks?: string[] } & Ref)
+  | ({ type: 'hello'; name: string; version: number; password?: string; token?: string; session?: string; last?: LastSeen[]; blocks?: string[]; grouped?: boolean } & Ref)
   | ({ type: 'say'; text: string; action?: boolean } & InRoom & Ref)
   | ({ type: 'whisper'; to: string; text: string } & Ref)
   | ({ type: 'nick'; name: string } & Ref)
@@ -250,9 +251,13 @@ export type ServerMessage =
    * sender per away period, as IRC's RPL_AWAY but not at every whisper.
    */
   | ({ type: 'whisper'; id: number; from: string; to: string; text: string; time: number; late?: boolean; stored?: boolean; away?: string } & Ref)
-  | { type: 'joined'; name: string; time: number; room?: string }
-  /** `by`: the operator who removed them (kick, ban). Your own `left` (name = you) ends your membership. */
-  | ({ type: 'left'; name: string; reason: LeaveReason; message?: string; time: number; by?: string } & InRoom & Ref)
+  /** `names` (to a client that said hello with `grouped`): everyone who joined at once, `name` first among them. */
+  | { type: 'joined'; name: string; time: number; room?: string; names?: string[] }
+  /**
+   * `by`: the operator who removed them (kick, ban). Your own `left` (name = you) ends your membership.
+   * `names` (to a `grouped` client): everyone who left at once, for the same reason, `name` first among them.
+   */
+  | ({ type: 'left'; name: string; reason: LeaveReason; message?: string; time: number; by?: string; names?: string[] } & InRoom & Ref)
   | ({ type: 'renamed'; old: string; new: string; time: number } & Ref)
   /** `away`: the names in `users` who are away (absent: nobody). */
   | ({ type: 'users'; users: string[]; away?: string[] } & InRoom & Ref)
@@ -348,6 +353,8 @@ export const oneOf = (o: Obj, k: string, allowed: readonly string[]) =>
 export type Check = (o: Obj) => string | null;
 
 const optAway = (o: Obj) => (o.away === undefined ? null : strings(o, 'away'));
+/** A grouped notice's `names` (PROTOCOL.md §15.3.1). */
+const optNames = (o: Obj) => (o.names === undefined ? null : strings(o, 'names'));
 
 const ROOM_FIELD_CHARS = MAX_ROOM_NAME_CHARS + 8;
 const optRoom = (o: Obj) => optStr(o, 'room', ROOM_FIELD_CHARS);
@@ -377,6 +384,7 @@ const CLIENT_CHECKS: Record<ClientType, Check[]> = {
       o.blocks === undefined || (Array.isArray(o.blocks) && o.blocks.length <= MAX_BLOCKS && (o.blocks as unknown[]).every((n) => typeof n === 'string' && codePointLength(n) <= MAX_NAME_CHARS))
         ? null
         : `"blocks" must be a list of at most ${MAX_BLOCKS} names`,
+    (o) => optBool(o, 'grouped'),
   ],
   say: [(o) => str(o, 'text'), (o) => optBool(o, 'action'), optRoom],
   whisper: [(o) => str(o, 'to'), (o) => str(o, 'text')],
@@ -449,8 +457,8 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
     (o) => optBool(o, 'stored'),
     (o) => optStr(o, 'away', Infinity),
   ],
-  joined: [(o) => str(o, 'name'), (o) => num(o, 'time')],
-  left: [(o) => str(o, 'name'), (o) => optStr(o, 'reason', MAX_REASON_CHARS) ?? str(o, 'reason'), (o) => optStr(o, 'message', Infinity), (o) => num(o, 'time')],
+  joined: [(o) => str(o, 'name'), (o) => num(o, 'time'), optNames],
+  left: [(o) => str(o, 'name'), (o) => optStr(o, 'reason', MAX_REASON_CHARS) ?? str(o, 'reason'), (o) => optStr(o, 'message', Infinity), (o) => num(o, 'time'), optNames],
   renamed: [(o) => str(o, 'old'), (o) => str(o, 'new'), (o) => num(o, 'time')],
   users: [(o) => strings(o, 'users'), optAway],
   away: [(o) => str(o, 'name'), (o) => (typeof o.away === 'boolean' ? null : '"away" must be true or false'), (o) => optStr(o, 'message', Infinity), (o) => num(o, 'time')],

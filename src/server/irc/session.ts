@@ -9,6 +9,7 @@ import { ircSafe, parseCtcp, stripFormatting } from './formatting.js';
 import { isupportLines, LOBBY } from './isupport.js';
 import type { IrcIdentity, IrcPeople } from './people.js';
 import * as N from './numerics.js';
+import { ungroup } from '../events.js';
 
 // One IRC connection translated to parley's domain and back, with no sockets and no chat rules of its own:
 // every name, message, rename, login and limit is decided by the core; this only maps IRC's commands to
@@ -414,7 +415,8 @@ export class IrcSession {
     const sink: string[] = [];
     this.sink = sink;
     try {
-      this.event(ev);
+      // A grouped notice of a busy room is one JOIN (or QUIT/PART) line per person in IRC.
+      for (const one of ungroup(ev)) this.event(one);
     } finally {
       this.sink = undefined;
     }

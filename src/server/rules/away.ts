@@ -3,7 +3,7 @@ import type { ClientMessage } from '../../wire/messages.js';
 import { foldName } from '../../wire/names.js';
 import { checkText, codePointLength } from '../../wire/sanitize.js';
 import type { RoomEvent } from '../events.js';
-import { fanout } from '../room.js';
+import { fanout, neighbours } from '../room.js';
 import type { Session } from '../session.js';
 import type { Context } from './context.js';
 
@@ -35,9 +35,7 @@ export function back(ctx: Context, s: Session, msg: Extract<ClientMessage, { typ
 
 /** Once to each person who shares a room with `s` (but those who block them), then to the other servers; the echo to `s`. */
 function tell(ctx: Context, s: Session, event: RoomEvent, ref: string | undefined): void {
-  const neighbours = new Set<Session>();
-  for (const room of s.rooms) for (const m of room.sessions()) neighbours.add(m);
-  fanout(neighbours, event, (m, frame) => ctx.out.send(m.id, frame), s, foldName(s.name!));
+  fanout(neighbours(s), event, (m, frame) => ctx.out.send(m.id, frame), s, foldName(s.name!));
   for (const room of s.rooms) room.offer(event);
   ctx.echo(s, event, ref);
 }

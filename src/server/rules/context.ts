@@ -85,7 +85,8 @@ export class Context {
     /** Every room; `rooms.lobby` is the default room, the one room of protocol version 1. */
     readonly rooms: Rooms,
     /** The codec a connection of `codec` uses once it said hello with `version` (NDJSON has a version-1 form). */
-    readonly codecFor: (codec: ChatCodec, version: number) => ChatCodec,
+    /** The codec a session speaks after hello: by its protocol version, and whether it reads grouped notices. */
+    readonly codecFor: (codec: ChatCodec, version: number, grouped: boolean) => ChatCodec,
     readonly accepted: AcceptedRefs,
     readonly privateDesk: PrivateDesk,
     readonly store: Store | undefined,

@@ -140,7 +140,7 @@ export function arrivedElsewhere(ctx: Context, name: string, time: number): void
   for (const room of [ctx.lobby, ...ctx.rooms.keptFor(key)]) {
     if (room.remoteName(key) !== undefined || room.member(key)) continue;
     room.remoteMember(name, true);
-    room.deliver({ type: 'joined', room: room.name, name, time }, undefined, key);
+    room.notice({ type: 'joined', room: room.name, name, time });
   }
 }
 
@@ -153,7 +153,7 @@ export function lostElsewhere(ctx: Context, name: string, reason: LeaveReason, t
   for (const room of ctx.rooms.all()) {
     if (room.remoteName(key) === undefined) continue;
     room.remoteMember(name, false);
-    room.deliver({ type: 'left', room: room.name, name, reason, time }, undefined, key);
+    room.notice({ type: 'left', room: room.name, name, reason, time });
   }
 }
 

@@ -31,7 +31,7 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
     return ctx.error(s, 'unsupported_version', `this server speaks protocol versions ${PROTOCOL_VERSIONS.join(' and ')}, not ${msg.version}; update parley`, { re: 'hello', ref });
   }
   s.version = msg.version;
-  s.codec = ctx.codecFor(s.codec, msg.version);
+  s.codec = ctx.codecFor(s.codec, msg.version, msg.grouped === true);
   if (s.checking) return ctx.error(s, 'busy', 'your login is still being checked; wait for the answer', { re: 'hello', ref });
   // Continue an earlier session's refs only if this server still remembers it (PROTOCOL.md §5.3).
   if (msg.session !== undefined && ctx.accepted.has(msg.session)) s.refsKey = msg.session;

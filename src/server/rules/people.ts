@@ -4,7 +4,7 @@ import { compareNames, foldName, nameProblem } from '../../wire/names.js';
 import { sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
 import type { RoomEvent } from '../events.js';
 import type { Session } from '../session.js';
-import { fanout } from '../room.js';
+import { fanout, neighbours } from '../room.js';
 import { awayField } from './away.js';
 import { FAILED, type Context } from './context.js';
 
@@ -58,9 +58,7 @@ function rename(ctx: Context, s: Session, old: string, name: string, ref: string
   }
   // Once to each person who shares a room with them, however many rooms they share.
   const event: RoomEvent = { type: 'renamed', old, new: s.name, time: now };
-  const neighbours = new Set<Session>();
-  for (const room of s.rooms) for (const m of room.sessions()) neighbours.add(m);
-  fanout(neighbours, event, (m, frame) => ctx.out.send(m.id, frame), s, oldKey);
+  fanout(neighbours(s), event, (m, frame) => ctx.out.send(m.id, frame), s, oldKey);
   for (const room of s.rooms) room.offer(event);
   ctx.echo(s, event, ref);
   // Renaming must not be a way out of a block.

@@ -92,6 +92,8 @@ export class ClientCore {
       type: 'hello',
       name: this.name,
       version: PROTOCOL_VERSION,
+      // This client shows a busy room's grouped join and leave notices on one line (PROTOCOL.md §15).
+      grouped: true,
       ref: 'hello',
       ...(password !== undefined ? { password } : this.token !== undefined && { token: this.token }),
       ...(this.session !== undefined && { session: this.session }),
@@ -311,15 +313,20 @@ export class ClientCore {
         ];
       }
       case 'joined': {
-        const name = clean(msg.name);
-        this.away = setAway(this.away, name, false); // a new login is not away
-        this.edit(msg.room, (users) => [...users.filter((u) => foldName(u) !== foldName(name)), name].sort(compareNames));
-        return [{ kind: 'joined', name, time: msg.time, ...this.tag(msg.room) }];
+        // A busy room's notice may name several people (`names`, PROTOCOL.md §15): one line for all of them.
+        const names = (msg.names ?? [msg.name]).map(clean);
+        const keys = new Set(names.map(foldName));
+        for (const n of names) this.away = setAway(this.away, n, false); // a new login is not away
+        this.edit(msg.room, (users) => [...users.filter((u) => !keys.has(foldName(u))), ...names].sort(compareNames));
+        const [name = clean(msg.name), ...others] = names;
+        return [{ kind: 'joined', name, time: msg.time, ...this.tag(msg.room), ...(others.length > 0 && { others }) }];
       }
       case 'left': {
-        const name = clean(msg.name);
+        const names = (msg.names ?? [msg.name]).map(clean);
+        const keys = new Set(names.map(foldName));
+        const [name = clean(msg.name), ...others] = names;
         const tag = this.tag(msg.room);
-        this.edit(msg.room, (users) => users.filter((u) => foldName(u) !== foldName(name)));
+        this.edit(msg.room, (users) => users.filter((u) => !keys.has(foldName(u))));
         // A reason this client does not know (a newer server) still removes the user: shown as its words.
         const known = (LEAVE_REASONS as readonly string[]).includes(msg.reason);
         const message = msg.message !== undefined ? clean(msg.message) : known ? undefined : clean(msg.reason);
@@ -332,6 +339,7 @@ export class ClientCore {
           ...tag,
           ...(msg.by !== undefined && { by: clean(msg.by) }),
           ...asked(msg.ref),
+          ...(others.length > 0 && { others }),
         };
         // Our own `left` ends our membership of that room (/part, kicked, banned).
         if (msg.room !== undefined && foldName(name) === foldName(this.name)) return [left, this.leave(clean(msg.room), left)];

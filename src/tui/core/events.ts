@@ -45,8 +45,9 @@ export type ChatEvent =
       /** (outgoing only) the recipient is away with this message ("" for none): said once per away period. */
       away?: string;
     }
-  | { kind: 'joined'; name: string; time: number; room?: string }
-  | { kind: 'left'; name: string; reason: LeaveReason; message?: string; time: number; room?: string; by?: string; asked?: true }
+  /** `others`: more people who joined at the same time (a busy room's grouped notice), shown on one line. */
+  | { kind: 'joined'; name: string; time: number; room?: string; others?: string[] }
+  | { kind: 'left'; name: string; reason: LeaveReason; message?: string; time: number; room?: string; by?: string; asked?: true; others?: string[] }
   | { kind: 'renamed'; old: string; new: string; time: number; self: boolean }
   /** The answer to /list; `away`: which of `users` are away; `update`: the server's word on who is in the current room (after /block or /unblock), no answer to anything. */
   | { kind: 'users'; users: string[]; away?: string[]; room?: string; update?: true; asked?: true }
@@ -113,3 +114,17 @@ export type PrivateState = 'asked' | 'allowed' | 'connecting' | 'open' | 'closed
 export type ChatEventKind = ChatEvent['kind'];
 
 export { LEAVE_WORDS } from '../../wire/messages.js';
+
+/** Longest list of names one grouped notice shows before "and N others". */
+const GROUP_NAMES_SHOWN = 5;
+
+/**
+ * Who a (possibly grouped) join or leave notice is about, with the verb's number, as words: "ann has",
+ * "ann and bob have", "ann, bob, cy, dee, eve and 45 others have".
+ */
+export function whoHave(name: string, others: readonly string[] = []): string {
+  const all = [name, ...others];
+  if (all.length === 1) return `${name} has`;
+  if (all.length <= GROUP_NAMES_SHOWN) return `${all.slice(0, -1).join(', ')} and ${all[all.length - 1]} have`;
+  return `${all.slice(0, GROUP_NAMES_SHOWN).join(', ')} and ${all.length - GROUP_NAMES_SHOWN} others have`;
+}

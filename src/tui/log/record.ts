@@ -1,5 +1,5 @@
 import type { ChatEvent } from '../core/events.js';
-import { LEAVE_WORDS } from '../core/events.js';
+import { LEAVE_WORDS, whoHave } from '../core/events.js';
 import type { ChatLog, LogEntry } from './chatlog.js';
 
 // Which events go into the logs, and in which conversation: what was said in the room and every whisper,
@@ -20,9 +20,9 @@ export function logEntry(e: ChatEvent): LogEntry | undefined {
     case 'whisper':
       return { time: e.time, conversation: e.outgoing ? e.to : e.from, text: e.outgoing ? `-> *${e.to}* ${e.text}` : `*${e.from}* ${e.text}` };
     case 'joined':
-      return room(e.time, `-- ${e.name} has joined`);
+      return room(e.time, `-- ${whoHave(e.name, e.others)} joined`);
     case 'left':
-      return room(e.time, `-- ${e.name} has left (${LEAVE_WORDS[e.reason]}${e.message ? ': ' + e.message : ''})`);
+      return room(e.time, `-- ${whoHave(e.name, e.others)} left (${LEAVE_WORDS[e.reason]}${e.message ? ': ' + e.message : ''})`);
     case 'renamed':
       return room(e.time, `-- ${e.old} is now known as ${e.new}`);
     default:

@@ -3,7 +3,7 @@ import { INPUT_HISTORY_LINES, MAX_PASTE_CHARS, MAX_TEXT_CHARS, MAX_NAME_CHARS, M
 import { compareNames, foldName } from '../../wire/names.js';
 import { helpLines, parseInput, type CommandName } from '../../wire/commands.js';
 import { codePointLength, sanitizeText } from '../../wire/sanitize.js';
-import { LEAVE_WORDS, type ChatEvent, type ConnectionStatus } from '../core/events.js';
+import { LEAVE_WORDS, whoHave, type ChatEvent, type ConnectionStatus } from '../core/events.js';
 import { keyHelpLines } from './keys.js';
 import { formatPlain, requestLine, roomWords, sessionWords } from '../format.js';
 import { nextCluster, prevCluster } from './text.js';
@@ -492,11 +492,19 @@ function roomEvent(s: ViewState, e: ChatEvent, elsewhere: boolean): ViewState {
     case 'pending':
       if (e.to !== undefined) return { ...s, whispers: bounded([...s.whispers, { peer: e.to, text: e.text, outgoing: true, pendingRef: e.ref }], WHISPER_LINES) };
       return addRoom(s, [{ kind: 'pending', ref: e.ref, from: s.me, text: e.text, action: e.action }]);
-    case 'joined':
-      return addRoom(withUsers({ ...s, away: setAway(s.away, e.name, false) }, [...s.users.filter((u) => foldName(u) !== foldName(e.name)), e.name]), [{ kind: 'system', time: e.time, text: `${e.name} has joined`, event: 'join' }]);
+    case 'joined': {
+      // A grouped notice (e.others) names several people on one line.
+      const names = [e.name, ...(e.others ?? [])];
+      const keys = new Set(names.map(foldName));
+      const away = names.reduce((a, n) => setAway(a, n, false), s.away);
+      const text = `${whoHave(e.name, e.others)} joined`;
+      return addRoom(withUsers({ ...s, away }, [...s.users.filter((u) => !keys.has(foldName(u))), ...names]), [{ kind: 'system', time: e.time, text, event: 'join' }]);
+    }
     case 'left': {
       const why = LEAVE_WORDS[e.reason] + (e.by !== undefined ? ` by ${e.by}` : '') + (e.message ? `: ${e.message}` : '');
-      return addRoom(withUsers(s, s.users.filter((u) => foldName(u) !== foldName(e.name))), [{ kind: 'system', time: e.time, text: `${e.name} has left (${why})`, event: 'leave' }]);
+      const keys = new Set([e.name, ...(e.others ?? [])].map(foldName));
+      const text = `${whoHave(e.name, e.others)} left (${why})`;
+      return addRoom(withUsers(s, s.users.filter((u) => !keys.has(foldName(u)))), [{ kind: 'system', time: e.time, text, event: 'leave' }]);
     }
     case 'renamed': {
       const users = [...s.users.filter((u) => foldName(u) !== foldName(e.old)), e.new];
