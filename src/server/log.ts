@@ -1,24 +1,38 @@
 import fs from 'node:fs';
+import { LOG_FLUSH_BYTES, LOG_FLUSH_MS } from '../wire/limits.js';
 import type { LogFields } from './hub.js';
 
 // server.log: one event per line, `TIMESTAMP EVENT key=value ...` (logfmt; values with spaces or quotes are
-// JSON strings). Lines are buffered and written once per tick by one writer, so order is kept and a busy
-// room costs one write() per tick, not one per message; fatal paths call flushSync() before exiting.
+// JSON strings). Lines wait in memory for at most LOG_FLUSH_MS (or LOG_FLUSH_BYTES) and are written by one
+// writer, so order is kept and a busy room costs a few write() calls a second, not one per message; fatal
+// paths and shutdown call flushSync() before exiting.
 
-export function formatLogLine(time: Date, event: string, fields: LogFields): string {
-  let line = `${time.toISOString()} ${event}`;
-  for (const [key, value] of Object.entries(fields)) {
+/** A value that needs no quoting: no white space, quote, `=` or backslash. */
+const BARE = /^[^\s"=\\]+$/;
+
+function formatFields(event: string, fields: LogFields): string {
+  let line = ` ${event}`;
+  for (const key in fields) {
+    const value = fields[key];
     if (value === undefined) continue;
-    const s = String(value);
-    line += ` ${key}=${/^[^\s"=\\]+$/.test(s) ? s : JSON.stringify(s)}`;
+    const s = typeof value === 'string' ? value : String(value);
+    line += ` ${key}=${BARE.test(s) ? s : JSON.stringify(s)}`;
   }
   return line + '\n';
+}
+
+export function formatLogLine(time: Date, event: string, fields: LogFields): string {
+  return time.toISOString() + formatFields(event, fields);
 }
 
 export class EventLog {
   private fd: number | null;
   private pending: string[] = [];
-  private scheduled = false;
+  private pendingBytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  /** The last timestamp written and its text: lines of the same millisecond share it. */
+  private lastMs = NaN;
+  private lastIso = '';
 
   /** `path` null logs nowhere (tests that do not care). Throws if the file cannot be opened. */
   constructor(
@@ -30,18 +44,31 @@ export class EventLog {
 
   write = (event: string, fields: LogFields): void => {
     if (this.fd === null) return;
-    this.pending.push(formatLogLine(new Date(this.clock()), event, fields));
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flushSync());
+    const ms = this.clock();
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      this.lastIso = new Date(ms).toISOString();
+    }
+    const line = this.lastIso + formatFields(event, fields);
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+    if (this.pendingBytes >= LOG_FLUSH_BYTES) this.flushSync();
+    else if (this.timer === null) {
+      // Unreferenced: a pending flush must not keep a finished process alive (close() writes the rest).
+      this.timer = setTimeout(() => this.flushSync(), LOG_FLUSH_MS);
+      this.timer.unref();
     }
   };
 
   flushSync(): void {
-    this.scheduled = false;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     if (this.fd === null || this.pending.length === 0) return;
     const text = this.pending.join('');
     this.pending = [];
+    this.pendingBytes = 0;
     try {
       fs.writeSync(this.fd, text);
     } catch {

@@ -165,6 +165,8 @@ try {
 } catch (err) {
   fail(`cannot open the log file ${opts.log}: ${(err as Error).message}`);
 }
+// Lines wait up to LOG_FLUSH_MS in memory: whatever way the process ends, they are written first.
+process.on('exit', () => log.flushSync());
 
 const redisUrl = opts.redis ?? (process.env.PARLEY_REDIS_URL || undefined);
 let store: Store;

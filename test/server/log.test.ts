@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EventLog, formatLogLine } from '../../src/server/log.js';
+import { LOG_FLUSH_BYTES, LOG_FLUSH_MS } from '../../src/wire/limits.js';
+
+const tmpLog = (): string => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parley-log-')), 'server.log');
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe('server.log', () => {
+  it('writes the lines of many event-loop turns with one write() (a busy room does not cost a write per message)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const file = tmpLog();
+    const log = new EventLog(file, () => Date.UTC(2026, 10, 30, 8, 0, 0, 5));
+    const writes = vi.spyOn(fs, 'writeSync');
+    for (let i = 0; i < 20; i++) {
+      log.write('message', { conn: 1, id: i, text: `line ${i}` });
+      await nextTurn();
+    }
+    expect(writes).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(LOG_FLUSH_MS);
+    expect(writes).toHaveBeenCalledTimes(1);
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(20);
+    expect(lines[0]).toBe('2026-11-30T08:00:00.005Z message conn=1 id=0 text="line 0"');
+    expect(lines[19]).toBe('2026-11-30T08:00:00.005Z message conn=1 id=19 text="line 19"');
+    log.close();
+  });
+
+  it(`writes at once past ${LOG_FLUSH_BYTES} bytes waiting, and everything on close, in order`, () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const file = tmpLog();
+    const log = new EventLog(file);
+    const writes = vi.spyOn(fs, 'writeSync');
+    const text = 'x'.repeat(1000);
+    let n = 0;
+    while (writes.mock.calls.length === 0 && n < (2 * LOG_FLUSH_BYTES) / 1000) log.write('message', { id: n++, text });
+    expect(writes).toHaveBeenCalledTimes(1);
+    expect(n * 1000).toBeGreaterThanOrEqual(LOG_FLUSH_BYTES * 0.9);
+    log.write('message', { id: n++, text: 'last' });
+    log.close();
+    const ids = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => Number(/ id=(\d+)/.exec(l)![1]));
+    expect(ids).toEqual([...Array(n).keys()]);
+  });
+
+  it('formats as before: ISO time, event, key=value, quoted when needed, undefined left out', () => {
+    const t = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6));
+    expect(formatLogLine(t, 'join', { conn: 3, name: 'bob', addr: '127.0.0.1:5', gone: undefined, ok: true })).toBe('2026-01-02T03:04:05.006Z join conn=3 name=bob addr=127.0.0.1:5 ok=true\n');
+    expect(formatLogLine(t, 'message', { text: 'a "b" = c\\' })).toBe('2026-01-02T03:04:05.006Z message text="a \\"b\\" = c\\\\"\n');
+  });
+
+});
