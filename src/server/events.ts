@@ -24,6 +24,11 @@ export interface Codec {
   readonly name: string;
   /** The bytes for `event` (a whole line, terminator included), or null when this protocol shows nothing for it. */
   encode(event: ChatEvent): Buffer | null;
+  /**
+   * The bytes for `{ ...event, ref }` (the sender's own copy of what it asked for), when the codec can make
+   * them more cheaply than encoding that object; the result must be the same.
+   */
+  encodeWithRef?(event: ChatEvent, ref: string): Buffer | null;
 }
 
 /**

@@ -12,16 +12,54 @@ function ungrouped(event: ChatEvent, encode: (e: ChatEvent) => Buffer | null): B
   return parts.length === 0 ? null : Buffer.concat(parts);
 }
 
+/**
+ * `encode` remembering its last event and bytes. Events are never changed once made, so the same object
+ * gives the same bytes: the sender's echo of a room message is the frame the room was sent, not a second
+ * JSON encoding (the hot path of every message).
+ */
+function lastOne(encode: (event: ChatEvent) => Buffer | null): (event: ChatEvent) => Buffer | null {
+  let last: ChatEvent | undefined;
+  let frame: Buffer | null = null;
+  return (event) => {
+    if (event !== last) {
+      frame = encode(event);
+      last = event;
+    }
+    return frame;
+  };
+}
+
+/**
+ * The frame of `{ ...event, ref }` made from the frame of `event`: JSON.stringify puts the added key last,
+ * so it is the same bytes with `,"ref":…` before the closing brace. Events that already carry a ref (the
+ * spread would replace it in place) and grouped notices (several lines) are encoded whole.
+ */
+function withRef(encode: (event: ChatEvent) => Buffer | null): (event: ChatEvent, ref: string) => Buffer | null {
+  return (event, ref) => {
+    if ('ref' in event || isGrouped(event)) return encode({ ...event, ref } as ChatEvent);
+    const frame = encode(event);
+    if (frame === null) return null;
+    // `frame` ends with `}\n`.
+    return Buffer.concat([frame.subarray(0, frame.length - 2), Buffer.from(`,"ref":${JSON.stringify(ref)}}\n`)]);
+  };
+}
+
+const encodeNdjson = lastOne((event) => (isGrouped(event) ? ungrouped(event, encodeFrame) : encodeFrame(event)));
+
 /** Events as NDJSON frames: the event object itself, one line; a grouped notice as one line per name. */
 export const NDJSON: Codec = {
   name: 'ndjson',
-  encode: (event: ChatEvent) => (isGrouped(event) ? ungrouped(event, encodeFrame) : encodeFrame(event)),
+  encode: encodeNdjson,
+  encodeWithRef: withRef(encodeNdjson),
 };
+
+const encodeGrouped = lastOne((event) => encodeFrame(event));
 
 /** NDJSON for a client that said hello with `grouped`: a grouped notice is one frame listing every name. */
 export const NDJSON_GROUPED: Codec = {
   name: 'ndjson-grouped',
-  encode: (event: ChatEvent) => encodeFrame(event),
+  encode: encodeGrouped,
+  encodeWithRef: withRef(encodeGrouped),
 };
 
 /**
@@ -45,7 +83,8 @@ export function ndjsonV1(defaultRoom: string): Codec {
     if (event.type === 'left' && (event.reason === 'part' || event.reason === 'banned')) event = { ...event, reason: event.reason === 'part' ? 'quit' : 'kicked' };
     return encodeFrame(event);
   };
-  return { name: 'ndjson-v1', encode: (event: ChatEvent) => (isGrouped(event) ? ungrouped(event, one) : one(event)) };
+  const encode = lastOne((event: ChatEvent) => (isGrouped(event) ? ungrouped(event, one) : one(event)));
+  return { name: 'ndjson-v1', encode, encodeWithRef: withRef(encode) };
 }
 
 const V2_ONLY = new Set<ChatEvent['type']>(['room', 'rooms', 'topic', 'moderation', 'closed', 'away']);

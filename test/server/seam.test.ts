@@ -60,8 +60,8 @@ describe('the core with two protocols attached', () => {
     expect(wire.take(3)).toEqual(['<alice> hi all\n']);
     expect(JSON.parse(wire.take(4)[0]!)).toMatchObject({ type: 'message', from: 'alice', text: 'hi all' });
     expect(line.calls).toBe(1);
-    // One buffer per protocol for the room, one for the sender's echo.
-    expect(wire.buffers.size - before).toBe(3);
+    // One buffer per protocol for the room; the sender's echo (no ref) is the room's NDJSON buffer itself.
+    expect(wire.buffers.size - before).toBe(2);
   });
 
   it('a protocol that shows nothing for an event sends nothing', () => {

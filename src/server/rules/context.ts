@@ -136,7 +136,9 @@ export class Context {
 
   /** The sender's own copy, carrying its ref so it can mark that message accepted. */
   echo(s: Session, event: ChatEvent, ref: string | undefined): void {
-    this.send(s, ref === undefined ? event : ({ ...event, ref } as ChatEvent));
+    if (ref === undefined) return this.send(s, event);
+    const frame = s.codec.encodeWithRef ? s.codec.encodeWithRef(event, ref) : s.codec.encode({ ...event, ref } as ChatEvent);
+    if (frame !== null) this.out.send(s.id, frame);
   }
 
   /**
