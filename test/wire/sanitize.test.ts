@@ -159,3 +159,18 @@ describe('sanitizeText keeps ZWNJ and ZWJ', () => {
     expect(sanitizeText('\u200d\u200d')).toBe('');
   });
 });
+
+describe('sanitizeText on plain ASCII (the common case, which skips the rules)', () => {
+  it('keeps printable ASCII as it is and still trims spaces at either end', () => {
+    for (const t of ['a', '~', 'hello all', 'x = {"a": [1, 2]} \\ /path?q=1&b=2', '!'.repeat(500)]) expect(sanitizeText(t)).toBe(t);
+    expect(sanitizeText(' hi')).toBe('hi');
+    expect(sanitizeText('hi ')).toBe('hi');
+    expect(sanitizeText('   ')).toBe('');
+    expect(sanitizeText('')).toBe('');
+  });
+
+  it('still cleans ASCII with control characters in it', () => {
+    expect(sanitizeText('a\x1b[31mred\x1b[0m')).toBe('ared');
+    expect(sanitizeText('a\tb\x7fc')).toBe('a bc');
+  });
+});
