@@ -394,10 +394,13 @@ export class Store {
   private readonly writeHistory = (rows: StoredMessage[]): void => {
     if (Date.now() < this.busyUntil) throw new StoreBusy(`the database ${this.file} is locked by another process`);
     if (rows.length === 1) return this.insertHistory(rows[0]!);
-    this.db.transaction(() => {
-      for (const m of rows) this.insertHistory(m);
-    })();
+    // Made once: better-sqlite3 builds a new wrapper at every call of transaction().
+    (this.insertHistoryRows ??= this.db.transaction((batch: StoredMessage[]) => {
+      for (const m of batch) this.insertHistory(m);
+    }))(rows);
   };
+
+  private insertHistoryRows: ((rows: StoredMessage[]) => void) | undefined;
 
   private insertHistory(m: StoredMessage): void {
     this.st.addHistory.run(m.id, m.room, m.from, m.text, m.time, m.action ? 1 : 0);
