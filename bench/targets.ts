@@ -99,6 +99,11 @@ export function targets(r: BenchResults): Target[] {
     const p = roomOf(r, 'parley', n);
     const g = roomOf(r, 'ngircd', n);
     t1.push(ratioCase(`N=${n} open loop`, p?.openLoop?.serverCpuPerMDeliveries, g?.openLoop?.serverCpuPerMDeliveries, 1, '<=', [p?.openLoop, g?.openLoop]));
+    if (p?.openLoopCold || g?.openLoopCold) {
+      const pc = p?.openLoopCold?.serverCpuPerMDeliveries;
+      const gc = g?.openLoopCold?.serverCpuPerMDeliveries;
+      t1.push({ label: `N=${n} open loop, cold (reported)`, parley: fin(pc), ngircd: fin(gc), ratio: div(fin(pc), fin(gc)), judged: undefined, goal: 'reported', cmp: null, goalValue: NaN, met: null, note: 'the first messages of a fresh server' });
+    }
     const m = matchedStep(r, n);
     const c = ratioCase(`N=${n} saturation${m ? ` (${m.rate} msg/s x ${m.parley.senders}, both passed)` : ''}`, m?.parley.serverCpuPerMDeliveries, m?.ngircd.serverCpuPerMDeliveries, 1, '<=', [m?.parley, m?.ngircd]);
     if (!m) c.note = 'no sweep rate both servers passed';
