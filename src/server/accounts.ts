@@ -27,12 +27,15 @@ export const AUTH_MODES: readonly AuthMode[] = ['off', 'optional', 'required'];
 export type AuthFailure = { ok: false; code: ErrorCode; message: string; seconds?: number };
 
 export type AuthResult =
-  /** `mustChange`: the account's password breaks today's rule (imported); the user is asked for a new one. */
-  | { ok: true; name: string; token: string; mustChange?: boolean }
+  /**
+   * `mustChange`: the account's password breaks today's rule (imported); the user is asked for a new one.
+   * `credential`: the password hash this login rests on (see Accounts.revoked).
+   */
+  | { ok: true; name: string; token: string; credential: string; mustChange?: boolean }
   | AuthFailure;
 
 /** The result of a password change: `ended` counts the sessions it ended (the caller's old one included). */
-export type PasswordChange = ({ ok: true; name: string; token: string; ended: number }) | AuthFailure;
+export type PasswordChange = ({ ok: true; name: string; token: string; credential: string; ended: number }) | AuthFailure;
 
 export interface AccountsOptions {
   mode: AuthMode;
@@ -113,7 +116,7 @@ export class Accounts {
     const checked = await this.check(name, password, source);
     if (!checked.ok) return checked;
     const user = checked.user;
-    return { ok: true, name: user.name, token: this.issueToken(user.key, this.clock(), source), ...(user.mustChange && { mustChange: true }) };
+    return { ok: true, name: user.name, token: this.issueToken(user.key, this.clock(), source), credential: user.hash, ...(user.mustChange && { mustChange: true }) };
   }
 
   /**
@@ -140,9 +143,10 @@ export class Accounts {
       this.checking.delete(pair);
     }
     const now = this.clock();
-    // The account may have been removed while the hash ran.
+    // The account may have been removed, or its password changed (`user passwd`), while the hash ran: the
+    // old password must not open a session on the new one.
     const still = ok ? this.store.user(key) : undefined;
-    if (still) {
+    if (still && still.hash === user?.hash) {
       this.lockout.succeed(pair);
       return { ok: true, user: still };
     }
@@ -165,7 +169,7 @@ export class Accounts {
     const now = this.clock();
     const fresh = newToken();
     if (user && this.store.rotateSession(token, fresh, key, now, now + this.tokenTtlMs, source ?? LOCAL_SOURCE)) {
-      return { ok: true, name: user.name, token: fresh, ...(user.mustChange && { mustChange: true }) };
+      return { ok: true, name: user.name, token: fresh, credential: user.hash, ...(user.mustChange && { mustChange: true }) };
     }
     return { ok: false, code: 'bad_token', message: 'that session has expired or was ended; log in with the password' };
   }
@@ -227,7 +231,7 @@ export class Accounts {
     if (!user) return { ok: false, code: 'server_error', message: 'the account was removed meanwhile' };
     this.store.setHash(key, hash);
     const ended = this.store.dropSessionsOf(key);
-    return { ok: true, name: user.name, token: this.issueToken(key, this.clock(), source), ended };
+    return { ok: true, name: user.name, token: this.issueToken(key, this.clock(), source), credential: hash, ended };
   }
 
   /** Forget a token (the user quit on purpose). */
@@ -261,7 +265,7 @@ export class Accounts {
     if (!this.store.addUser(key, name, hash, now) && !this.claim) return { ok: false, code: 'name_registered', message: `${name} is already registered` };
     if (source !== undefined) this.registrations.take(source, now);
     this.store.setLastSeen(key, now);
-    return { ok: true, name, token: this.issueToken(key, now, source) };
+    return { ok: true, name, token: this.issueToken(key, now, source), credential: hash };
   }
 
   /**
@@ -274,6 +278,20 @@ export class Accounts {
     const problem = passwordProblem(password);
     if (problem) return { ok: false, code: 'weak_password', message: problem };
     return this.replacePassword(key, password, source);
+  }
+
+  /**
+   * Why a live login of `name` that rests on the password hash `credential` must end, or null: the account
+   * was removed, or its password changed, by someone other than this connection (the operator's
+   * `parley-server user passwd|remove`, another process on the database file or another cluster node).
+   * A changed password ends every token; this ends the connection still open with one of them, so a
+   * thief's live session goes with its token (issue 10).
+   */
+  revoked(name: string, credential: string | undefined): string | null {
+    const user = this.store.user(foldName(name));
+    if (!user) return `the account ${name} was removed by the server's operator; this session is closed`;
+    if (credential !== undefined && user.hash !== credential) return `the password of ${name} was changed; this session is closed: log in again with the new password`;
+    return null;
   }
 
   seen(name: string, time: number): void {

@@ -161,7 +161,7 @@ export async function runAdmin(argv: string[]): Promise<void> {
       db.store.setHash(key, hash);
       const ended = db.store.dropSessionsOf(key);
       await db.close();
-      process.stdout.write(`changed the password of ${user.name} in ${db.where}; ended ${ended} ${ended === 1 ? 'session' : 'sessions'} (a client connected right now stays until it disconnects)\n`);
+      process.stdout.write(`changed the password of ${user.name} in ${db.where}; ended ${ended} ${ended === 1 ? 'session' : 'sessions'}; a running server disconnects ${user.name} within a second\n`);
     });
 
   program

@@ -67,7 +67,7 @@ import { Rooms } from './rooms.js';
 import type { ConnId, Session } from './session.js';
 import { Context, errorEvent, type HubLog, type Outbox } from './rules/context.js';
 import { ack, hello, register } from './rules/login.js';
-import { changePassword, listSessions, logout } from './rules/sessions.js';
+import { changePassword, endRevoked, listSessions, logout } from './rules/sessions.js';
 import { say, whisper } from './rules/talk.js';
 import { block, nick, unblock, whoelse } from './rules/people.js';
 import { away, back } from './rules/away.js';
@@ -132,6 +132,8 @@ export class Hub {
   private readonly directory = new Directory();
   private readonly rooms: Rooms;
   private lastMaintenance = 0;
+  /** The store's data_version when live logins were last checked against it (see noticeOutsideChanges). */
+  private dataVersion: number | undefined;
   /**
    * New connections and hellos per source (issue 10's churn limits). Off when either flood limits are off
    * (ratePerSecond 0, `--no-rate-limit`) or the per-address cap is (`--max-per-ip 0`): both mean "many
@@ -556,7 +558,35 @@ export class Hub {
         log('store_error', { during: 'maintenance', error: (err as Error).message });
       }
     }
+    this.noticeOutsideChanges();
     this.ctx.deliverPrivate(this.ctx.privateDesk.tick());
+  }
+
+  /**
+   * Another process wrote to the database file since the last tick (the operator's `parley-server user
+   * passwd|remove` runs beside the server): live logins whose password was changed or whose account was
+   * removed are closed, within a tick. Read again at the next tick if the file could not be read.
+   */
+  private noticeOutsideChanges(): void {
+    const { store, accounts, log } = this.ctx;
+    if (!store || !accounts) return;
+    let version: number;
+    try {
+      version = store.dataVersion();
+    } catch (err) {
+      log('store_error', { during: 'data_version', error: (err as Error).message });
+      return;
+    }
+    if (version === this.dataVersion) return;
+    if (endRevoked(this.ctx)) this.dataVersion = version;
+  }
+
+  /**
+   * Another cluster node changed these accounts (folded names: a password, a removal): their live logins
+   * here are checked as after an outside change to the file.
+   */
+  accountsChanged(keys: ReadonlySet<string>): void {
+    endRevoked(this.ctx, keys);
   }
 
   /** Tell everyone the server is going down and close every connection after that notice. */

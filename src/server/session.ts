@@ -39,6 +39,11 @@ export interface Session {
   /** The session token of that login, ended when the user quits. */
   token?: string;
   /**
+   * The account's password hash when this connection logged in (or changed it): once the store holds
+   * another, the password was changed elsewhere and the connection is closed (Accounts.revoked).
+   */
+  credential?: string;
+  /**
    * This connection proved the account's password (logged in, registered or changed it with one), not
    * just a token: only then may it end the account's other sessions without giving the password.
    */

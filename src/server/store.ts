@@ -448,6 +448,15 @@ export class Store {
   }
 
   /** A new password: it meets the rule, so the account no longer has to change it. */
+  /**
+   * SQLite's data_version: it changes when another connection (another process: `parley-server user
+   * passwd`, a backup restore) committed to the file, never for this one's own writes. Cheap enough to read
+   * every tick; the hub then looks at what it keeps from the file (live logins' passwords).
+   */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
   setHash(key: string, hash: string): void {
     this.st.setHash.run(hash, key);
   }

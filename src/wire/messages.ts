@@ -154,6 +154,8 @@ export type ErrorCode =
   | 'mailbox_full'
   | 'too_many_blocks'
   | 'session_replaced'
+  /** This live login was closed: its account's password was changed or the account removed elsewhere (issue 10). */
+  | 'session_revoked'
   | 'idle_timeout'
   | 'server_error'
   // Abuse one source cannot win (issue 10).

@@ -1,10 +1,13 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerMessage, SessionInfo } from '../../src/wire/messages.js';
-import { addUser, startTestServer, tempDb, Wire, type TestServer } from './helpers.js';
+import { Accounts } from '../../src/server/accounts.js';
+import { PasswordHasher } from '../../src/server/passwords.js';
+import { Store } from '../../src/server/store.js';
+import { addUser, FAST_SCRYPT, startTestServer, tempDb, Wire, type TestServer } from './helpers.js';
 
 // Token hygiene (issue 10, item 3), over real sockets against a real database file: a resumed token is
 // rotated and the old one refused; a password login ends the account's other sessions (/logout all) or
@@ -178,11 +181,94 @@ describe.skipIf(!fs.existsSync(MAIN))('parley-server user passwd', () => {
     const t2 = await loginAndDrop(s.port, { password: 'correct horse' });
     expect(passwd(db, 'short\n')).toMatchObject({ code: 2, err: 'parley-server user: a password needs at least 8 characters\n' });
     expect(passwd(db, '')).toMatchObject({ code: 2, err: expect.stringContaining('no password given') });
-    expect(passwd(db, 'battery staple\n')).toMatchObject({ code: 0, out: `changed the password of alice in ${db}; ended 2 sessions (a client connected right now stays until it disconnects)\n` });
+    expect(passwd(db, 'battery staple\n')).toMatchObject({ code: 0, out: `changed the password of alice in ${db}; ended 2 sessions; a running server disconnects alice within a second\n` });
     for (const token of [t1, t2]) expect((await login(s.port, { token })).error?.code).toBe('bad_token');
     expect((await login(s.port, { password: 'correct horse' })).error?.code).toBe('login_failed');
     expect((await login(s.port, { password: 'battery staple' })).welcome).toMatchObject({ account: true });
     const nobody = spawnSync(process.execPath, [MAIN, 'user', 'passwd', 'zed', '--db', db], { input: 'battery staple\n', encoding: 'utf8', env: { ...process.env, PARLEY_PASSWORD: '' } });
     expect(nobody.stderr).toBe(`parley-server user: there is no account zed in ${db}\n`);
+  });
+
+  /** The CLI as its own process while this test's server keeps running (spawnSync would stop its event loop). */
+  function admin(args: string[], input: string): Promise<{ code: number | null; out: string }> {
+    const child = spawn(process.execPath, [MAIN, 'user', ...args], { env: { ...process.env, PARLEY_PASSWORD: '' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin.end(input);
+    return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
+  }
+
+  it('disconnects a live connection of the account (a thief on a copied token) with one line, beside the running server; the room sees it leave', async () => {
+    const s = await serve();
+    const stolen = await loginAndDrop(s.port, { password: 'correct horse' });
+    const thief = await login(s.port, { token: stolen });
+    expect(thief.welcome).toBeDefined();
+    const bob = await Wire.hello(s.port, 'bob');
+    wires.push(bob);
+    await bob.next((f) => f.type === 'welcome');
+    expect(await admin(['passwd', 'alice', '--db', s.store.file], 'battery staple\n')).toMatchObject({ code: 0 });
+    const told = await thief.w.next<Err>((f) => f.type === 'error', 5000);
+    expect(told).toMatchObject({ code: 'session_revoked', message: 'the password of alice was changed; this session is closed: log in again with the new password' });
+    expect(told.message).not.toContain('\n');
+    await thief.w.waitClosed();
+    expect(await bob.next((f) => f.type === 'left')).toMatchObject({ name: 'alice', reason: 'kicked' });
+    // Its client reconnects with the token it holds: refused, and so is the old password.
+    expect((await login(s.port, { token: thief.welcome!.token! })).error?.code).toBe('bad_token');
+    expect((await login(s.port, { password: 'correct horse' })).error?.code).toBe('login_failed');
+    // The owner, with the new password, stays connected through the next ticks.
+    const owner = await login(s.port, { password: 'battery staple' });
+    expect(owner.welcome).toBeDefined();
+    await new Promise((r) => setTimeout(r, 1500));
+    await owner.w.sync();
+    expect(owner.w.closed).toBe(false);
+  });
+
+  it('`user remove` disconnects the removed account\'s live connection too', async () => {
+    const s = await serve();
+    const alice = await login(s.port, { password: 'correct horse' });
+    expect(await admin(['remove', 'alice', '--db', s.store.file], '')).toMatchObject({ code: 0 });
+    expect(await alice.w.next<Err>((f) => f.type === 'error', 5000)).toMatchObject({
+      code: 'session_revoked',
+      message: "the account alice was removed by the server's operator; this session is closed",
+    });
+    await alice.w.waitClosed();
+  });
+});
+
+describe('/password on this server', () => {
+  it('keeps the connection that changed it (the server notices no outside change)', async () => {
+    const s = await serve();
+    const { w } = await login(s.port, { password: 'correct horse' });
+    expect(await ask(w, { type: 'password', old: 'correct horse', password: 'battery staple' }, 'pw')).toMatchObject({ type: 'password_changed' });
+    await new Promise((r) => setTimeout(r, 1500));
+    await w.sync();
+    expect(w.closed).toBe(false);
+  });
+});
+
+describe('a password changed while a login is checked', () => {
+  it('the old password, checked against the old hash meanwhile, opens no session', async () => {
+    const store = new Store(tempDb());
+    const real = new PasswordHasher(FAST_SCRYPT);
+    store.addUser('alice', 'alice', await real.hash('correct horse'), Date.now());
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // The operator's `user passwd` lands between the hash check and its answer.
+    const slow = Object.assign(Object.create(real) as PasswordHasher, {
+      verify: async (...args: Parameters<PasswordHasher['verify']>) => {
+        const ok = await real.verify(...args);
+        await held;
+        return ok;
+      },
+    });
+    const accounts = new Accounts(store, slow, { mode: 'optional', blockDurationS: 60 });
+    const pending = accounts.login('alice', 'correct horse', '127.0.0.1');
+    store.setHash('alice', await real.hash('battery staple'));
+    store.dropSessionsOf('alice');
+    release();
+    expect(await pending).toMatchObject({ ok: false, code: 'login_failed' });
+    expect(store.sessionsOf('alice', Date.now())).toEqual([]);
+    store.close();
   });
 });

@@ -310,6 +310,27 @@ describe('the users pane shows what the server says (item 6)', () => {
   });
 });
 
+/**
+ * alice (password `wonderland`, added here) in line mode on `s`, logged in: the lines it printed, and how
+ * its run ended (the exit code main.ts would give, and the one line it would print).
+ */
+async function lineModeAlice(s: TestServer): Promise<{ lines: string[]; ended: Promise<{ exitCode: number | undefined; message: string }> }> {
+  const { PassThrough } = await import('node:stream');
+  const { runPlain } = await import('../../src/tui/plain.js');
+  const { EXIT_CODES } = await import('../../src/tui/core/errors.js');
+  await addUser(s.store, 'alice', 'wonderland');
+  const lines: string[] = [];
+  const stdin = new PassThrough();
+  cleanups.push(() => stdin.end());
+  const run = runPlain({ name: 'alice', host: '127.0.0.1', port: s.port, json: false, input: stdin, out: (l) => lines.push(l), err: (l) => lines.push(l), hint: false, password: 'wonderland' });
+  await until(() => s.server.hub.users().includes('alice'), 8000, 'alice logged in');
+  const ended = run.then(
+    () => ({ exitCode: 0, message: '(ended without an error)' }),
+    (e: { code: keyof typeof EXIT_CODES; message: string }) => ({ exitCode: EXIT_CODES[e.code], message: e.message }),
+  );
+  return { lines, ended };
+}
+
 describe('"logged in from another location" (item 11)', () => {
   test('is shown once in the full screen, which then leaves with exit code 7 and the one line', async () => {
     const s = await server();
@@ -349,24 +370,33 @@ describe('"logged in from another location" (item 11)', () => {
   });
 
   test('line mode prints it once and ends with exit code 7', async () => {
-    const { PassThrough } = await import('node:stream');
-    const { runPlain } = await import('../../src/tui/plain.js');
-    const { EXIT_CODES } = await import('../../src/tui/core/errors.js');
     const s = await server();
-    await addUser(s.store, 'alice', 'wonderland');
-    const lines: string[] = [];
-    const stdin = new PassThrough();
-    cleanups.push(() => stdin.end());
-    const run = runPlain({ name: 'alice', host: '127.0.0.1', port: s.port, json: false, input: stdin, out: (l) => lines.push(l), err: (l) => lines.push(l), hint: false, password: 'wonderland' });
-    await until(() => s.server.hub.users().includes('alice'), 8000, 'alice logged in');
+    const { ended, lines } = await lineModeAlice(s);
     const second = new Session({ name: 'alice', host: '127.0.0.1', port: s.port, mode: 'plain', askPassword: async () => 'wonderland' }, () => {});
     cleanups.push(() => second.destroy());
     await second.start();
-    const ended = await run.then(() => undefined, (e: unknown) => e as { code: 'signed_out'; message: string });
-    expect(ended && EXIT_CODES[ended.code]).toBe(7);
+    const end = await ended;
+    expect(end.exitCode).toBe(7);
     // main.ts prints the rejection as the one line; nothing before it says it too.
     expect(lines.filter((l) => l.includes('another location'))).toEqual([]);
-    expect(ended!.message).toBe('alice logged in from another location; this session is closed');
+    expect(end.message).toBe('alice logged in from another location; this session is closed');
+  });
+});
+
+describe('the password changed by the operator (issue 10)', () => {
+  test('line mode prints why once and ends with exit code 7, without reconnecting on the dead token', async () => {
+    const { Store } = await import('../../src/server/store.js');
+    const s = await server();
+    const { ended, lines } = await lineModeAlice(s);
+    // What `parley-server user passwd alice` does, from another connection to the file.
+    const operator = new Store(s.db);
+    operator.setHash('alice', s.store.user('alice')!.hash.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')));
+    operator.dropSessionsOf('alice');
+    operator.close();
+    const end = await ended;
+    expect(end.exitCode).toBe(7);
+    expect(end.message).toBe('the password of alice was changed; this session is closed: log in again with the new password');
+    expect(lines.filter((l) => l.includes('password of alice'))).toEqual([]);
   });
 });
 

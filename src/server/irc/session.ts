@@ -782,7 +782,7 @@ export class IrcSession {
   /** A refusal from the core, as the numeric an IRC client understands. */
   private error(ev: Extract<ServerMessage, { type: 'error' }>, q: Pending | undefined): void {
     const msg = ircSafe(ev.message);
-    if (ev.code === 'registration_timeout' || ev.code === 'idle_timeout' || ev.code === 'session_replaced' || ev.code === 'too_many_connections' || ev.code === 'not_parley') {
+    if (ev.code === 'registration_timeout' || ev.code === 'idle_timeout' || ev.code === 'session_replaced' || ev.code === 'session_revoked' || ev.code === 'too_many_connections' || ev.code === 'not_parley') {
       this.lastError = `Closing Link: ${this.opts.serverName} (${msg})`;
       return;
     }

@@ -88,6 +88,7 @@ function loginChecked(ctx: Context, s: Session, result: AuthResult, ref: string 
     }
     s.account = true;
     s.token = result.token;
+    s.credential = result.credential;
     s.proven = byPassword;
     s.mustChange = result.mustChange === true;
     enter(ctx, s, result.name, ctx.clock(), ref);
@@ -239,6 +240,7 @@ function registerChecked(ctx: Context, s: Session, result: AuthResult, ref: stri
   s.proven = true;
   s.mustChange = false;
   s.token = result.token;
+  s.credential = result.credential;
   ctx.persist(s, 'register', ref, () => s.blocks.attach(foldName(result.name)));
   ctx.send(s, { type: 'registered', name: result.name, token: result.token, ...(ref !== undefined && { ref }) });
   ctx.log('register', { conn: s.id, name: result.name });

@@ -1,5 +1,6 @@
 import type { ClientMessage } from '../../wire/messages.js';
 import type { AuthFailure } from '../accounts.js';
+import { foldName } from '../../wire/names.js';
 import type { Session } from '../session.js';
 import { FAILED, type Context } from './context.js';
 import { asyncFailed } from './login.js';
@@ -92,6 +93,7 @@ export function changePassword(ctx: Context, s: Session, msg: Extract<ClientMess
       if (!result.ok) refused(ctx, still, 'password', ref, result);
       else {
         still.token = result.token;
+        still.credential = result.credential;
         still.proven = true;
         still.mustChange = false;
         ctx.send(still, { type: 'password_changed', name: result.name, token: result.token, ended: result.ended, ...(ref !== undefined && { ref }) });
@@ -108,3 +110,30 @@ function refused(ctx: Context, s: Session, re: string, ref: string | undefined, 
   ctx.error(s, failure.code, failure.message, { re, ref, ...(failure.seconds !== undefined && { seconds: failure.seconds }) });
 }
 
+
+/**
+ * The accounts (folded names; every account when absent) were changed by someone other than their live
+ * connections: the operator's `parley-server user passwd|remove` on the database file, or another cluster
+ * node. A live login whose password was changed, or whose account was removed, is closed with one line
+ * saying why (session_revoked): ending the tokens alone would leave a thief connected. Returns false
+ * when the database could not be read (locked by another process): the caller asks again later.
+ */
+export function endRevoked(ctx: Context, keys?: ReadonlySet<string>): boolean {
+  const accounts = ctx.accounts;
+  if (!accounts) return true;
+  for (const s of [...ctx.directory.all()]) {
+    if (!s.account || s.name === undefined || (keys && !keys.has(foldName(s.name)))) continue;
+    let why: string | null;
+    try {
+      why = accounts.revoked(s.name, s.credential);
+    } catch (err) {
+      ctx.log('store_error', { during: 'revoked', conn: s.id, error: (err as Error).message });
+      return false;
+    }
+    if (why === null) continue;
+    ctx.log('session_revoked', { conn: s.id, name: s.name });
+    ctx.error(s, 'session_revoked', why);
+    ctx.remove(s, 'kicked', 'session ended by the server');
+  }
+  return true;
+}

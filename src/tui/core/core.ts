@@ -375,9 +375,8 @@ export class ClientCore {
           ...(msg.seconds !== undefined && { seconds: msg.seconds }),
         };
         // Said once, as the end of the session: not also as an error line.
-        if (msg.code === 'session_replaced' || msg.code === 'idle_timeout') {
-          return [{ kind: 'signed_out', reason: msg.code === 'session_replaced' ? 'replaced' : 'idle', text: error.text }];
-        }
+        const signedOut = SIGNED_OUT[msg.code];
+        if (signedOut !== undefined) return [{ kind: 'signed_out', reason: signedOut, text: error.text }];
         return [error];
       }
       case 'registered':
@@ -598,6 +597,16 @@ class ShownIds {
     return true;
   }
 }
+
+/**
+ * Errors that end the session for good, said once as its end and never followed by a reconnect: the
+ * account logged in elsewhere, went idle, or had its password changed or was removed (its token is void).
+ */
+const SIGNED_OUT: Partial<Record<string, Extract<ChatEvent, { kind: 'signed_out' }>['reason']>> = {
+  session_replaced: 'replaced',
+  idle_timeout: 'idle',
+  session_revoked: 'revoked',
+};
 
 function fail(text: string): Outcome {
   return { send: [], events: [{ kind: 'error', text }] };

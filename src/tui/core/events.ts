@@ -91,9 +91,10 @@ export type ChatEvent =
   | { kind: 'password_changed'; ended: number }
   /**
    * The server ended this session for good and the client will not reconnect: `replaced` (the same
-   * account logged in elsewhere) or `idle` (--idle-timeout).
+   * account logged in elsewhere), `idle` (--idle-timeout) or `revoked` (the password was changed or the
+   * account removed elsewhere: the token is void).
    */
-  | { kind: 'signed_out'; reason: 'replaced' | 'idle'; text: string }
+  | { kind: 'signed_out'; reason: 'replaced' | 'idle' | 'revoked'; text: string }
   /** /search TEXT in the full-screen client: find TEXT in the room's scrollback. */
   | { kind: 'search'; query: string }
   /**

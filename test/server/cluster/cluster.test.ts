@@ -7,8 +7,9 @@ import { until } from '../../helpers/until.js';
 
 // Three real parley-server processes on one real redis-server are one chat system: a room spanning the
 // three with clients on each, whispers across nodes (online, and stored for a registered user who is
-// offline), names unique across nodes also when two people take one at the same moment, and a login on
-// one node resuming with a token issued by another.
+// offline), names unique across nodes also when two people take one at the same moment, a login on
+// one node resuming with a token issued by another, and `parley-server user passwd|remove --redis` closing
+// the account's live connection on whichever node holds it.
 
 const cluster = clusterFixture(3, ['--scrypt-n', '1024', '--no-rate-limit']);
 const { nodes, clients } = cluster;
@@ -162,4 +163,28 @@ describe('a cluster of three servers', () => {
     expect(out).toMatch(/users: .*zoe/);
     zoe.close();
   });
+
+  it('closes the live login of an account whose password `user passwd --redis` changed, with one line, on whichever node holds it', async () => {
+    const login = async (node: number, password: string): Promise<RawClient> => {
+      const c = await RawClient.connect(nodes[node]!.port);
+      clients.push(c);
+      c.send({ type: 'hello', name: 'olive', version: 2, password });
+      expect(await c.next((m) => m.type === 'welcome' || m.type === 'error', 10_000)).toMatchObject({ type: 'welcome' });
+      return c;
+    };
+    const add = run(SERVER, ['user', 'add', 'olive', '--redis', cluster.redis.url], { PARLEY_PASSWORD: 'correct horse' });
+    expect(await add.exit, add.stderr()).toBe(0);
+    const olive = await login(1, 'correct horse');
+    const passwd = run(SERVER, ['user', 'passwd', 'olive', '--redis', cluster.redis.url], { PARLEY_PASSWORD: 'battery staple' });
+    expect(await passwd.exit, passwd.stderr()).toBe(0);
+    expect(await olive.next((m) => m.type === 'error', 10_000)).toMatchObject({
+      code: 'session_revoked',
+      message: 'the password of olive was changed; this session is closed: log in again with the new password',
+    });
+    await olive.closed;
+    const again = await login(2, 'battery staple');
+    const remove = run(SERVER, ['user', 'remove', 'olive', '--redis', cluster.redis.url]);
+    expect(await remove.exit, remove.stderr()).toBe(0);
+    expect(await again.next((m) => m.type === 'error', 10_000)).toMatchObject({ code: 'session_revoked', message: "the account olive was removed by the server's operator; this session is closed" });
+  }, 60_000);
 });
