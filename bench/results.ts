@@ -158,7 +158,45 @@ export interface BenchResults {
   rooms: RoomResult[];
   memory: MemoryResult[];
   client?: ClientResult | null;
+  /** The latest `npm run bench:tls` (bench/results/tls-latest.json) when there was one: target 8. */
+  tls?: TlsResults | null;
   /** Wall-clock seconds the whole run took. */
   durationSec?: number;
   notes: string[];
+}
+
+/** One server over one transport in `npm run bench:tls` (bench/tls.ts), on a fresh server. */
+export interface TlsRun {
+  server: ServerKind;
+  transport: 'plain' | 'tls';
+  idle: { clients: number; connectMs: number; rssBeforeKiB: number; rssAfterKiB: number; rssPerClientKiB: number };
+  /** TLS only: server CPU per full handshake and per resumed one (session ticket), and how many resumed. */
+  handshakes: { count: number; fullCpuUs: number; resumedCpuUs: number; resumed: number } | null;
+  room: {
+    n: number;
+    senders: number;
+    ratePerSender: number;
+    seconds: number;
+    expected: number;
+    received: number;
+    lost: number;
+    /** Clients that lost their connection during the step. */
+    dead: number;
+    serverCpuSec: number;
+    serverCpuPerMDeliveries: number;
+    p50Ms: number;
+    p99Ms: number;
+    /** The generator (one process) in cores: at 0.85 or more it may have been the limit. */
+    generatorCores: number;
+    senderLagMs: number;
+  };
+}
+
+/** bench/results/tls-*.json. */
+export interface TlsResults {
+  date: string;
+  machine: { cores: number; model: string; node: string; loadAverage: number[]; ngircd: string | null };
+  options: { idle: number; handshakes: number; n: number; senders: number; rate: number; seconds: number; only?: string | undefined };
+  tookSec: number;
+  runs: TlsRun[];
 }

@@ -257,8 +257,10 @@ then run "npm run bench" again. The bench starts its own ngIRCd in the foregroun
  * flood penalties (MaxPenaltyTime = 0, and the senders also become operators with user mode +F, which
  * lifts the per-loop command cap and the bytes-per-second throttle, as parley runs --no-rate-limit).
  */
-export function ngircdConfig(port: number, dir: string): string {
-  return `[Global]
+export function ngircdConfig(port: number, dir: string, tls?: NgircdTls): string {
+  // [SSL] is there when ngIRCd was built with TLS (Debian's: GnuTLS, "+SSL" in --version): another port.
+  const ssl = tls ? `[SSL]\n\tCertFile = ${tls.cert}\n\tKeyFile = ${tls.key}\n\tPorts = ${tls.port}\n` : '';
+  return `${ssl}[Global]
 	Name = bench.parley.test
 	Info = parley benchmark
 	AdminInfo1 = parley benchmark
@@ -289,12 +291,21 @@ export function ngircdConfig(port: number, dir: string): string {
 `;
 }
 
-export async function startNgircd(bin: string, opts: StartOptions): Promise<RunningServer> {
+/** ngIRCd's TLS listener: the certificate and key files (PEM) and the port. */
+export interface NgircdTls {
+  cert: string;
+  key: string;
+  port: number;
+}
+
+export async function startNgircd(bin: string, opts: StartOptions, tls?: Omit<NgircdTls, 'port'>): Promise<RunningServer & { tlsPort?: number }> {
   const port = await freePort();
+  const tlsPort = tls ? await freePort() : undefined;
   // A directory of its own: ngIRCd reads every *.conf in IncludeDir, which must not be the other runs' configs.
   const dir = path.join(opts.dir, `ngircd-${port}`);
   fs.mkdirSync(path.join(dir, 'conf.d'), { recursive: true });
   const conf = path.join(dir, 'ngircd.conf');
-  fs.writeFileSync(conf, ngircdConfig(port, dir));
-  return launch('ngircd', [bin, '-n', '-f', conf], port, opts);
+  fs.writeFileSync(conf, ngircdConfig(port, dir, tls && { ...tls, port: tlsPort! }));
+  const server = await launch('ngircd', [bin, '-n', '-f', conf], port, opts);
+  return tlsPort === undefined ? server : Object.assign(server, { tlsPort });
 }

@@ -2,9 +2,10 @@
 // The median and range, over several full runs, of every target of issue 15, as the Markdown table the
 // README carries (with the dates, the machine and the build). Each run judges a case "n/a" when the
 // generator limited it; the summary judges a case on the median of the runs that counted, and says how
-// many did. Three runs at least: fewer are summarised with a warning.
+// many did. Three runs at least: fewer are summarised with a warning. tls-*.json files from
+// `npm run bench:tls` may be given beside them for target 8.
 import fs from 'node:fs';
-import type { BenchResults } from './results.js';
+import type { BenchResults, TlsResults } from './results.js';
 import { meets, targets, type Case } from './targets.js';
 
 function median(xs: number[]): number {
@@ -29,17 +30,26 @@ function spread(xs: Array<number | undefined>, unit = ''): string {
 
 function main(files: string[]): void {
   if (files.length === 0) {
-    process.stderr.write('usage: npm run bench:summary -- bench/results/bench-A.json bench/results/bench-B.json bench/results/bench-C.json\n');
+    process.stderr.write('usage: npm run bench:summary -- bench/results/bench-A.json bench/results/bench-B.json bench/results/bench-C.json [bench/results/tls-A.json ...]\n');
     process.exit(2);
   }
-  const runs = files.map((f) => {
+  const read = files.map((f) => {
     try {
-      return JSON.parse(fs.readFileSync(f, 'utf8')) as BenchResults;
+      return JSON.parse(fs.readFileSync(f, 'utf8')) as BenchResults | TlsResults;
     } catch (err) {
       process.stderr.write(`bench:summary: cannot read ${f}: ${(err as Error).message}\n`);
       process.exit(2);
     }
   });
+  // `npm run bench:tls` results (tls-*.json) may be given too: the i-th one stands for target 8 in the
+  // i-th run (instead of the tls-latest.json that run picked up), so target 8 gets its median and range.
+  const isTls = (x: BenchResults | TlsResults): x is TlsResults => 'runs' in x;
+  const tlsRuns = read.filter(isTls);
+  const runs = read.filter((x): x is BenchResults => !isTls(x)).map((r, i) => (tlsRuns[i] ? { ...r, tls: tlsRuns[i] } : r));
+  if (runs.length === 0) {
+    process.stderr.write('bench:summary: no bench-*.json among the files\n');
+    process.exit(2);
+  }
   if (runs.length < 3) process.stderr.write(`warning: ${runs.length} run(s); the README's table wants the median of 3 or more\n`);
   if (runs.some((r) => r.quick)) process.stderr.write('warning: a quick run is among these; its steps are shorter and its N smaller\n');
   const m = runs[0]!.machine;
