@@ -103,8 +103,25 @@ export const MAX_HELD_FRAMES = 256;
 /** Connections from one IP address at once (0 turns the cap off). */
 export const MAX_CONNECTIONS_PER_IP = 16;
 
+/**
+ * The full-screen client draws at most one frame per this (about 30 a second): a busy room changes the
+ * screen hundreds of times a second, and neither eyes nor terminals follow faster. A key after a quiet
+ * moment is drawn at once.
+ */
+export const FRAME_INTERVAL_MS = 33;
 /** Room lines a client keeps in its scrollback. */
 export const SCROLLBACK_LINES = 5000;
+/**
+ * Room lines whose wrapped rows the full-screen client keeps (the ones drawn lately: the rows on screen and
+ * the first lines, which set how far the room scrolls). More than twice the rows of any terminal, far fewer
+ * than the scrollback.
+ */
+export const ROW_CACHE_LINES = 1024;
+/**
+ * Non-ASCII grapheme clusters whose width in cells the client remembers (a few thousand cover any script's
+ * letters and the usual emoji); past it the memory is emptied and starts again, so odd text cannot grow it.
+ */
+export const MEASURED_CLUSTERS = 4096;
 /** Whisper lines the full-screen client keeps; whispers are rarer than room lines. */
 export const WHISPER_LINES = 1000;
 /** Lines of input history kept for Up/Down. */

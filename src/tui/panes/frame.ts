@@ -1,7 +1,7 @@
 import { blessed, cellText, type Box, type Screen } from '../screen/blessed.js';
 import type { Rect } from '../view/layout.js';
-import type { Row, Style } from '../view/lines.js';
-import { clusterCells, disputedWidth, graphemes } from '../view/text.js';
+import { segmentCells, type Row, type Style } from '../view/lines.js';
+import { disputedWidth } from '../view/text.js';
 import { nickColor, xterm256 } from '../view/colors.js';
 import { osc8Link } from '../term/osc.js';
 
@@ -73,8 +73,10 @@ function paint(screen: Screen, box: TextBox, c: Coords): void {
       const attr = b.sattr(cellStyle(base, seg.style, depth));
       // Each cell of a link is a whole OSC 8 link of its own: blessed redraws only the cells that changed.
       const link = seg.style?.link === undefined ? undefined : osc8Link(seg.style.link);
-      for (const g of graphemes(seg.text)) {
-        const w = clusterCells(g);
+      const { clusters, cells } = segmentCells(seg);
+      for (let n = 0; n < clusters.length; n++) {
+        const g = clusters[n]!;
+        const w = cells[n]!;
         if (w === 0) continue;
         if (x + w > end) break;
         const disputed = disputedWidth(g);

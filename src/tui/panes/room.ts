@@ -1,16 +1,19 @@
 import type { Screen } from '../screen/blessed.js';
 import type { Rect } from '../view/layout.js';
-import { maxScroll, roomSegments, visibleRows, type Row } from '../view/lines.js';
+import { maxScroll, roomSegments, RowCache, visibleRows, wrap, type Row } from '../view/lines.js';
 import { markSpans } from '../view/marks.js';
 import { searchStatus } from '../view/search.js';
 import type { RoomLine, ViewState } from '../view/state.js';
 import { frame, place, setFocused, show, type TextBox } from './frame.js';
 import { hasRoomBar } from '../view/roombar.js';
 import { drawable, fitCells } from '../view/text.js';
+import { ROW_CACHE_LINES } from '../../wire/limits.js';
 
 /** The conversation. While scrolled up its last row says how many lines arrived below. */
 export class RoomPane {
   readonly box: TextBox;
+  /** Each line's rows, wrapped once: a busy room redraws every frame and only its newest lines are new. */
+  private readonly rows = new RowCache<RoomLine>(ROW_CACHE_LINES);
 
   constructor(screen: Screen) {
     this.box = frame(screen, ' Room ');
@@ -22,9 +25,19 @@ export class RoomPane {
   }
 
   /** The most the room can scroll up at this size: the first line on the top row, under it the rest. */
-  static scrollLimit(s: ViewState, r: Rect): number {
+  scrollLimit(s: ViewState, r: Rect): number {
     // Scrolled, the last row is the "more below" note: the lines fill the rows above it.
-    return maxScroll(s.room, r.width - 2, RoomPane.innerRows(r) - 1, (l) => roomSegments(l, s.look));
+    return maxScroll(s.room, RoomPane.innerRows(r) - 1, (l) => this.rows.count(l, r.width - 2, s.look, (x) => roomSegments(x, s.look)));
+  }
+
+  /** A line's rows at `width`: from the cache, or (a line with /search matches marked) wrapped afresh. */
+  private rowsOf(s: ViewState, width: number): (l: RoomLine) => Row[] {
+    const marked = searchMarks(s);
+    return (l) => {
+      const own = marked?.(l);
+      if (own) return wrap(own.segments, width, own.indent);
+      return this.rows.get(l, width, s.look, (x) => roomSegments(x, s.look));
+    };
   }
 
   draw(s: ViewState, r: Rect): void {
@@ -32,7 +45,7 @@ export class RoomPane {
     const width = r.width - 2;
     const height = RoomPane.innerRows(r);
     const scrolled = s.roomScroll > 0;
-    const rows: Row[] = visibleRows(s.room, s.roomScroll, width, scrolled ? height - 1 : height, searchMarks(s));
+    const rows: Row[] = visibleRows(s.room, s.roomScroll, scrolled ? height - 1 : height, this.rowsOf(s, width));
     if (scrolled) {
       const note = s.unseen > 0 ? ` ▼ ${s.unseen} new — PgDn ` : ' ▼ more below — PgDn ';
       rows.push([{ text: note, style: { fg: 'black', bg: 'yellow' } }]);
@@ -53,11 +66,13 @@ function roomTitle(s: ViewState): [string, string | undefined] {
   return [drawable(s.shown), topic ? drawable(topic) : undefined];
 }
 
-/** Room lines with /search matches marked: the current match inverse, the others underlined in yellow. */
-function searchMarks(s: ViewState): (l: RoomLine) => ReturnType<typeof roomSegments> {
+/**
+ * Room lines with /search matches marked (the current match inverse, the others underlined in yellow): the
+ * segments of a line that has matches, undefined for the rest (and for every line when nothing is searched).
+ */
+function searchMarks(s: ViewState): ((l: RoomLine) => ReturnType<typeof roomSegments> | undefined) | undefined {
   const search = s.search;
-  const format = (l: RoomLine) => roomSegments(l, s.look);
-  if (!search || search.matches.length === 0) return format;
+  if (!search || search.matches.length === 0) return undefined;
   const byLine = new Map<RoomLine, { start: number; end: number; current: boolean }[]>();
   search.matches.forEach((m, i) => {
     const line = s.room[m.line];
@@ -67,9 +82,9 @@ function searchMarks(s: ViewState): (l: RoomLine) => ReturnType<typeof roomSegme
     byLine.set(line, list);
   });
   return (l) => {
-    const base = format(l);
     const spans = byLine.get(l);
-    if (!spans) return base;
+    if (!spans) return undefined;
+    const base = roomSegments(l, s.look);
     let segments = markSpans(base.segments, spans.filter((x) => !x.current), { fg: 'black', bg: 'yellow' });
     segments = markSpans(segments, spans.filter((x) => x.current), { fg: 'black', bg: 'white', bold: true });
     return { ...base, segments };

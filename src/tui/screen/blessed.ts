@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as Blessed from 'blessed';
 import { clusterCells, graphemes } from '../view/text.js';
+import { MEASURED_CLUSTERS } from '../../wire/limits.js';
 
 // The one place parley touches the terminal library. We use reblessed 0.2.1, an API-compatible blessed
 // fork (README "Terminal library"); it ships no usable types, so it is cast to @types/blessed here, with
@@ -37,10 +38,25 @@ export type Box = Blessed.Widgets.BoxElement;
 const unicode = blessed.unicode;
 unicode.charWidth = (str, i) => {
   if (typeof str === 'number') return clusterCells(String.fromCodePoint(str));
-  const rest = clusterOf(str.slice(i ?? 0));
-  if (rest === '') return 0;
-  return clusterCells(graphemes(rest)[0]!);
+  const at = i ?? 0;
+  // Called for every changed cell of every frame: a cell of one printable ASCII character needs no segmenting.
+  if (str.length === at + 1) {
+    const c = str.charCodeAt(at);
+    if (c >= 0x20 && c < 0x7f) return 1;
+  }
+  const cell = at === 0 ? str : str.slice(at);
+  let width = cellWidths.get(cell);
+  if (width === undefined) {
+    const rest = clusterOf(cell);
+    width = rest === '' ? 0 : clusterCells(graphemes(rest)[0]!);
+    if (cellWidths.size >= MEASURED_CLUSTERS) cellWidths.clear();
+    cellWidths.set(cell, width);
+  }
+  return width;
 };
+
+/** Widths of the non-ASCII cells drawn lately (the same few recur every frame), at most MEASURED_CLUSTERS. */
+const cellWidths = new Map<string, number>();
 
 /** A cell's text with its cursor moves: blanks, a move back to the cell, the cluster, a move past it. */
 const PINNED = /^ *\x1b\[\d+G([\s\S]*)\x1b\[\d+G$/;

@@ -1,4 +1,4 @@
-import { NOTIFY_MIN_INTERVAL_MS } from '../../wire/limits.js';
+import { FRAME_INTERVAL_MS, NOTIFY_MIN_INTERVAL_MS } from '../../wire/limits.js';
 import type { ChatEvent } from '../core/events.js';
 import { blessed, type Screen } from './blessed.js';
 import { keysOnly, PASTE_OFF, PASTE_ON } from './paste.js';
@@ -82,7 +82,9 @@ export class Ui {
   private readonly popup: PopupPane;
   private readonly bar: RoomBarPane;
   private dirty = false;
-  private renderTimer: NodeJS.Immediate | undefined;
+  private renderTimer: { cancel(): void } | undefined;
+  /** When the last frame was drawn (performance.now()), for the frame tick. */
+  private lastRender = -Infinity;
   private destroyed = false;
   private lastBell = -Infinity;
   private lastLayout: Layout | undefined;
@@ -155,6 +157,9 @@ export class Ui {
 
   dispatch(a: UiAction): void {
     if (this.destroyed) return;
+    // A key, and /search, act on the screen as it is laid out now (page height and scroll limit come from
+    // drawing): a frame held back by the frame tick is drawn first.
+    if (this.dirty && (a.type !== 'event' || a.event.kind === 'search')) this.render();
     const before = this.state;
     this.state = reduce(this.state, a);
     if (this.state.effects.length > 0) {
@@ -174,7 +179,7 @@ export class Ui {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    if (this.renderTimer) clearImmediate(this.renderTimer);
+    this.renderTimer?.cancel();
     this.o.output.write(PASTE_OFF + FOCUS_REPORTS_OFF);
     this.screen.destroy();
     // blessed's destroy leaves the alternate screen and shows the cursor, but skips both when its
@@ -262,16 +267,30 @@ export class Ui {
     if (a) this.dispatch(a);
   }
 
+  /**
+   * Draw once the current turn is over, and at most once per FRAME_INTERVAL_MS: a key after a quiet
+   * moment is drawn at once, a busy room (hundreds of lines a second) once per frame tick.
+   */
   private scheduleRender(): void {
     this.dirty = true;
-    this.renderTimer ??= setImmediate(() => {
+    if (this.renderTimer) return;
+    const draw = () => {
       this.renderTimer = undefined;
       if (this.dirty && !this.destroyed) this.render();
-    });
+    };
+    const wait = this.lastRender + FRAME_INTERVAL_MS - performance.now();
+    if (wait <= 0) {
+      const t = setImmediate(draw);
+      this.renderTimer = { cancel: () => clearImmediate(t) };
+    } else {
+      const t = setTimeout(draw, wait);
+      this.renderTimer = { cancel: () => clearTimeout(t) };
+    }
   }
 
   private render(): void {
     this.dirty = false;
+    this.lastRender = performance.now();
     const cols = this.screen.width as number;
     const rows = this.screen.height as number;
     const s = this.state;
@@ -287,7 +306,7 @@ export class Ui {
     this.popup.draw(s, cols, rows, l.bar ? l.bar.height : 0);
     const pageRows = RoomPane.innerRows(l.room);
     if (pageRows !== s.pageRows) this.state = reduce(this.state, { type: 'page-rows', rows: pageRows });
-    const scrollMax = RoomPane.scrollLimit(s, l.room);
+    const scrollMax = this.room.scrollLimit(s, l.room);
     if (scrollMax !== this.state.roomScrollMax) {
       // The limit moved (a resize, new lines): a view scrolled past it is redrawn at it.
       this.state = reduce(this.state, { type: 'room-scroll-max', max: scrollMax });

@@ -1,4 +1,4 @@
-import { cells, clusterCells, drawable, graphemes, splitAtCells } from './text.js';
+import { drawable, measured, type Measured } from './text.js';
 import type { RoomLine, WhisperLine } from './state.js';
 import { awayWords } from '../format.js';
 import { findLinks } from './links.js';
@@ -141,28 +141,39 @@ export function wrap(segments: Segment[], width: number, indent: number): Row[] 
     used = ind;
   };
   for (const s of segments) {
-    let rest = s.text;
-    while (rest !== '') {
+    // Each segment is cut into clusters and measured once; rows are made of runs of its clusters.
+    const { clusters, cells } = segmentCells(s);
+    let at = 0;
+    while (at < clusters.length) {
       const room = width - used;
-      const [fits, more] = splitAtCells(rest, room);
-      if (fits === '') {
+      let end = at;
+      let fit = 0;
+      while (end < clusters.length && fit + cells[end]! <= room) fit += cells[end++]!;
+      if (end === at) {
         // A wide character that does not fit at the end of a row starts the next one.
-        if (used === ind && clusterCells(graphemes(rest)[0]!) > room) return rows;
+        if (used === ind && cells[at]! > room) return rows;
         newRow();
         continue;
       }
-      let take = fits;
-      if (more !== '' && !/^\s/.test(more)) {
-        // Break at the last space when there is one, so words stay whole.
-        const space = fits.lastIndexOf(' ');
-        if (space > 0 && used + cells(fits.slice(0, space)) > ind) take = fits.slice(0, space + 1);
+      if (end < clusters.length && !/^\s/.test(clusters[end]!)) {
+        // Break after the last space when there is one, so words stay whole.
+        let space = end - 1;
+        while (space > at && clusters[space] !== ' ') space--;
+        if (space > at && used + sum(cells, at, space) > ind) {
+          end = space + 1;
+          fit = sum(cells, at, end);
+        }
       }
-      row.push(s.style ? { text: take, style: s.style } : { text: take });
-      used += cells(take);
-      rest = rest.slice(take.length);
-      if (rest !== '') {
+      const piece: Segment = { text: clusters.slice(at, end).join('') };
+      if (s.style) piece.style = s.style;
+      // The row's segment is measured already: painting it every frame needs no segmenting.
+      measuredSegments.set(piece, { clusters: clusters.slice(at, end), cells: cells.slice(at, end) });
+      row.push(piece);
+      used += fit;
+      at = end;
+      if (at < clusters.length) {
         newRow();
-        rest = rest.replace(/^ +/, '');
+        while (clusters[at] === ' ') at++;
       }
     }
   }
@@ -170,14 +181,33 @@ export function wrap(segments: Segment[], width: number, indent: number): Row[] 
   return rows;
 }
 
-/** The rows that fill `height` ending `scroll` lines from the bottom of `lines`. */
-export function visibleRows<T>(lines: readonly T[], scroll: number, width: number, height: number, format: (l: T) => { segments: Segment[]; indent: number }): Row[] {
-  const out: Row[] = [];
-  for (let i = lines.length - 1 - scroll; i >= 0 && out.length < height; i--) {
-    const { segments, indent } = format(lines[i]!);
-    const rows = wrap(segments, width, indent);
-    out.unshift(...rows);
+/** Segments' clusters and widths, each measured once (held weakly: forgotten with the segment). */
+const measuredSegments = new WeakMap<Segment, Measured>();
+
+/** `seg`'s grapheme clusters and the cells each takes, measured at most once per segment object. */
+export function segmentCells(seg: Segment): Measured {
+  let m = measuredSegments.get(seg);
+  if (!m) measuredSegments.set(seg, (m = measured(seg.text)));
+  return m;
+}
+
+function sum(cells: number[], from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n += cells[i]!;
+  return n;
+}
+
+/** The rows that fill `height` ending `scroll` lines from the bottom of `lines`; `rowsOf` gives a line's rows. */
+export function visibleRows<T>(lines: readonly T[], scroll: number, height: number, rowsOf: (l: T) => Row[]): Row[] {
+  const picked: Row[][] = [];
+  let count = 0;
+  for (let i = lines.length - 1 - scroll; i >= 0 && count < height; i--) {
+    const rows = rowsOf(lines[i]!);
+    picked.push(rows);
+    count += rows.length;
   }
+  const out: Row[] = [];
+  for (let i = picked.length - 1; i >= 0; i--) out.push(...picked[i]!);
   return out.slice(Math.max(0, out.length - height));
 }
 
@@ -185,14 +215,65 @@ export function visibleRows<T>(lines: readonly T[], scroll: number, width: numbe
  * The most `lines` can be scrolled up (in lines from the bottom) while the view of `height` rows still
  * ends at a line, with the first line on its top row: scrolling further would only show blank rows.
  */
-export function maxScroll<T>(lines: readonly T[], width: number, height: number, format: (l: T) => { segments: Segment[]; indent: number }): number {
+export function maxScroll<T>(lines: readonly T[], height: number, rowCount: (l: T) => number): number {
   let rows = 0;
   for (let i = 0; i < lines.length; i++) {
-    const { segments, indent } = format(lines[i]!);
-    rows += wrap(segments, width, indent).length;
+    rows += rowCount(lines[i]!);
     if (rows >= height) return lines.length - 1 - i;
   }
   return 0;
+}
+
+/**
+ * The wrapped rows of the lines drawn lately, at one width and look. Segmenting and measuring text is the
+ * client's dearest work (grapheme clusters, widths, links); a busy room redraws every frame, but only its
+ * new lines are new. Lines are values the view state replaces and never edits, so a line object's rows are
+ * fixed for a width and look. Bounded to `max` lines (least recently drawn go first), so a full scrollback
+ * keeps no rows beside its lines.
+ */
+export class RowCache<T extends object> {
+  private readonly rows = new Map<T, Row[]>();
+  /**
+   * How many rows each line wrapped at this width and look takes, kept for every line while it lives: the
+   * room's first lines (which set how far it scrolls) were last drawn long ago, at the bottom.
+   */
+  private counts = new WeakMap<T, number>();
+  private width = -1;
+  private look: Look | undefined;
+
+  constructor(private readonly max: number) {}
+
+  /** `line`'s rows at `width` under `look`, from `format` the first time. */
+  get(line: T, width: number, look: Look, format: (l: T) => { segments: Segment[]; indent: number }): Row[] {
+    if (width !== this.width || look !== this.look) {
+      this.rows.clear();
+      this.counts = new WeakMap();
+      this.width = width;
+      this.look = look;
+    }
+    const known = this.rows.get(line);
+    if (known) {
+      // Refresh its place: a Map iterates in insertion order, so the first key is the least recently drawn.
+      this.rows.delete(line);
+      this.rows.set(line, known);
+      return known;
+    }
+    const { segments, indent } = format(line);
+    const rows = wrap(segments, width, indent);
+    this.rows.set(line, rows);
+    this.counts.set(line, rows.length);
+    if (this.rows.size > this.max) this.rows.delete(this.rows.keys().next().value!);
+    return rows;
+  }
+
+  /** How many rows `line` takes at `width` under `look` (wrapping it only if it never was at this width). */
+  count(line: T, width: number, look: Look, format: (l: T) => { segments: Segment[]; indent: number }): number {
+    if (width === this.width && look === this.look) {
+      const known = this.counts.get(line);
+      if (known !== undefined) return known;
+    }
+    return this.get(line, width, look, format).length;
+  }
 }
 
 export function rowText(row: Row): string {

@@ -1,6 +1,7 @@
 import { eastAsianWidth } from 'get-east-asian-width';
 import stringWidth from 'string-width';
 import { sanitizeText } from '../../wire/sanitize.js';
+import { MEASURED_CLUSTERS } from '../../wire/limits.js';
 
 // Text as the full-screen client draws it: grapheme clusters (UAX #29, from Intl.Segmenter), each measured
 // in terminal cells with get-east-asian-width and string-width's emoji rules, never by a table of our own.
@@ -10,9 +11,13 @@ import { sanitizeText } from '../../wire/sanitize.js';
 // server may not be ours) before it is cut into clusters.
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /** The grapheme clusters of `text`, in order (UAX #29 extended grapheme clusters). */
 export function graphemes(text: string): string[] {
+  // Each printable ASCII character is a cluster of its own; segmenting (which costs native memory until the
+  // next collection) is kept for the rest.
+  if (PRINTABLE_ASCII.test(text)) return text.split('');
   const out: string[] = [];
   for (const { segment } of segmenter.segment(text)) out.push(segment);
   return out;
@@ -35,19 +40,47 @@ export function clusterCells(cluster: string): number {
     const c = cluster.charCodeAt(0);
     if (c >= 0x20 && c < 0x7f) return 1; // the common case, without the regexes
   }
+  // A chat's other clusters are the same few again and again (a script's letters, the usual emoji), and
+  // string-width's RGI emoji test is slow: each is measured once.
+  const known = widths.get(cluster);
+  if (known !== undefined) return known;
+  const n = measure(cluster);
+  if (widths.size >= MEASURED_CLUSTERS) widths.clear();
+  widths.set(cluster, n);
+  return n;
+}
+
+/** Widths of the non-ASCII clusters met lately (at most MEASURED_CLUSTERS; emptied when full). */
+const widths = new Map<string, number>();
+
+function measure(cluster: string): number {
   if (EMOJI.test(cluster)) return Math.min(2, stringWidth(cluster));
   let n = 0;
   for (const ch of cluster) if (!ZERO_WIDTH.test(ch)) n += eastAsianWidth(ch.codePointAt(0)!);
   return n;
 }
 
+/** Text cut into grapheme clusters with the cells each takes: what drawing and wrapping walk. */
+export interface Measured {
+  clusters: string[];
+  cells: number[];
+}
+
+/** `text`'s grapheme clusters and the cells each takes. */
+export function measured(text: string): Measured {
+  const clusters = graphemes(text);
+  return { clusters, cells: clusters.map(clusterCells) };
+}
+
 /** Cells `text` takes, cluster by cluster. */
 export function cells(text: string): number {
-  if (/^[\x20-\x7e]*$/.test(text)) return text.length;
+  if (PRINTABLE_ASCII.test(text)) return text.length;
   let n = 0;
   for (const g of graphemes(text)) n += clusterCells(g);
   return n;
 }
+
+const MARK = /\p{M}/u;
 
 /** A lone mark with nothing to sit on is shown on a dotted circle, as Unicode's charts and fonts do. */
 const DOTTED_CIRCLE = '\u25cc';
@@ -64,9 +97,10 @@ export function drawable(text: string): string {
   if (lead.length === text.length) return text;
   const trail = / *$/.exec(text)![0];
   const clean = sanitizeText(text);
-  if (/^[\x20-\x7e]*$/.test(clean)) return lead + clean + trail;
+  // Only a cluster with a mark can measure zero cells; text without one needs no segmenting.
+  if (PRINTABLE_ASCII.test(clean) || !MARK.test(clean)) return lead + clean + trail;
   let out = '';
-  for (const g of graphemes(clean)) out += clusterCells(g) === 0 && /\p{M}/u.test(g) ? DOTTED_CIRCLE + g : g;
+  for (const g of graphemes(clean)) out += clusterCells(g) === 0 && MARK.test(g) ? DOTTED_CIRCLE + g : g;
   return lead + out + trail;
 }
 

@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { renderTui, type RenderedTui } from '../../src/tui/screen/headless.js';
+import { ev } from '../../src/tui/scenes.js';
+import { FRAME_INTERVAL_MS } from '../../src/wire/limits.js';
+
+// A busy room (issue 15, target 7: the full screen at 1,000 messages a second). What the client costs is
+// measured by `npm run bench:client`; these tests pin down the work behind it, counted, never timed: how
+// many frames a burst draws, and how often a line's text is cut into grapheme clusters.
+
+process.env.TZ = 'UTC';
+
+let open: RenderedTui[] = [];
+afterEach(() => {
+  for (const t of open) t.cleanup();
+  open = [];
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+function tui(cols: number, rows: number): RenderedTui {
+  const t = renderTui({ cols, rows });
+  t.output.resume(); // a terminal reads what is drawn
+  open.push(t);
+  return t;
+}
+
+/** Counts the frames blessed draws from now on. */
+function countFrames(t: RenderedTui): () => number {
+  let frames = 0;
+  const render = t.ui.screen.render.bind(t.ui.screen);
+  t.ui.screen.render = () => {
+    frames++;
+    render();
+  };
+  return () => frames;
+}
+
+describe('a busy room', () => {
+  test('1,000 messages in one second are drawn in at most one frame per frame tick, and the last one is on screen', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
+    const t = tui(100, 30);
+    t.ui.event(ev.connected());
+    t.ui.event(ev.welcome(['alice', 'bob']));
+    await vi.advanceTimersByTimeAsync(100);
+    const frames = countFrames(t);
+    for (let i = 1; i <= 1000; i++) {
+      t.ui.event(ev.say('bob', `message ${i}`, 1));
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    await vi.advanceTimersByTimeAsync(FRAME_INTERVAL_MS);
+    // One second of messages: about 1000 / FRAME_INTERVAL_MS frames, not one per message.
+    expect(frames()).toBeLessThanOrEqual(Math.ceil(1000 / FRAME_INTERVAL_MS) + 2);
+    expect(frames()).toBeGreaterThanOrEqual(Math.floor(1000 / FRAME_INTERVAL_MS) - 2);
+    const rows = t.lastFrame().split('\n');
+    expect(rows.some((r) => r.includes('<bob> message 1000 '))).toBe(true);
+  });
+
+  test('a key after a quiet moment is drawn at once, not a frame tick later', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
+    const t = tui(80, 24);
+    t.ui.event(ev.connected());
+    t.ui.event(ev.welcome(['alice', 'bob']));
+    await vi.advanceTimersByTimeAsync(1000);
+    const frames = countFrames(t);
+    t.ui.dispatch({ type: 'insert', text: 'h' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(frames()).toBe(1);
+  });
+
+  test('each line is cut into grapheme clusters about once, however many frames show it', async () => {
+    const t = tui(100, 30);
+    t.ui.event(ev.connected());
+    t.ui.event(ev.welcome(['alice', 'bob']));
+    t.lastFrame();
+    const segment = vi.spyOn(Intl.Segmenter.prototype, 'segment');
+    const lines = 300;
+    for (let i = 1; i <= lines; i++) {
+      t.ui.event(ev.say('bob', `第${i}行 中文 😀 ünïcode line ${i}`, 1));
+      t.ui.flush(); // a frame per line: the worst case, every line on screen drawn again each time
+    }
+    // Before rows were kept between frames, every visible line was segmented again on every frame, several
+    // times (194,303 calls for these 300 lines); now a line is cut when it is wrapped, and a new cell's
+    // width is looked up once (about 2 calls a line).
+    const calls = segment.mock.calls.length;
+    expect(calls).toBeLessThanOrEqual(3 * lines);
+    expect(t.lastFrame()).toContain(`第${lines}行 中文 😀 ünïcode line ${lines}`);
+  });
+});
