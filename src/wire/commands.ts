@@ -7,6 +7,11 @@ export interface Param {
   /** Takes the rest of the line, spaces included. Only the last parameter may. */
   rest?: boolean;
   optional?: boolean;
+  /**
+   * An optional parameter taken only when the next word has this form; otherwise it is left out and the
+   * word goes to the next parameter (`/ban bob 10m spam` and `/ban bob spam` both read).
+   */
+  form?: RegExp;
 }
 
 export interface KeyBinding {
@@ -45,6 +50,9 @@ export interface ArgKey {
 /** Alt+1 .. Alt+9: the Nth room, as irssi and WeeChat number their windows. */
 const ROOM_NUMBER_KEYS: readonly ArgKey[] = Array.from({ length: 9 }, (_, i) => ({ keys: [`M-${i + 1}`], args: String(i + 1), help: i === 0 ? 'Alt+1..9: the Nth room' : '' }));
 
+/** A word meant as a duration (`90`, `30s`, `10m`, `2h`, `1d`): it starts with a digit; the core checks the rest. */
+const DURATION_FORM = /^\d/;
+
 export const COMMANDS = [
   { name: 'help', aliases: ['h', '?'], params: [{ name: 'command', optional: true }], summary: 'show commands and keys', key: { key: 'f1', alt: 'M-h', label: 'Help' } },
   { name: 'nick', aliases: ['name', 'rename'], params: [{ name: 'name' }], summary: 'change your name', key: { key: 'f2', alt: 'M-n', label: 'Rename' } },
@@ -80,7 +88,7 @@ export const COMMANDS = [
   },
   { name: 'topic', aliases: [], inRoom: true, params: [{ name: 'text', rest: true, optional: true }], summary: 'show the room\'s topic, or set it to TEXT' },
   { name: 'kick', aliases: [], inRoom: true, params: [{ name: 'name' }, { name: 'reason', rest: true, optional: true }], summary: 'operators: put NAME out of the room (they may come back)' },
-  { name: 'ban', aliases: [], inRoom: true, params: [{ name: 'name' }, { name: 'duration', optional: true }], summary: 'operators: put NAME out and keep them out, for DURATION (30s, 10m, 2h, 1d) or until /unban' },
+  { name: 'ban', aliases: [], inRoom: true, params: [{ name: 'name' }, { name: 'duration', optional: true, form: DURATION_FORM }, { name: 'reason', rest: true, optional: true }], summary: 'operators: put NAME out and keep them out, for DURATION (30s, 10m, 2h, 1d) or until /unban; REASON is shown to the room and to them' },
   { name: 'unban', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'operators: let NAME into the room again' },
   { name: 'mute', aliases: [], inRoom: true, params: [{ name: 'name' }, { name: 'duration', optional: true }], summary: 'operators: NAME may stay and read but not speak, for DURATION or until /unmute' },
   { name: 'unmute', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'operators: let NAME speak again' },
@@ -141,6 +149,7 @@ export function parseInput(line: string): ParsedInput {
       rest = '';
     } else {
       const m = /^(\S*)\s*([\s\S]*)$/.exec(rest)!;
+      if (p.form && !p.form.test(m[1]!)) continue;
       value = m[1]!;
       rest = m[2]!;
     }

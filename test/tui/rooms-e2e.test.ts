@@ -148,13 +148,15 @@ describe('the full screen in three rooms, over real sockets', () => {
     }
   });
 
-  test('/topic, /mute, /kick and /ban by an operator are seen in the client; acting on the room on screen unless #room is given', async () => {
+  test('/topic, /lock, /mute, /kick and /ban by an operator are seen in the client; acting on the room on screen unless #room is given', async () => {
     const bob = await person('bob', '#dev'); // bob made #dev: its operator
     const alice = await fullScreen('alice', 100, 30);
     await alice.line('/join #dev');
     await alice.waitFor(/^ {2}1:#lobby {2}2:#dev +$/);
     bob.send({ type: 'topic', room: '#dev', text: 'release week' });
     await alice.waitFor(/^┌─ #dev — release week ─+┐/);
+    bob.send({ type: 'topic_lock', room: '#dev', locked: true });
+    await alice.waitFor(/^┌─ #dev\(\+t\) — release week ─+┐/, 'the locked topic marked in the title');
 
     bob.send({ type: 'mute', room: '#dev', name: 'alice', seconds: 600 });
     await alice.waitFor(/bob muted alice for 600 s/);
@@ -177,7 +179,7 @@ describe('the full screen in three rooms, over real sockets', () => {
     await alice.waitFor(/you are banned from #dev/);
   });
 
-  test('the operator side: /kick and /mute typed in the client act on the room on screen', async () => {
+  test('the operator side: /kick, /mute and /ban (with a reason) typed in the client act on the room on screen', async () => {
     const bob = await person('bob');
     const alice = await fullScreen('alice');
     await alice.line('/join #ops');
@@ -193,5 +195,20 @@ describe('the full screen in three rooms, over real sockets', () => {
     expect(left).toMatchObject({ room: '#ops', reason: 'kicked', by: 'alice', message: 'enough' });
     await alice.waitFor(/bob has left \(kicked by alice: enough\)/);
     await alice.waitFor(/^┌─ #ops ─+┐┌─ Users \(1\) ─+┐$/);
+    // /ban takes a reason, after a duration or without one; the server tells the room and the one banned.
+    bob.send({ type: 'join', room: '#ops' });
+    await alice.waitFor(/bob has joined/);
+    await alice.line('/ban bob 10m flooding the room');
+    const banned = await bob.next((m) => m.type === 'left' && m.name === 'bob');
+    expect(banned).toMatchObject({ room: '#ops', reason: 'banned', by: 'alice', message: 'flooding the room (for 10m)' });
+    await alice.waitFor(/alice banned bob for 600 s: flooding the room/);
+    await alice.line('/unban bob');
+    await alice.waitFor(/lifted the ban on bob/);
+    bob.send({ type: 'join', room: '#ops' });
+    await bob.next((m) => m.type === 'room' && m.room === '#ops');
+    await alice.line('/ban bob rude, twice');
+    const again = await bob.next((m) => m.type === 'left' && m.name === 'bob');
+    expect(again).toMatchObject({ room: '#ops', reason: 'banned', message: 'rude, twice' });
+    await alice.waitFor(/alice banned bob: rude, twice/);
   });
 });

@@ -131,6 +131,25 @@ describe('one room on screen, each with its own lines and members', () => {
     expect(s.windows[1]!.topic).toBe('release week');
   });
 
+  test('a locked topic is marked (+t) after the room\'s name in the title, in the room it was locked in, until it is unlocked', async () => {
+    const t = tui(80, 24);
+    const at = ev.say('x', '', 9).time;
+    await t.events(ev.connected(), ev.welcome(['alice', 'bob']));
+    // Entered locked: the server's `room` says so.
+    await t.events({ ...ev.room('#dev', ['alice', 'dmitri'], 'builds'), locked: true });
+    expect(t.lastFrame().split('\n')[1]).toMatch(/^┌─ #dev\(\+t\) — builds ─+┐/);
+    // Locked while another room is on screen: #ops is not marked, #dev still is.
+    await t.events(ev.room('#ops', ['alice', 'erin'], 'on call'));
+    await t.events(ev.in('#lobby', { kind: 'moderation', action: 'lock', by: 'bob', time: at }));
+    expect(t.lastFrame().split('\n')[1]).toMatch(/^┌─ #ops — on call ─+┐/);
+    await t.events({ kind: 'window', room: '#lobby' });
+    expect(t.lastFrame().split('\n')[1]).toMatch(/^┌─ #lobby\(\+t\) ─+┐/);
+    await t.events(ev.in('#lobby', { kind: 'moderation', action: 'unlock', by: 'bob', time: at }));
+    expect(t.lastFrame().split('\n')[1]).toMatch(/^┌─ #lobby ─+┐/);
+    await t.events({ kind: 'window', room: '#dev' });
+    expect(t.lastFrame().split('\n')[1]).toMatch(/^┌─ #dev\(\+t\) — builds ─+┐/);
+  });
+
   test('a reconnect in another room than the server\'s first keeps it on screen with its lines; the welcome\'s members are the first room\'s', () => {
     let s = run(threeRooms(), event({ kind: 'window', room: '#dev' }), { type: 'take-effects' });
     s = run(s, event({ ...ev.welcome(['alice', 'bob', 'zoe']), rooms: ['#lobby', '#dev', '#ops'] }));

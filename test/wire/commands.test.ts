@@ -32,6 +32,14 @@ describe('parseInput', () => {
     expect(parseInput('/quit see you')).toEqual({ kind: 'command', name: 'quit', args: { reason: 'see you' } });
     expect(parseInput('/who')).toEqual({ kind: 'command', name: 'list', args: {} });
   });
+
+  it('takes a reason for /ban, with or without a duration first (a duration starts with a digit)', () => {
+    expect(parseInput('/ban bob 10m flooding the room')).toEqual({ kind: 'command', name: 'ban', args: { name: 'bob', duration: '10m', reason: 'flooding the room' } });
+    expect(parseInput('/ban #dev bob rude, twice')).toEqual({ kind: 'command', name: 'ban', args: { room: '#dev', name: 'bob', reason: 'rude, twice' } });
+    expect(parseInput('/ban bob 2h')).toEqual({ kind: 'command', name: 'ban', args: { name: 'bob', duration: '2h' } });
+    expect(parseInput('/ban bob')).toEqual({ kind: 'command', name: 'ban', args: { name: 'bob' } });
+    expect(helpLines(false).join('\n')).toMatch(/\/ban \[#room\] <name> \[duration\] \[reason\] +operators: .*REASON is shown/);
+  });
 });
 
 describe('help', () => {

@@ -229,8 +229,10 @@ export class ClientCore {
       case 'ban':
       case 'mute': {
         const seconds = a.duration === undefined ? undefined : parseDuration(a.duration);
-        if (seconds === null) return fail(`usage: /${parsed.name} [#room] NAME [DURATION] (DURATION like 30s, 10m, 2h, 1d)`);
-        return this.request({ type: parsed.name, name: a.name!, ...this.here(a.room), ...(seconds !== undefined && { seconds }) });
+        if (seconds === null) return fail(`usage: /${parsed.name} [#room] NAME [DURATION]${parsed.name === 'ban' ? ' [REASON]' : ''} (DURATION like 30s, 10m, 2h, 1d)`);
+        const how = { name: a.name!, ...this.here(a.room), ...(seconds !== undefined && { seconds }) };
+        if (parsed.name === 'mute') return this.request({ type: 'mute', ...how });
+        return this.request({ type: 'ban', ...how, ...(a.reason !== undefined && { reason: a.reason }) });
       }
       case 'unban':
       case 'unmute':

@@ -59,12 +59,18 @@ export class RoomPane {
   }
 }
 
-/** `Room`, or in several rooms the name of the one on screen and its topic. */
+/**
+ * `Room`, or in several rooms the name of the one on screen and its topic; a locked topic is marked `(+t)`
+ * after the name, as irssi shows a channel's modes.
+ */
 function roomTitle(s: ViewState): [string, string | undefined] {
   if (!hasRoomBar(s) || s.shown === undefined) return ['Room', undefined];
-  const topic = s.windows.find((w) => w.name.toLowerCase() === s.shown!.toLowerCase())?.topic;
-  return [drawable(s.shown), topic ? drawable(topic) : undefined];
+  const w = s.windows.find((x) => x.name.toLowerCase() === s.shown!.toLowerCase());
+  return [drawable(s.shown) + (w?.locked ? TOPIC_LOCKED : ''), w?.topic ? drawable(w.topic) : undefined];
 }
+
+/** The mark of a room whose topic only operators may change (IRC's channel mode +t). */
+export const TOPIC_LOCKED = '(+t)';
 
 /**
  * Room lines with /search matches marked (the current match inverse, the others underlined in yellow): the

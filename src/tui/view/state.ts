@@ -92,6 +92,8 @@ export interface RoomWindow {
   /** Of those, the ones that name you or a highlight word (issue 17, item 4). */
   mentions: number;
   topic?: string;
+  /** Only operators may change the topic (`/lock`); drawn beside the room's name where the topic is shown. */
+  locked?: boolean;
   /** Its lines, scroll and members while another room is on screen; undefined for the one on screen. */
   view?: RoomView;
 }
@@ -306,8 +308,12 @@ function onEvent(s: ViewState, e: ChatEvent): ViewState {
     case 'joined':
       return inWindow(s, e.room, (t) => roomEvent(t, e, false));
     case 'users':
-    case 'moderation':
       return answered(s, e, inWindow(s, e.room, (t) => roomEvent(t, e, false)));
+    case 'moderation': {
+      const lock = e.action === 'lock' ? true : e.action === 'unlock' ? false : undefined;
+      const marked = lock === undefined ? s : editWindow(s, e.room ?? s.shown, (w) => withLock(w, lock));
+      return answered(s, e, inWindow(marked, e.room, (t) => roomEvent(t, e, false)));
+    }
     case 'topic':
       return answered(s, e, inWindow(editWindow(s, e.room ?? s.shown, (w) => ({ ...w, topic: e.topic || undefined })), e.room, (t) => roomEvent(t, e, false)));
     case 'left':
@@ -417,13 +423,19 @@ function welcome(s: ViewState, e: Extract<ChatEvent, { kind: 'welcome' }>): View
 function entered(s: ViewState, e: Extract<ChatEvent, { kind: 'room' }>): ViewState {
   let next = s;
   if (windowAt(s, e.room) < 0) {
-    const fresh: RoomWindow = { name: e.room, unread: 0, mentions: 0, ...(e.topic !== undefined && { topic: e.topic }) };
+    const fresh: RoomWindow = withLock({ name: e.room, unread: 0, mentions: 0, ...(e.topic !== undefined && { topic: e.topic }) }, e.locked === true);
     // The first window takes what is on screen; later ones start empty, off screen until shown.
     next = s.windows.length === 0 ? { ...s, windows: [fresh], shown: e.room } : { ...s, windows: [...s.windows, { ...fresh, view: emptyView() }] };
-  } else next = editWindow(s, e.room, (w) => ({ ...w, topic: e.topic }));
+  } else next = editWindow(s, e.room, (w) => withLock({ ...w, topic: e.topic }, e.locked === true));
   if (e.login) return inWindow(next, e.room, (t) => withUsers({ ...t, away: markAway(t.away, e.users, e.away) }, e.users));
   if (e.current) next = showRoom(next, e.room);
   return inWindow(next, e.room, (t) => roomEvent(t, e, false));
+}
+
+function withLock(w: RoomWindow, locked: boolean): RoomWindow {
+  if (locked) return { ...w, locked: true };
+  const { locked: _, ...rest } = w;
+  return rest;
 }
 
 /** We left a room: its window goes; if it was on screen, the room current now is shown, and says why. */
