@@ -169,12 +169,16 @@ export function helpRow(c: CommandSpec, withKeys: boolean): readonly [string, st
   return [usage(c), c.summary + (extras.length ? ` (${extras.join('; ')})` : '')];
 }
 
+/** Help's usage column is at most this wide, so the summaries keep room beside it (a popup is ~76 cells). */
+const HELP_USAGE_CHARS = 31;
+
 /** `/help` as lines: usage, summary, aliases and key, aligned. */
 export function helpLines(withKeys: boolean): string[] {
   const rows = COMMANDS.map((c: CommandSpec) => helpRow(c, withKeys));
-  const width = Math.max(...rows.map(([u]) => u.length));
+  const width = Math.min(HELP_USAGE_CHARS, Math.max(...rows.map(([u]) => u.length)));
   return [
-    ...rows.map(([u, s]) => `${u.padEnd(width)}  ${s}`),
+    // A usage longer than the column gets a line of its own, its summary under the column.
+    ...rows.flatMap(([u, s]) => (u.length > width ? [u, `${''.padEnd(width)}  ${s}`] : [`${u.padEnd(width)}  ${s}`])),
     'Anything else you type goes to the room; start a line with // to send one that begins with /.',
   ];
 }

@@ -38,7 +38,7 @@ describe('parseInput', () => {
     expect(parseInput('/ban #dev bob rude, twice')).toEqual({ kind: 'command', name: 'ban', args: { room: '#dev', name: 'bob', reason: 'rude, twice' } });
     expect(parseInput('/ban bob 2h')).toEqual({ kind: 'command', name: 'ban', args: { name: 'bob', duration: '2h' } });
     expect(parseInput('/ban bob')).toEqual({ kind: 'command', name: 'ban', args: { name: 'bob' } });
-    expect(helpLines(false).join('\n')).toMatch(/\/ban \[#room\] <name> \[duration\] \[reason\] +operators: .*REASON is shown/);
+    expect(helpLines(false).join('\n')).toMatch(/\/ban \[#room\] <name> \[duration\] \[reason\]\n +operators: .*REASON is shown/);
   });
 });
 

@@ -136,7 +136,8 @@ function clearRing(screen: Screen, c: { xi: number; xl: number; yi: number; yl: 
 function rows_(lines: string[], width: number): Row[] {
   return lines.flatMap((l) => {
     const text = drawable(l);
-    const column = /^(\s*\S.*?\s{2,})\S/.exec(text)?.[1]?.length ?? 0;
+    // A summary on a line of its own (under a long usage) continues where it starts.
+    const column = /^(\s*\S.*?\s{2,})\S/.exec(text)?.[1]?.length ?? /^ */.exec(text)![0].length;
     return text === '' ? [[{ text: '' }]] : wrap([{ text }], width, column);
   });
 }
