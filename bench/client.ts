@@ -28,6 +28,9 @@ const MiB = 1024 * 1024;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // The bench compiles on its own (bench/tsconfig.json), so the client comes from the build, typed above.
 const { renderTui } = (await import(pathToFileURL(path.join(root, 'dist/tui/screen/headless.js')).href)) as { renderTui: RenderTui };
+// The client's own garbage-collector settings, as `parley` applies them before the full screen starts.
+const heap = (await import(pathToFileURL(path.join(root, 'dist/tui/heap.js')).href)) as { tuneClientHeap(): void; CLIENT_HEAP_FLAGS: readonly string[] };
+heap.tuneClientHeap();
 
 const mem = () => process.memoryUsage();
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -114,5 +117,5 @@ if (jsonAt > 0) {
   fs.writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify(result) + '\n');
 }
 const width = Math.max(...rows.map(([k]) => k!.length));
-console.log(`parley full-screen client, headless 120x40, ${RATE} messages/s for ${SECONDS} s (node ${process.version})`);
+console.log(`parley full-screen client, headless 120x40, ${RATE} messages/s for ${SECONDS} s (node ${process.version}; V8 ${heap.CLIENT_HEAP_FLAGS.join(' ')})`);
 for (const [k, v] of rows) console.log(`  ${k!.padEnd(width)}  ${v}`);

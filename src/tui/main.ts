@@ -126,6 +126,7 @@ async function main(): Promise<number> {
   const plain = opts.plain || opts.json || !process.stdout.isTTY;
   if (!plain) {
     const { runFullScreen } = await import('./app.js');
+    (await import('./heap.js')).tuneClientHeap();
     return runFullScreen({ name, host, port, config, ...(log && { log }), ...security });
   }
   return runPlain({

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { renderTui, type RenderedTui } from '../../src/tui/screen/headless.js';
 import { ev } from '../../src/tui/scenes.js';
-import { FRAME_INTERVAL_MS } from '../../src/wire/limits.js';
+import { FRAME_INTERVAL_MS, SCROLLBACK_LINES } from '../../src/wire/limits.js';
+import { initialState, reduce, reduceAll, type UiAction } from '../../src/tui/view/state.js';
 
 // A busy room (issue 15, target 7: the full screen at 1,000 messages a second). What the client costs is
 // measured by `npm run bench:client`; these tests pin down the work behind it, counted, never timed: how
@@ -84,5 +85,20 @@ describe('a busy room', () => {
     const calls = segment.mock.calls.length;
     expect(calls).toBeLessThanOrEqual(3 * lines);
     expect(t.lastFrame()).toContain(`第${lines}行 中文 😀 ünïcode line ${lines}`);
+  });
+
+  test('a burst applied in one step (one copy of the scrollback) is what line-by-line steps give, and no earlier state changes', () => {
+    const say = (i: number): UiAction => ({ type: 'event', event: ev.say('bob', `line ${i}`, 1) });
+    const start = reduceAll(initialState('alice', 'x'), [{ type: 'event', event: ev.welcome(['alice', 'bob']) }, ...Array.from({ length: SCROLLBACK_LINES - 10 }, (_, i) => say(i))]);
+    const kept = [...start.room];
+    const burst = Array.from({ length: 30 }, (_, i) => say(SCROLLBACK_LINES + i));
+    const together = reduceAll(start, burst);
+    expect(together.room).toEqual(burst.reduce(reduce, start).room);
+    expect(together.room).toHaveLength(SCROLLBACK_LINES);
+    expect(start.room).toEqual(kept);
+    // The next burst starts from a state others have seen: it copies again, never appends to that one.
+    const seen = [...together.room];
+    reduceAll(together, burst);
+    expect(together.room).toEqual(seen);
   });
 });

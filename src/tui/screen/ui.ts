@@ -7,7 +7,7 @@ import { layout, type Layout } from '../view/layout.js';
 import { mouseAction, type MouseInput } from '../view/mouse.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Look } from '../view/look.js';
-import { initialState, reduce, type Effect, type UiAction, type ViewState } from '../view/state.js';
+import { initialState, reduce, reduceAll, type Effect, type UiAction, type ViewState } from '../view/state.js';
 import { RoomPane } from '../panes/room.js';
 import { UsersPane } from '../panes/users.js';
 import { WhispersPane } from '../panes/whispers.js';
@@ -72,7 +72,9 @@ const EDIT_KEYS: Record<string, Extract<UiAction, { type: 'edit' }>['op']> = {
 };
 
 export class Ui {
-  state: ViewState;
+  private current: ViewState;
+  /** Room lines received this turn and not applied yet (see event()). */
+  private held: UiAction[] = [];
   readonly screen: Screen;
   private readonly room: RoomPane;
   private readonly users: UsersPane;
@@ -97,7 +99,7 @@ export class Ui {
   constructor(private readonly o: UiOptions) {
     this.keys = new KeyMap(o.keys);
     this.keyHints = this.keys.hints();
-    this.state = initialState(o.me, o.server, o.servers, o.look);
+    this.current = initialState(o.me, o.server, o.servers, o.look);
     const keys = keysOnly(o.input, (text, typed) => this.dispatch({ type: 'paste', text, ...(typed && { typed: true }) }));
     this.screen = blessed.screen({
       input: keys,
@@ -151,7 +153,26 @@ export class Ui {
     this.render();
   }
 
+  /** The view state, every event received so far applied. */
+  get state(): ViewState {
+    this.applyHeld();
+    return this.current;
+  }
+
+  set state(s: ViewState) {
+    this.applyHeld();
+    this.current = s;
+  }
+
   event(e: ChatEvent): void {
+    if (this.destroyed) return;
+    // Room lines are held until the turn ends and applied together (reduceAll: one copy of the scrollback
+    // per burst, not per line); anything else, and anyone reading the state, applies them first.
+    if (e.kind === 'message') {
+      this.held.push({ type: 'event', event: e });
+      this.scheduleRender();
+      return;
+    }
     this.dispatch({ type: 'event', event: e });
   }
 
@@ -160,14 +181,26 @@ export class Ui {
     // A key, and /search, act on the screen as it is laid out now (page height and scroll limit come from
     // drawing): a frame held back by the frame tick is drawn first.
     if (this.dirty && (a.type !== 'event' || a.event.kind === 'search')) this.render();
-    const before = this.state;
-    this.state = reduce(this.state, a);
-    if (this.state.effects.length > 0) {
-      const effects = this.state.effects;
-      this.state = reduce(this.state, { type: 'take-effects' });
+    this.applyHeld();
+    this.advance([a]);
+  }
+
+  private applyHeld(): void {
+    if (this.held.length === 0) return;
+    const held = this.held;
+    this.held = [];
+    this.advance(held);
+  }
+
+  private advance(actions: readonly UiAction[]): void {
+    const before = this.current;
+    this.current = reduceAll(this.current, actions);
+    if (this.current.effects.length > 0) {
+      const effects = this.current.effects;
+      this.current = reduce(this.current, { type: 'take-effects' });
       for (const e of effects) this.apply(e);
     }
-    if (this.state !== before) this.scheduleRender();
+    if (this.current !== before) this.scheduleRender();
   }
 
   /** Draw now if anything changed (tests call this before reading the screen). */
