@@ -234,6 +234,11 @@ export class Store {
   onWriteError: (error: Error, rows: number) => void = () => {};
   /** History rows accepted but not yet committed: written in one transaction by commit(). */
   private pendingHistory: StoredMessage[] = [];
+  /**
+   * Per room, the newest messages as last read (and how many were asked for): every login and join
+   * replays them, so a join storm reads the database once per change of the history, not once per joiner.
+   */
+  private readonly recent = new Map<string, { limit: number; rows: readonly StoredMessage[] }>();
   private commitScheduled = false;
 
   /** Opens (creating if needed) and migrates the database. Throws StoreError with a one-line reason. */
@@ -594,26 +599,38 @@ export class Store {
    */
   addHistory(m: StoredMessage): void {
     this.pendingHistory.push(m);
+    this.recent.delete(m.room);
     if (!this.commitScheduled) {
       this.commitScheduled = true;
       setImmediate(() => this.commit());
     }
   }
 
-  /** The newest `limit` messages of one room, oldest first; with `after`, only those with a greater id. */
-  recentHistory(room: string, limit: number, after = -1): StoredMessage[] {
-    this.commit();
-    return this.st.recent.all(room, after, limit).map((r) => ({ id: r.id, room, from: r.from_name, text: r.text, time: r.time, action: r.action === 1 }));
+  /**
+   * The newest `limit` messages of one room, oldest first; with `after`, only those with a greater id (the
+   * newest `limit` of those are among the newest `limit` of all, so the kept copy answers both). The rows
+   * may be shared with other callers: read them, do not change them.
+   */
+  recentHistory(room: string, limit: number, after = -1): readonly StoredMessage[] {
+    let kept = this.recent.get(room);
+    if (kept?.limit !== limit) {
+      this.commit();
+      const rows = this.st.recent.all(room, -1, limit).map((r) => ({ id: r.id, room, from: r.from_name, text: r.text, time: r.time, action: r.action === 1 }));
+      this.recent.set(room, (kept = { limit, rows }));
+    }
+    return after < 0 ? kept.rows : kept.rows.filter((m) => m.id > after);
   }
 
   /** Keep only the newest `keep` messages of one room. */
   pruneHistory(room: string, keep: number): void {
     this.commit();
+    this.recent.delete(room);
     this.st.pruneHistory.run(room, room, keep);
   }
 
   /** History written before rooms existed (room '') becomes the default room's. */
   adoptHistory(defaultRoom: string): void {
+    this.recent.clear();
     this.st.adoptHistory.run(defaultRoom);
   }
 
@@ -665,6 +682,7 @@ export class Store {
     this.commit();
     this.db.transaction(() => {
       this.st.dropRoom.run(key);
+      this.recent.delete(key);
       this.st.dropRoomHistory.run(key);
     })();
   }

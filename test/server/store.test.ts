@@ -72,6 +72,27 @@ describe('Store', () => {
     s.close();
   });
 
+  it('the history a join replays follows every change: a new line, a prune, a closed room, hello.last', () => {
+    const s = new Store(':memory:');
+    const texts = (room: string, limit = 3, after?: number) => s.recentHistory(room, limit, after).map((m) => m.text);
+    for (let id = 1; id <= 4; id++) s.addHistory({ id, room: '#lobby', from: 'a', text: `m${id}`, time: id, action: false });
+    expect(texts('#lobby')).toEqual(['m2', 'm3', 'm4']);
+    expect(texts('#lobby')).toEqual(['m2', 'm3', 'm4']); // read again (kept), unchanged
+    s.addHistory({ id: 5, room: '#lobby', from: 'a', text: 'm5', time: 5, action: false });
+    expect(texts('#lobby')).toEqual(['m3', 'm4', 'm5']);
+    expect(texts('#lobby', 3, 3)).toEqual(['m4', 'm5']);
+    expect(texts('#lobby', 3, 5)).toEqual([]);
+    expect(texts('#lobby', 2)).toEqual(['m4', 'm5']);
+    s.pruneHistory('#lobby', 1);
+    expect(texts('#lobby')).toEqual(['m5']);
+    s.addRoom('#dev', '#dev', 1);
+    s.addHistory({ id: 6, room: '#dev', from: 'a', text: 'd6', time: 6, action: false });
+    expect(texts('#dev')).toEqual(['d6']);
+    s.dropRoom('#dev');
+    expect(texts('#dev')).toEqual([]);
+    s.close();
+  });
+
   it('removing an account removes its sessions, blocks and waiting whispers', () => {
     const s = new Store(':memory:');
     s.addUser('bob', 'Bob', 'h', 1);
