@@ -209,7 +209,7 @@ export class Hub {
   }
 
   /** Names in the default room, or in `room`, sorted case-insensitively. */
-  users(room?: string): string[] {
+  users(room?: string): readonly string[] {
     return (room === undefined ? this.rooms.lobby : this.rooms.get(room))?.names() ?? [];
   }
 

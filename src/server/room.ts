@@ -81,6 +81,8 @@ export class Room {
   /** Members on other servers of a cluster (folded name -> display name): listed, but reached through the bus. */
   private readonly remote = new Map<string, string>();
   private readonly sorted: string[] = [];
+  /** A frozen copy of `sorted`, shared by every list handed out until the members change (see names). */
+  private view: readonly string[] | undefined;
   /** The room's key (foldRoom(name)). */
   readonly key: string;
   topic = '';
@@ -216,13 +218,17 @@ export class Room {
     if (present && !here) this.list(name);
   }
 
-  /** Names of the members, sorted case-insensitively (a copy). */
-  names(): string[] {
-    return [...this.sorted];
+  /**
+   * Names of the members, sorted case-insensitively: one frozen array until the members change, so that
+   * the welcome and the room frame of a join (and every list asked for meanwhile) share it, and its JSON
+   * is encoded once (wire/frame.ts).
+   */
+  names(): readonly string[] {
+    return (this.view ??= Object.freeze([...this.sorted]));
   }
 
   /** The room as `s` sees it: without the names it blocks. */
-  namesFor(s: Session): string[] {
+  namesFor(s: Session): readonly string[] {
     const all = this.names();
     return s.blocks.size === 0 ? all : all.filter((n) => !s.blocks.has(foldName(n)));
   }
@@ -318,6 +324,7 @@ export class Room {
     this.members.clear();
     this.remote.clear();
     this.sorted.length = 0;
+    this.view = undefined;
   }
 
   /** Where `name` stands, or would stand, in `sorted`. */
@@ -333,10 +340,12 @@ export class Room {
   }
 
   private list(name: string): void {
+    this.view = undefined;
     this.sorted.splice(this.rank(name), 0, name);
   }
 
   private unlist(name: string): void {
+    this.view = undefined;
     const i = this.rank(name);
     if (this.sorted[i] === name) this.sorted.splice(i, 1);
   }

@@ -104,9 +104,22 @@ function isBlank(line: Buffer): boolean {
   return true;
 }
 
-/** One frame on the wire: JSON and a newline. Encode once, write the same Buffer to every recipient. */
+/** JSON of frozen name lists (a room's members as Room.names hands them out), by identity. */
+const listJson = new WeakMap<readonly string[], string>();
+
+/**
+ * One frame on the wire: JSON and a newline. Encode once, write the same Buffer to every recipient. A
+ * frozen `users` list (a room's members, shared until they change) is encoded once however many frames
+ * carry it: each joiner's welcome and room frame list the whole room. It then comes last in the object.
+ */
 export function encodeFrame(message: object): Buffer {
-  return Buffer.from(JSON.stringify(message) + '\n', 'utf8');
+  const users = (message as { users?: unknown }).users;
+  if (!Array.isArray(users) || !Object.isFrozen(users)) return Buffer.from(JSON.stringify(message) + '\n', 'utf8');
+  let json = listJson.get(users);
+  if (json === undefined) listJson.set(users, (json = JSON.stringify(users)));
+  const { users: _users, ...rest } = message as { users: unknown };
+  const head = JSON.stringify(rest);
+  return Buffer.from(`${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"users":${json}}\n`, 'utf8');
 }
 
 /**

@@ -231,7 +231,7 @@ export type ServerMessage =
       type: 'welcome';
       version: number;
       name: string;
-      users: string[];
+      users: readonly string[];
       motd: string;
       session?: string;
       limits?: ServerLimits;
@@ -262,12 +262,12 @@ export type ServerMessage =
   | ({ type: 'left'; name: string; reason: LeaveReason; message?: string; time: number; by?: string; names?: string[] } & InRoom & Ref)
   | ({ type: 'renamed'; old: string; new: string; time: number } & Ref)
   /** `away`: the names in `users` who are away (absent: nobody). */
-  | ({ type: 'users'; users: string[]; away?: string[] } & InRoom & Ref)
+  | ({ type: 'users'; users: readonly string[]; away?: string[] } & InRoom & Ref)
   /** `name` went away (`away: true`, with `message` when they gave one) or came back; to everyone sharing a room with them. */
   | ({ type: 'away'; name: string; away: boolean; message?: string; time: number } & Ref)
   // Rooms (protocol version 2).
   /** You are in `room` now (reply to join, and at login for each room you are put back in). */
-  | ({ type: 'room'; room: string; users: string[]; operators: string[]; topic?: string; topicBy?: string; topicTime?: number; locked?: boolean; away?: string[] } & Ref)
+  | ({ type: 'room'; room: string; users: readonly string[]; operators: string[]; topic?: string; topicBy?: string; topicTime?: number; locked?: boolean; away?: string[] } & Ref)
   | ({ type: 'rooms'; rooms: RoomInfo[] } & Ref)
   /** The topic of `room` (set by `by` at `time`; empty: none). A reply to `topic` without text carries `ref`. */
   | ({ type: 'topic'; room: string; topic: string; by?: string; time?: number } & Ref)

@@ -76,6 +76,15 @@ describe('encodeFrame', () => {
     expect(frame.toString()).toBe('{"type":"say","text":"two\\nlines"}\n');
     expect(frame.indexOf(0x0a)).toBe(frame.length - 1);
   });
+
+  it('a shared (frozen) users list makes the same frame, whatever else the frame holds', () => {
+    const users = Object.freeze(['ann', 'bob "b"', 'cy\u2028']);
+    for (const message of [{ type: 'room', room: '#a', users, operators: [] }, { users }, { type: 'users', users, away: ['ann'] }]) {
+      const frame = encodeFrame(message).toString();
+      expect(JSON.parse(frame)).toEqual({ ...message, users: [...users] });
+      expect(frame.indexOf('\n')).toBe(frame.length - 1);
+    }
+  });
 });
 
 describe('looksLikeTls', () => {

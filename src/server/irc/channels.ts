@@ -28,7 +28,7 @@ export class Channels {
   }
 
   /** The client is in `room` now, with these members and operators. Returns false if it already was. */
-  enter(room: string, users: string[], operators: string[], locked: boolean): boolean {
+  enter(room: string, users: readonly string[], operators: string[], locked: boolean): boolean {
     const key = foldRoom(room);
     const fresh = !this.byKey.has(key);
     this.byKey.set(key, {

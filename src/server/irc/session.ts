@@ -684,7 +684,7 @@ export class IrcSession {
   }
 
   /** RPL_NAMREPLY lines that fit IRC_LINE_BYTES, operators marked `@`, then RPL_ENDOFNAMES. */
-  private names(channel: string, users: string[]): void {
+  private names(channel: string, users: readonly string[]): void {
     const c = this.channels.get(channel);
     const room = c?.name ?? channel;
     if (c) {
@@ -722,7 +722,7 @@ export class IrcSession {
   }
 
   /** Turn the core's list of people into the reply the IRC query wanted. */
-  private answer(q: Pending | undefined, users: string[]): void {
+  private answer(q: Pending | undefined, users: readonly string[]): void {
     if (!q) return;
     const find = (nick: string) => users.find((u) => foldName(u) === foldName(nick));
     switch (q.kind) {
