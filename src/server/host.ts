@@ -296,7 +296,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       say(`connect ${ip}:${port} (conn ${id}, irc)`);
       return hub.connect(id, ip, port, conn.codec) ? id : undefined;
     },
-    request: (id, msg) => hub.handle(id, msg),
+    request: (id, msg, paced) => hub.handle(id, msg, paced),
     heard: (id) => hub.handle(id, { type: 'pong' }),
     gone(id, reason, why) {
       if (reason === 'lost') say(`disconnect (conn ${id}, irc)`);

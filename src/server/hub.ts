@@ -281,10 +281,15 @@ export class Hub {
     this.ctx.error(s, parsed.code, parsed.message, { re: parsed.re, ref: parsed.ref });
   }
 
-  /** One request from connection `id`, already decoded and validated by its shell. */
-  handle(id: ConnId, msg: ClientMessage): void {
+  /**
+   * One request from connection `id`, already decoded and validated by its shell. `paced`: the shell has
+   * already held it to the request rate (the IRC gateway's fake lag), so the core does not charge it again:
+   * two buckets on clocks read at different moments disagree by a fraction of a token, and a line the
+   * gateway let through would be lost to the core's refusal.
+   */
+  handle(id: ConnId, msg: ClientMessage, paced = false): void {
     const s = this.directory.session(id);
-    if (!s || this.held(s, () => this.handle(id, msg))) return;
+    if (!s || this.held(s, () => this.handle(id, msg, paced))) return;
     const ctx = this.ctx;
     const now = this.heard(s);
     if (msg.type === 'ping') {
@@ -295,7 +300,7 @@ export class Hub {
     if (msg.type === 'pong') return;
     // Free of the request budget like ping: a login may bring a full mailbox to acknowledge.
     if (msg.type === 'ack') return ack(ctx, s, msg.upTo);
-    if (!this.spend(s, now, msg.ref)) return;
+    if (!paced && !this.spend(s, now, msg.ref)) return;
     s.lastActive = now;
     if (msg.type === 'hello') {
       // Joining and leaving in a loop (each one a notice to every member) is bounded per source.

@@ -29,8 +29,11 @@ export interface CoreConnection {
 export interface CoreLink {
   /** A new connection from ip:port. Returns its id, or undefined when the core refused it (after telling `conn` why). */
   open(ip: string, port: number, conn: CoreConnection): number | undefined;
-  /** A request on behalf of connection `id`. */
-  request(id: number, msg: ClientMessage): void;
+  /**
+   * A request on behalf of connection `id`. `paced`: it comes from a line the gateway's own bucket let
+   * through, so the core must not refuse it for rate (IRC clients are slowed, never lose lines).
+   */
+  request(id: number, msg: ClientMessage, paced: boolean): void;
   /** The connection was heard from (keepalive) without a request for the core. */
   heard(id: number): void;
   /** The connection is gone or must go. */
@@ -179,8 +182,10 @@ export function startIrcListener(core: CoreLink, options: IrcListenerOptions): P
     c.session = new IrcSession(
       {
         request(msg) {
+          // Requests made while a line runs were paced by the bucket; others (answers to events) were not.
+          const paced = current !== undefined && rate > 0;
           current?.();
-          if (c.id !== undefined && !c.dead) core.request(c.id, msg);
+          if (c.id !== undefined && !c.dead) core.request(c.id, msg, paced);
         },
         write: (line) => enqueue(c, Buffer.from(line, 'utf8')),
         close() {

@@ -285,6 +285,18 @@ describe('limits', () => {
     expect(await alice.next((f) => f.type === 'left' && f.name === 'bob')).toMatchObject({ reason: 'kicked', message: 'Excess Flood' });
   });
 
+  it('never loses a line the gateway paced to the core\'s own rate limit, whatever the core\'s clock reads', async () => {
+    // The gateway and the core each keep a bucket of the same size on clocks read at different moments; a
+    // core clock behind the gateway's (here: stopped) once refused a paced line, and the line was lost.
+    const stopped = Date.now();
+    await start({ irc: { port: 0, ratePerSecond: 50, rateBurst: 10 }, ratePerSecond: 50, rateBurst: 10, clock: () => stopped });
+    const alice = await parley('alice');
+    const bob = await irc('bob');
+    for (let i = 0; i < 30; i++) bob.send(`PRIVMSG #lobby :line ${i}`);
+    for (let i = 0; i < 30; i++) expect(await alice.next((f) => f.type === 'message')).toMatchObject({ text: `line ${i}` });
+    expect(bob.lines.filter((m) => /^\d{3}$/.test(m.command) && Number(m.command) >= 400)).toEqual([]);
+  });
+
   it('keeps the reason of a QUIT still waiting behind the flood limit when the client hangs up at once', async () => {
     await start({ irc: { port: 0, ratePerSecond: 1, rateBurst: 10 } });
     const alice = await parley('alice');
