@@ -452,7 +452,6 @@ export class Store {
     return this.st.lookAlike.get(nameSkeleton(name), foldName(name))?.name;
   }
 
-  /** A new password: it meets the rule, so the account no longer has to change it. */
   /**
    * SQLite's data_version: it changes when another connection (another process: `parley-server user
    * passwd`, a backup restore) committed to the file, never for this one's own writes. Cheap enough to read
@@ -462,6 +461,7 @@ export class Store {
     return this.db.pragma('data_version', { simple: true }) as number;
   }
 
+  /** A new password: it meets the rule, so the account no longer has to change it. */
   setHash(key: string, hash: string): void {
     this.st.setHash.run(hash, key);
   }

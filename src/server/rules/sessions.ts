@@ -110,7 +110,6 @@ function refused(ctx: Context, s: Session, re: string, ref: string | undefined, 
   ctx.error(s, failure.code, failure.message, { re, ref, ...(failure.seconds !== undefined && { seconds: failure.seconds }) });
 }
 
-
 /**
  * The accounts (folded names; every account when absent) were changed by someone other than their live
  * connections: the operator's `parley-server user passwd|remove` on the database file, or another cluster

@@ -377,7 +377,7 @@ export class ClientCore {
           ...(msg.seconds !== undefined && { seconds: msg.seconds }),
         };
         // Said once, as the end of the session: not also as an error line.
-        const signedOut = SIGNED_OUT[msg.code];
+        const signedOut = SIGNED_OUT.get(msg.code);
         if (signedOut !== undefined) return [{ kind: 'signed_out', reason: signedOut, text: error.text }];
         return [error];
       }
@@ -604,11 +604,11 @@ class ShownIds {
  * Errors that end the session for good, said once as its end and never followed by a reconnect: the
  * account logged in elsewhere, went idle, or had its password changed or was removed (its token is void).
  */
-const SIGNED_OUT: Partial<Record<string, Extract<ChatEvent, { kind: 'signed_out' }>['reason']>> = {
-  session_replaced: 'replaced',
-  idle_timeout: 'idle',
-  session_revoked: 'revoked',
-};
+const SIGNED_OUT = new Map<string, Extract<ChatEvent, { kind: 'signed_out' }>['reason']>([
+  ['session_replaced', 'replaced'],
+  ['idle_timeout', 'idle'],
+  ['session_revoked', 'revoked'],
+]);
 
 function fail(text: string): Outcome {
   return { send: [], events: [{ kind: 'error', text }] };
