@@ -294,7 +294,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       const id = nextConn++;
       gateway.set(id, conn);
       say(`connect ${ip}:${port} (conn ${id}, irc)`);
-      return hub.connect(id, ip, port, conn.codec) ? id : undefined;
+      return hub.connect(id, ip, port, conn.codec, { defaultRoom: conn.defaultRoom }) ? id : undefined;
     },
     request: (id, msg, paced) => hub.handle(id, msg, paced),
     heard: (id) => hub.handle(id, { type: 'pong' }),

@@ -219,9 +219,10 @@ export class Hub {
 
   /**
    * A new connection from `ip`:`port` that speaks `codec` (NDJSON unless a shell says otherwise). Returns
-   * false (and closes it) when its IP is over the cap.
+   * false (and closes it) when its IP is over the cap. `defaultRoom: false`: not put in the default room at
+   * login (Session.defaultRoom).
    */
-  connect(id: ConnId, ip: string, port: number, codec: Codec = NDJSON): boolean {
+  connect(id: ConnId, ip: string, port: number, codec: Codec = NDJSON, { defaultRoom = true }: { defaultRoom?: boolean } = {}): boolean {
     const { clock, opts, log } = this.ctx;
     const now = clock();
     const addr = ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
@@ -248,6 +249,7 @@ export class Hub {
       addr,
       codec,
       rooms: new Set(),
+      defaultRoom,
       connectedAt: now,
       lastHeard: now,
       pingSent: false,

@@ -83,6 +83,7 @@ const program = new Command()
   .option('--history <n>', `room messages replayed to each user on join (0 to ${MAX_HISTORY})`, historySize, DEFAULT_HISTORY)
   .option('--irc-port <port>', 'also let IRC clients in on this port (6667 is the usual one; 0 picks a free one)', portNumber)
   .option('--irc-server-name <name>', 'the name the IRC gateway gives itself in numerics and sources (default parley)', ircServerName)
+  .option('--irc-no-default-room', "don't put IRC clients in the default room at login: they join channels themselves, as on any IRC network", false)
   .option('--irc-tls-port <port>', "also let IRC clients in over TLS on this port, with the server's certificate (6697 is the usual one)", portNumber)
   .option('--tls-cert <file>', 'TLS certificate chain (PEM), e.g. from a CA; without it the server makes its own self-signed one beside the database')
   .option('--tls-key <file>', 'private key (PEM) of --tls-cert; both files are read again on SIGHUP')
@@ -149,6 +150,7 @@ const opts = program.opts<{
   ircPort?: number;
   ircTlsPort?: number;
   ircServerName?: string;
+  ircNoDefaultRoom: boolean;
   tlsCert?: string;
   tlsKey?: string;
   allowPlaintext: boolean;
@@ -285,8 +287,8 @@ process.on('SIGHUP', () => {
   }
 });
 
-/** What both IRC ports share: flood pacing as the parley port's, the log, and the server's IRC name. */
-const ircOptions = { ...(opts.rateLimit ? {} : { ratePerSecond: 0 }), log: log.write, ...(opts.ircServerName !== undefined && { serverName: opts.ircServerName }) };
+/** What both IRC ports share: flood pacing as the parley port's, the log, the server's IRC name, the default room or not. */
+const ircOptions = { ...(opts.rateLimit ? {} : { ratePerSecond: 0 }), log: log.write, ...(opts.ircServerName !== undefined && { serverName: opts.ircServerName }), ...(opts.ircNoDefaultRoom && { defaultRoom: false }) };
 try {
   server = await startServer({
     host: opts.host,

@@ -26,6 +26,11 @@ export interface Session {
   admin: boolean;
   /** The rooms this session is a member of. */
   rooms: Set<Room>;
+  /**
+   * Put in the default room at login (protocol version 2 only; version 1 has no other room). False for the
+   * IRC clients of a gateway started with `--irc-no-default-room`: they join channels themselves.
+   */
+  defaultRoom: boolean;
   connectedAt: number;
   lastHeard: number;
   pingSent: boolean;

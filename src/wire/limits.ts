@@ -289,6 +289,11 @@ export const IRC_CLIENT_TAG_BYTES = 4094;
  * the sender is not a person and is disconnected ("Excess Flood", as ngIRCd and Ergo say).
  */
 export const IRC_MAX_QUEUED_LINES = 100;
+/**
+ * Departures (a quit, or the nick left by a rename) of the gateway's IRC clients that WHOWAS remembers,
+ * newest first; older ones are forgotten (RFC 2812 §3.6.3 lets a server keep as few as it likes).
+ */
+export const IRC_WHOWAS_ENTRIES = 200;
 
 // Abuse that one source cannot win (issue 10). A "source" is one IPv4 address, or one IPv6 /64 (what a
 // single host or home line is normally given), so hopping addresses inside a prefix gains nothing.

@@ -5,7 +5,8 @@ parley keeps rooms and who was in them across connections (a guest is put back i
 so through the external-server controller one test's channels and their state are still there in the
 next; a server of its own per test gives each test the empty server it is written for. The server is
 run from the checkout named by $PARLEY_ROOT (dist/ built), with a fresh database in the test's directory,
-no history replay and no flood pacing (the suite sends faster than a person).
+no history replay, no flood pacing (the suite sends faster than a person) and no default room for IRC
+clients (--irc-no-default-room: an IRC server puts nobody in a channel unasked).
 """
 import os
 import subprocess
@@ -59,6 +60,9 @@ class ParleyController(BaseServerController, DirectoryBasedController):
                 "--no-rate-limit",
                 "--max-per-ip",
                 "0",
+                # IRC servers put nobody in a channel unasked; the tests expect silence from channels
+                # they did not join.
+                "--irc-no-default-room",
                 "--scrypt-n",
                 "1024",
                 # The name irctest's other controllers give the server they start (tests compare it).

@@ -58,9 +58,10 @@ if [ -n "$own" ]; then
   status=$?
   set -e
 else
-# Port 0 for both: the server prints where it listens. No history replay (tests expect a quiet channel)
-# and no flood pacing (the suite sends faster than a person; pacing is tested by parley's own tests).
-node "$root/dist/server/main.js" 0 --irc-port 0 --db "$work/parley.db" --log "$work/server.log" \
+# Port 0 for both: the server prints where it listens. No history replay (tests expect a quiet channel),
+# no flood pacing (the suite sends faster than a person; pacing is tested by parley's own tests), and IRC
+# clients are put in no channel unasked (--irc-no-default-room), as on any IRC server.
+node "$root/dist/server/main.js" 0 --irc-port 0 --irc-no-default-room --db "$work/parley.db" --log "$work/server.log" \
   --history 0 --no-rate-limit --max-per-ip 0 >"$work/server.out" 2>&1 &
 server_pid=$!
 port=""

@@ -23,6 +23,8 @@ export interface CoreConnection {
   send(bytes: Buffer): void;
   /** The core ended this connection (after its last events). */
   close(): void;
+  /** Put this client in the default room at login, as parley's clients are (IrcListenerOptions.defaultRoom). */
+  defaultRoom: boolean;
 }
 
 /** What the gateway needs from the chat core; the server supplies it. */
@@ -63,6 +65,12 @@ export interface IrcListenerOptions extends Omit<SessionOptions, 'refPrefix'> {
   tlsPort?: number;
   /** Runs before queued bytes go to a socket (the store commits the history of what is about to be seen). */
   beforeFlush?: () => void;
+  /**
+   * Put IRC clients in the default room at login, as parley's clients are (default true). False
+   * (`--irc-no-default-room`): they join channels themselves, as on any IRC network, and nothing arrives
+   * from a channel they did not ask for.
+   */
+  defaultRoom?: boolean;
 }
 
 export interface IrcListener {
@@ -214,7 +222,7 @@ export function startIrcListener(core: CoreLink, options: IrcListenerOptions): P
     });
     // Each IRC connection is its own codec: its lines depend on its nick and the capabilities it turned on.
     const codec: Codec = { name: 'irc', encode: (ev) => c.session.encode(ev) };
-    c.id = core.open(ip, remotePort, { codec, send: (bytes) => enqueue(c, bytes), close: () => c.session.finish() });
+    c.id = core.open(ip, remotePort, { codec, send: (bytes) => enqueue(c, bytes), close: () => c.session.finish(), defaultRoom: options.defaultRoom ?? true });
     if (c.id === undefined) return;
 
     const decoder = new FrameDecoder(IRC_TAG_BYTES + IRC_LINE_BYTES, MAX_DISCARD_BYTES);

@@ -39,6 +39,10 @@ export const RPL_WHOISUSER = '311';
 /** RFC 1459 §6.2 */
 export const RPL_WHOISSERVER = '312';
 /** RFC 1459 §6.2 */
+export const RPL_WHOWASUSER = '314';
+/** RFC 1459 §6.2 */
+export const RPL_ENDOFWHOWAS = '369';
+/** RFC 1459 §6.2 */
 export const RPL_ENDOFWHO = '315';
 /** RFC 1459 §6.2 */
 export const RPL_WHOISIDLE = '317';
@@ -79,6 +83,8 @@ export const RPL_ENDOFMOTD = '376';
 
 /** RFC 1459 §6.1 */
 export const ERR_NOSUCHNICK = '401';
+/** RFC 1459 §6.1 */
+export const ERR_WASNOSUCHNICK = '406';
 /** RFC 1459 §6.1 */
 export const ERR_NOSUCHCHANNEL = '403';
 /** RFC 1459 §6.1 */

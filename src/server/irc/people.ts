@@ -1,17 +1,26 @@
+import { IRC_WHOWAS_ENTRIES } from '../../wire/limits.js';
 import { foldName } from '../../wire/names.js';
 
 // The user name and real name each IRC client registered with (USER), by its nick, shared by the IRC
 // connections of one server: WHO and WHOIS show them for IRC users, as IRC servers do. The core knows
 // neither (a parley user has only a name), so parley users, and IRC users on another node of a cluster,
-// are shown with their name in both places.
+// are shown with their name in both places. It also remembers who left (WHOWAS): the gateway's own IRC
+// clients, as an IRC server remembers its own users; parley's clients are not in it.
 
 export interface IrcIdentity {
   user: string;
   realname: string;
 }
 
+/** A nick someone had: who they were while they had it (WHOWAS). */
+export interface IrcDeparture extends IrcIdentity {
+  nick: string;
+}
+
 export class IrcPeople {
   private readonly byNick = new Map<string, IrcIdentity & { owner: object }>();
+  /** Departures, oldest first; at most IRC_WHOWAS_ENTRIES. */
+  private readonly gone: IrcDeparture[] = [];
 
   /** `owner` (its session) now goes by `nick`. */
   set(nick: string, identity: IrcIdentity, owner: object): void {
@@ -24,11 +33,29 @@ export class IrcPeople {
     if (entry?.owner !== owner) return;
     this.byNick.delete(foldName(old));
     this.byNick.set(foldName(now), entry);
+    this.departed(old, entry);
   }
 
   /** `owner` is gone; a newer connection that took the nick since keeps its entry. */
   forget(nick: string, owner: object): void {
-    if (this.byNick.get(foldName(nick))?.owner === owner) this.byNick.delete(foldName(nick));
+    const entry = this.byNick.get(foldName(nick));
+    if (entry?.owner !== owner) return;
+    this.byNick.delete(foldName(nick));
+    this.departed(nick, entry);
+  }
+
+  /** Who had a nick matching `matches`, newest first, at most `count` of them (all when count is undefined). */
+  was(matches: (nick: string) => boolean, count?: number): IrcDeparture[] {
+    const found: IrcDeparture[] = [];
+    for (let i = this.gone.length - 1; i >= 0 && (count === undefined || found.length < count); i--) {
+      if (matches(this.gone[i]!.nick)) found.push(this.gone[i]!);
+    }
+    return found;
+  }
+
+  private departed(nick: string, { user, realname }: IrcIdentity): void {
+    if (this.gone.length >= IRC_WHOWAS_ENTRIES) this.gone.shift();
+    this.gone.push({ nick, user, realname });
   }
 
   get(nick: string): IrcIdentity | undefined {

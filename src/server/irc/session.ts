@@ -195,6 +195,8 @@ export class IrcSession {
       case 'WHOIS':
         if (p.length < 1) return this.numeric(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
         return this.request({ type: 'whoelse', ref: this.ref({ kind: 'whois', nick: (p[p.length - 1] ?? '').split(',')[0]! }) });
+      case 'WHOWAS':
+        return this.whowas(p);
       case 'LIST':
         return this.request({ type: 'rooms', ref: this.ref({ kind: 'list' }) });
       case 'ISON':
@@ -332,6 +334,25 @@ export class IrcSession {
         // parley's whisper has no action flag; an action whispered reads as one.
         this.request({ type: 'whisper', to: target, text: action ? `* ${this.nick} ${text}` : text, ref: this.ref({ kind: 'privmsg', target, notice }) });
       }
+    }
+  }
+
+  /**
+   * WHOWAS nick [count]: who had the nick (a mask may match several), newest first; a count that is not
+   * positive means all (RFC 2812 §3.6.3). The gateway remembers its own IRC clients' departures (IrcPeople).
+   */
+  private whowas(p: string[]): void {
+    // modern.ircdocs.horse: no nick is ERR_NEEDMOREPARAMS.
+    if (p.length < 1 || p[0] === '') return this.needMore('WHOWAS');
+    const count = Number.parseInt(p[1] ?? '', 10);
+    for (const nick of p[0]!.split(',').slice(0, 1)) {
+      const found = this.opts.people?.was((n) => matchMask(nick, n), count > 0 ? count : undefined) ?? [];
+      if (found.length === 0) this.numeric(N.ERR_WASNOSUCHNICK, nick, 'There was no such nickname');
+      for (const d of found) {
+        this.numeric(N.RPL_WHOWASUSER, d.nick, d.user, USER_HOST, '*', d.realname);
+        this.numeric(N.RPL_WHOISSERVER, d.nick, this.opts.serverName, this.opts.network);
+      }
+      this.numeric(N.RPL_ENDOFWHOWAS, nick, 'End of WHOWAS');
     }
   }
 
@@ -675,10 +696,18 @@ export class IrcSession {
     this.text(sourceOf(ev.from), command, this.me, ev.text, false, ev.time, ev.id);
   }
 
-  /** A PRIVMSG/NOTICE of parley text, split into lines that fit IRC_LINE_BYTES. */
+  /**
+   * A PRIVMSG/NOTICE of parley text. A text an IRC client could have sent in one line goes out in one line,
+   * even when the source in front makes it longer than IRC_LINE_BYTES (as Ergo relays; cutting or splitting
+   * a line someone wrote whole would change it); a longer one (parley's texts are longer) is split into
+   * lines that fit IRC_LINE_BYTES with the source.
+   */
   private text(source: string, command: string, target: string, text: string, action: boolean, time: number, id: number): void {
+    const safe = ircSafe(text);
+    const body = Buffer.byteLength(safe) + (action ? '\x01ACTION \x01'.length : 0);
+    const sent = Buffer.byteLength(`${command} ${target} :\r\n`) + body <= IRC_LINE_BYTES;
     const overhead = Buffer.byteLength(`:${source} ${command} ${target} :\r\n`) + (action ? '\x01ACTION \x01'.length : 0);
-    for (const piece of splitUtf8(ircSafe(text), IRC_LINE_BYTES - overhead)) {
+    for (const piece of sent ? [safe] : splitUtf8(safe, IRC_LINE_BYTES - overhead)) {
       this.write({ source, command, params: [target, action ? `\x01ACTION ${piece}\x01` : piece], ...(this.caps.has('message-tags') && { tags: { msgid: String(id) } }) }, time);
     }
   }

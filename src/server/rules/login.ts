@@ -152,7 +152,7 @@ function enter(ctx: Context, s: Session, name: string, now: number, ref: string 
   }
   const rooms: Room[] = [];
   const allowed = (room: Room) => room.banOf(key, s.account ? undefined : s.ip, now) === undefined;
-  if (s.version === 1 || allowed(lobby)) rooms.push(lobby);
+  if (s.version === 1 || (s.defaultRoom && allowed(lobby))) rooms.push(lobby);
   if (s.version > 1) {
     for (const room of ctx.rooms.keptFor(key)) if (room !== lobby && rooms.length < MAX_ROOMS_PER_USER && allowed(room)) rooms.push(room);
   }

@@ -1,0 +1,134 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { IRC_LINE_BYTES } from '../../../src/wire/limits.js';
+import { IrcClient } from '../../helpers/irc-client.js';
+import { startTestServer, tempDb, Wire, type TestServer } from '../helpers.js';
+
+// What IRC clients and irctest (the IRC conformance suite) expect of an IRC server, over real sockets:
+// each case here was a failing irctest test, reduced to what a client sees.
+
+let t: TestServer;
+const open: Array<{ close(): void }> = [];
+
+async function start(irc: { defaultRoom?: boolean } = {}) {
+  t = await startTestServer(tempDb(), { historySize: 0, irc: { port: 0, ratePerSecond: 0, ...irc } });
+}
+
+/** An IRC client registered as `nick` (its user name `user`), once the welcome burst has arrived. */
+async function irc(nick: string, user = nick) {
+  const c = await IrcClient.connect(t.server.irc!.port);
+  open.push(c);
+  c.send(`NICK ${nick}`);
+  c.send(`USER ${user} 0 * :${nick} the tester`);
+  await c.next((m) => m.command === '001');
+  await c.sync();
+  c.lines.length = 0; // the welcome burst: tests read what comes after it
+  return c;
+}
+
+async function parleyV2(name: string) {
+  const w = await Wire.connect(t.port);
+  open.push(w);
+  w.send({ type: 'hello', name, version: 2 });
+  await w.next((f) => f.type === 'welcome');
+  return w;
+}
+
+afterEach(async () => {
+  for (const c of open.splice(0)) c.close();
+  await t.stop();
+});
+
+describe('--irc-no-default-room', () => {
+  it('leaves IRC clients out of the default room until they join it; parley clients are put in it as before', async () => {
+    await start({ defaultRoom: false });
+    const alice = await parleyV2('alice');
+    const bob = await irc('bob');
+    const carol = await irc('carol');
+    // Neither IRC client was put anywhere, nor told of the other's arrival.
+    expect(bob.raw.filter((l) => / JOIN /.test(l))).toEqual([]);
+    expect(carol.raw.filter((l) => / JOIN /.test(l))).toEqual([]);
+    alice.send({ type: 'list', room: '#lobby', ref: 'l' });
+    expect(await alice.next((f) => f.type === 'users' && f.ref === 'l')).toMatchObject({ users: ['alice'] });
+    // A parley client still lands in the default room.
+    const dave = await parleyV2('dave');
+    expect(await dave.next((f) => f.type === 'room')).toMatchObject({ room: '#lobby' });
+    bob.send('JOIN #lobby');
+    expect((await bob.next((m) => m.command === '353')).params.at(-1)!.split(' ')).toEqual(['alice', 'bob', 'dave']);
+    alice.send({ type: 'say', room: '#lobby', text: 'hi bob' });
+    expect((await bob.next((m) => m.command === 'PRIVMSG')).params).toEqual(['#lobby', 'hi bob']);
+    await carol.sync();
+    expect(carol.raw.filter((l) => / (JOIN|PRIVMSG) /.test(l))).toEqual([]);
+  });
+
+  it('is off by default: an IRC client is put in #lobby with everyone', async () => {
+    await start();
+    const bob = await irc('bob');
+    expect(bob.raw.some((l) => l === ':bob!bob@parley JOIN #lobby')).toBe(true);
+  });
+});
+
+describe('long lines', () => {
+  it('relays a line an IRC client sent whole, as one line, even when the source makes it longer than 512 bytes', async () => {
+    await start({ defaultRoom: false });
+    const a = await irc('nick1');
+    const b = await irc('nick2');
+    for (const payload of ['a'.repeat(IRC_LINE_BYTES - 'PRIVMSG nick2 :\r\n'.length), 'a'.repeat(IRC_LINE_BYTES - 'PRIVMSG nick2 :\r\n'.length - 4) + '😃']) {
+      const from = b.raw.length;
+      a.send(`PRIVMSG nick2 :${payload}`);
+      await a.sync();
+      await b.sync();
+      // The trailing parameter has no space, so its colon is optional.
+      const got = b.raw.slice(from).filter((l) => l.includes(' PRIVMSG ')).map((l) => l.replace(' nick2 :', ' nick2 '));
+      expect(got).toEqual([`:nick1!nick1@parley PRIVMSG nick2 ${payload}`]);
+    }
+  });
+});
+
+describe('WHOWAS', () => {
+  it('answers who had a nick, newest first, with the user and real name they registered with', async () => {
+    await start({ defaultRoom: false });
+    const a = await irc('nick1');
+    for (const user of ['ident2', 'ident3']) {
+      const c = await irc('nick2', user);
+      c.send('QUIT :bye');
+      await c.next((m) => m.command === 'ERROR');
+    }
+    a.send('WHOWAS nick2');
+    const reply = async () => {
+      const lines = [];
+      for (;;) {
+        const m = await a.next((m) => /^\d{3}$/.test(m.command));
+        lines.push([m.command, ...m.params]);
+        if (m.command === '369') return lines;
+      }
+    };
+    expect(await reply()).toEqual([
+      ['314', 'nick1', 'nick2', 'ident3', 'parley', '*', 'nick2 the tester'],
+      ['312', 'nick1', 'nick2', 'parley', 'parley'],
+      ['314', 'nick1', 'nick2', 'ident2', 'parley', '*', 'nick2 the tester'],
+      ['312', 'nick1', 'nick2', 'parley', 'parley'],
+      ['369', 'nick1', 'nick2', 'End of WHOWAS'],
+    ]);
+    a.send('WHOWAS nick2 1');
+    expect((await reply()).map((l) => l[0])).toEqual(['314', '312', '369']);
+    a.send('WHOWAS nick2 -1');
+    expect((await reply()).map((l) => l[0])).toEqual(['314', '312', '314', '312', '369']);
+    a.send('WHOWAS nobody');
+    expect(await reply()).toEqual([
+      ['406', 'nick1', 'nobody', 'There was no such nickname'],
+      ['369', 'nick1', 'nobody', 'End of WHOWAS'],
+    ]);
+    a.send('WHOWAS');
+    expect((await a.next((m) => /^\d{3}$/.test(m.command))).command).toBe('461');
+  });
+
+  it('remembers the nick a client renamed itself from', async () => {
+    await start({ defaultRoom: false });
+    const a = await irc('nick1');
+    const b = await irc('old', 'olduser');
+    b.send('NICK new');
+    await b.next((m) => m.command === 'NICK');
+    a.send('WHOWAS old');
+    expect((await a.next((m) => m.command === '314')).params).toEqual(['nick1', 'old', 'olduser', 'parley', '*', 'old the tester']);
+  });
+});
