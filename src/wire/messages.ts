@@ -18,8 +18,9 @@ export type ClientMessage =
    * `names` in `joined` and `left` (PROTOCOL.md §15.3.1: grouped notices of a busy room).
    */
   | ({ type: 'hello'; name: string; version: number; password?: string; token?: string; session?: string; last?: LastSeen[]; blocks?: string[]; grouped?: boolean } & Ref)
-  | ({ type: 'say'; text: string; action?: boolean } & InRoom & Ref)
-  | ({ type: 'whisper'; to: string; text: string } & Ref)
+  /** `notice`: an automatic message (a bot's, IRC's NOTICE) that nobody should answer automatically. */
+  | ({ type: 'say'; text: string; action?: boolean; notice?: boolean } & InRoom & Ref)
+  | ({ type: 'whisper'; to: string; text: string; notice?: boolean } & Ref)
   | ({ type: 'nick'; name: string } & Ref)
   | ({ type: 'list' } & InRoom & Ref)
   | ({ type: 'quit'; reason?: string } & Ref)
@@ -245,14 +246,14 @@ export type ServerMessage =
       /** The names in `users` who are away (absent: nobody). */
       away?: string[];
     }
-  /** `history`: replayed from before this user joined. */
-  | ({ type: 'message'; id: number; from: string; text: string; time: number; action?: boolean; history?: boolean } & InRoom & Ref)
+  /** `history`: replayed from before this user joined. `notice`: sent as a notice (say.notice). */
+  | ({ type: 'message'; id: number; from: string; text: string; time: number; action?: boolean; history?: boolean; notice?: boolean } & InRoom & Ref)
   /**
    * `late`: stored while the recipient was offline, delivered at login; `stored`: the sender's copy of such a whisper.
    * `away` (the sender's copy only): the recipient is away, with this message ("" for none); said once per
    * sender per away period, as IRC's RPL_AWAY but not at every whisper.
    */
-  | ({ type: 'whisper'; id: number; from: string; to: string; text: string; time: number; late?: boolean; stored?: boolean; away?: string } & Ref)
+  | ({ type: 'whisper'; id: number; from: string; to: string; text: string; time: number; late?: boolean; stored?: boolean; away?: string; notice?: boolean } & Ref)
   /** `names` (to a client that said hello with `grouped`): everyone who joined at once, `name` first among them. */
   | { type: 'joined'; name: string; time: number; room?: string; names?: string[] }
   /**
@@ -388,8 +389,8 @@ const CLIENT_CHECKS: Record<ClientType, Check[]> = {
         : `"blocks" must be a list of at most ${MAX_BLOCKS} names`,
     (o) => optBool(o, 'grouped'),
   ],
-  say: [(o) => str(o, 'text'), (o) => optBool(o, 'action'), optRoom],
-  whisper: [(o) => str(o, 'to'), (o) => str(o, 'text')],
+  say: [(o) => str(o, 'text'), (o) => optBool(o, 'action'), (o) => optBool(o, 'notice'), optRoom],
+  whisper: [(o) => str(o, 'to'), (o) => str(o, 'text'), (o) => optBool(o, 'notice')],
   nick: [(o) => str(o, 'name')],
   list: [optRoom],
   // An over-long reason is cut, not refused: leaving must always work.
@@ -448,7 +449,7 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
     (o) => optBool(o, 'change_password'),
     optAway,
   ],
-  message: [(o) => num(o, 'id'), (o) => str(o, 'from'), (o) => str(o, 'text'), (o) => num(o, 'time'), (o) => optBool(o, 'action'), (o) => optBool(o, 'history')],
+  message: [(o) => num(o, 'id'), (o) => str(o, 'from'), (o) => str(o, 'text'), (o) => num(o, 'time'), (o) => optBool(o, 'action'), (o) => optBool(o, 'history'), (o) => optBool(o, 'notice')],
   whisper: [
     (o) => num(o, 'id'),
     (o) => str(o, 'from'),
@@ -458,6 +459,7 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
     (o) => optBool(o, 'late'),
     (o) => optBool(o, 'stored'),
     (o) => optStr(o, 'away', Infinity),
+    (o) => optBool(o, 'notice'),
   ],
   joined: [(o) => str(o, 'name'), (o) => num(o, 'time'), optNames],
   left: [(o) => str(o, 'name'), (o) => optStr(o, 'reason', MAX_REASON_CHARS) ?? str(o, 'reason'), (o) => optStr(o, 'message', Infinity), (o) => num(o, 'time'), optNames],

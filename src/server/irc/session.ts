@@ -329,10 +329,10 @@ export class IrcSession {
     for (const target of p[0]!.split(',').slice(0, 4)) {
       if (target === '') continue;
       if (target.startsWith('#')) {
-        this.request({ type: 'say', room: target, text, ...(action && { action: true }), ref: this.ref({ kind: 'privmsg', target, notice }) });
+        this.request({ type: 'say', room: target, text, ...(action && { action: true }), ...(notice && { notice: true }), ref: this.ref({ kind: 'privmsg', target, notice }) });
       } else {
         // parley's whisper has no action flag; an action whispered reads as one.
-        this.request({ type: 'whisper', to: target, text: action ? `* ${this.nick} ${text}` : text, ref: this.ref({ kind: 'privmsg', target, notice }) });
+        this.request({ type: 'whisper', to: target, text: action ? `* ${this.nick} ${text}` : text, ...(notice && { notice: true }), ref: this.ref({ kind: 'privmsg', target, notice }) });
       }
     }
   }
@@ -458,7 +458,7 @@ export class IrcSession {
       case 'welcome':
         return this.welcomed(ev);
       case 'message':
-        return this.roomMessage(ev, pending);
+        return this.roomMessage(ev);
       case 'whisper':
         return this.whisper(ev, pending);
       case 'room':
@@ -669,19 +669,18 @@ export class IrcSession {
     this.numeric(N.RPL_ENDOFMOTD, 'End of /MOTD command.');
   }
 
-  private roomMessage(ev: Extract<ServerMessage, { type: 'message' }>, pending: Pending | undefined): void {
+  private roomMessage(ev: Extract<ServerMessage, { type: 'message' }>): void {
     const own = this.nick !== undefined && foldName(ev.from) === foldName(this.nick);
     // History replays only with timestamps: without them, old lines would read as said just now.
     if (ev.history && !this.caps.has('server-time')) return;
     if (own && !ev.history && !this.caps.has('echo-message')) return;
-    const command = pending?.kind === 'privmsg' && pending.notice ? 'NOTICE' : 'PRIVMSG';
-    this.text(sourceOf(ev.from), command, ev.room ?? LOBBY, ev.text, ev.action === true, ev.time, ev.id);
+    this.text(sourceOf(ev.from), ev.notice ? 'NOTICE' : 'PRIVMSG', ev.room ?? LOBBY, ev.text, ev.action === true, ev.time, ev.id);
   }
 
   private whisper(ev: Extract<ServerMessage, { type: 'whisper' }>, pending: Pending | undefined): void {
     const toMe = this.nick !== undefined && foldName(ev.to) === foldName(this.nick);
     const fromMe = this.nick !== undefined && foldName(ev.from) === foldName(this.nick);
-    const command = pending?.kind === 'privmsg' && pending.notice ? 'NOTICE' : 'PRIVMSG';
+    const command = ev.notice ? 'NOTICE' : 'PRIVMSG';
     if (fromMe && ev.stored) this.notice(`${ev.to} is offline; they get your whisper at their next login`);
     // The core says it once per away period (the sender's copy); IRC's RPL_AWAY carries it.
     if (fromMe && ev.away !== undefined) {
@@ -817,6 +816,8 @@ export class IrcSession {
     }
     if (ev.re === 'hello') return this.registrationRefused(ev, msg, q);
     if (q?.kind === 'privmsg') {
+      // RFC 2812 §3.3.2: no automatic reply to a NOTICE, errors included (two bots would loop on them).
+      if (q.notice) return;
       if (ev.code === 'no_such_user') return this.numeric(N.ERR_NOSUCHNICK, q.target, 'No such nick/channel');
       if (ev.code === 'no_such_room' || ev.code === 'invalid_room') return this.numeric(N.ERR_NOSUCHCHANNEL, q.target, msg);
       return this.numeric(N.ERR_CANNOTSENDTOCHAN, q.target, msg);

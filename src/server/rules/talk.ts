@@ -19,7 +19,7 @@ export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type
   const again = msg.ref === undefined ? undefined : ctx.accepted.get(s.refsKey, msg.ref, digest);
   if (again) {
     const room = s.version === 1 || msg.room === undefined ? ctx.lobby.name : (ctx.rooms.get(msg.room)?.name ?? msg.room);
-    const event: ChatEvent = { type: 'message', room, id: again.id, from: s.name!, text: sanitizeText(msg.text), time: again.time, ...(msg.action === true && { action: true }) };
+    const event: ChatEvent = { type: 'message', room, id: again.id, from: s.name!, text: sanitizeText(msg.text), time: again.time, ...(msg.action === true && { action: true }), ...(msg.notice === true && { notice: true }) };
     return ctx.echo(s, event, msg.ref);
   }
   const room = ctx.roomFor(s, s.version === 1 ? undefined : msg.room, 'say', msg.ref);
@@ -31,7 +31,7 @@ export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type
   }
   const text = ctx.cleanText(s, msg.text, 'say', msg.ref);
   if (text === null) return;
-  const said = { type: 'message' as const, room: room.name, from: s.name!, text, time: now, ...(msg.action === true && { action: true }) };
+  const said = { type: 'message' as const, room: room.name, from: s.name!, text, time: now, ...(msg.action === true && { action: true }), ...(msg.notice === true && { notice: true }) };
   const ref = msg.ref;
   // In a cluster the line takes its place in the cluster's one order first: shown here when its turn comes.
   const accepted = ref === undefined ? undefined : { sender: s.refsKey, ref, digest };
@@ -65,7 +65,7 @@ export function whisper(ctx: Context, s: Session, msg: Extract<ClientMessage, { 
   const digest = requestDigest('whisper', foldName(msg.to), msg.text);
   const again = msg.ref === undefined ? undefined : ctx.accepted.get(s.refsKey, msg.ref, digest);
   if (again) {
-    const event: ChatEvent = { type: 'whisper', id: again.id, from: s.name!, to: again.to!, text: sanitizeText(msg.text), time: again.time, ...(again.stored && { stored: true }) };
+    const event: ChatEvent = { type: 'whisper', id: again.id, from: s.name!, to: again.to!, text: sanitizeText(msg.text), time: again.time, ...(again.stored && { stored: true }), ...(msg.notice === true && { notice: true }) };
     return ctx.echo(s, event, msg.ref);
   }
   const target = ctx.directory.find(msg.to);
@@ -94,7 +94,7 @@ export function whisper(ctx: Context, s: Session, msg: Extract<ClientMessage, { 
     ctx.log('whisper_blocked', { conn: s.id, from: s.name, to: toName });
     return ctx.error(s, 'not_delivered', `your whisper to ${toName} was not delivered`, { re: 'whisper', ref: msg.ref, name: toName });
   }
-  const event: ChatEvent = { type: 'whisper', id: ctx.messageId(), from: s.name!, to: toName, text, time: now };
+  const event: ChatEvent = { type: 'whisper', id: ctx.messageId(), from: s.name!, to: toName, text, time: now, ...(msg.notice === true && { notice: true }) };
   // The sender's copy carries the recipient's away message the first time in their away period (issue 17).
   const withAway = (): ChatEvent => {
     const away = ctx.away.noticeFor(toName, senderKey);

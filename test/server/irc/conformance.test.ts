@@ -132,3 +132,37 @@ describe('WHOWAS', () => {
     expect((await a.next((m) => m.command === '314')).params).toEqual(['nick1', 'old', 'olduser', 'parley', '*', 'old the tester']);
   });
 });
+
+describe('NOTICE', () => {
+  it('reaches IRC clients as NOTICE and parley clients as a message marked notice, in a room and whispered', async () => {
+    await start({ defaultRoom: false });
+    const alice = await parleyV2('alice');
+    const bob = await irc('bob');
+    const carol = await irc('carol');
+    bob.send('JOIN #lobby');
+    carol.send('JOIN #lobby');
+    await bob.next((m) => m.command === '366');
+    await carol.next((m) => m.command === '366');
+    bob.send('NOTICE #lobby :build passed');
+    expect(await carol.next((m) => m.params[1] === 'build passed')).toMatchObject({ source: 'bob!bob@parley', command: 'NOTICE', params: ['#lobby', 'build passed'] });
+    expect(await alice.next((f) => f.type === 'message')).toMatchObject({ from: 'bob', text: 'build passed', notice: true });
+    bob.send('NOTICE carol :ping me later');
+    expect(await carol.next((m) => m.params[1] === 'ping me later')).toMatchObject({ command: 'NOTICE', params: ['carol', 'ping me later'] });
+    alice.send({ type: 'whisper', to: 'carol', text: 'from a bot', notice: true });
+    expect(await carol.next((m) => m.params[1] === 'from a bot')).toMatchObject({ source: 'alice!alice@parley', command: 'NOTICE' });
+    // A PRIVMSG stays a PRIVMSG.
+    bob.send('PRIVMSG #lobby :hello');
+    expect((await carol.next((m) => m.params[1] === 'hello')).command).toBe('PRIVMSG');
+  });
+
+  it('is never answered with an error (RFC 2812: no automatic reply to a NOTICE)', async () => {
+    await start({ defaultRoom: false });
+    const bob = await irc('bob');
+    bob.send('NOTICE #nonexistent :hello?');
+    bob.send('NOTICE nobody :hello?');
+    bob.send('PRIVMSG nobody :hello?');
+    expect((await bob.next((m) => /^\d{3}$/.test(m.command))).command).toBe('401');
+    await bob.sync();
+    expect(bob.raw.filter((l) => / (403|404|401|442) /.test(l))).toHaveLength(1);
+  });
+});
