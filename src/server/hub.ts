@@ -68,6 +68,7 @@ import type { ConnId, Session } from './session.js';
 import { Context, errorEvent, type HubLog, type Outbox } from './rules/context.js';
 import { ack, hello, register } from './rules/login.js';
 import { changePassword, endRevoked, listSessions, logout } from './rules/sessions.js';
+import { kill, oper } from './rules/admins.js';
 import { say, whisper } from './rules/talk.js';
 import { block, nick, unblock, whoelse } from './rules/people.js';
 import { away, back } from './rules/away.js';
@@ -386,6 +387,10 @@ export class Hub {
         return logout(ctx, s, msg);
       case 'password':
         return changePassword(ctx, s, msg);
+      case 'oper':
+        return oper(ctx, s, msg);
+      case 'kill':
+        return kill(ctx, s, msg);
     }
   }
 

@@ -47,6 +47,13 @@ export type ClientMessage =
    * again when this connection resumed with a token.
    */
   | ({ type: 'logout'; session?: string; all?: boolean; password?: string } & Ref)
+  /**
+   * Take a server administrator's rights on this connection with the password of the administrator account
+   * `name` (IRC's OPER): the connection keeps its own name. Reply: oper.
+   */
+  | ({ type: 'oper'; name: string; password: string } & Ref)
+  /** A server administrator disconnects `name` from the server (IRC's KILL), telling them `reason`. */
+  | ({ type: 'kill'; name: string; reason?: string } & Ref)
   /** Change this account's password: `old` is the current one. Ends every session (reply: password_changed). */
   | ({ type: 'password'; old: string; password: string } & Ref)
   | RoomClientMessage
@@ -157,6 +164,8 @@ export type ErrorCode =
   | 'session_replaced'
   /** This live login was closed: its account's password was changed or the account removed elsewhere (issue 10). */
   | 'session_revoked'
+  /** A server administrator disconnected you (kill). */
+  | 'killed'
   | 'idle_timeout'
   | 'server_error'
   // Abuse one source cannot win (issue 10).
@@ -285,6 +294,8 @@ export type ServerMessage =
   | ({ type: 'pong'; token?: string } & Ref)
   // Accounts and presence (issue 4).
   | ({ type: 'registered'; name: string; token: string } & Ref)
+  /** This connection has a server administrator's rights now, proven with the password of the administrator `name`. */
+  | ({ type: 'oper'; name: string } & Ref)
   /** Reply to whoelse: `lastSeen` (ms) for users not online now. */
   | ({ type: 'seen'; users: SeenEntry[]; since?: number } & Ref)
   /** Reply to block/unblock: the whole list after the change. */
@@ -412,6 +423,8 @@ const CLIENT_CHECKS: Record<ClientType, Check[]> = {
   away: [(o) => optStr(o, 'message', Infinity)],
   back: [],
   sessions: [],
+  oper: [(o) => str(o, 'name'), (o) => str(o, 'password')],
+  kill: [(o) => str(o, 'name'), (o) => optStr(o, 'reason', Infinity)],
   logout: [
     (o) => optStr(o, 'session', MAX_REF_CHARS),
     (o) => optBool(o, 'all'),
@@ -477,6 +490,7 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
   private_connect: [(o) => str(o, 'with'), (o) => str(o, 'link'), (o) => str(o, 'secret'), (o) => str(o, 'host'), (o) => port(o, 'port')],
   private_end: [(o) => str(o, 'with'), (o) => str(o, 'reason'), (o) => num(o, 'time')],
   registered: [(o) => str(o, 'name'), (o) => str(o, 'token')],
+  oper: [(o) => str(o, 'name')],
   seen: [(o) => seenList(o, 'users'), (o) => optNum(o, 'since')],
   blocks: [(o) => strings(o, 'names')],
   room: [(o) => str(o, 'room'), (o) => strings(o, 'users'), (o) => strings(o, 'operators'), (o) => optStr(o, 'topic', Infinity), (o) => optBool(o, 'locked'), optAway],

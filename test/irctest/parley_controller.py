@@ -9,11 +9,33 @@ no history replay, no flood pacing (the suite sends faster than a person) and no
 clients (--irc-no-default-room: an IRC server puts nobody in a channel unasked).
 """
 import os
+import shutil
 import subprocess
+import tempfile
 from typing import Optional, Set, Type
 
 from irctest.basecontrollers import BaseServerController, DirectoryBasedController
 from irctest.runner import NotImplementedByController
+
+
+# The IRC operator irctest's tests OPER as (its other controllers configure the same pair): a parley server
+# administrator account. Made once, in a template database copied for each test (hashing is slow).
+OPER_NAME = "operuser"
+OPER_PASSWORD = "operpassword"
+_template: Optional[str] = None
+
+
+def _template_db(root: str) -> str:
+    global _template
+    if _template is None:
+        folder = tempfile.mkdtemp(prefix="parley-irctest-db.")
+        db = os.path.join(folder, "parley.db")
+        main = os.path.join(root, "dist", "server", "main.js")
+        env = {**os.environ, "PARLEY_PASSWORD": OPER_PASSWORD}
+        subprocess.run(["node", main, "user", "add", OPER_NAME, "--db", db], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["node", main, "user", "admin", OPER_NAME, "--db", db], check=True, stdout=subprocess.DEVNULL)
+        _template = db
+    return _template
 
 
 class ParleyController(BaseServerController, DirectoryBasedController):
@@ -42,6 +64,10 @@ class ParleyController(BaseServerController, DirectoryBasedController):
         self.create_config()
         assert self.directory
         root = os.environ["PARLEY_ROOT"]
+        template = _template_db(root)
+        for suffix in ("", "-wal"):  # the -wal file only if the tool left one
+            if os.path.exists(template + suffix):
+                shutil.copy(template + suffix, str(self.directory / "parley.db") + suffix)
         irc_port = ["--irc-tls-port", str(port)] if ssl else ["--irc-port", str(port)]
         self.proc = self.execute(
             [

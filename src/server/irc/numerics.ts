@@ -39,6 +39,8 @@ export const RPL_WHOISUSER = '311';
 /** RFC 1459 §6.2 */
 export const RPL_WHOISSERVER = '312';
 /** RFC 1459 §6.2 */
+export const RPL_WHOISOPERATOR = '313';
+/** RFC 1459 §6.2 */
 export const RPL_WHOWASUSER = '314';
 /** RFC 1459 §6.2 */
 export const RPL_ENDOFWHOWAS = '369';
@@ -80,6 +82,12 @@ export const RPL_MOTD = '372';
 export const RPL_MOTDSTART = '375';
 /** RFC 1459 §6.2 */
 export const RPL_ENDOFMOTD = '376';
+/** RFC 1459 §6.2 */
+export const RPL_INFO = '371';
+/** RFC 1459 §6.2 */
+export const RPL_ENDOFINFO = '374';
+/** RFC 1459 §6.2 */
+export const RPL_YOUREOPER = '381';
 
 /** RFC 1459 §6.1 */
 export const ERR_NOSUCHNICK = '401';
@@ -119,6 +127,10 @@ export const ERR_NEEDMOREPARAMS = '461';
 export const ERR_ALREADYREGISTERED = '462';
 /** RFC 1459 §6.1 */
 export const ERR_PASSWDMISMATCH = '464';
+/** RFC 1459 §6.1 */
+export const ERR_NOPRIVILEGES = '481';
+/** RFC 1459 §6.1 */
+export const ERR_NOOPERHOST = '491';
 /** RFC 1459 §6.1 */
 export const ERR_UNKNOWNMODE = '472';
 /** RFC 1459 §6.1 */

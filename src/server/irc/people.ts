@@ -10,6 +10,8 @@ import { foldName } from '../../wire/names.js';
 export interface IrcIdentity {
   user: string;
   realname: string;
+  /** Took a server administrator's rights with OPER: WHO shows `*`, WHOIS 313. */
+  oper?: boolean;
 }
 
 /** A nick someone had: who they were while they had it (WHOWAS). */
@@ -19,6 +21,8 @@ export interface IrcDeparture extends IrcIdentity {
 
 export class IrcPeople {
   private readonly byNick = new Map<string, IrcIdentity & { owner: object }>();
+  /** The IRC clients with user mode +w, and how each takes a WALLOPS line. */
+  private readonly wallopsTo = new Map<object, (source: string, text: string) => void>();
   /** Departures, oldest first; at most IRC_WHOWAS_ENTRIES. */
   private readonly gone: IrcDeparture[] = [];
 
@@ -38,6 +42,7 @@ export class IrcPeople {
 
   /** `owner` is gone; a newer connection that took the nick since keeps its entry. */
   forget(nick: string, owner: object): void {
+    this.wallopsTo.delete(owner);
     const entry = this.byNick.get(foldName(nick));
     if (entry?.owner !== owner) return;
     this.byNick.delete(foldName(nick));
@@ -60,5 +65,22 @@ export class IrcPeople {
 
   get(nick: string): IrcIdentity | undefined {
     return this.byNick.get(foldName(nick));
+  }
+
+  /** `owner`, known as `nick`, is an IRC operator now (a server administrator's rights, by OPER). */
+  opered(nick: string, owner: object): void {
+    const entry = this.byNick.get(foldName(nick));
+    if (entry?.owner === owner) entry.oper = true;
+  }
+
+  /** `owner` wants WALLOPS (user mode +w) and takes them with `deliver`, or no longer does (`deliver` undefined). */
+  wallops(owner: object, deliver: ((source: string, text: string) => void) | undefined): void {
+    if (deliver) this.wallopsTo.set(owner, deliver);
+    else this.wallopsTo.delete(owner);
+  }
+
+  /** A WALLOPS from `source` to every IRC client with +w (the sender sees its own only if it has +w too). */
+  wallop(source: string, text: string): void {
+    for (const deliver of this.wallopsTo.values()) deliver(source, text);
   }
 }

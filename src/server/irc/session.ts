@@ -62,7 +62,9 @@ type Pending =
   | { kind: 'userhost'; nicks: string[] }
   | { kind: 'nick'; nick: string }
   | { kind: 'away' }
-  | { kind: 'lusers' };
+  | { kind: 'lusers' }
+  | { kind: 'oper' }
+  | { kind: 'kill'; nick: string };
 
 type RegistrationState = 'new' | 'hello_sent' | 'sasl_checking' | 'sasl_done' | 'registered' | 'closed';
 
@@ -99,6 +101,9 @@ export class IrcSession {
    * been told: the people it shares a room with, and itself. WHO's H/G, WHOIS's 301 and USERHOST's `-`.
    */
   private readonly awayOf = new Map<string, string>();
+  /** User modes: `o` once OPER succeeded (a server administrator's rights), `w` to receive WALLOPS. */
+  private oper = false;
+  private wallops = false;
   /** Lines of the event being encoded, while encode runs. */
   private sink: string[] | undefined;
 
@@ -223,6 +228,20 @@ export class IrcSession {
         return this.mode(p);
       case 'MOTD':
         return this.motd();
+      case 'OPER':
+        if (p.length < 2) return this.needMore('OPER');
+        return this.request({ type: 'oper', name: p[0]!, password: p[1]!, ref: this.ref({ kind: 'oper' }) });
+      case 'KILL':
+        if (p.length < 1 || p[0] === '') return this.needMore('KILL');
+        return this.request({ type: 'kill', name: p[0]!, ...(p[1] ? { reason: stripFormatting(p[1]) } : {}), ref: this.ref({ kind: 'kill', nick: p[0]! }) });
+      case 'WALLOPS':
+        if (p.length < 1 || p[0] === '') return this.needMore('WALLOPS');
+        // Only operators send them (modern.ircdocs.horse); they reach the gateway's IRC clients with +w.
+        if (!this.oper) return this.numeric(N.ERR_NOPRIVILEGES, 'Permission Denied- You are not an IRC operator');
+        return this.opts.people?.wallop(sourceOf(this.me), ircSafe(stripFormatting(p[0]!)));
+      case 'INFO':
+        for (const line of [`${this.opts.version}: the IRC gateway of parley, a chat server for the terminal`, 'IRC clients and parley clients talk in the same rooms']) this.numeric(N.RPL_INFO, line);
+        return this.numeric(N.RPL_ENDOFINFO, 'End of INFO list');
       case 'LUSERS':
         return this.request({ type: 'whoelse', ref: this.ref({ kind: 'lusers' }) });
       case 'TIME':
@@ -377,8 +396,8 @@ export class IrcSession {
     const target = p[0]!;
     if (!target.startsWith('#')) {
       if (foldName(target) !== foldName(this.me)) return this.numeric(N.ERR_USERSDONTMATCH, "Can't change mode for other users");
-      if (p.length === 1) return this.numeric(N.RPL_UMODEIS, '+');
-      return this.numeric(N.ERR_UMODEUNKNOWNFLAG, 'parley has no user modes');
+      if (p.length === 1) return this.numeric(N.RPL_UMODEIS, `+${this.oper ? 'o' : ''}${this.wallops ? 'w' : ''}`);
+      return this.userModes(p[1]!);
     }
     const c = this.channels.get(target);
     if (p.length === 1) {
@@ -412,6 +431,26 @@ export class IrcSession {
         this.numeric(N.ERR_UNKNOWNMODE, ch, 'is not a mode parley has');
       }
     }
+  }
+
+  /**
+   * User modes a client may change: `w` (WALLOPS reach it). `o` comes only from OPER; `-o` is not taken
+   * back (the rights last the connection). Others: ERR_UMODEUNKNOWNFLAG.
+   */
+  private userModes(flags: string): void {
+    let sign = '+';
+    let changed = '';
+    let unknown = false;
+    for (const f of flags) {
+      if (f === '+' || f === '-') sign = f;
+      else if (f === 'w' && this.wallops !== (sign === '+')) {
+        this.wallops = sign === '+';
+        this.opts.people?.wallops(this, this.wallops ? (source, text) => this.write({ source, command: 'WALLOPS', params: [text] }) : undefined);
+        changed += `${sign}w`;
+      } else if (f !== 'w' && f !== 'o') unknown = true;
+    }
+    if (changed !== '') this.write({ source: sourceOf(this.me), command: 'MODE', params: [this.me, changed] });
+    if (unknown) this.numeric(N.ERR_UMODEUNKNOWNFLAG, 'Unknown MODE flag');
   }
 
   /** A query answered from the core's user list (the answer comes back as `users` with this ref). */
@@ -522,6 +561,11 @@ export class IrcSession {
         return this.request({ type: 'deny', name: ev.from });
       case 'registered':
         return this.notice(`registered ${ev.name}: from now on this name needs its password`);
+      case 'oper':
+        this.oper = true;
+        if (this.nick !== undefined) this.opts.people?.opered(this.nick, this);
+        this.numeric(N.RPL_YOUREOPER, `You are now an IRC operator (the server administrator ${ev.name}'s rights)`);
+        return this.write({ source: sourceOf(this.me), command: 'MODE', params: [this.me, '+o'] });
       case 'blocks':
       case 'private_asked':
       case 'private_listen':
@@ -649,7 +693,7 @@ export class IrcSession {
     this.numeric(N.RPL_WELCOME, `Welcome to the ${this.opts.network} IRC gateway, ${sourceOf(ev.name)}`);
     this.numeric(N.RPL_YOURHOST, `Your host is ${s}, running version ${this.opts.version}`);
     this.numeric(N.RPL_CREATED, `This server was created ${this.opts.created}`);
-    this.numeric(N.RPL_MYINFO, s, this.opts.version, 'i', 'o');
+    this.numeric(N.RPL_MYINFO, s, this.opts.version, 'ow', 'bot');
     for (const tokens of isupportLines(this.opts.network)) this.numeric(N.RPL_ISUPPORT, ...tokens, 'are supported by this server');
     this.motd();
     // The user counts, as LUSERS answers them (after the core's answer; clients take them in any order).
@@ -738,14 +782,14 @@ export class IrcSession {
   private whoReply(channel: string, name: string): void {
     const c = channel === '*' ? undefined : this.channels.get(channel);
     const op = c?.operators.has(foldName(name)) ? '@' : '';
-    const { user, realname } = this.identity(name);
+    const { user, realname, oper } = this.identity(name);
     const here = this.awayOf.has(foldName(name)) ? 'G' : 'H';
-    this.numeric(N.RPL_WHOREPLY, channel, user, USER_HOST, this.opts.serverName, name, `${here}${op}`, `0 ${realname}`);
+    this.numeric(N.RPL_WHOREPLY, channel, user, USER_HOST, this.opts.serverName, name, `${here}${oper ? '*' : ''}${op}`, `0 ${realname}`);
   }
 
   /** The user and real name `name` registered with over IRC; a parley user's (or one unknown here) is its name. */
   private identity(name: string): IrcIdentity {
-    if (this.isMe(name)) return { user: this.user ?? name, realname: this.realname || name };
+    if (this.isMe(name)) return { user: this.user ?? name, realname: this.realname || name, oper: this.oper };
     return this.opts.people?.get(name) ?? { user: name, realname: name };
   }
 
@@ -779,6 +823,7 @@ export class IrcSession {
         if (shared.length > 0) this.numeric(N.RPL_WHOISCHANNELS, u, shared.join(' '));
         this.numeric(N.RPL_WHOISSERVER, u, this.opts.serverName, this.opts.network);
         const away = this.awayOf.get(foldName(u));
+        if (this.identity(u).oper) this.numeric(N.RPL_WHOISOPERATOR, u, 'is an IRC operator (a server administrator)');
         if (away !== undefined) this.numeric(N.RPL_AWAY, u, ircSafe(away || 'Away'));
         if (me && this.account) this.numeric(N.RPL_WHOISACCOUNT, u, u, 'is logged in as');
         return this.numeric(N.RPL_ENDOFWHOIS, u, 'End of /WHOIS list');
@@ -810,7 +855,7 @@ export class IrcSession {
   /** A refusal from the core, as the numeric an IRC client understands. */
   private error(ev: Extract<ServerMessage, { type: 'error' }>, q: Pending | undefined): void {
     const msg = ircSafe(ev.message);
-    if (ev.code === 'registration_timeout' || ev.code === 'idle_timeout' || ev.code === 'session_replaced' || ev.code === 'session_revoked' || ev.code === 'too_many_connections' || ev.code === 'not_parley') {
+    if (ev.code === 'registration_timeout' || ev.code === 'idle_timeout' || ev.code === 'session_replaced' || ev.code === 'session_revoked' || ev.code === 'too_many_connections' || ev.code === 'not_parley' || ev.code === 'killed') {
       this.lastError = `Closing Link: ${this.opts.serverName} (${msg})`;
       return;
     }
@@ -842,6 +887,14 @@ export class IrcSession {
         case 'invalid_name':
           return q.re === 'kick' ? this.numeric(N.ERR_USERNOTINCHANNEL, q.nick ?? '*', ch, msg) : this.numeric(N.ERR_NOSUCHNICK, q.nick ?? '*', msg);
       }
+    }
+    if (q?.kind === 'oper') {
+      if (ev.code === 'login_failed' || ev.code === 'locked') return this.numeric(N.ERR_PASSWDMISMATCH, msg);
+      if (ev.code === 'not_operator' || ev.code === 'accounts_off') return this.numeric(N.ERR_NOOPERHOST, msg);
+    }
+    if (q?.kind === 'kill') {
+      if (ev.code === 'not_operator') return this.numeric(N.ERR_NOPRIVILEGES, `Permission Denied- ${msg}`);
+      if (ev.code === 'no_such_user') return this.numeric(N.ERR_NOSUCHNICK, q.nick, 'No such nick/channel');
     }
     if (q?.kind === 'nick') {
       if (ev.code === 'invalid_name') return this.numeric(N.ERR_ERRONEUSNICKNAME, q.nick, msg);

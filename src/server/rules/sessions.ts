@@ -105,7 +105,8 @@ export function changePassword(ctx: Context, s: Session, msg: Extract<ClientMess
   );
 }
 
-function refused(ctx: Context, s: Session, re: string, ref: string | undefined, failure: AuthFailure): void {
+/** A password given again was wrong (or the account is locked): logged, and `s` told. */
+export function refused(ctx: Context, s: Session, re: string, ref: string | undefined, failure: AuthFailure): void {
   ctx.log('password_refused', { conn: s.id, addr: s.addr, re, code: failure.code });
   ctx.error(s, failure.code, failure.message, { re, ref, ...(failure.seconds !== undefined && { seconds: failure.seconds }) });
 }

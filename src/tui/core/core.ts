@@ -421,6 +421,8 @@ export class ClientCore {
       case 'private_connect':
       case 'private_end':
         return []; // the session's DirectManager handles these: they set up links, not chat lines
+      case 'oper':
+        return []; // the answer to IRC's OPER: this client never asks (its administrators log in to their account)
       case 'room': {
         const room = clean(msg.room);
         const users = msg.users.map(clean).sort(compareNames);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IRC_LINE_BYTES } from '../../../src/wire/limits.js';
 import { IrcClient } from '../../helpers/irc-client.js';
-import { startTestServer, tempDb, Wire, type TestServer } from '../helpers.js';
+import { addUser, startTestServer, tempDb, Wire, type TestServer } from '../helpers.js';
 
 // What IRC clients and irctest (the IRC conformance suite) expect of an IRC server, over real sockets:
 // each case here was a failing irctest test, reduced to what a client sees.
@@ -164,5 +164,98 @@ describe('NOTICE', () => {
     expect((await bob.next((m) => /^\d{3}$/.test(m.command))).command).toBe('401');
     await bob.sync();
     expect(bob.raw.filter((l) => / (403|404|401|442) /.test(l))).toHaveLength(1);
+  });
+});
+
+describe('OPER, KILL, WALLOPS, INFO', () => {
+  /** A server with the administrator account root (password "rootpassword") and the plain account carol. */
+  async function withAdmin() {
+    await start({ defaultRoom: false });
+    await addUser(t.store, 'root', 'rootpassword');
+    t.store.setAdmin('root', true);
+    await addUser(t.store, 'carol', 'carolpassword');
+  }
+
+  it("OPER with an administrator account's password gives its rights (381, MODE +o); a wrong one or a plain account does not", async () => {
+    await withAdmin();
+    const baz = await irc('baz');
+    baz.send('OPER root wrongpassword');
+    expect((await baz.next((m) => /^\d{3}$/.test(m.command))).command).toBe('464');
+    baz.send('OPER carol carolpassword');
+    expect((await baz.next((m) => /^\d{3}$/.test(m.command))).command).toBe('491');
+    baz.send('OPER root');
+    expect((await baz.next((m) => /^\d{3}$/.test(m.command))).command).toBe('461');
+    baz.send('MODE baz');
+    expect((await baz.next((m) => m.command === '221')).params).toEqual(['baz', '+']);
+    baz.send('OPER root rootpassword');
+    expect((await baz.next((m) => /^\d{3}$/.test(m.command))).command).toBe('381');
+    expect(await baz.next((m) => m.command === 'MODE')).toMatchObject({ source: 'baz!baz@parley', params: ['baz', '+o'] });
+    baz.send('MODE baz');
+    expect((await baz.next((m) => m.command === '221')).params).toEqual(['baz', '+o']);
+    // Others see it in WHO (`*`) and WHOIS (313).
+    const other = await irc('other');
+    other.send('WHO baz');
+    expect((await other.next((m) => m.command === '352')).params[6]).toBe('H*');
+    other.send('WHOIS baz');
+    expect((await other.next((m) => m.command === '313')).params[1]).toBe('baz');
+  });
+
+  it('the rights are real: an opered IRC client KILLs parley and IRC users; others get 481', async () => {
+    await withAdmin();
+    const alice = await parleyV2('alice');
+    const ircop = await irc('ircop');
+    const bob = await irc('bob');
+    bob.send('KILL alice :no');
+    expect((await bob.next((m) => /^\d{3}$/.test(m.command))).command).toBe('481');
+    ircop.send('OPER root rootpassword');
+    await ircop.next((m) => m.command === '381');
+    ircop.send('KILL nobody :x');
+    expect((await ircop.next((m) => /^\d{3}$/.test(m.command))).command).toBe('401');
+    ircop.send('KILL alice :spamming');
+    const error = await alice.next((f) => f.type === 'error');
+    expect(error).toMatchObject({ code: 'killed', message: 'disconnected by ircop: spamming' });
+    await alice.waitClosed();
+    ircop.send('KILL bob :bye');
+    expect((await bob.next((m) => m.command === 'ERROR')).params[0]).toContain('disconnected by ircop: bye');
+  });
+
+  it('is the core\'s: a parley client opers with the same request and may then close a room', async () => {
+    await withAdmin();
+    const dave = await parleyV2('dave');
+    dave.send({ type: 'join', room: '#doomed' });
+    await dave.next((f) => f.type === 'room' && f.room === '#doomed');
+    dave.send({ type: 'close', room: '#doomed', ref: 'c1' });
+    expect(await dave.next((f) => f.type === 'error' && f.ref === 'c1')).toMatchObject({ code: 'not_operator' });
+    dave.send({ type: 'oper', name: 'root', password: 'nope', ref: 'o1' });
+    expect(await dave.next((f) => f.type === 'error' && f.ref === 'o1')).toMatchObject({ code: 'login_failed' });
+    dave.send({ type: 'oper', name: 'ROOT', password: 'rootpassword', ref: 'o2' });
+    expect(await dave.next((f) => f.ref === 'o2')).toMatchObject({ type: 'oper', name: 'root' });
+    dave.send({ type: 'close', room: '#doomed', ref: 'c2' });
+    expect(await dave.next((f) => f.ref === 'c2')).toMatchObject({ type: 'closed', room: '#doomed' });
+  });
+
+  it('WALLOPS: only operators send them; they reach the IRC clients with +w', async () => {
+    await withAdmin();
+    const nick1 = await irc('nick1');
+    const nick2 = await irc('nick2');
+    const nick3 = await irc('nick3');
+    nick1.send('WALLOPS :hi everyone');
+    expect((await nick1.next((m) => /^\d{3}$/.test(m.command))).command).toBe('481');
+    nick3.send('MODE nick3 +w');
+    expect((await nick3.next((m) => m.command === 'MODE')).params).toEqual(['nick3', '+w']);
+    nick1.send('OPER root rootpassword');
+    await nick1.next((m) => m.command === '381');
+    nick1.send('WALLOPS :hi everyone');
+    expect(await nick3.next((m) => m.command === 'WALLOPS')).toMatchObject({ source: 'nick1!nick1@parley', params: ['hi everyone'] });
+    await nick2.sync();
+    expect(nick2.raw.some((l) => l.includes('WALLOPS'))).toBe(false);
+  });
+
+  it('INFO answers 371 lines and 374', async () => {
+    await start({ defaultRoom: false });
+    const c = await irc('nick');
+    c.send('INFO');
+    expect((await c.next((m) => /^\d{3}$/.test(m.command))).command).toBe('371');
+    await c.next((m) => m.command === '374');
   });
 });
