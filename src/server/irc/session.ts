@@ -55,7 +55,8 @@ type Pending =
   | { kind: 'names'; channel: string }
   | { kind: 'who'; mask: string }
   | { kind: 'whois'; nick: string }
-  | { kind: 'list' }
+  /** `only`: the folded names of the channels asked about (LIST #a,#b), else every room. */
+  | { kind: 'list'; only?: string[] }
   /** A request about a channel: the numeric of a refusal depends on which. */
   | { kind: 'channel'; re: 'join' | 'part' | 'topic' | 'kick' | 'mode'; channel: string; nick?: string; query?: boolean }
   | { kind: 'ison'; nicks: string[] }
@@ -203,7 +204,8 @@ export class IrcSession {
       case 'WHOWAS':
         return this.whowas(p);
       case 'LIST':
-        return this.request({ type: 'rooms', ref: this.ref({ kind: 'list' }) });
+        // LIST #a,#b: those channels only (RFC 2812 §3.2.6); no error for one that does not exist.
+        return this.request({ type: 'rooms', ref: this.ref({ kind: 'list', ...(p[0] !== undefined && p[0] !== '' && { only: p[0].split(',').map(foldRoom) }) }) });
       case 'ISON':
         return this.request({ type: 'whoelse', ref: this.ref({ kind: 'ison', nicks: p.flatMap((x) => x.split(' ')).filter((x) => x !== '') }) });
       case 'USERHOST':
@@ -316,7 +318,11 @@ export class IrcSession {
   private nickCommand(p: string[]): void {
     if (p.length < 1 || p[0] === '') return this.numeric(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
     const nick = p[0]!;
-    if (this.state === 'registered') return this.request({ type: 'nick', name: nick, ref: this.ref({ kind: 'nick', nick }) });
+    if (this.state === 'registered') {
+      // A change to the very nick one has is no change: nothing to say, to anyone (irctest regressions).
+      if (nick === this.nick) return;
+      return this.request({ type: 'nick', name: nick, ref: this.ref({ kind: 'nick', nick }) });
+    }
     if (this.state === 'hello_sent') return; // the core is answering the previous one; its answer decides
     this.nick = nick;
     this.tryRegister();
@@ -536,7 +542,10 @@ export class IrcSession {
         return this.write({ source: sourceOf(ev.by), command: 'KICK', params: [ev.room, this.me, ircSafe(`room closed${ev.reason ? `: ${ev.reason}` : ''}`)] }, ev.time);
       case 'rooms':
         this.numeric(N.RPL_LISTSTART, 'Channel', 'Users  Name');
-        for (const r of ev.rooms) this.numeric(N.RPL_LIST, r.room, String(r.users), ircSafe(r.topic ?? ''));
+        for (const r of ev.rooms) {
+          if (pending?.kind === 'list' && pending.only && !pending.only.includes(foldRoom(r.room))) continue;
+          this.numeric(N.RPL_LIST, r.room, String(r.users), ircSafe(r.topic ?? ''));
+        }
         return this.numeric(N.RPL_LISTEND, 'End of /LIST');
       case 'users':
         this.noteAway(ev.users, ev.away);

@@ -259,3 +259,45 @@ describe('OPER, KILL, WALLOPS, INFO', () => {
     await c.next((m) => m.command === '374');
   });
 });
+
+describe('LIST and NICK', () => {
+  it('LIST #a,#b lists only those channels, and nothing (no error) for one that does not exist', async () => {
+    await start({ defaultRoom: false });
+    const c = await irc('bar');
+    c.send('JOIN #one');
+    c.send('JOIN #two');
+    await c.next((m) => m.command === '366' && m.params[1] === '#two');
+    c.lines.length = 0;
+    const listed = async (line: string) => {
+      c.send(line);
+      const rooms: string[] = [];
+      for (;;) {
+        const m = await c.next((m) => /^\d{3}$/.test(m.command));
+        if (m.command === '323') return rooms;
+        if (m.command === '322') rooms.push(m.params[1]!);
+        else expect(m.command).toBe('321');
+      }
+    };
+    expect(await listed('LIST #nonexistent')).toEqual([]);
+    expect(await listed('LIST #TWO')).toEqual(['#two']);
+    expect((await listed('LIST')).sort()).toEqual(['#lobby', '#one', '#two']);
+  });
+
+  it('a NICK to the nick one has is silent, to oneself and to others', async () => {
+    await start({ defaultRoom: false });
+    const alice = await irc('alice');
+    const bob = await irc('bob');
+    alice.send('JOIN #test');
+    bob.send('JOIN #test');
+    await bob.next((m) => m.command === '366');
+    alice.send('NICK Alice');
+    expect((await bob.next((m) => m.command === 'NICK')).params).toEqual(['Alice']);
+    await alice.next((m) => m.command === 'NICK');
+    const seen = [alice.raw.length, bob.raw.length];
+    alice.send('NICK Alice');
+    await alice.sync();
+    await bob.sync();
+    expect(alice.raw.slice(seen[0]).filter((l) => !l.includes(' PONG '))).toEqual([]);
+    expect(bob.raw.slice(seen[1]).filter((l) => !l.includes(' PONG '))).toEqual([]);
+  });
+});
