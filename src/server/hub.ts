@@ -72,7 +72,7 @@ import { kill, oper } from './rules/admins.js';
 import { say, whisper } from './rules/talk.js';
 import { block, nick, unblock, whoelse } from './rules/people.js';
 import { away, back } from './rules/away.js';
-import { join, list, listRooms, part, topic } from './rules/rooms.js';
+import { invite, join, list, listRooms, part, topic } from './rules/rooms.js';
 import { ban, close, deop, kick, mute, op, topicLock, unban, unmute } from './rules/moderation.js';
 import { arrivedElsewhere, closedElsewhere, goneElsewhere, lostElsewhere, operatorElsewhere, removedByOperator, renamedElsewhere, roomChanged } from './rules/elsewhere.js';
 
@@ -391,6 +391,8 @@ export class Hub {
         return oper(ctx, s, msg);
       case 'kill':
         return kill(ctx, s, msg);
+      case 'invite':
+        return invite(ctx, s, msg, now);
     }
   }
 

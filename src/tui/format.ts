@@ -147,6 +147,8 @@ function formatOne(ev: ChatEvent): { line: string; stream: 'out' | 'err' } | nul
       return out(`${clock(ev.time)} ${SYSTEM} ${ev.detail}`);
     case 'registered':
       return out(`* registered ${ev.name}: from now on this name needs its password`);
+    case 'invited':
+      return out(ev.self ? `* you invited ${ev.name} to ${ev.room}` : `* ${ev.by} invites you to ${ev.room}: /join ${ev.room}`);
     case 'seen': {
       const what = ev.since === undefined ? 'online' : `online or seen in the last ${ev.since} s`;
       const names = ev.users.map((u) => (u.online ? u.name : `${u.name} (last seen ${u.lastSeen === undefined ? '?' : dateTime(u.lastSeen)})`));

@@ -94,6 +94,7 @@ export const COMMANDS = [
   { name: 'unmute', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'operators: let NAME speak again' },
   { name: 'lock', aliases: ['locktopic'], inRoom: true, params: [], summary: 'operators: only operators may change the topic from now on' },
   { name: 'unlock', aliases: ['unlocktopic'], inRoom: true, params: [], summary: 'operators: anyone in the room may change the topic again' },
+  { name: 'invite', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'tell NAME (online) that you invite them to the room; they are shown how to join it' },
   { name: 'close', aliases: [], params: [{ name: '#room' }, { name: 'reason', rest: true, optional: true }], summary: 'server administrators: close #room, putting everyone out of it and forgetting it' },
   { name: 'op', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'operators: make NAME an operator of the room' },
   { name: 'deop', aliases: [], inRoom: true, params: [{ name: 'name' }], summary: 'operators: NAME is no longer an operator of the room' },

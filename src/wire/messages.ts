@@ -52,6 +52,8 @@ export type ClientMessage =
    * `name` (IRC's OPER): the connection keeps its own name. Reply: oper.
    */
   | ({ type: 'oper'; name: string; password: string } & Ref)
+  /** Invite `name` (online) to `room`, which the inviter is in (IRC's INVITE). Reply: invited. */
+  | ({ type: 'invite'; room: string; name: string } & Ref)
   /** A server administrator disconnects `name` from the server (IRC's KILL), telling them `reason`. */
   | ({ type: 'kill'; name: string; reason?: string } & Ref)
   /** Change this account's password: `old` is the current one. Ends every session (reply: password_changed). */
@@ -83,7 +85,7 @@ export type RoomClientMessage =
   | ({ type: 'close'; room: string; reason?: string } & Ref);
 
 /** The request types that exist only in protocol version 2 (rooms, and away: a version-1 client never sees its events). */
-export const ROOM_REQUESTS: readonly ClientType[] = ['join', 'part', 'rooms', 'topic', 'kick', 'ban', 'unban', 'mute', 'unmute', 'op', 'deop', 'topic_lock', 'close', 'away', 'back'];
+export const ROOM_REQUESTS: readonly ClientType[] = ['join', 'part', 'rooms', 'topic', 'kick', 'ban', 'unban', 'mute', 'unmute', 'op', 'deop', 'topic_lock', 'close', 'away', 'back', 'invite'];
 
 /** Direct private chat: asking, consent and the hand-over of connection details (PROTOCOL.md §10). */
 export type PrivateClientMessage =
@@ -187,7 +189,9 @@ export type ErrorCode =
   | 'banned'
   | 'muted'
   | 'topic_locked'
-  | 'too_many_bans';
+  | 'too_many_bans'
+  /** invite names someone who is in the room already. */
+  | 'already_in_room';
 
 /** A server's limits, advertised in welcome (PROTOCOL.md §5.2); lengths in code points, sizes in bytes. */
 export interface ServerLimits {
@@ -294,6 +298,8 @@ export type ServerMessage =
   | ({ type: 'pong'; token?: string } & Ref)
   // Accounts and presence (issue 4).
   | ({ type: 'registered'; name: string; token: string } & Ref)
+  /** `by` invites `name` to `room`: to `name`, and (with the ref) to `by` as the answer to invite. */
+  | ({ type: 'invited'; room: string; by: string; name: string; time: number } & Ref)
   /** This connection has a server administrator's rights now, proven with the password of the administrator `name`. */
   | ({ type: 'oper'; name: string } & Ref)
   /** Reply to whoelse: `lastSeen` (ms) for users not online now. */
@@ -424,6 +430,7 @@ const CLIENT_CHECKS: Record<ClientType, Check[]> = {
   back: [],
   sessions: [],
   oper: [(o) => str(o, 'name'), (o) => str(o, 'password')],
+  invite: [(o) => str(o, 'room'), (o) => str(o, 'name')],
   kill: [(o) => str(o, 'name'), (o) => optStr(o, 'reason', Infinity)],
   logout: [
     (o) => optStr(o, 'session', MAX_REF_CHARS),
@@ -491,6 +498,7 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
   private_end: [(o) => str(o, 'with'), (o) => str(o, 'reason'), (o) => num(o, 'time')],
   registered: [(o) => str(o, 'name'), (o) => str(o, 'token')],
   oper: [(o) => str(o, 'name')],
+  invited: [(o) => str(o, 'room'), (o) => str(o, 'by'), (o) => str(o, 'name'), (o) => num(o, 'time')],
   seen: [(o) => seenList(o, 'users'), (o) => optNum(o, 'since')],
   blocks: [(o) => strings(o, 'names')],
   room: [(o) => str(o, 'room'), (o) => strings(o, 'users'), (o) => strings(o, 'operators'), (o) => optStr(o, 'topic', Infinity), (o) => optBool(o, 'locked'), optAway],

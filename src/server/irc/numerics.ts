@@ -70,6 +70,12 @@ export const RPL_NOTOPIC = '331';
 export const RPL_TOPIC = '332';
 /** modern.ircdocs.horse "RPL_TOPICWHOTIME" */
 export const RPL_TOPICWHOTIME = '333';
+/** modern.ircdocs.horse "RPL_INVITELIST" */
+export const RPL_INVITELIST = '336';
+/** modern.ircdocs.horse "RPL_ENDOFINVITELIST" */
+export const RPL_ENDOFINVITELIST = '337';
+/** RFC 1459 §6.2 (modern.ircdocs.horse's parameter order: nick, then channel) */
+export const RPL_INVITING = '341';
 /** RFC 1459 §6.2 */
 export const RPL_WHOREPLY = '352';
 /** RFC 1459 §6.2 */
@@ -119,6 +125,8 @@ export const ERR_NICKNAMEINUSE = '433';
 export const ERR_USERNOTINCHANNEL = '441';
 /** RFC 1459 §6.1 */
 export const ERR_NOTONCHANNEL = '442';
+/** RFC 1459 §6.1 */
+export const ERR_USERONCHANNEL = '443';
 /** RFC 1459 §6.1 */
 export const ERR_NOTREGISTERED = '451';
 /** RFC 1459 §6.1 */

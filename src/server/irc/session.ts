@@ -65,6 +65,7 @@ type Pending =
   | { kind: 'away' }
   | { kind: 'lusers' }
   | { kind: 'oper' }
+  | { kind: 'invite'; nick: string; channel: string }
   | { kind: 'kill'; nick: string };
 
 type RegistrationState = 'new' | 'hello_sent' | 'sasl_checking' | 'sasl_done' | 'registered' | 'closed';
@@ -102,6 +103,8 @@ export class IrcSession {
    * been told: the people it shares a room with, and itself. WHO's H/G, WHOIS's 301 and USERHOST's `-`.
    */
   private readonly awayOf = new Map<string, string>();
+  /** The channels this client was invited to and has not joined since (INVITE with no parameter lists them). */
+  private readonly invitedTo = new Map<string, string>();
   /** User modes: `o` once OPER succeeded (a server administrator's rights), `w` to receive WALLOPS. */
   private oper = false;
   private wallops = false;
@@ -201,6 +204,13 @@ export class IrcSession {
       case 'WHOIS':
         if (p.length < 1) return this.numeric(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
         return this.request({ type: 'whoelse', ref: this.ref({ kind: 'whois', nick: (p[p.length - 1] ?? '').split(',')[0]! }) });
+      case 'INVITE':
+        if (p.length === 0) {
+          for (const ch of this.invitedTo.values()) this.numeric(N.RPL_INVITELIST, ch);
+          return this.numeric(N.RPL_ENDOFINVITELIST, 'End of /INVITE list');
+        }
+        if (p.length < 2) return this.needMore('INVITE');
+        return this.request({ type: 'invite', name: p[0]!, room: p[1]!, ref: this.ref({ kind: 'invite', nick: p[0]!, channel: p[1]! }) });
       case 'WHOWAS':
         return this.whowas(p);
       case 'LIST':
@@ -570,6 +580,11 @@ export class IrcSession {
         return this.request({ type: 'deny', name: ev.from });
       case 'registered':
         return this.notice(`registered ${ev.name}: from now on this name needs its password`);
+      case 'invited':
+        if (pending?.kind === 'invite') return this.numeric(N.RPL_INVITING, ev.name, ev.room);
+        if (!this.isMe(ev.name)) return;
+        this.invitedTo.set(foldRoom(ev.room), ev.room);
+        return this.write({ source: sourceOf(ev.by), command: 'INVITE', params: [this.me, ev.room] }, ev.time);
       case 'oper':
         this.oper = true;
         if (this.nick !== undefined) this.opts.people?.opered(this.nick, this);
@@ -594,6 +609,7 @@ export class IrcSession {
    */
   private entered(ev: Extract<ServerMessage, { type: 'room' }>, asked: boolean): void {
     this.noteAway(ev.users, ev.away);
+    this.invitedTo.delete(foldRoom(ev.room));
     if (!this.channels.enter(ev.room, ev.users, ev.operators, ev.locked === true) && !asked) return;
     this.write({ source: sourceOf(this.me), command: 'JOIN', params: [ev.room] });
     if (ev.topic !== undefined) this.topicReply(ev.room, ev.topic, ev.topicBy, ev.topicTime);
@@ -896,6 +912,12 @@ export class IrcSession {
         case 'invalid_name':
           return q.re === 'kick' ? this.numeric(N.ERR_USERNOTINCHANNEL, q.nick ?? '*', ch, msg) : this.numeric(N.ERR_NOSUCHNICK, q.nick ?? '*', msg);
       }
+    }
+    if (q?.kind === 'invite') {
+      if (ev.code === 'no_such_user' || ev.code === 'not_delivered') return this.numeric(N.ERR_NOSUCHNICK, q.nick, 'No such nick/channel');
+      if (ev.code === 'already_in_room') return this.numeric(N.ERR_USERONCHANNEL, q.nick, q.channel, 'is already on channel');
+      if (ev.code === 'not_in_room') return this.numeric(N.ERR_NOTONCHANNEL, q.channel, msg);
+      if (ev.code === 'no_such_room' || ev.code === 'invalid_room') return this.numeric(N.ERR_NOSUCHCHANNEL, q.channel, msg);
     }
     if (q?.kind === 'oper') {
       if (ev.code === 'login_failed' || ev.code === 'locked') return this.numeric(N.ERR_PASSWDMISMATCH, msg);

@@ -195,3 +195,23 @@ export function topic(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
   ctx.echo(s, event, ref);
   ctx.log('topic', { conn: s.id, name: s.name, room: room.name, topic: text });
 }
+
+/**
+ * `s` invites someone online to a room it is in: they are told (`invited`), and so is `s` as the answer.
+ * An invitation is a notice, not a pass: parley's rooms are open to all but those banned.
+ */
+export function invite(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'invite' }>, now: number): void {
+  const ref = msg.ref;
+  const room = ctx.roomFor(s, msg.room, 'invite', ref);
+  if (!room) return;
+  const target = ctx.directory.find(msg.name);
+  const shown = truncateCodePoints(sanitizeText(msg.name), 40);
+  if (!target) return ctx.error(s, 'no_such_user', `no one called "${shown}" is here to invite`, { re: 'invite', ref, name: shown });
+  if (target.rooms.has(room)) return ctx.error(s, 'already_in_room', `${target.name} is already in ${room.name}`, { re: 'invite', ref, name: target.name! });
+  // Like a whisper: someone who blocks you does not hear from you, in the same words whether or not they are here.
+  if (target.blocks.has(foldName(s.name!))) return ctx.error(s, 'not_delivered', `your invitation to ${target.name} was not delivered`, { re: 'invite', ref, name: target.name! });
+  const event = { type: 'invited', room: room.name, by: s.name!, name: target.name!, time: now } as const;
+  if (target !== s) ctx.send(target, event);
+  ctx.send(s, { ...event, ...(ref !== undefined && { ref }) });
+  ctx.log('invite', { conn: s.id, name: s.name, room: room.name, invited: target.name });
+}

@@ -219,6 +219,11 @@ export class ClientCore {
       case 'lock':
       case 'unlock':
         return this.request({ type: 'topic_lock', locked: parsed.name === 'lock', ...this.here(a.room) });
+      case 'invite': {
+        const room = this.here(a.room).room;
+        if (room === undefined) return fail('usage: /invite [#room] NAME, from a room you are in');
+        return this.request({ type: 'invite', room, name: a.name! });
+      }
       case 'close':
         if (!a['#room']!.startsWith('#')) return fail('usage: /close #room [reason] (a room name starts with #)');
         return this.request({ type: 'close', room: a['#room']!, ...(a.reason !== undefined && { reason: a.reason }) });
@@ -421,6 +426,8 @@ export class ClientCore {
       case 'private_connect':
       case 'private_end':
         return []; // the session's DirectManager handles these: they set up links, not chat lines
+      case 'invited':
+        return [{ kind: 'invited', room: clean(msg.room), by: clean(msg.by), name: clean(msg.name), time: msg.time, self: foldName(msg.by) === foldName(this.name) }];
       case 'oper':
         return []; // the answer to IRC's OPER: this client never asks (its administrators log in to their account)
       case 'room': {

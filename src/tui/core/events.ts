@@ -81,6 +81,8 @@ export type ChatEvent =
   // Accounts and presence (issue 4).
   /** The current name is now an account; from now on it needs this password. */
   | { kind: 'registered'; name: string }
+  /** `by` invites `name` to `room` (`self`: we invited them; else we are invited). */
+  | { kind: 'invited'; room: string; by: string; name: string; time: number; self: boolean }
   /** Reply to /whoelse (no `since`) or /whoelsesince. Entries that are not online carry `lastSeen`. */
   | { kind: 'seen'; users: SeenEntry[]; since?: number }
   /** The names we block, after /block or /unblock (also the reply to a bare /block). */

@@ -598,6 +598,7 @@ function roomEvent(s: ViewState, e: ChatEvent, elsewhere: boolean): ViewState {
     case 'registered':
       return addRoom({ ...s, account: true }, [{ kind: 'system', text: plainText(e) }]);
     case 'seen':
+    case 'invited':
       return addRoom(s, [{ kind: 'system', text: plainText(e) }]);
     case 'sessions':
     case 'password_changed':

@@ -301,3 +301,53 @@ describe('LIST and NICK', () => {
     expect(bob.raw.slice(seen[1]).filter((l) => !l.includes(' PONG '))).toEqual([]);
   });
 });
+
+describe('INVITE', () => {
+  it('tells the invitee (INVITE) and the inviter (341), both ways between IRC and parley; others hear nothing', async () => {
+    await start({ defaultRoom: false });
+    const foo = await irc('foo');
+    const bar = await irc('bar');
+    const baz = await irc('baz');
+    const alice = await parleyV2('alice');
+    foo.send('JOIN #chan');
+    baz.send('JOIN #chan');
+    await baz.next((m) => m.command === '366');
+    foo.send('INVITE bar #chan');
+    expect((await foo.next((m) => /^\d{3}$/.test(m.command) && m.command !== '353' && m.command !== '366')).params).toEqual(['foo', 'bar', '#chan']);
+    expect(await bar.next((m) => m.command === 'INVITE')).toMatchObject({ source: 'foo!foo@parley', params: ['bar', '#chan'] });
+    bar.send('INVITE');
+    expect((await bar.next((m) => m.command === '336')).params).toEqual(['bar', '#chan']);
+    await bar.next((m) => m.command === '337');
+    foo.send('INVITE alice #chan');
+    expect(await alice.next((f) => f.type === 'invited')).toMatchObject({ room: '#chan', by: 'foo', name: 'alice' });
+    alice.send({ type: 'join', room: '#chan' });
+    await alice.next((f) => f.type === 'room');
+    alice.send({ type: 'invite', room: '#chan', name: 'bar', ref: 'i1' });
+    expect(await alice.next((f) => f.ref === 'i1')).toMatchObject({ type: 'invited', room: '#chan', by: 'alice', name: 'bar' });
+    expect((await bar.next((m) => m.command === 'INVITE')).source).toBe('alice!alice@parley');
+    await baz.sync();
+    expect(baz.raw.some((l) => l.includes('INVITE'))).toBe(false);
+  });
+
+  it('refuses: no such nick (401), not in the channel (442), already in it (443), no such channel (403)', async () => {
+    await start({ defaultRoom: false });
+    const foo = await irc('foo');
+    const bar = await irc('bar');
+    const num = async () => (await foo.next((m) => /^\d{3}$/.test(m.command))).command;
+    bar.send('JOIN #other');
+    await bar.next((m) => m.command === '366');
+    foo.send('JOIN #chan');
+    await foo.next((m) => m.command === '366');
+    foo.lines.length = 0;
+    foo.send('INVITE nobody #chan');
+    expect(await num()).toBe('401');
+    foo.send('INVITE bar #other');
+    expect(await num()).toBe('442');
+    foo.send('INVITE bar #nowhere');
+    expect(await num()).toBe('403');
+    bar.send('JOIN #chan');
+    await foo.next((m) => m.command === 'JOIN');
+    foo.send('INVITE bar #chan');
+    expect(await num()).toBe('443');
+  });
+});
