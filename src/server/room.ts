@@ -29,9 +29,12 @@ interface Held {
   key: string;
 }
 
-/** Whether `event` may be held and grouped: joins and leaves, not kicks and bans (they name who did it). */
+/**
+ * Whether `event` may be held and grouped: joins and leaves, not kicks and bans (they name who did it), nor
+ * the join of someone away (it carries their away message).
+ */
 function groupable(event: RoomEvent): event is Notice {
-  return event.type === 'joined' || (event.type === 'left' && event.by === undefined);
+  return (event.type === 'joined' && event.away === undefined) || (event.type === 'left' && event.by === undefined);
 }
 
 /** Whether `b` may go in one grouped frame after `a`: the same kind, and for leaves the same reason and words. */

@@ -268,7 +268,7 @@ export type ServerMessage =
    */
   | ({ type: 'whisper'; id: number; from: string; to: string; text: string; time: number; late?: boolean; stored?: boolean; away?: string; notice?: boolean } & Ref)
   /** `names` (to a client that said hello with `grouped`): everyone who joined at once, `name` first among them. */
-  | { type: 'joined'; name: string; time: number; room?: string; names?: string[] }
+  | { type: 'joined'; name: string; time: number; room?: string; names?: string[]; away?: string }
   /**
    * `by`: the operator who removed them (kick, ban). Your own `left` (name = you) ends your membership.
    * `names` (to a `grouped` client): everyone who left at once, for the same reason, `name` first among them.
@@ -332,6 +332,8 @@ export interface SeenEntry {
   name: string;
   online: boolean;
   lastSeen?: number;
+  /** Online and away: their away message ("" when they gave none). */
+  away?: string;
 }
 
 export type ServerType = ServerMessage['type'];
@@ -359,9 +361,9 @@ const optBool = (o: Obj, k: string) => (o[k] === undefined || typeof o[k] === 'b
 const optNum = (o: Obj, k: string) => (o[k] === undefined ? null : num(o, k));
 const seenList = (o: Obj, k: string) =>
   Array.isArray(o[k]) &&
-  (o[k] as unknown[]).every((x) => isObject(x) && typeof x.name === 'string' && typeof x.online === 'boolean' && (x.lastSeen === undefined || typeof x.lastSeen === 'number'))
+  (o[k] as unknown[]).every((x) => isObject(x) && typeof x.name === 'string' && typeof x.online === 'boolean' && (x.lastSeen === undefined || typeof x.lastSeen === 'number') && (x.away === undefined || typeof x.away === 'string'))
     ? null
-    : `"${k}" must be a list of {name, online, lastSeen?}`;
+    : `"${k}" must be a list of {name, online, lastSeen?, away?}`;
 const strings = (o: Obj, k: string) =>
   Array.isArray(o[k]) && (o[k] as unknown[]).every((x) => typeof x === 'string') ? null : `"${k}" must be a list of strings`;
 
@@ -481,7 +483,7 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
     (o) => optStr(o, 'away', Infinity),
     (o) => optBool(o, 'notice'),
   ],
-  joined: [(o) => str(o, 'name'), (o) => num(o, 'time'), optNames],
+  joined: [(o) => str(o, 'name'), (o) => num(o, 'time'), optNames, (o) => optStr(o, 'away', Infinity)],
   left: [(o) => str(o, 'name'), (o) => optStr(o, 'reason', MAX_REASON_CHARS) ?? str(o, 'reason'), (o) => optStr(o, 'message', Infinity), (o) => num(o, 'time'), optNames],
   renamed: [(o) => str(o, 'old'), (o) => str(o, 'new'), (o) => num(o, 'time')],
   users: [(o) => strings(o, 'users'), optAway],

@@ -522,7 +522,12 @@ export class IrcSession {
         const room = ev.room ?? LOBBY;
         if (this.isMe(ev.name) || !this.channels.get(room)) return;
         this.channels.joined(room, ev.name);
-        return this.write({ source: sourceOf(ev.name), command: 'JOIN', params: [room] }, ev.time);
+        this.write({ source: sourceOf(ev.name), command: 'JOIN', params: [room] }, ev.time);
+        // away-notify: someone away who joins is followed by their AWAY (IRCv3 away-notify).
+        if (ev.away === undefined) return;
+        this.awayOf.set(foldName(ev.name), ev.away);
+        if (this.caps.has('away-notify')) this.write({ source: sourceOf(ev.name), command: 'AWAY', params: [ircSafe(ev.away || 'Away')] }, ev.time);
+        return;
       }
       case 'left':
         return this.left(ev);
@@ -561,6 +566,12 @@ export class IrcSession {
         this.noteAway(ev.users, ev.away);
         return this.answer(pending, ev.users);
       case 'seen':
+        // Whoever is online and away says so here, shared room or not (WHOIS's 301, USERHOST's `-`, WHO's G).
+        for (const u of ev.users) {
+          if (!u.online) continue;
+          if (u.away !== undefined) this.awayOf.set(foldName(u.name), u.away);
+          else this.awayOf.delete(foldName(u.name));
+        }
         return this.answer(pending, [...(this.nick !== undefined ? [this.nick] : []), ...ev.users.filter((u) => u.online).map((u) => u.name)]);
       case 'error':
         return this.error(ev, pending);
@@ -773,7 +784,9 @@ export class IrcSession {
   private text(source: string, command: string, target: string, text: string, action: boolean, time: number, id: number): void {
     const safe = ircSafe(text);
     const body = Buffer.byteLength(safe) + (action ? '\x01ACTION \x01'.length : 0);
-    const sent = Buffer.byteLength(`${command} ${target} :\r\n`) + body <= IRC_LINE_BYTES;
+    // As the client could have written it: the colon only where the text needs one.
+    const colon = safe === '' || safe.includes(' ') || safe.startsWith(':') || action ? ':' : '';
+    const sent = Buffer.byteLength(`${command} ${target} ${colon}\r\n`) + body <= IRC_LINE_BYTES;
     const overhead = Buffer.byteLength(`:${source} ${command} ${target} :\r\n`) + (action ? '\x01ACTION \x01'.length : 0);
     for (const piece of sent ? [safe] : splitUtf8(safe, IRC_LINE_BYTES - overhead)) {
       this.write({ source, command, params: [target, action ? `\x01ACTION ${piece}\x01` : piece], ...(this.caps.has('message-tags') && { tags: { msgid: String(id) } }) }, time);

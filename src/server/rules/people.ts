@@ -69,10 +69,16 @@ function rename(ctx: Context, s: Session, old: string, name: string, ref: string
   ctx.log('rename', { conn: s.id, old, new: s.name });
 }
 
+/** The `away` of a seen entry: the away message of someone online here who is away (as IRC's WHOIS shows to anyone). */
+function awayOf(ctx: Context, name: string): { away?: string } {
+  const away = ctx.away.get(name);
+  return away === undefined ? {} : { away: away.message };
+}
+
 export function whoelse(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'whoelse' }>, now: number): void {
   const entries: SeenEntry[] = [];
   for (const other of ctx.directory.named()) {
-    if (other !== s && !s.blocks.has(foldName(other.name!))) entries.push({ name: other.name!, online: true });
+    if (other !== s && !s.blocks.has(foldName(other.name!))) entries.push({ name: other.name!, online: true, ...awayOf(ctx, other.name!) });
   }
   for (const [key, name] of ctx.peers?.remoteUsers() ?? []) {
     if (!ctx.directory.has(key) && !s.blocks.has(key)) entries.push({ name, online: true });

@@ -103,7 +103,9 @@ function enterRoom(ctx: Context, s: Session, room: Room, ref: string | undefined
   addMember(ctx, s, room);
   sendRoomState(ctx, s, room, ref);
   replay(ctx, s, room);
-  room.publish({ type: 'joined', room: room.name, name: s.name!, time: now }, s, foldName(s.name!));
+  // Someone away who joins says so with it (their message), as the room's `away` events would have.
+  const away = ctx.away.get(s.name!);
+  room.publish({ type: 'joined', room: room.name, name: s.name!, time: now, ...(away !== undefined && { away: away.message }) }, s, foldName(s.name!));
   ctx.log('join_room', { conn: s.id, name: s.name, room: room.name });
 }
 

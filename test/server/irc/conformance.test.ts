@@ -72,9 +72,11 @@ describe('long lines', () => {
     await start({ defaultRoom: false });
     const a = await irc('nick1');
     const b = await irc('nick2');
-    for (const payload of ['a'.repeat(IRC_LINE_BYTES - 'PRIVMSG nick2 :\r\n'.length), 'a'.repeat(IRC_LINE_BYTES - 'PRIVMSG nick2 :\r\n'.length - 4) + '😃']) {
+    // Full lines as a client may send them: with the colon, and without it (a text with no space needs none).
+    const full = (colon: string) => IRC_LINE_BYTES - `PRIVMSG nick2 ${colon}\r\n`.length;
+    for (const [colon, payload] of [':', ''].flatMap((c) => [[c, 'a'.repeat(full(c))], [c, 'a'.repeat(full(c) - 4) + '😃']])) {
       const from = b.raw.length;
-      a.send(`PRIVMSG nick2 :${payload}`);
+      a.send(`PRIVMSG nick2 ${colon}${payload}`);
       await a.sync();
       await b.sync();
       // The trailing parameter has no space, so its colon is optional.
@@ -349,5 +351,46 @@ describe('INVITE', () => {
     await foo.next((m) => m.command === 'JOIN');
     foo.send('INVITE bar #chan');
     expect(await num()).toBe('443');
+  });
+});
+
+describe('away, shared room or not', () => {
+  it('WHOIS and USERHOST of someone away who shares no channel show it (301, -), with the message', async () => {
+    await start({ defaultRoom: false });
+    const bar = await irc('bar');
+    const alice = await parleyV2('alice');
+    alice.send({ type: 'away', message: 'out to lunch' });
+    await alice.next((f) => f.type === 'away');
+    bar.send('WHOIS alice');
+    expect((await bar.next((m) => m.command === '301')).params).toEqual(['bar', 'alice', 'out to lunch']);
+    bar.send('USERHOST alice');
+    expect((await bar.next((m) => m.command === '302')).params[1]).toBe('alice=-alice@parley');
+    alice.send({ type: 'back' });
+    await alice.next((f) => f.type === 'away');
+    bar.send('USERHOST alice');
+    expect((await bar.next((m) => m.command === '302')).params[1]).toBe('alice=+alice@parley');
+  });
+
+  it('someone away who joins is followed by their AWAY (away-notify), and parley clients get joined with away', async () => {
+    await start({ defaultRoom: false });
+    const bar = await IrcClient.connect(t.server.irc!.port);
+    open.push(bar);
+    bar.send('CAP REQ :away-notify');
+    bar.send('NICK bar');
+    bar.send('USER bar 0 * :bar');
+    bar.send('CAP END');
+    await bar.next((m) => m.command === '001');
+    bar.send('JOIN #chan');
+    await bar.next((m) => m.command === '366');
+    const dave = await parleyV2('dave');
+    dave.send({ type: 'join', room: '#chan' });
+    await dave.next((f) => f.type === 'room');
+    const alice = await irc('alice');
+    alice.send('AWAY :gone fishing');
+    await alice.next((m) => m.command === '306');
+    alice.send('JOIN #chan');
+    expect((await bar.next((m) => m.command === 'JOIN' && m.source!.startsWith('alice!'))).params).toEqual(['#chan']);
+    expect(await bar.next((m) => m.command === 'AWAY')).toMatchObject({ source: 'alice!alice@parley', params: ['gone fishing'] });
+    expect(await dave.next((f) => f.type === 'joined' && f.name === 'alice')).toMatchObject({ away: 'gone fishing' });
   });
 });
