@@ -61,7 +61,11 @@ else
 # Port 0 for both: the server prints where it listens. No history replay (tests expect a quiet channel),
 # no flood pacing (the suite sends faster than a person; pacing is tested by parley's own tests), and IRC
 # clients are put in no channel unasked (--irc-no-default-room), as on any IRC server.
-node "$root/dist/server/main.js" 0 --irc-port 0 --irc-no-default-room --db "$work/parley.db" --log "$work/server.log" \
+# The IRC operator the suite OPERs as (operuser/operpassword, as irctest's controllers configure it) is
+# a parley server administrator; the server is named as irctest's controllers name theirs.
+PARLEY_PASSWORD=operpassword node "$root/dist/server/main.js" user add operuser --db "$work/parley.db" >/dev/null
+node "$root/dist/server/main.js" user admin operuser --db "$work/parley.db" >/dev/null
+node "$root/dist/server/main.js" 0 --irc-port 0 --irc-no-default-room --irc-server-name My.Little.Server --db "$work/parley.db" --log "$work/server.log" \
   --history 0 --no-rate-limit --max-per-ip 0 >"$work/server.out" 2>&1 &
 server_pid=$!
 port=""
