@@ -49,11 +49,27 @@ export interface AccountsOptions {
    * cannot be asked; the registration then fails with server_error.
    */
   claim?: (user: { key: string; name: string; hash: string; created: number }) => Promise<boolean>;
+  /**
+   * In a cluster, the arbiter of token rotation: resolves true for exactly one of several nodes resuming
+   * with the same token at once, having rotated it in this store (and journaled it); false for the others.
+   * Rejects when it cannot be asked; the resume then fails with server_error.
+   */
+  rotate?: (r: Rotation) => Promise<boolean>;
   /** Failed password attempts one source may make at once, then per minute (PASSWORD_ATTEMPT_*). */
   attemptBurst?: number;
   attemptsPerMinute?: number;
   /** Accounts one source may register per rolling day. */
   registrationsPerDay?: number;
+}
+
+/** A session token replaced on resume (issue 10): `oldToken` stops working, `newToken` goes on with its session. */
+export interface Rotation {
+  oldToken: string;
+  newToken: string;
+  key: string;
+  now: number;
+  expires: number;
+  from: string;
 }
 
 /**
@@ -63,6 +79,7 @@ export interface AccountsOptions {
 export const LOCAL_SOURCE = 'local';
 
 const WRONG = 'wrong name or password';
+const BAD_TOKEN: AuthResult = { ok: false, code: 'bad_token', message: 'that session has expired or was ended; log in with the password' };
 
 export class Accounts {
   readonly mode: AuthMode;
@@ -75,6 +92,7 @@ export class Accounts {
    */
   private readonly checking = new Set<string>();
   private readonly claim: AccountsOptions['claim'];
+  private readonly rotate: AccountsOptions['rotate'];
   /** Failed password attempts per source: the slow-down an attacker meets whichever names it tries. */
   private readonly failures: BucketTable;
   /** Registrations per source per rolling day. */
@@ -90,6 +108,7 @@ export class Accounts {
     this.tokenTtlMs = options.tokenTtlMs ?? SESSION_TOKEN_TTL_MS;
     this.lockout = new Lockout(options.blockDurationS * 1000);
     this.claim = options.claim;
+    this.rotate = options.rotate;
     this.failures = new BucketTable(options.attemptBurst ?? PASSWORD_ATTEMPT_BURST, (options.attemptsPerMinute ?? PASSWORD_ATTEMPTS_PER_MINUTE) / 60);
     const perDay = options.registrationsPerDay ?? MAX_REGISTRATIONS_PER_SOURCE_PER_DAY;
     this.registrations = new BucketTable(perDay, perDay / 86_400);
@@ -161,17 +180,19 @@ export class Accounts {
    * proves a past login. The token is rotated (issue 10): the result carries a new token for the same
    * session and the one given stops working, so a token copied off the wire is good for one resume at
    * most, and once either holder resumes, the other's copy is refused (its owner then logs in with the
-   * password, sees the other session in /sessions and ends it).
+   * password, sees the other session in /sessions and ends it). In a cluster (`rotate`) the answer is a
+   * promise: two nodes resuming one token at the same moment must not both succeed, so the cluster decides.
    */
-  resume(name: string, token: string, source?: string): AuthResult {
+  resume(name: string, token: string, source?: string): AuthResult | Promise<AuthResult> {
     const key = foldName(name);
     const user = this.store.user(key);
     const now = this.clock();
-    const fresh = newToken();
-    if (user && this.store.rotateSession(token, fresh, key, now, now + this.tokenTtlMs, source ?? LOCAL_SOURCE)) {
-      return { ok: true, name: user.name, token: fresh, credential: user.hash, ...(user.mustChange && { mustChange: true }) };
-    }
-    return { ok: false, code: 'bad_token', message: 'that session has expired or was ended; log in with the password' };
+    const r: Rotation = { oldToken: token, newToken: newToken(), key, now, expires: now + this.tokenTtlMs, from: source ?? LOCAL_SOURCE };
+    const resumed: AuthResult | undefined = user && { ok: true, name: user.name, token: r.newToken, credential: user.hash, ...(user.mustChange && { mustChange: true }) };
+    if (!resumed) return BAD_TOKEN;
+    if (!this.rotate) return this.store.rotateSession(r.oldToken, r.newToken, key, now, r.expires, r.from) ? resumed : BAD_TOKEN;
+    if (this.store.sessionUser(token, now) !== key) return BAD_TOKEN;
+    return this.rotate(r).then((won) => (won ? resumed : BAD_TOKEN));
   }
 
   /** The live sessions of `name`'s account, most recently used first; `current` marks the one of `token`. */

@@ -227,7 +227,7 @@ try {
 const accounts =
   opts.auth === 'off'
     ? undefined
-    : new Accounts(store, new PasswordHasher(scrypt), { mode: opts.auth, blockDurationS: opts.blockDuration, ...(cluster && { claim: cluster.claimAccount }) });
+    : new Accounts(store, new PasswordHasher(scrypt), { mode: opts.auth, blockDurationS: opts.blockDuration, ...(cluster && { claim: cluster.claimAccount, rotate: cluster.rotate }) });
 
 let server: RunningServer | undefined;
 

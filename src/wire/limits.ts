@@ -269,6 +269,12 @@ export const REDIS_RETRY_MAX_MS = 2_000;
 export const REDIS_COMMAND_TIMEOUT_MS = 5_000;
 /** Nodes not heard from for this long are left out of `parley-server cluster status`. */
 export const CLUSTER_FORGET_NODE_MS = 24 * 3600 * 1000;
+/**
+ * How long Redis remembers that a session token was rotated (its key `parley:rotated:HASH`), so a second
+ * resume with it on another node is refused even before that node's replica has the rotation: far longer
+ * than the journal takes to reach a live node (milliseconds; at worst a Redis outage's catch-up).
+ */
+export const ROTATION_CLAIM_TTL_MS = 24 * 3600 * 1000;
 
 // The IRC gateway (`--irc-port`, issue 14). Its flood control, send-queue cap, registration deadline and
 // keepalive are the ones above (RATE_BURST, RATE_PER_SECOND, MAX_SEND_QUEUE_BYTES, REGISTRATION_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { CLUSTER_HEARTBEAT_MS, NODE_TTL_MS, STREAM_MAX_LEN } from '../../wire/limits.js';
+import { CLUSTER_HEARTBEAT_MS, NODE_TTL_MS, ROTATION_CLAIM_TTL_MS, STREAM_MAX_LEN } from '../../wire/limits.js';
 import { claimAccount, journalEntry } from './accounts.js';
 import { keys } from './keys.js';
 import { claimName, releaseName, type ClaimResult, type Holder } from './names.js';
@@ -76,6 +76,14 @@ return 1
 const SEQUENCE = `
 local n = redis.call('INCR', KEYS[1])
 return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2], '${SEQ_FIELD}', n)
+`;
+
+// KEYS[1] the token's rotation key, KEYS[2] state stream. ARGV[1] node, ARGV[2] its TTL (ms), ARGV[3] the
+// journal entry. 1 when this call rotated the token (journaled in the same step), 0 when it was rotated before.
+const ROTATE_SESSION = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+redis.call('XADD', KEYS[2], '*', 'e', ARGV[3])
+return 1
 `;
 
 const DEFAULT_ID_BLOCK = 10_000;
@@ -217,6 +225,14 @@ export class ClusterBus {
   async createRoom(key: string, name: string, change: unknown): Promise<true | string> {
     const got = await this.cmd.eval(CREATE_ROOM, 2, keys.rooms, keys.state, key, name, journalEntry(this.nodeId, change));
     return got === 1 ? true : String(got);
+  }
+
+  /**
+   * Rotate the session token whose hash is `oldHash`, cluster-wide: true for exactly one of several nodes
+   * resuming with it at once, with `change` (its rotateSession) journaled in the same step.
+   */
+  async claimRotation(oldHash: string, change: unknown): Promise<boolean> {
+    return (await this.cmd.eval(ROTATE_SESSION, 2, keys.rotated(oldHash), keys.state, this.nodeId, ROTATION_CLAIM_TTL_MS, journalEntry(this.nodeId, change))) === 1;
   }
 
   /** Journal a room's end (`change`, its dropRoom) and free its name for the next creator, in one step. */

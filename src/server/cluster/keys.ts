@@ -24,6 +24,8 @@ export const keys = {
   accounts: `${P}accounts`,
   /** Hash: rooms (folded) -> display name; the arbiter when two nodes create the same room at once. */
   rooms: `${P}rooms`,
+  /** String with a TTL: a session token (its SHA-256) was rotated, by the node it names; set NX by script. */
+  rotated: (tokenHash: string) => `${P}rotated:${tokenHash}`,
   /** Counter: message ids handed out in blocks, so ids stay unique across nodes. */
   ids: `${P}ids`,
 } as const;

@@ -2,6 +2,8 @@ import type { LeaveReason } from '../../wire/messages.js';
 import { foldRoom } from '../../wire/rooms.js';
 import { foldName, nameSkeleton } from '../../wire/names.js';
 import type { Accepted } from '../accepted.js';
+import type { Rotation } from '../accounts.js';
+import { hashToken } from '../store.js';
 import type { RoomEvent } from '../events.js';
 import type { Hub } from '../hub.js';
 import type { MessageEvent, Peers, RoomChange, SequencedRef, WhisperEvent } from '../peers.js';
@@ -497,6 +499,8 @@ export interface Membership {
   store: ReplicaStore;
   /** For Accounts: the cluster's arbiter of new accounts. */
   claimAccount: (user: { key: string; name: string; hash: string; created: number }) => Promise<boolean>;
+  /** For Accounts: the cluster's arbiter of token rotation (the winner's replica rotated too). */
+  rotate: (r: Rotation) => Promise<boolean>;
 }
 
 /**
@@ -531,5 +535,11 @@ export async function joinCluster(
     shown: address.shown,
     store,
     claimAccount: (u) => bus.claimAccount(u.key, { op: 'addUser', ...u } satisfies StateChange),
+    rotate: async (r) => {
+      const change = { op: 'rotateSession', old: hashToken(r.oldToken), token: hashToken(r.newToken), key: r.key, time: r.now, expires: r.expires, from: r.from } satisfies StateChange;
+      if (!(await bus.claimRotation(change.old, change))) return false;
+      // False if the session ended here meanwhile (a /logout all): the rotation then changes nothing anywhere.
+      return store.rotateSessionHash(change.old, change.token, change.key, change.time, change.expires, change.from);
+    },
   };
 }

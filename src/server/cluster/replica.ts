@@ -200,9 +200,9 @@ export class ReplicaStore extends Store {
   }
 
   /**
-   * Rotation is decided on this node's replica and then journaled: two nodes resuming one token within
-   * the journal's delay (milliseconds) can both succeed, and the later rotation then changes nothing on
-   * the other replicas. One database (a single server) has no such window.
+   * Rotation decided on this node's replica alone, then journaled. A cluster's server does not use it: its
+   * Accounts ask Redis first (Membership.rotate, a script with SET NX on the token), since two nodes
+   * resuming one token within the journal's delay would both succeed here.
    */
   override rotateSession(oldToken: string, newToken: string, key: string, now: number, expires: number, from: string): boolean {
     const old = hashToken(oldToken);

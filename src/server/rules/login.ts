@@ -52,23 +52,30 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
   if (problem !== null) return ctx.error(s, 'invalid_name', `"${truncateCodePoints(sanitizeText(msg.name), 40)}" is not a valid name: ${problem}`, { re: 'hello', ref });
   if (msg.token !== undefined) {
     const resumed = ctx.persist(s, 'hello', ref, () => accounts.resume(msg.name, msg.token!, s.source));
-    return resumed === FAILED ? undefined : loginChecked(ctx, s, resumed, ref, false);
+    if (resumed === FAILED) return;
+    return resumed instanceof Promise ? whenChecked(ctx, s, resumed, ref, false) : loginChecked(ctx, s, resumed, ref, false);
   }
   if (msg.password === undefined) {
     const why = accounts.mode === 'required' ? 'this server admits registered users only' : `the name ${msg.name} is registered`;
     return ctx.error(s, 'password_required', `${why}: log in with ${msg.name}'s password`, { re: 'hello', ref, name: msg.name });
   }
+  whenChecked(ctx, s, accounts.login(msg.name, msg.password, s.source), ref, true);
+}
+
+/** A login whose answer takes a while (a password hash; in a cluster, a token's rotation): `s` waits for it. */
+function whenChecked(ctx: Context, s: Session, checking: Promise<AuthResult>, ref: string | undefined, byPassword: boolean): void {
+  const accounts = ctx.accounts!;
   ctx.checkStarts(s);
   const id = s.id;
-  accounts.login(msg.name, msg.password, s.source).then(
+  checking.then(
     (result) => {
       const still = ctx.directory.session(id);
       if (still) {
-        loginChecked(ctx, still, result, ref, true);
+        loginChecked(ctx, still, result, ref, byPassword);
         ctx.checkDone(still);
       } else if (result.ok) ctx.persist(undefined, 'hello', undefined, () => accounts.endSession(result.token)); // gone while we checked
     },
-    (err: unknown) => asyncFailed(ctx, id, 'hello', ref, err),
+    (err: unknown) => asyncFailed(ctx, id, 'hello', ref, err, byPassword ? undefined : 'the server could not check that token; try again later'),
   );
 }
 
@@ -247,10 +254,10 @@ function registerChecked(ctx: Context, s: Session, result: AuthResult, ref: stri
 }
 
 /** A password check threw (not a wrong password: a bug or a broken database). The connection may try again. */
-export function asyncFailed(ctx: Context, id: ConnId, re: string, ref: string | undefined, err: unknown): void {
+export function asyncFailed(ctx: Context, id: ConnId, re: string, ref: string | undefined, err: unknown, said = 'the server could not check that password; try again later'): void {
   ctx.log('store_error', { during: re, error: (err as Error).message });
   const s = ctx.directory.session(id);
   if (!s) return;
-  ctx.error(s, 'server_error', 'the server could not check that password; try again later', { re, ref });
+  ctx.error(s, 'server_error', said, { re, ref });
   ctx.checkDone(s);
 }
