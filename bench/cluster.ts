@@ -3,7 +3,11 @@
 // and 3 parley-server nodes sharing one redis-server (1 node also runs with --redis: the bus is what is
 // measured). Senders spread over the nodes send at a fixed rate; every client receives every message.
 //
-//   node bench/dist/cluster.js [--clients 60] [--senders 6] [--rate 20] [--seconds 8] [--nodes 1,2,3] [--room '#bench']
+//   node bench/dist/cluster.js [--clients 60] [--senders 6] [--rate 20] [--seconds 8] [--nodes 1,2,3] [--room '#bench'] [--json FILE]
+//
+// Its rows (a ClusterResult) go to --json FILE, by default bench/results/cluster-DATE.json; `npm run
+// bench:summary` reads such files. `npm run bench` runs it as its cluster step (when redis-server is
+// installed) and keeps the rows in the run's own JSON.
 //
 // Reports deliveries/s (messages received by clients), CPU per delivery (user+system of the parley nodes
 // and of redis-server, over the measured window) and the p50/p99 latency from send to receipt. The load
@@ -14,7 +18,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort, PARLEY_MAIN, procCpuSec } from './servers.js';
+import type { ClusterResult, ClusterRow } from './results.js';
 import { Histogram, summarize } from './stats.js';
 
 function option(name: string, fallback: string): string {
@@ -80,17 +86,7 @@ function connect(port: number, name: string, onMessage: (text: string) => void):
   });
 }
 
-interface Row {
-  nodes: number;
-  deliveries: number;
-  perSecond: number;
-  cpuUsPerDelivery: number;
-  p50: number;
-  p99: number;
-  expected: number;
-}
-
-async function runOnce(nodes: number, redisUrl: string, dir: string, redisPid: number): Promise<Row> {
+async function runOnce(nodes: number, redisUrl: string, dir: string, redisPid: number): Promise<ClusterRow> {
   const servers: { child: ChildProcess; port: number }[] = [];
   for (let i = 0; i < nodes; i++) {
     const port = await freePort();
@@ -142,7 +138,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', ''], { stdio: ['ignore', 'pipe', 'inherit'] });
   await waitFor(redis, /Ready to accept connections/, 'redis-server');
-  const rows: Row[] = [];
+  const rows: ClusterRow[] = [];
   try {
     for (const n of NODES) {
       process.stderr.write(`${n} node(s), ${CLIENTS} clients, ${SENDERS} senders x ${RATE} msg/s for ${SECONDS} s...\n`);
@@ -151,12 +147,18 @@ async function main(): Promise<void> {
   } finally {
     redis.kill('SIGTERM');
   }
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const json = option('json', path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'results', `cluster-${stamp}.json`));
+  const result: ClusterResult = { clients: CLIENTS, senders: SENDERS, ratePerSender: RATE, seconds: SECONDS, loadAverage: os.loadavg(), rows };
+  fs.mkdirSync(path.dirname(json), { recursive: true });
+  fs.writeFileSync(json, JSON.stringify(result, null, 2) + '\n');
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
   process.stdout.write(`\ncluster bench: ${CLIENTS} clients in ${ROOM}, ${SENDERS} senders x ${RATE} msg/s, ${SECONDS} s; ${os.cpus().length} CPUs, load average ${load}\n\n`);
   process.stdout.write('| nodes | deliveries/s | delivered/expected | CPU per delivery (parley + redis) | p50 | p99 |\n|---|---|---|---|---|---|\n');
   for (const r of rows) {
     process.stdout.write(`| ${r.nodes} | ${Math.round(r.perSecond)} | ${r.deliveries}/${r.expected} | ${r.cpuUsPerDelivery.toFixed(1)} µs | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms |\n`);
   }
+  process.stdout.write(`\nJSON (for npm run bench:summary): ${json}\n`);
 }
 
 await main();

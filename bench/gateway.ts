@@ -16,6 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PARLEY_MAIN, procCpuSec } from './servers.js';
+import type { DeliveryFigures } from './results.js';
 import { Histogram, summarize } from './stats.js';
 
 function option(name: string, fallback: string): string {
@@ -116,14 +117,8 @@ function started(child: ChildProcess): Promise<{ port: number; ircPort: number }
   });
 }
 
-interface Row {
+interface Row extends DeliveryFigures {
   mode: Mode;
-  deliveries: number;
-  expected: number;
-  perSecond: number;
-  cpuUsPerDelivery: number;
-  p50: number;
-  p99: number;
 }
 
 /** Which protocol client `i` speaks in `mode` (mixed: alternating, so senders are of both kinds too). */

@@ -186,6 +186,13 @@ export function printReport(r: BenchResults, write: (s: string) => void): void {
     mrows.push(['ratio', '', fmtRatio(ratio(p?.join.ms, g?.join.ms)), fmtRatio(ratio(p?.serverCpuSecJoin, g?.serverCpuSecJoin)), '', fmtRatio(ratio(p?.rssIdleKiB, g?.rssIdleKiB)), fmtRatio(ratio(p?.rssPerClientKiB, g?.rssPerClientKiB))]);
   }
   write(table(['server', 'clients', 'join s', 'join CPU-s', 'RSS base MiB', 'RSS MiB', 'KiB/client'], mrows, 1));
+
+  const c = r.cluster;
+  if (c) {
+    write(`\nCluster (one room on 1-3 parley nodes and one redis-server; ${c.clients} clients, ${c.senders} senders x ${c.ratePerSender} msg/s, ${c.seconds} s; load average ${c.loadAverage.map((l) => l.toFixed(1)).join(' ')})\n`);
+    const crows = c.rows.map((x) => [String(x.nodes), fmtInt(x.perSecond), `${fmtInt(x.deliveries)}/${fmtInt(x.expected)}`, fmtNum(x.cpuUsPerDelivery), fmtNum(x.p50), fmtNum(x.p99)]);
+    write(table(['nodes', 'deliv/s', 'delivered/expected', 'CPU µs/deliv (parley+redis)', 'p50 ms', 'p99 ms'], crows));
+  }
 }
 
 /** Latency, throughput and CPU per delivery against N, one line per server; returns the file written. */

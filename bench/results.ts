@@ -124,6 +124,34 @@ export interface ClientResult {
   scrollback: number;
 }
 
+/** What a fixed-rate room bench measured (bench/cluster.ts, bench/gateway.ts). */
+export interface DeliveryFigures {
+  /** Messages received by clients over the window (not the senders' echoes). */
+  deliveries: number;
+  expected: number;
+  perSecond: number;
+  /** User+system CPU of every parley node and of redis-server, per delivery, µs. */
+  cpuUsPerDelivery: number;
+  p50: number;
+  p99: number;
+}
+
+/** One row of the cluster step (bench/cluster.ts): the room on `nodes` parley-server processes. */
+export interface ClusterRow extends DeliveryFigures {
+  nodes: number;
+}
+
+/** The cluster step: one room, the same clients and senders, on 1, 2 and 3 nodes sharing one redis-server. */
+export interface ClusterResult {
+  clients: number;
+  senders: number;
+  ratePerSender: number;
+  seconds: number;
+  /** The 1-, 5- and 15-minute load averages when the step ended (the generator shares the machine). */
+  loadAverage: number[];
+  rows: ClusterRow[];
+}
+
 export interface Machine {
   date: string;
   host: string;
@@ -160,6 +188,8 @@ export interface BenchResults {
   client?: ClientResult | null;
   /** The latest `npm run bench:tls` (bench/results/tls-latest.json) when there was one: target 8. */
   tls?: TlsResults | null;
+  /** The cluster step (absent in runs made before it, null when it did not run: no redis-server, or --no-cluster). */
+  cluster?: ClusterResult | null;
   /** Wall-clock seconds the whole run took. */
   durationSec?: number;
   notes: string[];

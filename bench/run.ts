@@ -1,7 +1,7 @@
 // npm run bench: parley-server against ngIRCd, same workloads, same generator, alternating in one run.
 //
 //   node bench/dist/run.js [--quick] [--only parley|ngircd] [--workers N] [--no-pin] [--n 10,100,1000]
-//                          [--idle 10000] [--profile [--rate R]] [--profile-join] [--out DIR]
+//                          [--idle 10000] [--profile [--rate R]] [--profile-join] [--no-cluster] [--out DIR]
 //   node bench/dist/run.js --report bench/results/latest.json   (table and chart of an earlier run)
 //
 // Workloads, for each room size N (one room, everyone in it):
@@ -9,7 +9,9 @@
 //   open loop    10 senders x 10 msg/s, 64-byte payload (sequence number + send time), counted at receivers;
 //                once on the fresh server (cold, reported), then after a warm-up (counted; --no-warmup: once)
 //   saturation   the senders' rate doubles until p99 > 100 ms or a message is lost, then bisects twice
-// and once per server: 10,000 idle clients, for RSS per connected client.
+// and once per server: 10,000 idle clients, for RSS per connected client. Then the full-screen client under
+// 1,000 msg/s (bench/client.ts), and the cluster step (bench/cluster.ts: one room on 1, 2 and 3 parley
+// nodes sharing a redis-server; skipped without redis-server) — the cost of the Redis bus per delivery.
 // Progress goes to stderr; the table to stdout; JSON and the SVG chart to bench/results/.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,7 +23,7 @@ import { Pool, type WorkerHandle } from './pool.js';
 import { PAYLOAD_BYTES, PAYLOAD_FIELDS_BYTES, nowUs, type ProtoName } from './protocols.js';
 import { formatProfile, summarizeProfile } from './profile.js';
 import { printReport, writeChart } from './report.js';
-import type { BenchResults, ClientResult, JoinResult, Machine, MemoryResult, RoomResult, StepResult, TlsResults } from './results.js';
+import type { BenchResults, ClientResult, ClusterResult, JoinResult, Machine, MemoryResult, RoomResult, StepResult, TlsResults } from './results.js';
 import {
   LABEL,
   NGIRCD_INSTALL_HINT,
@@ -70,6 +72,8 @@ interface Options {
   explain: boolean;
   /** Also run the full-screen client's bench (bench/client.ts) at the end. */
   client: boolean;
+  /** Also run the cluster step (bench/cluster.ts) at the end, when redis-server is installed. */
+  cluster: boolean;
   profile: boolean;
   /** Profile the join storm alone instead of a saturating step. */
   profileJoin: boolean;
@@ -124,12 +128,37 @@ function parseArgs(argv: string[]): Options {
     p99LimitMs: 100,
     explain: has('--explain'),
     client: !has('--no-client') && !has('--open-only') && !has('--idle-only'),
+    cluster: !has('--no-cluster') && !has('--open-only') && !has('--idle-only'),
     profile: has('--profile') || has('--profile-join'),
     profileJoin: has('--profile-join'),
     profileRate: num('--rate', 20),
     profileMs: quick ? 4000 : 10_000,
     outDir: path.resolve(value('--out') ?? path.join(here, '..', 'results')),
   };
+}
+
+/**
+ * The cluster step: bench/cluster.ts in its own process (it starts its redis-server and nodes), its rows
+ * read back from JSON. Null when redis-server is not installed or the step failed (said on stderr).
+ */
+function clusterStep(dir: string, quick: boolean): ClusterResult | null {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+  } catch {
+    log('cluster step skipped: no redis-server (apt-get install redis-server)');
+    return null;
+  }
+  const file = path.join(dir, 'cluster.json');
+  const args = [path.join(here, 'cluster.js'), '--json', file, ...(quick ? ['--clients', '30', '--seconds', '3'] : [])];
+  try {
+    execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
+    const result = JSON.parse(fs.readFileSync(file, 'utf8')) as ClusterResult;
+    for (const r of result.rows) log(`cluster: ${r.nodes} node(s) ${Math.round(r.perSecond)} deliveries/s, ${r.cpuUsPerDelivery.toFixed(1)} µs CPU per delivery, p99 ${r.p99.toFixed(1)} ms`);
+    return result;
+  } catch (err) {
+    log(`cluster step failed: ${(err as Error).message.split('\n')[0]}`);
+    return null;
+  }
 }
 
 // ---- the machine --------------------------------------------------------------------------------------
@@ -715,6 +744,7 @@ async function main(): Promise<void> {
         log(`client bench failed: ${(err as Error).message.split('\n')[0]}`);
       }
     }
+    const cluster = opts.cluster ? clusterStep(dir, opts.quick) : null;
     const results: BenchResults = {
       machine,
       quick: opts.quick,
@@ -738,6 +768,7 @@ async function main(): Promise<void> {
       // Target 8 comes from `npm run bench:tls` (its own ~3 minutes would push this run past 10): its latest
       // result, dated, if there is one.
       tls: latestTls(opts.outDir),
+      cluster,
       durationSec: (Date.now() - startedAt) / 1000,
       notes: [
         'Deliveries are counted at the receivers: N-1 per message on both servers (parley echoes to the sender; the echo is not counted).',

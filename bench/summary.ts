@@ -5,7 +5,7 @@
 // many did. Three runs at least: fewer are summarised with a warning. tls-*.json files from
 // `npm run bench:tls` may be given beside them for target 8.
 import fs from 'node:fs';
-import type { BenchResults, TlsResults } from './results.js';
+import type { BenchResults, ClusterResult, ClusterRow, TlsResults } from './results.js';
 import { meets, targets, type Case } from './targets.js';
 
 function median(xs: number[]): number {
@@ -30,12 +30,12 @@ function spread(xs: Array<number | undefined>, unit = ''): string {
 
 function main(files: string[]): void {
   if (files.length === 0) {
-    process.stderr.write('usage: npm run bench:summary -- bench/results/bench-A.json bench/results/bench-B.json bench/results/bench-C.json [bench/results/tls-A.json ...]\n');
+    process.stderr.write('usage: npm run bench:summary -- bench/results/bench-A.json bench/results/bench-B.json bench/results/bench-C.json [bench/results/tls-A.json ...] [bench/results/cluster-D.json ...]\n');
     process.exit(2);
   }
   const read = files.map((f) => {
     try {
-      return JSON.parse(fs.readFileSync(f, 'utf8')) as BenchResults | TlsResults;
+      return JSON.parse(fs.readFileSync(f, 'utf8')) as BenchResults | TlsResults | ClusterResult;
     } catch (err) {
       process.stderr.write(`bench:summary: cannot read ${f}: ${(err as Error).message}\n`);
       process.exit(2);
@@ -43,17 +43,27 @@ function main(files: string[]): void {
   });
   // `npm run bench:tls` results (tls-*.json) may be given too: the i-th one stands for target 8 in the
   // i-th run (instead of the tls-latest.json that run picked up), so target 8 gets its median and range.
-  const isTls = (x: BenchResults | TlsResults): x is TlsResults => 'runs' in x;
+  // A file of `npm run bench:cluster` alone (a ClusterResult) adds to the cluster table only.
+  const isTls = (x: BenchResults | TlsResults | ClusterResult): x is TlsResults => 'runs' in x;
+  const isCluster = (x: BenchResults | TlsResults | ClusterResult): x is ClusterResult => 'rows' in x && !('machine' in x);
   const tlsRuns = read.filter(isTls);
-  const runs = read.filter((x): x is BenchResults => !isTls(x)).map((r, i) => (tlsRuns[i] ? { ...r, tls: tlsRuns[i] } : r));
-  if (runs.length === 0) {
-    process.stderr.write('bench:summary: no bench-*.json among the files\n');
+  const runs = read.filter((x): x is BenchResults => !isTls(x) && !isCluster(x)).map((r, i) => (tlsRuns[i] ? { ...r, tls: tlsRuns[i] } : r));
+  const clusters = [...runs.map((r) => r.cluster), ...read.filter(isCluster)].filter((c): c is ClusterResult => c !== undefined && c !== null);
+  if (runs.length === 0 && clusters.length === 0) {
+    process.stderr.write('bench:summary: no bench-*.json or cluster-*.json among the files\n');
     process.exit(2);
   }
+  const out: string[] = [];
+  if (runs.length > 0) targetsTable(runs, out);
+  if (clusters.length > 0) clusterTable(clusters, read.length - tlsRuns.length, out);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+/** The targets of issue 15 over full runs of `npm run bench`, into `out`. */
+function targetsTable(runs: BenchResults[], out: string[]): void {
   if (runs.length < 3) process.stderr.write(`warning: ${runs.length} run(s); the README's table wants the median of 3 or more\n`);
   if (runs.some((r) => r.quick)) process.stderr.write('warning: a quick run is among these; its steps are shorter and its N smaller\n');
   const m = runs[0]!.machine;
-  const out: string[] = [];
   out.push(
     `${runs.length} runs of \`npm run bench\`, ${runs.map((r) => r.machine.date.slice(0, 16).replace('T', ' ')).join(', ')} UTC; ` +
       `${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB, ${m.kernel}, Node ${m.node}${m.ngircd ? `, ${m.ngircd.split('-')[0]}` : ''}; ` +
@@ -83,7 +93,24 @@ function main(files: string[]): void {
       );
     }
   }
-  process.stdout.write(out.join('\n') + '\n');
+}
+
+/** The cluster step (bench/cluster.ts) over the runs that have it, into `out`. */
+function clusterTable(clusters: ClusterResult[], files: number, out: string[]): void {
+  const c = clusters[0]!;
+  if (out.length > 0) out.push('');
+  out.push(
+    `Cluster step, ${clusters.length} of ${files} files: one room on 1-3 parley nodes and one redis-server, ${c.clients} clients, ` +
+      `${c.senders} senders x ${c.ratePerSender} msg/s; load average ${spread(clusters.map((x) => x.loadAverage[0]))} at its end. Median (range).`,
+  );
+  out.push('');
+  out.push('| nodes | deliveries/s | delivered | CPU per delivery (parley + redis) | p99 |');
+  out.push('|---|---|---|---|---|');
+  for (const nodes of [...new Set(clusters.flatMap((x) => x.rows.map((row) => row.nodes)))].sort((a, b) => a - b)) {
+    const rows = clusters.map((x) => x.rows.find((row) => row.nodes === nodes)).filter((row): row is ClusterRow => row !== undefined);
+    const share = rows.map((row) => (100 * row.deliveries) / Math.max(1, row.expected));
+    out.push(`| ${nodes} | ${spread(rows.map((row) => row.perSecond))} | ${spread(share, '%')} | ${spread(rows.map((row) => row.cpuUsPerDelivery), ' µs')} | ${spread(rows.map((row) => row.p99), ' ms')} |`);
+  }
 }
 
 main(process.argv.slice(2));
