@@ -494,6 +494,32 @@ export class Hub {
     renamedElsewhere(this.ctx, old, name);
   }
 
+  /**
+   * What a server that just joined cannot learn from the journal, as it ends with a guest's connection or
+   * is not stored: which of this server's guests are operators of which room ([room, name]), and who of
+   * this server's users is away ([name, message, since]).
+   */
+  passing(): { ops: [string, string][]; away: [string, string, number][] } {
+    const ops: [string, string][] = [];
+    const away: [string, string, number][] = [];
+    for (const room of this.rooms.all()) {
+      for (const key of room.operators.keys()) {
+        const s = this.directory.find(key);
+        if (s && !s.account) ops.push([room.name, s.name!]);
+      }
+    }
+    for (const s of this.directory.named()) {
+      const a = this.ctx.away.get(s.name!);
+      if (a) away.push([s.name!, a.message, a.since]);
+    }
+    return { ops, away };
+  }
+
+  /** `name` on another server is away since `since` (told by that server's sync, not as news: nobody is notified). */
+  awayElsewhere(name: string, message: string, since: number): void {
+    this.ctx.away.set(name, message, since);
+  }
+
   /** This server's guests who block someone, with whom (folded names): for a server that just joined. */
   guestBlocks(): [string, string[]][] {
     return [...this.directory.named()].filter((s) => !s.account && s.blocks.size > 0).map((s) => [s.name!, s.blocks.keys()]);

@@ -26,8 +26,11 @@ type Wire =
    */
   | { kind: 'room'; room: string; event: RoomEvent; tok?: string; acc?: SequencedRef }
   | { kind: 'accepted'; sender: string; ref: string; entry: Accepted }
-  /** All the users of the sending node, and whom its guests block. */
-  | { kind: 'sync'; users: [string, string][]; guests?: GuestBlocks }
+  /**
+   * All the users of the sending node, whom its guests block, which guests are operators of which room
+   * ([room, name]) and who is away ([name, message, since]): what a node that starts cannot find in the journal.
+   */
+  | { kind: 'sync'; users: [string, string][]; guests?: GuestBlocks; ops?: [string, string][]; away?: [string, string, number][] }
   | { kind: 'whisper'; to: string; event: WhisperEvent }
   | { kind: 'kick'; conn: number; name: string }
   /** A guest of the sending node changed whom it blocks: its whole list (a guest's blocks live in memory). */
@@ -160,7 +163,8 @@ export class ClusterNode implements Peers {
   /** Tell the others who is on this node, and whom its guests block. */
   private sendSync(): void {
     const guests = this.hub!.guestBlocks();
-    this.send({ kind: 'sync', users: [...this.localUsers()], ...(guests.length > 0 && { guests }) });
+    const { ops, away } = this.hub!.passing();
+    this.send({ kind: 'sync', users: [...this.localUsers()], ...(guests.length > 0 && { guests }), ...(ops.length > 0 && { ops }), ...(away.length > 0 && { away }) });
   }
 
   private later(work: () => void): void {
@@ -268,7 +272,10 @@ export class ClusterNode implements Peers {
       case 'accepted':
         return hub.rememberAccepted(e.sender, e.ref, e.entry);
       case 'sync':
-        return this.sync(e.node, new Map(e.users), e.guests ?? []);
+        this.sync(e.node, new Map(e.users), e.guests ?? []);
+        for (const [room, name] of e.ops ?? []) if (this.remote.get(foldName(name))?.node === e.node) hub.operatorElsewhere(room, name, true);
+        for (const [name, message, since] of e.away ?? []) if (this.remote.get(foldName(name))?.node === e.node) hub.awayElsewhere(name, message, since);
+        return;
       case 'blocks':
         return this.remoteBlocks(e.node, e.guests);
     }

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../src/wire/messages.js';
+import { serverProcess } from '../../helpers/cli.js';
 import { clusterFixture } from '../../helpers/cluster.js';
 import type { RawClient } from '../../helpers/raw-client.js';
 
 // Away across a cluster (issue 17, item 8): two real parley-server processes on one real redis-server.
 // Someone away on one node is shown away to the people of the other, and a whisper from there gets the
-// away message back once.
+// away message back once. A node started later learns who is away and which guests are operators of a
+// room (neither is in the journal: they end with the guest's connection).
 
-const { hello } = clusterFixture(2);
+const cluster = clusterFixture(2);
+const { hello } = cluster;
 
 async function request(c: RawClient, msg: object, ref = String(Math.random())): Promise<ServerMessage> {
   c.send({ ...msg, ref });
@@ -40,5 +43,22 @@ describe('away in a cluster', () => {
     await hello(1, 'bob');
     await alice.next((m) => m.type === 'joined' && m.name === 'bob', 5000);
     expect(await request(alice, { type: 'list' })).not.toHaveProperty('away');
+  });
+
+  it('tells a node started later who is away and which guests are operators of a room', async () => {
+    const gus = await hello(0, 'gus');
+    expect(await request(gus, { type: 'join', room: '#early' })).toMatchObject({ type: 'room', operators: ['gus'] });
+    await request(gus, { type: 'away', message: 'at lunch' });
+    cluster.nodes.push(await serverProcess(['--redis', cluster.redis.url, '--no-rate-limit'], 20_000));
+    const late = await hello(2, 'late');
+    // Her node hears from the others once it has told them it is there (their syncs): ask until it knows (5 s at most).
+    let room: ServerMessage | undefined;
+    const known = (m: ServerMessage | undefined) => m?.type === 'room' && m.operators.includes('gus') && m.away?.includes('gus') === true;
+    for (let i = 0; i < 50 && !known(room); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      room = await request(late, { type: 'join', room: '#early' });
+    }
+    expect(room).toMatchObject({ type: 'room', room: '#early', users: ['gus', 'late'], operators: ['gus'], away: ['gus'] });
+    expect(await request(late, { type: 'whisper', to: 'gus', text: 'back soon?' })).toMatchObject({ away: 'at lunch' });
   });
 });
