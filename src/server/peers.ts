@@ -16,7 +16,8 @@ import type { StoredBan } from './store.js';
  */
 export type RoomChange =
   | { op: 'addRoom'; key: string; name: string; created: number; by?: { key: string; name: string; account: boolean } }
-  | { op: 'dropRoom'; key: string }
+  /** `idle`: forgotten because nobody was in it (as that server saw it), not closed. */
+  | { op: 'dropRoom'; key: string; idle?: true }
   | { op: 'setTopic'; room: string; topic: string; by?: string | undefined; time?: number | undefined }
   | { op: 'setLocked'; room: string; locked: boolean }
   | { op: 'addOperator'; room: string; key: string; name: string }
@@ -75,11 +76,11 @@ export interface Peers extends RoomBus {
   /** A say or whisper was accepted under the sender's ref: the other servers remember it too, so a resend there is not relayed twice. */
   accepted(sender: string, ref: string, entry: Accepted): void;
   /**
-   * Create room `name` across the cluster, `by` its first operator: resolves true when this server created
+   * Create room `name` across the cluster, `by` its first operator (none: a room made again): resolves true when this server created
    * it, false when it already existed (another server created it meanwhile: `by` is then a plain member).
    * Either way the room is in this server's rooms when it resolves. Rejects when the cluster cannot be asked.
    */
-  createRoom(name: string, by: { key: string; name: string; account: boolean }, now: number): Promise<boolean>;
+  createRoom(name: string, by: { key: string; name: string; account: boolean } | undefined, now: number): Promise<boolean>;
   /** Whether `toKey`, a guest online on another server, blocks `fromKey` (registered users' blocks are in the store). */
   blockedElsewhere(toKey: string, fromKey: string): boolean;
   /** The guest `name` of this server now blocks exactly `blocked` (folded names): the other servers learn it. */

@@ -687,6 +687,11 @@ export class Store {
     })();
   }
 
+  /** Forget a room because it is idle (nobody in it, nothing to keep): as dropRoom, but a cluster says why. */
+  forgetIdleRoom(key: string): void {
+    this.dropRoom(key);
+  }
+
   setTopic(key: string, topic: string, by: string | undefined, time: number | undefined): void {
     this.st.setTopic.run(topic, by ?? null, time ?? null, key);
   }

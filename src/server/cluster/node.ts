@@ -228,9 +228,9 @@ export class ClusterNode implements Peers {
     return this.bus.nextId();
   }
 
-  async createRoom(name: string, by: { key: string; name: string; account: boolean }, now: number): Promise<boolean> {
+  async createRoom(name: string, by: { key: string; name: string; account: boolean } | undefined, now: number): Promise<boolean> {
     const key = foldRoom(name);
-    const created: RoomChange = { op: 'addRoom', key, name, created: now, by };
+    const created: RoomChange = { op: 'addRoom', key, name, created: now, ...(by && { by }) };
     const got = await this.bus.createRoom(key, name, created);
     // Applied here at once (the journal entry is this node's, not read back); the loser learns the room
     // now too, in case the winner's entry has not arrived yet (applying it again later changes nothing).

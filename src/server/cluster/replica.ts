@@ -263,6 +263,10 @@ export class ReplicaStore extends Store {
     this.change({ op: 'dropRoom', key }, () => super.dropRoom(key));
   }
 
+  override forgetIdleRoom(key: string): void {
+    this.change({ op: 'dropRoom', key, idle: true }, () => super.dropRoom(key));
+  }
+
   override setTopic(room: string, topic: string, by: string | undefined, time: number | undefined): void {
     this.change({ op: 'setTopic', room, topic, by, time }, () => super.setTopic(room, topic, by, time));
   }

@@ -308,7 +308,7 @@ export class Context {
   forgetIfIdle(room: Room): void {
     if (room === this.lobby || !room.idle) return;
     this.rooms.drop(room);
-    if (this.store) this.persist(undefined, 'forget_room', undefined, () => this.store!.dropRoom(room.key));
+    if (this.store) this.persist(undefined, 'forget_room', undefined, () => this.store!.forgetIdleRoom(room.key));
     this.log('room_forgotten', { room: room.name });
   }
 

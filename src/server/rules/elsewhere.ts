@@ -3,12 +3,30 @@ import { foldName } from '../../wire/names.js';
 import type { RoomEvent } from '../events.js';
 import type { RoomChange } from '../peers.js';
 import { FAILED, type Context } from './context.js';
+import type { Room } from '../room.js';
 import { dropMember } from './rooms.js';
 
 // What another server of a cluster did to the rooms, applied here: the rooms' lasting state (a RoomChange
 // from the journal), a member of this server put out by an operator there, a room closed there, a guest
 // made an operator there, a rename there that a block here must follow. The other server already checked
 // the rules; these only bring this server's rooms and sessions in line.
+
+/**
+ * `room` was forgotten as idle by a server that had not yet heard that someone here joined it: made again
+ * across the cluster (no creator: its operators were gone, or it would not have been idle), with its
+ * members here announced again and those to put back at login remembered again, so every server lists it.
+ */
+function restoreRoom(ctx: Context, room: Room): void {
+  ctx.peers?.createRoom(room.name, undefined, ctx.clock()).then(
+    () => {
+      for (const key of room.kept) ctx.persist(undefined, 'join', undefined, () => ctx.store?.addMember(room.key, key));
+      const now = ctx.clock();
+      for (const s of room.sessions()) room.offer({ type: 'joined', room: room.name, name: s.name!, time: now });
+      ctx.log('room_restored', { room: room.name, members: room.size });
+    },
+    (err: Error) => ctx.log('cluster_error', { during: 'restore_room', room: room.name, error: err.message }),
+  );
+}
 
 /** A room change made by another server: this server's rooms follow (idempotent: it may come twice). */
 export function roomChanged(ctx: Context, c: RoomChange): void {
@@ -26,8 +44,9 @@ export function roomChanged(ctx: Context, c: RoomChange): void {
   switch (c.op) {
     case 'dropRoom':
       // Closed there: the `closed` event puts this server's members out. Forgotten there as idle while
-      // someone here joined: kept here until they leave.
+      // someone here joined: it goes on here, and is made again across the cluster.
       if (room.size === 0) rooms.drop(room);
+      else if (c.idle) restoreRoom(ctx, room);
       return;
     case 'setTopic':
       room.topic = c.topic;

@@ -190,6 +190,27 @@ describe('rooms across a cluster of three servers', () => {
     }
   }, 60_000);
 
+  it('keeps a room that one node forgot as idle at the moment someone joined it on another', async () => {
+    const listed = (room: string) => (m: ServerMessage) => m.type === 'rooms' && m.rooms.find((r) => r.room === room)?.users === 1;
+    for (let round = 0; round < 4; round++) {
+      const room = `#idle${round}`;
+      const leaver = await hello(0, `lv${round}`);
+      const comer = await hello(1, `cm${round}`);
+      await joinRoom(leaver, room, 'j');
+      await eventually(comer, { type: 'rooms' }, listed(room));
+      // Its last member leaves on node 0, which forgets it, as someone joins it on node 1.
+      leaver.send({ type: 'part', room, ref: 'p' });
+      comer.send({ type: 'join', room, ref: 'j' });
+      await leaver.next((m) => 'ref' in m && m.ref === 'p', 5000);
+      expect(await comer.next((m) => 'ref' in m && m.ref === 'j', 5000)).toMatchObject({ type: 'room', room });
+      // Every node has it, with its one member; a newcomer on node 2 joins it rather than making a new one.
+      const third = await hello(2, `th${round}`);
+      for (const c of [leaver, third]) expect(await eventually(c, { type: 'rooms' }, listed(room)), `round ${round}`).toSatisfy(listed(room));
+      expect(await joinRoom(third, room, 'j')).toMatchObject({ users: [`cm${round}`, `th${round}`], operators: [] });
+      for (const c of [leaver, comer, third]) c.close();
+    }
+  }, 60_000);
+
   it("answers a whisper blocked by a guest on another node with not_delivered, as one server does", async () => {
     const gil = await hello(1, 'gil');
     const wes = await hello(0, 'wes');
