@@ -26,6 +26,6 @@ export const keys = {
   rooms: `${P}rooms`,
   /** String with a TTL: a session token (its SHA-256) was rotated, by the node it names; set NX by script. */
   rotated: (tokenHash: string) => `${P}rotated:${tokenHash}`,
-  /** Counter: message ids handed out in blocks, so ids stay unique across nodes. */
+  /** Counter: room lines are numbered from it one by one (in stream order), whisper ids handed out from it in blocks: unique across nodes. */
   ids: `${P}ids`,
 } as const;

@@ -67,7 +67,7 @@ const REFUSED = "the cluster's shared store (Redis) is unreachable; nothing was 
 /**
  * A Store whose changes to shared state are journaled to the cluster, and which applies the other
  * nodes' changes (apply). History and message ids stay local: the room stream carries history, and ids
- * come from the cluster's id blocks.
+ * come from Redis (room lines numbered one by one, whisper ids in blocks).
  */
 export class ReplicaStore extends Store {
   private journal: Journal | undefined;
