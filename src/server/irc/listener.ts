@@ -32,8 +32,9 @@ export interface CoreLink {
   /** A new connection from ip:port. Returns its id, or undefined when the core refused it (after telling `conn` why). */
   open(ip: string, port: number, conn: CoreConnection): number | undefined;
   /**
-   * A request on behalf of connection `id`. `paced`: it comes from a line the gateway's own bucket let
-   * through, so the core must not refuse it for rate (IRC clients are slowed, never lose lines).
+   * A request on behalf of connection `id`. `paced`: it is the first request of a line the gateway's own
+   * bucket let through, so the core must not refuse it for rate (IRC clients are slowed, never lose
+   * lines); a line's further requests (its other targets) are not paced and the core charges them.
    */
   request(id: number, msg: ClientMessage, paced: boolean): void;
   /** The connection was heard from (keepalive) without a request for the core. */
@@ -144,13 +145,14 @@ export function startIrcListener(core: CoreLink, options: IrcListenerOptions): P
   };
 
   const run = (c: Conn, m: IrcMessage): void => {
-    let asked = false;
-    current = () => (asked = true);
+    let asked = 0;
+    current = () => asked++ === 0;
     c.session.line(m);
     current = undefined;
-    if (!asked && c.id !== undefined && !c.dead) core.heard(c.id);
+    if (asked === 0 && c.id !== undefined && !c.dead) core.heard(c.id);
   };
-  let current: (() => void) | undefined;
+  /** While a line runs: counts a request it makes, true for its first. */
+  let current: (() => boolean) | undefined;
 
   const server = net.createServer((raw) => {
     const ip = raw.remoteAddress ?? 'unknown';
@@ -190,9 +192,11 @@ export function startIrcListener(core: CoreLink, options: IrcListenerOptions): P
     c.session = new IrcSession(
       {
         request(msg) {
-          // Requests made while a line runs were paced by the bucket; others (answers to events) were not.
-          const paced = current !== undefined && rate > 0;
-          current?.();
+          // The bucket paced the line, which pays for its first request only: the others of a line with
+          // several targets (JOIN #a,#b,…, PRIVMSG a,b) are charged by the core, or one line would be
+          // as many requests as it names. Answers to events (no line running) were not paced either.
+          const first = current?.() ?? false;
+          const paced = first && rate > 0;
           if (c.id !== undefined && !c.dead) core.request(c.id, msg, paced);
         },
         write: (line) => enqueue(c, Buffer.from(line, 'utf8')),

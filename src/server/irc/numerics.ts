@@ -18,6 +18,8 @@ export const RPL_UMODEIS = '221';
 export const RPL_LUSERCLIENT = '251';
 /** RFC 1459 §6.2 */
 export const RPL_LUSERME = '255';
+/** RFC 2812 §5.1 ("Please wait a while and try again"): a request the core refused for rate */
+export const RPL_TRYAGAIN = '263';
 /** modern.ircdocs.horse "RPL_LOCALUSERS" */
 export const RPL_LOCALUSERS = '265';
 /** modern.ircdocs.horse "RPL_GLOBALUSERS" */

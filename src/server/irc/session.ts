@@ -68,6 +68,23 @@ type Pending =
   | { kind: 'invite'; nick: string; channel: string }
   | { kind: 'kill'; nick: string };
 
+/** The IRC command that made a request, by what its answer is awaited as (a channel request names its own). */
+const COMMAND_OF: Record<Exclude<Pending['kind'], 'channel'>, string> = {
+  privmsg: 'PRIVMSG',
+  names: 'NAMES',
+  who: 'WHO',
+  whois: 'WHOIS',
+  list: 'LIST',
+  ison: 'ISON',
+  userhost: 'USERHOST',
+  nick: 'NICK',
+  away: 'AWAY',
+  lusers: 'LUSERS',
+  oper: 'OPER',
+  invite: 'INVITE',
+  kill: 'KILL',
+};
+
 type RegistrationState = 'new' | 'hello_sent' | 'sasl_checking' | 'sasl_done' | 'registered' | 'closed';
 
 /** `nick!user@host` for a parley name: the user part is the name too, the host is always USER_HOST. */
@@ -904,6 +921,12 @@ export class IrcSession {
       if (ev.code === 'no_such_user') return this.numeric(N.ERR_NOSUCHNICK, q.target, 'No such nick/channel');
       if (ev.code === 'no_such_room' || ev.code === 'invalid_room') return this.numeric(N.ERR_NOSUCHCHANNEL, q.target, msg);
       return this.numeric(N.ERR_CANNOTSENDTOCHAN, q.target, msg);
+    }
+    // A line naming several targets costs the core a request per target past the first (listener.ts); past
+    // the burst the rest are refused, each named by its command.
+    if (ev.code === 'rate_limited' && q !== undefined) {
+      if (q.kind === 'channel') return this.numeric(N.RPL_TRYAGAIN, q.re.toUpperCase(), `${q.channel}: ${msg}`);
+      return this.numeric(N.RPL_TRYAGAIN, COMMAND_OF[q.kind], msg);
     }
     if (q?.kind === 'channel') {
       const ch = q.channel;

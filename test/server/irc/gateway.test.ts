@@ -297,6 +297,24 @@ describe('limits', () => {
     expect(bob.lines.filter((m) => /^\d{3}$/.test(m.command) && Number(m.command) >= 400)).toEqual([]);
   });
 
+  it('charges a line naming several channels one request per channel past the first: past the burst the rest are refused (263)', async () => {
+    // The gateway paces lines, and a line pays for one request; were its other targets free as well, one
+    // JOIN (or PART) line naming 50 channels would make 50 join notices, past the core's flood limit.
+    await start({ irc: { port: 0, ratePerSecond: 1, rateBurst: 10 }, ratePerSecond: 1, rateBurst: 10 });
+    const bob = await irc('bob');
+    const rooms = Array.from({ length: 20 }, (_, i) => `#a${i}`);
+    bob.send(`JOIN ${rooms.join(',')}`);
+    await bob.sync();
+    const joined = bob.lines.filter((m) => m.command === 'JOIN' && m.source === 'bob!bob@parley' && rooms.includes(m.params[0]!)).map((m) => m.params[0]!);
+    const refused = bob.lines.filter((m) => m.command === '263');
+    expect(refused.every((m) => m.params[1] === 'JOIN')).toBe(true);
+    const refusedRooms = refused.map((m) => m.params[2]!.split(':')[0]!);
+    expect(refusedRooms.length).toBeGreaterThanOrEqual(5);
+    expect([...joined, ...refusedRooms].sort()).toEqual([...rooms].sort());
+    // The first channel of the line is the one the gateway paced: never refused.
+    expect(joined).toContain('#a0');
+  });
+
   it('keeps the reason of a QUIT still waiting behind the flood limit when the client hangs up at once', async () => {
     await start({ irc: { port: 0, ratePerSecond: 1, rateBurst: 10 } });
     const alice = await parley('alice');
