@@ -7,6 +7,7 @@ import { Channels } from './channels.js';
 import { serializeLine, splitUtf8, type IrcMessage } from './codec.js';
 import { ircSafe, parseCtcp, stripFormatting } from './formatting.js';
 import { isupportLines, LOBBY } from './isupport.js';
+import { matchMask } from './mask.js';
 import type { IrcIdentity, IrcPeople } from './people.js';
 import * as N from './numerics.js';
 import { ungroup } from '../events.js';
@@ -1026,10 +1027,4 @@ export class IrcSession {
     if (this.sink) queueMicrotask(() => this.state !== 'closed' && this.port.request(msg));
     else this.port.request(msg);
   }
-}
-
-/** IRC masks: `*` any run, `?` one character, ASCII case ignored. */
-export function matchMask(mask: string, name: string): boolean {
-  const re = new RegExp(`^${mask.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-  return re.test(name);
 }

@@ -135,6 +135,53 @@ describe('WHOWAS', () => {
   });
 });
 
+describe('masks (WHO, WHOWAS)', () => {
+  it('match `*` and `?` ignoring ASCII case, and answer at once for a mask of many `*` that matches nothing', async () => {
+    await start({ defaultRoom: false });
+    const long = 'abcdefghij'.repeat(3) + 'xy'; // MAX_NAME_CHARS (32) characters
+    const q = await irc('q');
+    const others: IrcClient[] = [];
+    for (const nick of ['alice', 'alfred', 'j.doe', long]) others.push(await irc(nick));
+    const who = async (mask: string) => {
+      q.send(`WHO ${mask}`);
+      const nicks: string[] = [];
+      for (;;) {
+        const m = await q.next((m) => m.command === '352' || m.command === '315');
+        if (m.command === '315') return nicks.sort();
+        nicks.push(m.params[5]!);
+      }
+    };
+    // A mask of many `*` before a character no name has: as a regular expression (`.*` each) it would
+    // backtrack through every way of sharing 32 characters among 40 stars, and this test would time out.
+    const stars = '*'.repeat(40);
+    const table: Array<[string, string[]]> = [
+      ['*', ['alfred', 'alice', 'j.doe', long, 'q'].sort()],
+      ['al*', ['alfred', 'alice']],
+      ['AL?CE', ['alice']],
+      ['*E', ['alice', 'j.doe']],
+      ['a*f*d', ['alfred']],
+      ['*i*e*', ['alice', long].sort()],
+      ['?.doe', ['j.doe']],
+      ['j*doe?', []],
+      ['?', ['q']],
+      ['?'.repeat(32), [long]],
+      ['al', []],
+      [`${stars}!`, []],
+      [`${stars}Y`, [long]],
+      [`${stars}a${stars}`, ['alfred', 'alice', long].sort()],
+    ];
+    for (const [mask, expected] of table) expect([mask, await who(mask)]).toEqual([mask, expected]);
+    // WHOWAS takes the same masks, over who has left.
+    const gone = others.at(-1)!;
+    gone.send('QUIT');
+    await gone.next((m) => m.command === 'ERROR');
+    q.send(`WHOWAS ${stars}!`);
+    expect((await q.next((m) => m.command === '406' || m.command === '314')).command).toBe('406');
+    q.send(`WHOWAS ${stars}Y`);
+    expect((await q.next((m) => m.command === '406' || m.command === '314')).params[1]).toBe(long);
+  });
+});
+
 describe('NOTICE', () => {
   it('reaches IRC clients as NOTICE and parley clients as a message marked notice, in a room and whispered', async () => {
     await start({ defaultRoom: false });
