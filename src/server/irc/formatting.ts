@@ -4,6 +4,9 @@
 // The other way, parley's text is already free of controls, but the gateway never trusts that: ircSafe
 // takes CR, LF and NUL out of anything it writes, so no parley user can end an IRC line and start a command.
 
+import { MAX_TEXT_CHARS } from '../../wire/limits.js';
+import { sanitizeText, truncateCodePoints } from '../../wire/sanitize.js';
+
 /**
  * mIRC formatting: bold \x02, colour \x03 with up to two digits, a comma and up to two more, hex colour
  * \x04 with RRGGBB[,RRGGBB], monospace \x11, italics \x1d, strikethrough \x1e, underline \x1f,
@@ -33,4 +36,13 @@ export function parseCtcp(text: string): Ctcp | null {
 /** CR, LF and NUL become a space: text for one IRC parameter can then never end the line. */
 export function ircSafe(text: string): string {
   return text.replace(/[\r\n\0]/g, ' ');
+}
+
+/**
+ * Text an IRC client gives the gateway to show to others itself, without the core (a real name, a
+ * WALLOPS): made as the core makes every text (PROTOCOL.md §12: no escape, control, bidi or invisible
+ * characters, one line), without mIRC formatting first, and cut to MAX_TEXT_CHARS code points.
+ */
+export function shownText(raw: string): string {
+  return truncateCodePoints(sanitizeText(stripFormatting(raw)), MAX_TEXT_CHARS);
 }

@@ -1,11 +1,12 @@
-import { PROTOCOL_VERSION, IRC_LINE_BYTES } from '../../wire/limits.js';
+import { PROTOCOL_VERSION, IRC_LINE_BYTES, MAX_NAME_CHARS } from '../../wire/limits.js';
 import type { ClientMessage, ServerMessage } from '../../wire/messages.js';
 import { foldName } from '../../wire/names.js';
 import { foldRoom } from '../../wire/rooms.js';
+import { truncateCodePoints } from '../../wire/sanitize.js';
 import { CapState, SaslExchange } from './caps.js';
 import { Channels } from './channels.js';
 import { serializeLine, splitUtf8, type IrcMessage } from './codec.js';
-import { ircSafe, parseCtcp, stripFormatting } from './formatting.js';
+import { ircSafe, parseCtcp, shownText, stripFormatting } from './formatting.js';
 import { isupportLines, LOBBY } from './isupport.js';
 import { matchMask } from './mask.js';
 import type { IrcIdentity, IrcPeople } from './people.js';
@@ -163,13 +164,17 @@ export class IrcSession {
         return;
       case 'NICK':
         return this.nickCommand(p);
-      case 'USER':
+      case 'USER': {
         if (this.state === 'registered' || this.user !== undefined) return this.numeric(N.ERR_ALREADYREGISTERED, 'You may not reregister');
+        // Both are shown to others (WHO, WHOIS, WHOWAS): terminal-safe as any text, and the user name one
+        // word of at most a name's length, as it sits in the middle of those lines.
+        const user = p.length < 4 ? '' : truncateCodePoints(shownText(p[0]!).replace(/\s/g, ''), MAX_NAME_CHARS);
         // An empty real name is not a real name (modern.ircdocs.horse USER: 461), as an empty user name.
-        if (p.length < 4 || p[0] === '' || p[3] === '') return this.needMore('USER');
-        this.user = p[0]!;
-        this.realname = p[3]!;
+        if (user === '' || p[3] === '') return this.needMore('USER');
+        this.user = user;
+        this.realname = shownText(p[3]!) || user;
         return this.tryRegister();
+      }
       case 'PING':
         if (p.length < 1) return this.needMore('PING');
         // Answered by the core's pong, so a reply means the core is alive too and the core hears us.
@@ -264,11 +269,14 @@ export class IrcSession {
       case 'KILL':
         if (p.length < 1 || p[0] === '') return this.needMore('KILL');
         return this.request({ type: 'kill', name: p[0]!, ...(p[1] ? { reason: stripFormatting(p[1]) } : {}), ref: this.ref({ kind: 'kill', nick: p[0]! }) });
-      case 'WALLOPS':
+      case 'WALLOPS': {
         if (p.length < 1 || p[0] === '') return this.needMore('WALLOPS');
         // Only operators send them (modern.ircdocs.horse); they reach the gateway's IRC clients with +w.
         if (!this.oper) return this.numeric(N.ERR_NOPRIVILEGES, 'Permission Denied- You are not an IRC operator');
-        return this.opts.people?.wallop(sourceOf(this.me), ircSafe(stripFormatting(p[0]!)));
+        const text = shownText(p[0]!);
+        if (text === '') return this.numeric(N.ERR_NOTEXTTOSEND, 'No text to send');
+        return this.opts.people?.wallop(sourceOf(this.me), text);
+      }
       case 'INFO':
         for (const line of [`${this.opts.version}: the IRC gateway of parley, a chat server for the terminal`, 'IRC clients and parley clients talk in the same rooms']) this.numeric(N.RPL_INFO, line);
         return this.numeric(N.RPL_ENDOFINFO, 'End of INFO list');

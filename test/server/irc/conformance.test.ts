@@ -300,6 +300,36 @@ describe('OPER, KILL, WALLOPS, INFO', () => {
     expect(nick2.raw.some((l) => l.includes('WALLOPS'))).toBe(false);
   });
 
+  it('an escape sequence, a C1 control or a bidi override in a user name, a real name or a WALLOPS never reaches another IRC client', async () => {
+    await withAdmin();
+    const evil = await IrcClient.connect(t.server.irc!.port);
+    open.push(evil);
+    evil.send('NICK evil');
+    evil.send('USER u\x1b[2Jser\u202e 0 * :\x1b]0;pwned\x07Real \u202eName\x1b[31m\x9b1m');
+    await evil.next((m) => m.command === '001');
+    const watcher = await irc('watcher');
+    watcher.send('MODE watcher +w');
+    await watcher.next((m) => m.command === 'MODE');
+    watcher.send('WHOIS evil');
+    expect((await watcher.next((m) => m.command === '311')).params).toEqual(['watcher', 'evil', 'user', 'parley', '*', 'Real Name']);
+    watcher.send('WHO evil');
+    expect((await watcher.next((m) => m.command === '352')).params.slice(2)).toEqual(['user', 'parley', 'parley', 'evil', 'H', '0 Real Name']);
+    evil.send('OPER root rootpassword');
+    await evil.next((m) => m.command === '381');
+    await evil.sync();
+    evil.lines.length = 0;
+    evil.send('WALLOPS :\x1b[2J\x1b]8;;http://evil\x07click\x1b]8;;\x07 \u202egnp.exe');
+    expect((await watcher.next((m) => m.command === 'WALLOPS')).params).toEqual(['click gnp.exe']);
+    // Nothing but controls: nothing to send.
+    evil.send('WALLOPS :\x1b[2J\x07');
+    expect((await evil.next((m) => /^\d{3}$/.test(m.command))).command).toBe('412');
+    evil.send('QUIT');
+    await evil.next((m) => m.command === 'ERROR');
+    watcher.send('WHOWAS evil');
+    expect((await watcher.next((m) => m.command === '314')).params).toEqual(['watcher', 'evil', 'user', 'parley', '*', 'Real Name']);
+    expect(watcher.raw.some((l) => /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/.test(l))).toBe(false);
+  });
+
   it('INFO answers 371 lines and 374', async () => {
     await start({ defaultRoom: false });
     const c = await irc('nick');
