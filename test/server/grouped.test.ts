@@ -106,6 +106,29 @@ describe('join and leave notices of a busy room', () => {
     expect(names).toHaveLength(GROUP_NOTICES_MIN_MEMBERS + 1);
   }, 120_000);
 
+  it('an IRC client in two busy rooms gets one QUIT per person, though each room says it and their notices interleave', async () => {
+    server = await startServer({ port: 0, ratePerSecond: 0, maxConnectionsPerIp: 0, irc: { port: 0, ratePerSecond: 0 } });
+    const inBig = async (c: RawClient) => {
+      c.send({ type: 'join', room: '#big' });
+      await c.next((m) => m.type === 'room' && m.room === '#big', 60_000);
+      return c;
+    };
+    for (let i = 0; i < GROUP_NOTICES_MIN_MEMBERS; i++) await inBig(await hello(`base${i}`, 2));
+    const irc = await IrcClient.register(server.irc!.port, 'ircwatch');
+    clients.push(irc);
+    irc.send('JOIN #big');
+    await irc.next((m) => m.command === '366' && m.params[1] === '#big');
+    const storm = Array.from({ length: 20 }, (_, i) => `storm${i}`);
+    const joiners = await Promise.all(storm.map(async (name) => inBig(await hello(name, 2))));
+    for (const name of storm) await irc.next((m) => m.command === 'JOIN' && m.source?.startsWith(`${name}!`) === true && m.params[0] === '#big', 10_000);
+    // Both rooms stay busy after they go: their leaves are held and come grouped, room after room.
+    for (const c of joiners) c.close();
+    for (const name of storm) await irc.next((m) => m.command === 'QUIT' && m.source?.startsWith(`${name}!`) === true, 10_000);
+    await irc.sync();
+    const quits = irc.raw.filter((l) => / QUIT /.test(l)).map((l) => l.slice(1, l.indexOf('!')));
+    expect(quits.sort()).toEqual([...storm].sort());
+  }, 120_000);
+
   it('a small room still gets one notice per person at once', async () => {
     server = await startServer({ port: 0, ratePerSecond: 0, maxConnectionsPerIp: 0 });
     const watcher = await hello('watcher', 2, true);

@@ -115,8 +115,6 @@ export class IrcSession {
   private readonly pings: string[] = [];
   /** The rooms this client is in, as it has been shown them. */
   private readonly channels = new Channels();
-  /** The last QUIT shown (name and time): the core says `left` once per shared room, IRC says QUIT once. */
-  private lastQuit = '';
   /**
    * Who is away (folded name → their message, '' when the core did not say it), as far as this client has
    * been told: the people it shares a room with, and itself. WHO's H/G, WHOIS's 301 and USERHOST's `-`.
@@ -671,11 +669,11 @@ export class IrcSession {
       const why = ev.message ?? (ev.reason === 'banned' ? 'banned' : ev.by ?? 'kicked');
       return this.write({ source: sourceOf(ev.by ?? this.opts.serverName), command: 'KICK', params: [room, ev.name, ircSafe(why)] }, ev.time);
     }
-    const once = `${foldName(ev.name)} ${ev.time}`;
-    if (once === this.lastQuit) return;
-    this.lastQuit = once;
+    // The core says `left` once per shared room, IRC says QUIT once: the first takes the name out of every
+    // channel, and a later one (another room's, however the rooms' notices interleave) finds it in none.
+    if (!this.channels.sees(ev.name)) return;
     this.channels.left(ev.name);
-    if (!this.channels.sees(ev.name)) this.awayOf.delete(foldName(ev.name));
+    this.awayOf.delete(foldName(ev.name));
     const why = ev.reason === 'quit' ? (ev.message !== undefined ? `Quit: ${ev.message}` : 'Quit') : ev.reason === 'lost' ? 'Connection lost' : ev.reason === 'timeout' ? 'Ping timeout' : `Kicked${ev.message ? `: ${ev.message}` : ''}`;
     this.write({ source, command: 'QUIT', params: [ircSafe(why)] }, ev.time);
   }
