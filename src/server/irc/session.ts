@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, IRC_LINE_BYTES, MAX_NAME_CHARS } from '../../wire/limits.js';
+import { PROTOCOL_VERSION, IRC_LINE_BYTES, MAX_NAME_CHARS, MAX_ROOMS_PER_USER } from '../../wire/limits.js';
 import type { ClientMessage, ServerMessage } from '../../wire/messages.js';
 import { foldName } from '../../wire/names.js';
 import { foldRoom } from '../../wire/rooms.js';
@@ -120,7 +120,10 @@ export class IrcSession {
    * been told: the people it shares a room with, and itself. WHO's H/G, WHOIS's 301 and USERHOST's `-`.
    */
   private readonly awayOf = new Map<string, string>();
-  /** The channels this client was invited to and has not joined since (INVITE with no parameter lists them). */
+  /**
+   * The channels this client was invited to and has not joined since (INVITE with no parameter lists
+   * them), oldest first, at most MAX_ROOMS_PER_USER.
+   */
   private readonly invitedTo = new Map<string, string>();
   /** User modes: `o` once OPER succeeded (a server administrator's rights), `w` to receive WALLOPS. */
   private oper = false;
@@ -618,7 +621,7 @@ export class IrcSession {
       case 'invited':
         if (pending?.kind === 'invite') return this.numeric(N.RPL_INVITING, ev.name, ev.room);
         if (!this.isMe(ev.name)) return;
-        this.invitedTo.set(foldRoom(ev.room), ev.room);
+        this.invited(ev.room);
         return this.write({ source: sourceOf(ev.by), command: 'INVITE', params: [this.me, ev.room] }, ev.time);
       case 'oper':
         this.oper = true;
@@ -632,6 +635,17 @@ export class IrcSession {
       case 'private_end':
         return; // answers to requests an IRC client cannot make
     }
+  }
+
+  /**
+   * Remember an invitation to `room` (INVITE alone lists them), newest last; past MAX_ROOMS_PER_USER (more
+   * than one could use at once) the oldest is forgotten, so invitations cannot fill the gateway's memory.
+   */
+  private invited(room: string): void {
+    const key = foldRoom(room);
+    this.invitedTo.delete(key);
+    this.invitedTo.set(key, room);
+    if (this.invitedTo.size > MAX_ROOMS_PER_USER) this.invitedTo.delete(this.invitedTo.keys().next().value!);
   }
 
   private isMe(name: string): boolean {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { IRC_LINE_BYTES } from '../../../src/wire/limits.js';
+import { IRC_LINE_BYTES, MAX_ROOMS_PER_USER } from '../../../src/wire/limits.js';
 import { IrcClient } from '../../helpers/irc-client.js';
 import { addUser, startTestServer, tempDb, Wire, type TestServer } from '../helpers.js';
 
@@ -406,6 +406,28 @@ describe('INVITE', () => {
     expect((await bar.next((m) => m.command === 'INVITE')).source).toBe('alice!alice@parley');
     await baz.sync();
     expect(baz.raw.some((l) => l.includes('INVITE'))).toBe(false);
+  });
+
+  it('remembers at most MAX_ROOMS_PER_USER invitations for INVITE to list, forgetting the oldest', async () => {
+    await start({ defaultRoom: false });
+    const foo = await irc('foo');
+    const bar = await irc('bar');
+    const rooms = Array.from({ length: MAX_ROOMS_PER_USER + 5 }, (_, i) => `#r${i}`);
+    for (const room of rooms) {
+      foo.send(`JOIN ${room}`);
+      foo.send(`INVITE bar ${room}`);
+      foo.send(`PART ${room}`);
+      await foo.next((m) => m.command === '341' && m.params[2] === room);
+    }
+    await bar.next((m) => m.command === 'INVITE' && m.params[1] === rooms.at(-1));
+    bar.send('INVITE');
+    const listed: string[] = [];
+    for (;;) {
+      const m = await bar.next((m) => m.command === '336' || m.command === '337');
+      if (m.command === '337') break;
+      listed.push(m.params[1]!);
+    }
+    expect(listed).toEqual(rooms.slice(5));
   });
 
   it('refuses: no such nick (401), not in the channel (442), already in it (443), no such channel (403)', async () => {
