@@ -26,6 +26,9 @@ export const AUTH_MODES: readonly AuthMode[] = ['off', 'optional', 'required'];
 /** Why a login or a password check failed, as the error the user is sent. */
 export type AuthFailure = { ok: false; code: ErrorCode; message: string; seconds?: number };
 
+/** A password given again (Accounts.confirm): right, with the hash it was checked against, or refused. */
+export type Confirmation = { ok: true; credential: string } | AuthFailure;
+
 export type AuthResult =
   /**
    * `mustChange`: the account's password breaks today's rule (imported); the user is asked for a new one.
@@ -219,11 +222,12 @@ export class Accounts {
 
   /**
    * Whether `password` is `name`'s, for a request that needs it proven again (ending other sessions from
-   * a connection that resumed with a token): null if so. Counts towards the lock like a login.
+   * a connection that resumed with a token, winning an administrator's rights): if so, `credential` is the
+   * password hash it was checked against. Counts towards the lock like a login.
    */
-  async confirm(name: string, password: string, source?: string): Promise<AuthFailure | null> {
+  async confirm(name: string, password: string, source?: string): Promise<Confirmation> {
     const checked = await this.check(name, password, source);
-    return checked.ok ? null : checked;
+    return checked.ok ? { ok: true, credential: checked.user.hash } : checked;
   }
 
   /**

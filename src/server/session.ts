@@ -22,8 +22,16 @@ export interface Session {
   codec: Codec;
   /** The protocol version agreed in hello; 1 lives in the default room only. */
   version: number;
-  /** Logged in to an account that is a server administrator (`parley-server user admin NAME`). */
+  /**
+   * Holds a server administrator's rights: logged in to an administrator account (`parley-server user
+   * admin NAME`), or won them with that account's password (oper).
+   */
   admin: boolean;
+  /**
+   * The administrator account `admin` rests on, and its password hash when the rights were won: they end
+   * once that hash changes, the account is removed or is no longer an administrator (endLapsedAdmins).
+   */
+  adminOf?: { key: string; name: string; credential: string };
   /** The rooms this session is a member of. */
   rooms: Set<Room>;
   /**

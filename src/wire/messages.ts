@@ -168,6 +168,8 @@ export type ErrorCode =
   | 'session_revoked'
   /** A server administrator disconnected you (kill). */
   | 'killed'
+  /** The administrator rights of this connection ended: their account's password changed, or it was removed or demoted. */
+  | 'admin_revoked'
   | 'idle_timeout'
   | 'server_error'
   // Abuse one source cannot win (issue 10).

@@ -86,7 +86,7 @@ export class Wire extends SocketWaits {
   }
 
   /** Connect and say hello; resolves with the wire once the welcome (or a hello error) arrived. */
-  static async hello(port: number, name: string, extra: { password?: string; token?: string } = {}): Promise<Wire> {
+  static async hello(port: number, name: string, extra: { password?: string; token?: string; version?: number } = {}): Promise<Wire> {
     const w = await Wire.connect(port);
     w.send({ type: 'hello', name, version: 1, ref: 'hello', ...extra });
     await w.seen((f) => f.type === 'welcome' || (f.type === 'error' && f.ref === 'hello'));

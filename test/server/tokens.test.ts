@@ -55,6 +55,16 @@ async function ask(w: Wire, msg: object, ref: string): Promise<ServerMessage> {
   return w.next((f) => 'ref' in f && f.ref === ref);
 }
 
+/** The CLI as its own process while this test's server keeps running (spawnSync would stop its event loop). */
+function admin(args: string[], input: string): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [MAIN, 'user', ...args], { env: { ...process.env, PARLEY_PASSWORD: '' } });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdin.end(input);
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
+}
+
 describe('token rotation', () => {
   it('a resume gets a new token; the one it used is refused from then on, and the new one works', async () => {
     const s = await serve();
@@ -189,15 +199,6 @@ describe.skipIf(!fs.existsSync(MAIN))('parley-server user passwd', () => {
     expect(nobody.stderr).toBe(`parley-server user: there is no account zed in ${db}\n`);
   });
 
-  /** The CLI as its own process while this test's server keeps running (spawnSync would stop its event loop). */
-  function admin(args: string[], input: string): Promise<{ code: number | null; out: string }> {
-    const child = spawn(process.execPath, [MAIN, 'user', ...args], { env: { ...process.env, PARLEY_PASSWORD: '' } });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.stdin.end(input);
-    return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
-  }
 
   it('disconnects a live connection of the account (a thief on a copied token) with one line, beside the running server; the room sees it leave', async () => {
     const s = await serve();
@@ -270,5 +271,67 @@ describe('a password changed while a login is checked', () => {
     expect(await pending).toMatchObject({ ok: false, code: 'login_failed' });
     expect(store.sessionsOf('alice', Date.now())).toEqual([]);
     store.close();
+  });
+});
+
+describe('administrator rights won with oper rest on the account', () => {
+  /** A guest, connected with protocol version 2 (rooms). */
+  async function guest(port: number, name: string): Promise<Wire> {
+    const w = await Wire.hello(port, name, { version: 2 });
+    wires.push(w);
+    await w.next((f) => f.type === 'welcome');
+    return w;
+  }
+
+  /** `w` opers as the administrator alice with `password`. */
+  async function operAsAlice(w: Wire, password: string, ref: string): Promise<void> {
+    expect(await ask(w, { type: 'oper', name: 'alice', password }, ref)).toMatchObject({ type: 'oper', name: 'alice' });
+  }
+
+  const REVOKED = 'you are no longer a server administrator: ';
+
+  it('`user passwd` beside the running server ends them: one line, then kill and close are refused; the new password wins them again', async () => {
+    const s = await serve();
+    s.store.setAdmin('alice', true);
+    const dave = await guest(s.port, 'dave');
+    const bob = await guest(s.port, 'bob');
+    dave.send({ type: 'join', room: '#doomed' });
+    await dave.next((f) => f.type === 'room' && f.room === '#doomed');
+    await operAsAlice(dave, 'correct horse', 'o1');
+    expect(await admin(['passwd', 'alice', '--db', s.store.file], 'battery staple\n')).toMatchObject({ code: 0 });
+    const told = await dave.next<Err>((f) => f.type === 'error', 5000);
+    expect(told).toMatchObject({ code: 'admin_revoked', message: `${REVOKED}the password of alice was changed (/oper again with the new one)` });
+    expect(await ask(dave, { type: 'kill', name: 'bob' }, 'k1')).toMatchObject({ type: 'error', code: 'not_operator' });
+    expect(await ask(dave, { type: 'close', room: '#doomed' }, 'c1')).toMatchObject({ type: 'error', code: 'not_operator' });
+    expect(dave.closed).toBe(false);
+    await operAsAlice(dave, 'battery staple', 'o2');
+    dave.send({ type: 'kill', name: 'bob', reason: 'test' });
+    expect(await bob.next((f) => f.type === 'error')).toMatchObject({ code: 'killed' });
+  });
+
+  it('the owner\'s /password, `user admin --off` and `user remove` end them too; the owner keeps their own rights after /password', async () => {
+    const s = await serve();
+    s.store.setAdmin('alice', true);
+    const dave = await guest(s.port, 'dave');
+    const bob = await guest(s.port, 'bob');
+    await operAsAlice(dave, 'correct horse', 'o1');
+    const alice = await login(s.port, { password: 'correct horse' });
+    expect(await ask(alice.w, { type: 'password', old: 'correct horse', password: 'battery staple' }, 'pw')).toMatchObject({ type: 'password_changed' });
+    expect(await dave.next<Err>((f) => f.type === 'error', 5000)).toMatchObject({ code: 'admin_revoked', message: `${REVOKED}the password of alice was changed (/oper again with the new one)` });
+    expect(await ask(dave, { type: 'kill', name: 'bob' }, 'k1')).toMatchObject({ type: 'error', code: 'not_operator' });
+    // alice, logged in to the administrator account, proved the new password herself.
+    await alice.w.sync();
+    expect(alice.w.frames.some((f) => f.type === 'error' && f.code === 'admin_revoked')).toBe(false);
+    await operAsAlice(dave, 'battery staple', 'o2');
+    expect(await admin(['admin', 'alice', '--off', '--db', s.store.file], '')).toMatchObject({ code: 0 });
+    expect(await dave.next<Err>((f) => f.type === 'error', 5000)).toMatchObject({ message: `${REVOKED}alice is no longer a server administrator` });
+    expect(await alice.w.next<Err>((f) => f.type === 'error', 5000)).toMatchObject({ code: 'admin_revoked', message: `${REVOKED}alice is no longer a server administrator` });
+    expect(await ask(alice.w, { type: 'kill', name: 'bob' }, 'k2')).toMatchObject({ type: 'error', code: 'not_operator' });
+    s.store.setAdmin('alice', true);
+    await operAsAlice(dave, 'battery staple', 'o3');
+    expect(await admin(['remove', 'alice', '--db', s.store.file], '')).toMatchObject({ code: 0 });
+    expect(await dave.next<Err>((f) => f.type === 'error', 5000)).toMatchObject({ code: 'admin_revoked', message: `${REVOKED}the account alice was removed` });
+    expect(await ask(dave, { type: 'kill', name: 'bob' }, 'k3')).toMatchObject({ type: 'error', code: 'not_operator' });
+    expect(bob.closed).toBe(false);
   });
 });

@@ -143,8 +143,9 @@ export class ClusterNode implements Peers {
   private applyState(change: StateChange): void {
     this.store!.apply(change);
     if (this.replayed && isRoomChange(change)) this.later(() => this.hub!.roomChanged(change));
-    // A password changed or an account removed elsewhere (another node, `parley-server user --redis`) ends its live login here.
-    if (this.replayed && (change.op === 'setHash' || change.op === 'removeUser')) this.later(() => this.hub!.accountsChanged(new Set([change.key])));
+    // A password changed or an account removed elsewhere (another node, `parley-server user --redis`) ends its live
+    // login here; that, or an administrator made an ordinary account, ends the administrator rights resting on it.
+    if (this.replayed && (change.op === 'setHash' || change.op === 'removeUser' || change.op === 'setAdmin')) this.later(() => this.hub!.accountsChanged(new Set([change.key])));
   }
 
   /** The hub is there: it gets the users of the other nodes, then every event that came meanwhile. */

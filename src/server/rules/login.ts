@@ -20,6 +20,7 @@ import type { Room } from '../room.js';
 import { FAILED, type Context } from './context.js';
 import { refusedByBan, replay, sendRoomState } from './rooms.js';
 import { awayField } from './away.js';
+import { passwordReplaced } from './sessions.js';
 
 // hello and register: who a connection is. A guest takes a free name; a password or token logs in to a
 // registered one (checked asynchronously: the session may be gone when the answer comes).
@@ -155,6 +156,7 @@ function enter(ctx: Context, s: Session, name: string, now: number, ref: string 
       s.blocks.attach(key);
       ctx.accounts!.seen(name, now);
       s.admin = ctx.store?.isAdmin(key) ?? false;
+      if (s.admin && s.credential !== undefined) s.adminOf = { key, name, credential: s.credential };
     });
   }
   const rooms: Room[] = [];
@@ -229,19 +231,23 @@ export function register(ctx: Context, s: Session, msg: Extract<ClientMessage, {
   const id = s.id;
   const name = s.name!;
   // An account imported with a weak password registers again to choose a new one (PROTOCOL.md §9).
-  const work = s.account ? accounts.changePassword(name, msg.password, s.source) : accounts.register(name, msg.password, s.source);
+  const replacing = s.account;
+  const work = replacing ? accounts.changePassword(name, msg.password, s.source) : accounts.register(name, msg.password, s.source);
   work.then(
     (result) => {
       const still = ctx.directory.session(id);
-      if (!still) return;
-      registerChecked(ctx, still, result, ref);
+      if (!still) {
+        if (replacing && result.ok) passwordReplaced(ctx, undefined, foldName(result.name), result.credential);
+        return;
+      }
+      registerChecked(ctx, still, result, ref, replacing);
       ctx.checkDone(still);
     },
     (err: unknown) => asyncFailed(ctx, id, 'register', ref, err),
   );
 }
 
-function registerChecked(ctx: Context, s: Session, result: AuthResult, ref: string | undefined): void {
+function registerChecked(ctx: Context, s: Session, result: AuthResult, ref: string | undefined, replaced: boolean): void {
   if (!result.ok) return ctx.error(s, result.code, result.message, { re: 'register', ref });
   s.account = true;
   s.proven = true;
@@ -251,6 +257,8 @@ function registerChecked(ctx: Context, s: Session, result: AuthResult, ref: stri
   ctx.persist(s, 'register', ref, () => s.blocks.attach(foldName(result.name)));
   ctx.send(s, { type: 'registered', name: result.name, token: result.token, ...(ref !== undefined && { ref }) });
   ctx.log('register', { conn: s.id, name: result.name });
+  // An imported account chose its new password: what was won with the old one elsewhere ends.
+  if (replaced) passwordReplaced(ctx, s, foldName(result.name), result.credential);
 }
 
 /** A password check threw (not a wrong password: a bug or a broken database). The connection may try again. */

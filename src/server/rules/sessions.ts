@@ -4,6 +4,7 @@ import { foldName } from '../../wire/names.js';
 import type { Session } from '../session.js';
 import { FAILED, type Context } from './context.js';
 import { asyncFailed } from './login.js';
+import { endLapsedAdmins } from './admins.js';
 
 // An account's sessions (issue 10): the owner lists them, ends one or all the others, and changes the
 // password, which ends them all. A session here is a login's token: the account's one connection holds
@@ -47,10 +48,10 @@ export function logout(ctx: Context, s: Session, msg: Extract<ClientMessage, { t
   ctx.checkStarts(s);
   const id = s.id;
   ctx.accounts!.confirm(name, msg.password, s.source).then(
-    (failure) => {
+    (checked) => {
       const still = ctx.directory.session(id);
       if (!still) return;
-      if (failure) refused(ctx, still, 'logout', ref, failure);
+      if (!checked.ok) refused(ctx, still, 'logout', ref, checked);
       else {
         still.proven = true;
         endSessions(ctx, still, name, msg);
@@ -87,8 +88,9 @@ export function changePassword(ctx: Context, s: Session, msg: Extract<ClientMess
     (result) => {
       const still = ctx.directory.session(id);
       if (!still) {
-        if (result.ok) ctx.persist(undefined, 'password', undefined, () => ctx.accounts!.endSession(result.token));
-        return;
+        if (!result.ok) return;
+        ctx.persist(undefined, 'password', undefined, () => ctx.accounts!.endSession(result.token));
+        return passwordReplaced(ctx, undefined, foldName(result.name), result.credential);
       }
       if (!result.ok) refused(ctx, still, 'password', ref, result);
       else {
@@ -98,6 +100,7 @@ export function changePassword(ctx: Context, s: Session, msg: Extract<ClientMess
         still.mustChange = false;
         ctx.send(still, { type: 'password_changed', name: result.name, token: result.token, ended: result.ended, ...(ref !== undefined && { ref }) });
         ctx.log('password_changed', { conn: id, name: result.name, ended: result.ended });
+        passwordReplaced(ctx, still, foldName(result.name), result.credential);
       }
       ctx.checkDone(still);
     },
@@ -113,10 +116,11 @@ export function refused(ctx: Context, s: Session, re: string, ref: string | unde
 
 /**
  * The accounts (folded names; every account when absent) were changed by someone other than their live
- * connections: the operator's `parley-server user passwd|remove` on the database file, or another cluster
- * node. A live login whose password was changed, or whose account was removed, is closed with one line
- * saying why (session_revoked): ending the tokens alone would leave a thief connected. Returns false
- * when the database could not be read (locked by another process): the caller asks again later.
+ * connections: the operator's `parley-server user passwd|remove|admin` on the database file, or another
+ * cluster node. A live login whose password was changed, or whose account was removed, is closed with one
+ * line saying why (session_revoked): ending the tokens alone would leave a thief connected. Administrator
+ * rights resting on such an account, or on one no longer an administrator, end (endLapsedAdmins). Returns
+ * false when the database could not be read (locked by another process): the caller asks again later.
  */
 export function endRevoked(ctx: Context, keys?: ReadonlySet<string>): boolean {
   const accounts = ctx.accounts;
@@ -135,5 +139,21 @@ export function endRevoked(ctx: Context, keys?: ReadonlySet<string>): boolean {
     ctx.error(s, 'session_revoked', why);
     ctx.remove(s, 'kicked', 'session ended by the server');
   }
+  try {
+    endLapsedAdmins(ctx, keys);
+  } catch (err) {
+    ctx.log('store_error', { during: 'admin_revoked', error: (err as Error).message });
+    return false;
+  }
   return true;
+}
+
+/**
+ * The password of account `key` was replaced on this server, by `s` (/password, or an imported account's
+ * registration) or by a connection gone since (`s` undefined): `s` keeps what rests on it, with the new
+ * hash; the others' administrator rights won with the old password end (endLapsedAdmins).
+ */
+export function passwordReplaced(ctx: Context, s: Session | undefined, key: string, credential: string): void {
+  if (s?.adminOf?.key === key) s.adminOf.credential = credential;
+  endRevoked(ctx, new Set([key]));
 }
