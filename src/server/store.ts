@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DB_BUSY_TIMEOUT_MS, DB_RETRY_AFTER_BUSY_MS, DISK_CHECK_EVERY_MS, MIN_FREE_DISK_BYTES } from '../wire/limits.js';
+import { DB_BUSY_TIMEOUT_MS, DB_RETRY_AFTER_BUSY_MS, DISK_CHECK_EVERY_MS, HISTORY_CACHE_ROOMS, MIN_FREE_DISK_BYTES } from '../wire/limits.js';
 import { foldName, nameSkeleton } from '../wire/names.js';
 
 // Everything that outlives a connection, in one SQLite file (better-sqlite3, synchronous): accounts,
@@ -237,6 +237,7 @@ export class Store {
   /**
    * Per room, the newest messages as last read (and how many were asked for): every login and join
    * replays them, so a join storm reads the database once per change of the history, not once per joiner.
+   * At most HISTORY_CACHE_ROOMS rooms, in order of last use (the first is the least recently replayed).
    */
   private readonly recent = new Map<string, { limit: number; rows: readonly StoredMessage[] }>();
   private commitScheduled = false;
@@ -613,12 +614,21 @@ export class Store {
    */
   recentHistory(room: string, limit: number, after = -1): readonly StoredMessage[] {
     let kept = this.recent.get(room);
+    // Taken out and put back: a Map iterates in insertion order, so the first key is the least recently used.
+    this.recent.delete(room);
     if (kept?.limit !== limit) {
       this.commit();
       const rows = this.st.recent.all(room, -1, limit).map((r) => ({ id: r.id, room, from: r.from_name, text: r.text, time: r.time, action: r.action === 1 }));
-      this.recent.set(room, (kept = { limit, rows }));
+      kept = { limit, rows };
+      if (this.recent.size >= HISTORY_CACHE_ROOMS) this.recent.delete(this.recent.keys().next().value!);
     }
+    this.recent.set(room, kept);
     return after < 0 ? kept.rows : kept.rows.filter((m) => m.id > after);
+  }
+
+  /** The rooms whose history is kept in memory, least recently replayed first (for tests). */
+  cachedHistoryRooms(): string[] {
+    return [...this.recent.keys()];
   }
 
   /** Keep only the newest `keep` messages of one room. */

@@ -203,6 +203,12 @@ export const MAX_QUEUED_HASHES = 32;
 /** Default room messages replayed on join (`--history`), and the most an operator may ask for. */
 export const DEFAULT_HISTORY = 50;
 export const MAX_HISTORY = 1000;
+/**
+ * Rooms whose newest history lines the server keeps in memory for the next join or login (a join storm
+ * reads the database once, not once per joiner); the least recently replayed room is forgotten past it, so
+ * 10,000 rooms replayed once each cost at most this many rooms × `--history` lines of memory.
+ */
+export const HISTORY_CACHE_ROOMS = 64;
 /** Whispers stored for one offline user; past this the sender is told the mailbox is full. */
 export const MAX_OFFLINE_PER_USER = 100;
 /** Names one user may block. */

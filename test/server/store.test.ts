@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { hashToken, SCHEMA_VERSION, Store, StoreError } from '../../src/server/store.js';
 import { tempDb } from './helpers.js';
+import { HISTORY_CACHE_ROOMS } from '../../src/wire/limits.js';
 
 describe('Store', () => {
   it('creates the file in WAL mode and records the schema version', () => {
@@ -90,6 +91,27 @@ describe('Store', () => {
     expect(texts('#dev')).toEqual(['d6']);
     s.dropRoom('#dev');
     expect(texts('#dev')).toEqual([]);
+    s.close();
+  });
+
+  it('keeps the history of at most HISTORY_CACHE_ROOMS rooms in memory, dropping the least recently replayed, and every replay stays right', () => {
+    const s = new Store(':memory:');
+    const rooms = Array.from({ length: HISTORY_CACHE_ROOMS + 10 }, (_, i) => `#r${i}`);
+    rooms.forEach((room, i) => s.addHistory({ id: i + 1, room, from: 'a', text: `line of ${room}`, time: i, action: false }));
+    for (const room of rooms) {
+      expect(s.recentHistory(room, 5).map((m) => m.text)).toEqual([`line of ${room}`]);
+      // #r0 is replayed again and again (a busy room): it stays while the rooms replayed once come and go.
+      expect(s.recentHistory('#r0', 5).map((m) => m.text)).toEqual(['line of #r0']);
+    }
+    const cached = s.cachedHistoryRooms();
+    expect(cached).toHaveLength(HISTORY_CACHE_ROOMS);
+    expect(cached).toContain('#r0');
+    expect(cached).not.toContain('#r1');
+    expect(cached.at(-1)).toBe('#r0');
+    // A room dropped from memory is read again, with what was added meanwhile.
+    s.addHistory({ id: 1000, room: '#r1', from: 'b', text: 'later', time: 1000, action: false });
+    expect(s.recentHistory('#r1', 5).map((m) => m.text)).toEqual(['line of #r1', 'later']);
+    expect(s.cachedHistoryRooms()).toHaveLength(HISTORY_CACHE_ROOMS);
     s.close();
   });
 
