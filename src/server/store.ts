@@ -36,6 +36,8 @@ export interface StoredMessage {
   text: string;
   time: number;
   action: boolean;
+  /** Sent as a notice (say.notice): replayed as one. */
+  notice?: boolean;
 }
 
 export interface StoredWhisper {
@@ -206,6 +208,9 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE sessions ADD COLUMN last_used INTEGER;
    ALTER TABLE sessions ADD COLUMN source TEXT;
    UPDATE sessions SET id = lower(hex(randomblob(4)));`,
+  // 6: a room line sent as a notice (IRC's NOTICE, a bot's) is replayed as one (RFC 2812 §3.3.2: nobody
+  // answers a notice automatically). Lines stored before were replayed as ordinary messages, and stay so.
+  `ALTER TABLE history ADD COLUMN notice INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -290,9 +295,9 @@ export class Store {
         'SELECT id, from_name, to_name, text, time FROM offline WHERE to_key = ? ORDER BY id',
       ),
       dropOffline: db.prepare('DELETE FROM offline WHERE to_key = ? AND id <= ?'),
-      addHistory: db.prepare('INSERT INTO history(id, room, from_name, text, time, action) VALUES (?, ?, ?, ?, ?, ?)'),
-      recent: db.prepare<[string, number, number], { id: number; from_name: string; text: string; time: number; action: number }>(
-        'SELECT id, from_name, text, time, action FROM (SELECT * FROM history WHERE room = ? AND id > ? ORDER BY id DESC LIMIT ?) ORDER BY id',
+      addHistory: db.prepare('INSERT INTO history(id, room, from_name, text, time, action, notice) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      recent: db.prepare<[string, number, number], { id: number; from_name: string; text: string; time: number; action: number; notice: number }>(
+        'SELECT id, from_name, text, time, action, notice FROM (SELECT * FROM history WHERE room = ? AND id > ? ORDER BY id DESC LIMIT ?) ORDER BY id',
       ),
       pruneHistory: db.prepare('DELETE FROM history WHERE room = ? AND id <= (SELECT id FROM history WHERE room = ? ORDER BY id DESC LIMIT 1 OFFSET ?)'),
       adoptHistory: db.prepare("UPDATE history SET room = ? WHERE room = ''"),
@@ -409,7 +414,7 @@ export class Store {
   private insertHistoryRows: ((rows: StoredMessage[]) => void) | undefined;
 
   private insertHistory(m: StoredMessage): void {
-    this.st.addHistory.run(m.id, m.room, m.from, m.text, m.time, m.action ? 1 : 0);
+    this.st.addHistory.run(m.id, m.room, m.from, m.text, m.time, m.action ? 1 : 0, m.notice === true ? 1 : 0);
   }
 
   // ---- message ids ----
@@ -618,7 +623,7 @@ export class Store {
     this.recent.delete(room);
     if (kept?.limit !== limit) {
       this.commit();
-      const rows = this.st.recent.all(room, -1, limit).map((r) => ({ id: r.id, room, from: r.from_name, text: r.text, time: r.time, action: r.action === 1 }));
+      const rows = this.st.recent.all(room, -1, limit).map((r) => ({ id: r.id, room, from: r.from_name, text: r.text, time: r.time, action: r.action === 1, ...(r.notice === 1 && { notice: true }) }));
       kept = { limit, rows };
       if (this.recent.size >= HISTORY_CACHE_ROOMS) this.recent.delete(this.recent.keys().next().value!);
     }

@@ -267,6 +267,28 @@ describe('rooms across a restart', () => {
   });
 });
 
+describe('history of notices', () => {
+  it('a notice is replayed as a notice (RFC 2812 §3.3.2: nobody answers one), to a later login and after a restart', async () => {
+    const db = tempDb();
+    const first = await serve(db);
+    const alice = await v2(first.port, 'alice');
+    await request(alice, { type: 'say', text: 'build 17 failed', notice: true });
+    await request(alice, { type: 'say', text: 'looking into it' });
+    /** What `name`, logging in now, gets replayed: text, history and notice of each line. */
+    const replayed = async (port: number, name: string) =>
+      (await drain(await v2(port, name))).flatMap((m) => (m.type === 'message' ? [[m.text, m.history, m.notice]] : []));
+    const expected = [
+      ['build 17 failed', true, true],
+      ['looking into it', true, undefined],
+    ];
+    expect(await replayed(first.port, 'carol')).toEqual(expected);
+    await first.stop();
+    servers = servers.filter((s) => s !== first);
+    const second = await serve(db);
+    expect(await replayed(second.port, 'dave')).toEqual(expected);
+  });
+});
+
 describe('--default-room', () => {
   it('puts everyone in the room the server names, and version 1 lives there', async () => {
     const { port } = await serve(tempDb(), { defaultRoom: '#main' });

@@ -6,6 +6,17 @@ import { hashToken, SCHEMA_VERSION, Store, StoreError } from '../../src/server/s
 import { tempDb } from './helpers.js';
 import { HISTORY_CACHE_ROOMS } from '../../src/wire/limits.js';
 
+/** A database file of today's schema taken back to schema `version` by `sql` (which may add rows too). */
+function olderSchema(version: number, sql: string): string {
+  const db = tempDb();
+  new Store(db).close();
+  const back = new Database(db);
+  back.pragma(`user_version = ${version}`);
+  back.exec(sql);
+  back.close();
+  return db;
+}
+
 describe('Store', () => {
   it('creates the file in WAL mode and records the schema version', () => {
     const db = tempDb();
@@ -17,20 +28,30 @@ describe('Store', () => {
   });
 
   it('migrates the sessions of schema 4: each token keeps working, gets an id, and has no times', () => {
-    const db = tempDb();
-    new Store(db).close();
     // Back to schema 4's sessions table (no id, times or source), with one live token in it.
-    const back = new Database(db);
-    back.pragma('user_version = 4');
-    back.exec('ALTER TABLE sessions DROP COLUMN id; ALTER TABLE sessions DROP COLUMN created; ALTER TABLE sessions DROP COLUMN last_used; ALTER TABLE sessions DROP COLUMN source;');
-    back.prepare("INSERT INTO users(key, name, hash, created) VALUES ('bob', 'bob', 'h', 0)").run();
-    back.prepare('INSERT INTO sessions(token_hash, user_key, expires) VALUES (?, ?, ?)').run(hashToken('old-token'), 'bob', 10_000);
-    back.close();
+    const db = olderSchema(
+      4,
+      `ALTER TABLE sessions DROP COLUMN id; ALTER TABLE sessions DROP COLUMN created; ALTER TABLE sessions DROP COLUMN last_used; ALTER TABLE sessions DROP COLUMN source;
+       ALTER TABLE history DROP COLUMN notice;
+       INSERT INTO users(key, name, hash, created) VALUES ('bob', 'bob', 'h', 0);
+       INSERT INTO sessions(token_hash, user_key, expires) VALUES ('${hashToken('old-token')}', 'bob', 10000);`,
+    );
     const s = new Store(db);
     expect(s.sessionUser('old-token', 50)).toBe('bob');
     expect(s.sessionsOf('bob', 50)).toEqual([{ id: expect.stringMatching(/^[0-9a-f]{8}$/), tokenHash: hashToken('old-token'), created: null, lastUsed: null, from: null, expires: 10_000 }]);
     expect(s.rotateSession('old-token', 'new-token', 'bob', 60, 20_000, '127.0.0.1')).toBe(true);
     expect([s.sessionUser('old-token', 70), s.sessionUser('new-token', 70)]).toEqual([undefined, 'bob']);
+    s.close();
+  });
+
+  it('migrates the history of schema 5: its lines are replayed as before, and notices are kept from then on', () => {
+    const db = olderSchema(5, "ALTER TABLE history DROP COLUMN notice; INSERT INTO history(id, room, from_name, text, time, action) VALUES (1, '#lobby', 'a', 'old line', 1, 0);");
+    const s = new Store(db);
+    s.addHistory({ id: 2, room: '#lobby', from: 'bot', text: 'a notice', time: 2, action: false, notice: true });
+    expect(s.recentHistory('#lobby', 5)).toEqual([
+      { id: 1, room: '#lobby', from: 'a', text: 'old line', time: 1, action: false },
+      { id: 2, room: '#lobby', from: 'bot', text: 'a notice', time: 2, action: false, notice: true },
+    ]);
     s.close();
   });
 

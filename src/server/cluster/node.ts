@@ -430,7 +430,7 @@ export class ClusterNode implements Peers {
   private keepHistory(m: Extract<RoomEvent, { type: 'message' }>): void {
     if (!this.store || (this.opts.historySize ?? 0) === 0) return;
     try {
-      this.store.addHistory({ id: m.id, room: foldRoom(m.room ?? LOBBY_OF_HUB), from: m.from, text: m.text, time: m.time, action: m.action === true });
+      this.store.addHistory({ id: m.id, room: foldRoom(m.room ?? LOBBY_OF_HUB), from: m.from, text: m.text, time: m.time, action: m.action === true, notice: m.notice === true });
     } catch {
       // Already there (the start-up load and the stream overlap by a few entries).
     }

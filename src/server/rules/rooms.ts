@@ -38,7 +38,7 @@ export function replay(ctx: Context, s: Session, room: Room, after?: number): vo
   if (rows === FAILED) return;
   for (const m of rows) {
     if (s.blocks.has(foldName(m.from))) continue;
-    ctx.backlog(s, { type: 'message', room: room.name, id: m.id, from: m.from, text: m.text, time: m.time, ...(m.action && { action: true }), history: true });
+    ctx.backlog(s, { type: 'message', room: room.name, id: m.id, from: m.from, text: m.text, time: m.time, ...(m.action && { action: true }), ...(m.notice === true && { notice: true }), history: true });
   }
 }
 

@@ -44,7 +44,7 @@ export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type
     // the room itself: a full disk or a database locked by another process must not stop the room talking
     // (issue 10), so a failed write is logged and the message still goes out to everyone here.
     if (ctx.opts.historySize > 0 && !ctx.store!.lowOnDisk(now)) {
-      ctx.persist(undefined, 'say', ref, () => ctx.store!.addHistory({ id: event.id, room: room!.key, from: event.from, text: event.text, time: now, action: event.action === true }));
+      ctx.persist(undefined, 'say', ref, () => ctx.store!.addHistory({ id: event.id, room: room!.key, from: event.from, text: event.text, time: now, action: event.action === true, notice: event.notice === true }));
       ctx.noteHistory(room!);
     }
     const fromKey = foldName(event.from);
