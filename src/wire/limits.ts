@@ -122,6 +122,12 @@ export const ROW_CACHE_LINES = 1024;
  * letters and the usual emoji); past it the memory is emptied and starts again, so odd text cannot grow it.
  */
 export const MEASURED_CLUSTERS = 4096;
+/**
+ * ...each of at most this many UTF-16 units: a script's letters and emoji sequences fit, while a cluster of
+ * a thousand stacked marks (Zalgo text) is measured each time rather than kept (4096 of those would hold
+ * tens of megabytes).
+ */
+export const MEASURED_CLUSTER_UNITS = 32;
 /** Whisper lines the full-screen client keeps; whispers are rarer than room lines. */
 export const WHISPER_LINES = 1000;
 /** Lines of input history kept for Up/Down. */

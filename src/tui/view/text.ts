@@ -1,7 +1,7 @@
 import { eastAsianWidth } from 'get-east-asian-width';
 import stringWidth from 'string-width';
 import { sanitizeText } from '../../wire/sanitize.js';
-import { MEASURED_CLUSTERS } from '../../wire/limits.js';
+import { MEASURED_CLUSTER_UNITS, MEASURED_CLUSTERS } from '../../wire/limits.js';
 
 // Text as the full-screen client draws it: grapheme clusters (UAX #29, from Intl.Segmenter), each measured
 // in terminal cells with get-east-asian-width and string-width's emoji rules, never by a table of our own.
@@ -45,13 +45,22 @@ export function clusterCells(cluster: string): number {
   const known = widths.get(cluster);
   if (known !== undefined) return known;
   const n = measure(cluster);
+  if (cluster.length > MEASURED_CLUSTER_UNITS) return n;
   if (widths.size >= MEASURED_CLUSTERS) widths.clear();
   widths.set(cluster, n);
   return n;
 }
 
-/** Widths of the non-ASCII clusters met lately (at most MEASURED_CLUSTERS; emptied when full). */
+/**
+ * Widths of the non-ASCII clusters met lately (at most MEASURED_CLUSTERS, each of at most
+ * MEASURED_CLUSTER_UNITS UTF-16 units; emptied when full).
+ */
 const widths = new Map<string, number>();
+
+/** The width remembered for `cluster`, if any (for tests). */
+export function rememberedWidth(cluster: string): number | undefined {
+  return widths.get(cluster);
+}
 
 function measure(cluster: string): number {
   if (EMOJI.test(cluster)) return Math.min(2, stringWidth(cluster));

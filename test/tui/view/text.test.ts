@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { cells, drawable } from '../../../src/tui/view/text.js';
+import { cells, clusterCells, drawable, graphemes, rememberedWidth } from '../../../src/tui/view/text.js';
+import { MEASURED_CLUSTER_UNITS } from '../../../src/wire/limits.js';
 import { wrap } from '../../../src/tui/view/lines.js';
 import { nickColor } from '../../../src/tui/view/colors.js';
 
@@ -18,6 +19,20 @@ describe('drawable text', () => {
 
   test('a mark left without its base sits on a dotted circle instead of joining the cell to its left', () => {
     expect(drawable('\u0e48x')).toBe('\u25cc\u0e48x');
+  });
+
+  test('a cluster longer than MEASURED_CLUSTER_UNITS (Zalgo text) is measured right each time but not remembered', () => {
+    const stacked = (marks: number) => 'e' + '\u0301'.repeat(marks);
+    const zalgo = stacked(2000);
+    expect(graphemes(zalgo)).toEqual([zalgo]);
+    expect(clusterCells(zalgo)).toBe(1);
+    expect(cells(`${zalgo}中`)).toBe(3);
+    expect(rememberedWidth(zalgo)).toBeUndefined();
+    // The longest cluster that is remembered, and one unit more.
+    expect(clusterCells(stacked(MEASURED_CLUSTER_UNITS - 1))).toBe(1);
+    expect(rememberedWidth(stacked(MEASURED_CLUSTER_UNITS - 1))).toBe(1);
+    expect(clusterCells(stacked(MEASURED_CLUSTER_UNITS))).toBe(1);
+    expect(rememberedWidth(stacked(MEASURED_CLUSTER_UNITS))).toBeUndefined();
   });
 
   test('leading and trailing spaces survive (panes indent with them)', () => {
