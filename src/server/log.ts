@@ -51,7 +51,8 @@ export class EventLog {
     }
     const line = this.lastIso + formatFields(event, fields);
     this.pending.push(line);
-    this.pendingBytes += line.length;
+    // Bytes as written (UTF-8), not UTF-16 units: a line of CJK text is three times its length.
+    this.pendingBytes += Buffer.byteLength(line);
     if (this.pendingBytes >= LOG_FLUSH_BYTES) this.flushSync();
     else if (this.timer === null) {
       // Unreferenced: a pending flush must not keep a finished process alive (close() writes the rest).

@@ -33,20 +33,35 @@ describe('server.log', () => {
     log.close();
   });
 
-  it(`writes at once past ${LOG_FLUSH_BYTES} bytes waiting, and everything on close, in order`, () => {
+  /** Lines of `text` logged, with the timer never firing, until the first write() (or twice LOG_FLUSH_BYTES of text). */
+  function fillUntilWritten(text: string): { file: string; log: EventLog; n: number } {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const file = tmpLog();
     const log = new EventLog(file);
     const writes = vi.spyOn(fs, 'writeSync');
-    const text = 'x'.repeat(1000);
     let n = 0;
-    while (writes.mock.calls.length === 0 && n < (2 * LOG_FLUSH_BYTES) / 1000) log.write('message', { id: n++, text });
+    while (writes.mock.calls.length === 0 && n < (2 * LOG_FLUSH_BYTES) / text.length) log.write('message', { id: n++, text });
     expect(writes).toHaveBeenCalledTimes(1);
+    return { file, log, n };
+  }
+
+  it(`writes at once past ${LOG_FLUSH_BYTES} bytes waiting, and everything on close, in order`, () => {
+    const { file, log, n: filled } = fillUntilWritten('x'.repeat(1000));
+    let n = filled;
     expect(n * 1000).toBeGreaterThanOrEqual(LOG_FLUSH_BYTES * 0.9);
     log.write('message', { id: n++, text: 'last' });
     log.close();
     const ids = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => Number(/ id=(\d+)/.exec(l)![1]));
     expect(ids).toEqual([...Array(n).keys()]);
+  });
+
+  it(`counts the ${LOG_FLUSH_BYTES} bytes in UTF-8, as written: lines of CJK text go out once that many bytes wait, not three times as many`, () => {
+    const text = '中'.repeat(1000);
+    const { file, log } = fillUntilWritten(text);
+    const written = fs.statSync(file).size;
+    expect(written).toBeGreaterThanOrEqual(LOG_FLUSH_BYTES);
+    expect(written).toBeLessThan(LOG_FLUSH_BYTES + Buffer.byteLength(text) + 100);
+    log.close();
   });
 
   it('formats as before: ISO time, event, key=value, quoted when needed, undefined left out', () => {
