@@ -19,6 +19,9 @@ import { dropMember } from './rooms.js';
 function restoreRoom(ctx: Context, room: Room): void {
   ctx.peers?.createRoom(room.name, undefined, ctx.clock()).then(
     () => {
+      // Emptied and forgotten here meanwhile (and perhaps made again, a Room of its own): nothing of this
+      // one is left to remember or announce.
+      if (ctx.rooms.get(room.name) !== room) return;
       for (const key of room.kept) ctx.persist(undefined, 'join', undefined, () => ctx.store?.addMember(room.key, key));
       const now = ctx.clock();
       for (const s of room.sessions()) room.offer({ type: 'joined', room: room.name, name: s.name!, time: now });
