@@ -67,10 +67,13 @@ export class IrcPeople {
     return this.byNick.get(foldName(nick));
   }
 
-  /** `owner`, known as `nick`, is an IRC operator now (a server administrator's rights, by OPER). */
-  opered(nick: string, owner: object): void {
+  /**
+   * `owner`, known as `nick`, is an IRC operator now (a server administrator's rights, by OPER), or no longer
+   * is (`oper` false: the core ended those rights, admin_revoked).
+   */
+  opered(nick: string, owner: object, oper: boolean): void {
     const entry = this.byNick.get(foldName(nick));
-    if (entry?.owner === owner) entry.oper = true;
+    if (entry?.owner === owner) entry.oper = oper;
   }
 
   /** `owner` wants WALLOPS (user mode +w) and takes them with `deliver`, or no longer does (`deliver` undefined). */

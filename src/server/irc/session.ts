@@ -624,10 +624,8 @@ export class IrcSession {
         this.invited(ev.room);
         return this.write({ source: sourceOf(ev.by), command: 'INVITE', params: [this.me, ev.room] }, ev.time);
       case 'oper':
-        this.oper = true;
-        if (this.nick !== undefined) this.opts.people?.opered(this.nick, this);
         this.numeric(N.RPL_YOUREOPER, `You are now an IRC operator (the server administrator ${ev.name}'s rights)`);
-        return this.write({ source: sourceOf(this.me), command: 'MODE', params: [this.me, '+o'] });
+        return this.setOper(true);
       case 'blocks':
       case 'private_asked':
       case 'private_listen':
@@ -935,6 +933,12 @@ export class IrcSession {
       this.lastError = `Closing Link: ${this.opts.serverName} (${msg})`;
       return;
     }
+    if (ev.code === 'admin_revoked') {
+      // The core took the rights OPER gave (a changed password, `user admin --off`, `user remove`): the
+      // client's +o, WHO's `*`, WHOIS's 313 and WALLOPS go with them, as the core's KILL already does.
+      this.notice(msg);
+      return this.setOper(false);
+    }
     if (ev.re === 'hello') return this.registrationRefused(ev, msg, q);
     if (q?.kind === 'privmsg') {
       // RFC 2812 §3.3.2: no automatic reply to a NOTICE, errors included (two bots would loop on them).
@@ -989,6 +993,14 @@ export class IrcSession {
       if (ev.code === 'name_taken' || ev.code === 'name_registered') return this.numeric(N.ERR_NICKNAMEINUSE, q.nick, msg);
     }
     this.notice(msg);
+  }
+
+  /** User mode +o on or off: the client sees MODE, the other IRC clients WHO's `*` and WHOIS's 313. */
+  private setOper(oper: boolean): void {
+    if (this.oper === oper) return;
+    this.oper = oper;
+    if (this.nick !== undefined) this.opts.people?.opered(this.nick, this, oper);
+    this.write({ source: sourceOf(this.me), command: 'MODE', params: [this.me, oper ? '+o' : '-o'] });
   }
 
   private registrationRefused(ev: Extract<ServerMessage, { type: 'error' }>, msg: string, q: Pending | undefined): void {

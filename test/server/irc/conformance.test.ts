@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IRC_LINE_BYTES, MAX_ROOMS_PER_USER } from '../../../src/wire/limits.js';
 import { IrcClient } from '../../helpers/irc-client.js';
-import { addUser, startTestServer, tempDb, Wire, type TestServer } from '../helpers.js';
+import { PasswordHasher } from '../../../src/server/passwords.js';
+import { Store } from '../../../src/server/store.js';
+import { addUser, FAST_SCRYPT, startTestServer, tempDb, Wire, type TestServer } from '../helpers.js';
 
 // What IRC clients and irctest (the IRC conformance suite) expect of an IRC server, over real sockets:
 // each case here was a failing irctest test, reduced to what a client sees.
@@ -298,6 +300,56 @@ describe('OPER, KILL, WALLOPS, INFO', () => {
     expect(await nick3.next((m) => m.command === 'WALLOPS')).toMatchObject({ source: 'nick1!nick1@parley', params: ['hi everyone'] });
     await nick2.sync();
     expect(nick2.raw.some((l) => l.includes('WALLOPS'))).toBe(false);
+  });
+
+  it("loses +o when the core ends the administrator's rights (`user admin --off`, a changed password, the account removed): MODE -o and a NOTICE; WHO, WHOIS and WALLOPS follow", async () => {
+    await withAdmin();
+    // Another process's writes to the database, as the admin CLI makes them: the server notices at its tick.
+    const cli = new Store(t.store.file);
+    try {
+      const ircop = await irc('ircop');
+      const other = await irc('other');
+      ircop.send('MODE ircop +w');
+      await ircop.next((m) => m.command === 'MODE');
+      const causes: Array<[string, () => Promise<void>]> = [
+        ['root is no longer a server administrator', async () => void cli.setAdmin('root', false)],
+        ['the password of root was changed', async () => cli.setHash('root', await new PasswordHasher(FAST_SCRYPT).hash('newpassword'))],
+        ['the account root was removed', async () => void cli.removeUser('root')],
+      ];
+      let password = 'rootpassword';
+      for (const [why, revoke] of causes) {
+        t.store.setAdmin('root', true);
+        ircop.send(`OPER root ${password}`);
+        await ircop.next((m) => m.command === 'MODE' && m.params[1] === '+o');
+        other.send('WHO ircop');
+        expect((await other.next((m) => m.command === '352')).params[6]).toBe('H*');
+        await revoke();
+        if (why.startsWith('the password')) password = 'newpassword';
+        // The client is told at once, with the reason, and sees its mode go.
+        const notice = await ircop.next((m) => m.command === 'NOTICE' && m.params[1]!.includes('no longer a server administrator'), 5000);
+        expect(notice.params[1]).toContain(why);
+        expect(await ircop.next((m) => m.command === 'MODE')).toMatchObject({ source: 'ircop!ircop@parley', params: ['ircop', '-o'] });
+        ircop.send('MODE ircop');
+        expect((await ircop.next((m) => m.command === '221')).params).toEqual(['ircop', '+w']);
+        // Others see an ordinary user: no `*` in WHO, no 313 in WHOIS.
+        other.send('WHO ircop');
+        expect((await other.next((m) => m.command === '352')).params[6]).toBe('H');
+        other.send('WHOIS ircop');
+        await other.next((m) => m.command === '318');
+        expect(other.lines.some((m) => m.command === '313')).toBe(false);
+        ircop.send('WHOIS ircop');
+        await ircop.next((m) => m.command === '318');
+        expect(ircop.lines.some((m) => m.command === '313')).toBe(false);
+        // And WALLOPS is refused, like any other non-operator's.
+        ircop.lines.length = 0;
+        ircop.send('WALLOPS :still here?');
+        expect((await ircop.next((m) => /^\d{3}$/.test(m.command))).command).toBe('481');
+        await ircop.sync();
+        expect(ircop.raw.some((l) => / WALLOPS /.test(l))).toBe(false);
+      }
+    } finally {
+      cli.close();
+    }
   });
 
   it('an escape sequence, a C1 control or a bidi override in a user name, a real name or a WALLOPS never reaches another IRC client', async () => {
