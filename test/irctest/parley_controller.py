@@ -8,11 +8,14 @@ run from the checkout named by $PARLEY_ROOT (dist/ built), with a fresh database
 no history replay, no flood pacing (the suite sends faster than a person) and no default room for IRC
 clients (--irc-no-default-room: an IRC server puts nobody in a channel unasked).
 """
+import atexit
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
-from typing import Optional, Set, Type
+from typing import List, Optional, Set, Type
 
 from irctest.basecontrollers import BaseServerController, DirectoryBasedController
 from irctest.runner import NotImplementedByController
@@ -23,6 +26,46 @@ from irctest.runner import NotImplementedByController
 OPER_NAME = "operuser"
 OPER_PASSWORD = "operpassword"
 _template: Optional[str] = None
+# Every parley-server this module started and has not seen stop. irctest stops a test's server in its
+# tearDown, which unittest skips when setUp fails after starting it (BotModeTestCase's setUp raises when
+# ISUPPORT has no BOT): those would run on, listening, after the run. The next test's start and the end of
+# the run stop whatever is left.
+_started: List[subprocess.Popen] = []
+# Servers listen on loopback only: irctest hands out "0.0.0.0" (what binding "" gave it), and its clients
+# reach a loopback listener through that address as well.
+_HOST = "127.0.0.1"
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: Linux sends it SIGTERM when pytest dies, even by SIGKILL (prctl(2))."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the atexit handler below is all there is
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM (the server closes cleanly), SIGKILL after 5 s, as irctest's kill_proc does."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _stop_left_over() -> None:
+    while _started:
+        _stop(_started.pop())
+
+
+@atexit.register
+def _at_exit() -> None:
+    _stop_left_over()
+    if _template is not None:
+        shutil.rmtree(os.path.dirname(_template), ignore_errors=True)
 
 
 def _template_db(root: str) -> str:
@@ -54,13 +97,15 @@ class ParleyController(BaseServerController, DirectoryBasedController):
         faketime: Optional[str],
     ) -> None:
         assert self.proc is None
+        # Tests run one at a time: a server still running now is an earlier test's that was never stopped.
+        _stop_left_over()
         if password is not None:
             # A connection password for the whole server: parley's PASS is an account's password.
             raise NotImplementedByController("server password")
         if run_services:
             raise NotImplementedByController("services")
         self.port = port
-        self.hostname = hostname
+        self.hostname = _HOST
         self.create_config()
         assert self.directory
         root = os.environ["PARLEY_ROOT"]
@@ -75,7 +120,7 @@ class ParleyController(BaseServerController, DirectoryBasedController):
                 os.path.join(root, "dist", "server", "main.js"),
                 "0",
                 "--host",
-                hostname,
+                _HOST,
                 *irc_port,
                 "--db",
                 str(self.directory / "parley.db"),
@@ -95,7 +140,16 @@ class ParleyController(BaseServerController, DirectoryBasedController):
                 "--irc-server-name",
                 "My.Little.Server",
             ],
+            preexec_fn=_die_with_parent,
         )
+        _started.append(self.proc)
+
+    def kill_proc(self) -> None:
+        assert self.proc
+        proc = self.proc
+        super().kill_proc()
+        if proc in _started:
+            _started.remove(proc)
 
 
 def get_irctest_controller_class() -> Type[ParleyController]:
