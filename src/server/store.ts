@@ -215,6 +215,9 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** The tables a cluster shares (parents before the tables that refer to them); history and meta stay each server's own. */
+const SHARED_TABLES = ['users', 'rooms', 'sessions', 'offline', 'blocks', 'room_ops', 'room_bans', 'room_mutes', 'room_members'] as const;
+
 /** Message ids are reserved in blocks, so a restart never reuses one and most messages cost no extra write. */
 const ID_BLOCK = 1000;
 
@@ -768,6 +771,52 @@ export class Store {
 
   setMetaValue(key: string, value: number): void {
     this.st.setMeta.run(key, value);
+  }
+
+  /**
+   * The rows of the shared tables (SHARED_TABLES: accounts, sessions, offline whispers, blocks, rooms), as
+   * one JSON text tagged with the schema version: a cluster's snapshot of its replica (cluster/snapshot.ts).
+   * History and meta are left out: each server keeps its own.
+   */
+  dumpShared(): string {
+    const tables: Record<string, unknown[]> = {};
+    for (const t of SHARED_TABLES) tables[t] = this.db.prepare(`SELECT * FROM ${t}`).all();
+    return JSON.stringify({ schema: SCHEMA_VERSION, tables });
+  }
+
+  /**
+   * Replace the shared tables' rows with those of `text` (from dumpShared), in one transaction. Throws
+   * StoreError when the text is not a dump or was written by a newer schema than this program's.
+   */
+  loadShared(text: string): void {
+    let dump: { schema?: unknown; tables?: Record<string, Record<string, unknown>[]> };
+    try {
+      dump = JSON.parse(text) as typeof dump;
+    } catch {
+      throw new StoreError('the snapshot is not JSON');
+    }
+    if (typeof dump.schema !== 'number' || dump.schema > SCHEMA_VERSION || typeof dump.tables !== 'object' || dump.tables === null) {
+      throw new StoreError(`the snapshot is of schema ${String(dump.schema)}; this program reads up to ${SCHEMA_VERSION}: upgrade it`);
+    }
+    const tables = dump.tables;
+    this.db.transaction(() => {
+      // Children first when deleting, parents first when inserting (foreign keys are on).
+      for (const t of [...SHARED_TABLES].reverse()) this.db.prepare(`DELETE FROM ${t}`).run();
+      for (const t of SHARED_TABLES) {
+        const inserts = new Map<string, Database.Statement>();
+        for (const row of tables[t] ?? []) {
+          const cols = Object.keys(row);
+          const shape = cols.join(', ');
+          let insert = inserts.get(shape);
+          if (!insert) {
+            if (!cols.every((c) => /^[a-z_]+$/.test(c))) throw new StoreError(`the snapshot names a column of ${t} oddly`);
+            insert = this.db.prepare(`INSERT INTO ${t}(${shape}) VALUES (${cols.map(() => '?').join(', ')})`);
+            inserts.set(shape, insert);
+          }
+          insert.run(...cols.map((c) => row[c]));
+        }
+      }
+    })();
   }
 
   /** SQLite's own check of the file (tests, `parley-server` at startup if asked). */

@@ -275,6 +275,14 @@ export const STREAM_BLOCK_MS = 2_000;
 export const STREAM_READ_COUNT = 500;
 /** Approximate length the cluster's event streams are trimmed to (XADD MAXLEN ~): a node away longer than this many events re-reads presence instead. */
 export const STREAM_MAX_LEN = 100_000;
+/**
+ * Entries of the cluster's journal of shared state (`parley:state`) past which a node snapshots its replica
+ * into Redis and trims the journal behind it (cluster/snapshot.ts); a node that starts reads at most about
+ * this many entries after loading the snapshot.
+ */
+export const STATE_JOURNAL_MAX = 10_000;
+/** A snapshot of the shared state is written at most this often (each costs a dump of every account and room). */
+export const STATE_SNAPSHOT_INTERVAL_MS = 60_000;
 /** Longest wait between attempts to reconnect to Redis (the first retries are quicker). */
 export const REDIS_RETRY_MAX_MS = 2_000;
 /** A Redis command not answered within this is failed (the node then refuses what needed it). */

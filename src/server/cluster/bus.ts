@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { CLUSTER_HEARTBEAT_MS, NODE_TTL_MS, ROTATION_CLAIM_TTL_MS, STREAM_MAX_LEN } from '../../wire/limits.js';
+import { CLUSTER_HEARTBEAT_MS, NODE_TTL_MS, ROTATION_CLAIM_TTL_MS, STATE_JOURNAL_MAX, STATE_SNAPSHOT_INTERVAL_MS, STREAM_MAX_LEN } from '../../wire/limits.js';
 import { claimAccount, journalEntry } from './accounts.js';
 import { keys } from './keys.js';
 import { claimName, releaseName, type ClaimResult, type Holder } from './names.js';
 import { aliveNodes, heartbeat, knownNodes, nodeUsers, withdraw, type NodeInfo } from './presence.js';
 import { openRedis, whenReady, type RedisAddress } from './redis.js';
-import { lastId, publish, recent, replay, SEQ_FIELD, StreamReader, type StreamEntry } from './streams.js';
+import { keepJournal, loadJournal, trimmedPast } from './snapshot.js';
+import { lastId, publish, recent, SEQ_FIELD, StreamReader, type StreamEntry } from './streams.js';
 
 // The bus between the nodes of one cluster: one node's view of Redis. It owns two connections (commands,
 // and the blocking stream reader), the heartbeat, the detection of dead nodes and the blocks of message
@@ -32,6 +33,10 @@ export interface BusOptions {
   ttlMs?: number;
   /** Ids handed to this node at a time (INCRBY); the next block is fetched when half is used. */
   idBlock?: number;
+  /** Journal entries past which the journal is snapshotted and trimmed (STATE_JOURNAL_MAX). */
+  journalMax?: number;
+  /** Shortest time between two snapshots (STATE_SNAPSHOT_INTERVAL_MS). */
+  snapshotIntervalMs?: number;
   /** How long start() waits for Redis before it gives up. */
   connectTimeoutMs?: number;
   log?: (event: string, fields: Record<string, string | number | boolean | undefined>) => void;
@@ -56,6 +61,16 @@ export interface BusHandlers {
    * node's own of an earlier run too), then those of other nodes as they come. Without it the journal is not read.
    */
   state?(change: unknown): void;
+  /**
+   * Replace the replica's shared tables with a snapshot's (Store.loadShared): at start before the journal
+   * after it is applied, or when this node finds the journal trimmed past its position (it was away), then
+   * followed by the journal's changes and reloaded().
+   */
+  load?(data: string): void;
+  /** A reload (load, then the journal after the snapshot) is complete: the replica is current again. */
+  reloaded?(): void;
+  /** The replica's shared tables (Store.dumpShared), for a snapshot; with it this node helps keep the journal short. */
+  snapshot?(): string;
 }
 
 // KEYS[1] rooms hash, KEYS[2] state stream. ARGV[1] folded room, ARGV[2] its name, ARGV[3] the journal entry.
@@ -112,6 +127,16 @@ export class ClusterBus {
   private linkUp = false;
   private address: { host: string; port: number };
   private stopped = false;
+  /** Scripts that journal a change this node applies only when Redis answers: no snapshot while one is out. */
+  private inflight = 0;
+  private keeping = false;
+  /** The replica is being reloaded from a snapshot (no snapshot of it is taken meanwhile). */
+  private reloading = false;
+  /** When this node's presence was last renewed; and whether it may have lapsed since (the journal may be trimmed past us). */
+  private lastBeat = 0;
+  /** The journal position the replica reached at start (reported until the reader runs). */
+  private journalFrom: string | undefined;
+  private mayHaveLapsed = false;
 
   constructor(private readonly opts: BusOptions) {
     this.nodeId = opts.nodeId ?? randomBytes(6).toString('hex');
@@ -158,9 +183,8 @@ export class ClusterBus {
     const from: Record<string, string> = {};
     if (handlers.state) {
       const apply = handlers.state.bind(handlers);
-      from[keys.state] = await replay<{ node?: string; change?: unknown }>(this.cmd, keys.state, '0-0', (e) => {
-        if (e.event.change !== undefined) apply(e.event.change);
-      });
+      from[keys.state] = await loadJournal(this.cmd, (data) => handlers.load?.(data), apply);
+      this.journalFrom = from[keys.state];
     }
     from[keys.events] = await lastId(this.cmd, keys.events);
     from[keys.inbox(this.nodeId)] = '0-0';
@@ -169,7 +193,7 @@ export class ClusterBus {
       this.readerConn,
       from,
       (stream, entries) => this.deliver(stream, entries),
-      { error: (err) => this.log('cluster_error', { during: 'read', error: err.message }) },
+      { error: (err) => this.log('cluster_error', { during: 'read', error: err.message }), beforeRead: () => this.catchUpIfTrimmed() },
     );
     this.reader.start();
     this.beatTimer = setInterval(() => void this.beat(), this.heartbeatMs);
@@ -205,7 +229,7 @@ export class ClusterBus {
     if (results === null || failed) throw failed?.[0] ?? new Error('the batch was discarded');
   }
 
-  /** Journal a change to shared state (never trimmed: a node that starts replays all of it). */
+  /** Journal a change to shared state (trimmed only behind a snapshot and every live node: snapshot.ts). */
   journal(change: unknown): Promise<string> {
     return publish(this.cmd, keys.state, { node: this.nodeId, kind: 'state', change }, null);
   }
@@ -215,7 +239,7 @@ export class ClusterBus {
    * with `change` journaled in the same step.
    */
   async claimAccount(key: string, change: unknown): Promise<boolean> {
-    return claimAccount(this.cmd, this.nodeId, key, change);
+    return this.scripted(() => claimAccount(this.cmd, this.nodeId, key, change));
   }
 
   /**
@@ -223,7 +247,7 @@ export class ClusterBus {
    * with `change` (its addRoom) journaled in the same step; otherwise the name of the room that exists.
    */
   async createRoom(key: string, name: string, change: unknown): Promise<true | string> {
-    const got = await this.cmd.eval(CREATE_ROOM, 2, keys.rooms, keys.state, key, name, journalEntry(this.nodeId, change));
+    const got = await this.scripted(() => this.cmd.eval(CREATE_ROOM, 2, keys.rooms, keys.state, key, name, journalEntry(this.nodeId, change)));
     return got === 1 ? true : String(got);
   }
 
@@ -232,7 +256,20 @@ export class ClusterBus {
    * resuming with it at once, with `change` (its rotateSession) journaled in the same step.
    */
   async claimRotation(oldHash: string, change: unknown): Promise<boolean> {
-    return (await this.cmd.eval(ROTATE_SESSION, 2, keys.rotated(oldHash), keys.state, this.nodeId, ROTATION_CLAIM_TTL_MS, journalEntry(this.nodeId, change))) === 1;
+    return (await this.scripted(() => this.cmd.eval(ROTATE_SESSION, 2, keys.rotated(oldHash), keys.state, this.nodeId, ROTATION_CLAIM_TTL_MS, journalEntry(this.nodeId, change)))) === 1;
+  }
+
+  /**
+   * A script that journals a change this node applies to its replica only once Redis has answered: counted,
+   * so a snapshot is never taken between the journal having it and the replica having it.
+   */
+  private async scripted<T>(run: () => Promise<T>): Promise<T> {
+    this.inflight++;
+    try {
+      return await run();
+    } finally {
+      this.inflight--;
+    }
   }
 
   /** Journal a room's end (`change`, its dropRoom) and free its name for the next creator, in one step. */
@@ -324,6 +361,7 @@ export class ClusterBus {
   private onLink(state: 'up' | 'down', detail: string): void {
     if (this.stopped || !this.handlers) return;
     this.linkUp = state === 'up';
+    if (state === 'down') this.mayHaveLapsed = true;
     this.log(state === 'up' ? 'cluster_up' : 'cluster_down', { node: this.nodeId, detail });
     if (state === 'up') void this.beat();
     this.handlers.link(state, detail);
@@ -336,8 +374,12 @@ export class ClusterBus {
     try {
       const users = this.handlers.users();
       const now = this.clock();
-      const info: NodeInfo = { id: this.nodeId, host: this.address.host, port: this.address.port, pid: process.pid, started: this.started, beat: now, users: users.size };
+      const journal = this.handlers.state ? (this.reader?.position(keys.state) ?? this.journalFrom) : undefined;
+      const info: NodeInfo = { id: this.nodeId, host: this.address.host, port: this.address.port, pid: process.pid, started: this.started, beat: now, users: users.size, ...(journal !== undefined && { journal }) };
       await heartbeat(this.cmd, info, users, this.ttlMs);
+      // A beat later than the TTL: the others saw this node gone, and may have trimmed past it meanwhile.
+      if (this.lastBeat !== 0 && now - this.lastBeat > this.ttlMs) this.mayHaveLapsed = true;
+      this.lastBeat = now;
       const nodes = (await knownNodes(this.cmd)).map((n) => n.id).filter((n) => n !== this.nodeId);
       const alive = await aliveNodes(this.cmd, nodes);
       for (const n of alive) this.peers.add(n);
@@ -351,6 +393,67 @@ export class ClusterBus {
       this.log('cluster_error', { during: 'heartbeat', error: (err as Error).message });
     } finally {
       this.beating = false;
+    }
+    void this.keepJournal();
+  }
+
+  /** Snapshot and trim the journal if it grew past its bound (one node at a time; see snapshot.ts). */
+  private async keepJournal(): Promise<void> {
+    if (this.keeping || this.stopped || !this.up || !this.handlers?.snapshot || !this.reader) return;
+    this.keeping = true;
+    try {
+      const kept = await keepJournal({
+        redis: this.cmd,
+        node: this.nodeId,
+        now: this.clock(),
+        maxEntries: this.opts.journalMax ?? STATE_JOURNAL_MAX,
+        minIntervalMs: this.opts.snapshotIntervalMs ?? STATE_SNAPSHOT_INTERVAL_MS,
+        capture: () => this.capture(),
+      });
+      if (kept?.snapshot !== undefined || kept?.trimmed !== undefined) this.log('journal_kept', { snapshot: kept.snapshot, trimmed: kept.trimmed });
+    } catch (err) {
+      this.log('cluster_error', { during: 'snapshot', error: (err as Error).message });
+    } finally {
+      this.keeping = false;
+    }
+  }
+
+  /**
+   * The replica's shared tables and the journal position they cover. Taken in a turn of its own when no
+   * script of this node's is out (its change would be in the journal, below the position, but not yet in
+   * the replica) and the reader is not reloading; every entry up to the reader's position is applied.
+   */
+  private async capture(): Promise<{ pos: string; data: string } | undefined> {
+    for (let turn = 0; turn < 100; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.stopped || !this.reader || !this.handlers?.snapshot) return undefined;
+      if (this.inflight === 0 && !this.reloading) return { pos: this.reader.position(keys.state)!, data: this.handlers.snapshot() };
+    }
+    return undefined;
+  }
+
+  /**
+   * Before the reader reads on: if this node may have been seen gone (it lost Redis, or beat too late), ask
+   * whether the journal was trimmed past its position; if so, reload the replica from the snapshot and the
+   * journal after it, and read on from there.
+   */
+  private async catchUpIfTrimmed(): Promise<void> {
+    const handlers = this.handlers;
+    if (!this.mayHaveLapsed || !handlers?.state || !handlers.load || !this.reader) return;
+    const position = this.reader.position(keys.state)!;
+    if (!(await trimmedPast(this.readerConn, position))) {
+      this.mayHaveLapsed = false;
+      return;
+    }
+    this.log('journal_reload', { node: this.nodeId, from: position });
+    this.reloading = true;
+    try {
+      const last = await loadJournal(this.readerConn, (data) => handlers.load!(data), (change) => this.guard('state', () => handlers.state!(change)));
+      this.reader.seek(keys.state, last);
+      this.mayHaveLapsed = false;
+      handlers.reloaded?.();
+    } finally {
+      this.reloading = false;
     }
   }
 

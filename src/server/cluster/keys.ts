@@ -18,8 +18,15 @@ export const keys = {
   nodes: `${P}nodes`,
   /** String: which node/connection holds a name (folded), claimed by script. */
   name: (key: string) => `${P}name:${key}`,
-  /** Stream: the journal of shared state (accounts, sessions, offline whispers, blocks), never trimmed. */
+  /** Stream: the journal of shared state (accounts, sessions, offline whispers, blocks, rooms), trimmed behind `snapshot`. */
   state: `${P}state`,
+  /**
+   * Hash: the replica's shared tables (`data`, Store.dumpShared) and the journal position they cover (`pos`),
+   * when and by which node they were taken (`time`, `node`), and the journal's lower bound since its last trim (`trimmed`).
+   */
+  snapshot: `${P}snapshot`,
+  /** String with a TTL: the node snapshotting and trimming the journal now (one at a time). */
+  snapshotLock: `${P}snapshot:lock`,
   /** Hash: registered names (folded) -> the node that registered them; the arbiter when two nodes race. */
   accounts: `${P}accounts`,
   /** Hash: rooms (folded) -> display name; the arbiter when two nodes create the same room at once. */

@@ -3,7 +3,7 @@ import { foldRoom } from '../../wire/rooms.js';
 import { foldName, nameSkeleton } from '../../wire/names.js';
 import type { Accepted } from '../accepted.js';
 import type { Rotation } from '../accounts.js';
-import { hashToken } from '../store.js';
+import { hashToken, type StoredRoom } from '../store.js';
 import type { RoomEvent } from '../events.js';
 import type { Hub } from '../hub.js';
 import type { MessageEvent, Peers, RoomChange, SequencedRef, WhisperEvent } from '../peers.js';
@@ -11,6 +11,7 @@ import type { ConnId } from '../session.js';
 import { ClusterBus, type BusEvent } from './bus.js';
 import { parseRedisUrl } from './redis.js';
 import { isRoomChange, ReplicaStore, type StateChange } from './replica.js';
+import { roomChangesBetween } from './snapshot.js';
 
 // One server's membership of a cluster: the bridge between its hub and the bus. It keeps the roster of
 // users on the other nodes (from their joins, leaves and renames, their heartbeats, and their deaths),
@@ -84,6 +85,8 @@ export class ClusterNode implements Peers {
   private nextTok = 0;
   private seenNext = 0;
   private peersAtStart = new Map<string, Map<string, string>>();
+  /** While the replica is reloaded from a snapshot: its rooms and accounts before. */
+  private beforeReload: { rooms: StoredRoom[]; users: Set<string> } | undefined;
   private readonly log: NonNullable<ClusterNodeOptions['log']>;
 
   constructor(
@@ -109,7 +112,12 @@ export class ClusterNode implements Peers {
       nodeDown: (node) => this.later(() => this.nodeDown(node)),
       link: (state) => this.later(() => this.onLink(state)),
       users: () => this.localUsers(),
-      ...(this.store && { state: (change: unknown) => this.applyState(change as StateChange) }),
+      ...(this.store && {
+        state: (change: unknown) => this.applyState(change as StateChange),
+        load: (data: string) => this.loadSnapshot(data),
+        reloaded: () => this.reloaded(),
+        snapshot: () => this.store!.dumpShared(),
+      }),
     });
     this.replayed = true;
     if (this.store) {
@@ -142,10 +150,34 @@ export class ClusterNode implements Peers {
    */
   private applyState(change: StateChange): void {
     this.store!.apply(change);
+    if (this.beforeReload) return; // the hub learns the difference when the reload is complete
     if (this.replayed && isRoomChange(change)) this.later(() => this.hub!.roomChanged(change));
     // A password changed or an account removed elsewhere (another node, `parley-server user --redis`) ends its live
     // login here; that, or an administrator made an ordinary account, ends the administrator rights resting on it.
     if (this.replayed && (change.op === 'setHash' || change.op === 'removeUser' || change.op === 'setAdmin')) this.later(() => this.hub!.accountsChanged(new Set([change.key])));
+  }
+
+  /**
+   * A snapshot of the shared state replaces the replica's: at start, or (replayed) because the journal was
+   * trimmed past this node while it was away. Then the rooms as they were are kept, to tell the hub what
+   * changed once the journal after the snapshot is applied too.
+   */
+  private loadSnapshot(data: string): void {
+    if (this.replayed) this.beforeReload ??= { rooms: this.store!.rooms(), users: new Set(this.store!.users().map((u) => u.key)) };
+    this.store!.loadShared(data);
+  }
+
+  /** A reload is complete: the hub's rooms follow the replica, and logins resting on what changed end. */
+  private reloaded(): void {
+    const before = this.beforeReload;
+    this.beforeReload = undefined;
+    if (!before) return;
+    const changes = roomChangesBetween(before.rooms, this.store!.rooms());
+    const users = new Set([...before.users, ...this.store!.users().map((u) => u.key)]);
+    this.later(() => {
+      for (const c of changes) this.hub!.roomChanged(c);
+      this.hub!.accountsChanged(users);
+    });
   }
 
   /** The hub is there: it gets the users of the other nodes, then every event that came meanwhile. */

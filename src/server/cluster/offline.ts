@@ -2,10 +2,10 @@ import { claimAccount, forgetAccount, journalEntry } from './accounts.js';
 import { keys } from './keys.js';
 import { openRedis, parseRedisUrl, whenReady } from './redis.js';
 import { ReplicaStore, type StateChange } from './replica.js';
-import { replay } from './streams.js';
+import { loadJournal } from './snapshot.js';
 
-// The cluster's accounts for `parley-server user ... --redis URL`, without a running server: the journal
-// replayed into a replica (as a server does at start), and each change journaled as the servers' own are,
+// The cluster's accounts for `parley-server user ... --redis URL`, without a running server: the snapshot
+// and the journal after it replayed into a replica (as a server does at start), and each change journaled as the servers' own are,
 // so every running server applies it at once and every server started later replays it.
 
 /** The journal's author for changes made from the command line (no server has this id). */
@@ -29,9 +29,7 @@ export async function openClusterAccounts(url: string, timeoutMs = 5000): Promis
   try {
     await whenReady(redis, address, timeoutMs);
     const store = new ReplicaStore();
-    await replay<{ change?: StateChange }>(redis, keys.state, '0-0', (e) => {
-      if (e.event.change !== undefined) store.apply(e.event.change);
-    });
+    await loadJournal(redis, (data) => store.loadShared(data), (change) => store.apply(change as StateChange));
     const writes: Promise<unknown>[] = [];
     store.attach({
       up: true,

@@ -18,6 +18,8 @@ export interface NodeInfo {
   started: number;
   beat: number;
   users: number;
+  /** The last journal entry this node applied (absent: it keeps no replica); the journal is never trimmed past it. */
+  journal?: string;
 }
 
 /** A node as `cluster status` shows it. */

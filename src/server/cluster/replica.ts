@@ -6,8 +6,8 @@ import { hashToken, Store, StoreError, type SessionMeta, type StoredBan, type St
 // The rules of chat read the store synchronously, so each node keeps a replica in an in-memory SQLite
 // database and Redis holds the journal: every change this node makes is applied here and appended to the
 // `parley:state` stream (before the reply that acknowledges it is written), and every node applies the
-// others' changes from that stream in order. A node that starts replays the whole journal first, so a
-// replica is never built from anything but Redis. Applying is idempotent (a change seen twice, or one
+// others' changes from that stream in order. A node that starts loads the snapshot and replays the journal
+// after it first (snapshot.ts), so a replica is never built from anything but Redis. Applying is idempotent (a change seen twice, or one
 // that lost a race, changes nothing more), so at-least-once delivery of the journal is enough.
 //
 // While Redis is away, changes are refused (StoreError): the hub answers `server_error`, "try again

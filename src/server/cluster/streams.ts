@@ -62,6 +62,11 @@ export async function replay<T>(redis: Redis, stream: string, after: string, eac
 export interface ReaderEvents {
   /** XREAD failed (Redis away, or a timeout); the reader retries from the same ids. */
   error?: (err: Error) => void;
+  /**
+   * Called before each XREAD, in the reader's loop (so nothing is read meanwhile): the owner may move the
+   * reader (seek) before it reads on. A rejection counts as a failed read (reported, retried).
+   */
+  beforeRead?: () => Promise<void>;
 }
 
 /**
@@ -93,6 +98,11 @@ export class StreamReader<T> {
     return this.ids.get(stream);
   }
 
+  /** Read `stream` on from `id` (only from beforeRead: a read in flight would move it back). */
+  seek(stream: string, id: string): void {
+    if (this.ids.has(stream)) this.ids.set(stream, id);
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -109,13 +119,14 @@ export class StreamReader<T> {
   private async run(): Promise<void> {
     let failures = 0;
     while (this.running) {
-      const streams = [...this.ids.keys()];
       let reply: [string, [string, string[]][]][] | null;
       try {
         if (this.redis.status !== 'ready') {
           await waitReady(this.redis, this.blockMs);
           continue;
         }
+        await this.events.beforeRead?.();
+        const streams = [...this.ids.keys()];
         reply = (await this.redis.xread('COUNT', STREAM_READ_COUNT, 'BLOCK', this.blockMs, 'STREAMS', ...streams, ...streams.map((s) => this.ids.get(s)!))) as
           | [string, [string, string[]][]][]
           | null;

@@ -1,0 +1,161 @@
+import type { Redis } from 'ioredis';
+import type { RoomChange } from '../peers.js';
+import type { StoredRoom } from '../store.js';
+import { keys } from './keys.js';
+import { replay } from './streams.js';
+
+// The journal of shared state (`parley:state`) is kept short by a snapshot: now and then one node writes
+// its replica's shared tables to `parley:snapshot`, tagged with the journal position it covers, and the
+// journal is trimmed (XTRIM MINID) to the lowest of an earlier snapshot's position and the position every
+// live node reported in its heartbeat. A node that starts loads the snapshot and reads the journal from
+// there; a node back from an outage long enough that the journal was trimmed past its position does the
+// same. Nothing a live node has not applied, and nothing a snapshot does not cover, is ever trimmed.
+
+/** Compare two stream ids (`ms-seq`): negative, zero or positive, as for sort(). */
+export function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am !== bm ? am - bm : as - bs;
+}
+
+/** How long a node holds the right to snapshot and trim (it lets go when done; a node that died lets go by this TTL). */
+const KEEPER_LOCK_MS = 60_000;
+
+/** Times the journal may be trimmed past a reader's start while it reads, before loadJournal gives up. */
+const LOAD_ATTEMPTS = 5;
+
+/**
+ * Bring a replica up to the journal's end: `load` the snapshot's tables (if there is a snapshot), then
+ * `apply` every journal change after the position it covers. If the journal was trimmed past that position
+ * while it was read (a newer snapshot was written meanwhile), it starts again from the newer snapshot.
+ * Resolves with the position of the last change applied; rejects when Redis cannot be asked.
+ */
+export async function loadJournal(redis: Redis, load: (data: string) => void, apply: (change: unknown) => void): Promise<string> {
+  for (let attempt = 0; attempt < LOAD_ATTEMPTS; attempt++) {
+    const [pos, data] = await redis.hmget(keys.snapshot, 'pos', 'data');
+    let from = '0-0';
+    if (pos && data) {
+      load(data);
+      from = pos;
+    }
+    const last = await replay<{ change?: unknown }>(redis, keys.state, from, (e) => {
+      if (e.event.change !== undefined) apply(e.event.change);
+    });
+    const trimmed = await redis.hget(keys.snapshot, 'trimmed');
+    if (trimmed === null || compareIds(trimmed, from) <= 0) return last;
+  }
+  throw new Error(`the journal was trimmed ${LOAD_ATTEMPTS} times while this node read it; try again`);
+}
+
+/** Whether the journal was trimmed past `position` (a node there has missed changes and must reload). */
+export async function trimmedPast(redis: Redis, position: string): Promise<boolean> {
+  const trimmed = await redis.hget(keys.snapshot, 'trimmed');
+  return trimmed !== null && compareIds(trimmed, position) > 0;
+}
+
+/** What one round of keepJournal did. */
+export interface KeptJournal {
+  /** The position of the snapshot written, if one was. */
+  snapshot?: string;
+  /** The journal's new lower bound (MINID), if it was trimmed. */
+  trimmed?: string;
+}
+
+export interface KeeperOptions {
+  redis: Redis;
+  node: string;
+  now: number;
+  /** Past this many entries the journal is snapshotted and trimmed (STATE_JOURNAL_MAX). */
+  maxEntries: number;
+  /** A snapshot is written at most this often (STATE_SNAPSHOT_INTERVAL_MS). */
+  minIntervalMs: number;
+  /** The replica's shared tables and the journal position they cover; undefined if they cannot be taken now. */
+  capture(): Promise<{ pos: string; data: string } | undefined>;
+}
+
+/**
+ * One round of keeping the journal short, by whichever node gets the lock: past `maxEntries`, write a
+ * snapshot (at most every `minIntervalMs`) and trim the journal to the lowest of the snapshot that was
+ * there before this round and every live node's reported position. The snapshot before, not the one just
+ * written: a node that started a moment ago may be reading the journal from the older one. A live node
+ * that reports no position (it keeps no replica) stops all trimming.
+ */
+export async function keepJournal(o: KeeperOptions): Promise<KeptJournal | undefined> {
+  const { redis } = o;
+  if ((await redis.xlen(keys.state)) <= o.maxEntries) return undefined;
+  if ((await redis.set(keys.snapshotLock, o.node, 'PX', KEEPER_LOCK_MS, 'NX')) !== 'OK') return undefined;
+  try {
+    const [before = null, time = null, trimmed = null] = await redis.hmget(keys.snapshot, 'pos', 'time', 'trimmed');
+    const kept: KeptJournal = {};
+    if (before === null || o.now - Number(time) >= o.minIntervalMs) {
+      const snap = await o.capture();
+      if (snap && (before === null || compareIds(snap.pos, before) > 0)) {
+        await redis.hset(keys.snapshot, { pos: snap.pos, data: snap.data, time: o.now, node: o.node });
+        kept.snapshot = snap.pos;
+      }
+    }
+    if (before === null) return kept;
+    const positions = await livePositions(redis);
+    if (positions === undefined) return kept;
+    const bound = positions.reduce((low, p) => (compareIds(p, low) < 0 ? p : low), before);
+    if (trimmed !== null && compareIds(bound, trimmed) <= 0) return kept;
+    // The mark first, in the same transaction: a reader that finds its position below it reloads.
+    const results = await redis.multi().hset(keys.snapshot, 'trimmed', bound).xtrim(keys.state, 'MINID', bound).exec();
+    const failed = results?.find(([err]) => err !== null);
+    if (results === null || failed) throw failed?.[0] ?? new Error('the trim was discarded');
+    kept.trimmed = bound;
+    return kept;
+  } finally {
+    await redis.del(keys.snapshotLock);
+  }
+}
+
+/** The journal position each live node reported in its heartbeat; undefined if one reported none. */
+async function livePositions(redis: Redis): Promise<string[] | undefined> {
+  const ids = await redis.zrange(keys.nodes, 0, -1);
+  if (ids.length === 0) return [];
+  const infos = await redis.mget(ids.map((id) => keys.node(id)));
+  const out: string[] = [];
+  for (const raw of infos) {
+    if (raw === null) continue; // not alive: it reloads if it comes back past the trim
+    let journal: unknown;
+    try {
+      journal = (JSON.parse(raw) as { journal?: unknown }).journal;
+    } catch {
+      return undefined;
+    }
+    if (typeof journal !== 'string') return undefined;
+    out.push(journal);
+  }
+  return out;
+}
+
+/**
+ * The room changes that turn `before` into `after` (a replica reloaded from a snapshot): what the rooms in
+ * a server's memory must follow. A room's creation time is not in StoredRoom and is not used by the rooms
+ * in memory, so it is given as 0.
+ */
+export function roomChangesBetween(before: readonly StoredRoom[], after: readonly StoredRoom[]): RoomChange[] {
+  const out: RoomChange[] = [];
+  const now = new Map(after.map((r) => [r.key, r]));
+  for (const r of before) if (!now.has(r.key)) out.push({ op: 'dropRoom', key: r.key });
+  const was = new Map(before.map((r) => [r.key, r]));
+  for (const r of after) {
+    const old = was.get(r.key);
+    const room = r.key;
+    if (!old) out.push({ op: 'addRoom', key: r.key, name: r.name, created: 0 });
+    if (!old || old.topic !== r.topic || old.topicBy !== r.topicBy || old.topicTime !== r.topicTime) out.push({ op: 'setTopic', room, topic: r.topic, by: r.topicBy, time: r.topicTime });
+    if (!old || old.locked !== r.locked) out.push({ op: 'setLocked', room, locked: r.locked });
+    const keysOf = (list: readonly { key: string }[] | undefined): Set<string> => new Set((list ?? []).map((x) => x.key));
+    for (const k of keysOf(old?.operators)) if (!keysOf(r.operators).has(k)) out.push({ op: 'dropOperator', room, key: k });
+    for (const o of r.operators) out.push({ op: 'addOperator', room, key: o.key, name: o.name });
+    for (const k of keysOf(old?.bans)) if (!keysOf(r.bans).has(k)) out.push({ op: 'dropBan', room, key: k });
+    for (const ban of r.bans) out.push({ op: 'addBan', room, ban });
+    for (const k of keysOf(old?.mutes)) if (!keysOf(r.mutes).has(k)) out.push({ op: 'dropMute', room, key: k });
+    for (const m of r.mutes) out.push({ op: 'addMute', room, key: m.key, until: m.until });
+    const members = new Set(r.members);
+    for (const k of old?.members ?? []) if (!members.has(k)) out.push({ op: 'dropMember', room, key: k });
+    for (const k of r.members) out.push({ op: 'addMember', room, key: k });
+  }
+  return out;
+}

@@ -1,0 +1,203 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterBus } from '../../../src/server/cluster/bus.js';
+import { keys } from '../../../src/server/cluster/keys.js';
+import { parseRedisUrl } from '../../../src/server/cluster/redis.js';
+import { ReplicaStore, type StateChange } from '../../../src/server/cluster/replica.js';
+import { compareIds } from '../../../src/server/cluster/snapshot.js';
+import { startRedis, type RedisServer } from '../../helpers/redis.js';
+import { tcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
+import { until } from '../../helpers/until.js';
+
+// The journal of shared state (`parley:state`) is kept short: a node snapshots its replica into Redis and the
+// journal is trimmed behind the snapshot and every live node's position. Counted here with a real redis-server:
+// the journal's length stays bounded under many changes from two nodes; a node started after trims, and a
+// node cut off from Redis across trims, end with exactly the state of the nodes that made the changes.
+
+const JOURNAL_MAX = 40;
+
+let redis: RedisServer;
+let admin: Redis;
+const stops: Array<() => Promise<void>> = [];
+beforeAll(async () => {
+  redis = await startRedis();
+  admin = new Redis(redis.port, '127.0.0.1');
+});
+afterAll(async () => {
+  admin.disconnect();
+  await redis.stop();
+});
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+  await admin.flushdb();
+});
+
+interface Node {
+  id: string;
+  bus: ClusterBus;
+  store: ReplicaStore;
+  log: { event: string; fields: Record<string, unknown> }[];
+  /** Snapshots this node loaded (at start, or on coming back). */
+  loads: number;
+}
+
+/** A node wired as ClusterNode wires its bus and replica (src/server/cluster/node.ts), on `port` (a proxy's, or Redis's). */
+async function node(id: string, port = redis.port): Promise<Node> {
+  const store = new ReplicaStore();
+  const n: Node = { id, bus: undefined as unknown as ClusterBus, store, log: [], loads: 0 };
+  n.bus = new ClusterBus({
+    redis: parseRedisUrl(`redis://127.0.0.1:${port}/0`),
+    nodeId: id,
+    host: '127.0.0.1',
+    port: 1,
+    heartbeatMs: 100,
+    ttlMs: 600,
+    journalMax: JOURNAL_MAX,
+    snapshotIntervalMs: 0,
+    log: (event, fields) => n.log.push({ event, fields }),
+  });
+  await n.bus.start({
+    event() {},
+    nodeDown() {},
+    link() {},
+    users: () => new Map(),
+    state: (c) => store.apply(c as StateChange),
+    load: (data) => {
+      n.loads++;
+      store.loadShared(data);
+    },
+    snapshot: () => store.dumpShared(),
+  });
+  store.attach({
+    get up() {
+      return n.bus.up;
+    },
+    append: (c) => void n.bus.journal(c).catch(() => {}),
+  });
+  stops.push(async () => {
+    await n.bus.stop();
+    store.close();
+  });
+  return n;
+}
+
+/** The shared tables, each table's rows sorted: equal for two replicas that hold the same state. */
+function shared(store: ReplicaStore): Record<string, string[]> {
+  const { tables } = JSON.parse(store.dumpShared()) as { tables: Record<string, unknown[]> };
+  return Object.fromEntries(Object.entries(tables).map(([t, rows]) => [t, rows.map((r) => JSON.stringify(r)).sort()]));
+}
+
+/** Create room `name` as a node does: the script journals it, the replica applies it when Redis answers. */
+async function createRoom(n: Node, name: string): Promise<void> {
+  const change: StateChange = { op: 'addRoom', key: name.toLowerCase(), name, created: 1 };
+  await n.bus.createRoom(change.key, name, change);
+  n.store.apply(change);
+}
+
+/** Changes of every kind, `round` naming them: accounts, rooms and their state, blocks, offline whispers, last-seen times. */
+async function changes(n: Node, round: number): Promise<void> {
+  const user = `${n.id}u${round}`;
+  n.store.addUser(user, user, 'hash', round);
+  if (round % 5 === 1) await createRoom(n, `#${n.id}r${round}`);
+  const room = `#${n.id}r${round - ((round - 1) % 5)}`;
+  n.store.setTopic(room, `topic ${round}`, user, round);
+  n.store.addOperator(room, user, user);
+  if (round % 3 === 0) n.store.addBan(room, { key: `bad${round}`, name: `bad${round}`, by: user });
+  n.store.addBlock(user, 'spammer', 'spammer');
+  if (round % 4 === 0) n.store.dropBlock(`${n.id}u${round - 1}`, 'spammer');
+  n.store.addOffline(user, { id: round * 1000 + n.id.charCodeAt(1), from: 'x', to: user, text: `hello ${round}`, time: round });
+  for (let i = 0; i < 3; i++) n.store.setLastSeen(user, round * 10 + i);
+  if (round % 7 === 0) n.store.setAdmin(user, true);
+}
+
+describe('the journal of shared state is trimmed behind a snapshot', () => {
+  it('stays bounded under many changes from two nodes, and a node started after the trims holds everything', async () => {
+    const a = await node('ja');
+    const b = await node('jb');
+    let longest = 0;
+    const total = { entries: 0 };
+    for (let round = 1; round <= 60; round++) {
+      await Promise.all([changes(a, round), changes(b, round)]);
+      longest = Math.max(longest, await admin.xlen(keys.state));
+      // Paced like people: a round each 20 ms, so heartbeats (every 100 ms) come between.
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    total.entries = 60 * 2 * 10; // about ten journal entries a round per node
+    await until(() => JSON.stringify(shared(a.store)) === JSON.stringify(shared(b.store)), 5000, 'a and b agree');
+    // The journal was trimmed while the changes went on, not only at the end.
+    expect(longest).toBeLessThan(total.entries / 2);
+    const trimmed = await admin.hget(keys.snapshot, 'trimmed');
+    expect(trimmed).not.toBeNull();
+    let length = Infinity;
+    const deadline = Date.now() + 5000;
+    while (length > JOURNAL_MAX && Date.now() < deadline) {
+      length = await admin.xlen(keys.state);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(length).toBeLessThanOrEqual(JOURNAL_MAX);
+    // A node started now loads the snapshot and the journal after it: the same state as the two that made it.
+    const c = await node('jc');
+    expect(c.loads).toBe(1);
+    expect(shared(c.store)).toEqual(shared(a.store));
+    expect(c.store.user('jau60')?.name).toBe('jau60');
+    const room = c.store.rooms().find((r) => r.key === '#jbr56');
+    expect(room).toMatchObject({ name: '#jbr56', topic: 'topic 60', topicBy: 'jbu60' });
+    expect(room?.operators.map((o) => o.key).sort()).toEqual(['jbu56', 'jbu57', 'jbu58', 'jbu59', 'jbu60']);
+    expect(room?.bans.map((x) => x.key)).toEqual(['bad57', 'bad60']);
+    expect(c.store.blocks('jau60')).toEqual([{ key: 'spammer', name: 'spammer' }]);
+    expect(c.store.blocks('jau59')).toEqual([]); // dropped in round 60
+    expect(c.store.offlineFor('jbu42').map((w) => w.text)).toEqual(['hello 42']);
+    expect(c.store.isAdmin('jau56')).toBe(true);
+  });
+
+  it('never trims past a live node that has not applied the changes yet', async () => {
+    const a = await node('ka');
+    const b = await node('kb');
+    for (let round = 1; round <= 10; round++) await changes(a, round);
+    await until(() => JSON.stringify(shared(a.store)) === JSON.stringify(shared(b.store)), 5000, 'b caught up');
+    // b's reported position bounds every trim: the journal never starts after it.
+    const reported = async (): Promise<string> => (JSON.parse((await admin.get(keys.node('kb')))!) as { journal: string }).journal;
+    for (let round = 11; round <= 40; round++) {
+      const before = await reported();
+      await changes(a, round);
+      const trimmed = await admin.hget(keys.snapshot, 'trimmed');
+      if (trimmed !== null) expect(compareIds(trimmed, before) <= 0 || compareIds(trimmed, await reported()) <= 0).toBe(true);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await until(() => JSON.stringify(shared(a.store)) === JSON.stringify(shared(b.store)), 5000, 'b caught up again');
+  });
+
+  it('a node cut off from Redis while the journal is trimmed past it reloads the snapshot and catches up', async () => {
+    const proxy: TcpProxy = await tcpProxy(redis.port);
+    stops.push(() => proxy.close());
+    const a = await node('la');
+    const b = await node('lb', proxy.port);
+    for (let round = 1; round <= 5; round++) await changes(a, round);
+    await until(() => JSON.stringify(shared(a.store)) === JSON.stringify(shared(b.store)), 5000, 'b caught up');
+    const position = (JSON.parse((await admin.get(keys.node('lb')))!) as { journal: string }).journal;
+    proxy.cut();
+    // b's presence lapses (ttl 600 ms); the others then trim without it.
+    await until(() => !b.bus.up, 5000, 'b lost Redis');
+    const lapsed = Date.now() + 5000;
+    while ((await admin.exists(keys.node('lb'))) === 1 && Date.now() < lapsed) await new Promise((r) => setTimeout(r, 50));
+    let round = 6;
+    for (; round <= 200; round++) {
+      await changes(a, round);
+      const trimmed = await admin.hget(keys.snapshot, 'trimmed');
+      if (trimmed !== null && compareIds(trimmed, position) > 0 && round % 10 === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(compareIds((await admin.hget(keys.snapshot, 'trimmed'))!, position)).toBeGreaterThan(0);
+    // What b missed is gone from the journal: reading on from its position would skip it.
+    const first = (await admin.xrange(keys.state, '-', '+', 'COUNT', 1))[0]![0];
+    expect(compareIds(first, position)).toBeGreaterThan(0);
+    proxy.restore();
+    await until(() => JSON.stringify(shared(a.store)) === JSON.stringify(shared(b.store)), 10_000, 'b caught up after the outage');
+    expect(b.loads).toBe(1);
+    expect(b.log.some((l) => l.event === 'journal_reload')).toBe(true);
+    expect(b.store.user(`lau${round}`)?.name).toBe(`lau${round}`);
+    // And b goes on following the journal after the reload.
+    await changes(a, round + 1);
+    await until(() => b.store.user(`lau${round + 1}`) !== undefined, 5000, 'b follows on');
+  });
+});
