@@ -23,13 +23,8 @@ export function clusterFixture(count: number, args: string[] = ['--no-rate-limit
     redis: undefined as unknown as RedisServer,
     nodes: [] as ClusterNodeProcess[],
     clients: [] as RawClient[],
-    async hello(node: number, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {
-      const c = await RawClient.connect(fixture.nodes[node]!.port);
-      fixture.clients.push(c);
-      c.send({ type: 'hello', name, version: 2, ...extra });
-      const w = await c.next((m) => m.type === 'welcome' || m.type === 'error', 10_000);
-      if (w.type !== 'welcome') throw new Error(`${name} on node ${node}: ${JSON.stringify(w)}`);
-      return c;
+    hello(node: number, name: string, extra: Record<string, unknown> = {}): Promise<RawClient> {
+      return welcomed(fixture.nodes[node]!.port, name, extra, fixture.clients);
     },
   };
   beforeAll(async () => {
@@ -45,4 +40,18 @@ export function clusterFixture(count: number, args: string[] = ['--no-rate-limit
     await fixture.redis?.stop();
   });
   return fixture;
+}
+
+/**
+ * A client on `port` that said hello as `name` (version 2 unless `extra` says) and was welcomed; the welcome
+ * is kept in its received frames. Added to `clients` (to close at the end). Throws with the answer otherwise.
+ */
+export async function welcomed(port: number, name: string, extra: Record<string, unknown>, clients: RawClient[]): Promise<RawClient> {
+  const c = await RawClient.connect(port);
+  clients.push(c);
+  c.send({ type: 'hello', name, version: 2, ...extra });
+  const w = await c.next((m) => m.type === 'welcome' || m.type === 'error', 10_000);
+  if (w.type !== 'welcome') throw new Error(`${name} on port ${port}: ${JSON.stringify(w)}`);
+  c.received.push(w);
+  return c;
 }
