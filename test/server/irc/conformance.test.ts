@@ -1,18 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IRC_LINE_BYTES, MAX_ROOMS_PER_USER } from '../../../src/wire/limits.js';
 import { IrcClient } from '../../helpers/irc-client.js';
+import { ircGatewayFixture } from '../../helpers/irc-gateway.js';
 import { PasswordHasher } from '../../../src/server/passwords.js';
 import { Store } from '../../../src/server/store.js';
-import { addUser, FAST_SCRYPT, startTestServer, tempDb, Wire, type TestServer } from '../helpers.js';
+import { addUser, FAST_SCRYPT, type TestServer } from '../helpers.js';
 
 // What IRC clients and irctest (the IRC conformance suite) expect of an IRC server, over real sockets:
 // each case here was a failing irctest test, reduced to what a client sees.
 
+const gateway = ircGatewayFixture();
+const { open, parleyV2 } = gateway;
 let t: TestServer;
-const open: Array<{ close(): void }> = [];
 
 async function start(irc: { defaultRoom?: boolean } = {}) {
-  t = await startTestServer(tempDb(), { historySize: 0, irc: { port: 0, ratePerSecond: 0, ...irc } });
+  t = await gateway.start({ irc: { port: 0, ratePerSecond: 0, ...irc } });
 }
 
 /** An IRC client registered as `nick` (its user name `user`), once the welcome burst has arrived. */
@@ -26,19 +28,6 @@ async function irc(nick: string, user = nick) {
   c.lines.length = 0; // the welcome burst: tests read what comes after it
   return c;
 }
-
-async function parleyV2(name: string) {
-  const w = await Wire.connect(t.port);
-  open.push(w);
-  w.send({ type: 'hello', name, version: 2 });
-  await w.next((f) => f.type === 'welcome');
-  return w;
-}
-
-afterEach(async () => {
-  for (const c of open.splice(0)) c.close();
-  await t.stop();
-});
 
 describe('--irc-no-default-room', () => {
   it('leaves IRC clients out of the default room until they join it; parley clients are put in it as before', async () => {

@@ -1,16 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IRC_LINE_BYTES, IRC_MAX_QUEUED_LINES, MAX_NAME_CHARS } from '../../../src/wire/limits.js';
 import type { ServerMessage } from '../../../src/wire/messages.js';
 import { IrcClient } from '../../helpers/irc-client.js';
-import { addUser, startTestServer, tempDb, Wire, type TestServer } from '../helpers.js';
+import { ircGatewayFixture } from '../../helpers/irc-gateway.js';
+import { addUser, Wire, type TestServer } from '../helpers.js';
 
 // The gateway over real sockets: IRC clients and parley clients in the same room, through the same core.
 
+const gateway = ircGatewayFixture();
+const { open, parleyV2, parley } = gateway;
 let t: TestServer;
-const open: Array<{ close(): void }> = [];
 
-async function start(o: Parameters<typeof startTestServer>[1] = {}) {
-  t = await startTestServer(tempDb(), { historySize: 0, irc: { port: 0, ratePerSecond: 0 }, ...o });
+async function start(o: Parameters<typeof gateway.start>[0] = {}) {
+  t = await gateway.start(o);
   return t.server.irc!.port;
 }
 async function irc(nick: string, before: string[] = []) {
@@ -18,24 +20,6 @@ async function irc(nick: string, before: string[] = []) {
   open.push(c);
   return c;
 }
-/** A parley client speaking protocol version 2 (away and rooms are version 2). */
-async function parleyV2(name: string) {
-  const w = await Wire.connect(t.port);
-  open.push(w);
-  w.send({ type: 'hello', name, version: 2 });
-  await w.next((f) => f.type === 'welcome');
-  return w;
-}
-async function parley(name: string, extra: { password?: string } = {}) {
-  const w = await Wire.hello(t.port, name, extra);
-  open.push(w);
-  return w;
-}
-
-afterEach(async () => {
-  for (const c of open.splice(0)) c.close();
-  await t.stop();
-});
 
 describe('registration', () => {
   it('welcomes with 001-005, ISUPPORT from parley rules, the MOTD, and puts the client in #lobby with everyone there', async () => {

@@ -1,24 +1,22 @@
 import IRC from 'irc-framework';
 import tls from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TlsIdentity } from '../../../src/server/certificate.js';
 import { keyFingerprint } from '../../../src/wire/fingerprint.js';
 import { IrcClient } from '../../helpers/irc-client.js';
+import { ircGatewayFixture } from '../../helpers/irc-gateway.js';
 import { nonLoopbackAddress, testIdentity } from '../../helpers/tls.js';
-import { startTestServer, tempDb, Wire, type TestServer } from '../helpers.js';
+import { Wire, type TestServer } from '../helpers.js';
 
 // The gateway's TLS port (--irc-tls-port, the 6697 kind): the server's own certificate, a real IRC client
 // library over it, and the plaintext IRC port following the parley port's plaintext policy.
 
+const gateway = ircGatewayFixture();
+const { open } = gateway;
 let t: TestServer;
-const open: Array<{ close(): void }> = [];
-afterEach(async () => {
-  for (const c of open.splice(0)) c.close();
-  await t.stop();
-});
 
 async function serve(identity: TlsIdentity, host = '127.0.0.1', plaintext?: 'loopback' | 'any') {
-  t = await startTestServer(tempDb(), { host, historySize: 0, secureContext: identity.secureContext, ...(plaintext && { plaintext }), irc: { port: 0, ratePerSecond: 0 }, ircTls: { port: 0, ratePerSecond: 0 } });
+  t = await gateway.start({ host, secureContext: identity.secureContext, ...(plaintext && { plaintext }), ircTls: { port: 0, ratePerSecond: 0 } });
   return { plain: t.server.irc!.port, secure: t.server.ircTls!.port };
 }
 const lan = nonLoopbackAddress();
