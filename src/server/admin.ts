@@ -117,14 +117,13 @@ export async function runAdmin(argv: string[]): Promise<void> {
   const redisOption = ['--redis <url>', "a cluster's Redis, redis://HOST:PORT/DB (also $PARLEY_REDIS_URL): act on the cluster's accounts instead of --db"] as const;
   const passwordFileOption = ['--password-file <file>', 'read the password from the first line of this file'] as const;
   const hashed = (password: string) => new PasswordHasher(DEFAULT_SCRYPT).hash(password);
+  /** A subcommand acting on the account NAME, in --db or --redis; `password`: it also takes --password-file. */
+  const accountCommand = (command: string, description: string, password = false) => {
+    const c = program.command(command).description(description).argument('<name>').option(...dbOption).option(...redisOption);
+    return password ? c.option(...passwordFileOption) : c;
+  };
 
-  program
-    .command('add')
-    .description('create an account; the password comes from PARLEY_PASSWORD or --password-file')
-    .argument('<name>')
-    .option(...dbOption)
-    .option(...redisOption)
-    .option(...passwordFileOption)
+  accountCommand('add', 'create an account; the password comes from PARLEY_PASSWORD or --password-file', true)
     .action(async (name: string, o: Where & { passwordFile?: string }) => {
       checkName(name);
       const password = await passwordFor(o.passwordFile, 'no password given: set PARLEY_PASSWORD or use --password-file FILE');
@@ -140,15 +139,9 @@ export async function runAdmin(argv: string[]): Promise<void> {
       process.stdout.write(`added ${name} to ${db.where}\n`);
     });
 
-  program
-    .command('passwd')
-    .description(
-      'set a new password for an account and end every session (token) of it; the password comes from PARLEY_PASSWORD or --password-file, else it is asked twice without echo on a terminal, else read from the first line of stdin',
-    )
-    .argument('<name>')
-    .option(...dbOption)
-    .option(...redisOption)
-    .option(...passwordFileOption)
+  const passwdHelp =
+    'set a new password for an account and end every session (token) of it; the password comes from PARLEY_PASSWORD or --password-file, else it is asked twice without echo on a terminal, else read from the first line of stdin';
+  accountCommand('passwd', passwdHelp, true)
     .action(async (name: string, o: Where & { passwordFile?: string }) => {
       checkName(name);
       const password = await passwordFor(o.passwordFile, 'no password given: type it, pipe it on stdin, set PARLEY_PASSWORD or use --password-file FILE', () => newPasswordFromStdin(name));
@@ -164,12 +157,7 @@ export async function runAdmin(argv: string[]): Promise<void> {
       process.stdout.write(`changed the password of ${user.name} in ${db.where}; ended ${ended} ${ended === 1 ? 'session' : 'sessions'}; a running server disconnects ${user.name} within a second\n`);
     });
 
-  program
-    .command('remove')
-    .description('delete an account with its sessions, blocks and stored whispers')
-    .argument('<name>')
-    .option(...dbOption)
-    .option(...redisOption)
+  accountCommand('remove', 'delete an account with its sessions, blocks and stored whispers')
     .action(async (name: string, o: Where) => {
       checkName(name);
       const db = await open(o);
@@ -179,12 +167,7 @@ export async function runAdmin(argv: string[]): Promise<void> {
       process.stdout.write(`removed ${name} from ${db.where}\n`);
     });
 
-  program
-    .command('admin')
-    .description('make an account a server administrator (moderates every room, may close rooms), or no longer one with --off')
-    .argument('<name>')
-    .option(...dbOption)
-    .option(...redisOption)
+  accountCommand('admin', 'make an account a server administrator (moderates every room, may close rooms), or no longer one with --off')
     .option('--off', 'take the administrator role away')
     .action(async (name: string, o: Where & { off?: boolean }) => {
       checkName(name);
