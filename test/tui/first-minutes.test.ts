@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { ClientCore } from '../../src/tui/core/core.js';
 import { formatPlain } from '../../src/tui/format.js';
-import { renderTui, KEY, type RenderedTui } from '../../src/tui/screen/headless.js';
+import { KEY, type RenderedTui } from '../../src/tui/screen/headless.js';
+import { headlessScreens } from '../helpers/tui.js';
 import { Emulator } from '../../src/tui/screen/emulator.js';
 import { ev } from '../../src/tui/scenes.js';
 import { nameProblem } from '../../src/wire/names.js';
@@ -12,17 +13,8 @@ import { PALETTE_16, PALETTE_8, nickColor } from '../../src/tui/view/colors.js';
 // Issue 11, items 8, 9 and 12: what a new user sees in the first minutes.
 
 process.env.TZ = 'UTC';
-let open: RenderedTui[] = [];
-afterEach(() => {
-  for (const t of open) t.cleanup();
-  open = [];
-});
-
-function client(cols = 80, rows = 24): RenderedTui {
-  const t = renderTui({ cols, rows });
-  open.push(t);
-  return t;
-}
+const screens = headlessScreens();
+const client = (cols = 80, rows = 24): RenderedTui => screens(cols, rows);
 
 const TWELVE = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'zoe'];
 

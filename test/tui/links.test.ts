@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { ClientCore } from '../../src/tui/core/core.js';
-import { renderTui, KEY, type RenderedTui } from '../../src/tui/screen/headless.js';
+import { KEY, type RenderedTui } from '../../src/tui/screen/headless.js';
+import { headlessScreens } from '../helpers/tui.js';
 import { Emulator } from '../../src/tui/screen/emulator.js';
 import { DEFAULT_LOOK, type Look } from '../../src/tui/view/look.js';
 import { ev } from '../../src/tui/scenes.js';
@@ -12,11 +13,7 @@ import type { ServerMessage } from '../../src/wire/messages.js';
 
 process.env.TZ = 'UTC';
 
-let open: RenderedTui[] = [];
-afterEach(() => {
-  for (const t of open) t.cleanup();
-  open = [];
-});
+const screens = headlessScreens();
 
 /** The screen's bytes reach the 'data' listeners on a later tick. */
 const settled = () => new Promise((r) => setImmediate(r));
@@ -24,8 +21,7 @@ const settled = () => new Promise((r) => setImmediate(r));
 const LINKS: Look = { ...DEFAULT_LOOK, hyperlinks: true };
 
 function tui(look: Look, cols = 80, rows = 24): { t: RenderedTui; bytes: () => string; emulator: Emulator } {
-  const t = renderTui({ cols, rows, ui: { look } });
-  open.push(t);
+  const t = screens(cols, rows, { look });
   let out = '';
   const emulator = new Emulator(cols, rows);
   t.output.on('data', (d: Buffer) => {

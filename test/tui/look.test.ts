@@ -1,31 +1,22 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { parseConfig } from '../../src/tui/config/config.js';
-import { renderTui, KEY, type RenderedTui } from '../../src/tui/screen/headless.js';
+import { KEY, type RenderedTui } from '../../src/tui/screen/headless.js';
 import { Emulator, PALETTE_256 } from '../../src/tui/screen/emulator.js';
 import { lookOf } from '../../src/tui/view/look.js';
 import { ev } from '../../src/tui/scenes.js';
+import { emulatedScreens } from '../helpers/tui.js';
 
 // What the config file's look settings do on screen (issue 17, item 1): the time format, colours per role,
 // dimmed names and events. Read back from a real terminal emulator, cell by cell, as a person would see them.
 
 process.env.TZ = 'UTC';
 
-let open: { t: RenderedTui; e: Emulator }[] = [];
-afterEach(() => {
-  for (const { t, e } of open) {
-    t.cleanup();
-    e.dispose();
-  }
-  open = [];
-});
+const screens = emulatedScreens();
 
 async function screen(toml: string): Promise<{ t: RenderedTui; e: Emulator; at: (text: string) => { x: number; y: number } }> {
   const { config, problems } = parseConfig(toml);
   expect(problems).toEqual([]);
-  const t = renderTui({ cols: 80, rows: 24, ui: { look: lookOf(config, false) } });
-  const e = new Emulator(80, 24);
-  open.push({ t, e });
-  e.follow(t.output);
+  const { t, e } = screens(80, 24, { look: lookOf(config, false) });
   await t.events(ev.connected(), ev.welcome(['alice', 'bob', 'buildbot']));
   await t.events(
     ev.joined('carol', 1),
@@ -104,9 +95,7 @@ describe('the look from the config file', () => {
 describe('key overrides from the config file', () => {
   test('[keys] search = ["f6"] moves /search to F6: F6 types it, F5 no longer does, the status bar shows the new keys', async () => {
     const { config } = parseConfig('[keys]\nsearch = ["f6"]\nhelp = "M-q"\n');
-    const t = renderTui({ cols: 100, rows: 24, ui: { keys: config.keys } });
-    const e = new Emulator(100, 24);
-    open.push({ t, e });
+    const { t } = screens(100, 24, { keys: config.keys });
     await t.events(ev.connected(), ev.welcome(['alice', 'bob']));
     await t.keys('\x1b[15~'); // F5
     expect(t.ui.state.input).toBe('');

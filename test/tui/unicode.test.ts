@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, test } from 'vitest';
-import { renderTui, KEY, type RenderedTui } from '../../src/tui/screen/headless.js';
+import { describe, expect, test } from 'vitest';
+import { KEY, type RenderedTui } from '../../src/tui/screen/headless.js';
 import { Emulator } from '../../src/tui/screen/emulator.js';
 import { ev } from '../../src/tui/scenes.js';
+import { emulatedScreens } from '../helpers/tui.js';
 import { brokenJoints } from './frame.js';
 
 // Issue 11, items 10, 13 and 14: text in every script drawn as grapheme clusters, measured by a Unicode
@@ -28,22 +29,7 @@ const SEQUENCES = {
   bmpEmoji: '✅☕',
 } as const;
 
-let open: { t: RenderedTui; e: Emulator }[] = [];
-afterEach(() => {
-  for (const { t, e } of open) {
-    t.cleanup();
-    e.dispose();
-  }
-  open = [];
-});
-
-function client(cols: number, rows: number): { t: RenderedTui; e: Emulator } {
-  const t = renderTui({ cols, rows });
-  const e = new Emulator(cols, rows);
-  e.follow(t.output);
-  open.push({ t, e });
-  return { t, e };
-}
+const client = emulatedScreens();
 
 /** The emulator's screen after a full redraw (Ctrl+L), as rows of cells. */
 async function emulated(t: RenderedTui, e: Emulator): Promise<string[][]> {
