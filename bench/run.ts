@@ -95,7 +95,7 @@ function parseArgs(argv: string[]): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} wants a positive number, not "${v}"`);
     return n;
   };
-  const known = ['--quick', '--only', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help', '--burst', '--payload', '--no-client', '--explain', '--no-warmup'];
+  const known = ['--quick', '--only', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help', '--burst', '--payload', '--no-client', '--explain', '--no-warmup', '--no-cluster'];
   for (const a of argv) if (a.startsWith('--') && !known.includes(a)) throw new Error(`unknown option ${a} (see --help)`);
   if (has('--help')) {
     process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 13).map((l) => l.slice(3)).join('\n') + '\n');
