@@ -5,10 +5,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import type { ClientSpec, FromWorker, ToWorker } from './ipc.js';
+import { lineReader, MAX_CARRY, scan, type LineReader } from './receive.js';
 import { Histogram } from './stats.js';
 import {
-  MARKER,
-  PAYLOAD_FIELDS_BYTES,
   adapter,
   makePayload,
   nowUs,
@@ -24,12 +23,10 @@ interface Client {
   socket: net.Socket;
   joined: boolean;
   dead: boolean;
-  /** Bytes after the last newline of the previous chunk. */
-  carry: Buffer | null;
+  /** Partial line and layout between reads (the handshake's partial line too). */
+  reader: LineReader;
 }
 
-/** Longest partial line kept between chunks (a welcome listing 10,000 names is ~200 KB). */
-const MAX_CARRY = 4 * 1024 * 1024;
 /** Most messages one sender writes in one timer tick when it has fallen behind. */
 const MAX_BATCH = 2000;
 /**
@@ -66,41 +63,32 @@ function voluntarySwitches(): number {
   }
 }
 
-/** Room traffic for a joined client: count and time every payload of the current run. */
+/** The client whose read scan() is going through, and the time of that read (0: not read yet). */
+let reading: Client | undefined;
+let readAt = 0;
+
+/** Room traffic for a joined client: count and time every payload of the current run, answer keepalives. */
 function traffic(c: Client, chunk: Buffer): void {
-  let buf = chunk;
-  if (c.carry !== null) {
-    buf = Buffer.concat([c.carry, chunk]);
-    c.carry = null;
+  reading = c;
+  readAt = 0;
+  scan(c.reader, chunk, proto.pingNeedle, onPayload, onKeepalive);
+}
+
+function onPayload(buf: Buffer, at: number): void {
+  if (payloadRun(buf, at) !== run) stale++;
+  else if (payloadSender(buf, at) !== reading!.sender) {
+    // parley echoes a message to its sender; IRC does not. Both count the N-1 deliveries to others.
+    if (readAt === 0) readAt = nowUs();
+    received++;
+    hist.record(readAt - payloadTime(buf, at));
+    if (firstUs === 0) firstUs = readAt;
+    lastUs = readAt;
   }
-  const last = buf.lastIndexOf(10);
-  if (last < 0) {
-    if (buf.length <= MAX_CARRY) c.carry = Buffer.from(buf);
-    return;
-  }
-  if (last + 1 < buf.length) c.carry = Buffer.from(buf.subarray(last + 1));
-  const now = nowUs();
-  let at = buf.indexOf(MARKER);
-  while (at >= 0 && at < last) {
-    if (at + PAYLOAD_FIELDS_BYTES <= buf.length) {
-      const r = payloadRun(buf, at);
-      if (r !== run) stale++;
-      else if (payloadSender(buf, at) !== c.sender) {
-        // parley echoes a message to its sender; IRC does not. Both count the N-1 deliveries to others.
-        received++;
-        hist.record(now - payloadTime(buf, at));
-        if (firstUs === 0) firstUs = now;
-        lastUs = now;
-      }
-    }
-    at = buf.indexOf(MARKER, at + PAYLOAD_FIELDS_BYTES);
-  }
-  let p = buf.indexOf(proto.pingNeedle);
-  while (p >= 0 && p < last) {
-    const reply = proto.pong(buf, p);
-    if (reply !== null) c.socket.write(reply);
-    p = buf.indexOf(proto.pingNeedle, p + 1);
-  }
+}
+
+function onKeepalive(buf: Buffer, at: number): void {
+  const reply = proto.pong(buf, at);
+  if (reply !== null) reading!.socket.write(reply);
 }
 
 function connectAll(msg: Extract<ToWorker, { cmd: 'connect' }>): void {
@@ -183,7 +171,7 @@ function makeClient(spec: ClientSpec, host: string, port: number, on: { onJoined
       },
     },
   });
-  const c: Client = { nick: spec.nick, sender: spec.sender, socket, joined: false, dead: false, carry: null };
+  const c: Client = { nick: spec.nick, sender: spec.sender, socket, joined: false, dead: false, reader: lineReader() };
   socket.setNoDelay(true);
   socket.on('connect', () => socket.write(proto.greeting(c.nick)));
   const lost = (why: string): void => {
@@ -196,8 +184,8 @@ function makeClient(spec: ClientSpec, host: string, port: number, on: { onJoined
   const onData = (c: Client, chunk: Buffer): void => {
     if (c.joined) return traffic(c, chunk);
     // Handshake: line by line until the server says we are in the room; the rest is room traffic.
-    let buf = c.carry === null ? chunk : Buffer.concat([c.carry, chunk]);
-    c.carry = null;
+    let buf = c.reader.carry === null ? chunk : Buffer.concat([c.reader.carry, chunk]);
+    c.reader.carry = null;
     let pos = 0;
     while (!c.joined && !c.dead) {
       const nl = buf.indexOf(10, pos);
@@ -220,7 +208,7 @@ function makeClient(spec: ClientSpec, host: string, port: number, on: { onJoined
     if (pos < buf.length) {
       const rest = buf.subarray(pos);
       if (c.joined) traffic(c, rest);
-      else if (rest.length <= MAX_CARRY) c.carry = Buffer.from(rest);
+      else if (rest.length <= MAX_CARRY) c.reader.carry = Buffer.from(rest);
       else {
         lost('handshake line too long');
         socket.destroy();
