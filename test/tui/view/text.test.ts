@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { cells, clusterCells, drawable, graphemes, rememberedWidth } from '../../../src/tui/view/text.js';
+import { cells, clusterCells, drawable, graphemes, nextCluster, prevCluster, rememberedWidth } from '../../../src/tui/view/text.js';
 import { MEASURED_CLUSTER_UNITS } from '../../../src/wire/limits.js';
 import { wrap } from '../../../src/tui/view/lines.js';
 import { nickColor } from '../../../src/tui/view/colors.js';
@@ -37,6 +37,32 @@ describe('drawable text', () => {
 
   test('leading and trailing spaces survive (panes indent with them)', () => {
     expect(drawable('  x ')).toBe('  x ');
+  });
+});
+
+describe('grapheme clusters', () => {
+  // The code points whose cluster rules are the hard part of UAX #29: marks (Extend, SpacingMark), ZWJ,
+  // Prepend, regional indicators, emoji and their modifiers, Hangul jamo and syllables, Indic consonants
+  // with a virama (conjuncts, GB9c), variation selectors, the keycap, and plain letters and digits around them.
+  const POOL = [
+    'a', '1', ' ', '#', 'é', 'Ж', '中', 'ก', '\u0301', '\u0e48', '\u0e33', '\u093f', '\u0915', '\u0937', '\u094d', '\u0924',
+    '\u200d', '\u200c', '\ufe0f', '\u20e3', '\u0600', '\u0d4e', '\u{1f1eb}', '\u{1f1f7}', '\u{1f600}', '\u{1f44d}', '\u{1f3fd}',
+    '\u{1f468}', '\u{1f469}', '\u2764', '\u1100', '\u1161', '\u11a8', '\uac00', '\uac01', '\u{1d400}', '\u{e0061}', '\u00a9',
+  ];
+
+  test("are the same as Node's own segmenter (ICU) gives, for any mix of the code points with cluster rules", () => {
+    const icu = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+    let seed = 15;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let i = 0; i < 5000; i++) {
+      const text = Array.from({ length: 1 + random(12) }, () => POOL[random(POOL.length)]).join('');
+      const expected = [...icu.segment(text)].map((s) => s.segment);
+      expect(graphemes(text), JSON.stringify(text)).toEqual(expected);
+      const at = random(text.length + 1);
+      const starts = [...icu.segment(text)].map((s) => s.index);
+      expect(prevCluster(text, at)).toBe(Math.min(at, Math.max(0, ...starts.filter((x) => x < at))));
+      expect(nextCluster(text, at)).toBe([...starts, text.length].find((x) => x > at) ?? text.length);
+    }
   });
 });
 
