@@ -112,12 +112,6 @@ export const FRAME_INTERVAL_MS = 33;
 /** Room lines a client keeps in its scrollback. */
 export const SCROLLBACK_LINES = 5000;
 /**
- * Room lines whose wrapped rows the full-screen client keeps (the ones drawn lately: the rows on screen and
- * the first lines, which set how far the room scrolls). More than twice the rows of any terminal, far fewer
- * than the scrollback.
- */
-export const ROW_CACHE_LINES = 1024;
-/**
  * Non-ASCII grapheme clusters whose width in cells the client remembers (a few thousand cover any script's
  * letters and the usual emoji); past it the memory is emptied and starts again, so odd text cannot grow it.
  */

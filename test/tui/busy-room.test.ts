@@ -2,7 +2,9 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { renderTui, type RenderedTui } from '../../src/tui/screen/headless.js';
 import { ev } from '../../src/tui/scenes.js';
 import { FRAME_INTERVAL_MS, SCROLLBACK_LINES } from '../../src/wire/limits.js';
-import { initialState, reduce, reduceAll, type UiAction } from '../../src/tui/view/state.js';
+import { initialState, reduce, reduceAll, type RoomLine, type UiAction } from '../../src/tui/view/state.js';
+import { roomSegments, RowCache, visibleRows } from '../../src/tui/view/lines.js';
+import { DEFAULT_LOOK } from '../../src/tui/view/look.js';
 
 // A busy room (issue 15, target 7: the full screen at 1,000 messages a second). What the client costs is
 // measured by `npm run bench:client`; these tests pin down the work behind it, counted, never timed: how
@@ -98,6 +100,50 @@ describe('a busy room', () => {
     const calls = segmenter.calls - start;
     expect(calls).toBeLessThanOrEqual(3 * lines);
     expect(t.lastFrame()).toContain(`第${lines}行 中文 😀 ünïcode line ${lines}`);
+  });
+
+  test('a full scrollback keeps wrapped rows only for the lines of the last two frames, scrolled or not', () => {
+    // Rows were kept for the last 1,024 lines drawn: 5 KiB a line, a third of the client's heap.
+    const cache = new RowCache<RoomLine>();
+    const room: RoomLine[] = [];
+    const height = 28;
+    const rowsOf = (l: RoomLine) => cache.get(l, 98, DEFAULT_LOOK, (x) => roomSegments(x, DEFAULT_LOOK));
+    let formatted = 0;
+    const counting = (l: RoomLine) => {
+      formatted++;
+      return roomSegments(l, DEFAULT_LOOK);
+    };
+    for (let i = 1; i <= SCROLLBACK_LINES; i++) {
+      room.push({ kind: 'message', time: i, from: 'bob', text: `line ${i} 中文 😀`, action: false, own: false, mention: false });
+      cache.nextFrame();
+      visibleRows(room, 0, height, rowsOf);
+      expect(cache.size).toBeLessThanOrEqual(height + 1);
+    }
+    // Paging back through the whole scrollback: each page's lines are wrapped once, and only they are kept.
+    for (let scroll = 0; scroll < SCROLLBACK_LINES; scroll += height) {
+      cache.nextFrame();
+      visibleRows(room, scroll, height, (l) => cache.get(l, 98, DEFAULT_LOOK, counting));
+      expect(cache.size).toBeLessThanOrEqual(2 * height);
+    }
+    expect(formatted).toBeLessThanOrEqual(SCROLLBACK_LINES);
+  });
+
+  test("a frame writes into the screen buffer's cells rather than a new array a cell", async () => {
+    // A new [attr, text] per painted cell per frame was most of what a busy room allocated (120x40 at 30
+    // frames a second: ~140,000 arrays a second), each living just long enough to reach the old generation.
+    const t = tui(100, 30);
+    t.ui.event(ev.connected());
+    t.ui.event(ev.welcome(['alice', 'bob']));
+    t.lastFrame();
+    const buffer = () => (t.ui.screen as unknown as { lines: unknown[][] }).lines.flatMap((row) => [...row]);
+    const cells = buffer();
+    for (let i = 1; i <= 100; i++) {
+      t.ui.event(ev.say('bob', `line ${i} 中文 😀 ünïcode`, 1));
+      t.ui.flush();
+    }
+    expect(t.lastFrame()).toContain('line 100 中文 😀 ünïcode');
+    const after = buffer();
+    expect(after.filter((cell, i) => cell !== cells[i])).toEqual([]);
   });
 
   test('a burst applied in one step (one copy of the scrollback) is what line-by-line steps give, and no earlier state changes', () => {

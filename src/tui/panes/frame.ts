@@ -80,10 +80,12 @@ function paint(screen: Screen, box: TextBox, c: Coords): void {
         if (w === 0) continue;
         if (x + w > end) break;
         const disputed = disputedWidth(g);
-        line[x] = [attr, cellText(g, x, w, disputed, link)];
+        // Cells are changed in place, as blessed's own drawing does: an array a cell a frame was most of
+        // what a busy room allocated, and it lived just long enough to be promoted to the old generation.
+        set(line[x]!, attr, cellText(g, x, w, disputed, link));
         // The cells the cluster covers hold nothing of their own: blessed writes '' for them (it skips the
         // second cell of a two-cell one anyway), so the terminal's cursor stays where the cluster left it.
-        for (let k = 1; k < w; k++) line[x + k] = [attr, ''];
+        for (let k = 1; k < w; k++) set(line[x + k]!, attr, '');
         x += w;
         // A terminal that drew it wider wrote over the next cells: have blessed write them again too.
         if (disputed) for (let k = x; k < Math.min(x + SPILL, old.length); k++) old[k]![1] = '\0';
@@ -91,6 +93,11 @@ function paint(screen: Screen, box: TextBox, c: Coords): void {
     }
     line.dirty = true;
   });
+}
+
+function set(cell: Cell, attr: number, text: string): void {
+  cell[0] = attr;
+  cell[1] = text;
 }
 
 function cellStyle(base: { fg?: unknown; bg?: unknown }, s: Style | undefined, depth: number): object {

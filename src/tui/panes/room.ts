@@ -7,13 +7,12 @@ import type { RoomLine, ViewState } from '../view/state.js';
 import { frame, place, setFocused, show, type TextBox } from './frame.js';
 import { hasRoomBar } from '../view/roombar.js';
 import { drawable, fitCells } from '../view/text.js';
-import { ROW_CACHE_LINES } from '../../wire/limits.js';
 
 /** The conversation. While scrolled up its last row says how many lines arrived below. */
 export class RoomPane {
   readonly box: TextBox;
   /** Each line's rows, wrapped once: a busy room redraws every frame and only its newest lines are new. */
-  private readonly rows = new RowCache<RoomLine>(ROW_CACHE_LINES);
+  private readonly rows = new RowCache<RoomLine>();
 
   constructor(screen: Screen) {
     this.box = frame(screen, ' Room ');
@@ -41,6 +40,7 @@ export class RoomPane {
   }
 
   draw(s: ViewState, r: Rect): void {
+    this.rows.nextFrame();
     place(this.box, r);
     const width = r.width - 2;
     const height = RoomPane.innerRows(r);

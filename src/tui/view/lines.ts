@@ -228,11 +228,15 @@ export function maxScroll<T>(lines: readonly T[], height: number, rowCount: (l: 
  * The wrapped rows of the lines drawn lately, at one width and look. Segmenting and measuring text is the
  * client's dearest work (grapheme clusters, widths, links); a busy room redraws every frame, but only its
  * new lines are new. Lines are values the view state replaces and never edits, so a line object's rows are
- * fixed for a width and look. Bounded to `max` lines (least recently drawn go first), so a full scrollback
- * keeps no rows beside its lines.
+ * fixed for a width and look. Only the lines of the last two frames keep their rows (`nextFrame`): what is
+ * on screen, however tall the terminal, and nothing of the scrollback beside it. Kept for 1,024 lines, rows
+ * were 5 KiB a line, a third of a full client's JS heap (issue 15, target 7).
  */
 export class RowCache<T extends object> {
-  private readonly rows = new Map<T, Row[]>();
+  /** Rows of the lines drawn in this frame. */
+  private drawn = new Map<T, Row[]>();
+  /** Rows of the lines drawn in the frame before: taken over when drawn again, forgotten otherwise. */
+  private before = new Map<T, Row[]>();
   /**
    * How many rows each line wrapped at this width and look takes, kept for every line while it lives: the
    * room's first lines (which set how far it scrolls) were last drawn long ago, at the bottom.
@@ -241,38 +245,52 @@ export class RowCache<T extends object> {
   private width = -1;
   private look: Look | undefined;
 
-  constructor(private readonly max: number) {}
+  /** Lines whose rows are kept (for tests). */
+  get size(): number {
+    return new Set([...this.drawn.keys(), ...this.before.keys()]).size;
+  }
+
+  /** A new frame: the rows of lines not drawn in the last one are let go. */
+  nextFrame(): void {
+    this.before = this.drawn;
+    this.drawn = new Map();
+  }
 
   /** `line`'s rows at `width` under `look`, from `format` the first time. */
   get(line: T, width: number, look: Look, format: (l: T) => { segments: Segment[]; indent: number }): Row[] {
-    if (width !== this.width || look !== this.look) {
-      this.rows.clear();
-      this.counts = new WeakMap();
-      this.width = width;
-      this.look = look;
+    this.at(width, look);
+    let rows = this.drawn.get(line);
+    if (rows) return rows;
+    rows = this.before.get(line);
+    if (!rows) {
+      const { segments, indent } = format(line);
+      rows = wrap(segments, width, indent);
+      this.counts.set(line, rows.length);
     }
-    const known = this.rows.get(line);
-    if (known) {
-      // Refresh its place: a Map iterates in insertion order, so the first key is the least recently drawn.
-      this.rows.delete(line);
-      this.rows.set(line, known);
-      return known;
-    }
-    const { segments, indent } = format(line);
-    const rows = wrap(segments, width, indent);
-    this.rows.set(line, rows);
-    this.counts.set(line, rows.length);
-    if (this.rows.size > this.max) this.rows.delete(this.rows.keys().next().value!);
+    this.drawn.set(line, rows);
     return rows;
   }
 
   /** How many rows `line` takes at `width` under `look` (wrapping it only if it never was at this width). */
   count(line: T, width: number, look: Look, format: (l: T) => { segments: Segment[]; indent: number }): number {
-    if (width === this.width && look === this.look) {
-      const known = this.counts.get(line);
-      if (known !== undefined) return known;
+    this.at(width, look);
+    let n = this.counts.get(line);
+    if (n === undefined) {
+      const { segments, indent } = format(line);
+      n = wrap(segments, width, indent).length;
+      this.counts.set(line, n);
     }
-    return this.get(line, width, look, format).length;
+    return n;
+  }
+
+  /** Forget every line's rows and counts when the width or the look changes. */
+  private at(width: number, look: Look): void {
+    if (width === this.width && look === this.look) return;
+    this.drawn = new Map();
+    this.before = new Map();
+    this.counts = new WeakMap();
+    this.width = width;
+    this.look = look;
   }
 }
 
