@@ -132,7 +132,10 @@ export function place(box: Box, r: Rect | undefined): void {
 /** The rows a box shows from the next render on. */
 export function show(box: TextBox, rows: Row[]): void {
   box.rows = rows;
-  box.setContent(''); // marks the box changed; blessed redraws it on the next render
+  // Marks the box changed; blessed redraws it on the next render. Without clearing where it was: blessed
+  // clears on a move, a resize or hide, and its render fills the box anyway (a busy room's frame wrote
+  // every cell of every pane three times).
+  (box.setContent as (content: string, noClear: boolean) => void).call(box, '', true); // @types/blessed omits noClear
 }
 
 export function setFocused(box: Box, focused: boolean, alert = false): void {
