@@ -24,12 +24,18 @@ interface Library {
   // @types/blessed has input and output the wrong way round.
   screen(options: Omit<Blessed.Widgets.IScreenOptions, 'input' | 'output'> & { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; fullUnicode?: boolean; forceUnicode?: boolean }): Screen;
   box(options: Blessed.Widgets.BoxOptions): Blessed.Widgets.BoxElement;
-  escape(text: string): string;
   unicode: Unicode;
 }
 
-// A require() of an untyped CommonJS module: this cast is the adapter's whole point.
-export const blessed = require('reblessed') as Library;
+// Only the parts parley draws with, each required on its own: reblessed's index loads all 35 of its widgets
+// (lists, forms, file manager, images, video, a terminal emulator), code a client never runs but keeps in
+// memory from the start. require() of an untyped CommonJS module: these casts are the adapter's whole point.
+const LIB = 'reblessed/dist/lib/';
+export const blessed: Library = {
+  screen: require(`${LIB}widgets/screen.js`) as Library['screen'],
+  box: require(`${LIB}widgets/box.js`) as Library['box'],
+  unicode: require(`${LIB}unicode.js`) as Unicode,
+};
 export type Box = Blessed.Widgets.BoxElement;
 
 // The panes write whole grapheme clusters into cells (panes/frame.ts); blessed's draw loop asks the width of

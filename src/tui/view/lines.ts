@@ -164,11 +164,7 @@ export function wrap(segments: Segment[], width: number, indent: number): Row[] 
           fit = sum(cells, at, end);
         }
       }
-      const piece: Segment = { text: clusters.slice(at, end).join('') };
-      if (s.style) piece.style = s.style;
-      // The row's segment is measured already: painting it every frame needs no segmenting.
-      measuredSegments.set(piece, { clusters: clusters.slice(at, end), cells: cells.slice(at, end) });
-      row.push(piece);
+      row.push(at === 0 && end === clusters.length ? s : piece(s, clusters, cells, at, end));
       used += fit;
       at = end;
       if (at < clusters.length) {
@@ -179,6 +175,19 @@ export function wrap(segments: Segment[], width: number, indent: number): Row[] 
   }
   rows.push(row);
   return rows;
+}
+
+/**
+ * Clusters `at` to `end` of segment `s`, in its style, as a segment of their own. A segment that fits whole
+ * is its own piece: no copy of its text or its measure (most segments fit; the copies were half of what a
+ * busy room allocated to wrap lines).
+ */
+function piece(s: Segment, clusters: string[], cells: number[], at: number, end: number): Segment {
+  const p: Segment = { text: clusters.slice(at, end).join('') };
+  if (s.style) p.style = s.style;
+  // The row's segment is measured already: painting it every frame needs no segmenting.
+  measuredSegments.set(p, { clusters: clusters.slice(at, end), cells: cells.slice(at, end) });
+  return p;
 }
 
 /** Segments' clusters and widths, each measured once (held weakly: forgotten with the segment). */

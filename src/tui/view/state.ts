@@ -239,7 +239,8 @@ let fresh: WeakSet<RoomLine[]> | undefined;
 
 export function reduce(s: ViewState, a: UiAction): ViewState {
   const next = step(s, a);
-  return a.type === 'complete' || next === s ? next : { ...next, completion: undefined };
+  // A completion lasts until the next action; a state without one is not copied again for each action.
+  return a.type === 'complete' || next === s || next.completion === undefined ? next : { ...next, completion: undefined };
 }
 
 function step(s: ViewState, a: UiAction): ViewState {

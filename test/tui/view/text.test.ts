@@ -67,6 +67,14 @@ describe('grapheme clusters', () => {
 });
 
 describe('wrap', () => {
+  test('a segment that fits on its row is drawn as it is, not copied; one that does not is cut at a space', () => {
+    const fits = { text: 'hello 中文 😀 ünï' };
+    const long = { text: 'a line of words that goes past the edge' };
+    const rows = wrap([fits, long], 30, 2);
+    expect(rows[0]![0]).toBe(fits);
+    expect(rows.map((r) => r.map((x) => x.text).join(''))).toEqual(['hello 中文 😀 ünïa line of ', '  words that goes past the ', '  edge']);
+  });
+
   test('wraps at spaces by cells and indents continuation rows', () => {
     const rows = wrap([{ text: '09:00 ' }, { text: 'aaa 中文中文 bbb' }], 14, 6);
     expect(rows.map((r) => r.map((s) => s.text).join(''))).toEqual(['09:00 aaa ', '      中文中文', '      bbb']);
