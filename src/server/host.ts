@@ -62,6 +62,8 @@ export interface ServerOptions extends HubOptions {
    * `any` (behind a TLS-terminating proxy; the default without TLS), `never` (--require-tls).
    */
   plaintext?: PlaintextPolicy;
+  /** How long a TLS handshake may take before the connection is closed (TLS_HANDSHAKE_TIMEOUT_MS; checked each tick). */
+  tlsHandshakeTimeoutMs?: number;
 }
 
 export type PlaintextPolicy = 'loopback' | 'any' | 'never';
@@ -96,15 +98,52 @@ interface Conn {
   seenLine: boolean;
   /** A password check of this connection runs: its socket stays paused until it ends. */
   held: boolean;
-  /** Read again, unless the frame budget still holds the socket paused. */
-  resumeReading: () => void;
   /** Clients above the high-water mark this connection's requests wait for (its socket is paused meanwhile). */
   blockers: Set<Conn> | null;
   /** Senders waiting until this client's queue is down to the low-water mark. */
   waiters: Set<Conn> | null;
   /** When its queue went above the high-water mark (0: it is not). */
   congestedSince: number;
+  /** When a TLS handshake still running is given up (0: none is running); checked on the server's tick. */
+  handshakeDeadline: number;
+  /** Read again, unless the frame budget still holds the socket paused. */
+  resumeReading(): void;
+  /** What its socket's events call (the listeners below). */
+  drained(): void;
+  closed(): void;
+  failed(err: Error): void;
+  read(chunk: Buffer): void;
+  first(chunk: Buffer): void;
+  secured(): void;
+  pump(): void;
 }
+
+// Per-connection memory is most of an idle server's (issue 15, target 4): a connection is one object whose
+// behaviour lives on its class's prototype, and its sockets' listeners are these shared functions, which
+// find the connection on the socket they are called on. No closure, scope or timer is made per connection.
+const CONN = Symbol('parley.conn');
+type OwnedSocket = net.Socket & { [CONN]?: Conn };
+const owner = (socket: net.Socket): Conn => (socket as OwnedSocket)[CONN]!;
+function onDrain(this: net.Socket): void {
+  owner(this).drained();
+}
+function onClose(this: net.Socket): void {
+  owner(this).closed();
+}
+function onError(this: net.Socket, err: Error): void {
+  owner(this).failed(err);
+}
+function onRead(this: net.Socket, chunk: Buffer): void {
+  owner(this).read(chunk);
+}
+function onFirstRead(this: net.Socket, chunk: Buffer): void {
+  owner(this).first(chunk);
+}
+function onSecure(this: net.Socket): void {
+  owner(this).secured();
+}
+const pumpLater = (conn: Conn): void => conn.pump();
+const destroySocket = (socket: net.Socket): void => void socket.destroy();
 
 const NOT_PARLEY = 'this port speaks parley (newline-delimited JSON over TCP)';
 
@@ -145,6 +184,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   const log: HubLog = options.log ?? (() => {});
   const say = options.console ?? (() => {});
   const rates = options.frameBudget ?? (options.ratePerSecond === 0 ? false : DEFAULT_BUDGET);
+  const handshakeTimeoutMs = options.tlsHandshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS;
 
   // The last concatenation of a flush: the next client with the same frames (same Buffers, same order:
   // members of one room, visited in the order they were queued) gets the same bytes without a copy.
@@ -257,7 +297,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       // a megabyte of junk), flush what we owe it, and give it a moment to read that before we cut it.
       conn.socket.pause();
       conn.socket.end();
-      setTimeout(() => conn.socket.destroy(), CLOSE_GRACE_MS).unref();
+      setTimeout(destroySocket, CLOSE_GRACE_MS, conn.socket).unref();
     },
     hold(id, holding) {
       // A password check of this connection runs: its later frames wait in the kernel's buffers (and then
@@ -307,166 +347,189 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
 
   const plaintext: PlaintextPolicy = options.plaintext ?? (options.secureContext ? 'loopback' : 'any');
 
-  const server = net.createServer((socket) => {
-    const id = nextConn++;
-    const ip = socket.remoteAddress ?? 'unknown';
-    const port = socket.remotePort ?? 0;
-    const conn: Conn = {
-      id,
-      socket,
-      queue: [],
-      queued: 0,
-      dead: false,
-      seenData: false,
-      seenLine: false,
-      held: false,
-      allowance: 0,
-      resumeReading: () => conn.socket.resume(),
-      blockers: null,
-      waiters: null,
-      congestedSince: 0,
-    };
-    conns.set(id, conn);
-    socket.setNoDelay(true);
-    say(`connect ${ip}:${port} (conn ${id})`);
-    let gone = false;
-    const onClose = (): void => {
-      if (gone) return;
-      gone = true;
-      conns.delete(id);
-      dirty.delete(conn);
-      conn.dead = true;
-      relieve(conn);
-      hub.disconnect(id, 'lost');
-      say(`disconnect ${ip}:${port} (conn ${id})`);
-    };
-    const watch = (stream: net.Socket): void => {
-      stream.on('drain', () => {
-        conn.allowance = 0;
-        relieve(conn);
-      });
-      stream.on('close', onClose);
-      stream.on('error', (err) => log('socket_error', { conn: id, error: err.message }));
-    };
-    watch(socket);
-    if (!hub.connect(id, ip, port)) return;
+  /** TLS connections whose handshake has not finished: the tick gives up those past their deadline. */
+  const handshaking = new Set<Conn>();
 
-    const decoder = new FrameDecoder();
-    const refuse = (protocol: ForeignProtocol | 'tls'): void => {
-      log('refused', { conn: id, why: `${protocol} on the parley port` });
-      outbox.send(id, foreignAnswer(protocol));
-      hub.disconnect(id, 'kicked', 'not parley');
-    };
-    const handle = (ev: FrameEvent): void => {
-      if (ev.kind === 'line' && !conn.seenLine) {
-        conn.seenLine = true;
-        const foreign = foreignProtocol(ev.text);
-        if (foreign !== null) return refuse(foreign);
-      }
-      if (ev.kind === 'line') hub.receive(id, ev.text);
-      else if (ev.kind === 'error') hub.frameError(id, ev.code);
-      else hub.disconnect(id, 'kicked', 'line too long');
-    };
+  class Connection implements Conn {
+    readonly ip: string;
+    readonly port: number;
+    queue: Buffer[] = [];
+    queued = 0;
+    dead = false;
+    allowance = 0;
+    seenData = false;
+    seenLine = false;
+    held = false;
+    blockers: Set<Conn> | null = null;
+    waiters: Set<Conn> | null = null;
+    congestedSince = 0;
+    handshakeDeadline = 0;
+    /** Its close has been handled (a TLS connection's two sockets both report it). */
+    private gone = false;
+    private readonly decoder = new FrameDecoder();
+    private readonly budget = rates ? new FrameBudget(rates, Date.now()) : undefined;
     // Frames read but not yet handled: the connection is over its budget, waits for a congested client
     // (backpressure), or had its MAX_FRAMES_PER_TURN this turn. The socket is paused meanwhile, so at most
     // one chunk's worth waits here.
-    const budget = rates ? new FrameBudget(rates, Date.now()) : undefined;
-    let pending: FrameEvent[] = [];
-    let head = 0;
-    let cancelPump: (() => void) | undefined;
-    let lastNotice = -Infinity;
-    const pumpIn = (ms: number): void => {
-      if (ms <= 0) {
-        const h = setImmediate(pump);
-        cancelPump = () => clearImmediate(h);
-      } else {
-        const h = setTimeout(pump, ms);
-        cancelPump = () => clearTimeout(h);
+    private pending: FrameEvent[] = [];
+    private head = 0;
+    /** The scheduled pump, if any: an Immediate when `pumpSoon`, else a Timeout. */
+    private pumpTimer: NodeJS.Immediate | NodeJS.Timeout | null = null;
+    private pumpSoon = false;
+    private lastNotice = -Infinity;
+
+    constructor(
+      readonly id: ConnId,
+      public socket: net.Socket,
+    ) {
+      this.ip = socket.remoteAddress ?? 'unknown';
+      this.port = socket.remotePort ?? 0;
+    }
+
+    /** Listen to `stream`'s drain, close and error (the TCP socket, then the TLS socket over it). */
+    watch(stream: net.Socket): void {
+      (stream as OwnedSocket)[CONN] = this;
+      stream.on('drain', onDrain);
+      stream.on('close', onClose);
+      stream.on('error', onError);
+    }
+
+    drained(): void {
+      this.allowance = 0;
+      relieve(this);
+    }
+
+    closed(): void {
+      this.cancelPump();
+      if (this.gone) return;
+      this.gone = true;
+      conns.delete(this.id);
+      dirty.delete(this);
+      handshaking.delete(this);
+      this.dead = true;
+      relieve(this);
+      hub.disconnect(this.id, 'lost');
+      say(`disconnect ${this.ip}:${this.port} (conn ${this.id})`);
+    }
+
+    failed(err: Error): void {
+      log('socket_error', { conn: this.id, error: err.message });
+    }
+
+    private refuse(protocol: ForeignProtocol | 'tls'): void {
+      log('refused', { conn: this.id, why: `${protocol} on the parley port` });
+      outbox.send(this.id, foreignAnswer(protocol));
+      hub.disconnect(this.id, 'kicked', 'not parley');
+    }
+
+    private handle(ev: FrameEvent): void {
+      if (ev.kind === 'line' && !this.seenLine) {
+        this.seenLine = true;
+        const foreign = foreignProtocol(ev.text);
+        if (foreign !== null) return this.refuse(foreign);
       }
-    };
-    const pump = (): void => {
-      cancelPump = undefined;
-      if (conn.dead || !conns.has(id)) return;
+      if (ev.kind === 'line') hub.receive(this.id, ev.text);
+      else if (ev.kind === 'error') hub.frameError(this.id, ev.code);
+      else hub.disconnect(this.id, 'kicked', 'line too long');
+    }
+
+    private pumpIn(ms: number): void {
+      this.pumpSoon = ms <= 0;
+      this.pumpTimer = this.pumpSoon ? setImmediate(pumpLater, this) : setTimeout(pumpLater, ms, this);
+    }
+
+    private cancelPump(): void {
+      if (this.pumpTimer === null) return;
+      if (this.pumpSoon) clearImmediate(this.pumpTimer as NodeJS.Immediate);
+      else clearTimeout(this.pumpTimer as NodeJS.Timeout);
+      this.pumpTimer = null;
+    }
+
+    pump(): void {
+      this.pumpTimer = null;
+      if (this.dead || !conns.has(this.id)) return;
+      const budget = this.budget;
       let now = budget ? Date.now() : 0;
       let handled = 0;
-      while (head < pending.length && conn.blockers === null && handled < MAX_FRAMES_PER_TURN) {
+      while (this.head < this.pending.length && this.blockers === null && handled < MAX_FRAMES_PER_TURN) {
         if (budget) {
           if (!budget.ok(now)) break;
           budget.charge(1, 0, now);
         }
-        current = conn;
+        current = this;
         try {
-          handle(pending[head++]!);
+          this.handle(this.pending[this.head++]!);
         } finally {
           current = null;
         }
         handled++;
-        if (conn.dead) return;
+        if (this.dead) return;
         if (budget) now = Date.now();
       }
-      if (head === pending.length) {
-        pending = [];
-        head = 0;
+      if (this.head === this.pending.length) {
+        this.pending = [];
+        this.head = 0;
       }
       // Waiting for a congested client: relieve() calls resumeReading when it has read enough.
-      if (conn.blockers !== null) return void conn.socket.pause();
+      if (this.blockers !== null) return void this.socket.pause();
       const wait = budget ? budget.waitMs(now) : 0;
-      if (head === 0 && wait === 0) {
-        if (!conn.held) conn.socket.resume();
+      if (this.head === 0 && wait === 0) {
+        if (!this.held) this.socket.resume();
         return;
       }
-      conn.socket.pause();
-      pumpIn(head < pending.length && handled >= MAX_FRAMES_PER_TURN ? 0 : Math.max(1, wait));
-      if (wait > 0 && now - lastNotice >= THROTTLE_NOTICE_EVERY_MS) {
-        lastNotice = now;
-        log('throttled', { conn: id, ms: wait });
+      this.socket.pause();
+      this.pumpIn(this.head < this.pending.length && handled >= MAX_FRAMES_PER_TURN ? 0 : Math.max(1, wait));
+      if (wait > 0 && now - this.lastNotice >= THROTTLE_NOTICE_EVERY_MS) {
+        this.lastNotice = now;
+        log('throttled', { conn: this.id, ms: wait });
         const notice: ServerMessage = { type: 'error', code: 'slow_down', message: 'you are sending faster than the server reads; it stops reading your connection for a moment' };
-        outbox.send(id, encodeFrame(notice));
+        outbox.send(this.id, encodeFrame(notice));
       }
-    };
-    socket.on('close', () => cancelPump?.());
-    conn.resumeReading = () => {
-      if (cancelPump === undefined && !conn.dead) pumpIn(0);
-    };
-    const onData = (chunk: Buffer): void => {
-      if (conn.dead) return;
+    }
+
+    resumeReading(): void {
+      if (this.pumpTimer === null && !this.dead) this.pumpIn(0);
+    }
+
+    read(chunk: Buffer): void {
+      if (this.dead) return;
+      const decoder = this.decoder;
       const blanks = decoder.blankLines;
       const events = decoder.push(chunk);
-      budget?.charge(decoder.blankLines - blanks, chunk.length, Date.now());
-      for (const ev of events) pending.push(ev);
-      if (cancelPump === undefined && conn.blockers === null) pump();
-      else conn.socket.pause();
-    };
-    const refuseWith = (code: 'not_parley' | 'tls_required', message: string, why: string): void => {
-      log('refused', { conn: id, ip, why });
-      outbox.send(id, encodeFrame({ type: 'error', code, message } satisfies ServerMessage));
-      hub.disconnect(id, 'kicked', why);
-    };
+      this.budget?.charge(decoder.blankLines - blanks, chunk.length, Date.now());
+      for (const ev of events) this.pending.push(ev);
+      if (this.pumpTimer === null && this.blockers === null) this.pump();
+      else this.socket.pause();
+    }
+
+    private refuseWith(code: 'not_parley' | 'tls_required', message: string, why: string): void {
+      log('refused', { conn: this.id, ip: this.ip, why });
+      outbox.send(this.id, encodeFrame({ type: 'error', code, message } satisfies ServerMessage));
+      hub.disconnect(this.id, 'kicked', why);
+    }
+
     // The first bytes say which protocol: a TLS ClientHello starts with record type 0x16, a parley frame
     // with `{` (or whitespace). Nothing is read past them until that is decided.
-    socket.once('data', (first: Buffer) => {
-      if (conn.dead) return;
-      conn.seenData = true;
-      if (looksLikeTls(first)) {
-        if (!options.secureContext) return refuseWith('not_parley', 'this port speaks plain parley (newline-delimited JSON), not TLS', 'TLS handshake on the plain port');
+    first(chunk: Buffer): void {
+      if (this.dead) return;
+      this.seenData = true;
+      const socket = this.socket;
+      if (looksLikeTls(chunk)) {
+        if (!options.secureContext) return this.refuseWith('not_parley', 'this port speaks plain parley (newline-delimited JSON), not TLS', 'TLS handshake on the plain port');
         socket.pause();
-        socket.unshift(first);
+        socket.unshift(chunk);
         const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: options.secureContext() });
-        conn.socket = secure;
-        watch(secure);
-        secure.on('data', onData);
+        this.socket = secure;
+        this.watch(secure);
+        secure.on('data', onRead);
         // A handshake that never finishes would hold the slot until the registration deadline; this is sooner.
-        const handshake = setTimeout(() => secure.destroy(), TLS_HANDSHAKE_TIMEOUT_MS);
-        handshake.unref();
-        secure.once('secure', () => clearTimeout(handshake));
-        secure.once('close', () => {
-          clearTimeout(handshake);
-          cancelPump?.();
-        });
+        this.handshakeDeadline = Date.now() + handshakeTimeoutMs;
+        handshaking.add(this);
+        secure.once('secure', onSecure);
         return;
       }
-      if (plaintext === 'never' || (plaintext === 'loopback' && !isLoopbackAddress(ip))) {
-        return refuseWith(
+      if (plaintext === 'never' || (plaintext === 'loopback' && !isLoopbackAddress(this.ip))) {
+        return this.refuseWith(
           'tls_required',
           plaintext === 'never'
             ? 'this server accepts TLS only; connect with parley --tls'
@@ -474,9 +537,24 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
           'plaintext refused',
         );
       }
-      onData(first);
-      socket.on('data', onData);
-    });
+      this.read(chunk);
+      socket.on('data', onRead);
+    }
+
+    secured(): void {
+      this.handshakeDeadline = 0;
+      handshaking.delete(this);
+    }
+  }
+
+  const server = net.createServer((socket) => {
+    const conn = new Connection(nextConn++, socket);
+    conns.set(conn.id, conn);
+    socket.setNoDelay(true);
+    say(`connect ${conn.ip}:${conn.port} (conn ${conn.id})`);
+    conn.watch(socket);
+    if (!hub.connect(conn.id, conn.ip, conn.port)) return;
+    socket.once('data', onFirstRead);
   });
   server.maxConnections = 100_000;
 
@@ -485,9 +563,15 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     const now = Date.now();
     for (const conn of congested) if (!conn.dead && now - conn.congestedSince > slowReceiverMs) dropForQueue(conn);
   };
+  /** TLS handshakes past their deadline are given up: one check a tick instead of a timer per connection. */
+  const endStalledHandshakes = (): void => {
+    const now = Date.now();
+    for (const conn of handshaking) if (now >= conn.handshakeDeadline) conn.socket.destroy();
+  };
   const tick = setInterval(() => {
     hub.tick();
     dropSlowReceivers();
+    if (handshaking.size > 0) endStalledHandshakes();
   }, options.tickMs ?? SERVER_TICK_MS);
   tick.unref();
 
