@@ -69,10 +69,12 @@ export interface Peers extends RoomBus {
    * Put a message said here in the cluster's one order (PROTOCOL.md §6.1: ids increase in the order a room
    * saw its lines, on every server): the cluster numbers it and `done(id)` is called when this server's
    * turn to show it comes, after every earlier line of any server; the caller then stores, echoes and
-   * delivers it here (the other servers deliver it themselves, and remember `accepted`). Returns false,
-   * having sent nothing, when the cluster cannot be reached: the caller numbers and delivers it itself.
+   * delivers it here (the other servers deliver it themselves, and remember `accepted`). If the line,
+   * held while Redis was away, had to be dropped before it was sent, `lost()` is called instead, once.
+   * Returns false, having sent nothing and calling neither, when the cluster cannot be reached: the
+   * caller refuses the line (there is no cluster order to give it).
    */
-  sequence(room: string, event: Omit<MessageEvent, 'id'>, accepted: SequencedRef | undefined, done: (id: number) => void): boolean;
+  sequence(room: string, event: Omit<MessageEvent, 'id'>, accepted: SequencedRef | undefined, done: (id: number) => void, lost: () => void): boolean;
   /** A say or whisper was accepted under the sender's ref: the other servers remember it too, so a resend there is not relayed twice. */
   accepted(sender: string, ref: string, entry: Accepted): void;
   /**

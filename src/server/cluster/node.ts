@@ -57,6 +57,8 @@ export interface ClusterNodeOptions {
   log?: (event: string, fields: Record<string, string | number | boolean | undefined>) => void;
   /** Room messages to load into the local history at start (the hub's --history). */
   historySize?: number;
+  /** Events kept while Redis is away before the oldest are dropped (MAX_PENDING; tests lower it). */
+  maxPending?: number;
 }
 
 export class ClusterNode implements Peers {
@@ -80,8 +82,8 @@ export class ClusterNode implements Peers {
   /** Ids of messages and whispers handled lately, to drop a copy sent again. */
   private readonly seen = new Set<number | string>();
   private readonly seenRing: (number | string | undefined)[] = new Array<number | string | undefined>(SEEN_IDS);
-  /** This node's sequenced messages on their way through Redis: token -> what the hub does with the number. */
-  private readonly sequencing = new Map<string, (id: number) => void>();
+  /** This node's sequenced messages on their way through Redis: token -> what the hub does with the number, or if the line is dropped. */
+  private readonly sequencing = new Map<string, { done: (id: number) => void; lost: () => void }>();
   private nextTok = 0;
   private seenNext = 0;
   private peersAtStart = new Map<string, Map<string, string>>();
@@ -99,6 +101,11 @@ export class ClusterNode implements Peers {
 
   get up(): boolean {
     return this.bus.up;
+  }
+
+  /** Room lines of this node's users waiting for their number from Redis (each gets it, or its sender an error). */
+  get sequencingCount(): number {
+    return this.sequencing.size;
   }
 
   /**
@@ -230,10 +237,10 @@ export class ClusterNode implements Peers {
     this.send({ kind: 'accepted', sender, ref, entry });
   }
 
-  sequence(room: string, event: Omit<MessageEvent, 'id'>, accepted: SequencedRef | undefined, done: (id: number) => void): boolean {
+  sequence(room: string, event: Omit<MessageEvent, 'id'>, accepted: SequencedRef | undefined, done: (id: number) => void, lost: () => void): boolean {
     if (!this.bus.up) return false;
     const tok = `${this.bus.nodeId}:${this.nextTok++}`;
-    this.sequencing.set(tok, done);
+    this.sequencing.set(tok, { done, lost });
     // The id is Redis's; 0 stands in for it on the wire until the reader puts it in.
     this.send({ kind: 'room', room, event: { ...event, id: 0 }, tok, ...(accepted && { acc: accepted }) }, undefined, true);
     return true;
@@ -380,11 +387,13 @@ export class ClusterNode implements Peers {
    */
   private sequenced(e: BusEvent & Extract<Wire, { kind: 'room' }>, seq: number | undefined): void {
     if (seq === undefined || e.event.type !== 'message' || !this.firstSight(e.tok!)) return;
-    if (e.node === this.bus.nodeId) {
-      const done = this.sequencing.get(e.tok!);
+    const waiting = e.node === this.bus.nodeId ? this.sequencing.get(e.tok!) : undefined;
+    if (waiting) {
       this.sequencing.delete(e.tok!);
-      return done?.(seq);
+      return waiting.done(seq);
     }
+    // Another node's line; or one of ours given up (dropped while Redis was away, its sender told) that
+    // reached Redis after all: shown here like another node's, its ref remembered, so a resend is not doubled.
     const event = { ...e.event, id: seq };
     if (e.acc) this.hub!.rememberAccepted(e.acc.sender, e.acc.ref, { digest: e.acc.digest, id: seq, time: event.time });
     this.keepHistory(event);
@@ -493,12 +502,25 @@ export class ClusterNode implements Peers {
     });
   }
 
-  /** Keep events for when Redis is back (oldest dropped past MAX_PENDING), in order. */
+  /**
+   * Keep events for when Redis is back, in order; past `maxPending` the oldest are dropped, and the sender
+   * of a room line among them is told it was not sent (and nothing of it stays here).
+   */
   private keep(batch: Outgoing[]): void {
     this.pending.push(...batch);
-    if (this.pending.length > MAX_PENDING) {
-      this.log('cluster_error', { during: 'catch-up', dropped: this.pending.length - MAX_PENDING });
-      this.pending.splice(0, this.pending.length - MAX_PENDING);
+    const max = this.opts.maxPending ?? MAX_PENDING;
+    if (this.pending.length > max) {
+      const dropped = this.pending.splice(0, this.pending.length - max);
+      let lines = 0;
+      for (const d of dropped) {
+        const tok = d.w.kind === 'room' ? d.w.tok : undefined;
+        const waiting = tok === undefined ? undefined : this.sequencing.get(tok);
+        if (!waiting) continue;
+        this.sequencing.delete(tok!);
+        lines++;
+        this.later(() => waiting.lost());
+      }
+      this.log('cluster_error', { during: 'catch-up', dropped: dropped.length, lines });
     }
     if (this.bus.up) this.flush();
   }
@@ -512,7 +534,9 @@ export class ClusterNode implements Peers {
         const batch = this.pending.slice(0, 100);
         try {
           await this.bus.publishBatch(toBus(batch));
-          this.pending.splice(0, batch.length);
+          // Not splice(0, n): keep() may have dropped some of the oldest meanwhile.
+          const sent = new Set(batch);
+          this.pending = this.pending.filter((o) => !sent.has(o));
         } catch (err) {
           this.log('cluster_error', { during: 'catch-up', error: (err as Error).message, left: this.pending.length });
           break;

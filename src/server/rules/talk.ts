@@ -13,6 +13,11 @@ import { offlineRefusal } from '../quota.js';
 // who is offline). A request sent again with the same ref in the same session (not merely under the same
 // name: a later guest may take it) is answered from memory, not sent twice.
 
+/** A room line refused while the cluster's Redis is away (one line: what happened, what to do). */
+const LINE_REFUSED = "the servers cannot put your line in the room's order right now (their Redis is unreachable); it was not sent — send it again in a moment";
+/** A room line held while Redis was away and dropped before it could be sent (the server held too many). */
+const LINE_LOST = 'your line may not have been sent: the servers lost their Redis for too long; if it does not appear, send it again';
+
 export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'say' }>, now: number): void {
   // The digest is only needed to recognise a request sent again, which only a ref allows (a hash per message otherwise).
   const digest = msg.ref === undefined ? '' : requestDigest(msg.action === true ? 'me' : 'say', '', msg.text);
@@ -34,8 +39,16 @@ export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type
   const said = { type: 'message' as const, room: room.name, from: s.name!, text, time: now, ...(msg.action === true && { action: true }), ...(msg.notice === true && { notice: true }) };
   const ref = msg.ref;
   // In a cluster the line takes its place in the cluster's one order first: shown here when its turn comes.
-  const accepted = ref === undefined ? undefined : { sender: s.refsKey, ref, digest };
-  if (ctx.peers?.sequence(room.name, said, accepted, (id) => shown({ ...said, id }, true))) return;
+  // Without Redis there is no such order: a line numbered here could fall below numbers Redis already gave,
+  // and a client's hello.last would skip it (PROTOCOL.md §6.1), so it is refused, not acknowledged.
+  if (ctx.peers) {
+    const accepted = ref === undefined ? undefined : { sender: s.refsKey, ref, digest };
+    const lost = (): void => {
+      if (ctx.directory.session(s.id) === s) ctx.error(s, 'server_error', LINE_LOST, { re: 'say', ref });
+    };
+    if (!ctx.peers.sequence(room.name, said, accepted, (id) => shown({ ...said, id }, true), lost)) ctx.error(s, 'server_error', LINE_REFUSED, { re: 'say', ref });
+    return;
+  }
   shown({ ...said, id: ctx.messageId() }, false);
 
   /** The line has its id: stored, delivered, echoed (`sequenced`: the other servers have it already). */
