@@ -444,12 +444,13 @@ export class Hub {
    * A user on another server came (`present`) or went: the default room, or `room`, lists them (the notice
    * comes by inject). Gone without a room: from every room. A room this server does not have is left alone.
    */
-  roster(name: string, present: boolean, room?: string): void {
+  roster(name: string, present: boolean, room?: string, inDefaultRoom = true): void {
     if (room !== undefined) return this.rooms.get(room)?.remoteMember(name, present);
     const key = foldName(name);
     if (present) {
-      // Online there: in the default room and the rooms that keep them (they were put back in at login).
-      this.rooms.lobby.remoteMember(name, true);
+      // Online there: in the default room (unless they are an IRC client kept out of it) and the rooms
+      // that keep them (they were put back in at login).
+      if (inDefaultRoom) this.rooms.lobby.remoteMember(name, true);
       for (const r of this.rooms.keptFor(key)) r.remoteMember(name, true);
       return;
     }
@@ -459,8 +460,13 @@ export class Hub {
   }
 
   /** `name` is online on another server that says so in its user list: listed and announced in their rooms. */
-  arrivedElsewhere(name: string): void {
-    arrivedElsewhere(this.ctx, name, this.ctx.clock());
+  arrivedElsewhere(name: string, inDefaultRoom = true): void {
+    arrivedElsewhere(this.ctx, name, this.ctx.clock(), inDefaultRoom);
+  }
+
+  /** The default room's name (a cluster's node names it in a roster change). */
+  get defaultRoom(): string {
+    return this.rooms.lobby.name;
   }
 
   /** `name`'s server died or no longer lists them: they leave every room here, each told why. */
@@ -499,9 +505,10 @@ export class Hub {
    * is not stored: which of this server's guests are operators of which room ([room, name]), and who of
    * this server's users is away ([name, message, since]).
    */
-  passing(): { ops: [string, string][]; away: [string, string, number][] } {
+  passing(): { ops: [string, string][]; away: [string, string, number][]; outside: string[] } {
     const ops: [string, string][] = [];
     const away: [string, string, number][] = [];
+    const outside: string[] = [];
     for (const room of this.rooms.all()) {
       for (const key of room.operators.keys()) {
         const s = this.directory.find(key);
@@ -511,8 +518,9 @@ export class Hub {
     for (const s of this.directory.named()) {
       const a = this.ctx.away.get(s.name!);
       if (a) away.push([s.name!, a.message, a.since]);
+      if (!this.rooms.lobby.member(foldName(s.name!))) outside.push(s.name!);
     }
-    return { ops, away };
+    return { ops, away, outside };
   }
 
   /** `name` on another server is away since `since` (told by that server's sync, not as news: nobody is notified). */

@@ -56,6 +56,12 @@ export interface Peers extends RoomBus {
    * cluster cannot be asked.
    */
   claim(conn: ConnId, name: string, force: boolean): Promise<boolean>;
+  /**
+   * `name` came online here, or was renamed from `old`, outside the default room and every other room (an
+   * IRC client of a gateway started with `--irc-no-default-room`): the other servers know them online, for
+   * whispers and the user list, without listing them in the default room.
+   */
+  online(name: string, old?: string): void;
   /** The connection no longer uses `name`. */
   release(conn: ConnId, name: string): void;
   /** A message id unique across the cluster. */

@@ -29,9 +29,12 @@ type Wire =
   | { kind: 'accepted'; sender: string; ref: string; entry: Accepted }
   /**
    * All the users of the sending node, whom its guests block, which guests are operators of which room
-   * ([room, name]) and who is away ([name, message, since]): what a node that starts cannot find in the journal.
+   * ([room, name]), who is away ([name, message, since]) and who is outside the default room (IRC clients of
+   * a gateway with --irc-no-default-room): what a node that starts cannot find in the journal.
    */
-  | { kind: 'sync'; users: [string, string][]; guests?: GuestBlocks; ops?: [string, string][]; away?: [string, string, number][] }
+  | { kind: 'sync'; users: [string, string][]; guests?: GuestBlocks; ops?: [string, string][]; away?: [string, string, number][]; outside?: string[] }
+  /** A user of the sending node online outside the default room (and every room), renamed from `old` if given. */
+  | { kind: 'here'; name: string; old?: string }
   | { kind: 'whisper'; to: string; event: WhisperEvent }
   | { kind: 'kick'; conn: number; name: string }
   /** A guest of the sending node changed whom it blocks: its whole list (a guest's blocks live in memory). */
@@ -203,8 +206,15 @@ export class ClusterNode implements Peers {
   /** Tell the others who is on this node, and whom its guests block. */
   private sendSync(): void {
     const guests = this.hub!.guestBlocks();
-    const { ops, away } = this.hub!.passing();
-    this.send({ kind: 'sync', users: [...this.localUsers()], ...(guests.length > 0 && { guests }), ...(ops.length > 0 && { ops }), ...(away.length > 0 && { away }) });
+    const { ops, away, outside } = this.hub!.passing();
+    this.send({
+      kind: 'sync',
+      users: [...this.localUsers()],
+      ...(guests.length > 0 && { guests }),
+      ...(ops.length > 0 && { ops }),
+      ...(away.length > 0 && { away }),
+      ...(outside.length > 0 && { outside }),
+    });
   }
 
   private later(work: () => void): void {
@@ -227,6 +237,10 @@ export class ClusterNode implements Peers {
     const out = new Map<string, string>();
     for (const [key, r] of this.remote) out.set(key, r.name);
     return out;
+  }
+
+  online(name: string, old?: string): void {
+    this.send({ kind: 'here', name, ...(old !== undefined && { old }) });
   }
 
   publish(room: string, event: RoomEvent): void {
@@ -311,8 +325,16 @@ export class ClusterNode implements Peers {
         return this.roomEvent(e.node, e.room, e.event);
       case 'accepted':
         return hub.rememberAccepted(e.sender, e.ref, e.entry);
+      case 'here': {
+        const before = e.old === undefined ? undefined : this.remote.get(foldName(e.old));
+        if (before?.node === e.node && foldName(e.old!) !== foldName(e.name)) {
+          this.remote.delete(foldName(e.old!));
+          hub.roster(before.name, false);
+        }
+        return this.addRemote(e.node, foldName(e.name), e.name, false, false);
+      }
       case 'sync':
-        this.sync(e.node, new Map(e.users), e.guests ?? []);
+        this.sync(e.node, new Map(e.users), e.guests ?? [], new Set(e.outside ?? []));
         for (const [room, name] of e.ops ?? []) if (this.remote.get(foldName(name))?.node === e.node) hub.operatorElsewhere(room, name, true);
         for (const [name, message, since] of e.away ?? []) if (this.remote.get(foldName(name))?.node === e.node) hub.awayElsewhere(name, message, since);
         return;
@@ -413,11 +435,16 @@ export class ClusterNode implements Peers {
   }
 
   /** A node's full list of users (it started, or came back after losing Redis): joins and leaves for the difference. */
-  private sync(node: string, users: Map<string, string>, guests: GuestBlocks): void {
+  private sync(node: string, users: Map<string, string>, guests: GuestBlocks, outside: ReadonlySet<string>): void {
     for (const [key, r] of [...this.remote]) {
       if (r.node === node && !users.has(key)) this.dropRemote(key, 'lost');
     }
-    for (const [key, name] of users) this.addRemote(node, key, name, true);
+    for (const [key, name] of users) {
+      const out = outside.has(name);
+      this.addRemote(node, key, name, true, !out);
+      // Listed in the default room from that node's heartbeat (a node that starts reads those first).
+      if (out) this.hub!.roster(name, false, this.hub!.defaultRoom);
+    }
     this.remoteBlocks(node, guests);
     if (!this.known.has(node)) {
       this.known.add(node);
@@ -451,14 +478,15 @@ export class ClusterNode implements Peers {
     this.flush();
   }
 
-  private addRemote(node: string, key: string, name: string, announce: boolean): void {
+  /** `name` is online on `node`; `inDefaultRoom` false for an IRC client kept out of it (--irc-no-default-room). */
+  private addRemote(node: string, key: string, name: string, announce: boolean, inDefaultRoom = true): void {
     const before = this.remote.get(key);
     // The same user on the same node keeps what is known of their blocks.
     this.remote.set(key, { node, name, ...(before?.node === node && before.blocks && { blocks: before.blocks }) });
     if (before?.name === name) return;
     if (before) this.hub!.roster(before.name, false);
-    if (announce && !before) this.hub!.arrivedElsewhere(name);
-    else this.hub!.roster(name, true);
+    if (announce && !before) this.hub!.arrivedElsewhere(name, inDefaultRoom);
+    else this.hub!.roster(name, true, undefined, inDefaultRoom);
   }
 
   private dropRemote(key: string, reason: LeaveReason): void {

@@ -157,9 +157,9 @@ export function renamedElsewhere(ctx: Context, old: string, name: string): void 
  * `name` came online on another server, as its user list says (it started, or came back after losing
  * Redis): listed in the default room and the rooms that keep them, and each of them told.
  */
-export function arrivedElsewhere(ctx: Context, name: string, time: number): void {
+export function arrivedElsewhere(ctx: Context, name: string, time: number, inDefaultRoom = true): void {
   const key = foldName(name);
-  for (const room of [ctx.lobby, ...ctx.rooms.keptFor(key)]) {
+  for (const room of [...(inDefaultRoom ? [ctx.lobby] : []), ...ctx.rooms.keptFor(key)]) {
     if (room.remoteName(key) !== undefined || room.member(key)) continue;
     room.remoteMember(name, true);
     room.notice({ type: 'joined', room: room.name, name, time });

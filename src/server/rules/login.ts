@@ -190,6 +190,8 @@ function enter(ctx: Context, s: Session, name: string, now: number, ref: string 
   s.lastSeen = undefined;
   if (s.account) deliverStored(ctx, s, key);
   for (const room of rooms) room.publish({ type: 'joined', room: room.name, name, time: now }, s, key);
+  // In no room, nothing above tells the other servers of a cluster that this name is online here.
+  if (rooms.length === 0) ctx.peers?.online(name);
   ctx.log('join', { conn: s.id, name, addr: s.addr, account: s.account || undefined });
 }
 

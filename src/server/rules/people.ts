@@ -60,6 +60,7 @@ function rename(ctx: Context, s: Session, old: string, name: string, ref: string
   const event: RoomEvent = { type: 'renamed', old, new: s.name, time: now };
   fanout(neighbours(s), event, (m, frame) => ctx.out.send(m.id, frame), s, oldKey);
   for (const room of s.rooms) room.offer(event);
+  if (s.rooms.size === 0) ctx.peers?.online(s.name, old);
   ctx.echo(s, event, ref);
   // Renaming must not be a way out of a block.
   for (const other of ctx.directory.named()) {
