@@ -421,13 +421,15 @@ export class ClusterBus {
   /**
    * The replica's shared tables and the journal position they cover. Taken in a turn of its own when no
    * script of this node's is out (its change would be in the journal, below the position, but not yet in
-   * the replica) and the reader is not reloading; every entry up to the reader's position is applied.
+   * the replica) and the reader is not reloading nor unsure it missed a trim; every entry up to the
+   * reader's position is applied.
    */
   private async capture(): Promise<{ pos: string; data: string } | undefined> {
     for (let turn = 0; turn < 100; turn++) {
       await new Promise((resolve) => setImmediate(resolve));
       if (this.stopped || !this.reader || !this.handlers?.snapshot) return undefined;
-      if (this.inflight === 0 && !this.reloading) return { pos: this.reader.position(keys.state)!, data: this.handlers.snapshot() };
+      // A node that may have been away may hold a replica with a gap: it snapshots only once it has checked.
+      if (this.inflight === 0 && !this.reloading && !this.mayHaveLapsed) return { pos: this.reader.position(keys.state)!, data: this.handlers.snapshot() };
     }
     return undefined;
   }
