@@ -213,7 +213,9 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE history ADD COLUMN notice INTEGER NOT NULL DEFAULT 0;`,
   // 7: the history as one B-tree keyed by (room, id), the order every read and prune uses: a committed line
   // writes one page to the WAL instead of two (the table's and its index's), and a checkpoint copies half
-  // as much (issue 15: the fixed cost per message).
+  // as much (issue 15: the fixed cost per message). Only for a row under ~1,000 bytes, the most a WITHOUT
+  // ROWID leaf keeps of one: a longer line spills into overflow pages and costs more than it did in the
+  // rowid table (figures in OPERATIONS.md, "Store schema").
   `CREATE TABLE history_by_room (
      room TEXT NOT NULL,
      id INTEGER NOT NULL,

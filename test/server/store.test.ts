@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { hashToken, SCHEMA_VERSION, Store, StoreError } from '../../src/server/store.js';
 import { tempDb } from './helpers.js';
-import { HISTORY_CACHE_ROOMS } from '../../src/wire/limits.js';
+import { HISTORY_CACHE_ROOMS, MAX_TEXT_CHARS } from '../../src/wire/limits.js';
 
 /** A database file of today's schema taken back to schema `version` by `sql` (which may add rows too). */
 function olderSchema(version: number, sql: string): string {
@@ -138,7 +138,7 @@ describe('Store', () => {
     s.close();
   });
 
-  it('a room line costs one page of the write-ahead log when committed, not one per table and index', () => {
+  it('a short room line (a row under ~1,000 bytes) costs one page of the write-ahead log when committed, not one per table and index', () => {
     // Work counted, not timed: each committed page is a WAL frame (a 24-byte header and the page, each its
     // own pwrite) that a checkpoint copies again later. The history is pruned to a few rows per room, so
     // its pages stay few: a line touches one leaf of one B-tree keyed by (room, id).
@@ -158,6 +158,40 @@ describe('Store', () => {
     }
     expect((wal() - before) / pageBytes).toBe(10);
     expect(s.recentHistory('#lobby', 3).map((m) => m.text)).toEqual(['line 13', 'line 14', 'line 15']);
+    s.close();
+  });
+
+  it('a long room line spills past its leaf: 3 WAL frames for 1,900 bytes, 4 for a maximal line, 1 more when it reuses a freed page', () => {
+    // A row of a WITHOUT ROWID table keeps at most ~1,000 bytes in its leaf (4 KiB pages); a longer one
+    // keeps 489 there and the rest in overflow pages of 4,092 bytes. MAX_TEXT_CHARS code points of 4 UTF-8
+    // bytes each are 8,000 bytes: two overflow pages. A new page grows the file (page 1 counts the pages);
+    // a page freed by a prune is taken from the free list (its trunk page and page 1's free count change).
+    const db = tempDb();
+    const s = new Store(db);
+    let id = 0;
+    const wal = () => fs.statSync(`${db}-wal`).size;
+    const frames = (text: string, count: number): number[] =>
+      Array.from({ length: count }, () => {
+        const before = wal();
+        s.addHistory({ id: ++id, room: '#lobby', from: 'alice', text, time: id, action: false });
+        s.commit();
+        return (wal() - before) / (4096 + 24);
+      });
+    const long = 'x'.repeat(1900);
+    const maximal = '\u{1F600}'.repeat(MAX_TEXT_CHARS);
+    expect(Buffer.byteLength(maximal)).toBe(8000);
+    frames('short', 5);
+    // A new database's free list holds the two pages migration 7 freed (the old table's and its index's):
+    // the first long line takes the one listed on the trunk page (4 frames: the trunk changes too), the
+    // second the trunk page itself; the next ones grow the file.
+    expect([frames(long, 4), frames(maximal, 2)]).toEqual([[4, 3, 3, 3], [4, 4]]);
+    // The prune frees the overflow pages of all but the newest line; new lines take them from the free list.
+    s.pruneHistory('#lobby', 1);
+    expect([frames(long, 2), frames(maximal, 1)]).toEqual([[4, 4], [5]]);
+    // A short line still costs one frame (its leaf) in the same tree.
+    expect(frames('short', 3)).toEqual([1, 1, 1]);
+    // Read back whole from its overflow pages.
+    expect(s.recentHistory('#lobby', 4).map((m) => m.text)).toEqual([maximal, 'short', 'short', 'short']);
     s.close();
   });
 
