@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterBus } from '../../../src/server/cluster/bus.js';
 import { keys } from '../../../src/server/cluster/keys.js';
+import { heartbeat } from '../../../src/server/cluster/presence.js';
 import { parseRedisUrl } from '../../../src/server/cluster/redis.js';
 import { ReplicaStore, type StateChange } from '../../../src/server/cluster/replica.js';
 import { compareIds } from '../../../src/server/cluster/snapshot.js';
@@ -202,5 +203,34 @@ describe('the journal of shared state is trimmed behind a snapshot', () => {
     // And b goes on following the journal after the reload.
     await changes(a, round + 1);
     await until(() => b.store.user(`lau${round + 1}`) !== undefined, 5000, 'b follows on');
+  });
+
+  it('never trims while a server of a version before the trim is up (its presence has no journal position), and trims once it is gone', async () => {
+    // Such a server reads the journal from its first entry at start: trimmed, it would start without the
+    // state made before the trim and not know it.
+    const a = await node('oa');
+    // Its heartbeat, as it wrote it: the NodeInfo of that version had no `journal` field.
+    await heartbeat(admin, { id: 'old', host: '127.0.0.1', port: 2, pid: 1, started: Date.now(), beat: Date.now(), users: 0 }, new Map(), 60_000);
+    const snapshotPos = () => admin.hget(keys.snapshot, 'pos');
+    // Until a second snapshot is written: the round that wrote it had one before it, so it got as far as trimming.
+    let round = 1;
+    let first: string | null = null;
+    for (; round <= 300; round++) {
+      await changes(a, round);
+      const pos = await snapshotPos();
+      first ??= pos;
+      if (first !== null && pos !== null && compareIds(pos, first) > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(compareIds((await snapshotPos())!, first!)).toBeGreaterThan(0);
+    expect(await admin.hget(keys.snapshot, 'trimmed')).toBeNull();
+    expect(await admin.xlen(keys.state)).toBeGreaterThan(JOURNAL_MAX);
+    // The old server stops: its presence goes, and the journal is trimmed.
+    await admin.del(keys.node('old'));
+    for (round++; round <= 600 && (await admin.hget(keys.snapshot, 'trimmed')) === null; round++) {
+      await changes(a, round);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await admin.hget(keys.snapshot, 'trimmed')).not.toBeNull();
   });
 });
