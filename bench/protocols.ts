@@ -89,16 +89,19 @@ function lineAt(buf: Buffer, at: number): string {
 
 export const parley: ProtocolAdapter = {
   name: 'parley',
-  // As parley's own client speaks: version 2, reading a busy room's grouped join and leave notices.
-  greeting: (nick) => JSON.stringify({ type: 'hello', name: nick, version: 2, grouped: true }) + '\n',
+  // As parley's own client speaks: version 2, reading a busy room's grouped join and leave notices, and
+  // taking the room's members from its `room` frame only (the welcome then leaves them out).
+  greeting: (nick) => JSON.stringify({ type: 'hello', name: nick, version: 2, grouped: true, usersOnce: true }) + '\n',
   handshake(line) {
+    // In the room once its members are here, as IRC's end of NAMES: the default room's `room` frame, which
+    // follows the welcome. It lists the whole room, so it is told by its start, not parsed.
+    if (line.startsWith('{"type":"room"')) return { joined: true };
     let msg: { type?: unknown; token?: unknown; code?: unknown; message?: unknown };
     try {
       msg = JSON.parse(line) as typeof msg;
     } catch {
       return { error: `not JSON: ${line.slice(0, 80)}` };
     }
-    if (msg.type === 'welcome') return { joined: true };
     if (msg.type === 'ping') return { reply: JSON.stringify({ type: 'pong', token: msg.token }) + '\n' };
     if (msg.type === 'error' || msg.type === 'shutdown') return { error: `${String(msg.code ?? msg.type)}: ${String(msg.message ?? '')}` };
     return {};

@@ -629,7 +629,10 @@ class Bench {
     fs.mkdirSync(this.opts.outDir, { recursive: true });
     await this.startServer('parley', ['--cpu-prof', '--cpu-prof-dir', this.opts.outDir, '--cpu-prof-name', name]);
     try {
-      const join = await this.buildRoom('parley', n, Math.min(this.opts.senders, n), Math.max(20_000, n * 20));
+      // A join profile connects as the idle step does when --idle-inflight is given (10,000 hellos, a few in
+      // flight per worker: target 5), and all at once otherwise (the join storm: target 6).
+      const inFlight = this.opts.profileJoin && process.argv.includes('--idle-inflight') ? this.opts.idleInFlight : 0;
+      const join = await this.buildRoom('parley', n, Math.min(this.opts.senders, n), Math.max(20_000, n * 20), inFlight);
       log(`profile: ${join.joined}/${n} joined in ${(join.ms / 1000).toFixed(2)} s`);
       if (!this.opts.profileJoin) {
         const s = await this.step(rate, ms);

@@ -23,6 +23,11 @@ export interface Session {
   /** The protocol version agreed in hello; 1 lives in the default room only. */
   version: number;
   /**
+   * Said hello with `usersOnce` (version 2): its welcome leaves out the default room's members, which its
+   * `room` frame of that room carries anyway (PROTOCOL.md §15.3): a joiner gets the list once, not twice.
+   */
+  usersOnce?: boolean;
+  /**
    * Holds a server administrator's rights: logged in to an administrator account (`parley-server user
    * admin NAME`), or won them with that account's password (oper).
    */

@@ -15,9 +15,10 @@ export type ClientMessage =
    * `last`: after a reconnect, the newest message id the client has of each room, so that the server
    * replays only what is newer (PROTOCOL.md §6.1). `blocks`: a guest's blocks, given again after a
    * reconnect (a guest's blocks live with its connection on the server). `grouped`: the client reads
-   * `names` in `joined` and `left` (PROTOCOL.md §15.3.1: grouped notices of a busy room).
+   * `names` in `joined` and `left` (PROTOCOL.md §15.3.1: grouped notices of a busy room). `usersOnce`: the
+   * client takes the default room's members from its `room` frame, so `welcome` leaves them out (§15.3).
    */
-  | ({ type: 'hello'; name: string; version: number; password?: string; token?: string; session?: string; last?: LastSeen[]; blocks?: string[]; grouped?: boolean } & Ref)
+  | ({ type: 'hello'; name: string; version: number; password?: string; token?: string; session?: string; last?: LastSeen[]; blocks?: string[]; grouped?: boolean; usersOnce?: boolean } & Ref)
   /** `notice`: an automatic message (a bot's, IRC's NOTICE) that nobody should answer automatically. */
   | ({ type: 'say'; text: string; action?: boolean; notice?: boolean } & InRoom & Ref)
   | ({ type: 'whisper'; to: string; text: string; notice?: boolean } & Ref)
@@ -247,7 +248,11 @@ export type ServerMessage =
       type: 'welcome';
       version: number;
       name: string;
-      users: readonly string[];
+      /**
+       * The default room's members; absent for a version-2 client that said hello with `usersOnce` when the
+       * `room` frame of the default room follows with them (PROTOCOL.md §15.3).
+       */
+      users?: readonly string[];
       motd: string;
       session?: string;
       limits?: ServerLimits;
@@ -409,6 +414,7 @@ const CLIENT_CHECKS: Record<ClientType, Check[]> = {
         ? null
         : `"blocks" must be a list of at most ${MAX_BLOCKS} names`,
     (o) => optBool(o, 'grouped'),
+    (o) => optBool(o, 'usersOnce'),
   ],
   say: [(o) => str(o, 'text'), (o) => optBool(o, 'action'), (o) => optBool(o, 'notice'), optRoom],
   whisper: [(o) => str(o, 'to'), (o) => str(o, 'text'), (o) => optBool(o, 'notice')],
@@ -462,7 +468,7 @@ const SERVER_CHECKS: Record<ServerType, Check[]> = {
   welcome: [
     (o) => num(o, 'version'),
     (o) => str(o, 'name'),
-    (o) => strings(o, 'users'),
+    (o) => (o.users === undefined ? null : strings(o, 'users')),
     (o) => str(o, 'motd'),
     (o) => optBool(o, 'account'),
     (o) => optStr(o, 'token', Infinity),

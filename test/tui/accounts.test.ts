@@ -49,7 +49,7 @@ describe('ClientCore commands', () => {
     const core = new ClientCore('al', 'plain');
     core.receive({ type: 'welcome', version: 1, name: 'al', users: ['al'], motd: '', account: true, token: 'T' }, 's');
     expect(core.hello()).toMatchObject({ type: 'hello', token: 'T' });
-    expect(core.hello('pw')).toEqual({ type: 'hello', name: 'al', version: 2, grouped: true, ref: 'hello', password: 'pw' });
+    expect(core.hello('pw')).toEqual({ type: 'hello', name: 'al', version: 2, grouped: true, usersOnce: true, ref: 'hello', password: 'pw' });
   });
 });
 

@@ -58,6 +58,28 @@ describe('ClientCore', () => {
     expect(line).toMatch(/<evil> xy$/);
   });
 
+  it('says usersOnce in hello, and shows a welcome without members, as it showed one listing them, when the first room\'s frame brings them', () => {
+    // The server leaves the default room's members out of the welcome when the room frame follows with them
+    // (PROTOCOL.md §15.3): a joiner of a room of N gets the N names once. What the person sees is unchanged.
+    for (const mode of ['plain', 'tui'] as const) {
+      const login = (users: string[] | undefined) => {
+        const core = new ClientCore('bob', mode, '');
+        expect(core.hello()).toMatchObject({ type: 'hello', version: 2, grouped: true, usersOnce: true });
+        const welcome = { type: 'welcome', version: 2, name: 'bob', motd: 'hi', session: 's', rooms: ['#lobby', '#dev'] } as const;
+        const events = [
+          ...core.receive(users === undefined ? welcome : { ...welcome, users, away: ['zoe'] }, SERVER),
+          ...core.receive({ type: 'room', room: '#lobby', users: ['zoe', 'bob', 'Amy'], away: ['zoe'], operators: [] }, SERVER),
+          ...core.receive({ type: 'room', room: '#dev', users: ['bob', 'cy'], operators: ['cy'] }, SERVER),
+        ];
+        return { events, users: core.users, current: core.current };
+      };
+      const listed = login(['zoe', 'bob', 'Amy']);
+      const once = login(undefined);
+      expect(once).toEqual(listed);
+      expect(once.events[0]).toMatchObject({ kind: 'welcome', users: ['Amy', 'bob', 'zoe'], away: ['zoe'], rooms: ['#lobby', '#dev'] });
+    }
+  });
+
   it('after logging in again (another server of a cluster) is back in the room it was in, with that room\'s members', () => {
     // Line mode: it is told (the full screen learns every room of a login, see below).
     const core = new ClientCore('bob', 'plain', '');

@@ -742,7 +742,7 @@ export class IrcSession {
 
   private welcomed(ev: Extract<ServerMessage, { type: 'welcome' }>): void {
     this.welcome = ev;
-    this.noteAway(ev.users, ev.away);
+    this.noteAway(ev.users ?? [], ev.away); // the gateway never says usersOnce: the list is there
     this.account = ev.account === true;
     if (this.state === 'sasl_checking') {
       this.state = 'sasl_done';

@@ -33,6 +33,7 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
   }
   s.version = msg.version;
   s.codec = ctx.codecFor(s.codec, msg.version, msg.grouped === true);
+  s.usersOnce = msg.version > 1 && msg.usersOnce === true;
   if (s.checking) return ctx.error(s, 'busy', 'your login is still being checked; wait for the answer', { re: 'hello', ref });
   // Continue an earlier session's refs only if this server still remembers it (PROTOCOL.md §5.3).
   if (msg.session !== undefined && ctx.accepted.has(msg.session)) s.refsKey = msg.session;
@@ -167,13 +168,13 @@ function enter(ctx: Context, s: Session, name: string, now: number, ref: string 
   }
   for (const room of rooms) room.add(s);
   const blocked = s.blocks.list();
-  const users = rooms.includes(lobby) ? lobby.namesFor(s) : [];
+  // The default room's members, unless the client takes them from that room's frame, which follows at once.
+  const users = rooms[0] !== lobby ? [] : s.usersOnce === true ? undefined : lobby.namesFor(s);
   ctx.send(s, {
     type: 'welcome',
     version: s.version,
     name,
-    users,
-    ...awayField(ctx, users),
+    ...(users !== undefined && { users, ...awayField(ctx, users) }),
     motd: ctx.opts.motd,
     session: s.refsKey,
     limits: limitsOf(ctx),

@@ -63,6 +63,8 @@ export class ClientCore {
   private shown = new Map<string, ShownIds>();
   /** A welcome came before: the next one is a reconnect. */
   private welcomed = false;
+  /** The last welcome, until it is shown (at once, or with the first room's frame when it left out the members). */
+  private welcoming: { motd: string; server: string; again: boolean; rooms: boolean } | undefined;
   private nextRef = 1;
   /** What /log answers: where this session's conversations are logged, or that logging is off. */
   logWhere = 'chat logs are off (turn them on with [log] enabled = true in the config file)';
@@ -94,6 +96,8 @@ export class ClientCore {
       version: PROTOCOL_VERSION,
       // This client shows a busy room's grouped join and leave notices on one line (PROTOCOL.md §15).
       grouped: true,
+      // It takes the default room's members from that room's frame: the welcome need not list them too.
+      usersOnce: true,
       ref: 'hello',
       ...(password !== undefined ? { password } : this.token !== undefined && { token: this.token }),
       ...(this.session !== undefined && { session: this.session }),
@@ -252,9 +256,11 @@ export class ClientCore {
   /** One frame from the server, already validated. Everything shown is sanitised again here. */
   receive(msg: ServerMessage, server: string): ChatEvent[] {
     switch (msg.type) {
-      case 'welcome':
+      case 'welcome': {
         this.name = clean(msg.name);
-        this.users = msg.users.map(clean).sort(compareNames);
+        // Without `users` (we said usersOnce) the members come in the first room's frame, next: the
+        // welcome is shown then, as it was when it listed them itself.
+        this.users = (msg.users ?? []).map(clean).sort(compareNames);
         this.account = msg.account === true;
         // Resuming rotates the token: the one just used no longer works, this is the one to keep.
         if (msg.token !== undefined) this.token = msg.token;
@@ -274,7 +280,9 @@ export class ClientCore {
         for (const room of this.shown.keys()) if (room !== '' && !this.atLogin.has(room)) this.shown.delete(room);
         const again = this.welcomed;
         this.welcomed = true;
-        return [{ kind: 'welcome', name: this.name, users: [...this.users], motd: clean(msg.motd), server, account: this.account, blocked: [...this.blocked], away: this.awayAmong(this.users), ...(again && { again: true }), ...(msg.rooms !== undefined && { rooms: [...this.rooms] }) }];
+        this.welcoming = { motd: clean(msg.motd), server, again, rooms: msg.rooms !== undefined };
+        return msg.users === undefined && this.rooms.length > 0 ? [] : [this.welcomeEvent()];
+      }
       case 'message': {
         // A replayed line we have shown already (a server that does not honour hello.last) is not added again.
         if (!this.show(msg.room, msg.id) && msg.history === true) return [];
@@ -435,6 +443,12 @@ export class ClientCore {
         const users = msg.users.map(clean).sort(compareNames);
         this.away = markAway(this.away, users, msg.away?.map(clean));
         const login = this.atLogin.delete(key(room));
+        // The welcome that left out the first room's members, shown now with them.
+        const welcome: ChatEvent[] = [];
+        if (login && this.welcoming !== undefined && key(room) === key(this.rooms[0]!)) {
+          this.users = [...users];
+          welcome.push(this.welcomeEvent());
+        }
         if (!this.rooms.some((r) => key(r) === key(room))) this.rooms.push(room);
         this.members.set(key(room), users);
         const state = {
@@ -451,10 +465,10 @@ export class ClientCore {
           const current = this.current !== undefined && key(this.current) === key(room);
           if (current) this.users = [...users];
           // The full screen keeps a window per room: it learns each one's members (and says nothing).
-          if (this.mode === 'tui') return [{ ...state, current, login: true }];
+          if (this.mode === 'tui') return [...welcome, { ...state, current, login: true }];
           // Put back in the room we were in before a reconnect (not the first): shown, so its members
           // replace the welcome's.
-          return current && key(room) !== key(this.rooms[0]!) ? [{ ...state, current: true }] : [];
+          return current && key(room) !== key(this.rooms[0]!) ? [...welcome, { ...state, current: true }] : welcome;
         }
         this.current = room;
         this.users = [...users];
@@ -510,6 +524,13 @@ export class ClientCore {
   /** Whether `name` is away, as the server last said. */
   isAway(name: string): boolean {
     return this.away.includes(foldName(name));
+  }
+
+  /** The welcome as shown, with the members of the first room (from the welcome or that room's frame). */
+  private welcomeEvent(): ChatEvent {
+    const w = this.welcoming!;
+    this.welcoming = undefined;
+    return { kind: 'welcome', name: this.name, users: [...this.users], motd: w.motd, server: w.server, account: this.account, blocked: [...this.blocked], away: this.awayAmong(this.users), ...(w.again && { again: true }), ...(w.rooms && { rooms: [...this.rooms] }) };
   }
 
   /** Which of `users` are away. */
