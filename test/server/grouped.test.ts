@@ -26,7 +26,7 @@ async function hello(name: string, version: number, grouped = false): Promise<Ra
   clients.push(c);
   c.send({ type: 'hello', name, version, ...(grouped && { grouped: true }) });
   const welcome = await c.next((m) => m.type === 'welcome', 60_000);
-  welcomed.set(c, welcome.type === 'welcome' ? [...welcome.users] : []);
+  welcomed.set(c, welcome.type === 'welcome' ? [...(welcome.users ?? [])] : []);
   return c;
 }
 

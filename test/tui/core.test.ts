@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClientCore, mentions } from '../../src/tui/core/core.js';
 import { formatPlain } from '../../src/tui/plain.js';
+import type { ServerMessage } from '../../src/wire/messages.js';
 import { FORBIDDEN } from '../helpers/corpus.js';
 
 const SERVER = '127.0.0.1:7777';
@@ -65,7 +66,7 @@ describe('ClientCore', () => {
       const login = (users: string[] | undefined) => {
         const core = new ClientCore('bob', mode, '');
         expect(core.hello()).toMatchObject({ type: 'hello', version: 2, grouped: true, usersOnce: true });
-        const welcome = { type: 'welcome', version: 2, name: 'bob', motd: 'hi', session: 's', rooms: ['#lobby', '#dev'] } as const;
+        const welcome: ServerMessage = { type: 'welcome', version: 2, name: 'bob', motd: 'hi', session: 's', rooms: ['#lobby', '#dev'] };
         const events = [
           ...core.receive(users === undefined ? welcome : { ...welcome, users, away: ['zoe'] }, SERVER),
           ...core.receive({ type: 'room', room: '#lobby', users: ['zoe', 'bob', 'Amy'], away: ['zoe'], operators: [] }, SERVER),
