@@ -1,7 +1,8 @@
 import { GROUP_NOTICES_MAX_NAMES, GROUP_NOTICES_MIN_MEMBERS } from '../wire/limits.js';
-import { compareNames, foldName } from '../wire/names.js';
+import { foldName } from '../wire/names.js';
 import { foldRoom } from '../wire/rooms.js';
 import type { ChatEvent, Codec, RoomBus, RoomEvent } from './events.js';
+import { NameList } from './namelist.js';
 import type { Session } from './session.js';
 
 // One room: its members and fan-out, and what outlives them (topic, operators, bans, mutes, the people
@@ -83,9 +84,8 @@ export class Room {
   private readonly members = new Map<string, Session>();
   /** Members on other servers of a cluster (folded name -> display name): listed, but reached through the bus. */
   private readonly remote = new Map<string, string>();
-  private readonly sorted: string[] = [];
-  /** A frozen copy of `sorted`, shared by every list handed out until the members change (see names). */
-  private view: readonly string[] | undefined;
+  /** Every member's display name (here and on other servers), sorted, with its JSON kept (namelist.ts). */
+  private readonly sorted = new NameList();
   /** The room's key (foldRoom(name)). */
   readonly key: string;
   topic = '';
@@ -179,12 +179,12 @@ export class Room {
   add(s: Session): void {
     const key = foldName(s.name!);
     const elsewhere = this.remote.get(key); // a newer login here replaces one on another server
-    if (elsewhere !== undefined && !this.members.has(key)) this.unlist(elsewhere);
+    if (elsewhere !== undefined && !this.members.has(key)) this.sorted.remove(elsewhere);
     const before = this.members.get(key);
-    if (before?.name !== undefined) this.unlist(before.name);
+    if (before?.name !== undefined) this.sorted.remove(before.name);
     before?.rooms.delete(this);
     this.members.set(key, s);
-    this.list(s.name!);
+    this.sorted.insert(s.name!);
     s.rooms.add(this);
     if (this.held.length > 0) this.heldSince.set(s, this.held.length);
   }
@@ -195,9 +195,9 @@ export class Room {
     const key = foldName(s.name!);
     if (this.members.get(key) !== s) return false;
     this.members.delete(key);
-    this.unlist(s.name!);
+    this.sorted.remove(s.name!);
     const elsewhere = this.remote.get(key);
-    if (elsewhere !== undefined) this.list(elsewhere);
+    if (elsewhere !== undefined) this.sorted.insert(elsewhere);
     return true;
   }
 
@@ -205,9 +205,9 @@ export class Room {
   rename(s: Session, old: string): void {
     const oldKey = foldName(old);
     if (this.members.get(oldKey) === s) this.members.delete(oldKey);
-    this.unlist(old);
+    this.sorted.remove(old);
     this.members.set(foldName(s.name!), s);
-    this.list(s.name!);
+    this.sorted.insert(s.name!);
   }
 
   /** A member on another server of the cluster came (`present`) or went. Listed once even if also here. */
@@ -215,10 +215,10 @@ export class Room {
     const key = foldName(name);
     const before = this.remote.get(key);
     const here = this.members.has(key);
-    if (before !== undefined && !here) this.unlist(before);
+    if (before !== undefined && !here) this.sorted.remove(before);
     if (present) this.remote.set(key, name);
     else this.remote.delete(key);
-    if (present && !here) this.list(name);
+    if (present && !here) this.sorted.insert(name);
   }
 
   /**
@@ -227,7 +227,7 @@ export class Room {
    * is encoded once (wire/frame.ts).
    */
   names(): readonly string[] {
-    return (this.view ??= Object.freeze([...this.sorted]));
+    return this.sorted.toArray();
   }
 
   /** The room as `s` sees it: without the names it blocks. */
@@ -326,30 +326,6 @@ export class Room {
     for (const m of this.members.values()) m.rooms.delete(this);
     this.members.clear();
     this.remote.clear();
-    this.sorted.length = 0;
-    this.view = undefined;
-  }
-
-  /** Where `name` stands, or would stand, in `sorted`. */
-  private rank(name: string): number {
-    let lo = 0;
-    let hi = this.sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareNames(this.sorted[mid]!, name) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  private list(name: string): void {
-    this.view = undefined;
-    this.sorted.splice(this.rank(name), 0, name);
-  }
-
-  private unlist(name: string): void {
-    this.view = undefined;
-    const i = this.rank(name);
-    if (this.sorted[i] === name) this.sorted.splice(i, 1);
+    this.sorted.clear();
   }
 }

@@ -104,22 +104,33 @@ function isBlank(line: Buffer): boolean {
   return true;
 }
 
-/** JSON of frozen name lists (a room's members as Room.names hands them out), by identity. */
-const listJson = new WeakMap<readonly string[], string>();
+/** JSON of frozen name lists (a room's members as Room.names hands them out), by identity, in pieces. */
+const listJson = new WeakMap<readonly string[], readonly Buffer[]>();
+
+/**
+ * `json`, put together, is the JSON of the frozen `list` (its owner keeps it in pieces that it updates more
+ * cheaply than encoding the whole list: server/namelist.ts): frames that carry `list` as `users` copy them.
+ */
+export function shareListJson(list: readonly string[], json: readonly Buffer[]): void {
+  listJson.set(list, json);
+}
+
+const USERS_CLOSE = Buffer.from('}\n');
 
 /**
  * One frame on the wire: JSON and a newline. Encode once, write the same Buffer to every recipient. A
- * frozen `users` list (a room's members, shared until they change) is encoded once however many frames
- * carry it: each joiner's welcome and room frame list the whole room. It then comes last in the object.
+ * frozen `users` list (a room's members, shared until they change) is JSON-encoded once however many frames
+ * carry it, and each frame copies its bytes: each joiner's room frame (and a version-1 welcome) lists the
+ * whole room. It then comes last in the object.
  */
 export function encodeFrame(message: object): Buffer {
   const users = (message as { users?: unknown }).users;
   if (!Array.isArray(users) || !Object.isFrozen(users)) return Buffer.from(JSON.stringify(message) + '\n', 'utf8');
   let json = listJson.get(users);
-  if (json === undefined) listJson.set(users, (json = JSON.stringify(users)));
+  if (json === undefined) listJson.set(users, (json = [Buffer.from(JSON.stringify(users), 'utf8')]));
   const { users: _users, ...rest } = message as { users: unknown };
   const head = JSON.stringify(rest);
-  return Buffer.from(`${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"users":${json}}\n`, 'utf8');
+  return Buffer.concat([Buffer.from(`${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"users":`, 'utf8'), ...json, USERS_CLOSE]);
 }
 
 /**
