@@ -107,6 +107,16 @@ export interface MemoryResult {
   rssIdleKiB: number;
   rssPerClientKiB: number;
   serverCpuSecJoin: number;
+  /**
+   * The generator's CPU seconds (all worker processes) and the rest of the machine's, in cores, while the
+   * clients connected: beside serverCpuSecJoin and the join's wall time they say who was the limit of
+   * target 5 (absent in results from before 2026-11-30).
+   */
+  generatorCpuSecJoin?: number;
+  otherCoresJoin?: number;
+  /** Bytes the server wrote and its write() calls while the clients connected (/proc/PID/io wchar, syscw). */
+  bytesWrittenJoin?: number;
+  writesJoin?: number;
 }
 
 /** The full-screen client under incoming load (bench/client.ts, run at the end of the bench). */

@@ -574,10 +574,16 @@ class Bench {
       await sleep(500);
       const rssBaseKiB = server.rssKiB();
       const cpu0 = server.cpuSec();
+      const gen0 = this.pool.workers.reduce((a, w) => a + procCpuSec(w.pid), 0);
+      const io0 = server.syscalls();
+      const machine0 = machineBusySec();
       // IRC clients register and stay out of the channel: 10,000 JOINs to one channel cost ngIRCd O(N^2)
       // notices and do not finish in minutes (nor do 10,000 hellos to parley, whose hello enters the room).
       const join = await this.buildRoom(kind, n, 0, this.opts.idleTimeoutMs, this.opts.idleInFlight, false);
       const serverCpuSecJoin = server.cpuSec() - cpu0;
+      const generatorCpuSecJoin = this.pool.workers.reduce((a, w) => a + procCpuSec(w.pid), 0) - gen0;
+      const io1 = server.syscalls();
+      const otherCoresJoin = Math.max(0, machineBusySec() - machine0 - serverCpuSecJoin - generatorCpuSecJoin) / Math.max(1e-9, join.ms / 1000);
       await sleep(2000);
       const rssIdleKiB = server.rssKiB();
       const res: MemoryResult = {
@@ -587,9 +593,13 @@ class Bench {
         rssIdleKiB,
         rssPerClientKiB: (rssIdleKiB - rssBaseKiB) / Math.max(1, join.joined),
         serverCpuSecJoin,
+        generatorCpuSecJoin,
+        otherCoresJoin,
+        bytesWrittenJoin: io1.written - io0.written,
+        writesJoin: io1.writes - io0.writes,
       };
       log(
-        `${LABEL[kind]} idle: ${join.joined}/${n} joined in ${(join.ms / 1000).toFixed(2)} s (server CPU ${serverCpuSecJoin.toFixed(2)} s), RSS ${(rssBaseKiB / 1024).toFixed(1)} -> ${(rssIdleKiB / 1024).toFixed(1)} MiB = ${res.rssPerClientKiB.toFixed(2)} KiB/client`,
+        `${LABEL[kind]} idle: ${join.joined}/${n} joined in ${(join.ms / 1000).toFixed(2)} s (server CPU ${serverCpuSecJoin.toFixed(2)} s, generator CPU ${generatorCpuSecJoin.toFixed(2)} s on ${this.generatorCores} core(s), other ${otherCoresJoin.toFixed(2)} cores; server wrote ${((io1.written - io0.written) / 1e6).toFixed(1)} MB in ${(io1.writes - io0.writes).toLocaleString('en-US')} write() calls), RSS ${(rssBaseKiB / 1024).toFixed(1)} -> ${(rssIdleKiB / 1024).toFixed(1)} MiB = ${res.rssPerClientKiB.toFixed(2)} KiB/client`,
       );
       return res;
     } finally {

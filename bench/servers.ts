@@ -21,8 +21,8 @@ export interface RunningServer {
   cpuSec(): number;
   /** The system (kernel) part of cpuSec. */
   sysSec(): number;
-  /** Read and write system calls so far (/proc/PID/io: syscr, syscw). */
-  syscalls(): { reads: number; writes: number };
+  /** Read and write system calls so far, and bytes written (/proc/PID/io: syscr, syscw, wchar). */
+  syscalls(): { reads: number; writes: number; written: number };
   /** Resident set size now, KiB. */
   rssKiB(): number;
   /** Whether the process is still running. */
@@ -108,12 +108,13 @@ export function procSysSec(pid: number): number {
  * server achieves: one write() per recipient per message is the worst case, and most of a server's cost
  * per delivery is its writes (the kernel's loopback TCP path runs inside them).
  */
-export function procSyscalls(pid: number): { reads: number; writes: number } {
+export function procSyscalls(pid: number): { reads: number; writes: number; written: number } {
   try {
     const io = fs.readFileSync(`/proc/${pid}/io`, 'utf8');
-    return { reads: Number(/^syscr: (\d+)/m.exec(io)?.[1] ?? NaN), writes: Number(/^syscw: (\d+)/m.exec(io)?.[1] ?? NaN) };
+    const field = (name: string): number => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(io)?.[1] ?? NaN);
+    return { reads: field('syscr'), writes: field('syscw'), written: field('wchar') };
   } catch {
-    return { reads: NaN, writes: NaN };
+    return { reads: NaN, writes: NaN, written: NaN };
   }
 }
 
