@@ -8,12 +8,16 @@ export interface TcpProxy {
   /** Drop every connection through it and refuse new ones until restore(). */
   cut(): void;
   restore(): void;
+  /** Hold what clients send (kept, not lost) until release(): the connections stay up, commands wait unanswered. */
+  hold(): void;
+  release(): void;
   close(): Promise<void>;
 }
 
 export async function tcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   const open = new Set<net.Socket>();
   let refusing = false;
+  const pipes = new Map<net.Socket, net.Socket>();
   const server = net.createServer((client) => {
     if (refusing) return client.destroy();
     const upstream = net.connect(targetPort, targetHost);
@@ -23,10 +27,12 @@ export async function tcpProxy(targetPort: number, targetHost = '127.0.0.1'): Pr
       upstream.destroy();
       open.delete(client);
       open.delete(upstream);
+      pipes.delete(client);
     };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
     client.pipe(upstream);
+    pipes.set(client, upstream);
     upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -39,6 +45,12 @@ export async function tcpProxy(targetPort: number, targetHost = '127.0.0.1'): Pr
     },
     restore() {
       refusing = false;
+    },
+    hold() {
+      for (const [client, upstream] of pipes) client.unpipe(upstream);
+    },
+    release() {
+      for (const [client, upstream] of pipes) client.pipe(upstream);
     },
     close() {
       for (const s of [...open]) s.destroy();

@@ -132,11 +132,8 @@ export class ClusterBus {
   private keeping = false;
   /** The replica is being reloaded from a snapshot (no snapshot of it is taken meanwhile). */
   private reloading = false;
-  /** When this node's presence was last renewed; and whether it may have lapsed since (the journal may be trimmed past us). */
-  private lastBeat = 0;
   /** The journal position the replica reached at start (reported until the reader runs). */
   private journalFrom: string | undefined;
-  private mayHaveLapsed = false;
 
   constructor(private readonly opts: BusOptions) {
     this.nodeId = opts.nodeId ?? randomBytes(6).toString('hex');
@@ -193,7 +190,7 @@ export class ClusterBus {
       this.readerConn,
       from,
       (stream, entries) => this.deliver(stream, entries),
-      { error: (err) => this.log('cluster_error', { during: 'read', error: err.message }), beforeRead: () => this.catchUpIfTrimmed() },
+      { error: (err) => this.log('cluster_error', { during: 'read', error: err.message }), afterRead: (stream, from) => this.reloadIfTrimmed(stream, from) },
     );
     this.reader.start();
     this.beatTimer = setInterval(() => void this.beat(), this.heartbeatMs);
@@ -361,7 +358,6 @@ export class ClusterBus {
   private onLink(state: 'up' | 'down', detail: string): void {
     if (this.stopped || !this.handlers) return;
     this.linkUp = state === 'up';
-    if (state === 'down') this.mayHaveLapsed = true;
     this.log(state === 'up' ? 'cluster_up' : 'cluster_down', { node: this.nodeId, detail });
     if (state === 'up') void this.beat();
     this.handlers.link(state, detail);
@@ -377,9 +373,6 @@ export class ClusterBus {
       const journal = this.handlers.state ? (this.reader?.position(keys.state) ?? this.journalFrom) : undefined;
       const info: NodeInfo = { id: this.nodeId, host: this.address.host, port: this.address.port, pid: process.pid, started: this.started, beat: now, users: users.size, ...(journal !== undefined && { journal }) };
       await heartbeat(this.cmd, info, users, this.ttlMs);
-      // A beat later than the TTL: the others saw this node gone, and may have trimmed past it meanwhile.
-      if (this.lastBeat !== 0 && now - this.lastBeat > this.ttlMs) this.mayHaveLapsed = true;
-      this.lastBeat = now;
       const nodes = (await knownNodes(this.cmd)).map((n) => n.id).filter((n) => n !== this.nodeId);
       const alive = await aliveNodes(this.cmd, nodes);
       for (const n of alive) this.peers.add(n);
@@ -421,39 +414,39 @@ export class ClusterBus {
   /**
    * The replica's shared tables and the journal position they cover. Taken in a turn of its own when no
    * script of this node's is out (its change would be in the journal, below the position, but not yet in
-   * the replica) and the reader is not reloading nor unsure it missed a trim; every entry up to the
-   * reader's position is applied.
+   * the replica) and the reader is not reloading; every entry up to the reader's position is applied, and
+   * without a gap (each read that crossed a trim was checked before it was applied: reloadIfTrimmed). A
+   * replica behind a trim it has not read across yet is whole but old: the snapshot script refuses it,
+   * as it writes only past the stored snapshot, which is at or past the trim mark.
    */
   private async capture(): Promise<{ pos: string; data: string } | undefined> {
     for (let turn = 0; turn < 100; turn++) {
       await new Promise((resolve) => setImmediate(resolve));
       if (this.stopped || !this.reader || !this.handlers?.snapshot) return undefined;
-      // A node that may have been away may hold a replica with a gap: it snapshots only once it has checked.
-      if (this.inflight === 0 && !this.reloading && !this.mayHaveLapsed) return { pos: this.reader.position(keys.state)!, data: this.handlers.snapshot() };
+      if (this.inflight === 0 && !this.reloading) return { pos: this.reader.position(keys.state)!, data: this.handlers.snapshot() };
     }
     return undefined;
   }
 
   /**
-   * Before the reader reads on: if this node may have been seen gone (it lost Redis, or beat too late), ask
-   * whether the journal was trimmed past its position; if so, reload the replica from the snapshot and the
-   * journal after it, and read on from there.
+   * After an XREAD answered journal entries read from `from`: if the trim mark is past `from`, the journal
+   * was trimmed past this node (it was seen gone: it lost Redis, or its heartbeats stalled) and the answer
+   * starts after entries it never applied. The mark and the XTRIM are written in one MULTI, so a mark read
+   * after the XREAD covers every trim that read could have crossed, whenever this node's presence lapsed.
+   * Then the replica is reloaded from the snapshot and the journal after it, the answer's entries are
+   * dropped (true) and the reader reads on from the reload's end.
    */
-  private async catchUpIfTrimmed(): Promise<void> {
+  private async reloadIfTrimmed(stream: string, from: string): Promise<boolean> {
     const handlers = this.handlers;
-    if (!this.mayHaveLapsed || !handlers?.state || !handlers.load || !this.reader) return;
-    const position = this.reader.position(keys.state)!;
-    if (!(await trimmedPast(this.readerConn, position))) {
-      this.mayHaveLapsed = false;
-      return;
-    }
-    this.log('journal_reload', { node: this.nodeId, from: position });
+    if (stream !== keys.state || !handlers?.state || !handlers.load || !this.reader) return false;
+    if (!(await trimmedPast(this.readerConn, from))) return false;
+    this.log('journal_reload', { node: this.nodeId, from });
     this.reloading = true;
     try {
       const last = await loadJournal(this.readerConn, (data) => handlers.load!(data), (change) => this.guard('state', () => handlers.state!(change)));
       this.reader.seek(keys.state, last);
-      this.mayHaveLapsed = false;
       handlers.reloaded?.();
+      return true;
     } finally {
       this.reloading = false;
     }

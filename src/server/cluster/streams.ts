@@ -63,10 +63,12 @@ export interface ReaderEvents {
   /** XREAD failed (Redis away, or a timeout); the reader retries from the same ids. */
   error?: (err: Error) => void;
   /**
-   * Called before each XREAD, in the reader's loop (so nothing is read meanwhile): the owner may move the
-   * reader (seek) before it reads on. A rejection counts as a failed read (reported, retried).
+   * Called after an XREAD answered entries of `stream` read from `from`, before any of that answer is
+   * handled, in the reader's loop (so nothing is read meanwhile). Resolving true drops this answer's entries
+   * of `stream` (the owner caught up another way and moved the reader with seek). A rejection counts as a
+   * failed read: nothing of the answer is handled, the read is retried from the same ids after a pause.
    */
-  beforeRead?: () => Promise<void>;
+  afterRead?: (stream: string, from: string) => Promise<boolean>;
 }
 
 /**
@@ -98,7 +100,7 @@ export class StreamReader<T> {
     return this.ids.get(stream);
   }
 
-  /** Read `stream` on from `id` (only from beforeRead: a read in flight would move it back). */
+  /** Read `stream` on from `id` (only from afterRead: a read in flight would move it back). */
   seek(stream: string, id: string): void {
     if (this.ids.has(stream)) this.ids.set(stream, id);
   }
@@ -125,11 +127,15 @@ export class StreamReader<T> {
           await waitReady(this.redis, this.blockMs);
           continue;
         }
-        await this.events.beforeRead?.();
         const streams = [...this.ids.keys()];
         reply = (await this.redis.xread('COUNT', STREAM_READ_COUNT, 'BLOCK', this.blockMs, 'STREAMS', ...streams, ...streams.map((s) => this.ids.get(s)!))) as
           | [string, [string, string[]][]][]
           | null;
+        if (reply !== null && this.events.afterRead) {
+          const kept: typeof reply = [];
+          for (const answer of reply) if (answer[1].length === 0 || !(await this.events.afterRead(answer[0], this.ids.get(answer[0])!))) kept.push(answer);
+          reply = kept;
+        }
         failures = 0;
       } catch (err) {
         if (!this.running) break;

@@ -52,7 +52,7 @@ async function node(id: string, port = redis.port): Promise<Node> {
     host: '127.0.0.1',
     port: 1,
     heartbeatMs: 100,
-    ttlMs: 600,
+    ttlMs: 3000,
     journalMax: JOURNAL_MAX,
     snapshotIntervalMs: 0,
     log: (event, fields) => n.log.push({ event, fields }),
@@ -180,9 +180,9 @@ describe('the journal of shared state is trimmed behind a snapshot', () => {
     await until(() => JSON.stringify(shared(a.store)) === JSON.stringify(shared(b.store)), 5000, 'b caught up');
     const position = (JSON.parse((await admin.get(keys.node('lb')))!) as { journal: string }).journal;
     proxy.cut();
-    // b's presence lapses (ttl 600 ms); the others then trim without it.
+    // b's presence lapses (ttl 3 s); the others then trim without it.
     await until(() => !b.bus.up, 5000, 'b lost Redis');
-    const lapsed = Date.now() + 5000;
+    const lapsed = Date.now() + 10_000;
     while ((await admin.exists(keys.node('lb'))) === 1 && Date.now() < lapsed) await new Promise((r) => setTimeout(r, 50));
     let round = 6;
     for (; round <= 200; round++) {
@@ -233,4 +233,38 @@ describe('the journal of shared state is trimmed behind a snapshot', () => {
     }
     expect(await admin.hget(keys.snapshot, 'trimmed')).not.toBeNull();
   });
+
+  it('a live node whose heartbeats stalled while its reader was behind notices the trim it read across, and reloads', async () => {
+    const proxy: TcpProxy = await tcpProxy(redis.port);
+    stops.push(() => proxy.close());
+    const a = await node('ma');
+    const b = await node('mb', proxy.port);
+    for (let round = 1; round <= 5; round++) await changes(a, round);
+    await until(() => JSON.stringify(shared(a.store)) === JSON.stringify(shared(b.store)), 5000, 'b caught up');
+    // b's commands wait in the proxy: its heartbeat stalls and its next XREAD is sent only on release, so b
+    // stays connected (no link down) and behind, and its presence lapses while it waits.
+    proxy.hold();
+    a.store.setHash('mau1', 'changed meanwhile');
+    const missed = (await lastEntry())!;
+    const lapsed = Date.now() + 10_000;
+    while ((await admin.exists(keys.node('mb'))) === 1 && Date.now() < lapsed) await new Promise((r) => setTimeout(r, 50));
+    expect(await admin.exists(keys.node('mb'))).toBe(0);
+    let round = 6;
+    for (; round <= 300; round++) {
+      await changes(a, round);
+      const trimmed = await admin.hget(keys.snapshot, 'trimmed');
+      if (trimmed !== null && compareIds(trimmed, missed) > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(compareIds((await admin.hget(keys.snapshot, 'trimmed'))!, missed)).toBeGreaterThan(0);
+    proxy.release();
+    await until(() => JSON.stringify(shared(a.store)) === JSON.stringify(shared(b.store)), 15_000, 'b holds what a holds');
+    expect(b.store.user('mau1')?.hash).toBe('changed meanwhile');
+    expect(b.loads).toBe(1);
+  });
 });
+
+/** The id of the journal's newest entry. */
+async function lastEntry(): Promise<string | undefined> {
+  return (await admin.xrevrange(keys.state, '+', '-', 'COUNT', 1))[0]?.[0];
+}
