@@ -277,6 +277,19 @@ export const STREAM_MAX_LEN = 100_000;
 export const STATE_JOURNAL_MAX = 10_000;
 /** A snapshot of the shared state is written at most this often (each costs a dump of every account and room). */
 export const STATE_SNAPSHOT_INTERVAL_MS = 60_000;
+/**
+ * How long a node holds the right to snapshot and trim the journal (`parley:snapshot:lock`): it lets go when
+ * its round is done; one that died or stalled loses it by this TTL, and its late writes are then refused
+ * (the write checks the lock is still its own, and moves the snapshot and the trim mark only forward).
+ */
+export const STATE_KEEPER_LOCK_MS = 60_000;
+/** Times the journal may be trimmed past a node's start while it loads the snapshot and journal, before the load gives up. */
+export const STATE_LOAD_ATTEMPTS = 5;
+/**
+ * Event-loop turns a node waits for a moment when none of its scripted changes is on its way (so its replica
+ * holds every journal entry up to its position) before it skips taking a snapshot this round.
+ */
+export const STATE_CAPTURE_TURNS = 100;
 /** Longest wait between attempts to reconnect to Redis (the first retries are quicker). */
 export const REDIS_RETRY_MAX_MS = 2_000;
 /** A Redis command not answered within this is failed (the node then refuses what needed it). */

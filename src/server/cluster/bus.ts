@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { CLUSTER_HEARTBEAT_MS, NODE_TTL_MS, ROTATION_CLAIM_TTL_MS, STATE_JOURNAL_MAX, STATE_SNAPSHOT_INTERVAL_MS, STREAM_MAX_LEN } from '../../wire/limits.js';
+import { CLUSTER_HEARTBEAT_MS, NODE_TTL_MS, ROTATION_CLAIM_TTL_MS, STATE_CAPTURE_TURNS, STATE_JOURNAL_MAX, STATE_SNAPSHOT_INTERVAL_MS, STREAM_MAX_LEN } from '../../wire/limits.js';
 import { claimAccount, journalEntry } from './accounts.js';
 import { keys } from './keys.js';
 import { claimName, releaseName, type ClaimResult, type Holder } from './names.js';
@@ -420,7 +420,7 @@ export class ClusterBus {
    * as it writes only past the stored snapshot, which is at or past the trim mark.
    */
   private async capture(): Promise<{ pos: string; data: string } | undefined> {
-    for (let turn = 0; turn < 100; turn++) {
+    for (let turn = 0; turn < STATE_CAPTURE_TURNS; turn++) {
       await new Promise((resolve) => setImmediate(resolve));
       if (this.stopped || !this.reader || !this.handlers?.snapshot) return undefined;
       if (this.inflight === 0 && !this.reloading) return { pos: this.reader.position(keys.state)!, data: this.handlers.snapshot() };

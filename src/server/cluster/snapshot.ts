@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { STATE_KEEPER_LOCK_MS, STATE_LOAD_ATTEMPTS } from '../../wire/limits.js';
 import type { RoomChange } from '../peers.js';
 import type { StoredRoom } from '../store.js';
 import { keys } from './keys.js';
@@ -18,11 +20,45 @@ export function compareIds(a: string, b: string): number {
   return am !== bm ? am - bm : as - bs;
 }
 
-/** How long a node holds the right to snapshot and trim (it lets go when done; a node that died lets go by this TTL). */
-const KEEPER_LOCK_MS = 60_000;
+// KEYS[1] the snapshot hash, KEYS[2] the lock, KEYS[3] the journal. ARGV[1] the lock's token, ARGV[2] the
+// snapshot's position ('' for none), ARGV[3] its data, ARGV[4] its time, ARGV[5] the node, ARGV[6] the trim
+// bound ('' for none). Only while the lock is the caller's, and only forward: the snapshot if its position
+// is past the stored one; the trim mark and XTRIM if the bound is past the mark and not past the stored
+// snapshot. Returns {snapshot written, trimmed} as 0/1.
+const KEEP = `
+local function before(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  if am ~= bm then return am < bm end
+  return as < bs
+end
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0, 0} end
+local wrote, trimmed = 0, 0
+if ARGV[2] ~= '' then
+  local pos = redis.call('HGET', KEYS[1], 'pos')
+  if not pos or before(pos, ARGV[2]) then
+    redis.call('HSET', KEYS[1], 'pos', ARGV[2], 'data', ARGV[3], 'time', ARGV[4], 'node', ARGV[5])
+    wrote = 1
+  end
+end
+if ARGV[6] ~= '' then
+  local pos = redis.call('HGET', KEYS[1], 'pos')
+  local mark = redis.call('HGET', KEYS[1], 'trimmed')
+  if pos and not before(pos, ARGV[6]) and (not mark or before(mark, ARGV[6])) then
+    redis.call('HSET', KEYS[1], 'trimmed', ARGV[6])
+    redis.call('XTRIM', KEYS[3], 'MINID', ARGV[6])
+    trimmed = 1
+  end
+end
+return {wrote, trimmed}
+`;
 
-/** Times the journal may be trimmed past a reader's start while it reads, before loadJournal gives up. */
-const LOAD_ATTEMPTS = 5;
+// KEYS[1] the lock, ARGV[1] the token: let go of the lock only if it is still the caller's.
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
 
 /**
  * Bring a replica up to the journal's end: `load` the snapshot's tables (if there is a snapshot), then
@@ -31,7 +67,7 @@ const LOAD_ATTEMPTS = 5;
  * Resolves with the position of the last change applied; rejects when Redis cannot be asked.
  */
 export async function loadJournal(redis: Redis, load: (data: string) => void, apply: (change: unknown) => void): Promise<string> {
-  for (let attempt = 0; attempt < LOAD_ATTEMPTS; attempt++) {
+  for (let attempt = 0; attempt < STATE_LOAD_ATTEMPTS; attempt++) {
     const [pos, data] = await redis.hmget(keys.snapshot, 'pos', 'data');
     let from = '0-0';
     if (pos && data) {
@@ -44,7 +80,7 @@ export async function loadJournal(redis: Redis, load: (data: string) => void, ap
     const trimmed = await redis.hget(keys.snapshot, 'trimmed');
     if (trimmed === null || compareIds(trimmed, from) <= 0) return last;
   }
-  throw new Error(`the journal was trimmed ${LOAD_ATTEMPTS} times while this node read it; try again`);
+  throw new Error(`the journal was trimmed ${STATE_LOAD_ATTEMPTS} times while this node read it; try again`);
 }
 
 /** Whether the journal was trimmed past `position` (a node there has missed changes and must reload). */
@@ -83,30 +119,26 @@ export interface KeeperOptions {
 export async function keepJournal(o: KeeperOptions): Promise<KeptJournal | undefined> {
   const { redis } = o;
   if ((await redis.xlen(keys.state)) <= o.maxEntries) return undefined;
-  if ((await redis.set(keys.snapshotLock, o.node, 'PX', KEEPER_LOCK_MS, 'NX')) !== 'OK') return undefined;
+  const token = `${o.node}:${randomBytes(8).toString('hex')}`;
+  if ((await redis.set(keys.snapshotLock, token, 'PX', STATE_KEEPER_LOCK_MS, 'NX')) !== 'OK') return undefined;
   try {
     const [before = null, time = null, trimmed = null] = await redis.hmget(keys.snapshot, 'pos', 'time', 'trimmed');
-    const kept: KeptJournal = {};
+    let snap: { pos: string; data: string } | undefined;
     if (before === null || o.now - Number(time) >= o.minIntervalMs) {
-      const snap = await o.capture();
-      if (snap && (before === null || compareIds(snap.pos, before) > 0)) {
-        await redis.hset(keys.snapshot, { pos: snap.pos, data: snap.data, time: o.now, node: o.node });
-        kept.snapshot = snap.pos;
-      }
+      snap = await o.capture();
+      if (snap && before !== null && compareIds(snap.pos, before) <= 0) snap = undefined;
     }
-    if (before === null) return kept;
-    const positions = await livePositions(redis);
-    if (positions === undefined) return kept;
-    const bound = positions.reduce((low, p) => (compareIds(p, low) < 0 ? p : low), before);
-    if (trimmed !== null && compareIds(bound, trimmed) <= 0) return kept;
-    // The mark first, in the same transaction: a reader that finds its position below it reloads.
-    const results = await redis.multi().hset(keys.snapshot, 'trimmed', bound).xtrim(keys.state, 'MINID', bound).exec();
-    const failed = results?.find(([err]) => err !== null);
-    if (results === null || failed) throw failed?.[0] ?? new Error('the trim was discarded');
-    kept.trimmed = bound;
-    return kept;
+    let bound: string | undefined;
+    const positions = before === null ? undefined : await livePositions(redis);
+    if (before !== null && positions !== undefined) {
+      bound = positions.reduce((low, p) => (compareIds(p, low) < 0 ? p : low), before);
+      if (trimmed !== null && compareIds(bound, trimmed) <= 0) bound = undefined;
+    }
+    if (!snap && bound === undefined) return {};
+    const [wrote, cut] = (await redis.eval(KEEP, 3, keys.snapshot, keys.snapshotLock, keys.state, token, snap?.pos ?? '', snap?.data ?? '', o.now, o.node, bound ?? '')) as [number, number];
+    return { ...(wrote === 1 && { snapshot: snap!.pos }), ...(cut === 1 && { trimmed: bound! }) };
   } finally {
-    await redis.del(keys.snapshotLock);
+    await redis.eval(RELEASE, 1, keys.snapshotLock, token);
   }
 }
 

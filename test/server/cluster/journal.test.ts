@@ -5,7 +5,7 @@ import { keys } from '../../../src/server/cluster/keys.js';
 import { heartbeat } from '../../../src/server/cluster/presence.js';
 import { parseRedisUrl } from '../../../src/server/cluster/redis.js';
 import { ReplicaStore, type StateChange } from '../../../src/server/cluster/replica.js';
-import { compareIds } from '../../../src/server/cluster/snapshot.js';
+import { compareIds, keepJournal } from '../../../src/server/cluster/snapshot.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
 import { tcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 import { until } from '../../helpers/until.js';
@@ -261,6 +261,36 @@ describe('the journal of shared state is trimmed behind a snapshot', () => {
     await until(() => JSON.stringify(shared(a.store)) === JSON.stringify(shared(b.store)), 15_000, 'b holds what a holds');
     expect(b.store.user('mau1')?.hash).toBe('changed meanwhile');
     expect(b.loads).toBe(1);
+  });
+});
+
+describe('one round of snapshot and trim at a time, and only forward', () => {
+  it('a round that stalled past its lock while others moved on writes nothing, and leaves the lock of another alone', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 100; i++) ids.push((await admin.xadd(keys.state, '*', 'e', JSON.stringify({ node: 'x', kind: 'state', change: { i } })))!);
+    const round = (node: string, pos: string, capture = async () => ({ pos, data: `{"at":"${pos}"}` })) =>
+      keepJournal({ redis: admin, node, now: Date.now(), maxEntries: 5, minIntervalMs: 0, capture });
+    expect(await round('first', ids[10]!)).toEqual({ snapshot: ids[10] });
+    // The stalled round takes the lock and reads the snapshot before any other round.
+    let resume!: () => void;
+    let captured!: () => void;
+    const capturing = new Promise<void>((r) => (captured = r));
+    const stalled = round('stalled', ids[20]!, async () => {
+      captured();
+      await new Promise<void>((r) => (resume = r));
+      return { pos: ids[20]!, data: '{"at":"old"}' };
+    });
+    await capturing;
+    // Its lock lapses (deleted here as its TTL would end it); two rounds of another node move on.
+    await admin.del(keys.snapshotLock);
+    expect(await round('next', ids[50]!)).toEqual({ snapshot: ids[50], trimmed: ids[10] });
+    expect(await round('next', ids[60]!)).toEqual({ snapshot: ids[60], trimmed: ids[50] });
+    await admin.set(keys.snapshotLock, 'another');
+    resume();
+    await stalled;
+    expect(await admin.hmget(keys.snapshot, 'pos', 'trimmed', 'data')).toEqual([ids[60], ids[50], `{"at":"${ids[60]}"}`]);
+    expect(await admin.get(keys.snapshotLock)).toBe('another');
+    expect((await admin.xrange(keys.state, '-', '+', 'COUNT', 1))[0]![0]).toBe(ids[50]);
   });
 });
 
