@@ -233,6 +233,15 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/**
+ * The shape of the shared tables as a cluster's snapshot carries them (Store.dumpShared, loadShared): raised by
+ * a migration that changes a shared table's columns, and only then. A migration of history or meta alone (schema
+ * 7 re-keyed history) leaves it, so a server of an older schema with the same shared shape still reloads a
+ * snapshot a newer server wrote, and a rolling upgrade does not stop its reloads. 1: the shared tables of schemas
+ * 6 and 7.
+ */
+export const SHARED_FORMAT = 1;
+
 /** The tables a cluster shares (parents before the tables that refer to them); history and meta stay each server's own. */
 const SHARED_TABLES = ['users', 'rooms', 'sessions', 'offline', 'blocks', 'room_ops', 'room_bans', 'room_mutes', 'room_members'] as const;
 
@@ -793,27 +802,35 @@ export class Store {
 
   /**
    * The rows of the shared tables (SHARED_TABLES: accounts, sessions, offline whispers, blocks, rooms), as
-   * one JSON text tagged with the schema version: a cluster's snapshot of its replica (cluster/snapshot.ts).
+   * one JSON text tagged with their shape (SHARED_FORMAT) and, for the operator, the schema version: a
+   * cluster's snapshot of its replica (cluster/snapshot.ts).
    * History and meta are left out: each server keeps its own.
    */
   dumpShared(): string {
     const tables: Record<string, unknown[]> = {};
     for (const t of SHARED_TABLES) tables[t] = this.db.prepare(`SELECT * FROM ${t}`).all();
-    return JSON.stringify({ schema: SCHEMA_VERSION, tables });
+    return JSON.stringify({ format: SHARED_FORMAT, schema: SCHEMA_VERSION, tables });
   }
 
   /**
    * Replace the shared tables' rows with those of `text` (from dumpShared), in one transaction. Throws
-   * StoreError when the text is not a dump or was written by a newer schema than this program's.
+   * StoreError when the text is not a dump or its shared tables are of a newer shape (SHARED_FORMAT) than
+   * this program's; the schema version of the server that wrote it does not matter. A dump without `format`
+   * (written before it existed) is judged by its schema version, as it was then.
    */
   loadShared(text: string): void {
-    let dump: { schema?: unknown; tables?: Record<string, Record<string, unknown>[]> };
+    let dump: { format?: unknown; schema?: unknown; tables?: Record<string, Record<string, unknown>[]> };
     try {
       dump = JSON.parse(text) as typeof dump;
     } catch {
       throw new StoreError('the snapshot is not JSON');
     }
-    if (typeof dump.schema !== 'number' || dump.schema > SCHEMA_VERSION || typeof dump.tables !== 'object' || dump.tables === null) {
+    if (typeof dump.tables !== 'object' || dump.tables === null) throw new StoreError('the snapshot has no tables');
+    if (dump.format !== undefined) {
+      if (typeof dump.format !== 'number' || dump.format > SHARED_FORMAT) {
+        throw new StoreError(`the snapshot's shared tables are of format ${String(dump.format)}; this program reads up to ${SHARED_FORMAT}: upgrade it`);
+      }
+    } else if (typeof dump.schema !== 'number' || dump.schema > SCHEMA_VERSION) {
       throw new StoreError(`the snapshot is of schema ${String(dump.schema)}; this program reads up to ${SCHEMA_VERSION}: upgrade it`);
     }
     const tables = dump.tables;

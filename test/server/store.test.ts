@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { hashToken, SCHEMA_VERSION, Store, StoreError } from '../../src/server/store.js';
+import { hashToken, SCHEMA_VERSION, SHARED_FORMAT, Store, StoreError } from '../../src/server/store.js';
 import { tempDb } from './helpers.js';
 import { HISTORY_CACHE_ROOMS, MAX_TEXT_CHARS } from '../../src/wire/limits.js';
 
@@ -227,6 +227,23 @@ describe('Store', () => {
     expect(s.removeUser('bob')).toBe(true);
     expect([s.sessionUser('tok', 50), s.blocks('bob'), s.offlineFor('bob')]).toEqual([undefined, [], []]);
     s.close();
+  });
+
+  it("a cluster snapshot loads whatever schema wrote it when its shared tables' shape is known, and is refused with one line when it is newer", () => {
+    const a = new Store(':memory:');
+    a.addUser('bob', 'Bob', 'h', 1);
+    a.addBlock('bob', 'eve', 'eve');
+    const dump = JSON.parse(a.dumpShared()) as { format: number; schema: number };
+    a.close();
+    // A newer server whose migration touched history only (as schema 7 did): its snapshot must still load here.
+    const b = new Store(':memory:');
+    b.loadShared(JSON.stringify({ ...dump, schema: SCHEMA_VERSION + 1 }));
+    expect([b.user('bob')?.name, b.blocks('bob')]).toEqual(['Bob', [{ key: 'eve', name: 'eve' }]]);
+    expect(() => b.loadShared(JSON.stringify({ ...dump, format: SHARED_FORMAT + 1 }))).toThrow(
+      new StoreError(`the snapshot's shared tables are of format ${SHARED_FORMAT + 1}; this program reads up to ${SHARED_FORMAT}: upgrade it`),
+    );
+    expect(b.user('bob')?.name).toBe('Bob'); // a refused snapshot changes nothing
+    b.close();
   });
 
   it('never hands out a message id twice across restarts', () => {
