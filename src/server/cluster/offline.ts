@@ -35,8 +35,10 @@ export async function openClusterAccounts(url: string, timeoutMs = 5000): Promis
       up: true,
       append: (change) => {
         // A removed name is free for a new registration in the same step.
-        if (change.op === 'removeUser') writes.push(forgetAccount(redis, CLI_NODE, change.key, change));
-        else writes.push(redis.xadd(keys.state, '*', 'e', journalEntry(CLI_NODE, change)));
+        const written = change.op === 'removeUser' ? forgetAccount(redis, CLI_NODE, change.key, change) : redis.xadd(keys.state, '*', 'e', journalEntry(CLI_NODE, change));
+        // close() reports the failure; until it runs, the rejection must not count as unhandled (Node would end the command).
+        written.catch(() => undefined);
+        writes.push(written);
       },
     });
     return {
