@@ -34,6 +34,16 @@ async function helloOn(port: number, name: string, extra: Record<string, unknown
   return { c, answer: await c.next((m) => m.type === 'welcome' || m.type === 'error', 10_000) };
 }
 
+/** Say hello as PREFIX0, PREFIX1… on `port` every 100 ms until the server answers with `type` (it has noticed Redis go or come). */
+async function untilHelloAnswered(port: number, prefix: string, type: 'welcome' | 'error'): Promise<void> {
+  for (let i = 0; ; i++) {
+    const { c, answer } = await helloOn(port, `${prefix}${i}`);
+    c.close();
+    if (answer.type === type) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('room lines while Redis is away', () => {
   it('a line said while Redis is away is refused, so a client that had everything up to a line never misses one acknowledged after it', async () => {
     const redis = await startRedis({ durable: true });
@@ -50,20 +60,10 @@ describe('room lines while Redis is away', () => {
     expect(two).toMatchObject({ type: 'message', text: 'two' });
     await redis.stop();
     // The server has noticed once a new name is refused (names need Redis).
-    for (let i = 0; ; i++) {
-      const { c, answer } = await helloOn(node.port, `probe${i}`);
-      c.close();
-      if (answer.type === 'error') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await untilHelloAnswered(node.port, 'probe', 'error');
     const three = await ask(ann, { type: 'say', text: 'three' }, 's3');
     await redis.restart();
-    for (let i = 0; ; i++) {
-      const { c, answer } = await helloOn(node.port, `back${i}`);
-      c.close();
-      if (answer.type === 'welcome') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await untilHelloAnswered(node.port, 'back', 'welcome');
     const four = await ask(ann, { type: 'say', text: 'four' }, 's4');
     expect(four).toMatchObject({ type: 'message', text: 'four' });
     // bob had everything up to "two": his replay holds every line acknowledged after it.

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../../src/wire/messages.js';
 import { run, SERVER, serverProcess } from '../../helpers/cli.js';
+import { welcomed } from '../../helpers/cluster.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
 
@@ -41,14 +42,8 @@ afterAll(async () => {
 });
 
 /** A version-2 client on `node`, welcomed (with a password or token when given). */
-async function hello(node: number, name: string, login: { password?: string; token?: string } = {}): Promise<RawClient> {
-  const c = await RawClient.connect(nodes[node]!.port);
-  clients.push(c);
-  c.send({ type: 'hello', name, version: 2, ...login });
-  const w = await c.next((m) => m.type === 'welcome' || m.type === 'error', 10_000);
-  if (w.type !== 'welcome') throw new Error(`${name} on node ${node}: ${JSON.stringify(w)}`);
-  c.received.push(w);
-  return c;
+function hello(node: number, name: string, login: { password?: string; token?: string } = {}): Promise<RawClient> {
+  return welcomed(nodes[node]!.port, name, login, clients);
 }
 
 /** Send `msg` with `ref` and wait for the answer carrying that ref. */
