@@ -3,7 +3,8 @@
 // server's keepalive. Counting deliveries does not need a protocol at all: every room message carries a
 // fixed-layout payload (below) that the receivers find by its marker, without parsing JSON or IRC.
 
-export type ProtoName = 'parley' | 'irc';
+/** `parley1`: parley's protocol version 1, for builds from before rooms (bench --parley-build). */
+export type ProtoName = 'parley' | 'parley1' | 'irc';
 
 /** The IRC channel that plays parley's one room. */
 export const CHANNEL = '#bench';
@@ -87,6 +88,28 @@ function lineAt(buf: Buffer, at: number): string {
   return buf.toString('utf8', at, end);
 }
 
+/** A parley reply to a keepalive, an error that ends the handshake, or nothing; both versions alike. */
+function parleyHandshakeLine(line: string): HandshakeStep {
+  let msg: { type?: unknown; token?: unknown; code?: unknown; message?: unknown };
+  try {
+    msg = JSON.parse(line) as typeof msg;
+  } catch {
+    return { error: `not JSON: ${line.slice(0, 80)}` };
+  }
+  if (msg.type === 'ping') return { reply: JSON.stringify({ type: 'pong', token: msg.token }) + '\n' };
+  if (msg.type === 'error' || msg.type === 'shutdown') return { error: `${String(msg.code ?? msg.type)}: ${String(msg.message ?? '')}` };
+  return {};
+}
+
+const parleyPong = (buf: Buffer, at: number): string | null => {
+  try {
+    const msg = JSON.parse(lineAt(buf, at)) as { type?: unknown; token?: unknown };
+    return msg.type === 'ping' ? JSON.stringify({ type: 'pong', token: msg.token }) + '\n' : null;
+  } catch {
+    return null;
+  }
+};
+
 export const parley: ProtocolAdapter = {
   name: 'parley',
   // As parley's own client speaks: version 2, reading a busy room's grouped join and leave notices, and
@@ -96,25 +119,25 @@ export const parley: ProtocolAdapter = {
     // In the room once its members are here, as IRC's end of NAMES: the default room's `room` frame, which
     // follows the welcome. It lists the whole room, so it is told by its start, not parsed.
     if (line.startsWith('{"type":"room"')) return { joined: true };
-    let msg: { type?: unknown; token?: unknown; code?: unknown; message?: unknown };
-    try {
-      msg = JSON.parse(line) as typeof msg;
-    } catch {
-      return { error: `not JSON: ${line.slice(0, 80)}` };
-    }
-    if (msg.type === 'ping') return { reply: JSON.stringify({ type: 'pong', token: msg.token }) + '\n' };
-    if (msg.type === 'error' || msg.type === 'shutdown') return { error: `${String(msg.code ?? msg.type)}: ${String(msg.message ?? '')}` };
-    return {};
+    return parleyHandshakeLine(line);
   },
   say: (payload) => `{"type":"say","text":"${payload}"}\n`,
   pingNeedle: Buffer.from('{"type":"ping"', 'latin1'),
-  pong(buf, at) {
-    try {
-      const msg = JSON.parse(lineAt(buf, at)) as { type?: unknown; token?: unknown };
-      return msg.type === 'ping' ? JSON.stringify({ type: 'pong', token: msg.token }) + '\n' : null;
-    } catch {
-      return null;
-    }
+  pong: parleyPong,
+};
+
+/**
+ * parley's protocol version 1, the only one a build from before rooms (before commit cff57a7) speaks: the
+ * one room, entered by hello; the welcome lists its members, so it ends the handshake. Room messages are
+ * said and delivered as in version 2 (without a room), so deliveries are counted the same way.
+ */
+export const parley1: ProtocolAdapter = {
+  ...parley,
+  name: 'parley1',
+  greeting: (nick) => JSON.stringify({ type: 'hello', name: nick, version: 1 }) + '\n',
+  handshake(line) {
+    if (line.startsWith('{"type":"welcome"')) return { joined: true };
+    return parleyHandshakeLine(line);
   },
 };
 
@@ -151,5 +174,5 @@ export const irc: ProtocolAdapter = {
 };
 
 export function adapter(name: ProtoName): ProtocolAdapter {
-  return name === 'parley' ? parley : irc;
+  return name === 'parley' ? parley : name === 'parley1' ? parley1 : irc;
 }

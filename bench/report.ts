@@ -1,5 +1,6 @@
 // The stdout table (side by side, with parley/ngIRCd ratios) and the chart, both from one run's results.
 import fs from 'node:fs';
+import { abTable } from './ab.js';
 import { renderChart, type Panel } from './chart.js';
 import type { BenchResults, RoomResult, StepResult } from './results.js';
 import { LABEL, type ServerKind } from './servers.js';
@@ -33,7 +34,8 @@ export function table(head: string[], rows: string[][], leftCols = 2): string {
 }
 
 function roomOf(r: BenchResults, kind: ServerKind, n: number): RoomResult | undefined {
-  return r.rooms.find((x) => x.server === kind && x.n === n);
+  // An older build's rows (A/B mode, --parley-build) are in bench/ab.ts's table, not here.
+  return r.rooms.find((x) => x.server === kind && x.n === n && x.build === undefined);
 }
 
 const metWord = (m: boolean | null): string => (m === null ? 'n/a' : m ? 'met' : 'NOT MET');
@@ -76,6 +78,11 @@ export function printReport(r: BenchResults, write: (s: string) => void): void {
   printTargets(r, write);
   if (r.durationSec !== undefined) write(`(this run took ${(r.durationSec / 60).toFixed(1)} min)\n`);
 
+  if (r.builds && r.builds.length > 0) {
+    const ab = abTable(r);
+    write(`\nA/B: this parley build beside ${r.builds.map((b) => `${b.label} (greeted in protocol version ${b.protocolVersion})`).join(', ')}, ${r.rounds ?? 1} round(s); median (range) over the rounds, ratios within each round; the tables below are of the first round\n`);
+    write(table(ab.head, ab.rows));
+  }
   write(`\nOpen loop: ${r.config.senders} senders x ${r.config.openLoopRate} msg/s, ${r.config.payloadBytes}-byte payload, ${r.config.openLoopMs / 1000} s; join storm and memory per client at the same N\n`);
   const rows: string[][] = [];
   for (const n of r.config.roomSizes) {

@@ -74,6 +74,10 @@ export interface JoinResult {
 
 export interface RoomResult {
   server: ServerKind;
+  /** The older parley build this row measured (A/B mode, --parley-build; its label); absent: this build. */
+  build?: string;
+  /** The machine's load average (1, 5, 15 min) when the room's steps ended (absent in older runs). */
+  loadAverage?: number[];
   n: number;
   join: JoinResult;
   rssBaseKiB: number;
@@ -180,6 +184,10 @@ export interface BenchResults {
   machine: Machine;
   quick: boolean;
   servers: ServerKind[];
+  /** Older parley builds measured beside this one (A/B mode), with the protocol version they were greeted in. */
+  builds?: { label: string; protocolVersion: number }[];
+  /** Rounds of the rooms (each a row per server and build in `rooms`); absent: one. */
+  rounds?: number;
   config: {
     roomSizes: number[];
     idleClients: number;

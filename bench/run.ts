@@ -3,6 +3,8 @@
 //   node bench/dist/run.js [--quick] [--only parley|ngircd] [--workers N] [--no-pin] [--n 10,100,1000]
 //                          [--idle 10000] [--profile [--rate R]] [--profile-join] [--no-cluster] [--out DIR]
 //   node bench/dist/run.js --report bench/results/latest.json   (table and chart of an earlier run)
+//   node bench/dist/run.js --parley-build DIR [--parley-build DIR2] [--rounds 3] [--n 10,100,1000]
+//                          (A/B: older parley builds beside this one and ngIRCd, rooms only; bench/README.md)
 //
 // Workloads, for each room size N (one room, everyone in it):
 //   join storm   N clients connect and join at once; time until the last is in the room
@@ -32,8 +34,10 @@ import {
   startNgircd,
   machineBusySec,
   procCpuSec,
+  parleyBuild,
   snapshotParley,
   startParley,
+  type ParleyBuild,
   type RunningServer,
   type ServerKind,
 } from './servers.js';
@@ -80,6 +84,10 @@ interface Options {
   profileRate: number;
   profileMs: number;
   outDir: string;
+  /** Older parley builds measured beside this one (--parley-build DIR, repeatable): the A/B mode. */
+  builds: ParleyBuild[];
+  /** Times the rooms are measured, each round alternating the servers' order (--rounds). */
+  rounds: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -95,7 +103,7 @@ function parseArgs(argv: string[]): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} wants a positive number, not "${v}"`);
     return n;
   };
-  const known = ['--quick', '--only', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help', '--burst', '--payload', '--no-client', '--explain', '--no-warmup', '--no-cluster'];
+  const known = ['--parley-build', '--rounds', '--quick', '--only', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help', '--burst', '--payload', '--no-client', '--explain', '--no-warmup', '--no-cluster'];
   for (const a of argv) if (a.startsWith('--') && !known.includes(a)) throw new Error(`unknown option ${a} (see --help)`);
   if (has('--help')) {
     process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 13).map((l) => l.slice(3)).join('\n') + '\n');
@@ -105,7 +113,12 @@ function parseArgs(argv: string[]): Options {
   const only = value('--only');
   if (only !== undefined && only !== 'parley' && only !== 'ngircd') throw new Error('--only takes parley or ngircd');
   const n = value('--n');
+  const builds = argv.flatMap((a, i) => (a === '--parley-build' && argv[i + 1] !== undefined ? [parleyBuild(argv[i + 1]!)] : []));
+  // The A/B mode compares builds on rooms: the idle step, the client and the cluster are of this build only.
+  const ab = builds.length > 0;
   return {
+    builds,
+    rounds: Math.floor(num('--rounds', 1)),
     quick,
     only: (only as ServerKind | undefined) ?? null,
     workers: Math.max(1, Math.floor(num('--workers', 4))),
@@ -127,8 +140,8 @@ function parseArgs(argv: string[]): Options {
     bisections: quick ? 1 : 2,
     p99LimitMs: 100,
     explain: has('--explain'),
-    client: !has('--no-client') && !has('--open-only') && !has('--idle-only'),
-    cluster: !has('--no-cluster') && !has('--open-only') && !has('--idle-only'),
+    client: !ab && !has('--no-client') && !has('--open-only') && !has('--idle-only'),
+    cluster: !ab && !has('--no-cluster') && !has('--open-only') && !has('--idle-only'),
     profile: has('--profile') || has('--profile-join'),
     profileJoin: has('--profile-join'),
     profileRate: num('--rate', 20),
@@ -234,6 +247,12 @@ function machineInfo(opts: Options, ngircd: string | null, cpus: { server: strin
 
 const PROTO: Record<ServerKind, ProtoName> = { parley: 'parley', ngircd: 'irc' };
 
+/** An older parley build of the A/B mode and the entry point of its snapshot in the run's directory. */
+interface BuildRun {
+  build: ParleyBuild;
+  main: string;
+}
+
 /** Other people's CPU (in cores) above which a step counts as measured on a busy machine. */
 export const QUIET_CORES = 0.3;
 /** Tries of one measured step while it fails on a busy machine. */
@@ -244,6 +263,8 @@ class Bench {
   private runId = 0;
   private server: RunningServer | null = null;
   private roomSize = 0;
+  /** What the load clients speak to the server now running. */
+  private proto: ProtoName = 'parley';
 
   constructor(
     private readonly opts: Options,
@@ -288,9 +309,11 @@ class Bench {
     return other;
   }
 
-  private async startServer(kind: ServerKind, nodeArgs: string[] = []): Promise<RunningServer> {
+  /** Start `kind`, or the older parley build `build` (its snapshot's entry point), greeted in its version. */
+  private async startServer(kind: ServerKind, nodeArgs: string[] = [], build?: BuildRun): Promise<RunningServer> {
     const base = { dir: this.dir, cpus: this.serverCpus };
-    this.server = kind === 'parley' ? await startParley({ ...base, nodeArgs, parleyMain: this.parleyMain }) : await startNgircd(this.ngircdBin!, base);
+    this.proto = build === undefined ? PROTO[kind] : build.build.version >= 2 ? 'parley' : 'parley1';
+    this.server = kind === 'parley' ? await startParley({ ...base, nodeArgs, parleyMain: build?.main ?? this.parleyMain }) : await startNgircd(this.ngircdBin!, base);
     return this.server;
   }
 
@@ -314,7 +337,7 @@ class Bench {
     if (senders > 0) this.senderWorkers = workers.filter((w) => share[w.index]!.some((c) => c.sender >= 0));
     const t0 = nowUs();
     const replies = await this.pool.all(
-      (id, w) => ({ cmd: 'connect', id, proto: PROTO[kind], host: server.host, port: server.port, clients: share[w.index]!, timeoutMs, maxInFlight, enterRoom }),
+      (id, w) => ({ cmd: 'connect', id, proto: this.proto, host: server.host, port: server.port, clients: share[w.index]!, timeoutMs, maxInFlight, enterRoom }),
       'connected',
       timeoutMs + 30_000,
     );
@@ -329,7 +352,7 @@ class Bench {
         (id, w) => ({
           cmd: 'connect',
           id,
-          proto: PROTO[kind],
+          proto: this.proto,
           host: server.host,
           port: server.port,
           clients: replies[w.index]!.failedSpecs.map((c) => ({ ...c, nick: c.nick.replace('u', 'r') })),
@@ -447,12 +470,12 @@ class Bench {
   }
 
   /** Join storm, open loop and saturation sweep for one server at one room size. */
-  async room(kind: ServerKind, n: number): Promise<RoomResult> {
+  async room(kind: ServerKind, n: number, build?: BuildRun): Promise<RoomResult> {
     const o = this.opts;
-    const label = `${LABEL[kind]} N=${n}`;
+    const label = `${build?.build.label ?? LABEL[kind]} N=${n}`;
     const senders = Math.min(o.senders, n);
     const joinTimeout = Math.max(60_000, n * 30);
-    const server = await this.startServer(kind);
+    const server = await this.startServer(kind, [], build);
     await sleep(300);
     const rssBaseKiB = server.rssKiB();
     const join = await this.buildRoom(kind, n, senders, joinTimeout, 0, true, true);
@@ -464,6 +487,7 @@ class Bench {
     );
     const result: RoomResult = {
       server: kind,
+      ...(build && { build: build.build.label }),
       n,
       join,
       rssBaseKiB,
@@ -503,7 +527,7 @@ class Bench {
         if (s.dead === 0 && s.lost === 0 && this.server?.alive()) return;
         log(`${label}: rebuilding the room after losses`);
         await this.teardown();
-        await this.startServer(kind);
+        await this.startServer(kind, [], build);
         const again = await this.buildRoom(kind, n, senders, joinTimeout, 0, true, true);
         if (again.joined + again.toppedUp < n) throw new Error(`${label}: could not rebuild the room (${again.joined}/${n})`);
       };
@@ -559,6 +583,7 @@ class Bench {
       } else result.limitedBy = 'neither';
       return result;
     } finally {
+      result.loadAverage = os.loadavg();
       if (this.server?.alive()) {
         result.rssTalkedKiB = this.server.rssKiB();
         result.rssPerClientTalkedKiB = (result.rssTalkedKiB - rssBaseKiB) / Math.max(1, this.roomSize);
@@ -705,7 +730,7 @@ async function main(): Promise<void> {
   const servers: ServerKind[] = opts.profile ? ['parley'] : (['parley', 'ngircd'] as const).filter((k) => (k === 'ngircd' ? ngircd !== null : true) && (opts.only === null || opts.only === k));
   const machine = machineInfo(opts, ngircd, cpus, coreCount);
   log(
-    `parley bench${opts.quick ? ' (quick)' : ''}: ${servers.map((s) => LABEL[s]).join(' vs ')}; ${machine.cpus} cores (${machine.cpuModel}); ` +
+    `parley bench${opts.quick ? ' (quick)' : ''}: ${[...servers.map((s) => LABEL[s]), ...opts.builds.map((b) => `${b.label} (protocol version ${b.version})`)].join(' vs ')}; ${opts.rounds > 1 ? `${opts.rounds} rounds; ` : ''}${machine.cpus} cores (${machine.cpuModel}); ` +
       (cpus.server === null ? 'unpinned' : `server on CPU ${cpus.server}, generator on CPU ${cpus.generator}`) +
       `; ${opts.workers} generator processes`,
   );
@@ -713,6 +738,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
   fs.chmodSync(dir, 0o777); // ngIRCd drops root to "nobody"
   const parleyMain = snapshotParley(dir);
+  const buildRuns: BuildRun[] = opts.builds.map((build) => ({ build, main: snapshotParley(dir, build) }));
   const pool = await Pool.start(opts.workers);
   const bench = new Bench(opts, pool, dir, cpus.server, ngircd, generatorCores, parleyMain);
   const onSignal = (): void => {
@@ -735,13 +761,19 @@ async function main(): Promise<void> {
     }
     const rooms: RoomResult[] = [];
     const memory: MemoryResult[] = [];
+    // The older builds (A/B mode) run right after this one, so that each is measured in the same minutes.
+    const entries: { kind: ServerKind; build?: BuildRun }[] = servers.flatMap((kind) => [{ kind }, ...(kind === 'parley' ? buildRuns.map((build) => ({ kind, build })) : [])]);
     // Alternate which server goes first, so neither always runs on a warmer (or more tired) machine.
-    for (const [i, n] of (opts.idleOnly ? [] : opts.roomSizes).entries()) {
-      const order = i % 2 === 0 ? servers : [...servers].reverse();
-      for (const kind of order) rooms.push(await bench.room(kind, n));
+    let turn = 0;
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const n of opts.idleOnly ? [] : opts.roomSizes) {
+        const order = turn++ % 2 === 0 ? entries : [...entries].reverse();
+        if (opts.rounds > 1) log(`round ${round + 1} of ${opts.rounds}, N=${n}`);
+        for (const e of order) rooms.push(await bench.room(e.kind, n, e.build));
+      }
     }
     const memOrder = opts.roomSizes.length % 2 === 0 ? servers : [...servers].reverse();
-    for (const kind of opts.openOnly ? [] : memOrder) memory.push(await bench.memory(kind, opts.idleClients));
+    for (const kind of opts.openOnly || buildRuns.length > 0 ? [] : memOrder) memory.push(await bench.memory(kind, opts.idleClients));
 
     let client: ClientResult | null = null;
     if (opts.client) {
@@ -762,6 +794,7 @@ async function main(): Promise<void> {
       machine,
       quick: opts.quick,
       servers,
+      ...(opts.builds.length > 0 && { builds: opts.builds.map((b) => ({ label: b.label, protocolVersion: b.version })), rounds: opts.rounds }),
       config: {
         roomSizes: opts.roomSizes,
         idleClients: opts.idleClients,

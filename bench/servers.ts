@@ -209,19 +209,43 @@ function launch(kind: ServerKind, argv: string[], port: number, opts: StartOptio
 }
 
 /**
- * Copy the built server (dist/) into `dir` and return its entry point, so that every parley server of the
+ * Another build of parley-server measured beside the repository's in the same run (`--parley-build DIR`):
+ * a directory holding a built checkout of an older commit (package.json, node_modules, dist/). `label` is
+ * the directory's name (name it after the commit); `version` is the protocol version the build speaks
+ * (PROTOCOL_VERSION in its dist/wire/limits.js), so the load clients greet it in a version it knows.
+ */
+export interface ParleyBuild {
+  label: string;
+  root: string;
+  version: number;
+}
+
+/** The build in `dir`, checked; throws with what to do when it is not a built parley checkout. */
+export function parleyBuild(dir: string): ParleyBuild {
+  const root = path.resolve(dir);
+  for (const f of ['dist/server/main.js', 'dist/wire/limits.js', 'package.json', 'node_modules']) {
+    if (!fs.existsSync(path.join(root, f))) throw new Error(`--parley-build ${dir}: ${f} is missing (a built checkout: git archive COMMIT | tar -x, node_modules, npx tsc -p tsconfig.json)`);
+  }
+  const m = /PROTOCOL_VERSION = (\d+)/.exec(fs.readFileSync(path.join(root, 'dist/wire/limits.js'), 'utf8'));
+  if (!m) throw new Error(`--parley-build ${dir}: no PROTOCOL_VERSION in dist/wire/limits.js`);
+  return { label: `parley@${path.basename(root)}`, root, version: Number(m[1]) };
+}
+
+/**
+ * Copy a built server (dist/) into `dir` and return its entry point, so that every parley server of the
  * run is the same build even if dist/ is rebuilt while the bench runs. package.json comes along (it makes
  * the .js files ES modules) and node_modules is linked, so the copy resolves its dependencies as dist/ does.
+ * Without `build`, the repository's dist/ (or BENCH_PARLEY_DIST=DIR, a variant being tried).
  */
-export function snapshotParley(dir: string): string {
-  // BENCH_PARLEY_DIST=DIR measures another build (a variant being tried) instead of the repository's dist/.
-  const dist = path.resolve(process.env.BENCH_PARLEY_DIST ?? path.join(REPO_ROOT, 'dist'));
+export function snapshotParley(dir: string, build?: ParleyBuild): string {
+  const from = build?.root ?? REPO_ROOT;
+  const dist = build ? path.join(build.root, 'dist') : path.resolve(process.env.BENCH_PARLEY_DIST ?? path.join(REPO_ROOT, 'dist'));
   if (!fs.existsSync(path.join(dist, 'server', 'main.js'))) throw new Error(`${dist}/server/main.js is missing: run "npm run build" first`);
-  const root = path.join(dir, 'parley');
+  const root = path.join(dir, build ? build.label.replace(/[^\w.@-]/g, '_') : 'parley');
   fs.mkdirSync(root, { recursive: true });
   fs.cpSync(dist, path.join(root, 'dist'), { recursive: true });
-  fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(root, 'package.json'));
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
+  fs.copyFileSync(path.join(from, 'package.json'), path.join(root, 'package.json'));
+  fs.symlinkSync(path.join(from, 'node_modules'), path.join(root, 'node_modules'), 'dir');
   return path.join(root, 'dist', 'server', 'main.js');
 }
 

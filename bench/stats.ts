@@ -85,3 +85,25 @@ export function ratio(a: number | undefined, b: number | undefined): number {
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return NaN;
   return a / b;
 }
+
+/** The median of `xs` (not empty). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** A figure with three significant digits or so (thousands grouped). */
+export function num(v: number): string {
+  const a = Math.abs(v);
+  return a >= 1000 ? Math.round(v).toLocaleString('en-US') : a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+/** "median (min–max)" of the defined values, or "-". */
+export function spread(xs: Array<number | undefined>, unit = ''): string {
+  const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  if (v.length === 0) return '-';
+  const lo = Math.min(...v);
+  const hi = Math.max(...v);
+  return v.length === 1 || lo === hi ? `${num(v[0]!)}${unit}` : `${num(median(v))}${unit} (${num(lo)}–${num(hi)})`;
+}

@@ -6,27 +6,8 @@
 // `npm run bench:tls` may be given beside them for target 8.
 import fs from 'node:fs';
 import type { BenchResults, ClusterResult, ClusterRow, TlsResults } from './results.js';
+import { median, spread } from './stats.js';
 import { meets, targets, type Case } from './targets.js';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function num(v: number): string {
-  const a = Math.abs(v);
-  return a >= 1000 ? Math.round(v).toLocaleString('en-US') : a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
-}
-
-/** "median (min–max)" of the defined values, or "-". */
-function spread(xs: Array<number | undefined>, unit = ''): string {
-  const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
-  if (v.length === 0) return '-';
-  const lo = Math.min(...v);
-  const hi = Math.max(...v);
-  return v.length === 1 || lo === hi ? `${num(v[0]!)}${unit}` : `${num(median(v))}${unit} (${num(lo)}–${num(hi)})`;
-}
 
 function main(files: string[]): void {
   if (files.length === 0) {

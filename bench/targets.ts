@@ -48,7 +48,8 @@ const div = (a: number | undefined, b: number | undefined): number | undefined =
 const fin = (v: number | undefined): number | undefined => (v === undefined || !Number.isFinite(v) ? undefined : v);
 
 function roomOf(r: BenchResults, kind: 'parley' | 'ngircd', n: number): RoomResult | undefined {
-  return r.rooms.find((x) => x.server === kind && x.n === n);
+  // An older build's rows (A/B mode, --parley-build) are in bench/ab.ts's table, not here.
+  return r.rooms.find((x) => x.server === kind && x.n === n && x.build === undefined);
 }
 
 const generatorBound = (s: StepResult | null | undefined): boolean => s?.limit === 'generator' || s?.limit === 'both';
