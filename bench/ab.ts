@@ -29,7 +29,7 @@ const limited = (s: StepResult | null | undefined): string => (s?.limit === 'gen
  */
 export function abTable(r: BenchResults): { head: string[]; rows: string[][] } {
   const others = [...(r.builds ?? []).map((b) => b.label), ...(r.servers.includes('ngircd') ? ['ngircd'] : [])];
-  const head = ['N', 'server', 'rounds', 'CPU-s/M warm', 'CPU-s/M cold', 'p99 ms warm', 'writes/deliv', 'sat deliv/s', 'sat p99 ms', 'load avg'];
+  const head = ['N', 'server', 'rounds', 'CPU-s/M warm', 'CPU-s/M cold', 'p99 ms warm', 'writes/deliv', 'bytes/deliv', 'sat deliv/s', 'sat p99 ms', 'load avg'];
   const rows: string[][] = [];
   for (const n of r.config.roomSizes) {
     const mine = rowsOf(r, null, n);
@@ -41,6 +41,7 @@ export function abTable(r: BenchResults): { head: string[]; rows: string[][] } {
       spread(xs.map((x) => x.openLoopCold?.serverCpuPerMDeliveries)),
       spread(xs.map((x) => x.openLoop?.p99Ms)),
       spread(xs.map((x) => x.openLoop?.serverWritesPerDelivery)),
+      spread(xs.map((x) => x.openLoop?.serverBytesPerDelivery)),
       spread(xs.map((x) => x.saturation?.deliveriesPerSec)) + (xs.some((x) => x.limitedBy === 'generator' || x.limitedBy === 'both') ? ' [gen]' : ''),
       spread(xs.map((x) => x.saturation?.p99Ms)),
       spread(xs.map((x) => x.loadAverage?.[0])),
@@ -61,6 +62,7 @@ export function abTable(r: BenchResults): { head: string[]; rows: string[][] } {
         q((x) => x.openLoopCold?.serverCpuPerMDeliveries),
         q((x) => x.openLoop?.p99Ms),
         q((x) => x.openLoop?.serverWritesPerDelivery),
+        q((x) => x.openLoop?.serverBytesPerDelivery),
         q((x) => x.saturation?.deliveriesPerSec),
         q((x) => x.saturation?.p99Ms),
         `CPU-s/M at matched load ${spread(sat.map((m) => (m ? ratio(m.a.serverCpuPerMDeliveries, m.b.serverCpuPerMDeliveries) : undefined)), 'x')}`,

@@ -31,6 +31,8 @@ export interface StepResult {
   serverWritesPerDelivery: number;
   /** Server read() system calls per message sent. */
   serverReadsPerMessage: number;
+  /** Bytes the server wrote per delivery (/proc/PID/io wchar; absent in older runs): the frame's size, echo included. */
+  serverBytesPerDelivery?: number;
   /**
    * Times the generator's processes went to sleep, per delivery. On loopback every wakeup of a sleeping
    * receiver is work done inside the server's write() (and an interrupt to the other core): a cost of the

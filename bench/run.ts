@@ -103,10 +103,10 @@ function parseArgs(argv: string[]): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} wants a positive number, not "${v}"`);
     return n;
   };
-  const known = ['--parley-build', '--rounds', '--quick', '--only', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help', '--burst', '--payload', '--no-client', '--explain', '--no-warmup', '--no-cluster'];
+  const known = ['--parley-build', '--rounds', '--p99-limit', '--quick', '--only', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help', '--burst', '--payload', '--no-client', '--explain', '--no-warmup', '--no-cluster'];
   for (const a of argv) if (a.startsWith('--') && !known.includes(a)) throw new Error(`unknown option ${a} (see --help)`);
   if (has('--help')) {
-    process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 13).map((l) => l.slice(3)).join('\n') + '\n');
+    process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 15).map((l) => l.slice(3)).join('\n') + '\n');
     process.exit(0);
   }
   const quick = has('--quick') || process.env.BENCH_QUICK === '1';
@@ -138,7 +138,7 @@ function parseArgs(argv: string[]): Options {
     stepMs: quick ? 1000 : 3000,
     maxSteps: quick ? 4 : 14,
     bisections: quick ? 1 : 2,
-    p99LimitMs: 100,
+    p99LimitMs: num('--p99-limit', 100),
     explain: has('--explain'),
     client: !ab && !has('--no-client') && !has('--open-only') && !has('--idle-only'),
     cluster: !ab && !has('--no-cluster') && !has('--open-only') && !has('--idle-only'),
@@ -448,6 +448,7 @@ class Bench {
       serverSysShare: serverCpuSec > 0 ? (srvSys1 - srvSys0) / serverCpuSec : NaN,
       serverWritesPerDelivery: received > 0 ? (sys1.writes - sys0.writes) / received : NaN,
       serverReadsPerMessage: sent > 0 ? (sys1.reads - sys0.reads) / sent : NaN,
+      serverBytesPerDelivery: received > 0 ? (sys1.written - sys0.written) / received : NaN,
       generatorSleepsPerDelivery: received > 0 ? collected.reduce((a, c, i) => a + c.sleeps - started[i]!.sleeps, 0) / received : NaN,
       serverCores: serverCpuSec / windowSec,
       generatorCpuSec,
