@@ -6,40 +6,41 @@ import type { Store } from './store.js';
 // registered names are fixed, and when a blocked guest renames, the hub moves the block to the new name.
 
 export class BlockList {
-  private readonly names = new Map<string, string>();
+  /** Made at the first block: most users never block anyone, and every connection has a list. */
+  private names: Map<string, string> | null = null;
   /** Set when the owner is a registered user: changes are persisted under this key. */
   private owner: string | undefined;
 
   constructor(private readonly store?: Store) {}
 
   get size(): number {
-    return this.names.size;
+    return this.names === null ? 0 : this.names.size;
   }
 
   has(nameKey: string): boolean {
-    return this.names.size > 0 && this.names.has(nameKey);
+    return this.names !== null && this.names.size > 0 && this.names.has(nameKey);
   }
 
   /** Folded names (what the other servers of a cluster check a guest's blocks by). */
   keys(): string[] {
-    return [...this.names.keys()];
+    return this.names === null ? [] : [...this.names.keys()];
   }
 
   /** Display names, sorted. */
   list(): string[] {
-    return [...this.names.values()].sort(compareNames);
+    return this.names === null ? [] : [...this.names.values()].sort(compareNames);
   }
 
   add(name: string): void {
     const key = foldName(name);
     if (this.owner !== undefined) this.store?.addBlock(this.owner, key, name);
-    this.names.set(key, name);
+    (this.names ??= new Map()).set(key, name);
   }
 
   /** False if `name` was not blocked. */
   remove(name: string): boolean {
     const key = foldName(name);
-    if (!this.names.has(key)) return false;
+    if (this.names === null || !this.names.has(key)) return false;
     if (this.owner !== undefined) this.store?.dropBlock(this.owner, key);
     this.names.delete(key);
     return true;
@@ -57,7 +58,7 @@ export class BlockList {
   attach(ownerKey: string): void {
     if (!this.store) return;
     this.owner = ownerKey;
-    for (const [key, name] of this.names) this.store.addBlock(ownerKey, key, name);
-    for (const b of this.store.blocks(ownerKey)) this.names.set(b.key, b.name);
+    if (this.names !== null) for (const [key, name] of this.names) this.store.addBlock(ownerKey, key, name);
+    for (const b of this.store.blocks(ownerKey)) (this.names ??= new Map()).set(b.key, b.name);
   }
 }

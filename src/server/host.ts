@@ -87,7 +87,8 @@ interface Conn {
   id: ConnId;
   /** The stream frames go to: the TCP socket, or the TLS socket over it. */
   socket: net.Socket;
-  queue: Buffer[];
+  /** Frames to write at the next flush; null when there are none (an idle connection holds no array). */
+  queue: Buffer[] | null;
   queued: number;
   /** No more writes: closing, or dropped for its queue. */
   dead: boolean;
@@ -192,7 +193,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   let lastData: Buffer | null = null;
   const write = (conn: Conn): void => {
     const frames = conn.queue;
-    if (frames.length === 0) return;
+    if (frames === null) return;
     let data: Buffer;
     if (frames.length === 1) data = frames[0]!;
     else if (lastFrames !== null && sameFrames(frames, lastFrames)) data = lastData!;
@@ -201,7 +202,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       lastFrames = frames;
       lastData = data;
     }
-    conn.queue = [];
+    conn.queue = null;
     conn.queued = 0;
     conn.socket.write(data);
     if (conn.socket.writableLength === 0) conn.allowance = 0; // the kernel took it all: the backlog is out
@@ -229,7 +230,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   /** Drop a client for its queue (past the cap, or slow for too long). */
   const dropForQueue = (conn: Conn): void => {
     conn.dead = true;
-    conn.queue = [];
+    conn.queue = null;
     conn.queued = 0;
     relieve(conn);
     // Not re-entrantly: we may be inside a broadcast loop of the hub.
@@ -268,7 +269,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       if (backlog) conn.allowance += frame.length;
       const pending = conn.queued + frame.length + conn.socket.writableLength;
       if (pending > maxQueue + conn.allowance) return dropForQueue(conn);
-      conn.queue.push(frame);
+      (conn.queue ??= []).push(frame);
       conn.queued += frame.length;
       dirty.add(conn);
       if (pending > highWater + conn.allowance) {
@@ -353,7 +354,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   class Connection implements Conn {
     readonly ip: string;
     readonly port: number;
-    queue: Buffer[] = [];
+    queue: Buffer[] | null = null;
     queued = 0;
     dead = false;
     allowance = 0;
@@ -370,13 +371,14 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     private readonly budget = rates ? new FrameBudget(rates, Date.now()) : undefined;
     // Frames read but not yet handled: the connection is over its budget, waits for a congested client
     // (backpressure), or had its MAX_FRAMES_PER_TURN this turn. The socket is paused meanwhile, so at most
-    // one chunk's worth waits here.
-    private pending: FrameEvent[] = [];
+    // one chunk's worth waits here. Null when none wait.
+    private pending: FrameEvent[] | null = null;
     private head = 0;
     /** The scheduled pump, if any: an Immediate when `pumpSoon`, else a Timeout. */
     private pumpTimer: NodeJS.Immediate | NodeJS.Timeout | null = null;
     private pumpSoon = false;
-    private lastNotice = -Infinity;
+    /** When it was last told it is throttled (0: never; a small integer is not boxed, -Infinity was). */
+    private lastNotice = 0;
 
     constructor(
       readonly id: ConnId,
@@ -451,7 +453,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       const budget = this.budget;
       let now = budget ? Date.now() : 0;
       let handled = 0;
-      while (this.head < this.pending.length && this.blockers === null && handled < MAX_FRAMES_PER_TURN) {
+      while (this.pending !== null && this.head < this.pending.length && this.blockers === null && handled < MAX_FRAMES_PER_TURN) {
         if (budget) {
           if (!budget.ok(now)) break;
           budget.charge(1, 0, now);
@@ -466,8 +468,8 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
         if (this.dead) return;
         if (budget) now = Date.now();
       }
-      if (this.head === this.pending.length) {
-        this.pending = [];
+      if (this.pending === null || this.head === this.pending.length) {
+        this.pending = null;
         this.head = 0;
       }
       // Waiting for a congested client: relieve() calls resumeReading when it has read enough.
@@ -478,7 +480,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
         return;
       }
       this.socket.pause();
-      this.pumpIn(this.head < this.pending.length && handled >= MAX_FRAMES_PER_TURN ? 0 : Math.max(1, wait));
+      this.pumpIn(this.pending !== null && handled >= MAX_FRAMES_PER_TURN ? 0 : Math.max(1, wait));
       if (wait > 0 && now - this.lastNotice >= THROTTLE_NOTICE_EVERY_MS) {
         this.lastNotice = now;
         log('throttled', { conn: this.id, ms: wait });
@@ -497,7 +499,9 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       const blanks = decoder.blankLines;
       const events = decoder.push(chunk);
       this.budget?.charge(decoder.blankLines - blanks, chunk.length, Date.now());
-      for (const ev of events) this.pending.push(ev);
+      // The decoder's array is new on every push: it becomes the pending list when none is waiting.
+      if (this.pending === null) this.pending = events.length === 0 ? null : events;
+      else for (const ev of events) this.pending.push(ev);
       if (this.pumpTimer === null && this.blockers === null) this.pump();
       else this.socket.pause();
     }

@@ -243,18 +243,21 @@ export class Hub {
       this.out.close(id);
       return false;
     }
+    // Per-connection memory is most of an idle server's (issue 15, target 4): what a session may never need
+    // (the request budget, frames held during a password check, blocks) is made when first used, and the
+    // fields set at hello are there from the start, so every session has one shape with no property array.
     this.directory.add({
       id,
       ip,
       source: sourceOf(ip),
       addr,
+      name: undefined,
       codec,
       rooms: new Set(),
       defaultRoom,
       connectedAt: now,
       lastHeard: now,
       pingSent: false,
-      bucket: new TokenBucket(opts.rateBurst, opts.ratePerSecond, now),
       lastActive: now,
       account: false,
       proven: false,
@@ -264,10 +267,11 @@ export class Hub {
       checks: 0,
       checkStarted: 0,
       checkedMs: 0,
-      held: [],
       refsKey: randomBytes(16).toString('base64url'),
       mustChange: false,
       blocks: new BlockList(this.ctx.store),
+      usersOnce: undefined,
+      lastSeen: undefined,
     });
     log('connect', { conn: id, addr });
     return true;
@@ -658,11 +662,12 @@ export class Hub {
   private held(s: Session, replay: () => void): boolean {
     if (!s.checking) return false;
     this.heard(s);
-    if (s.held.length >= MAX_HELD_FRAMES) {
+    const held = (s.held ??= []);
+    if (held.length >= MAX_HELD_FRAMES) {
       this.ctx.remove(s, 'kicked', `more than ${MAX_HELD_FRAMES} requests while a password was checked`);
       return true;
     }
-    s.held.push(replay);
+    held.push(replay);
     return true;
   }
 
@@ -676,7 +681,7 @@ export class Hub {
 
   private spend(s: Session, now: number, ref: string | undefined): boolean {
     const { opts } = this.ctx;
-    if (opts.ratePerSecond <= 0 || s.bucket.take(now)) return true;
+    if (opts.ratePerSecond <= 0 || (s.bucket ??= new TokenBucket(opts.rateBurst, opts.ratePerSecond, now)).take(now)) return true;
     this.ctx.error(s, 'rate_limited', `slow down: at most ${opts.rateBurst} requests at once, then ${opts.ratePerSecond} per second; this one was dropped`, { ref });
     return false;
   }

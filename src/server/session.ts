@@ -47,7 +47,8 @@ export interface Session {
   connectedAt: number;
   lastHeard: number;
   pingSent: boolean;
-  bucket: TokenBucket;
+  /** The request budget (rate limiting), made at the first request it is charged for; none while limits are off. */
+  bucket?: TokenBucket;
   /** Last request other than ping/pong, for the idle timeout. */
   lastActive: number;
   /** Logged in to a registered name. */
@@ -76,8 +77,8 @@ export interface Session {
   /** When the running check started, and the time spent on checks so far (not counted by the registration deadline). */
   checkStarted: number;
   checkedMs: number;
-  /** Frames that arrived during a check, replayed in order when it ends. */
-  held: (() => void)[];
+  /** Frames that arrived during a check, replayed in order when it ends; made when the first one waits. */
+  held?: (() => void)[];
   /** Which session's refs a say or whisper is remembered under (welcome.session; PROTOCOL.md §5.3). */
   refsKey: string;
   /** Logged in to an account whose imported password must be replaced (welcome.change_password). */

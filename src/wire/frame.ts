@@ -14,10 +14,12 @@ export type FrameEvent =
   | { kind: 'overflow' };
 
 const NL = 0x0a;
+const EMPTY = Buffer.alloc(0);
 const CR = 0x0d;
 
 export class FrameDecoder {
-  private parts: Buffer[] = [];
+  /** The pieces of a line still open (no newline yet); null when none is (a connection at rest holds no array). */
+  private parts: Buffer[] | null = null;
   private size = 0;
   /** Bytes skipped of an over-long line; -1 while not skipping. */
   private discarded = -1;
@@ -58,11 +60,11 @@ export class FrameDecoder {
     } else if (this.size + len > this.maxFrame + 1 || (this.size + len === this.maxFrame + 1 && chunk[end - 1] !== CR)) {
       // One byte over is allowed while the line is open if it is a `\r`: the `\r` of `\r\n` does not count.
       this.discarded = this.size + len;
-      this.parts = [];
+      this.parts = null;
       this.size = 0;
       out.push({ kind: 'error', code: 'frame_too_large' });
     } else {
-      this.parts.push(chunk.subarray(start, end));
+      (this.parts ??= []).push(chunk.subarray(start, end));
       this.size += len;
       return;
     }
@@ -78,8 +80,9 @@ export class FrameDecoder {
       this.discarded = -1;
       return;
     }
-    let line = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
-    this.parts = [];
+    const parts = this.parts;
+    let line = parts === null ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.size);
+    this.parts = null;
     this.size = 0;
     if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
     if (line.length > this.maxFrame) {

@@ -16,7 +16,17 @@ export interface HeapCounts {
   closures: number;
   /** Live objects by constructor name (e.g. `Timeout`, `TLSSocket`). */
   objects: Map<string, number>;
+  /**
+   * The JavaScript data a program keeps: how many objects, arrays (an object's elements, a Map's or Set's
+   * table) and boxed numbers there are and their bytes (self sizes), and the bytes of strings and of
+   * property arrays (the properties an object got after its shape was made). Compiled code, feedback and
+   * V8's own bookkeeping are left out: they grow as the program warms up, not with what it holds.
+   */
+  data: { count: number; bytes: number };
 }
+
+/** Node types whose count and size are a program's data (see HeapCounts.data). */
+const DATA_TYPES = new Set(['object', 'array', 'number', 'string', 'concatenated string', 'sliced string']);
 
 /** Counts of the snapshot in `file`; closures are those defined in scripts whose URL passes `scriptFilter`. */
 export function heapCounts(file: string, scriptFilter: (url: string) => boolean): HeapCounts {
@@ -27,6 +37,7 @@ export function heapCounts(file: string, scriptFilter: (url: string) => boolean)
   const el = ef.length;
   const typeAt = nf.indexOf('type');
   const nameAt = nf.indexOf('name');
+  const sizeAt = nf.indexOf('self_size');
   const edgeCountAt = nf.indexOf('edge_count');
   const edgeNameAt = ef.indexOf('name_or_index');
   const edgeToAt = ef.indexOf('to_node');
@@ -47,8 +58,13 @@ export function heapCounts(file: string, scriptFilter: (url: string) => boolean)
   };
   let closures = 0;
   const objects = new Map<string, number>();
+  const data = { count: 0, bytes: 0 };
   for (let i = 0; i < nodes.length / nl; i++) {
-    const type = nodeTypes[nodes[i * nl + typeAt]!];
+    const type = nodeTypes[nodes[i * nl + typeAt]!]!;
+    if (DATA_TYPES.has(type) || (type === 'hidden' && strings[nodes[i * nl + nameAt]!] === 'system / PropertyArray')) {
+      if (!type.includes('string')) data.count++;
+      data.bytes += nodes[i * nl + sizeAt]!;
+    }
     if (type === 'object') {
       const name = strings[nodes[i * nl + nameAt]!]!;
       objects.set(name, (objects.get(name) ?? 0) + 1);
@@ -58,5 +74,5 @@ export function heapCounts(file: string, scriptFilter: (url: string) => boolean)
       if (script >= 0 && scriptFilter(strings[nodes[script * nl + nameAt]!]!)) closures++;
     }
   }
-  return { closures, objects };
+  return { closures, objects, data };
 }

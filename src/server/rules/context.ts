@@ -130,8 +130,11 @@ export class Context {
       s.checkedMs += this.clock() - s.checkStarted;
       this.out.hold?.(s.id, false);
     }
-    while (s.held.length > 0 && !s.checking && this.directory.session(s.id) === s) s.held.shift()!();
-    if (this.directory.session(s.id) !== s) s.held.length = 0;
+    const held = s.held;
+    if (held === undefined) return;
+    while (held.length > 0 && !s.checking && this.directory.session(s.id) === s) held.shift()!();
+    // Kept only while frames wait (a replayed frame may have started another check).
+    if (held.length === 0 || this.directory.session(s.id) !== s) s.held = undefined;
   }
 
   /** The sender's own copy, carrying its ref so it can mark that message accepted. */
