@@ -7,7 +7,7 @@ import { LABEL, type ServerKind } from './servers.js';
 import { ratio } from './stats.js';
 import { decisive, matchedStep, targetMet, targets } from './targets.js';
 
-const COLOR: Record<ServerKind, string> = { parley: '#1f6fb4', ngircd: '#d2481e' };
+const COLOR: Record<ServerKind, string> = { parley: '#1f6fb4', ngircd: '#d2481e', floor: '#6b6b6b' };
 
 export function fmtInt(v: number | undefined): string {
   return v === undefined || !Number.isFinite(v) ? '-' : Math.round(v).toLocaleString('en-US');
@@ -67,9 +67,11 @@ export function printTargets(r: BenchResults, write: (s: string) => void): void 
 export function printReport(r: BenchResults, write: (s: string) => void): void {
   const m = r.machine;
   const servers = r.servers;
-  const both = servers.length === 2;
+  const both = servers.includes('parley') && servers.includes('ngircd');
+  // Ratio rows under each N: parley ÷ ngIRCd ("ratio"), and parley ÷ the node floor when it ran.
+  const pairs = ([['ngircd', 'ratio'], ['floor', 'parley/floor']] as const).filter(([k]) => servers.includes('parley') && servers.includes(k));
   write(
-    `\nparley ${both ? 'vs ngIRCd ' : ''}benchmark, ${m.date.slice(0, 16).replace('T', ' ')} UTC${r.quick ? ' (QUICK: smaller N, shorter steps)' : ''}\n` +
+    `\n${servers.map((k) => LABEL[k]).join(' vs ')} benchmark, ${m.date.slice(0, 16).replace('T', ' ')} UTC${r.quick ? ' (QUICK: smaller N, shorter steps)' : ''}\n` +
       `${m.cpus} x ${m.cpuModel}, ${m.memGiB} GiB, ${m.kernel}, Node ${m.node}${m.ngircd ? `, ${m.ngircd}` : ''}\n` +
       `${m.serverCpus === null ? 'unpinned' : `server pinned to CPU ${m.serverCpus}, generator (${m.workers} worker processes + orchestrator) to CPU ${m.generatorCpus}`}; flood limits ${r.config.floodLimits}\n\n`,
   );
@@ -107,13 +109,13 @@ export function printReport(r: BenchResults, write: (s: string) => void): void {
         fmtNum(s?.otherCores),
       ]);
     }
-    if (both) {
+    for (const [other, name] of pairs) {
       const p = roomOf(r, 'parley', n);
-      const g = roomOf(r, 'ngircd', n);
+      const g = roomOf(r, other, n);
       const q = (f: (s: StepResult) => number): string => fmtRatio(ratio(p?.openLoop ? f(p.openLoop) : undefined, g?.openLoop ? f(g.openLoop) : undefined));
       rows.push([
         '',
-        'ratio',
+        name,
         q((s) => s.deliveriesPerSec),
         '',
         q((s) => s.p50Ms),
@@ -154,12 +156,12 @@ export function printReport(r: BenchResults, write: (s: string) => void): void {
         x?.sweepStop ?? '-',
       ]);
     }
-    if (both) {
+    for (const [other, name] of pairs) {
       const p = roomOf(r, 'parley', n)?.saturation ?? undefined;
-      const g = roomOf(r, 'ngircd', n)?.saturation ?? undefined;
+      const g = roomOf(r, other, n)?.saturation ?? undefined;
       srows.push([
         '',
-        'ratio',
+        name,
         '',
         fmtRatio(ratio(p?.deliveriesPerSec, g?.deliveriesPerSec)),
         fmtRatio(ratio(p?.p50Ms, g?.p50Ms)),
@@ -235,7 +237,7 @@ export function writeChart(r: BenchResults, file: string): string {
       series: series('', (x) => {
         if (x === undefined) return undefined;
         const m = matchedStep(r, x.n);
-        const s = m === null ? x.openLoop : x.server === 'parley' ? m.parley : m.ngircd;
+        const s = m === null ? x.openLoop : m[x.server];
         return s?.serverCpuPerMDeliveries;
       }),
       format: (v) => (v >= 10 ? String(Math.round(v)) : v >= 1 ? v.toFixed(1) : String(v)),
@@ -243,7 +245,7 @@ export function writeChart(r: BenchResults, file: string): string {
   ];
   const m = r.machine;
   const svg = renderChart(
-    r.servers.length === 2 ? 'parley vs ngIRCd: one room, N clients, 10 senders' : 'parley: one room, N clients, 10 senders',
+    `${r.servers.map((k) => LABEL[k]).join(' vs ')}: one room, N clients, 10 senders`,
     `${m.date.slice(0, 10)} · ${m.cpus} x ${m.cpuModel} · Node ${m.node}${m.ngircd ? ` · ${m.ngircd.split('-')[0]}` : ''}${r.quick ? ' · quick run' : ''}`,
     ns.map((n) => n.toLocaleString('en-US')),
     panels,

@@ -1,6 +1,7 @@
-// npm run bench: parley-server against ngIRCd, same workloads, same generator, alternating in one run.
+// npm run bench: parley-server against ngIRCd, same workloads, same generator, alternating in one run; beside
+// them the node floor (bench/relay.ts: the least a Node.js server on parley's wire does) in the room steps.
 //
-//   node bench/dist/run.js [--quick] [--only parley|ngircd] [--workers N] [--no-pin] [--n 10,100,1000]
+//   node bench/dist/run.js [--quick] [--servers parley,ngircd,floor | --only KIND] [--workers N] [--no-pin] [--n 10,100,1000]
 //                          [--idle 10000] [--profile [--rate R]] [--profile-join] [--no-cluster] [--out DIR]
 //   node bench/dist/run.js --report bench/results/latest.json   (table and chart of an earlier run)
 //   node bench/dist/run.js --parley-build DIR [--parley-build DIR2] [--rounds 3] [--n 10,100,1000]
@@ -36,6 +37,7 @@ import {
   procCpuSec,
   parleyBuild,
   snapshotParley,
+  startFloor,
   startParley,
   type ParleyBuild,
   type RunningServer,
@@ -49,7 +51,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 interface Options {
   quick: boolean;
-  only: ServerKind | null;
+  /** The servers measured, in the order they are first run (--servers; the idle step leaves the floor out). */
+  servers: ServerKind[];
   workers: number;
   pin: boolean;
   roomSizes: number[];
@@ -103,24 +106,25 @@ function parseArgs(argv: string[]): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} wants a positive number, not "${v}"`);
     return n;
   };
-  const known = ['--parley-build', '--rounds', '--p99-limit', '--quick', '--only', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help', '--burst', '--payload', '--no-client', '--explain', '--no-warmup', '--no-cluster'];
+  const known = ['--parley-build', '--rounds', '--p99-limit', '--quick', '--only', '--servers', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help', '--burst', '--payload', '--no-client', '--explain', '--no-warmup', '--no-cluster'];
   for (const a of argv) if (a.startsWith('--') && !known.includes(a)) throw new Error(`unknown option ${a} (see --help)`);
   if (has('--help')) {
-    process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 15).map((l) => l.slice(3)).join('\n') + '\n');
+    process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 16).map((l) => l.slice(3)).join('\n') + '\n');
     process.exit(0);
   }
   const quick = has('--quick') || process.env.BENCH_QUICK === '1';
-  const only = value('--only');
-  if (only !== undefined && only !== 'parley' && only !== 'ngircd') throw new Error('--only takes parley or ngircd');
   const n = value('--n');
   const builds = argv.flatMap((a, i) => (a === '--parley-build' && argv[i + 1] !== undefined ? [parleyBuild(argv[i + 1]!)] : []));
   // The A/B mode compares builds on rooms: the idle step, the client and the cluster are of this build only.
   const ab = builds.length > 0;
+  // The node floor is in a full run's room steps; the A/B mode's table has no column for it unless asked.
+  const kinds = (value('--servers') ?? value('--only') ?? (ab ? 'parley,ngircd' : 'parley,ngircd,floor')).split(',');
+  for (const k of kinds) if (!(k in LABEL)) throw new Error(`--servers takes parley, ngircd and floor, not "${k}"`);
   return {
     builds,
     rounds: Math.floor(num('--rounds', 1)),
     quick,
-    only: (only as ServerKind | undefined) ?? null,
+    servers: [...new Set(kinds as ServerKind[])],
     workers: Math.max(1, Math.floor(num('--workers', 4))),
     pin: !has('--no-pin'),
     roomSizes: n !== undefined ? n.split(',').map((s) => Math.max(2, Number(s))) : quick ? [10, 100] : [10, 100, 1000],
@@ -245,7 +249,7 @@ function machineInfo(opts: Options, ngircd: string | null, cpus: { server: strin
 
 // ---- the bench ----------------------------------------------------------------------------------------
 
-const PROTO: Record<ServerKind, ProtoName> = { parley: 'parley', ngircd: 'irc' };
+const PROTO: Record<ServerKind, ProtoName> = { parley: 'parley', ngircd: 'irc', floor: 'parley' };
 
 /** An older parley build of the A/B mode and the entry point of its snapshot in the run's directory. */
 interface BuildRun {
@@ -313,7 +317,12 @@ class Bench {
   private async startServer(kind: ServerKind, nodeArgs: string[] = [], build?: BuildRun): Promise<RunningServer> {
     const base = { dir: this.dir, cpus: this.serverCpus };
     this.proto = build === undefined ? PROTO[kind] : build.build.version >= 2 ? 'parley' : 'parley1';
-    this.server = kind === 'parley' ? await startParley({ ...base, nodeArgs, parleyMain: build?.main ?? this.parleyMain }) : await startNgircd(this.ngircdBin!, base);
+    this.server =
+      kind === 'parley'
+        ? await startParley({ ...base, nodeArgs, parleyMain: build?.main ?? this.parleyMain })
+        : kind === 'floor'
+          ? await startFloor(base)
+          : await startNgircd(this.ngircdBin!, base);
     return this.server;
   }
 
@@ -721,14 +730,14 @@ async function main(): Promise<void> {
   const generatorCores = cpus.generator === null ? coreCount : coreCount - 1;
 
   let ngircd: string | null = null;
-  if (opts.only !== 'parley' && !opts.profile) {
+  if (opts.servers.includes('ngircd') && !opts.profile) {
     ngircd = findNgircd();
     if (ngircd === null) {
-      if (opts.only === 'ngircd') throw new Error('ngIRCd is not installed.\n' + NGIRCD_INSTALL_HINT);
+      if (opts.servers.length === 1) throw new Error('ngIRCd is not installed.\n' + NGIRCD_INSTALL_HINT);
       log(NGIRCD_INSTALL_HINT);
     }
   }
-  const servers: ServerKind[] = opts.profile ? ['parley'] : (['parley', 'ngircd'] as const).filter((k) => (k === 'ngircd' ? ngircd !== null : true) && (opts.only === null || opts.only === k));
+  const servers: ServerKind[] = opts.profile ? ['parley'] : opts.servers.filter((k) => k !== 'ngircd' || ngircd !== null);
   const machine = machineInfo(opts, ngircd, cpus, coreCount);
   log(
     `parley bench${opts.quick ? ' (quick)' : ''}: ${[...servers.map((s) => LABEL[s]), ...opts.builds.map((b) => `${b.label} (protocol version ${b.version})`)].join(' vs ')}; ${opts.rounds > 1 ? `${opts.rounds} rounds; ` : ''}${machine.cpus} cores (${machine.cpuModel}); ` +
@@ -773,7 +782,9 @@ async function main(): Promise<void> {
         for (const e of order) rooms.push(await bench.room(e.kind, n, e.build));
       }
     }
-    const memOrder = opts.roomSizes.length % 2 === 0 ? servers : [...servers].reverse();
+    // The floor's memory per idle client is bench/floor.ts's (npm run bench:floor), not measured here.
+    const idle = servers.filter((k) => k !== 'floor');
+    const memOrder = opts.roomSizes.length % 2 === 0 ? idle : [...idle].reverse();
     for (const kind of opts.openOnly || buildRuns.length > 0 ? [] : memOrder) memory.push(await bench.memory(kind, opts.idleClients));
 
     let client: ClientResult | null = null;

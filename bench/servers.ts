@@ -1,4 +1,4 @@
-// Starting and stopping the two servers under test, and reading their CPU time and memory from /proc.
+// Starting and stopping the servers under test (parley, ngIRCd and the node floor), and reading their CPU time and memory from /proc.
 // Each server runs in the foreground as a child of the orchestrator, pinned to its own core when the
 // machine has more than one, with its output going to a file in the run's temporary directory.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -8,9 +8,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OPER_NAME, OPER_PASSWORD } from './protocols.js';
 
-export type ServerKind = 'parley' | 'ngircd';
+/** 'floor': the bare Node.js relay of bench/relay.ts (Node's own floor on parley's wire). */
+export type ServerKind = 'parley' | 'ngircd' | 'floor';
 
-export const LABEL: Record<ServerKind, string> = { parley: 'parley', ngircd: 'ngIRCd' };
+export const LABEL: Record<ServerKind, string> = { parley: 'parley', ngircd: 'ngIRCd', floor: 'node floor' };
 
 export interface RunningServer {
   readonly kind: ServerKind;
@@ -269,6 +270,12 @@ export async function startParley(opts: StartOptions): Promise<RunningServer> {
     '0',
   ];
   return launch('parley', argv, port, opts);
+}
+
+/** The node floor (bench/relay.ts), pinned as the other servers are. */
+export async function startFloor(opts: StartOptions): Promise<RunningServer> {
+  const port = await freePort();
+  return launch('floor', [process.execPath, path.join(here, 'relay.js'), String(port), HOST], port, opts);
 }
 
 /** Where ngircd is, or null. Debian puts it in /usr/sbin, which may not be on a user's PATH. */

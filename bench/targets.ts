@@ -3,6 +3,7 @@
 // same run. A case measured while the generator was the limit does not count: it is shown, marked, and
 // judged "n/a", never "met".
 import type { BenchResults, RoomResult, StepResult, TlsResults } from './results.js';
+import type { ServerKind } from './servers.js';
 
 /** One condition of a target. `met` is null when it could not be judged (missing, or generator-limited). */
 export interface Case {
@@ -47,15 +48,18 @@ const div = (a: number | undefined, b: number | undefined): number | undefined =
 
 const fin = (v: number | undefined): number | undefined => (v === undefined || !Number.isFinite(v) ? undefined : v);
 
-function roomOf(r: BenchResults, kind: 'parley' | 'ngircd', n: number): RoomResult | undefined {
+function roomOf(r: BenchResults, kind: ServerKind, n: number): RoomResult | undefined {
   // An older build's rows (A/B mode, --parley-build) are in bench/ab.ts's table, not here.
   return r.rooms.find((x) => x.server === kind && x.n === n && x.build === undefined);
 }
 
 const generatorBound = (s: StepResult | null | undefined): boolean => s?.limit === 'generator' || s?.limit === 'both';
 
-/** The highest sweep rate both servers passed at room size n: the same offered load on each. */
-export function matchedStep(r: BenchResults, n: number): { rate: number; parley: StepResult; ngircd: StepResult } | null {
+/**
+ * The highest sweep rate both servers passed at room size n: the same offered load on each; and the node
+ * floor's step at that rate when it ran and passed it.
+ */
+export function matchedStep(r: BenchResults, n: number): { rate: number; parley: StepResult; ngircd: StepResult; floor?: StepResult } | null {
   const p = roomOf(r, 'parley', n);
   const g = roomOf(r, 'ngircd', n);
   if (!p || !g) return null;
@@ -63,7 +67,9 @@ export function matchedStep(r: BenchResults, n: number): { rate: number; parley:
   const rates = p.sweep.filter((s) => s.verdict === 'ok' && ok(g, s.ratePerSender)).map((s) => s.ratePerSender);
   if (rates.length === 0) return null;
   const rate = Math.max(...rates);
-  return { rate, parley: ok(p, rate)!, ngircd: ok(g, rate)! };
+  const f = roomOf(r, 'floor', n);
+  const floor = f ? ok(f, rate) : undefined;
+  return { rate, parley: ok(p, rate)!, ngircd: ok(g, rate)!, ...(floor && { floor }) };
 }
 
 /** A ratio case: met when ratio `cmp` goal, unless a step was generator-limited or a figure is missing. */
