@@ -6,11 +6,14 @@
 //   RSS per client = (RSS once the server is quiet again − RSS before) / K.
 // Cases: `net` (net.Server), `tls` (tls.Server with an ECDSA P-256 certificate made by parley's own code, as
 // parley serves by default), and `parley` / `parley-tls` (the built server, whose hello enters the default
-// room, so every client also receives the room's join notices and a welcome listing the members). The bare
+// room, so every client also receives the room's join notices and the room frame listing the members: the
+// clients say hello with usersOnce, as parley's own client and \`npm run bench\`'s do). The bare
 // servers are run with welcomes of each size in --welcome: TLS keeps per connection buffers that grow with
-// the largest write it has made (see bench/README.md, "The floor").
+// the largest write it has made (see bench/README.md, "The floor"). Target 4a is at 10,000 clients:
+// `--clients 10000 --only net,parley` (the clients are this process's sockets: it and the server each need
+// 10,000+ descriptors; the open-files limit is raised where allowed, and a shortfall said).
 //
-//   node bench/dist/floor.js [--clients 1000] [--welcome 20,16384] [--only net,tls,parley,parley-tls]
+//   node bench/dist/floor.js [--clients 1000[,10000]] [--welcome 20,16384] [--only net,tls,parley,parley-tls]
 //   node bench/dist/floor.js --serve net|tls PORT WELCOME_BYTES [CERT KEY]     (a bare server; used by the above)
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +23,8 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { raiseFdLimit } from './fdlimit.js';
+import type { FloorResults, FloorRow } from './results.js';
 import { freePort, procCpuSecPrecise, procRssKiB, REPO_ROOT, startParley } from './servers.js';
 
 const argv = process.argv.slice(2);
@@ -47,19 +52,7 @@ function serve(kind: string, port: number, welcomeBytes: number, cert?: string, 
   server.listen(port, HOST, () => process.stdout.write('listening\n'));
 }
 
-interface Case {
-  name: string;
-  transport: 'plain' | 'tls';
-  welcomeBytes: number | null;
-}
-
-interface Row extends Case {
-  clients: number;
-  rssBeforeKiB: number;
-  rssAfterKiB: number;
-  perClientKiB: number;
-  connectSec: number;
-}
+type Case = Pick<FloorRow, 'name' | 'transport' | 'welcomeBytes'>;
 
 /** Start a case's server; resolves with its pid, port and a stop function. */
 async function start(c: Case, dir: string, cert: { cert: string; key: string }): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
@@ -99,7 +92,7 @@ function client(port: number, transport: 'plain' | 'tls', i: number): Promise<ne
     };
     function hello(): void {
       s.on('data', onData);
-      s.write(JSON.stringify({ type: 'hello', name: `f${i}`, version: 2, grouped: true }) + '\n');
+      s.write(JSON.stringify({ type: 'hello', name: `f${i}`, version: 2, grouped: true, usersOnce: true }) + '\n');
     }
   });
 }
@@ -115,7 +108,7 @@ async function settle(pid: number): Promise<void> {
   }
 }
 
-async function measure(c: Case, clients: number, dir: string, cert: { cert: string; key: string }): Promise<Row> {
+async function measure(c: Case, clients: number, dir: string, cert: { cert: string; key: string }): Promise<FloorRow> {
   const server = await start(c, dir, cert);
   try {
     await sleep(500);
@@ -141,6 +134,7 @@ async function measure(c: Case, clients: number, dir: string, cert: { cert: stri
 
 async function main(): Promise<void> {
   const counts = list('--clients', '1000').map(Number);
+  raiseFdLimit(65_536, Math.max(...counts) + 1024);
   const welcomes = list('--welcome', '20,16384').map(Number);
   const only = new Set(list('--only', 'net,tls,parley,parley-tls'));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-floor-'));
@@ -153,7 +147,7 @@ async function main(): Promise<void> {
   for (const name of ['net', 'tls'] as const) if (only.has(name)) for (const w of welcomes) cases.push({ name, transport: name === 'tls' ? 'tls' : 'plain', welcomeBytes: w });
   if (only.has('parley')) cases.push({ name: 'parley', transport: 'plain', welcomeBytes: null });
   if (only.has('parley-tls')) cases.push({ name: 'parley-tls', transport: 'tls', welcomeBytes: null });
-  const rows: Row[] = [];
+  const rows: FloorRow[] = [];
   for (const k of counts) {
     for (const c of cases) {
       const row = await measure(c, k, dir, cert);
@@ -168,7 +162,8 @@ async function main(): Promise<void> {
   const out = path.join(REPO_ROOT, 'bench', 'results');
   fs.mkdirSync(out, { recursive: true });
   const file = path.join(out, `floor-${date.replace(/[:.]/g, '-').slice(0, 19)}.json`);
-  fs.writeFileSync(file, JSON.stringify({ date, machine: { cores: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage: os.loadavg() }, rows }, null, 2) + '\n');
+  const result: FloorResults = { date, machine: { cores: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage: os.loadavg() }, rows };
+  fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   process.stdout.write(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; JSON: ${file}\n`);
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -5,7 +5,7 @@ import { renderChart, type Panel } from './chart.js';
 import type { BenchResults, RoomResult, StepResult } from './results.js';
 import { LABEL, type ServerKind } from './servers.js';
 import { ratio } from './stats.js';
-import { decisive, matchedStep, targetMet, targets } from './targets.js';
+import { decisive, floorVerdict, matchedStep, targetMet, targets, type Case } from './targets.js';
 
 const COLOR: Record<ServerKind, string> = { parley: '#1f6fb4', ngircd: '#d2481e', floor: '#6b6b6b' };
 
@@ -57,9 +57,15 @@ export function printTargets(r: BenchResults, write: (s: string) => void): void 
     2,
   ));
   write('\nEvery case\n');
+  // With the node floor in the run: its figure, parley ÷ floor, and whether the goal is below the floor.
+  const floor = r.servers.includes('floor');
+  const floorCells = (c: Case): string[] =>
+    !floor
+      ? []
+      : [fmtCase(c.floor), fmtRatio(ratio(c.parley, c.floor)), c.floor === undefined ? '' : c.floorCounted === false ? 'floor generator-limited' : floorVerdict(c, c.floorJudged, c.floorRelative ?? true, c.goal.split(' ').slice(2).join(' '))];
   write(table(
-    ['target', 'case', 'parley', 'ngIRCd', 'ratio', 'goal', 'result', 'note'],
-    ts.flatMap((t) => t.cases.map((c) => [String(t.id), c.label, fmtCase(c.parley), fmtCase(c.ngircd), c.ratio === undefined ? '-' : fmtRatio(c.ratio), c.goal, metWord(c.met), c.note])),
+    ['target', 'case', 'parley', 'ngIRCd', 'ratio', 'goal', 'result', 'note', ...(floor ? ['node floor', 'parley/floor', "Node's floor"] : [])],
+    ts.flatMap((t) => t.cases.map((c) => [String(t.id), c.label, fmtCase(c.parley), fmtCase(c.ngircd), c.ratio === undefined ? '-' : fmtRatio(c.ratio), c.goal, metWord(c.met), c.note, ...floorCells(c)])),
     2,
   ));
 }

@@ -250,3 +250,25 @@ export interface TlsResults {
   tookSec: number;
   runs: TlsRun[];
 }
+
+/** One case of `npm run bench:floor` (bench/floor.ts): K idle clients on a fresh server. */
+export interface FloorRow {
+  /** 'net' and 'tls': the bare Node.js servers; 'parley', 'parley-tls': the built server. */
+  name: string;
+  transport: 'plain' | 'tls';
+  /** The bare servers' welcome size in bytes (null for parley). */
+  welcomeBytes: number | null;
+  clients: number;
+  rssBeforeKiB: number;
+  rssAfterKiB: number;
+  /** (RSS after − RSS before) / clients. */
+  perClientKiB: number;
+  connectSec: number;
+}
+
+/** bench/results/floor-*.json. */
+export interface FloorResults {
+  date: string;
+  machine: { cores: number; model: string; node: string; loadAverage: number[] };
+  rows: FloorRow[];
+}

@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { raiseFdLimit } from './fdlimit.js';
 import type { ClientSpec } from './ipc.js';
 import { Pool, type WorkerHandle } from './pool.js';
 import { PAYLOAD_BYTES, PAYLOAD_FIELDS_BYTES, nowUs, type ProtoName } from './protocols.js';
@@ -185,33 +186,6 @@ const log = (line: string): void => {
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Raise this process's open-files limit (the workers and servers inherit it): 10,000 clients need 10,000+
- * descriptors in the server. Asks for `want`; without CAP_SYS_RESOURCE settles for the hard limit.
- */
-function raiseFdLimit(want: number, need: number): void {
-  const read = (): { soft: number; hard: number } => {
-    const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
-    const v = (s: string | undefined): number => (s === 'unlimited' ? Infinity : Number(s ?? 1024));
-    return { soft: v(m?.[1]), hard: v(m?.[2]) };
-  };
-  const before = read();
-  if (before.soft >= want) return;
-  const hard = Number.isFinite(before.hard) ? before.hard : want;
-  for (const spec of [`${want}:${want}`, `${Math.min(want, hard)}:${hard}`]) {
-    try {
-      execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${spec}`], { stdio: 'ignore' });
-      break;
-    } catch {
-      // not allowed to raise the hard limit; try the soft one up to it
-    }
-  }
-  const after = read();
-  if (after.soft < need) {
-    log(`warning: the open-files limit is ${after.soft}, below the ${need} this run needs; run as root or under "prlimit --nofile=${want}"`);
-  }
-}
 
 /** Server on the last core, generator on the others; null when there is only one core or pinning is off. */
 function planCpus(pin: boolean): { server: string | null; generator: string | null } {

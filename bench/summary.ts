@@ -3,20 +3,26 @@
 // README carries (with the dates, the machine and the build). Each run judges a case "n/a" when the
 // generator limited it; the summary judges a case on the median of the runs that counted, and says how
 // many did. Three runs at least: fewer are summarised with a warning. tls-*.json files from
-// `npm run bench:tls` may be given beside them for target 8.
+// `npm run bench:tls` may be given beside them for target 8, floor-*.json files from `npm run bench:floor`
+// for target 4's floor. When the runs measured the node floor (bench/relay.ts), or floor files are given,
+// the table gets four more columns: the floor's figure, floor ÷ ngIRCd, parley ÷ floor, and whether the
+// goal is below what Node.js itself does (the met / not met of the goal is unchanged: it is against ngIRCd).
 import fs from 'node:fs';
-import type { BenchResults, ClusterResult, ClusterRow, TlsResults } from './results.js';
+import { fileURLToPath } from 'node:url';
+import type { BenchResults, ClusterResult, ClusterRow, FloorResults, TlsResults } from './results.js';
 import { median, spread } from './stats.js';
-import { meets, targets, type Case } from './targets.js';
+import { floorVerdict, meets, targets, withFloor, type Case } from './targets.js';
+
+type AnyResult = BenchResults | TlsResults | ClusterResult | FloorResults;
 
 function main(files: string[]): void {
   if (files.length === 0) {
-    process.stderr.write('usage: npm run bench:summary -- bench/results/bench-A.json bench/results/bench-B.json bench/results/bench-C.json [bench/results/tls-A.json ...] [bench/results/cluster-D.json ...]\n');
+    process.stderr.write('usage: npm run bench:summary -- bench/results/bench-A.json bench/results/bench-B.json bench/results/bench-C.json [bench/results/tls-A.json ...] [bench/results/cluster-D.json ...] [bench/results/floor-E.json ...]\n');
     process.exit(2);
   }
   const read = files.map((f) => {
     try {
-      return JSON.parse(fs.readFileSync(f, 'utf8')) as BenchResults | TlsResults | ClusterResult;
+      return JSON.parse(fs.readFileSync(f, 'utf8')) as AnyResult;
     } catch (err) {
       process.stderr.write(`bench:summary: cannot read ${f}: ${(err as Error).message}\n`);
       process.exit(2);
@@ -25,23 +31,49 @@ function main(files: string[]): void {
   // `npm run bench:tls` results (tls-*.json) may be given too: the i-th one stands for target 8 in the
   // i-th run (instead of the tls-latest.json that run picked up), so target 8 gets its median and range.
   // A file of `npm run bench:cluster` alone (a ClusterResult) adds to the cluster table only.
-  const isTls = (x: BenchResults | TlsResults | ClusterResult): x is TlsResults => 'runs' in x;
-  const isCluster = (x: BenchResults | TlsResults | ClusterResult): x is ClusterResult => 'rows' in x && !('machine' in x);
+  const isTls = (x: AnyResult): x is TlsResults => 'runs' in x;
+  const isCluster = (x: AnyResult): x is ClusterResult => 'rows' in x && !('machine' in x);
+  // bench:floor's files: rows of idle clients per bare server, and a machine, but no rooms.
+  const isFloor = (x: AnyResult): x is FloorResults => 'rows' in x && 'machine' in x && !('rooms' in x);
   const tlsRuns = read.filter(isTls);
-  const runs = read.filter((x): x is BenchResults => !isTls(x) && !isCluster(x)).map((r, i) => (tlsRuns[i] ? { ...r, tls: tlsRuns[i] } : r));
+  const floors = read.filter(isFloor);
+  const runs = read.filter((x): x is BenchResults => !isTls(x) && !isCluster(x) && !isFloor(x)).map((r, i) => (tlsRuns[i] ? { ...r, tls: tlsRuns[i] } : r));
   const clusters = [...runs.map((r) => r.cluster), ...read.filter(isCluster)].filter((c): c is ClusterResult => c !== undefined && c !== null);
   if (runs.length === 0 && clusters.length === 0) {
     process.stderr.write('bench:summary: no bench-*.json or cluster-*.json among the files\n');
     process.exit(2);
   }
   const out: string[] = [];
-  if (runs.length > 0) targetsTable(runs, out);
-  if (clusters.length > 0) clusterTable(clusters, read.length - tlsRuns.length, out);
+  if (runs.length > 0) targetsTable(runs, out, floors);
+  if (clusters.length > 0) clusterTable(clusters, read.length - tlsRuns.length - floors.length, out);
   process.stdout.write(out.join('\n') + '\n');
 }
 
-/** The targets of issue 15 over full runs of `npm run bench`, into `out`. */
-function targetsTable(runs: BenchResults[], out: string[]): void {
+/**
+ * A bare net.Server's KiB per idle client at `clients` in bench:floor's files (its smallest welcome; the
+ * median over the files), and the line saying where it comes from; undefined when no file measured that many.
+ */
+export function netFloor(floors: FloorResults[], clients: number): { kib: number; line: string } | undefined {
+  const at = floors
+    .map((f) => {
+      const rows = f.rows.filter((row) => row.clients === clients);
+      const net = rows.filter((row) => row.name === 'net').sort((a, b) => (a.welcomeBytes ?? 0) - (b.welcomeBytes ?? 0))[0];
+      return { f, net: net?.perClientKiB, parley: rows.find((row) => row.name === 'parley')?.perClientKiB };
+    })
+    .filter((x): x is { f: FloorResults; net: number; parley: number | undefined } => x.net !== undefined);
+  if (at.length === 0) return undefined;
+  const net = at.map((x) => x.net);
+  const withParley = at.filter((x) => x.parley !== undefined);
+  const line =
+    `Target 4's floor: \`npm run bench:floor\`, ${clients.toLocaleString('en-US')} idle clients, ${at.map((x) => `${x.f.date.slice(0, 16).replace('T', ' ')} UTC (load ${x.f.machine.loadAverage[0]?.toFixed(2) ?? '-'})`).join(', ')}: ` +
+    `a bare net.Server ${spread(net, ' KiB')} per client` +
+    (withParley.length > 0 ? `, parley in the same runs ${spread(withParley.map((x) => x.parley), ' KiB')} (parley ÷ net.Server ${spread(withParley.map((x) => x.parley! / x.net), '×')})` : '') +
+    '.';
+  return { kib: median(net), line };
+}
+
+/** The targets of issue 15 over full runs of `npm run bench` (and bench:floor's files for target 4), into `out`. */
+export function targetsTable(runs: BenchResults[], out: string[], floors: FloorResults[] = []): void {
   if (runs.length < 3) process.stderr.write(`warning: ${runs.length} run(s); the README's table wants the median of 3 or more\n`);
   if (runs.some((r) => r.quick)) process.stderr.write('warning: a quick run is among these; its steps are shorter and its N smaller\n');
   const m = runs[0]!.machine;
@@ -53,9 +85,15 @@ function targetsTable(runs: BenchResults[], out: string[]): void {
       '. Median (range) over the runs; ratios are parley ÷ ngIRCd within each run.',
   );
   out.push('');
-  out.push('| target | case | parley | ngIRCd | ratio | goal | result |');
-  out.push('|---|---|---|---|---|---|---|');
   const perRun = runs.map((r) => targets(r));
+  const idleFloor = netFloor(floors, runs[0]!.config.idleClients);
+  if (idleFloor) for (const ts of perRun) {
+    const idle = ts.find((t) => t.id === 4)?.cases[0];
+    if (idle) withFloor(idle, idleFloor.kib, false);
+  }
+  const floorCols = perRun.some((ts) => ts.some((t) => t.cases.some((c) => c.floor !== undefined)));
+  out.push(`| target | case | parley | ngIRCd | ratio | goal | result |${floorCols ? " node floor | floor ÷ ngIRCd | parley ÷ floor | Node's floor |" : ''}`);
+  out.push(`|---|---|---|---|---|---|---|${floorCols ? '---|---|---|---|' : ''}`);
   for (const [ti, t] of perRun[0]!.entries()) {
     for (const [ci, c] of t.cases.entries()) {
       const all = perRun.map((ts) => ts[ti]?.cases[ci]).filter((x): x is Case => x !== undefined);
@@ -70,10 +108,31 @@ function targetsTable(runs: BenchResults[], out: string[]): void {
         result = (meets(c, med) && !lost ? 'met' : '**not met**') + (lost ? ' (losses)' : '') + (counted.length < all.length ? ` (${counted.length} of ${all.length} runs counted)` : '');
       }
       out.push(
-        `| ${ci === 0 ? `${t.id}. ${t.label}` : ''} | ${c.label.replace(/ \(\d+ msg\/s x \d+, both passed\)/, ' (matched load)').replace(/ \(limited by .*\)/, '')} | ${spread(all.map((x) => x.parley))} | ${spread(all.map((x) => x.ngircd))} | ${spread(all.map((x) => x.ratio), '×')} | ${c.goal} | ${result} |`,
+        `| ${ci === 0 ? `${t.id}. ${t.label}` : ''} | ${c.label.replace(/ \(\d+ msg\/s x \d+, both passed\)/, ' (matched load)').replace(/ \(limited by .*\)/, '')} | ${spread(all.map((x) => x.parley))} | ${spread(all.map((x) => x.ngircd))} | ${spread(all.map((x) => x.ratio), '×')} | ${c.goal} | ${result} |` +
+          (floorCols ? floorCells(c, all) : ''),
       );
     }
   }
+  if (idleFloor) out.push('', idleFloor.line);
+}
+
+/**
+ * The four floor columns of a case over the runs: the floor's figure, floor ÷ ngIRCd and parley ÷ floor
+ * (within each run), and where the goal stands against the floor, judged on the median of the runs whose
+ * floor figure counted (as the goal itself is on the runs that counted).
+ */
+function floorCells(c: Case, all: Case[]): string {
+  const div = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
+  const counted = all.filter((x) => x.floorCounted === true && x.floorJudged !== undefined);
+  let verdict = '-';
+  if (all.every((x) => x.floor === undefined)) return ' - | - | - | - |';
+  if (c.cmp === null) verdict = 'reported';
+  else if (counted.length === 0) verdict = "n/a (the floor's steps were generator-limited)";
+  else {
+    const unit = c.goal.split(' ').slice(2).join(' ');
+    verdict = floorVerdict(c, median(counted.map((x) => x.floorJudged!)), c.floorRelative ?? true, unit) + (counted.length < all.length ? ` (${counted.length} of ${all.length} runs counted)` : '');
+  }
+  return ` ${spread(all.map((x) => x.floor))} | ${spread(all.map((x) => div(x.floor, x.ngircd)), '×')} | ${spread(all.map((x) => div(x.parley, x.floor)), '×')} | ${verdict} |`;
 }
 
 /** The cluster step (bench/cluster.ts) over the runs that have it, into `out`. */
@@ -94,4 +153,4 @@ function clusterTable(clusters: ClusterResult[], files: number, out: string[]): 
   }
 }
 
-main(process.argv.slice(2));
+if (process.argv[1] === fileURLToPath(import.meta.url)) main(process.argv.slice(2));

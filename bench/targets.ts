@@ -21,6 +21,46 @@ export interface Case {
   met: boolean | null;
   /** Why it is not judged, or what to know about it. */
   note: string;
+  /**
+   * The node floor's figure (bench/relay.ts in the same run; for target 4, a bare net.Server in
+   * `npm run bench:floor`), when it was measured. See withFloor.
+   */
+  floor?: number | undefined;
+  /** What the floor's figure is judged as against the goal: floor ÷ ngIRCd for a ratio goal, the figure for an absolute one. */
+  floorJudged?: number | undefined;
+  /** False when a step of the floor's was generator-limited: its figure is shown, and says nothing of the goal. */
+  floorCounted?: boolean;
+  /** Whether floorJudged is a ratio to ngIRCd (targets 1-3) or the floor's own figure (target 4). */
+  floorRelative?: boolean;
+}
+
+/**
+ * Put the node floor's figure beside a case: a goal that even the floor misses is below what Node.js itself
+ * does (belowFloor). `relative`: the goal is a ratio to ngIRCd (targets 1-3), else absolute (target 4).
+ */
+export function withFloor(c: Case, floor: number | undefined, relative: boolean, steps: Array<StepResult | null | undefined> = []): Case {
+  const f = fin(floor);
+  c.floor = f;
+  c.floorJudged = relative ? div(f, c.ngircd) : f;
+  c.floorCounted = f !== undefined && !steps.some(generatorBound);
+  c.floorRelative = relative;
+  return c;
+}
+
+/**
+ * Whether the floor's judged figure `v` misses the case's goal: then so must any Node.js server doing at least
+ * what the floor does, parley included. Undefined when there is no goal or no counted floor figure.
+ */
+export function belowFloor(c: Pick<Case, 'cmp' | 'goalValue'>, v: number | undefined): boolean | undefined {
+  return c.cmp === null || v === undefined || !Number.isFinite(v) ? undefined : !meets(c, v);
+}
+
+/** One line on a case and Node's floor, from the floor's judged figure `v` (ratio to ngIRCd, or absolute in `unit`). */
+export function floorVerdict(c: Pick<Case, 'cmp' | 'goalValue'>, v: number | undefined, relative: boolean, unit = ''): string {
+  const below = belowFloor(c, v);
+  if (below === undefined) return '';
+  const what = relative ? `the floor alone is ${v!.toFixed(2)}x ngIRCd` : `the floor alone is ${v!.toFixed(1)} ${unit}`.trimEnd();
+  return below ? `below Node's floor: ${what}` : `within Node's floor: ${what}`;
 }
 
 export interface Target {
@@ -133,16 +173,21 @@ export function targets(r: BenchResults): Target[] {
   for (const n of ns) {
     const p = roomOf(r, 'parley', n);
     const g = roomOf(r, 'ngircd', n);
-    t1.push(ratioCase(`N=${n} open loop`, p?.openLoop?.serverCpuPerMDeliveries, g?.openLoop?.serverCpuPerMDeliveries, 1, '<=', [p?.openLoop, g?.openLoop]));
+    // The node floor, when it ran: its figure beside each case of targets 1-3 (withFloor).
+    const f = roomOf(r, 'floor', n);
+    const floor = (c: Case, v: number | undefined, steps: Array<StepResult | null | undefined>): Case => (f ? withFloor(c, v, true, steps) : c);
+    t1.push(floor(ratioCase(`N=${n} open loop`, p?.openLoop?.serverCpuPerMDeliveries, g?.openLoop?.serverCpuPerMDeliveries, 1, '<=', [p?.openLoop, g?.openLoop]), f?.openLoop?.serverCpuPerMDeliveries, [f?.openLoop]));
     if (p?.openLoopCold || g?.openLoopCold) {
       const pc = p?.openLoopCold?.serverCpuPerMDeliveries;
       const gc = g?.openLoopCold?.serverCpuPerMDeliveries;
-      t1.push({ label: `N=${n} open loop, cold (reported)`, parley: fin(pc), ngircd: fin(gc), ratio: div(fin(pc), fin(gc)), judged: undefined, goal: 'reported', cmp: null, goalValue: NaN, met: null, note: 'the first messages of a fresh server' });
+      const cold: Case = { label: `N=${n} open loop, cold (reported)`, parley: fin(pc), ngircd: fin(gc), ratio: div(fin(pc), fin(gc)), judged: undefined, goal: 'reported', cmp: null, goalValue: NaN, met: null, note: 'the first messages of a fresh server' };
+      t1.push(floor(cold, f?.openLoopCold?.serverCpuPerMDeliveries, [f?.openLoopCold]));
     }
     const m = matchedStep(r, n);
     const c = ratioCase(`N=${n} saturation${m ? ` (${m.rate} msg/s x ${m.parley.senders}, both passed)` : ''}`, m?.parley.serverCpuPerMDeliveries, m?.ngircd.serverCpuPerMDeliveries, 1, '<=', [m?.parley, m?.ngircd]);
     if (!m) c.note = 'no sweep rate both servers passed';
-    t1.push(c);
+    // The floor at the same offered load, if it passed that rate too.
+    t1.push(floor(c, m?.floor?.serverCpuPerMDeliveries, [m?.floor]));
     const lossSteps = p ? p.sweep.filter((s) => s.verdict === 'loss' || s.dead > 0).length : 0;
     const sat = ratioCase(`N=${n} (limited by ${p?.limitedBy ?? '-'} / ${g?.limitedBy ?? '-'})`, p?.saturation?.deliveriesPerSec, g?.saturation?.deliveriesPerSec, 1, '>=', [p?.saturation, g?.saturation]);
     if ([p?.limitedBy, g?.limitedBy].some((l) => l === 'generator' || l === 'both')) {
@@ -153,14 +198,21 @@ export function targets(r: BenchResults): Target[] {
       sat.met = false;
       sat.note = `parley lost messages or clients in ${lossSteps} step(s)`;
     }
-    t2.push(sat);
+    // A floor whose sweep ended on the generator has a figure that is only a lower bound: not counted.
+    const floorEnd = f?.limitedBy === 'generator' || f?.limitedBy === 'both' ? { ...f.saturation!, limit: 'generator' as const } : f?.saturation;
+    t2.push(floor(sat, f?.saturation?.deliveriesPerSec, [floorEnd]));
   }
   const pb = roomOf(r, 'parley', big);
   const gb = roomOf(r, 'ngircd', big);
+  const fb = roomOf(r, 'floor', big);
   const t3 = [ratioCase(`N=${big} open loop`, pb?.openLoop?.p99Ms, gb?.openLoop?.p99Ms, 0.8, '<=', [pb?.openLoop, gb?.openLoop])];
   const ps = pb?.saturation;
   const gs = gb?.saturation;
   t3.push({ label: `N=${big} at saturation (reported)`, parley: fin(ps?.p99Ms), ngircd: fin(gs?.p99Ms), ratio: div(fin(ps?.p99Ms), fin(gs?.p99Ms)), judged: undefined, goal: 'reported', cmp: null, goalValue: NaN, met: null, note: 'each at its own saturation rate' });
+  if (fb) {
+    withFloor(t3[0]!, fb.openLoop?.p99Ms, true, [fb.openLoop]);
+    withFloor(t3[1]!, fb.saturation?.p99Ms, true, [fb.saturation]);
+  }
 
   const memP = r.memory.find((m) => m.server === 'parley');
   const memG = r.memory.find((m) => m.server === 'ngircd');
