@@ -87,6 +87,12 @@ export interface HubOptions {
   log?: HubLog;
   /** Log the text of whispers (off by default: the operator has no business reading them). */
   logWhisperText?: boolean;
+  /**
+   * Log every room message with its text (`--log-messages`). Off by default: the history keeps each room's
+   * last lines, and a line per message in the log is work on every message's path and a file that grows
+   * with everything said (a busy room: megabytes a second).
+   */
+  logMessages?: boolean;
   rateBurst?: number;
   /** Tokens refilled per second; 0 turns rate limiting off (benchmarks). */
   ratePerSecond?: number;
@@ -154,6 +160,7 @@ export class Hub {
     const opts = {
       motd: options.motd ?? DEFAULT_MOTD,
       logWhisperText: options.logWhisperText ?? false,
+      logMessages: options.logMessages ?? false,
       rateBurst: options.rateBurst ?? RATE_BURST,
       ratePerSecond: options.ratePerSecond ?? RATE_PER_SECOND,
       registrationTimeoutMs: options.registrationTimeoutMs ?? REGISTRATION_TIMEOUT_MS,

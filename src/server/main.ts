@@ -70,6 +70,7 @@ const program = new Command()
   .option('--host <address>', 'address to listen on; 0.0.0.0 (or ::) for every interface', DEFAULT_HOST)
   .option('--log <file>', 'event log, appended to', './server.log')
   .option('--log-whispers', 'also log the text of whispers (off: the operator should not read them)', false)
+  .option('--log-messages', 'also log every room message with its text (off: the history keeps the last --history lines of each room)', false)
   .option('--motd <text>', 'message of the day sent in every welcome', DEFAULT_MOTD)
   .option('--no-rate-limit', 'turn off per-client flood limits (for benchmarks only)')
   .option('--max-per-ip <n>', 'connections allowed from one IP address, 0 for no cap', count, MAX_CONNECTIONS_PER_IP)
@@ -135,6 +136,7 @@ const opts = program.opts<{
   host: string;
   log: string;
   logWhispers: boolean;
+  logMessages: boolean;
   motd: string;
   rateLimit: boolean;
   maxPerIp: number;
@@ -295,6 +297,7 @@ try {
     port,
     motd: opts.motd,
     logWhisperText: opts.logWhispers,
+    logMessages: opts.logMessages,
     ...(opts.rateLimit ? {} : { ratePerSecond: 0 }),
     maxConnectionsPerIp: opts.maxPerIp,
     store,

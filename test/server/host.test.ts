@@ -39,7 +39,7 @@ afterEach(async () => {
 
 describe('three people in one room', () => {
   it('chat, whisper, rename and list over real sockets', async () => {
-    await start();
+    await start({ logMessages: true }); // room messages are logged only when asked (hub.test.ts)
     const alice = await join('alice');
     const bob = await join('bob');
     const carol = await join('carol');

@@ -139,6 +139,25 @@ describe('room and whispers', () => {
     expect(logged.join('\n')).toContain('psst');
   });
 
+  it('writes no log line per room message unless the operator asked for them (history keeps the lines; the log would grow by one per message)', () => {
+    setup({ ratePerSecond: 0 });
+    join(1, 'alice');
+    join(2, 'bob');
+    const before = logged.length;
+    for (let i = 0; i < 20; i++) send(1, { type: 'say', text: `line ${i}` });
+    expect(out.take(2)).toHaveLength(20); // every line went out
+    expect(logged.slice(before)).toEqual([]);
+
+    setup({ ratePerSecond: 0, logMessages: true });
+    join(1, 'alice');
+    join(2, 'bob');
+    const from = logged.length;
+    for (let i = 0; i < 20; i++) send(1, { type: 'say', text: `line ${i}` });
+    const lines = logged.slice(from);
+    expect(lines).toHaveLength(20);
+    expect(lines[7]).toMatch(/^message .*"text":"line 7".*"room":"#lobby"/);
+  });
+
   it('names the missing user when a whisper has nowhere to go', () => {
     send(1, { type: 'whisper', to: 'zed', text: 'hi', ref: 'q' });
     expect(out.take(1)).toEqual([{ type: 'error', code: 'no_such_user', message: expect.stringContaining('"zed"'), re: 'whisper', ref: 'q', name: 'zed' }]);

@@ -41,6 +41,8 @@ export type HubLog = (event: string, fields: LogFields) => void;
 export interface Settings {
   motd: string;
   logWhisperText: boolean;
+  /** Log each room message with its text (HubOptions.logMessages). */
+  logMessages: boolean;
   rateBurst: number;
   ratePerSecond: number;
   registrationTimeoutMs: number;

@@ -70,7 +70,7 @@ export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type
       if (sequenced) ctx.accepted.remember(s.refsKey, ref, entry);
       else ctx.remember(s.refsKey, ref, entry);
     }
-    ctx.log('message', { conn: s.id, from: event.from, id: event.id, text: event.text, action: event.action, room: room!.name });
+    if (ctx.opts.logMessages) ctx.log('message', { conn: s.id, from: event.from, id: event.id, text: event.text, action: event.action, room: room!.name });
   }
 }
 
