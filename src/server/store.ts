@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DB_BUSY_TIMEOUT_MS, DB_RETRY_AFTER_BUSY_MS, DISK_CHECK_EVERY_MS, HISTORY_CACHE_ROOMS, MIN_FREE_DISK_BYTES } from '../wire/limits.js';
+import { DB_BUSY_TIMEOUT_MS, DB_RETRY_AFTER_BUSY_MS, DISK_CHECK_EVERY_MS, HISTORY_CACHE_ROOMS, HISTORY_PRUNE_ROWS, MIN_FREE_DISK_BYTES } from '../wire/limits.js';
 import { foldName, nameSkeleton } from '../wire/names.js';
 
 // Everything that outlives a connection, in one SQLite file (better-sqlite3, synchronous): accounts,
@@ -269,6 +269,14 @@ export class Store {
   onWriteError: (error: Error, rows: number) => void = () => {};
   /** History rows accepted but not yet committed: written in one transaction by commit(). */
   private pendingHistory: StoredMessage[] = [];
+  /** Called when a room's history could not be cut back after a commit (the hub logs it); tried again later. */
+  onPruneError: (error: Error) => void = () => {};
+  /** Lines each room keeps (keepHistory); 0: only pruneHistory cuts a room back. */
+  private keep = 0;
+  /** Per room, lines added since it was last cut back. */
+  private readonly grown = new Map<string, number>();
+  /** Rooms that grew by HISTORY_PRUNE_ROWS since they were last cut back: pruned after the next commit. */
+  private due: string[] = [];
   /**
    * Per room, the newest messages as last read (and how many were asked for): every login and join
    * replays them, so a join storm reads the database once per change of the history, not once per joiner.
@@ -429,6 +437,20 @@ export class Store {
       this.writeHistory(rows);
     } catch (err) {
       this.onWriteError(err as Error, rows.length);
+    }
+    if (this.due.length > 0) this.pruneGrown();
+  }
+
+  /** Cut back the rooms that grew by HISTORY_PRUNE_ROWS lines (each such prune deletes about that many rows). */
+  private pruneGrown(): void {
+    const due = this.due;
+    this.due = [];
+    for (const room of due) {
+      try {
+        this.pruneHistory(room, this.keep);
+      } catch (err) {
+        this.onPruneError(err as Error); // the room is cut back after HISTORY_PRUNE_ROWS more lines, or at maintenance
+      }
     }
   }
 
@@ -636,6 +658,11 @@ export class Store {
   addHistory(m: StoredMessage): void {
     this.pendingHistory.push(m);
     this.recent.delete(m.room);
+    if (this.keep > 0) {
+      const grown = (this.grown.get(m.room) ?? 0) + 1;
+      this.grown.set(m.room, grown);
+      if (grown === HISTORY_PRUNE_ROWS) this.due.push(m.room);
+    }
     if (!this.commitScheduled) {
       this.commitScheduled = true;
       setImmediate(() => this.commit());
@@ -666,10 +693,19 @@ export class Store {
     return [...this.recent.keys()];
   }
 
+  /**
+   * How many lines each room keeps (the server's --history): once a room has grown by HISTORY_PRUNE_ROWS
+   * lines since it was last cut back, the commit that wrote them cuts it back to `lines`.
+   */
+  keepHistory(lines: number): void {
+    this.keep = lines;
+  }
+
   /** Keep only the newest `keep` messages of one room. */
   pruneHistory(room: string, keep: number): void {
     this.commit();
     this.recent.delete(room);
+    this.grown.delete(room);
     this.st.pruneHistory.run(room, room, keep);
   }
 
@@ -728,6 +764,7 @@ export class Store {
     this.db.transaction(() => {
       this.st.dropRoom.run(key);
       this.recent.delete(key);
+      this.grown.delete(key);
       this.st.dropRoomHistory.run(key);
     })();
   }

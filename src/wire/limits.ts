@@ -209,6 +209,13 @@ export const MAX_HISTORY = 1000;
  * 10,000 rooms replayed once each cost at most this many rooms × `--history` lines of memory.
  */
 export const HISTORY_CACHE_ROOMS = 64;
+/**
+ * A room's history is cut back to `--history` lines once it has grown by this many since it last was (after
+ * the commit that brought it there), besides the maintenance every MAINTENANCE_EVERY_MS: a busy room's table
+ * stays small (a room at 40,000 lines a second used to pile up 400,000 rows between two maintenances, and
+ * their one DELETE held the event loop for about half a second), and no prune deletes many more rows than this.
+ */
+export const HISTORY_PRUNE_ROWS = 1000;
 /** Whispers stored for one offline user; past this the sender is told the mailbox is full. */
 export const MAX_OFFLINE_PER_USER = 100;
 /** Names one user may block. */

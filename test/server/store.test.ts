@@ -4,7 +4,9 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { hashToken, SCHEMA_VERSION, SHARED_FORMAT, Store, StoreError } from '../../src/server/store.js';
 import { tempDb } from './helpers.js';
-import { HISTORY_CACHE_ROOMS, MAX_TEXT_CHARS } from '../../src/wire/limits.js';
+import { HISTORY_CACHE_ROOMS, HISTORY_PRUNE_ROWS, MAX_TEXT_CHARS } from '../../src/wire/limits.js';
+import { Hub } from '../../src/server/hub.js';
+import { FakeOutbox } from '../helpers/fake-outbox.js';
 
 /** A database file of today's schema taken back to schema `version` by `sql` (which may add rows too). */
 function olderSchema(version: number, sql: string): string {
@@ -115,6 +117,32 @@ describe('Store', () => {
     expect(s.recentHistory('#lobby', 2).map((m) => m.text)).toEqual(['m9', 'm10']);
     expect(s.recentHistory('#dev', 50).map((m) => m.text)).toEqual(['d11', 'd12', 'd13', 'd14']);
     s.close();
+  });
+
+  it('a busy room is cut back to its history as it grows, not only at maintenance: its table never holds more than --history + HISTORY_PRUNE_ROWS lines', () => {
+    const db = tempDb();
+    const store = new Store(db);
+    const out = new FakeOutbox();
+    // No tick: the maintenance that prunes every MAINTENANCE_EVERY_MS never runs here.
+    const hub = new Hub(out, { store, historySize: 50, ratePerSecond: 0, clock: () => 1_700_000_000_000 });
+    hub.connect(1, '10.0.0.1', 4000);
+    hub.receive(1, JSON.stringify({ type: 'hello', name: 'alice', version: 2 }));
+    const raw = new Database(db, { readonly: true });
+    const rows = raw.prepare<[], { n: number }>("SELECT count(*) AS n FROM history WHERE room = '#lobby'");
+    let most = 0;
+    for (let i = 0; i < 5000; i++) {
+      hub.receive(1, JSON.stringify({ type: 'say', text: `line ${i}` }));
+      if (i % 100 === 99) {
+        store.commit(); // as the server does before each flush of its sockets
+        most = Math.max(most, rows.get()!.n);
+      }
+    }
+    raw.close();
+    expect(out.take(1).filter((m) => m.type === 'message')).toHaveLength(5000);
+    expect(most).toBeGreaterThan(50);
+    expect(most).toBeLessThanOrEqual(50 + HISTORY_PRUNE_ROWS);
+    expect(store.recentHistory('#lobby', 50).map((m) => m.text)).toEqual(Array.from({ length: 50 }, (_, k) => `line ${4950 + k}`));
+    store.close();
   });
 
   it('the history a join replays follows every change: a new line, a prune, a closed room, hello.last', () => {

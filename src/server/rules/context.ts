@@ -100,6 +100,8 @@ export class Context {
       this.nextId = store.firstMessageId();
       store.onBusy = (err) => log('store_busy', { error: err.message });
       store.onWriteError = (err, rows) => log('store_error', { during: 'history', rows, error: err.message });
+      store.onPruneError = (err) => log('store_error', { during: 'prune', error: err.message });
+      store.keepHistory(opts.historySize);
     }
   }
 
