@@ -64,6 +64,25 @@ describe('the core with two protocols attached', () => {
     expect(wire.buffers.size - before).toBe(2);
   });
 
+  it('a room line is one NDJSON frame with its fields in the order the wire has always had (id last), a /me and a notice too', () => {
+    const wire = new Wire();
+    const hub = new Hub(wire, { ratePerSecond: 0, clock: () => 1_700_000_000_000 });
+    hub.connect(1, '10.0.0.1', 1);
+    hub.connect(2, '10.0.0.2', 2);
+    hub.receive(1, '{"type":"hello","name":"alice","version":2}');
+    hub.receive(2, '{"type":"hello","name":"bob","version":2}');
+    for (const id of [1, 2]) wire.take(id);
+    hub.receive(1, '{"type":"say","text":"hi"}');
+    hub.receive(1, '{"type":"say","text":"waves","action":true}');
+    hub.receive(1, '{"type":"say","text":"build is green","notice":true,"ref":"n1"}');
+    expect(wire.take(2)).toEqual([
+      '{"type":"message","room":"#lobby","from":"alice","text":"hi","time":1700000000000,"id":1}\n',
+      '{"type":"message","room":"#lobby","from":"alice","text":"waves","time":1700000000000,"action":true,"id":2}\n',
+      '{"type":"message","room":"#lobby","from":"alice","text":"build is green","time":1700000000000,"notice":true,"id":3}\n',
+    ]);
+    expect(wire.take(1)[2]).toBe('{"type":"message","room":"#lobby","from":"alice","text":"build is green","time":1700000000000,"notice":true,"id":3,"ref":"n1"}\n');
+  });
+
   it('a protocol that shows nothing for an event sends nothing', () => {
     const wire = new Wire();
     const hub = new Hub(wire, { ratePerSecond: 0 });

@@ -18,6 +18,18 @@ const LINE_REFUSED = "the servers cannot put your line in the room's order right
 /** A room line held while Redis was away and dropped before it could be sent (the server held too many). */
 const LINE_LOST = 'your line may not have been sent: the servers lost their Redis for too long; if it does not appear, send it again';
 
+type MessageEvent = Extract<RoomEvent, { type: 'message' }>;
+
+/**
+ * A room line as an event, its fields in the order the wire has always carried them (`id` last). One object
+ * literal: spreading the optional fields into one object and that into another with the id cost ~1.5 µs a
+ * line (V8 copies spread objects in its runtime), about a tenth of the core's work per message.
+ */
+function messageEvent(room: string, from: string, text: string, time: number, id: number, action: boolean, notice: boolean): MessageEvent {
+  if (!action && !notice) return { type: 'message', room, from, text, time, id };
+  return { type: 'message', room, from, text, time, ...(action && { action: true }), ...(notice && { notice: true }), id };
+}
+
 export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type: 'say' }>, now: number): void {
   // The digest is only needed to recognise a request sent again, which only a ref allows (a hash per message otherwise).
   const digest = msg.ref === undefined ? '' : requestDigest(msg.action === true ? 'me' : 'say', '', msg.text);
@@ -36,23 +48,26 @@ export function say(ctx: Context, s: Session, msg: Extract<ClientMessage, { type
   }
   const text = ctx.cleanText(s, msg.text, 'say', msg.ref);
   if (text === null) return;
-  const said = { type: 'message' as const, room: room.name, from: s.name!, text, time: now, ...(msg.action === true && { action: true }), ...(msg.notice === true && { notice: true }) };
+  const action = msg.action === true;
+  const notice = msg.notice === true;
   const ref = msg.ref;
   // In a cluster the line takes its place in the cluster's one order first: shown here when its turn comes.
   // Without Redis there is no such order: a line numbered here could fall below numbers Redis already gave,
   // and a client's hello.last would skip it (PROTOCOL.md §6.1), so it is refused, not acknowledged.
   if (ctx.peers) {
+    const said = { type: 'message' as const, room: room.name, from: s.name!, text, time: now, ...(action && { action: true }), ...(notice && { notice: true }) };
     const accepted = ref === undefined ? undefined : { sender: s.refsKey, ref, digest };
     const lost = (): void => {
       if (ctx.directory.session(s.id) === s) ctx.error(s, 'server_error', LINE_LOST, { re: 'say', ref });
     };
-    if (!ctx.peers.sequence(room.name, said, accepted, (id) => shown({ ...said, id }, true), lost)) ctx.error(s, 'server_error', LINE_REFUSED, { re: 'say', ref });
+    const sequenced = (id: number): void => shown(messageEvent(said.room, said.from, text, now, id, action, notice), true);
+    if (!ctx.peers.sequence(room.name, said, accepted, sequenced, lost)) ctx.error(s, 'server_error', LINE_REFUSED, { re: 'say', ref });
     return;
   }
-  shown({ ...said, id: ctx.messageId() }, false);
+  shown(messageEvent(room.name, s.name!, text, now, ctx.messageId(), action, notice), false);
 
   /** The line has its id: stored, delivered, echoed (`sequenced`: the other servers have it already). */
-  function shown(event: Extract<RoomEvent, { type: 'message' }>, sequenced: boolean): void {
+  function shown(event: MessageEvent, sequenced: boolean): void {
     // Stored before anyone sees it, when the database can take it. History is a replay for latecomers, not
     // the room itself: a full disk or a database locked by another process must not stop the room talking
     // (issue 10), so a failed write is logged and the message still goes out to everyone here.
