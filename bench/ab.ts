@@ -4,20 +4,11 @@
 import type { BenchResults, RoomResult, StepResult } from './results.js';
 import { LABEL } from './servers.js';
 import { ratio, spread } from './stats.js';
+import { matchedPair } from './targets.js';
 
 /** The rows of one server or build at room size n, one per round, in the order they ran. */
 function rowsOf(r: BenchResults, label: string | null, n: number): RoomResult[] {
   return r.rooms.filter((x) => x.n === n && (label === null ? x.server === 'parley' && x.build === undefined : label === 'ngircd' ? x.server === 'ngircd' : x.build === label));
-}
-
-/** CPU-s per million deliveries of `a` and `b` at the highest sweep rate both passed (the same offered load). */
-function matched(a: RoomResult | undefined, b: RoomResult | undefined): { a: StepResult; b: StepResult } | null {
-  if (!a || !b) return null;
-  const ok = (x: RoomResult, rate: number): StepResult | undefined => x.sweep.find((s) => s.ratePerSender === rate && s.verdict === 'ok');
-  const rates = a.sweep.filter((s) => s.verdict === 'ok' && ok(b, s.ratePerSender)).map((s) => s.ratePerSender);
-  if (rates.length === 0) return null;
-  const rate = Math.max(...rates);
-  return { a: ok(a, rate)!, b: ok(b, rate)! };
 }
 
 const limited = (s: StepResult | null | undefined): string => (s?.limit === 'generator' || s?.limit === 'both' ? ' [gen]' : '');
@@ -53,7 +44,7 @@ export function abTable(r: BenchResults): { head: string[]; rows: string[][] } {
       // Round i of this build against round i of the other: measured in the same minutes.
       const pairs = mine.map((m, i) => [m, theirs[i]] as const).filter((p): p is readonly [RoomResult, RoomResult] => p[1] !== undefined);
       const q = (f: (x: RoomResult) => number | undefined): string => spread(pairs.map(([a, b]) => ratio(f(a), f(b))), 'x');
-      const sat = pairs.map(([a, b]) => matched(a, b));
+      const sat = pairs.map(([a, b]) => matchedPair(a, b));
       rows.push([
         '',
         `  this ÷ ${o === 'ngircd' ? LABEL.ngircd : o}`,

@@ -103,13 +103,20 @@ export function matchedStep(r: BenchResults, n: number): { rate: number; parley:
   const p = roomOf(r, 'parley', n);
   const g = roomOf(r, 'ngircd', n);
   if (!p || !g) return null;
+  const m = matchedPair(p, g);
+  if (!m) return null;
+  const f = roomOf(r, 'floor', n);
+  const floor = f?.sweep.find((s) => s.ratePerSender === m.rate && s.verdict === 'ok');
+  return { rate: m.rate, parley: m.a, ngircd: m.b, ...(floor && { floor }) };
+}
+
+/** The steps of two servers' sweeps at the highest rate both passed, or null. */
+export function matchedPair(a: RoomResult, b: RoomResult): { rate: number; a: StepResult; b: StepResult } | null {
   const ok = (x: RoomResult, rate: number): StepResult | undefined => x.sweep.find((s) => s.ratePerSender === rate && s.verdict === 'ok');
-  const rates = p.sweep.filter((s) => s.verdict === 'ok' && ok(g, s.ratePerSender)).map((s) => s.ratePerSender);
+  const rates = a.sweep.filter((s) => s.verdict === 'ok' && ok(b, s.ratePerSender)).map((s) => s.ratePerSender);
   if (rates.length === 0) return null;
   const rate = Math.max(...rates);
-  const f = roomOf(r, 'floor', n);
-  const floor = f ? ok(f, rate) : undefined;
-  return { rate, parley: ok(p, rate)!, ngircd: ok(g, rate)!, ...(floor && { floor }) };
+  return { rate, a: ok(a, rate)!, b: ok(b, rate)! };
 }
 
 /** A ratio case: met when ratio `cmp` goal, unless a step was generator-limited or a figure is missing. */
