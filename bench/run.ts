@@ -3,6 +3,7 @@
 //
 //   node bench/dist/run.js [--quick] [--servers parley,ngircd,floor | --only KIND] [--workers N] [--no-pin] [--n 10,100,1000]
 //                          [--idle 10000] [--profile [--rate R]] [--profile-join] [--no-cluster] [--out DIR]
+//                          [--join-only [--rounds K]]   (join storms alone, with what each cost the server)
 //   node bench/dist/run.js --report bench/results/latest.json   (table and chart of an earlier run)
 //   node bench/dist/run.js --parley-build DIR [--parley-build DIR2] [--rounds 3] [--n 10,100,1000]
 //                          (A/B: older parley builds beside this one and ngIRCd, rooms only; bench/README.md)
@@ -16,7 +17,7 @@
 // 1,000 msg/s (bench/client.ts), and the cluster step (bench/cluster.ts: one room on 1, 2 and 3 parley
 // nodes sharing a redis-server; skipped without redis-server) — the cost of the Redis bus per delivery.
 // Progress goes to stderr; the table to stdout; JSON and the SVG chart to bench/results/.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,6 +63,8 @@ interface Options {
   idleInFlight: number;
   idleTimeoutMs: number;
   idleOnly: boolean;
+  /** Only join storms: `rounds` fresh servers per room size, each storm's counts printed (A/B of a change). */
+  joinOnly: boolean;
   /** Skip the saturation sweeps and the idle clients (experiments). */
   openOnly: boolean;
   senders: number;
@@ -107,10 +110,10 @@ function parseArgs(argv: string[]): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} wants a positive number, not "${v}"`);
     return n;
   };
-  const known = ['--parley-build', '--rounds', '--p99-limit', '--quick', '--only', '--servers', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help', '--burst', '--payload', '--no-client', '--explain', '--no-warmup', '--no-cluster'];
+  const known = ['--parley-build', '--rounds', '--p99-limit', '--quick', '--only', '--servers', '--workers', '--no-pin', '--n', '--idle', '--idle-inflight', '--idle-only', '--open-only', '--profile', '--profile-join', '--report', '--rate', '--out', '--help', '--burst', '--payload', '--no-client', '--explain', '--no-warmup', '--no-cluster', '--join-only'];
   for (const a of argv) if (a.startsWith('--') && !known.includes(a)) throw new Error(`unknown option ${a} (see --help)`);
   if (has('--help')) {
-    process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 16).map((l) => l.slice(3)).join('\n') + '\n');
+    process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 17).map((l) => l.slice(3)).join('\n') + '\n');
     process.exit(0);
   }
   const quick = has('--quick') || process.env.BENCH_QUICK === '1';
@@ -133,6 +136,7 @@ function parseArgs(argv: string[]): Options {
     idleInFlight: value('--idle-inflight') === '0' ? 0 : Math.floor(num('--idle-inflight', 8)),
     idleTimeoutMs: quick ? 20_000 : 150_000,
     idleOnly: has('--idle-only'),
+    joinOnly: has('--join-only'),
     openOnly: has('--open-only'),
     senders: 10,
     stagger: !has('--burst'),
@@ -145,8 +149,8 @@ function parseArgs(argv: string[]): Options {
     bisections: quick ? 1 : 2,
     p99LimitMs: num('--p99-limit', 100),
     explain: has('--explain'),
-    client: !ab && !has('--no-client') && !has('--open-only') && !has('--idle-only'),
-    cluster: !ab && !has('--no-cluster') && !has('--open-only') && !has('--idle-only'),
+    client: !ab && !has('--no-client') && !has('--open-only') && !has('--idle-only') && !has('--join-only'),
+    cluster: !ab && !has('--no-cluster') && !has('--open-only') && !has('--idle-only') && !has('--join-only'),
     profile: has('--profile') || has('--profile-join'),
     profileJoin: has('--profile-join'),
     profileRate: num('--rate', 20),
@@ -576,6 +580,44 @@ class Bench {
     }
   }
 
+  /**
+   * --join-only: the join storm alone on a fresh server, with what it cost: the server's CPU, the
+   * generator's, the server's bytes and write() calls, and the kernel's listen-queue overflows meanwhile
+   * (a dropped SYN or final ACK is retried after ~1 s, which would put a floor under the storm's time).
+   */
+  async joinStorm(kind: ServerKind, n: number): Promise<void> {
+    const server = await this.startServer(kind);
+    try {
+      await sleep(300);
+      const other = await this.waitQuiet();
+      const cpu0 = server.cpuSec();
+      const gen0 = this.pool.workers.reduce((a, w) => a + procCpuSec(w.pid), 0);
+      const io0 = server.syscalls();
+      const drops0 = listenDrops();
+      const sys0 = server.sysSec();
+      // BENCH_STRACE=FILE: the server's system calls during the storm (strace -c -f), summed into FILE.
+      const strace = process.env.BENCH_STRACE ? spawn('strace', ['-c', '-f', '-o', process.env.BENCH_STRACE, '-p', String(server.pid)], { stdio: 'ignore' }) : null;
+      if (strace) await sleep(500);
+      const join = await this.buildRoom(kind, n, Math.min(this.opts.senders, n), Math.max(60_000, n * 30), 0, true, false);
+      const cpu = server.cpuSec() - cpu0;
+      const gen = this.pool.workers.reduce((a, w) => a + procCpuSec(w.pid), 0) - gen0;
+      const io1 = server.syscalls();
+      const sys = server.sysSec() - sys0;
+      if (strace) {
+        strace.kill('SIGINT');
+        await new Promise((r) => strace.once('exit', r));
+      }
+      log(
+        `${LABEL[kind]} join storm N=${n}: ${join.joined}/${n} in ${(join.ms / 1000).toFixed(3)} s; server CPU ${cpu.toFixed(3)} s (${Math.round((100 * sys) / cpu)}% sys), ` +
+          `generator CPU ${gen.toFixed(2)} s; server wrote ${(io1.written - io0.written).toLocaleString('en-US')} bytes in ` +
+          `${(io1.writes - io0.writes).toLocaleString('en-US')} write() calls; listen drops ${listenDrops() - drops0}; other ${other.toFixed(2)} cores before; ` +
+          `load ${os.loadavg()[0]!.toFixed(2)}`,
+      );
+    } finally {
+      await this.teardown();
+    }
+  }
+
   /** 10,000 idle clients in the room: resident memory per connected client. */
   async memory(kind: ServerKind, n: number): Promise<MemoryResult> {
     const server = await this.startServer(kind);
@@ -664,6 +706,18 @@ class Bench {
   }
 }
 
+/** TcpExtListenDrops of the whole machine (/proc/net/netstat): connections the kernel dropped at a full listen queue. */
+function listenDrops(): number {
+  try {
+    const lines = fs.readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const names = lines[0]!.split(' ');
+    const values = lines[1]!.split(' ');
+    return Number(values[names.indexOf('ListenDrops')]);
+  } catch {
+    return NaN;
+  }
+}
+
 /**
  * The warm-up's rate per sender: ten times the open loop's, or less so that the room gets at most about
  * 100,000 deliveries a second (below saturation at every N on the bench machine): some thousands of
@@ -734,6 +788,10 @@ async function main(): Promise<void> {
   try {
     if (opts.explain) {
       for (const kind of servers) await bench.explain(kind, opts.roomSizes[opts.roomSizes.length - 1] ?? 1000, 3);
+      return;
+    }
+    if (opts.joinOnly) {
+      for (let r = 0; r < opts.rounds; r++) for (const n of opts.roomSizes) for (const kind of servers) await bench.joinStorm(kind, n);
       return;
     }
     if (opts.profile) {
