@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { DEFAULT_BLOCK_DURATION_S, DEFAULT_HISTORY, DEFAULT_ROOM, DEFAULT_HOST, DEFAULT_PORT, MAX_CONNECTIONS_PER_IP, MAX_CONCURRENT_HASHES, MAX_HISTORY, SHUTDOWN_DEADLINE_MS } from '../wire/limits.js';
+import { CONSOLE_FLUSH_MS, DEFAULT_BLOCK_DURATION_S, DEFAULT_HISTORY, DEFAULT_ROOM, DEFAULT_HOST, DEFAULT_PORT, MAX_CONNECTIONS_PER_IP, MAX_CONCURRENT_HASHES, MAX_HISTORY, SHUTDOWN_DEADLINE_MS } from '../wire/limits.js';
 import { Accounts, AUTH_MODES, type AuthMode } from './accounts.js';
 import { DEFAULT_DB, runAdmin } from './admin.js';
 import { CertificateError, selfSignedFiles, TlsIdentity } from './certificate.js';
@@ -169,8 +169,24 @@ try {
 } catch (err) {
   fail(`cannot open the log file ${opts.log}: ${(err as Error).message}`);
 }
+// The console's lines wait up to CONSOLE_FLUSH_MS and go out in one write (issue 15, target 6).
+let consoleLines = '';
+function flushConsole(): void {
+  if (consoleLines === '') return;
+  const text = consoleLines;
+  consoleLines = '';
+  process.stdout.write(text);
+}
+function consoleLine(line: string): void {
+  // Unreferenced: pending lines must not keep a finished process alive (the exit handler writes them).
+  if (consoleLines === '') setTimeout(flushConsole, CONSOLE_FLUSH_MS).unref();
+  consoleLines += line + '\n';
+}
 // Lines wait up to LOG_FLUSH_MS in memory: whatever way the process ends, they are written first.
-process.on('exit', () => log.flushSync());
+process.on('exit', () => {
+  log.flushSync();
+  flushConsole();
+});
 
 const redisUrl = opts.redis ?? (process.env.PARLEY_REDIS_URL || undefined);
 let store: Store;
@@ -282,7 +298,7 @@ process.on('SIGHUP', () => {
   try {
     const fingerprint = identity.reload();
     log.write('tls_reload', { cert: identity.files.cert, fingerprint });
-    process.stdout.write(`reloaded TLS certificate ${identity.files.cert}; key fingerprint ${fingerprint}\n`);
+    consoleLine(`reloaded TLS certificate ${identity.files.cert}; key fingerprint ${fingerprint}`);
   } catch (err) {
     log.write('tls_reload_failed', { cert: identity.files.cert, error: (err as Error).message });
     process.stderr.write(`parley-server: kept the old TLS certificate: ${(err as Error).message}\n`);
@@ -306,7 +322,7 @@ try {
     defaultRoom: opts.defaultRoom,
     idleTimeoutMs: opts.idleTimeout * 1000,
     log: log.write,
-    console: (line) => process.stdout.write(line + '\n'),
+    console: consoleLine,
     ...(opts.ircPort !== undefined && { irc: { port: opts.ircPort, ...ircOptions } }),
     ...(opts.ircTlsPort !== undefined && { ircTls: { port: opts.ircTlsPort, ...ircOptions } }),
     ...(cluster && { peers: cluster.node }),

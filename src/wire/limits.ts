@@ -241,6 +241,12 @@ export const MAX_FLUSH_DELAY_MS = 10;
 export const LOG_FLUSH_MS = 100;
 /** ...or before they pass this many bytes, whichever comes first. */
 export const LOG_FLUSH_BYTES = 64 * 1024;
+/**
+ * How long the server's console lines (a connection came, went) wait before one write() takes them all. The
+ * console is written synchronously (a file, a pipe or a terminal), and Node accepts one connection per
+ * event-loop turn, so a join storm of 1,000 clients paid 1,000 write() calls for its `connect` lines alone.
+ */
+export const CONSOLE_FLUSH_MS = 100;
 /** How often the server prunes history and expires session tokens. */
 export const MAINTENANCE_EVERY_MS = 10_000;
 /** A connection the server closes gets this long to read its last frames before it is cut. */

@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/host.js';
 import type { ServerMessage } from '../../src/wire/messages.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { serverProcess } from '../helpers/cli.js';
 
 // What one join costs on the wire (issue 15, target 5): the bytes and frames a joiner receives, counted, never
 // timed. Joining a room of N sends the joiner its N members; that is O(N) bytes per join, so it must be sent
@@ -81,3 +83,34 @@ describe('the member list a joiner receives', () => {
   });
 
 });
+
+/** write() calls of a process so far (Linux: /proc/PID/io, syscw). */
+function writeCalls(pid: number): number {
+  return Number(/^syscw: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
+}
+
+describe('what a join storm costs the server process (issue 15, target 6)', () => {
+  it.runIf(fs.existsSync('/proc/self/io'))('writes the console lines of connections that come at once in a few writes, not one write() per line', async () => {
+    // As the bench runs it: many connections from one address are expected.
+    const server = await serverProcess(['--no-rate-limit', '--max-per-ip', '0']);
+    onTestFinished(() => void server.child.kill('SIGKILL'));
+    // 40 connections wait in the kernel's listen queue while the server is stopped, so that it finds them all
+    // at once, as in a join storm; silent ones: the server writes nothing to them, only its console and log.
+    process.kill(server.pid, 'SIGSTOP');
+    onTestFinished(() => void process.kill(server.pid, 'SIGCONT'));
+    const before = writeCalls(server.pid);
+    const sockets = await Promise.all(
+      Array.from({ length: 40 }, () => new Promise<net.Socket>((resolve, reject) => net.connect({ host: '127.0.0.1', port: server.port }).once('connect', function (this: net.Socket) { resolve(this); }).once('error', reject))),
+    );
+    onTestFinished(() => sockets.forEach((s) => s.destroy()));
+    process.kill(server.pid, 'SIGCONT');
+    await server.waitFor(new RegExp(`^connect 127\\.0\\.0\\.1:${sockets[39]!.localPort} `));
+    for (const s of sockets) await server.waitFor(new RegExp(`^connect 127\\.0\\.0\\.1:${s.localPort} `));
+    // Every line is there, each once, as before.
+    expect(server.stdout().split('\n').filter((l) => l.startsWith('connect 127.0.0.1:')).length).toBe(40);
+    // A few writes (the console's lines wait CONSOLE_FLUSH_MS; the log's its own), not one per line: Node
+    // accepts one connection per event-loop turn, so nothing per turn would batch them.
+    expect(writeCalls(server.pid) - before).toBeLessThan(10);
+  });
+});
+
