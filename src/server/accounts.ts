@@ -128,6 +128,16 @@ export class Accounts {
   }
 
   /**
+   * What a hello without password or token asks, in one store read (Store.accountsLike): whether `name`
+   * needs a password (as needsPassword), and a registered name that looks like it (as Store.lookAlike).
+   */
+  guestCheck(name: string): { needsPassword: boolean; lookAlike: string | undefined } {
+    if (this.mode === 'required') return { needsPassword: true, lookAlike: undefined };
+    const like = this.store.accountsLike(name);
+    return { needsPassword: this.mode !== 'off' && like.registered, lookAlike: like.lookAlike };
+  }
+
+  /**
    * Check a password from `source` (see sourceOf). "No such user" and "wrong password" give the same reply
    * after the same work (a dummy hash is checked); failures count towards the lock either way, so a lock
    * says nothing either. Failures lock the pair (name, source), never the name for everyone: the owner

@@ -284,6 +284,8 @@ export class Store {
    */
   private readonly recent = new Map<string, { limit: number; rows: readonly StoredMessage[] }>();
   private commitScheduled = false;
+  /** Statements run so far (tests count the database work of a request with it). */
+  statements = 0;
 
   /** Opens (creating if needed) and migrates the database. Throws StoreError with a one-line reason. */
   constructor(readonly file: string) {
@@ -310,6 +312,8 @@ export class Store {
       users: db.prepare<[], UserColumns>('SELECT key, name, hash, created, last_seen, must_change FROM users ORDER BY key'),
       addUser: db.prepare('INSERT INTO users(key, name, hash, created, skeleton, must_change) VALUES (?, ?, ?, ?, ?, ?)'),
       lookAlike: db.prepare<[string, string], { name: string }>('SELECT name FROM users WHERE skeleton = ? AND key <> ? LIMIT 1'),
+      // The name's own account first (if any), then one other.
+      sameSkeleton: db.prepare<[string, string], { key: string; name: string }>('SELECT key, name FROM users WHERE skeleton = ? ORDER BY key = ? DESC LIMIT 2'),
       setHash: db.prepare('UPDATE users SET hash = ?, must_change = 0 WHERE key = ?'),
       removeUser: db.prepare('DELETE FROM users WHERE key = ?'),
       seen: db.prepare('UPDATE users SET last_seen = ? WHERE key = ?'),
@@ -385,6 +389,7 @@ export class Store {
     for (const method of ['run', 'get', 'all'] as const) {
       const original = stmt[method].bind(stmt) as (...args: unknown[]) => unknown;
       const guarded = (...args: unknown[]): unknown => {
+        this.statements++;
         if (Date.now() < this.busyUntil) throw new StoreBusy(`the database ${this.file} is locked by another process`);
         try {
           return original(...args);
@@ -508,6 +513,18 @@ export class Store {
   /** A registered name that looks like `name` (same nameSkeleton) but is another account, if any. */
   lookAlike(name: string): string | undefined {
     return this.st.lookAlike.get(nameSkeleton(name), foldName(name))?.name;
+  }
+
+  /**
+   * Both things a guest's hello asks of the accounts, in one read: whether `name` is registered, and a
+   * registered name that looks like it but is another account (as lookAlike). One statement where two ran
+   * (issue 15, target 6: a join storm's hellos); a name's own account has its skeleton, so one index lookup
+   * finds both.
+   */
+  accountsLike(name: string): { registered: boolean; lookAlike: string | undefined } {
+    const key = foldName(name);
+    const rows = this.st.sameSkeleton.all(nameSkeleton(name), key);
+    return { registered: rows[0]?.key === key, lookAlike: rows.find((r) => r.key !== key)?.name };
   }
 
   /**

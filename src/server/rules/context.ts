@@ -200,8 +200,11 @@ export class Context {
     }
   }
 
-  /** Whether `name` is valid and free (or `ownKey`: the caller's own, changing case); tells `s` why not. */
-  nameFree(s: Session, name: string, re: string, ref: string | undefined, ownKey = false): boolean {
+  /**
+   * Whether `name` is valid and free (or `ownKey`: the caller's own, changing case); tells `s` why not.
+   * `accounts`: the registered look-alike already read for this name (Accounts.guestCheck), if it was.
+   */
+  nameFree(s: Session, name: string, re: string, ref: string | undefined, ownKey = false, accounts?: { lookAlike: string | undefined }): boolean {
     const problem = nameProblem(name);
     if (problem !== null) {
       this.error(s, 'invalid_name', `"${truncateCodePoints(sanitizeText(name), 40)}" is not a valid name: ${problem}`, { re, ref });
@@ -212,7 +215,7 @@ export class Context {
       return false;
     }
     const online = this.directory.lookAlike(name);
-    const registered = online === undefined && this.accounts ? this.lookup(s, re, ref, () => this.accounts!.store.lookAlike(name)) : undefined;
+    const registered = online !== undefined || !this.accounts ? undefined : accounts !== undefined ? accounts.lookAlike : this.lookup(s, re, ref, () => this.accounts!.store.lookAlike(name));
     if (registered === FAILED) return false;
     const like = online !== undefined && foldName(online) !== foldName(name) ? online : registered;
     if (like !== undefined) {

@@ -41,10 +41,13 @@ export function hello(ctx: Context, s: Session, msg: Extract<ClientMessage, { ty
   s.lastSeen = msg.last === undefined ? undefined : new Map(msg.last.map((l) => [foldRoom(l.room ?? ctx.lobby.name), l.id]));
   const accounts = ctx.accounts;
   // A password or token always means "log in"; without one, a name that needs no password joins as a guest.
-  const login = accounts !== undefined && (msg.password !== undefined || msg.token !== undefined || ctx.lookup(s, 'hello', ref, () => accounts.needsPassword(msg.name)));
-  if (login === FAILED) return;
+  // Without either, one read of the accounts answers both questions of a guest's hello: does the name need a
+  // password, and does a registered name look like it (nameFree).
+  const guest = accounts !== undefined && msg.password === undefined && msg.token === undefined ? ctx.lookup(s, 'hello', ref, () => accounts.guestCheck(msg.name)) : undefined;
+  if (guest === FAILED) return;
+  const login = accounts !== undefined && (msg.password !== undefined || msg.token !== undefined || guest!.needsPassword);
   if (!accounts || !login) {
-    if (!ctx.nameFree(s, msg.name, 'hello', ref)) return;
+    if (!ctx.nameFree(s, msg.name, 'hello', ref, false, guest)) return;
     // A guest's blocks live with its connection: a client coming back gives them again, before the replay
     // and the room's lines reach it. Checked as names only: whoever they name may be offline now.
     for (const name of msg.blocks ?? []) if (nameProblem(name) === null && foldName(name) !== foldName(msg.name)) s.blocks.add(name);
