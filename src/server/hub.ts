@@ -22,7 +22,6 @@
  * login), rules/ (each command's rules over a shared Context: login, talk, people, rooms, moderation; elsewhere: what another server of a cluster did),
  * ndjson.ts (the NDJSON codecs).
  */
-import { randomBytes } from 'node:crypto';
 import {
   DEFAULT_HISTORY,
   ACCEPTED_REFS_PER_SENDER,
@@ -74,6 +73,7 @@ import { block, nick, unblock, whoelse } from './rules/people.js';
 import { away, back } from './rules/away.js';
 import { invite, join, list, listRooms, part, topic } from './rules/rooms.js';
 import { ban, close, deop, kick, mute, op, topicLock, unban, unmute } from './rules/moderation.js';
+import { RandomPool } from './randompool.js';
 import { arrivedElsewhere, closedElsewhere, goneElsewhere, lostElsewhere, operatorElsewhere, removedByOperator, renamedElsewhere, roomChanged } from './rules/elsewhere.js';
 
 export type { ConnId, Session } from './session.js';
@@ -128,6 +128,10 @@ export interface HubOptions {
    */
   groupNotices?: boolean;
 }
+
+/** A connection's session key (welcome.session, PROTOCOL.md §5.3): 16 random bytes, 22 base64url characters. */
+const SESSION_KEY_BYTES = 16;
+const sessionKeys = new RandomPool();
 
 export const DEFAULT_MOTD = 'Welcome to parley. Type /help for commands; be kind.';
 
@@ -274,7 +278,7 @@ export class Hub {
       checks: 0,
       checkStarted: 0,
       checkedMs: 0,
-      refsKey: randomBytes(16).toString('base64url'),
+      refsKey: sessionKeys.token(SESSION_KEY_BYTES),
       mustChange: false,
       blocks: new BlockList(this.ctx.store),
       usersOnce: undefined,
