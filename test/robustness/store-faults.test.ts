@@ -25,6 +25,10 @@ class FailingStore extends Store {
     this.check();
     return super.user(key);
   }
+  override accountsLike(name: string) {
+    this.check();
+    return super.accountsLike(name);
+  }
   override sessionUser(token: string, now: number) {
     this.check();
     return super.sessionUser(token, now);
