@@ -33,7 +33,18 @@ export interface CpuTimes {
 
 export type FromWorker =
   | { ev: 'ready'; pid: number }
-  | ({ ev: 'connected'; id: number; joined: number; failed: number; lastJoinUs: number; errors: string[]; failedSpecs: ClientSpec[] } & CpuTimes)
+  | ({
+      ev: 'connected';
+      id: number;
+      joined: number;
+      failed: number;
+      lastJoinUs: number;
+      /** When each client's TCP connection was up, and when each was in the room (µs, nowUs), in order. */
+      connectUs: number[];
+      joinUs: number[];
+      errors: string[];
+      failedSpecs: ClientSpec[];
+    } & CpuTimes)
   | ({ ev: 'started'; id: number } & CpuTimes)
   | { ev: 'sent'; id: number; run: number; sent: number; target: number; maxLagMs: number }
   | { ev: 'count'; id: number; received: number; dead: number }

@@ -72,6 +72,12 @@ export interface JoinResult {
   errors: string[];
   /** Clients that failed in the storm and joined on a second, gentler try (rooms only). */
   toppedUp: number;
+  /**
+   * ms from the start: when the first, the median and the last TCP connection was up, and when the first
+   * and the median client was in the room (is the connection rate, or the server's work, the limit?).
+   */
+  connectedMs?: [number, number, number];
+  inRoomMs?: [number, number];
 }
 
 export interface RoomResult {

@@ -332,6 +332,11 @@ class Bench {
     const failed = replies.reduce((a, r) => a + r.failed, 0);
     const last = Math.max(...replies.map((r) => r.lastJoinUs));
     const result: JoinResult = { n, joined, failed, ms: joined > 0 ? (last - t0) / 1000 : NaN, errors: replies.flatMap((r) => r.errors).slice(0, 5), toppedUp: 0 };
+    const since = (us: number[]): number[] => us.map((t) => (t - t0) / 1000).sort((a, b) => a - b);
+    const up = since(replies.flatMap((r) => r.connectUs));
+    const inRoom = since(replies.flatMap((r) => r.joinUs));
+    if (up.length > 0) result.connectedMs = [up[0]!, up[up.length >> 1]!, up[up.length - 1]!];
+    if (inRoom.length > 0) result.inRoomMs = [inRoom[0]!, inRoom[inRoom.length >> 1]!];
     if (topUp && failed > 0) {
       // The storm's stragglers (a listen backlog overflowing, SYN retries on a busy machine) get one more
       // try, a few at a time, so the measured workloads still run on a full room.
@@ -607,8 +612,10 @@ class Bench {
         strace.kill('SIGINT');
         await new Promise((r) => strace.once('exit', r));
       }
+      const ms = (v: number[] | undefined): string => (v ?? []).map((x) => x.toFixed(0)).join('/');
       log(
-        `${LABEL[kind]} join storm N=${n}: ${join.joined}/${n} in ${(join.ms / 1000).toFixed(3)} s; server CPU ${cpu.toFixed(3)} s (${Math.round((100 * sys) / cpu)}% sys), ` +
+        `${LABEL[kind]} join storm N=${n}: ${join.joined}/${n} in ${(join.ms / 1000).toFixed(3)} s (connected at ${ms(join.connectedMs)} ms first/median/last, ` +
+          `in the room at ${ms(join.inRoomMs)} ms first/median); server CPU ${cpu.toFixed(3)} s (${Math.round((100 * sys) / cpu)}% sys), ` +
           `generator CPU ${gen.toFixed(2)} s; server wrote ${(io1.written - io0.written).toLocaleString('en-US')} bytes in ` +
           `${(io1.writes - io0.writes).toLocaleString('en-US')} write() calls; listen drops ${listenDrops() - drops0}; other ${other.toFixed(2)} cores before; ` +
           `load ${os.loadavg()[0]!.toFixed(2)}`,

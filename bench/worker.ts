@@ -101,6 +101,8 @@ function connectAll(msg: Extract<ToWorker, { cmd: 'connect' }>): void {
   let joined = 0;
   let failed = 0;
   let lastJoinUs = 0;
+  const connectUs: number[] = [];
+  const joinUs: number[] = [];
   let next = 0;
   let inFlight = 0;
   let done = false;
@@ -112,7 +114,7 @@ function connectAll(msg: Extract<ToWorker, { cmd: 'connect' }>): void {
     clearTimeout(timer);
     // Failed clients are forgotten here; the orchestrator may connect them again.
     clients = clients.filter((c) => c.joined && !c.dead);
-    send({ ev: 'connected', id: msg.id, joined, failed, lastJoinUs, errors: errors.slice(0, 5), failedSpecs, ...cpuTimes() });
+    send({ ev: 'connected', id: msg.id, joined, failed, lastJoinUs, connectUs, joinUs, errors: errors.slice(0, 5), failedSpecs, ...cpuTimes() });
   };
   const settled = (): void => {
     inFlight--;
@@ -124,9 +126,13 @@ function connectAll(msg: Extract<ToWorker, { cmd: 'connect' }>): void {
       const spec = msg.clients[next++]!;
       inFlight++;
       const c = makeClient(spec, msg.host, msg.port, {
+        onConnected() {
+          connectUs.push(nowUs());
+        },
         onJoined() {
           joined++;
           lastJoinUs = nowUs();
+          joinUs.push(lastJoinUs);
           settled();
         },
         onFail(why) {
@@ -159,7 +165,7 @@ function connectAll(msg: Extract<ToWorker, { cmd: 'connect' }>): void {
   else launch();
 }
 
-function makeClient(spec: ClientSpec, host: string, port: number, on: { onJoined(): void; onFail(why: string): void }): Client {
+function makeClient(spec: ClientSpec, host: string, port: number, on: { onConnected(): void; onJoined(): void; onFail(why: string): void }): Client {
   const socket = net.connect({
     host,
     port,
@@ -173,7 +179,10 @@ function makeClient(spec: ClientSpec, host: string, port: number, on: { onJoined
   });
   const c: Client = { nick: spec.nick, sender: spec.sender, socket, joined: false, dead: false, reader: lineReader() };
   socket.setNoDelay(true);
-  socket.on('connect', () => socket.write(proto.greeting(c.nick)));
+  socket.on('connect', () => {
+    on.onConnected();
+    socket.write(proto.greeting(c.nick));
+  });
   const lost = (why: string): void => {
     if (c.dead) return;
     c.dead = true;
