@@ -3,6 +3,7 @@ import { foldName } from '../wire/names.js';
 import { foldRoom } from '../wire/rooms.js';
 import type { ChatEvent, Codec, RoomBus, RoomEvent } from './events.js';
 import { NameList } from './namelist.js';
+import { shareListJson } from '../wire/frame.js';
 import type { Session } from './session.js';
 
 // One room: its members and fan-out, and what outlives them (topic, operators, bans, mutes, the people
@@ -45,8 +46,9 @@ function sameGroup(a: Notice, b: Notice): boolean {
 }
 
 /** `names` as one notice like `first`: a single one as itself, several as `names` (PROTOCOL.md §15.3.1). */
-function grouped(first: Notice, names: string[]): Notice {
-  return names.length === 1 ? { ...first, name: names[0]! } : { ...first, name: names[0]!, names };
+function grouped(first: Notice, names: readonly string[]): Notice {
+  // The event type's list is mutable, but events are never changed once made (a frozen list is shared, HeldRun).
+  return names.length === 1 ? { ...first, name: names[0]! } : { ...first, name: names[0]!, names: names as string[] };
 }
 
 /** Deliver `event` to each of `sessions` but `except` and those who block `fromKey`, encoding once per codec. */
@@ -79,6 +81,44 @@ export function neighbours(s: Session): Set<Session> {
   }
   return all;
 }
+
+/**
+ * The names of one run of held notices (one grouped frame), frozen, with their JSON kept whole and the
+ * byte offset of each name in it: the tail from any name on is a frozen list whose JSON frame.ts copies
+ * (shareListJson) instead of encoding. Members who came while notices were held each get such a tail
+ * (PROTOCOL.md §15.3.1), so a tick after k joins encoded O(k²) names; now each name once.
+ */
+class HeldRun {
+  readonly names: readonly string[];
+  private json: Buffer | undefined;
+  private readonly offsets: number[] = [];
+
+  constructor(names: string[]) {
+    this.names = Object.freeze(names);
+  }
+
+  /** The names from the `from`-th on, as a frozen list with its JSON shared. */
+  tail(from: number): readonly string[] {
+    if (from === 0) return this.shared(this.names, 0);
+    return this.shared(Object.freeze(this.names.slice(from)), from);
+  }
+
+  private shared(list: readonly string[], from: number): readonly string[] {
+    if (this.json === undefined) {
+      const parts = this.names.map((n) => JSON.stringify(n));
+      let at = 1; // after the bracket
+      for (const p of parts) {
+        this.offsets.push(at);
+        at += Buffer.byteLength(p) + 1; // and its comma (the last one's is the closing bracket)
+      }
+      this.json = Buffer.from(`[${parts.join(',')}]`, 'utf8');
+    }
+    shareListJson(list, from === 0 ? [this.json] : [OPEN_BRACKET, this.json.subarray(this.offsets[from]!)]);
+    return list;
+  }
+}
+
+const OPEN_BRACKET = Buffer.from('[');
 
 export class Room {
   private readonly members = new Map<string, Session>();
@@ -295,13 +335,16 @@ export class Room {
       for (let i = from; i < to; i++) if (keep(held[i]!)) names.push(held[i]!.event.name);
       return names;
     };
-    for (const [from, to] of runs) fanout(whole, grouped(held[from]!.event, namesOf(from, to, () => true)), this.send);
+    const encoded = runs.map(([from, to]) => new HeldRun(namesOf(from, to, () => true)));
+    for (const [r, [from]] of runs.entries()) fanout(whole, grouped(held[from]!.event, encoded[r]!.tail(0)), this.send);
     for (const m of apart) {
       const first = since.get(m) ?? 0;
-      for (const [from, to] of runs) {
+      for (const [r, [from, to]] of runs.entries()) {
         if (to <= first) continue;
         const start = Math.max(from, first);
-        const names = namesOf(start, to, (h) => !m.blocks.has(h.key));
+        // Everyone who came during a join storm gets the names of those who came after them: a tail of the
+        // run, whose JSON is a tail of the run's (HeldRun), not the run encoded again per member.
+        const names = m.blocks.size === 0 ? encoded[r]!.tail(start - from) : namesOf(start, to, (h) => !m.blocks.has(h.key));
         if (names.length > 0) fanout([m], grouped(held[start]!.event, names), this.send);
       }
     }

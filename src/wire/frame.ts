@@ -127,13 +127,16 @@ const USERS_CLOSE = Buffer.from('}\n');
  * whole room. It then comes last in the object.
  */
 export function encodeFrame(message: object): Buffer {
-  const users = (message as { users?: unknown }).users;
-  if (!Array.isArray(users) || !Object.isFrozen(users)) return Buffer.from(JSON.stringify(message) + '\n', 'utf8');
-  let json = listJson.get(users);
-  if (json === undefined) listJson.set(users, (json = [Buffer.from(JSON.stringify(users), 'utf8')]));
-  const { users: _users, ...rest } = message as { users: unknown };
+  const m = message as { users?: unknown; names?: unknown };
+  // A grouped notice's `names` (server/room.ts) is shared the same way; it is its last key already.
+  const key = Array.isArray(m.users) && Object.isFrozen(m.users) ? 'users' : Array.isArray(m.names) && Object.isFrozen(m.names) ? 'names' : undefined;
+  if (key === undefined) return Buffer.from(JSON.stringify(message) + '\n', 'utf8');
+  const list = m[key] as readonly string[];
+  let json = listJson.get(list);
+  if (json === undefined) listJson.set(list, (json = [Buffer.from(JSON.stringify(list), 'utf8')]));
+  const { [key]: _list, ...rest } = message as Record<string, unknown>;
   const head = JSON.stringify(rest);
-  return Buffer.concat([Buffer.from(`${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"users":`, 'utf8'), ...json, USERS_CLOSE]);
+  return Buffer.concat([Buffer.from(`${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"${key}":`, 'utf8'), ...json, USERS_CLOSE]);
 }
 
 /**
