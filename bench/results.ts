@@ -131,19 +131,32 @@ export interface MemoryResult {
   writesJoin?: number;
 }
 
-/** The full-screen client under incoming load (bench/client.ts, run at the end of the bench). */
+/** The full-screen client under incoming load (bench/client.ts: the parley process in a tmux pane, run at the end of the bench). */
 export interface ClientResult {
+  /** What was measured (the client process on a terminal; older files: the headless renderer in-process). */
+  measured?: string;
   rate: number;
   seconds: number;
   messages: number;
+  /** Messages the server relayed (its log), and whether the last one sent reached the client's screen. */
+  relayed?: number;
+  lastShown?: boolean;
   /** CPU of the client process while fed, in cores. */
   cpuShare: number;
-  framesPerSec: number;
+  /** Older files (the headless renderer) only. */
+  framesPerSec?: number;
   firstFrameMs: number;
+  /** RSS before the first message, MiB. */
+  rssBeforeMiB?: number;
   /** RSS at the end of the feed (the scrollback full), MiB. */
   rssMiB: number;
-  heapMiB: number;
+  rssPeakMiB?: number;
+  /** Older files (the headless renderer) only. */
+  heapMiB?: number;
+  /** Bytes the client wrote while fed (frames to the terminal, its chat log), MiB. */
+  writtenMiB?: number;
   scrollback: number;
+  loadAverage?: number[];
 }
 
 /** What a fixed-rate room bench measured (bench/cluster.ts, bench/gateway.ts). */

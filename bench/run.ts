@@ -14,7 +14,7 @@
 //                once on the fresh server (cold, reported), then after a warm-up (counted; --no-warmup: once)
 //   saturation   the senders' rate doubles until p99 > 100 ms or a message is lost, then bisects twice
 // and once per server: 10,000 idle clients, for RSS per connected client. Then the full-screen client under
-// 1,000 msg/s (bench/client.ts), and the cluster step (bench/cluster.ts: one room on 1, 2 and 3 parley
+// 1,000 msg/s (bench/client.ts: the parley client process on a tmux terminal), and the cluster step (bench/cluster.ts: one room on 1, 2 and 3 parley
 // nodes sharing a redis-server; skipped without redis-server) — the cost of the Redis bus per delivery.
 // Progress goes to stderr; the table to stdout; JSON and the SVG chart to bench/results/.
 import { execFileSync, spawn } from 'node:child_process';
@@ -828,14 +828,15 @@ async function main(): Promise<void> {
 
     let client: ClientResult | null = null;
     if (opts.client) {
-      // The full-screen client fed 1,000 messages a second for 10 s, on the server's core (idle by now).
+      // The parley client in a 100x30 tmux pane fed 1,000 messages a second for 10 s by a parley-server:
+      // the client on the server's core (idle by now), its server and senders on the generator's.
       const file = path.join(dir, 'client.json');
-      const argv = [process.execPath, '--expose-gc', path.join(here, 'client.js'), '--json', file];
+      const argv = [process.execPath, path.join(here, 'client.js'), '--json', file, ...(cpus.server === null ? [] : ['--client-cpu', cpus.server])];
       try {
-        const [cmd, ...args] = cpus.server === null ? argv : ['taskset', '-c', cpus.server, ...argv];
+        const [cmd, ...args] = argv;
         execFileSync(cmd!, args, { stdio: ['ignore', 'ignore', 'inherit'], timeout: 120_000 });
         client = JSON.parse(fs.readFileSync(file, 'utf8')) as ClientResult;
-        log(`client: ${client.messages} messages in ${client.seconds} s, CPU ${(100 * client.cpuShare).toFixed(1)}% of a core, RSS ${client.rssMiB.toFixed(1)} MiB with ${client.scrollback} lines of scrollback`);
+        log(`client (its own process, tmux 100x30): ${client.messages} messages in ${client.seconds} s, CPU ${(100 * client.cpuShare).toFixed(1)}% of a core, RSS ${client.rssMiB.toFixed(1)} MiB with ${client.scrollback} lines of scrollback`);
       } catch (err) {
         log(`client bench failed: ${(err as Error).message.split('\n')[0]}`);
       }
