@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { codePointLength, sanitizeText, truncateCodePoints } from '../../src/wire/sanitize.js';
+import { MAX_JOINER_RUN } from '../../src/wire/limits.js';
 import { ESCAPE_CORPUS, FORBIDDEN } from '../helpers/corpus.js';
 
 describe('sanitizeText', () => {
@@ -172,5 +174,28 @@ describe('sanitizeText on plain ASCII (the common case, which skips the rules)',
   it('still cleans ASCII with control characters in it', () => {
     expect(sanitizeText('a\x1b[31mred\x1b[0m')).toBe('ared');
     expect(sanitizeText('a\tb\x7fc')).toBe('a bc');
+  });
+});
+
+describe('sanitizeText returns clean text as it is, and only clean text (the one-scan path)', () => {
+  // Characters of every class a rule touches, mixed with text that needs none: Latin, CJK, Thai, Devanagari
+  // and Arabic with marks, emoji with ZWJ, decomposed accents (not NFC), lone surrogates, escapes.
+  const pool = ['a', ' ', '日', 'ก', 'ิ', 'क', '्', 'ष', 'ال', 'َ', '👨', '\u200d', '\u200c', 'e\u0301', '\u1100\u1161', '\ud800', '\udc00', '\x1b', '[', '2J', '\x1b]0;t\x07', '\u009b', '\u0085', '\u2028', '\t', '\u200b', '\u202e', '\u00ad', '\u{e0041}', '\ufeff', '\u2066'];
+  const text = fc.array(fc.constantFrom(...pool), { maxLength: 24 }).map((parts) => parts.join(''));
+
+  it('leaves no class behind on 5,000 random mixes, and what it returns it returns again unchanged', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        const out = sanitizeText(t);
+        expect(out).not.toMatch(FORBIDDEN);
+        expect(out).not.toMatch(/[\u2028\u2029]/);
+        expect(out).not.toMatch(new RegExp(`[\u200c\u200d]{${MAX_JOINER_RUN + 1}}`));
+        expect(out).not.toMatch(/^[\s\u200c\u200d]|[\s\u200c\u200d]$/);
+        expect(out.isWellFormed()).toBe(true);
+        expect(out.normalize('NFC')).toBe(out);
+        expect(sanitizeText(out)).toBe(out);
+      }),
+      { numRuns: 5000, seed: 15 },
+    );
   });
 });

@@ -5,7 +5,7 @@ import { compareNames, foldName } from '../../wire/names.js';
 import { MAX_HISTORY, MAX_ROOMS_PER_USER, PROTOCOL_VERSION } from '../../wire/limits.js';
 import { sanitizeText } from '../../wire/sanitize.js';
 import type { ChatEvent } from './events.js';
-import { highlighter } from '../notify/highlight.js';
+import { highlighter, type Span } from '../notify/highlight.js';
 import { markAway, renameAway, setAway } from './away.js';
 
 // The client's chat state and command rules, with no socket and no timer: typed lines and server frames go
@@ -70,6 +70,8 @@ export class ClientCore {
   logWhere = 'chat logs are off (turn them on with [log] enabled = true in the config file)';
   /** Highlights besides our own name: the config's `highlight` words. */
   highlightWords: readonly string[] = [];
+  /** The highlighter of `name` and `highlightWords`, made again only when either changes (not per line). */
+  private matcher: { name: string; words: readonly string[]; match: (text: string) => Span[] } | undefined;
   /** Folded names of the people the server says are away (issue 17), ourselves included. */
   away: string[] = [];
   /** Our own away message while we are away ("" for none), said again after a reconnect. */
@@ -300,7 +302,7 @@ export class ClientCore {
             time: msg.time,
             action: msg.action === true,
             own,
-            mention: !own && highlighter(this.name, this.highlightWords)(text).length > 0,
+            mention: !own && this.highlights()(text).length > 0,
             ...(ourRef(msg.ref) && { ref: msg.ref }),
             ...(msg.history === true && { history: true }),
             ...this.tag(msg.room),
@@ -605,6 +607,14 @@ export class ClientCore {
     this.current = room;
     this.users = [...(this.members.get(key(room)) ?? [])];
     return { send: [], events: [{ kind: 'window', room }] };
+  }
+
+  private highlights(): (text: string) => Span[] {
+    const m = this.matcher;
+    if (m !== undefined && m.name === this.name && m.words === this.highlightWords) return m.match;
+    const match = highlighter(this.name, this.highlightWords);
+    this.matcher = { name: this.name, words: this.highlightWords, match };
+    return match;
   }
 
   private request(msg: ClientMessage): Outcome {

@@ -65,10 +65,23 @@ export class ChatLog {
     return path.join(this.serverDir, logFileName(conversation.toLowerCase()) + '.log');
   }
 
+  /** fileFor of the conversations written lately: a busy room logs hundreds of lines a second to one file. */
+  private readonly files = new Map<string, string>();
+
+  private cachedFileFor(conversation: string): string {
+    let file = this.files.get(conversation);
+    if (file === undefined) {
+      if (this.files.size >= MAX_OPEN_LOGS) this.files.clear();
+      file = this.fileFor(conversation);
+      this.files.set(conversation, file);
+    }
+    return file;
+  }
+
   /** Append one entry. Synchronous on purpose: once this returns the line survives the process dying. */
   write(e: LogEntry): void {
     if (this.failed) return;
-    const file = this.fileFor(e.conversation);
+    const file = this.cachedFileFor(e.conversation);
     try {
       let fd = this.open.get(file);
       if (fd === undefined) {

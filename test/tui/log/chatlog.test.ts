@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { ChatLog, logFileName, logLine, MAX_OPEN_LOGS } from '../../../src/tui/log/chatlog.js';
 import { ESCAPE_CORPUS } from '../../helpers/corpus.js';
 
@@ -61,6 +61,25 @@ describe('chat logs on disk', () => {
     log.close();
     expect(readdirSync(dir)).toEqual(['%2E.%2Fescape']);
     expect(readdirSync(path.join(dir, '%2E.%2Fescape'))).toEqual(['%2E.%2F..%2Fx.log']);
+  });
+
+  test('a busy room works out its file once, not per line: 1,000 lines, no path.join (issue 15: it was 2 per line, a sixth of the client CPU in a flood)', () => {
+    const dir = tmp();
+    const log = new ChatLog(dir, 'work');
+    log.write({ time: T, conversation: '#General', text: '<bob> first' });
+    const join = vi.spyOn(path, 'join');
+    try {
+      for (let i = 0; i < 1000; i++) log.write({ time: T, conversation: '#General', text: `<bob> line ${i}` });
+      log.write({ time: T, conversation: 'Carol', text: '*carol* psst' });
+      expect(join.mock.calls.length).toBeLessThanOrEqual(2); // the whisper file only: its directory, then the file
+    } finally {
+      join.mockRestore();
+    }
+    log.close();
+    const lines = readFileSync(path.join(dir, 'work', '#general.log'), 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(1001);
+    expect(lines[1000]).toMatch(/ <bob> line 999$/);
+    expect(readFileSync(path.join(dir, 'work', 'carol.log'), 'utf8')).toMatch(/\*carol\* psst\n$/);
   });
 
   test('many conversations keep at most MAX_OPEN_LOGS files open and lose nothing', () => {
