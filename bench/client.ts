@@ -103,7 +103,8 @@ process.on('uncaughtException', (err) => {
   process.exit(1);
 });
 
-const server = spawn(process.execPath, [path.join(root, 'dist/server/main.js'), '0', '--no-rate-limit', '--db', path.join(home, 'parley.db'), '--log', path.join(home, 'server.log')], { stdio: ['ignore', 'pipe', 'inherit'] });
+// --log-messages: the server's log counts the messages it relayed (below).
+const server = spawn(process.execPath, [path.join(root, 'dist/server/main.js'), '0', '--no-rate-limit', '--log-messages', '--db', path.join(home, 'parley.db'), '--log', path.join(home, 'server.log')], { stdio: ['ignore', 'pipe', 'inherit'] });
 children.push(server);
 const port = await new Promise<number>((resolve, reject) => {
   let out = '';
