@@ -1,15 +1,13 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterBus } from '../../../src/server/cluster/bus.js';
 import { keys } from '../../../src/server/cluster/keys.js';
-import { parseRedisUrl } from '../../../src/server/cluster/redis.js';
-import { ReplicaStore, type StateChange } from '../../../src/server/cluster/replica.js';
 import { compareIds } from '../../../src/server/cluster/snapshot.js';
 import type { ServerMessage } from '../../../src/wire/messages.js';
 import { serverProcess } from '../../helpers/cli.js';
 import { welcomed } from '../../helpers/cluster.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
+import { replicaNode, type ReplicaNode } from '../../helpers/replica-node.js';
 import { tcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 
 // The trimmed journal as people see it, with real parley-server processes on a real redis-server: a room's
@@ -24,7 +22,7 @@ let admin: Redis;
 let proxy: TcpProxy;
 const nodes: Node[] = [];
 const clients: RawClient[] = [];
-let keeper: { bus: ClusterBus; store: ReplicaStore } | undefined;
+let keeper: ReplicaNode | undefined;
 
 const ARGS = (url: string) => ['--redis', url, '--scrypt-n', '1024', '--no-rate-limit', '--max-per-ip', '0'];
 
@@ -37,8 +35,7 @@ beforeAll(async () => {
 }, 40_000);
 afterAll(async () => {
   for (const c of clients) c.close();
-  await keeper?.bus.stop();
-  keeper?.store.close();
+  await keeper?.stop();
   for (const n of nodes) {
     n.child.kill('SIGTERM');
     await n.exit;
@@ -84,18 +81,7 @@ async function reportedPosition(port: number): Promise<string> {
  * bounds each trim, so this takes a few heartbeats.
  */
 async function trimPast(id: string): Promise<void> {
-  if (!keeper) {
-    const store = new ReplicaStore();
-    const bus = new ClusterBus({ redis: parseRedisUrl(redis.url), nodeId: 'keeper', host: '127.0.0.1', port: 1, heartbeatMs: 200, journalMax: 20, snapshotIntervalMs: 0 });
-    await bus.start({ event() {}, nodeDown() {}, link() {}, users: () => new Map(), state: (c) => store.apply(c as StateChange), load: (d) => store.loadShared(d), snapshot: () => store.dumpShared() });
-    store.attach({
-      get up() {
-        return bus.up;
-      },
-      append: (c) => void bus.journal(c).catch(() => {}),
-    });
-    keeper = { bus, store };
-  }
+  keeper ??= await replicaNode('keeper', redis.port, { heartbeatMs: 200, journalMax: 20, snapshotIntervalMs: 0 });
   const deadline = Date.now() + 40_000;
   for (let i = 0; Date.now() < deadline; i++) {
     keeper.store.setLastSeen('rex', i);

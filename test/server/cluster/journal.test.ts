@@ -1,12 +1,11 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterBus } from '../../../src/server/cluster/bus.js';
 import { keys } from '../../../src/server/cluster/keys.js';
 import { heartbeat } from '../../../src/server/cluster/presence.js';
-import { parseRedisUrl } from '../../../src/server/cluster/redis.js';
-import { ReplicaStore, type StateChange } from '../../../src/server/cluster/replica.js';
+import type { ReplicaStore, StateChange } from '../../../src/server/cluster/replica.js';
 import { compareIds, keepJournal } from '../../../src/server/cluster/snapshot.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
+import { replicaNode, type ReplicaNode } from '../../helpers/replica-node.js';
 import { tcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 import { until } from '../../helpers/until.js';
 
@@ -33,52 +32,12 @@ afterEach(async () => {
   await admin.flushdb();
 });
 
-interface Node {
-  id: string;
-  bus: ClusterBus;
-  store: ReplicaStore;
-  log: { event: string; fields: Record<string, unknown> }[];
-  /** Snapshots this node loaded (at start, or on coming back). */
-  loads: number;
-}
+type Node = ReplicaNode;
 
-/** A node wired as ClusterNode wires its bus and replica (src/server/cluster/node.ts), on `port` (a proxy's, or Redis's). */
+/** A node as the servers wire their bus and replica, on `port` (a proxy's, or Redis's); stopped after the test. */
 async function node(id: string, port = redis.port): Promise<Node> {
-  const store = new ReplicaStore();
-  const n: Node = { id, bus: undefined as unknown as ClusterBus, store, log: [], loads: 0 };
-  n.bus = new ClusterBus({
-    redis: parseRedisUrl(`redis://127.0.0.1:${port}/0`),
-    nodeId: id,
-    host: '127.0.0.1',
-    port: 1,
-    heartbeatMs: 100,
-    ttlMs: 3000,
-    journalMax: JOURNAL_MAX,
-    snapshotIntervalMs: 0,
-    log: (event, fields) => n.log.push({ event, fields }),
-  });
-  await n.bus.start({
-    event() {},
-    nodeDown() {},
-    link() {},
-    users: () => new Map(),
-    state: (c) => store.apply(c as StateChange),
-    load: (data) => {
-      n.loads++;
-      store.loadShared(data);
-    },
-    snapshot: () => store.dumpShared(),
-  });
-  store.attach({
-    get up() {
-      return n.bus.up;
-    },
-    append: (c) => void n.bus.journal(c).catch(() => {}),
-  });
-  stops.push(async () => {
-    await n.bus.stop();
-    store.close();
-  });
+  const n = await replicaNode(id, port, { heartbeatMs: 100, ttlMs: 3000, journalMax: JOURNAL_MAX, snapshotIntervalMs: 0 });
+  stops.push(() => n.stop());
   return n;
 }
 

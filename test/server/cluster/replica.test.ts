@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Accounts, type AuthResult } from '../../../src/server/accounts.js';
-import { ClusterBus } from '../../../src/server/cluster/bus.js';
-import { parseRedisUrl } from '../../../src/server/cluster/redis.js';
-import { ReplicaStore, type StateChange } from '../../../src/server/cluster/replica.js';
+import type { ClusterBus } from '../../../src/server/cluster/bus.js';
+import type { ReplicaStore, StateChange } from '../../../src/server/cluster/replica.js';
 import { PasswordHasher } from '../../../src/server/passwords.js';
 import { StoreError } from '../../../src/server/store.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
+import { replicaNode } from '../../helpers/replica-node.js';
 import { until } from '../../helpers/until.js';
 import { FAST_SCRYPT } from '../helpers.js';
 
@@ -33,22 +33,13 @@ interface Node {
 }
 
 async function node(id: string): Promise<Node> {
-  const store = new ReplicaStore();
-  const bus = new ClusterBus({ redis: parseRedisUrl(redis.url), nodeId: id, host: '127.0.0.1', port: 1, heartbeatMs: 200, ttlMs: 1000 });
-  await bus.start({ event() {}, nodeDown() {}, link() {}, users: () => new Map(), state: (c) => store.apply(c as StateChange) });
-  store.attach({
-    get up() {
-      return bus.up;
-    },
-    // As the node does (cluster/node.ts): a journal write that fails while Redis stops is logged there, not left unhandled.
-    append: (c) => void bus.journal(c).catch(() => undefined),
-  });
+  const { bus, store, stop } = await replicaNode(id, redis.port, { heartbeatMs: 200, ttlMs: 1000 });
   const accounts = new Accounts(store, new PasswordHasher(FAST_SCRYPT), {
     mode: 'optional',
     blockDurationS: 60,
     claim: (u) => bus.claimAccount(u.key, { op: 'addUser', ...u } satisfies StateChange),
   });
-  stops.push(() => bus.stop());
+  stops.push(stop);
   return { bus, store, accounts };
 }
 
