@@ -35,8 +35,8 @@ afterEach(async () => {
 type Node = ReplicaNode;
 
 /** A node as the servers wire their bus and replica, on `port` (a proxy's, or Redis's); stopped after the test. */
-async function node(id: string, port = redis.port): Promise<Node> {
-  const n = await replicaNode(id, port, { heartbeatMs: 100, ttlMs: 3000, journalMax: JOURNAL_MAX, snapshotIntervalMs: 0 });
+async function node(id: string, port = redis.port, extra: { ttlMs?: number; journalMax?: number } = {}): Promise<Node> {
+  const n = await replicaNode(id, port, { heartbeatMs: 100, ttlMs: 3000, journalMax: JOURNAL_MAX, snapshotIntervalMs: 0, ...extra });
   stops.push(() => n.stop());
   return n;
 }
@@ -113,21 +113,49 @@ describe('the journal of shared state is trimmed behind a snapshot', () => {
     expect(c.store.isAdmin('jau56')).toBe(true);
   });
 
-  it('never trims past a live node that has not applied the changes yet', async () => {
+  it('never trims past the position a live node reported while it is behind, and that node reads on without a reload', async () => {
+    const proxy: TcpProxy = await tcpProxy(redis.port);
+    stops.push(() => proxy.close());
     const a = await node('ka');
-    const b = await node('kb');
-    for (let round = 1; round <= 10; round++) await changes(a, round);
+    // b's presence lives 15 s: it stays alive all the while its commands are held below. It leaves keeping
+    // the journal to a (a round of its own held in the proxy could hold the lock).
+    const b = await node('kb', proxy.port, { ttlMs: 15_000, journalMax: Number.MAX_SAFE_INTEGER });
+    // Past the bound once, so that a snapshot exists and the next rounds may trim.
+    let round = 1;
+    for (; round <= 300 && (await admin.hget(keys.snapshot, 'pos')) === null; round++) await changes(a, round);
     await until(() => JSON.stringify(shared(a.store)) === JSON.stringify(shared(b.store)), 5000, 'b caught up');
-    // b's reported position bounds every trim: the journal never starts after it.
-    const reported = async (): Promise<string> => (JSON.parse((await admin.get(keys.node('kb')))!) as { journal: string }).journal;
-    for (let round = 11; round <= 40; round++) {
-      const before = await reported();
+    const end = (await lastEntry())!;
+    for (const deadline = Date.now() + 5000; (await reported('kb')) !== end && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    expect(await reported('kb')).toBe(end);
+    // b falls behind while alive: its commands wait in the proxy (its next XREAD and its heartbeats), so its
+    // reported position stays where it was while a goes on changing things and trimming.
+    proxy.hold();
+    await new Promise((r) => setTimeout(r, 300)); // a heartbeat already on its way lands
+    const held = await reported('kb');
+    let trimmed: string | null = null;
+    for (let n = 0; n < 300 && trimmed !== held; n++, round++) {
       await changes(a, round);
-      const trimmed = await admin.hget(keys.snapshot, 'trimmed');
-      if (trimmed !== null) expect(compareIds(trimmed, before) <= 0 || compareIds(trimmed, await reported()) <= 0).toBe(true);
+      trimmed = await admin.hget(keys.snapshot, 'trimmed');
+      if (trimmed !== null) expect(compareIds(trimmed, held), `trimmed to ${trimmed}, past ${held}`).toBeLessThanOrEqual(0);
       await new Promise((r) => setTimeout(r, 20));
     }
-    await until(() => JSON.stringify(shared(a.store)) === JSON.stringify(shared(b.store)), 5000, 'b caught up again');
+    // Trimmed as far as b's position (so the rule was at work), and no further while a goes on.
+    expect(trimmed).toBe(held);
+    const more = Date.now() + 1000;
+    for (; Date.now() < more; round++) {
+      await changes(a, round);
+      const now = (await admin.hget(keys.snapshot, 'trimmed'))!;
+      expect(compareIds(now, held), `trimmed to ${now}, past ${held}`).toBeLessThanOrEqual(0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await admin.xrange(keys.state, '-', '+', 'COUNT', 1))[0]![0]).toBe(held);
+    expect(await admin.xlen(keys.state)).toBeGreaterThan(JOURNAL_MAX);
+    expect(await reported('kb')).toBe(held); // b was behind all along, and alive
+    proxy.release();
+    // b reads everything after its position from the journal: nothing it needed was trimmed.
+    await until(() => JSON.stringify(shared(a.store)) === JSON.stringify(shared(b.store)), 10_000, 'b caught up again');
+    expect(b.loads).toBe(0);
+    expect(b.log.filter((l) => l.event === 'journal_reload')).toEqual([]);
   });
 
   it('a node cut off from Redis while the journal is trimmed past it reloads the snapshot and catches up', async () => {
@@ -137,7 +165,7 @@ describe('the journal of shared state is trimmed behind a snapshot', () => {
     const b = await node('lb', proxy.port);
     for (let round = 1; round <= 5; round++) await changes(a, round);
     await until(() => JSON.stringify(shared(a.store)) === JSON.stringify(shared(b.store)), 5000, 'b caught up');
-    const position = (JSON.parse((await admin.get(keys.node('lb')))!) as { journal: string }).journal;
+    const position = await reported('lb');
     proxy.cut();
     // b's presence lapses (ttl 3 s); the others then trim without it.
     await until(() => !b.bus.up, 5000, 'b lost Redis');
@@ -252,6 +280,13 @@ describe('one round of snapshot and trim at a time, and only forward', () => {
     expect((await admin.xrange(keys.state, '-', '+', 'COUNT', 1))[0]![0]).toBe(ids[50]);
   });
 });
+
+/** The journal position node `id` reported in its last heartbeat (its presence must be alive). */
+async function reported(id: string): Promise<string> {
+  const raw = await admin.get(keys.node(id));
+  if (raw === null) throw new Error(`${id} is not alive`);
+  return (JSON.parse(raw) as { journal: string }).journal;
+}
 
 /** The id of the journal's newest entry. */
 async function lastEntry(): Promise<string | undefined> {
