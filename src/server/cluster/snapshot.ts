@@ -118,6 +118,7 @@ export interface KeeperOptions {
  */
 export async function keepJournal(o: KeeperOptions): Promise<KeptJournal | undefined> {
   const { redis } = o;
+  // XLEN counts the entries in the journal now, exactly (XINFO's entries-added would go on counting what trims removed).
   if ((await redis.xlen(keys.state)) <= o.maxEntries) return undefined;
   const token = `${o.node}:${randomBytes(8).toString('hex')}`;
   if ((await redis.set(keys.snapshotLock, token, 'PX', STATE_KEEPER_LOCK_MS, 'NX')) !== 'OK') return undefined;

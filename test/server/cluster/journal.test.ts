@@ -252,6 +252,25 @@ describe('the journal of shared state is trimmed behind a snapshot', () => {
 });
 
 describe('one round of snapshot and trim at a time, and only forward', () => {
+  it('counts the journal as it is now (XLEN, exact): no round at the bound, one past it, none once a trim brought it back', async () => {
+    const ids: string[] = [];
+    const append = async (n: number) => {
+      for (let i = 0; i < n; i++) ids.push((await admin.xadd(keys.state, '*', 'e', JSON.stringify({ node: 'x', kind: 'state', change: { i: ids.length } })))!);
+    };
+    const round = () => keepJournal({ redis: admin, node: 'k', now: Date.now(), maxEntries: 5, minIntervalMs: 0, capture: async () => ({ pos: ids.at(-1)!, data: '{}' }) });
+    await append(5);
+    expect(await round()).toBeUndefined();
+    expect(await admin.exists(keys.snapshot)).toBe(0);
+    await append(1);
+    expect(await round()).toEqual({ snapshot: ids[5] });
+    await append(4);
+    expect(await round()).toEqual({ snapshot: ids[9], trimmed: ids[5] });
+    // 10 entries were ever added (XINFO's entries-added), 5 are left: at the bound, so nothing is done.
+    expect(await admin.xlen(keys.state)).toBe(5);
+    expect(await round()).toBeUndefined();
+    expect(await admin.hmget(keys.snapshot, 'pos', 'trimmed')).toEqual([ids[9], ids[5]]);
+  });
+
   it('a round that stalled past its lock while others moved on writes nothing, and leaves the lock of another alone', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 100; i++) ids.push((await admin.xadd(keys.state, '*', 'e', JSON.stringify({ node: 'x', kind: 'state', change: { i } })))!);
