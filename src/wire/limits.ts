@@ -307,6 +307,19 @@ export const STATE_CAPTURE_TURNS = 100;
 export const REDIS_RETRY_MAX_MS = 2_000;
 /** A Redis command not answered within this is failed (the node then refuses what needed it). */
 export const REDIS_COMMAND_TIMEOUT_MS = 5_000;
+/**
+ * Room events a server keeps in memory, in order, while Redis does not answer (sent and unanswered when it
+ * went away), to publish when it is back; past this the oldest are dropped, and the sender of a room line
+ * among them gets `server_error` (it may not have been sent). Bounds the memory an outage can take.
+ */
+export const CLUSTER_MAX_PENDING = 10_000;
+/**
+ * Message and whisper ids (and sequenced lines' tokens) a server remembers to drop a copy of one it has
+ * handled: a batch sent again after its reply was lost comes within seconds of the first.
+ */
+export const CLUSTER_SEEN_IDS = 100_000;
+/** Message ids a server takes from Redis at a time (INCRBY on `parley:ids`); the next block is fetched when half is used. */
+export const CLUSTER_ID_BLOCK = 10_000;
 /** Nodes not heard from for this long are left out of `parley-server cluster status`. */
 export const CLUSTER_FORGET_NODE_MS = 24 * 3600 * 1000;
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { CLUSTER_HEARTBEAT_MS, NODE_TTL_MS, ROTATION_CLAIM_TTL_MS, STATE_CAPTURE_TURNS, STATE_JOURNAL_MAX, STATE_SNAPSHOT_INTERVAL_MS, STREAM_MAX_LEN } from '../../wire/limits.js';
+import { CLUSTER_HEARTBEAT_MS, CLUSTER_ID_BLOCK, NODE_TTL_MS, ROTATION_CLAIM_TTL_MS, STATE_CAPTURE_TURNS, STATE_JOURNAL_MAX, STATE_SNAPSHOT_INTERVAL_MS, STREAM_MAX_LEN } from '../../wire/limits.js';
 import { claimAccount, journalEntry } from './accounts.js';
 import { keys } from './keys.js';
 import { claimName, releaseName, type ClaimResult, type Holder } from './names.js';
@@ -31,7 +31,7 @@ export interface BusOptions {
   clock?: () => number;
   heartbeatMs?: number;
   ttlMs?: number;
-  /** Ids handed to this node at a time (INCRBY); the next block is fetched when half is used. */
+  /** Ids handed to this node at a time (CLUSTER_ID_BLOCK; tests lower it); the next block is fetched when half is used. */
   idBlock?: number;
   /** Journal entries past which the journal is snapshotted and trimmed (STATE_JOURNAL_MAX). */
   journalMax?: number;
@@ -101,8 +101,6 @@ redis.call('XADD', KEYS[2], '*', 'e', ARGV[3])
 return 1
 `;
 
-const DEFAULT_ID_BLOCK = 10_000;
-
 export class ClusterBus {
   readonly nodeId: string;
   private readonly cmd: Redis;
@@ -140,7 +138,7 @@ export class ClusterBus {
     this.clock = opts.clock ?? Date.now;
     this.heartbeatMs = opts.heartbeatMs ?? CLUSTER_HEARTBEAT_MS;
     this.ttlMs = opts.ttlMs ?? NODE_TTL_MS;
-    this.idBlock = opts.idBlock ?? DEFAULT_ID_BLOCK;
+    this.idBlock = opts.idBlock ?? CLUSTER_ID_BLOCK;
     this.log = opts.log ?? (() => {});
     this.started = this.clock();
     this.address = { host: opts.host, port: opts.port };

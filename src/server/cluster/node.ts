@@ -1,3 +1,4 @@
+import { CLUSTER_MAX_PENDING, CLUSTER_SEEN_IDS } from '../../wire/limits.js';
 import type { LeaveReason } from '../../wire/messages.js';
 import { foldRoom } from '../../wire/rooms.js';
 import { foldName, nameSkeleton } from '../../wire/names.js';
@@ -50,17 +51,11 @@ interface Outgoing {
   sequenced?: boolean;
 }
 
-/** Message and whisper ids remembered for dropping copies (a copy comes within seconds of the first). */
-const SEEN_IDS = 100_000;
-
-/** Room events kept for publishing while Redis is away (older ones are dropped past this). */
-const MAX_PENDING = 10_000;
-
 export interface ClusterNodeOptions {
   log?: (event: string, fields: Record<string, string | number | boolean | undefined>) => void;
   /** Room messages to load into the local history at start (the hub's --history). */
   historySize?: number;
-  /** Events kept while Redis is away before the oldest are dropped (MAX_PENDING; tests lower it). */
+  /** Events kept while Redis is away before the oldest are dropped (CLUSTER_MAX_PENDING; tests lower it). */
   maxPending?: number;
 }
 
@@ -84,7 +79,7 @@ export class ClusterNode implements Peers {
   private readonly early: Array<() => void> = [];
   /** Ids of messages and whispers handled lately, to drop a copy sent again. */
   private readonly seen = new Set<number | string>();
-  private readonly seenRing: (number | string | undefined)[] = new Array<number | string | undefined>(SEEN_IDS);
+  private readonly seenRing: (number | string | undefined)[] = new Array<number | string | undefined>(CLUSTER_SEEN_IDS);
   /** This node's sequenced messages on their way through Redis: token -> what the hub does with the number, or if the line is dropped. */
   private readonly sequencing = new Map<string, { done: (id: number) => void; lost: () => void }>();
   private nextTok = 0;
@@ -422,7 +417,7 @@ export class ClusterNode implements Peers {
     this.hub!.inject(e.room, event);
   }
 
-  /** False if message or whisper `id` (or a sequenced message's token) was already handled (the last SEEN_IDS are remembered). */
+  /** False if message or whisper `id` (or a sequenced message's token) was already handled (the last CLUSTER_SEEN_IDS are remembered). */
   private firstSight(id: number | string): boolean {
     if (this.seen.has(id)) return false;
     this.seen.add(id);
@@ -430,7 +425,7 @@ export class ClusterNode implements Peers {
     const old = this.seenRing[this.seenNext];
     if (old !== undefined) this.seen.delete(old);
     this.seenRing[this.seenNext] = id;
-    this.seenNext = (this.seenNext + 1) % SEEN_IDS;
+    this.seenNext = (this.seenNext + 1) % CLUSTER_SEEN_IDS;
     return true;
   }
 
@@ -536,7 +531,7 @@ export class ClusterNode implements Peers {
    */
   private keep(batch: Outgoing[]): void {
     this.pending.push(...batch);
-    const max = this.opts.maxPending ?? MAX_PENDING;
+    const max = this.opts.maxPending ?? CLUSTER_MAX_PENDING;
     if (this.pending.length > max) {
       const dropped = this.pending.splice(0, this.pending.length - max);
       let lines = 0;
