@@ -179,16 +179,22 @@ export function roomChangesBetween(before: readonly StoredRoom[], after: readonl
     if (!old) out.push({ op: 'addRoom', key: r.key, name: r.name, created: 0 });
     if (!old || old.topic !== r.topic || old.topicBy !== r.topicBy || old.topicTime !== r.topicTime) out.push({ op: 'setTopic', room, topic: r.topic, by: r.topicBy, time: r.topicTime });
     if (!old || old.locked !== r.locked) out.push({ op: 'setLocked', room, locked: r.locked });
-    const keysOf = (list: readonly { key: string }[] | undefined): Set<string> => new Set((list ?? []).map((x) => x.key));
-    for (const k of keysOf(old?.operators)) if (!keysOf(r.operators).has(k)) out.push({ op: 'dropOperator', room, key: k });
+    for (const key of gone(old?.operators, r.operators)) out.push({ op: 'dropOperator', room, key });
     for (const o of r.operators) out.push({ op: 'addOperator', room, key: o.key, name: o.name });
-    for (const k of keysOf(old?.bans)) if (!keysOf(r.bans).has(k)) out.push({ op: 'dropBan', room, key: k });
+    for (const key of gone(old?.bans, r.bans)) out.push({ op: 'dropBan', room, key });
     for (const ban of r.bans) out.push({ op: 'addBan', room, ban });
-    for (const k of keysOf(old?.mutes)) if (!keysOf(r.mutes).has(k)) out.push({ op: 'dropMute', room, key: k });
+    for (const key of gone(old?.mutes, r.mutes)) out.push({ op: 'dropMute', room, key });
     for (const m of r.mutes) out.push({ op: 'addMute', room, key: m.key, until: m.until });
     const members = new Set(r.members);
     for (const k of old?.members ?? []) if (!members.has(k)) out.push({ op: 'dropMember', room, key: k });
     for (const k of r.members) out.push({ op: 'addMember', room, key: k });
   }
   return out;
+}
+
+/** The keys of `was` that `now` no longer has, in `was`'s order: one set of `now`'s keys, so linear in both. */
+function gone(was: readonly { key: string }[] | undefined, now: readonly { key: string }[]): string[] {
+  if (!was || was.length === 0) return [];
+  const kept = new Set(now.map((x) => x.key));
+  return was.filter((x) => !kept.has(x.key)).map((x) => x.key);
 }
