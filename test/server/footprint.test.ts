@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { heapCounts } from '../helpers/heap-snapshot.js';
 import { SERVER } from '../helpers/cli.js';
 import { testIdentity } from '../helpers/tls.js';
-import { startTestServer, tempDb, Wire, type TestServer } from './helpers.js';
+import { startTestServer, Wire, type TestServer } from './helpers.js';
 
 // What the server keeps per idle connection (issue 15, targets 4 and 8), counted in heap snapshots of the
 // built server: a connection is one object whose behaviour is shared, with no closures of its own; a TLS
@@ -16,11 +16,27 @@ import { startTestServer, tempDb, Wire, type TestServer } from './helpers.js';
 const children: ChildProcess[] = [];
 const wires: Wire[] = [];
 const servers: TestServer[] = [];
+/** Temporary directories, removed after each test whether it passed or not (once what wrote in them is gone). */
+const dirs: string[] = [];
 afterEach(async () => {
   for (const w of wires.splice(0)) w.close();
-  for (const c of children.splice(0)) c.kill('SIGKILL');
+  await Promise.all(
+    children.splice(0).map((c) => {
+      const exited = c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      return exited;
+    }),
+  );
   for (const s of servers.splice(0)) await s.stop();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
+
+/** A new temporary directory, removed after the test. */
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
 
 /** The built parley-server on a free port, writing a heap snapshot into `dir` on SIGUSR2. */
 async function builtServer(dir: string): Promise<{ child: ChildProcess; port: number }> {
@@ -71,7 +87,7 @@ async function snapshot(child: ChildProcess, dir: string): Promise<ReturnType<ty
 describe('memory per idle connection', () => {
   for (const transport of ['plain', 'tls'] as const) {
     it(`${transport}: an idle connection holds no closure of parley's code, and no timer`, { timeout: 60_000 }, async () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-footprint-'));
+      const dir = tempDir('parley-footprint-');
       const { child, port } = await builtServer(dir);
       await idleClients(port, transport, 0, 10);
       const a = await snapshot(child, dir);
@@ -83,7 +99,6 @@ describe('memory per idle connection', () => {
       // connection is now one object of a shared class, and handshakes are timed by the server's tick.
       expect(((b.objects.get('Timeout') ?? 0) - (a.objects.get('Timeout') ?? 0)) / more).toBeLessThan(0.5);
       expect((b.closures - a.closures) / more).toBeLessThan(0.5);
-      fs.rmSync(dir, { recursive: true, force: true });
     });
   }
 });
@@ -111,7 +126,7 @@ describe('data per idle connection', () => {
 
 describe('TLS handshakes', () => {
   it('a handshake that stalls is given up after tlsHandshakeTimeoutMs', async () => {
-    const s = await startTestServer(tempDb(), { secureContext: (await testIdentity()).secureContext, tlsHandshakeTimeoutMs: 300, tickMs: 50 });
+    const s = await startTestServer(path.join(tempDir('parley-test-'), 'parley.db'), { secureContext: (await testIdentity()).secureContext, tlsHandshakeTimeoutMs: 300, tickMs: 50 });
     servers.push(s);
     // The start of a TLS record (a handshake, RFC 8446 §5.1) that never goes on.
     const stalled = await Promise.all(
