@@ -62,7 +62,7 @@ export function printTargets(r: BenchResults, write: (s: string) => void): void 
   const floorCells = (c: Case): string[] =>
     !floor
       ? []
-      : [fmtCase(c.floor), fmtRatio(ratio(c.parley, c.floor)), c.floor === undefined ? '' : c.floorCounted === false ? 'floor generator-limited' : floorVerdict(c, c.floorJudged, c.floorRelative ?? true, c.goal.split(' ').slice(2).join(' '))];
+      : [fmtCase(c.floor), fmtRatio(ratio(c.parley, c.floor)), c.floor === undefined ? '' : c.floorCounted === false ? 'floor generator-limited' : floorVerdict(c, c.floorJudged)];
   write(table(
     ['target', 'case', 'parley', 'ngIRCd', 'ratio', 'goal', 'result', 'note', ...(floor ? ['node floor', 'parley/floor', "Node's floor"] : [])],
     ts.flatMap((t) => t.cases.map((c) => [String(t.id), c.label, fmtCase(c.parley), fmtCase(c.ngircd), c.ratio === undefined ? '-' : fmtRatio(c.ratio), c.goal, metWord(c.met), c.note, ...floorCells(c)])),

@@ -128,10 +128,7 @@ function floorCells(c: Case, all: Case[]): string {
   if (all.every((x) => x.floor === undefined)) return ' - | - | - | - |';
   if (c.cmp === null) verdict = 'reported';
   else if (counted.length === 0) verdict = "n/a (the floor's steps were generator-limited)";
-  else {
-    const unit = c.goal.split(' ').slice(2).join(' ');
-    verdict = floorVerdict(c, median(counted.map((x) => x.floorJudged!)), c.floorRelative ?? true, unit) + (counted.length < all.length ? ` (${counted.length} of ${all.length} runs counted)` : '');
-  }
+  else verdict = floorVerdict(c, median(counted.map((x) => x.floorJudged!))) + (counted.length < all.length ? ` (${counted.length} of ${all.length} runs counted)` : '');
   return ` ${spread(all.map((x) => x.floor))} | ${spread(all.map((x) => div(x.floor, x.ngircd)), '×')} | ${spread(all.map((x) => div(x.parley, x.floor)), '×')} | ${verdict} |`;
 }
 

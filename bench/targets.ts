@@ -55,11 +55,15 @@ export function belowFloor(c: Pick<Case, 'cmp' | 'goalValue'>, v: number | undef
   return c.cmp === null || v === undefined || !Number.isFinite(v) ? undefined : !meets(c, v);
 }
 
-/** One line on a case and Node's floor, from the floor's judged figure `v` (ratio to ngIRCd, or absolute in `unit`). */
-export function floorVerdict(c: Pick<Case, 'cmp' | 'goalValue'>, v: number | undefined, relative: boolean, unit = ''): string {
+/**
+ * One line on a case and Node's floor, from the floor's judged figure `v` (a ratio to ngIRCd, or absolute in
+ * the unit of the case's goal, as withFloor put it).
+ */
+export function floorVerdict(c: Pick<Case, 'cmp' | 'goalValue' | 'goal' | 'floorRelative'>, v: number | undefined): string {
   const below = belowFloor(c, v);
   if (below === undefined) return '';
-  const what = relative ? `the floor alone is ${v!.toFixed(2)}x ngIRCd` : `the floor alone is ${v!.toFixed(1)} ${unit}`.trimEnd();
+  const unit = c.goal.split(' ').slice(2).join(' '); // "<= 4 KiB"
+  const what = c.floorRelative !== false ? `the floor alone is ${v!.toFixed(2)}x ngIRCd` : `the floor alone is ${v!.toFixed(1)} ${unit}`.trimEnd();
   return below ? `below Node's floor: ${what}` : `within Node's floor: ${what}`;
 }
 
