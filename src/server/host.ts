@@ -16,6 +16,7 @@ import {
   SHUTDOWN_GRACE_MS,
   SLOW_RECEIVER_MS,
   TLS_HANDSHAKE_TIMEOUT_MS,
+  TLS_WRITE_MAX_BYTES,
 } from '../wire/limits.js';
 import type { ServerMessage } from '../wire/messages.js';
 import { DEFAULT_BUDGET, FrameBudget, type BudgetRates } from './budget.js';
@@ -204,7 +205,8 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     }
     conn.queue = null;
     conn.queued = 0;
-    conn.socket.write(data);
+    if (data.length > TLS_WRITE_MAX_BYTES && conn.socket instanceof tls.TLSSocket) writeInRecords(conn.socket, data);
+    else conn.socket.write(data);
     if (conn.socket.writableLength === 0) conn.allowance = 0; // the kernel took it all: the backlog is out
     if (conn.congestedSince !== 0) relieve(conn);
   };
@@ -629,6 +631,14 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       server.close(() => {});
       throw err;
     });
+}
+
+/**
+ * `data` to a TLS socket in writes of at most TLS_WRITE_MAX_BYTES: its buffers grow to the largest write
+ * and stay that size for as long as the connection lives (issue 15, target 8).
+ */
+function writeInRecords(socket: tls.TLSSocket, data: Buffer): void {
+  for (let at = 0; at < data.length; at += TLS_WRITE_MAX_BYTES) socket.write(data.subarray(at, at + TLS_WRITE_MAX_BYTES));
 }
 
 /** Whether two send queues hold the same frames (the same Buffers in the same order). */

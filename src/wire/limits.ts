@@ -445,3 +445,11 @@ export const MAX_SANCTION_SECONDS = 365 * 24 * 3600;
 export const SELF_SIGNED_VALID_DAYS = 20 * 365;
 /** A TLS handshake (server side, from its first byte) must finish within this time or the connection is closed. */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * The largest single write the server makes to a TLS socket: one TLS record's plaintext (2^14 bytes, RFC 8446
+ * §5.1). Node's TLS socket keeps buffers sized by the largest write it was given (bench/README.md, "The
+ * floor": a bare tls.Server kept ~83 KiB per idle client after one 40,000-byte write, ~71 KiB after the same
+ * bytes in writes of this size), so a larger frame batch (a long history replay, a big room's member list)
+ * goes out in pieces of at most this many bytes.
+ */
+export const TLS_WRITE_MAX_BYTES = 16_384;

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeSelfSigned, TlsIdentity } from '../../src/server/certificate.js';
 import type { PlaintextPolicy } from '../../src/server/host.js';
 import { keyFingerprint } from '../../src/wire/fingerprint.js';
+import { TLS_WRITE_MAX_BYTES } from '../../src/wire/limits.js';
 import { nonLoopbackAddress, testIdentity } from '../helpers/tls.js';
 import { startTestServer, tempDb, Wire, type TestServer } from './helpers.js';
 
@@ -136,5 +137,40 @@ describe('reloading the certificate', () => {
     const still = await Wire.tls(port);
     expect((await hello(still, 'carol')).type).toBe('welcome');
     expect(peerFingerprint(still)).toBe(keyFingerprint(two.cert));
+  });
+});
+
+describe('writes to a TLS client', () => {
+  it('a history replay larger than a TLS record reaches the client whole, written in pieces of at most TLS_WRITE_MAX_BYTES', async () => {
+    const identity = await testIdentity();
+    const s = await startTestServer(tempDb(), { secureContext: identity.secureContext });
+    servers.push(s);
+    const ann = await Wire.hello(s.port, 'ann');
+    wires.push(ann);
+    const lines = Array.from({ length: 40 }, (_, i) => `${i}: ${'ann has a lot to say; '.repeat(70)}and that is all`);
+    for (const text of lines) ann.send({ type: 'say', text });
+    await ann.sync();
+    // Node's TLS socket keeps buffers as large as the largest write it was given, for as long as it lives:
+    // every write the server makes to a TLS socket is counted (the client's own are told apart by socket).
+    const sizes: number[] = [];
+    const ben = await Wire.tls(s.port);
+    wires.push(ben);
+    const write = tls.TLSSocket.prototype.write;
+    const spy = function (this: tls.TLSSocket, chunk: unknown, ...rest: unknown[]): boolean {
+      if (this !== ben.socket && (typeof chunk === 'string' || chunk instanceof Uint8Array)) sizes.push(Buffer.byteLength(chunk));
+      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    };
+    tls.TLSSocket.prototype.write = spy as typeof write;
+    try {
+      ben.send({ type: 'hello', name: 'ben', version: 2, usersOnce: true });
+      await ben.seen((f) => f.type === 'message' && f.text === lines[39]);
+    } finally {
+      tls.TLSSocket.prototype.write = write;
+    }
+    // What ben sees: the 40 lines of history, whole and in order.
+    expect(ben.frames.filter((f) => f.type === 'message' && f.history === true).map((f) => (f as { text: string }).text)).toEqual(lines);
+    // Before: the welcome, the room and its history went out in one write of ~63 KB.
+    expect(sizes.reduce((a, b) => a + b, 0)).toBeGreaterThan(60_000);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(TLS_WRITE_MAX_BYTES);
   });
 });
