@@ -5,7 +5,7 @@ import { renderChart, type Panel } from './chart.js';
 import type { BenchResults, RoomResult, StepResult } from './results.js';
 import { LABEL, type ServerKind } from './servers.js';
 import { ratio } from './stats.js';
-import { decisive, floorVerdict, matchedStep, targetMet, targets, type Case } from './targets.js';
+import { decisive, floorVerdict, matchedStep, roomOf, targetMet, targets, type Case } from './targets.js';
 
 const COLOR: Record<ServerKind, string> = { parley: '#1f6fb4', ngircd: '#d2481e', floor: '#6b6b6b' };
 
@@ -31,11 +31,6 @@ export function table(head: string[], rows: string[][], leftCols = 2): string {
       .join('  ')
       .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
-}
-
-function roomOf(r: BenchResults, kind: ServerKind, n: number): RoomResult | undefined {
-  // An older build's rows (A/B mode, --parley-build) are in bench/ab.ts's table, not here.
-  return r.rooms.find((x) => x.server === kind && x.n === n && x.build === undefined);
 }
 
 const metWord = (m: boolean | null): string => (m === null ? 'n/a' : m ? 'met' : 'NOT MET');

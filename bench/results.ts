@@ -31,7 +31,11 @@ export interface StepResult {
   serverWritesPerDelivery: number;
   /** Server read() system calls per message sent. */
   serverReadsPerMessage: number;
-  /** Bytes the server wrote per delivery (/proc/PID/io wchar; absent in older runs): the frame's size, echo included. */
+  /**
+   * Bytes written by the server per delivery: sockets + log + database (/proc/PID/io wchar counts every
+   * write() of the process: the frames, echo included, and the event log and SQLite history/WAL; not wire
+   * bytes alone). Absent in older runs; the name is kept so that older result files still read.
+   */
   serverBytesPerDelivery?: number;
   /**
    * Times the generator's processes went to sleep, per delivery. On loopback every wakeup of a sleeping

@@ -41,6 +41,7 @@ import {
   snapshotParley,
   startFloor,
   startParley,
+  turnOrder,
   type ParleyBuild,
   type RunningServer,
   type ServerKind,
@@ -122,6 +123,8 @@ function parseArgs(argv: string[]): Options {
   // The A/B mode compares builds on rooms: the idle step, the client and the cluster are of this build only.
   const ab = builds.length > 0;
   // The node floor is in a full run's room steps; the A/B mode's table has no column for it unless asked.
+  // Without builds, the report and the targets read one row per server and size: further rounds would be measured and never read.
+  if (has('--rounds') && !ab) throw new Error('--rounds repeats the A/B rooms: give it with --parley-build DIR (a run without builds is one round)');
   const kinds = (value('--servers') ?? value('--only') ?? (ab ? 'parley,ngircd' : 'parley,ngircd,floor')).split(',');
   for (const k of kinds) if (!(k in LABEL)) throw new Error(`--servers takes parley, ngircd and floor, not "${k}"`);
   return {
@@ -813,10 +816,9 @@ async function main(): Promise<void> {
     // The older builds (A/B mode) run right after this one, so that each is measured in the same minutes.
     const entries: { kind: ServerKind; build?: BuildRun }[] = servers.flatMap((kind) => [{ kind }, ...(kind === 'parley' ? buildRuns.map((build) => ({ kind, build })) : [])]);
     // Alternate which server goes first, so neither always runs on a warmer (or more tired) machine.
-    let turn = 0;
     for (let round = 0; round < opts.rounds; round++) {
-      for (const n of opts.idleOnly ? [] : opts.roomSizes) {
-        const order = turn++ % 2 === 0 ? entries : [...entries].reverse();
+      for (const [sizeIndex, n] of (opts.idleOnly ? [] : opts.roomSizes).entries()) {
+        const order = turnOrder(entries, round, sizeIndex);
         if (opts.rounds > 1) log(`round ${round + 1} of ${opts.rounds}, N=${n}`);
         for (const e of order) rooms.push(await bench.room(e.kind, n, e.build));
       }

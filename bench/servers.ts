@@ -363,3 +363,12 @@ export async function startNgircd(bin: string, opts: StartOptions, tls?: Omit<Ng
   const server = await launch('ngircd', [bin, '-n', '-f', conf], port, opts);
   return tlsPort === undefined ? server : Object.assign(server, { tlsPort });
 }
+
+/**
+ * The order the servers take at room size index `sizeIndex` of round `round`: as given, or reversed, by
+ * (round + sizeIndex) % 2, so that at every room size the order alternates from one round to the next (one
+ * counter across rounds and sizes kept a size's order fixed when the number of sizes was even).
+ */
+export function turnOrder<T>(entries: readonly T[], round: number, sizeIndex: number): T[] {
+  return (round + sizeIndex) % 2 === 0 ? [...entries] : [...entries].reverse();
+}

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchResults, ClusterResult, ClusterRow, FloorResults, TlsResults } from './results.js';
 import { median, spread } from './stats.js';
-import { floorVerdict, meets, targets, withFloor, type Case } from './targets.js';
+import { div, floorVerdict, meets, targets, withFloor, type Case } from './targets.js';
 
 type AnyResult = BenchResults | TlsResults | ClusterResult | FloorResults;
 
@@ -122,7 +122,6 @@ export function targetsTable(runs: BenchResults[], out: string[], floors: FloorR
  * floor figure counted (as the goal itself is on the runs that counted).
  */
 function floorCells(c: Case, all: Case[]): string {
-  const div = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
   const counted = all.filter((x) => x.floorCounted === true && x.floorJudged !== undefined);
   let verdict = '-';
   if (all.every((x) => x.floor === undefined)) return ' - | - | - | - |';

@@ -87,17 +87,20 @@ export function targetMet(t: Target): boolean | null {
   return true;
 }
 
-const div = (a: number | undefined, b: number | undefined): number | undefined =>
+/** a ÷ b, or undefined when either is missing or not finite, or b is 0. */
+export const div = (a: number | undefined, b: number | undefined): number | undefined =>
   a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? undefined : a / b;
 
 const fin = (v: number | undefined): number | undefined => (v === undefined || !Number.isFinite(v) ? undefined : v);
 
-function roomOf(r: BenchResults, kind: ServerKind, n: number): RoomResult | undefined {
+/** The row of one server at room size n of this build (not an older build's: those are bench/ab.ts's). */
+export function roomOf(r: BenchResults, kind: ServerKind, n: number): RoomResult | undefined {
   // An older build's rows (A/B mode, --parley-build) are in bench/ab.ts's table, not here.
   return r.rooms.find((x) => x.server === kind && x.n === n && x.build === undefined);
 }
 
-const generatorBound = (s: StepResult | null | undefined): boolean => s?.limit === 'generator' || s?.limit === 'both';
+/** Whether a step's figures were limited by the generator (alone or with the server): they do not count. */
+export const generatorBound = (s: StepResult | null | undefined): boolean => s?.limit === 'generator' || s?.limit === 'both';
 
 /**
  * The highest sweep rate both servers passed at room size n: the same offered load on each; and the node
