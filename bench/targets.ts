@@ -36,13 +36,16 @@ export interface Case {
 
 /**
  * Put the node floor's figure beside a case: a goal that even the floor misses is below what Node.js itself
- * does (belowFloor). `relative`: the goal is a ratio to ngIRCd (targets 1-3), else absolute (target 4).
+ * does (belowFloor). `relative`: the goal is a ratio to ngIRCd (targets 1-3), else absolute (target 4). Call it
+ * after the case is judged: a judged case that came out n/a (met null) leaves the floor not counted.
  */
 export function withFloor(c: Case, floor: number | undefined, relative: boolean, steps: Array<StepResult | null | undefined> = []): Case {
   const f = fin(floor);
   c.floor = f;
   c.floorJudged = relative ? div(f, c.ngircd) : f;
-  c.floorCounted = f !== undefined && !steps.some(generatorBound);
+  // A case that is itself not judged (a step of its own generator-limited, a figure missing) says nothing of
+  // the floor either: floor ÷ ngIRCd would divide by a figure that does not count.
+  c.floorCounted = f !== undefined && !steps.some(generatorBound) && (c.cmp === null || c.met !== null);
   c.floorRelative = relative;
   return c;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { abTable } from '../../bench/ab.js';
 import type { BenchResults, RoomResult, StepResult } from '../../bench/results.js';
 import { turnOrder, type ServerKind } from '../../bench/servers.js';
+import { targets } from '../../bench/targets.js';
 
 // The A/B table of a --parley-build run, from small made-up results: a ratio computed from a round in which
 // either side was generator-limited is marked `[gen]`, column by column, and CPU at matched load has its own
@@ -85,5 +86,18 @@ describe('bench turn order', () => {
         expect(firsts, `${sizes} sizes, size ${size}`).toEqual(size % 2 === 0 ? ['this', 'ngircd', 'this', 'ngircd'] : ['ngircd', 'this', 'ngircd', 'this']);
       }
     }
+  });
+});
+
+describe('bench targets: the node floor beside a case', () => {
+  it("does not count the floor of a case whose own ngIRCd step was generator-limited (no \"below Node's floor\" for an n/a case)", () => {
+    const g = room('ngircd', undefined, 20);
+    g.openLoop = step({ serverCpuPerMDeliveries: 20, limit: 'generator' });
+    const r = abRun([room('parley', undefined, 40), g, room('floor', undefined, 30)]);
+    r.servers = ['parley', 'ngircd', 'floor'];
+    delete r.builds;
+    const warm = targets(r)[0]!.cases.find((c) => c.label === 'N=10 open loop')!;
+    expect(warm.met).toBeNull();
+    expect(warm.floorCounted).toBe(false);
   });
 });
