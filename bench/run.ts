@@ -47,6 +47,7 @@ import {
   type ServerKind,
 } from './servers.js';
 import { Histogram, summarize } from './stats.js';
+import { DEFAULT_P99_LIMIT_MS } from './targets.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -150,7 +151,7 @@ function parseArgs(argv: string[]): Options {
     stepMs: quick ? 1000 : 3000,
     maxSteps: quick ? 4 : 14,
     bisections: quick ? 1 : 2,
-    p99LimitMs: num('--p99-limit', 100),
+    p99LimitMs: num('--p99-limit', DEFAULT_P99_LIMIT_MS),
     explain: has('--explain'),
     client: !ab && !has('--no-client') && !has('--open-only') && !has('--idle-only') && !has('--join-only'),
     cluster: !ab && !has('--no-cluster') && !has('--open-only') && !has('--idle-only') && !has('--join-only'),

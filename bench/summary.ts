@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchResults, ClusterResult, ClusterRow, FloorResults, TlsResults } from './results.js';
 import { median, spread } from './stats.js';
-import { div, floorVerdict, meets, targets, withFloor, type Case } from './targets.js';
+import { DEFAULT_P99_LIMIT_MS, div, floorVerdict, meets, targets, withFloor, type Case } from './targets.js';
 
 type AnyResult = BenchResults | TlsResults | ClusterResult | FloorResults;
 
@@ -41,6 +41,11 @@ function main(files: string[]): void {
   const clusters = [...runs.map((r) => r.cluster), ...read.filter(isCluster)].filter((c): c is ClusterResult => c !== undefined && c !== null);
   if (runs.length === 0 && clusters.length === 0) {
     process.stderr.write('bench:summary: no bench-*.json or cluster-*.json among the files\n');
+    process.exit(2);
+  }
+  const limits = new Set(runs.map((r) => r.config.p99LimitMs ?? DEFAULT_P99_LIMIT_MS));
+  if (limits.size > 1) {
+    process.stderr.write(`bench:summary: the runs were measured with different --p99-limit (${[...limits].join(', ')} ms): their saturation figures do not combine; give runs of one limit\n`);
     process.exit(2);
   }
   const out: string[] = [];

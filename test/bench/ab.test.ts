@@ -101,3 +101,20 @@ describe('bench targets: the node floor beside a case', () => {
     expect(warm.floorCounted).toBe(false);
   });
 });
+
+describe('bench targets: --p99-limit', () => {
+  it('judges saturation "n/a (p99 limit ≠ default)" in a run with another p99 limit, and as usual with the default', () => {
+    const mk = (limit: number): BenchResults => {
+      const r = abRun([room('parley', undefined, 40), room('ngircd', undefined, 20)]);
+      r.servers = ['parley', 'ngircd'];
+      delete r.builds;
+      r.config.p99LimitMs = limit;
+      return r;
+    };
+    const sat = (r: BenchResults) => targets(r).find((t) => t.id === 2)!.cases[0]!;
+    expect(sat(mk(100)).met).toBe(false);
+    expect(sat(mk(1000)).met).toBeNull();
+    expect(sat(mk(1000)).note).toBe('n/a (p99 limit ≠ default)');
+    expect(targets(mk(1000)).find((t) => t.id === 3)!.cases[1]!.note).toBe('n/a (p99 limit ≠ default)');
+  });
+});
