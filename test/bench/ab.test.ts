@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { abTable } from '../../bench/ab.js';
 import type { BenchResults, RoomResult, StepResult } from '../../bench/results.js';
+import { step } from '../helpers/bench-step.js';
 import { turnOrder, type ServerKind } from '../../bench/servers.js';
 import { targets } from '../../bench/targets.js';
 
 // The A/B table of a --parley-build run, from small made-up results: a ratio computed from a round in which
 // either side was generator-limited is marked `[gen]`, column by column, and CPU at matched load has its own
 // column. And the servers' turn order alternates at every room size from one round to the next.
-
-function step(over: Partial<StepResult>): StepResult {
-  return {
-    ratePerSender: 10, senders: 10, n: 10, durationMs: 6000, sent: 600, target: 600, senderLagMs: 1, expected: 5400, received: 5400, lost: 0, dead: 0,
-    deliveriesPerSec: 900, p50Ms: 1, p99Ms: 5, maxMs: 9, serverCpuSec: 0.1, serverCpuPerMDeliveries: 10, serverSysShare: 0.3, serverWritesPerDelivery: 0.9,
-    serverReadsPerMessage: 1, generatorSleepsPerDelivery: 1, serverCores: 0.05, generatorCpuSec: 1, generatorCores: 0.2, generatorSysShare: 0.3,
-    generatorMaxProcessCores: 0.1, otherCores: 0, serverRssKiB: 50_000, verdict: 'ok', limit: 'neither', ...over,
-  };
-}
 
 type Gen = { cold?: boolean; sat?: boolean; matched?: boolean };
 

@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { BenchResults, FloorResults, RoomResult, StepResult } from '../../bench/results.js';
+import type { BenchResults, FloorResults, RoomResult } from '../../bench/results.js';
+import { step } from '../helpers/bench-step.js';
 import type { ServerKind } from '../../bench/servers.js';
 import { targetsTable } from '../../bench/summary.js';
 
 // npm run bench:summary with the node floor (bench/relay.ts) in the runs and bench:floor's files beside them:
 // the floor's figure, floor ÷ ngIRCd, parley ÷ floor and whether a goal is below Node's floor, computed from
 // small fixture results; the columns that were there before, and their met / not met, unchanged.
-
-function step(over: Partial<StepResult>): StepResult {
-  return {
-    ratePerSender: 10, senders: 10, n: 10, durationMs: 6000, sent: 600, target: 600, senderLagMs: 1, expected: 5400, received: 5400, lost: 0, dead: 0,
-    deliveriesPerSec: 900, p50Ms: 1, p99Ms: 5, maxMs: 9, serverCpuSec: 0.1, serverCpuPerMDeliveries: 10, serverSysShare: 0.3, serverWritesPerDelivery: 0.9,
-    serverReadsPerMessage: 1, generatorSleepsPerDelivery: 1, serverCores: 0.05, generatorCpuSec: 1, generatorCores: 0.2, generatorSysShare: 0.3,
-    generatorMaxProcessCores: 0.1, otherCores: 0, serverRssKiB: 50_000, verdict: 'ok', limit: 'neither', ...over,
-  };
-}
 
 /** A room at N = 10: open loop at `cpu` CPU-s/M and p99 `p99`, a sweep whose best step delivers `sat` a second at 160 msg/s. */
 function room(server: ServerKind, cpu: number, p99: number, sat: number, limitedBy: RoomResult['limitedBy'] = 'server'): RoomResult {
