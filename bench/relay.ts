@@ -15,7 +15,6 @@ import { fileURLToPath } from 'node:url';
 /** The one room every member is in (parley's default room, so the frames are parley's byte for byte). */
 export const RELAY_ROOM = '#lobby';
 
-
 /** A relay listening on `port` (0: any) of `host`; resolves once it listens. */
 export function startRelay(port: number, host = '127.0.0.1'): Promise<net.Server> {
   const members = new Set<net.Socket>();

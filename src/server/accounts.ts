@@ -121,15 +121,10 @@ export class Accounts {
     return this.mode !== 'off' && this.store.user(foldName(name)) !== undefined;
   }
 
-  /** Whether joining as `name` needs a password (required mode: always; optional: for registered names). */
-  needsPassword(name: string): boolean {
-    if (this.mode === 'off') return false;
-    return this.mode === 'required' || this.isRegistered(name);
-  }
-
   /**
-   * What a hello without password or token asks, in one store read (Store.accountsLike): whether `name`
-   * needs a password (as needsPassword), and a registered name that looks like it (as Store.lookAlike).
+   * What a hello without password or token asks, in one store read (Store.accountsLike): whether joining as
+   * `name` needs a password (required mode: always; optional: for registered names), and a registered name
+   * that looks like it (as Store.lookAlike).
    */
   guestCheck(name: string): { needsPassword: boolean; lookAlike: string | undefined } {
     if (this.mode === 'required') return { needsPassword: true, lookAlike: undefined };

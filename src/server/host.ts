@@ -379,7 +379,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     /** The scheduled pump, if any: an Immediate when `pumpSoon`, else a Timeout. */
     private pumpTimer: NodeJS.Immediate | NodeJS.Timeout | null = null;
     private pumpSoon = false;
-    /** When it was last told it is throttled (0: never; a small integer is not boxed, -Infinity was). */
+    /** When it was last told it is throttled (0: never; set on a first notice, so an idle connection boxes no number, as -Infinity was). */
     private lastNotice = 0;
 
     constructor(

@@ -1,11 +1,35 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { startServer, type RunningServer } from '../../src/server/host.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLIENT = path.join(ROOT, 'dist/tui/main.js');
 export const SERVER = path.join(ROOT, 'dist/server/main.js');
+
+/**
+ * For a file of tests that run the real client: an in-process server on a free port and a temporary
+ * directory named `prefix`…, both for the whole file (started in beforeAll, closed and removed in afterAll).
+ */
+export function serverForFile(prefix: string): { readonly dir: string; readonly port: number } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  let server: RunningServer | undefined;
+  beforeAll(async () => {
+    server = await startServer({ port: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir,
+    get port(): number {
+      return server!.port;
+    },
+  };
+}
 
 export interface Run {
   child: ChildProcessWithoutNullStreams;

@@ -1,26 +1,16 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startServer, type RunningServer } from '../../src/server/host.js';
+import { describe, expect, test } from 'vitest';
+import { CLIENT, serverForFile } from '../helpers/cli.js';
 
 // Issue 15, target 7: the client people run is the `parley` bin, started by the kernel through its shebang
 // line (npm links the bin; the kernel runs the interpreter line with the script's path). The line starts
 // node in V8's lite mode, the client's memory budget; these run the bin exactly that way (on Linux the rest
 // of the line after the interpreter is one argument, which `env -S` splits) and look at what a person sees.
 
-const CLIENT = path.resolve('dist/tui/main.js');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-bin-'));
-let server: RunningServer;
-
-beforeAll(async () => {
-  server = await startServer({ port: 0 });
-});
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const server = serverForFile('parley-bin-');
+const dir = server.dir;
 
 /** The bin's `#!` line as the kernel splits it: the interpreter and at most one argument. */
 function shebang(): { interpreter: string; arg?: string } {

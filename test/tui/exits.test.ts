@@ -1,26 +1,16 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startServer, type RunningServer } from '../../src/server/host.js';
+import { describe, expect, test } from 'vitest';
+import { CLIENT, serverForFile } from '../helpers/cli.js';
 
 // Issue 11, item 15: every way out of the full-screen client gives the terminal back. The real client
 // runs on a pseudo-terminal under `script` (util-linux), which records every byte it writes; after the
 // last time the client turned bracketed paste on, the record must leave the alternate screen, show the
 // cursor and turn bracketed paste off (else the shell's next paste prints ^[[200~).
 
-const CLIENT = path.resolve('dist/tui/main.js');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-exits-'));
-let server: RunningServer;
-
-beforeAll(async () => {
-  server = await startServer({ port: 0 });
-});
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const server = serverForFile('parley-exits-');
+const dir = server.dir;
 
 interface Run {
   script: ChildProcessWithoutNullStreams;
