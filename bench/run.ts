@@ -699,7 +699,10 @@ class Bench {
   async profile(n: number, rate: number, ms: number): Promise<string> {
     const name = this.opts.profileJoin ? `parley-join-N${n}.cpuprofile` : `parley-N${n}-r${rate}.cpuprofile`;
     fs.mkdirSync(this.opts.outDir, { recursive: true });
-    await this.startServer('parley', ['--cpu-prof', '--cpu-prof-dir', this.opts.outDir, '--cpu-prof-name', name]);
+    // BENCH_PERF=FILE: perf instead of V8's profiler (native and kernel frames too: SQLite, write(), GC), the
+    // server started with --perf-basic-prof so that JavaScript frames have names; `perf report -i FILE`.
+    const perfFile = process.env.BENCH_PERF;
+    const server = await this.startServer('parley', perfFile ? ['--perf-basic-prof'] : ['--cpu-prof', '--cpu-prof-dir', this.opts.outDir, '--cpu-prof-name', name]);
     try {
       // A join profile connects as the idle step does when --idle-inflight is given (10,000 hellos, a few in
       // flight per worker: target 5), and all at once otherwise (the join storm: target 6).
@@ -707,13 +710,19 @@ class Bench {
       const join = await this.buildRoom('parley', n, Math.min(this.opts.senders, n), Math.max(20_000, n * 20), inFlight);
       log(`profile: ${join.joined}/${n} joined in ${(join.ms / 1000).toFixed(2)} s`);
       if (!this.opts.profileJoin) {
+        const perf = perfFile ? spawn('perf', ['record', '-g', '-F', '999', '-o', perfFile, '-p', String(server.pid)], { stdio: 'ignore' }) : null;
+        if (perf) await sleep(500);
         const s = await this.step(rate, ms);
+        if (perf) {
+          perf.kill('SIGINT');
+          await new Promise((r) => perf.once('exit', r));
+        }
         log(`profile: ${fmtStep(s)}`);
       }
     } finally {
       await this.teardown(15_000); // the profile is written as the server exits
     }
-    return path.join(this.opts.outDir, name);
+    return perfFile ?? path.join(this.opts.outDir, name);
   }
 }
 
@@ -809,7 +818,7 @@ async function main(): Promise<void> {
       const n = opts.roomSizes[opts.roomSizes.length - 1] ?? 1000;
       const file = await bench.profile(n, opts.profileRate, opts.profileMs);
       if (!fs.existsSync(file)) throw new Error(`no profile was written to ${file}`);
-      process.stdout.write(`${file}\n${formatProfile(summarizeProfile(file, 30))}\n`);
+      process.stdout.write(process.env.BENCH_PERF ? `${file}\n` : `${file}\n${formatProfile(summarizeProfile(file, 30))}\n`);
       return;
     }
     const rooms: RoomResult[] = [];
