@@ -91,6 +91,13 @@ interface Conn {
   /** Frames to write at the next flush; null when there are none (an idle connection holds no array). */
   queue: Buffer[] | null;
   queued: number;
+  /** In this turn's list of connections to flush (`dirty`). */
+  listed: boolean;
+  /**
+   * What its socket still held after our last write to it (0: the kernel took everything). Only our writes
+   * grow a socket's buffer, so while this is 0 the socket holds nothing and `send` need not ask it.
+   */
+  buffered: number;
   /** No more writes: closing, or dropped for its queue. */
   dead: boolean;
   /** Login backlog bytes allowed above the cap; forgotten once everything written has drained. */
@@ -176,7 +183,9 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   const lowWater = Math.min(SEND_QUEUE_LOW_WATER_BYTES, highWater / 4);
   const slowReceiverMs = options.slowReceiverMs ?? SLOW_RECEIVER_MS;
   const conns = new Map<ConnId, Conn>();
-  const dirty = new Set<Conn>();
+  // Connections with frames queued since the last flush, each once (`listed`). An array, not a Set: a
+  // broadcast to a room of N adds N connections a turn, and a Set cleared every flush rehashes as it regrows.
+  let dirty: Conn[] = [];
   /** Clients above the high-water mark. */
   const congested = new Set<Conn>();
   /** The connection whose frame the hub is handling: what it queues for others is charged to it. */
@@ -207,7 +216,8 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     conn.queued = 0;
     if (data.length > TLS_WRITE_MAX_BYTES && conn.socket instanceof tls.TLSSocket) writeInRecords(conn.socket, data);
     else conn.socket.write(data);
-    if (conn.socket.writableLength === 0) conn.allowance = 0; // the kernel took it all: the backlog is out
+    conn.buffered = conn.socket.writableLength;
+    if (conn.buffered === 0) conn.allowance = 0; // the kernel took it all: the backlog is out
     if (conn.congestedSince !== 0) relieve(conn);
   };
 
@@ -249,8 +259,12 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     // History rows of the messages about to go out are committed first (store.ts: commit).
     options.store?.commit();
     const start = performance.now();
-    for (const conn of dirty) if (!conn.dead) write(conn);
-    dirty.clear();
+    const list = dirty;
+    dirty = [];
+    for (const conn of list) {
+      conn.listed = false;
+      if (!conn.dead) write(conn);
+    }
     lastFrames = lastData = null;
     lastFlushEnd = performance.now();
     flushCost = lastFlushEnd - start;
@@ -267,13 +281,18 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       const conn = conns.get(id);
       if (!conn || conn.dead) return;
       // Live traffic once what is pending is back under the cap: the backlog is out, the allowance ends.
-      if (!backlog && conn.allowance > 0 && conn.queued + conn.socket.writableLength <= maxQueue) conn.allowance = 0;
+      // A room's message is sent to each member: the socket is asked what it holds only when it held some.
+      const inSocket = conn.buffered === 0 ? 0 : (conn.buffered = conn.socket.writableLength);
+      if (!backlog && conn.allowance > 0 && conn.queued + inSocket <= maxQueue) conn.allowance = 0;
       if (backlog) conn.allowance += frame.length;
-      const pending = conn.queued + frame.length + conn.socket.writableLength;
+      const pending = conn.queued + frame.length + inSocket;
       if (pending > maxQueue + conn.allowance) return dropForQueue(conn);
       (conn.queue ??= []).push(frame);
       conn.queued += frame.length;
-      dirty.add(conn);
+      if (!conn.listed) {
+        conn.listed = true;
+        dirty.push(conn);
+      }
       if (pending > highWater + conn.allowance) {
         if (conn.congestedSince === 0) {
           conn.congestedSince = Date.now();
@@ -317,7 +336,8 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   const gateway = new Map<ConnId, CoreConnection>();
   const router: Outbox = {
     send(id, frame, backlog) {
-      const g = gateway.get(id);
+      // No IRC connection open (or none on this server): no lookup in the gateway's table per recipient.
+      const g = gateway.size === 0 ? undefined : gateway.get(id);
       if (!g) return outbox.send(id, frame, backlog);
       g.send(frame);
     },
@@ -358,6 +378,8 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     readonly port: number;
     queue: Buffer[] | null = null;
     queued = 0;
+    listed = false;
+    buffered = 0;
     dead = false;
     allowance = 0;
     seenData = false;
@@ -399,6 +421,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     }
 
     drained(): void {
+      this.buffered = 0;
       this.allowance = 0;
       relieve(this);
     }
@@ -408,7 +431,6 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       if (this.gone) return;
       this.gone = true;
       conns.delete(this.id);
-      dirty.delete(this);
       handshaking.delete(this);
       this.dead = true;
       relieve(this);
