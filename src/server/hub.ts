@@ -32,6 +32,7 @@ import {
   MAX_HELD_FRAMES,
   MAX_REASON_CHARS,
   PING_INTERVAL_MS,
+  PING_SPREAD_MS,
   PING_TIMEOUT_MS,
   RATE_BURST,
   RATE_PER_SECOND,
@@ -589,6 +590,7 @@ export class Hub {
     const now = clock();
     this.rooms.flushNotices();
     const idle = opts.idleTimeoutMs;
+    const pingSpread = Math.min(PING_SPREAD_MS, Math.floor(opts.pingIntervalMs / 3));
     for (const s of this.directory.all()) {
       if (s.name === undefined) {
         // The deadline is for sending hello: time spent waiting for a password check does not count.
@@ -606,7 +608,7 @@ export class Hub {
       const silent = now - s.lastHeard;
       if (silent >= opts.pingIntervalMs + opts.pingTimeoutMs) {
         this.ctx.remove(s, 'timeout');
-      } else if (silent >= opts.pingIntervalMs && !s.pingSent) {
+      } else if (!s.pingSent && silent >= opts.pingIntervalMs - pingOffset(s.id, pingSpread)) {
         s.pingSent = true;
         this.ctx.send(s, { type: 'ping', token: String(now) });
       }
@@ -696,4 +698,14 @@ export class Hub {
     this.ctx.error(s, 'rate_limited', `slow down: at most ${opts.rateBurst} requests at once, then ${opts.ratePerSecond} per second; this one was dropped`, { ref });
     return false;
   }
+}
+
+/**
+ * How much earlier than the ping interval connection `id` is pinged: an offset in [0, `spread`) ms
+ * (PING_SPREAD_MS), from its id alone (no state per connection). Ids are handed out in order, and
+ * consecutive ids land 997 ms apart modulo the spread (997 is prime), so connections that came together
+ * are spread over the whole range instead of bunched.
+ */
+function pingOffset(id: ConnId, spread: number): number {
+  return spread > 0 ? (id * 997) % spread : 0;
 }

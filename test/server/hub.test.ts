@@ -257,13 +257,39 @@ describe('leaving', () => {
     expect(out.take(2)).toEqual([{ type: 'ping', token: String(now) }]);
     now += 29_999;
     hub.tick();
-    expect(out.take(1)).toEqual([]);
+    expect(out.take(1).filter((m) => m.type !== 'ping')).toEqual([]); // pinged again (up to PING_SPREAD_MS early), not dropped
     now += 1;
     hub.tick();
     hub.tick();
     expect(out.take(1).filter((m) => m.type !== 'ping')).toEqual([{ type: 'left', name: 'bob', reason: 'timeout', time: now }]);
     expect(out.closed.has(2)).toBe(true);
     expect(out.closed.has(1)).toBe(false);
+  });
+
+  it('pings clients that came together and fell silent together over several ticks, each by the ping interval', () => {
+    // A join storm's listeners: pinged all in one tick, their pongs came back in one burst, a stall for
+    // every room message in flight (issue 15, target 3).
+    setup({ pingIntervalMs: 30_000, pingTimeoutMs: 30_000, maxConnectionsPerIp: 0, ratePerSecond: 0 });
+    const ids = Array.from({ length: 300 }, (_, i) => i + 1);
+    for (const id of ids) join(id, `u${id}`);
+    const start = now;
+    const perTick: number[] = [];
+    const pinged = new Set<number>();
+    while (now - start < 30_000) {
+      now += 1000;
+      hub.tick();
+      let pings = 0;
+      for (const id of ids) {
+        if (out.take(id).some((m) => m.type === 'ping')) {
+          pings++;
+          pinged.add(id);
+        }
+      }
+      perTick.push(pings);
+    }
+    expect(pinged.size).toBe(300); // every one by 30 s of silence (PROTOCOL.md §8), none later
+    expect(Math.max(...perTick)).toBeLessThanOrEqual(300 / 5);
+    expect(perTick.filter((n) => n > 0).length).toBeGreaterThanOrEqual(5);
   });
 
   it('answers a ping with the same token, before registration too', () => {
