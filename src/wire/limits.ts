@@ -82,8 +82,9 @@ export const PING_INTERVAL_MS = 30_000;
 /** ...and if nothing at all arrives within this further time, the client is dropped (reason "timeout"). */
 export const PING_TIMEOUT_MS = 30_000;
 /**
- * The server's pings are spread over this much time before PING_INTERVAL_MS, by connection (each is
- * pinged after PING_INTERVAL_MS minus its own offset in [0, PING_SPREAD_MS), never later): clients that
+ * The server's pings are spread over this much time before PING_INTERVAL_MS (or over a third of a shorter
+ * configured interval), by connection (each is pinged after PING_INTERVAL_MS minus its own offset in
+ * [0, PING_SPREAD_MS), never later): clients that
  * came together (a join storm) and then only listen fell silent together, and pinging them all in one
  * tick made one turn write to and then read from each of them, a stall for every room's messages in
  * flight (issue 15, target 3: ~1,000 pings and pongs in one second at N = 1,000). The drop after
