@@ -40,12 +40,14 @@ const AUTHORS = ['alice', 'bob', 'carol', 'dmitri', 'eve'];
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { SCROLLBACK_LINES } = (await import(pathToFileURL(path.join(root, 'dist/wire/limits.js')).href)) as { SCROLLBACK_LINES: number };
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-client-'));
-const tmuxSocket = `parley-bench-${process.pid}`;
+// The private tmux server's socket is a path of ours (tmux leaves the file behind when its server ends;
+// cleanup() removes it, however the run ends).
+const tmuxSocket = path.join(home, 'tmux.sock');
 const session = `client-bench-${process.pid}`;
 // The pane is the whole terminal (no status line), and stays after the client exits, to show why.
 const tmuxConf = path.join(home, 'tmux.conf');
 fs.writeFileSync(tmuxConf, 'set -g status off\nset -g remain-on-exit on\n');
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', tmuxSocket, '-f', tmuxConf, ...args], { encoding: 'utf8' });
+const tmux = (...args: string[]) => execFileSync('tmux', ['-S', tmuxSocket, '-f', tmuxConf, ...args], { encoding: 'utf8' });
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const PAGE = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) || 4096;
@@ -93,11 +95,15 @@ function cleanup(): void {
   } catch {
     // no tmux server left: nothing to end
   }
+  fs.rmSync(tmuxSocket, { force: true });
   for (const c of children) c.kill();
   if (process.exitCode === undefined || process.exitCode === 0) fs.rmSync(home, { recursive: true, force: true });
   else console.error(`kept ${home} (the server's log, the client's chat log)`);
 }
 process.on('exit', cleanup);
+// Ctrl-C or a kill: end through process.exit, so that cleanup runs ('exit' is not emitted on a signal).
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
 process.on('uncaughtException', (err) => {
   console.error(err.message);
   process.exit(1);

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 
 // Real terminal programs (irssi, parley's own client) in tmux panes, driven by keys and read back from
 // the panes: how the IRC test checks what an irssi user sees, and how the side-by-side screenshot is
@@ -80,16 +82,25 @@ export class Tmux {
     }
   }
 
-  /** Stop this driver's tmux server and everything in it. */
+  /** Stop this driver's tmux server and everything in it, and remove its socket file (tmux leaves it behind). */
   close(): void {
     try {
       this.tmux('kill-server');
     } catch {
       // already gone
     }
+    fs.rmSync(tmuxSocketPath(this.socket), { force: true });
   }
 
   private tmux(...args: string[]): string {
     return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
   }
+}
+
+/**
+ * Where tmux puts the socket of `-L name`: `$TMUX_TMPDIR/tmux-UID/name` (`/tmp` without TMUX_TMPDIR), as
+ * tmux(1) says under -L. A server's exit does not remove it, so whoever starts a private server removes it.
+ */
+export function tmuxSocketPath(name: string): string {
+  return path.join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, name);
 }
