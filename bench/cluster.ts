@@ -10,7 +10,10 @@
 // installed) and keeps the rows in the run's own JSON.
 //
 // Reports deliveries/s (messages received by clients), CPU per delivery (user+system of the parley nodes
-// and of redis-server, over the measured window) and the p50/p99 latency from send to receipt. The load
+// and of redis-server, over the measured window) and the p50/p99 latency from send to receipt. Then the
+// cluster's snapshot (bench/snapshot.ts): its size and the time Store.dumpShared holds a node's event loop,
+// at the step's own state (the replica loaded from Redis as a node loads it, while the clients of the last
+// row are still in the room) and at a large state (--snapshot-accounts, --snapshot-rooms: 10,000 each). The load
 // generator runs in this process: on a small machine it competes with the servers for the CPU, which the
 // report states with the load average.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,9 +21,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, PARLEY_MAIN, procCpuSec } from './servers.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { freePort, PARLEY_MAIN, procCpuSec, REPO_ROOT } from './servers.js';
 import type { ClusterResult, ClusterRow } from './results.js';
+import { fillShared, measureDump, snapshotLines, type SharedTables, type SnapshotFigures } from './snapshot.js';
 import { Histogram, summarize } from './stats.js';
 
 function option(name: string, fallback: string): string {
@@ -34,6 +38,15 @@ const RATE = Number(option('rate', '20'));
 const SECONDS = Number(option('seconds', '8'));
 const NODES = option('nodes', '1,2,3').split(',').map(Number);
 const ROOM = option('room', '#bench');
+const SNAPSHOT_ACCOUNTS = Number(option('snapshot-accounts', '10000'));
+const SNAPSHOT_ROOMS = Number(option('snapshot-rooms', '10000'));
+
+/** The built server's replica store and its cluster accounts (what a node and `parley-server user --redis` load). */
+const dist = (file: string) => pathToFileURL(path.join(REPO_ROOT, 'dist', 'server', 'cluster', file)).href;
+const { ReplicaStore } = (await import(dist('replica.js'))) as { ReplicaStore: new () => SharedTables & { dumpShared(): string; close(): void } };
+const { openClusterAccounts } = (await import(dist('offline.js'))) as {
+  openClusterAccounts(url: string): Promise<{ store: { dumpShared(): string }; close(): Promise<void> }>;
+};
 
 const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
@@ -86,7 +99,28 @@ function connect(port: number, name: string, onMessage: (text: string) => void):
   });
 }
 
-async function runOnce(nodes: number, redisUrl: string, dir: string, redisPid: number): Promise<ClusterRow> {
+/** The snapshot of the cluster's state now: a replica loaded from Redis as a node loads it at start. */
+async function stepSnapshot(redisUrl: string): Promise<SnapshotFigures> {
+  const cluster = await openClusterAccounts(redisUrl);
+  try {
+    return measureDump(`the step's state (${CLIENTS} clients in ${ROOM})`, cluster.store);
+  } finally {
+    await cluster.close();
+  }
+}
+
+/** The snapshot of a large cluster: SNAPSHOT_ACCOUNTS accounts with a session each, SNAPSHOT_ROOMS rooms. */
+function largeSnapshot(): SnapshotFigures {
+  const store = new ReplicaStore();
+  try {
+    fillShared(store, SNAPSHOT_ACCOUNTS, SNAPSHOT_ROOMS);
+    return measureDump(`${SNAPSHOT_ACCOUNTS.toLocaleString('en-US')} accounts (a session each) and ${SNAPSHOT_ROOMS.toLocaleString('en-US')} rooms (an operator and a member each)`, store);
+  } finally {
+    store.close();
+  }
+}
+
+async function runOnce(nodes: number, redisUrl: string, dir: string, redisPid: number, snapshots?: SnapshotFigures[]): Promise<ClusterRow> {
   const servers: { child: ChildProcess; port: number }[] = [];
   for (let i = 0; i < nodes; i++) {
     const port = await freePort();
@@ -118,6 +152,8 @@ async function runOnce(nodes: number, redisUrl: string, dir: string, redisPid: n
   const elapsed = (nowUs() - t0) / 1e6;
   const cpu = servers.reduce((s, n) => s + procCpuSec(n.child.pid!), 0) + procCpuSec(redisPid) - cpu0;
   const deliveries = clients.reduce((s, c) => s + c.received, 0);
+  // After the measured window, while the clients are still in the room.
+  if (snapshots) snapshots.push(await stepSnapshot(redisUrl));
   for (const c of clients) c.socket.destroy();
   for (const n of servers) n.child.kill('SIGTERM');
   await Promise.all(servers.map((n) => new Promise((r) => n.child.once('exit', r))));
@@ -139,17 +175,19 @@ async function main(): Promise<void> {
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', ''], { stdio: ['ignore', 'pipe', 'inherit'] });
   await waitFor(redis, /Ready to accept connections/, 'redis-server');
   const rows: ClusterRow[] = [];
+  const snapshots: SnapshotFigures[] = [];
   try {
     for (const n of NODES) {
       process.stderr.write(`${n} node(s), ${CLIENTS} clients, ${SENDERS} senders x ${RATE} msg/s for ${SECONDS} s...\n`);
-      rows.push(await runOnce(n, `redis://127.0.0.1:${port}/0`, dir, redis.pid!));
+      rows.push(await runOnce(n, `redis://127.0.0.1:${port}/0`, dir, redis.pid!, n === NODES[NODES.length - 1] ? snapshots : undefined));
     }
   } finally {
     redis.kill('SIGTERM');
   }
+  snapshots.push(largeSnapshot());
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const json = option('json', path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'results', `cluster-${stamp}.json`));
-  const result: ClusterResult = { clients: CLIENTS, senders: SENDERS, ratePerSender: RATE, seconds: SECONDS, loadAverage: os.loadavg(), rows };
+  const result: ClusterResult = { clients: CLIENTS, senders: SENDERS, ratePerSender: RATE, seconds: SECONDS, loadAverage: os.loadavg(), rows, snapshots };
   fs.mkdirSync(path.dirname(json), { recursive: true });
   fs.writeFileSync(json, JSON.stringify(result, null, 2) + '\n');
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
@@ -158,6 +196,7 @@ async function main(): Promise<void> {
   for (const r of rows) {
     process.stdout.write(`| ${r.nodes} | ${Math.round(r.perSecond)} | ${r.deliveries}/${r.expected} | ${r.cpuUsPerDelivery.toFixed(1)} µs | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms |\n`);
   }
+  process.stdout.write('\n' + snapshotLines(snapshots).join('\n') + '\n');
   process.stdout.write(`\nJSON (for npm run bench:summary): ${json}\n`);
 }
 

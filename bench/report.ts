@@ -4,6 +4,7 @@ import { abTable } from './ab.js';
 import { renderChart, type Panel } from './chart.js';
 import type { BenchResults, RoomResult, StepResult } from './results.js';
 import { LABEL, type ServerKind } from './servers.js';
+import { snapshotLines } from './snapshot.js';
 import { ratio } from './stats.js';
 import { decisive, floorVerdict, matchedStep, roomOf, targetMet, targets, type Case } from './targets.js';
 
@@ -202,6 +203,7 @@ export function printReport(r: BenchResults, write: (s: string) => void): void {
     write(`\nCluster (one room on 1-3 parley nodes and one redis-server; ${c.clients} clients, ${c.senders} senders x ${c.ratePerSender} msg/s, ${c.seconds} s; load average ${c.loadAverage.map((l) => l.toFixed(1)).join(' ')})\n`);
     const crows = c.rows.map((x) => [String(x.nodes), fmtInt(x.perSecond), `${fmtInt(x.deliveries)}/${fmtInt(x.expected)}`, fmtNum(x.cpuUsPerDelivery), fmtNum(x.p50), fmtNum(x.p99)]);
     write(table(['nodes', 'deliv/s', 'delivered/expected', 'CPU µs/deliv (parley+redis)', 'p50 ms', 'p99 ms'], crows));
+    for (const line of snapshotLines(c.snapshots ?? [])) write(`${line}\n`);
   }
 }
 

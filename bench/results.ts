@@ -1,5 +1,6 @@
 // The shape of one run's results (also the JSON written to bench/results/).
 import type { ServerKind } from './servers.js';
+import type { SnapshotFigures } from './snapshot.js';
 
 export interface StepResult {
   /** Offered rate per sender, messages per second. */
@@ -189,6 +190,8 @@ export interface ClusterResult {
   /** The 1-, 5- and 15-minute load averages when the step ended (the generator shares the machine). */
   loadAverage: number[];
   rows: ClusterRow[];
+  /** The cluster's snapshot at the step's state and at a large one (bench/snapshot.ts); absent in files before it. */
+  snapshots?: SnapshotFigures[];
 }
 
 export interface Machine {

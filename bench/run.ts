@@ -46,6 +46,7 @@ import {
   type RunningServer,
   type ServerKind,
 } from './servers.js';
+import { snapshotLines } from './snapshot.js';
 import { Histogram, summarize } from './stats.js';
 import { DEFAULT_P99_LIMIT_MS } from './targets.js';
 
@@ -180,6 +181,7 @@ function clusterStep(dir: string, quick: boolean): ClusterResult | null {
     execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
     const result = JSON.parse(fs.readFileSync(file, 'utf8')) as ClusterResult;
     for (const r of result.rows) log(`cluster: ${r.nodes} node(s) ${Math.round(r.perSecond)} deliveries/s, ${r.cpuUsPerDelivery.toFixed(1)} µs CPU per delivery, p99 ${r.p99.toFixed(1)} ms`);
+    for (const line of snapshotLines(result.snapshots ?? [])) log(`cluster: ${line}`);
     return result;
   } catch (err) {
     log(`cluster step failed: ${(err as Error).message.split('\n')[0]}`);

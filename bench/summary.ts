@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchResults, ClusterResult, ClusterRow, FloorResults, TlsResults } from './results.js';
+import { snapshotSummary } from './snapshot.js';
 import { median, spread } from './stats.js';
 import { DEFAULT_P99_LIMIT_MS, div, floorVerdict, meets, targets, withFloor, type Case } from './targets.js';
 
@@ -152,6 +153,8 @@ function clusterTable(clusters: ClusterResult[], files: number, out: string[]): 
     const share = rows.map((row) => (100 * row.deliveries) / Math.max(1, row.expected));
     out.push(`| ${nodes} | ${spread(rows.map((row) => row.perSecond))} | ${spread(share, '%')} | ${spread(rows.map((row) => row.cpuUsPerDelivery), ' µs')} | ${spread(rows.map((row) => row.p99), ' ms')} |`);
   }
+  const snapshots = snapshotSummary(clusters.map((x) => x.snapshots ?? []));
+  if (snapshots.length > 0) out.push('', ...snapshots.map((l) => `- ${l}`));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) main(process.argv.slice(2));
