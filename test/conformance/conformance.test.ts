@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../helpers/until.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // Issue 12, item 16: the conformance checker, run as a person would (npm run conformance -- HOST PORT runs
 // dist/conformance/main.js), against a real parley-server process. Every MUST it checks must pass.
@@ -33,7 +33,7 @@ function run(args: string[]): Promise<{ code: number | null; out: string; err: s
 
 describe.skipIf(!fs.existsSync(SERVER) || !fs.existsSync(CHECKER))('npm run conformance', () => {
   it('passes every check against parley-server', { timeout: 180_000 }, async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-conformance-'));
+    const dir = tempDir('parley-conformance-');
     // A cheaper scrypt than the default keeps the run short; the checks of password handling still wait on real hashes.
     // The checker opens dozens of connections from one address in seconds: --max-per-ip 0 lifts the per-address
     // connection cap and rates (an operator's setting, not a protocol rule), as for the benchmark.

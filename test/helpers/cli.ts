@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/host.js';
+import { tempDir } from './tmp.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLIENT = path.join(ROOT, 'dist/tui/main.js');
@@ -43,7 +44,7 @@ export interface Run {
 /** Start a built binary (npm test builds first) with pipes for stdin, stdout and stderr. */
 export function run(script: string, args: string[], env: Record<string, string> = {}): Run {
   // The person's own config and logs stay out of tests: each run gets empty XDG directories unless given some.
-  const home = mkdtempSync(path.join(os.tmpdir(), 'parley-xdg-'));
+  const home = tempDir('parley-xdg-');
   const xdg = { XDG_CONFIG_HOME: path.join(home, 'config'), XDG_DATA_HOME: path.join(home, 'data') };
   const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, TZ: 'UTC', ...xdg, ...env }, stdio: 'pipe' });
   let out = '';
@@ -80,9 +81,7 @@ export function run(script: string, args: string[], env: Record<string, string> 
 
 /** The real parley-server on a free port, with its log in a temp dir. */
 export async function serverProcess(args: string[] = [], startMs = 5000): Promise<Run & { port: number; pid: number; logFile: string }> {
-  const { mkdtempSync } = await import('node:fs');
-  const os = await import('node:os');
-  const logFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'parley-srv-')), 'server.log');
+  const logFile = path.join(tempDir('parley-srv-'), 'server.log');
   const r = run(SERVER, ['0', '--log', logFile, '--db', path.join(path.dirname(logFile), 'parley.db'), ...args]);
   const line = await r.waitFor(/^parley-server listening on /, startMs);
   return { ...r, port: Number(/:(\d+);/.exec(line)![1]), pid: r.child.pid!, logFile };

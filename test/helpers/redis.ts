@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
+import { tempDir } from './tmp.js';
 
 // A real redis-server (Debian's package) for cluster tests: on a free loopback port, in its own temp dir.
 // Without `durable` it keeps nothing on disk; with it, it writes an append-only file fsynced at every
@@ -71,7 +69,7 @@ function launch(port: number, dir: string, durable: boolean): Promise<Launched> 
 
 /** Start a redis-server for one test file; stop() it in afterAll. */
 export async function startRedis(opts: { durable?: boolean } = {}): Promise<RedisServer> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-redis-'));
+  const dir = tempDir('parley-redis-');
   const durable = opts.durable ?? false;
   let port = 0;
   let child: Launched | undefined;

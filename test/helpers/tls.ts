@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import { createPrivateKey, webcrypto } from 'node:crypto';
 import 'reflect-metadata'; // before @peculiar/x509, which needs it at import
 import * as x509 from '@peculiar/x509';
 import { selfSignedFiles, TlsIdentity } from '../../src/server/certificate.js';
+import { tempDir } from './tmp.js';
 
 type KeyPair = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'];
 
@@ -14,7 +14,7 @@ type KeyPair = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>
 
 /** A new self-signed identity in a temp dir. */
 export async function testIdentity(): Promise<TlsIdentity> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-tls-'));
+  const dir = tempDir('parley-tls-');
   return (await TlsIdentity.open(selfSignedFiles(path.join(dir, 'parley.db')), true)).identity;
 }
 

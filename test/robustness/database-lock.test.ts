@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Accounts } from '../../src/server/accounts.js';
@@ -10,6 +9,7 @@ import { DB_RETRY_AFTER_BUSY_MS } from '../../src/wire/limits.js';
 import { run, SERVER } from '../helpers/cli.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { FAST_SCRYPT, tempDb } from '../server/helpers.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // Issue 10, items 10 and 11. "Two servers on one database file both start; the second refuses every
 // message." and "A database locked by another process blocks the whole event loop 2 s per write (others'
@@ -96,7 +96,7 @@ describe('a database locked by another process', () => {
 
 describe('one server per database', () => {
   it('a second server on the same file refuses to start with one line and exit code 2; the first goes on; after kill -9 the file is free', async () => {
-    const dir = fs.mkdtempSync(path.join((await import('node:os')).tmpdir(), 'parley-lock-'));
+    const dir = tempDir('parley-lock-');
     const db = path.join(dir, 'parley.db');
     const args = (log: string) => ['0', '--db', db, '--log', path.join(dir, log)];
     const first = run(SERVER, args('a.log'));

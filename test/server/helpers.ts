@@ -1,7 +1,5 @@
-import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import os from 'node:os';
 import path from 'node:path';
 import { Accounts, type AuthMode } from '../../src/server/accounts.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/host.js';
@@ -9,6 +7,7 @@ import { PasswordHasher } from '../../src/server/passwords.js';
 import { Store } from '../../src/server/store.js';
 import type { ServerMessage } from '../../src/wire/messages.js';
 import { SocketWaits } from '../helpers/socket-waits.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // Shared by the server tests: a temporary database file, a server on port 0 over it, and a raw wire client
 // that speaks JSON lines so tests assert exactly what the wire carries.
@@ -17,7 +16,7 @@ import { SocketWaits } from '../helpers/socket-waits.js';
 export const FAST_SCRYPT = { N: 1024, r: 8, p: 1 };
 
 export function tempDb(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-test-'));
+  const dir = tempDir('parley-test-');
   return path.join(dir, 'parley.db');
 }
 

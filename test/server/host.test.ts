@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/host.js';
@@ -7,6 +6,7 @@ import { EventLog } from '../../src/server/log.js';
 import { MAX_DISCARD_BYTES, MAX_FRAME_BYTES } from '../../src/wire/limits.js';
 import type { ServerMessage } from '../../src/wire/messages.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let server: RunningServer;
 let clients: RawClient[] = [];
@@ -14,7 +14,7 @@ let logFile: string;
 let eventLog: EventLog;
 
 async function start(options: ServerOptions = {}) {
-  logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parley-host-')), 'server.log');
+  logFile = path.join(tempDir('parley-host-'), 'server.log');
   eventLog = new EventLog(logFile);
   server = await startServer({ port: 0, log: eventLog.write, ...options });
 }

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventLog, formatLogLine } from '../../src/server/log.js';
 import { LOG_FLUSH_BYTES, LOG_FLUSH_MS } from '../../src/wire/limits.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const tmpLog = (): string => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parley-log-')), 'server.log');
+const tmpLog = (): string => path.join(tempDir('parley-log-'), 'server.log');
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 afterEach(() => {

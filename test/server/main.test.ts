@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { SERVER, run } from '../helpers/cli.js';
@@ -9,11 +8,12 @@ import { RawClient } from '../helpers/raw-client.js';
 import { makeSelfSigned } from '../../src/server/certificate.js';
 import { keyFingerprint } from '../../src/wire/fingerprint.js';
 import { Wire } from './helpers.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // The real parley-server process: its command line, its console, its log and its signals.
 
 function tmpLog(): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parley-main-')), 'server.log');
+  return path.join(tempDir('parley-main-'), 'server.log');
 }
 
 /** --log and --db in a fresh temp dir: a test never writes into the checkout. */
@@ -91,7 +91,7 @@ describe('parley-server and its console', () => {
   });
 
   it('makes its TLS key (mode 0600) on first start, prints its fingerprint, keeps it, and reloads a named certificate on SIGHUP', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-tls-cli-'));
+    const dir = tempDir('parley-tls-cli-');
     const files = ['--log', path.join(dir, 'server.log'), '--db', path.join(dir, 'parley.db')];
     const first = run(SERVER, ['0', ...files]);
     const line = await first.waitFor(/^TLS key fingerprint /, 15_000); // the first start makes the key

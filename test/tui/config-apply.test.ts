@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLIENT, run } from '../helpers/cli.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { testIdentity } from '../helpers/tls.js';
 import { startTestServer, tempDb, type TestServer } from '../server/helpers.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // What a server entry of the config file brings to the real `parley` (issue 17, item 1): its rooms joined at
 // the start, TLS, and the key's fingerprint to trust; --print-config says all of it for this run.
@@ -16,7 +16,7 @@ let home: string;
 let env: Record<string, string>;
 
 beforeEach(() => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'parley-home-'));
+  home = tempDir('parley-home-');
   env = { XDG_CONFIG_HOME: path.join(home, 'config'), XDG_DATA_HOME: path.join(home, 'data') };
   mkdirSync(path.join(home, 'config', 'parley'), { recursive: true });
 });

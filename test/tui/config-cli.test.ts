@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/host.js';
 import { CLIENT, run } from '../helpers/cli.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // The real `parley` with a config file and chat logs on disk: XDG directories in a temp dir per test.
 
@@ -15,7 +15,7 @@ let env: Record<string, string>;
 
 beforeEach(async () => {
   server = await startServer({ port: 0 });
-  home = mkdtempSync(path.join(os.tmpdir(), 'parley-home-'));
+  home = tempDir('parley-home-');
   env = { XDG_CONFIG_HOME: path.join(home, 'config'), XDG_DATA_HOME: path.join(home, 'data') };
   mkdirSync(path.join(home, 'config', 'parley'), { recursive: true });
 });

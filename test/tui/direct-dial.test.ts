@@ -1,6 +1,4 @@
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +9,7 @@ import { Session } from '../../src/tui/core/session.js';
 import { newLinkId, newSecret } from '../../src/wire/direct.js';
 import { nonLoopbackAddress, testIdentity } from '../helpers/tls.js';
 import { until } from '../helpers/until.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // Issue 10, item 12: a rogue server chooses where the client dials after /allow. A server of our own (NDJSON,
 // over real sockets) asks bob for a private chat "from mallory" and, once bob allows, names a dial target bob's
@@ -77,7 +76,7 @@ async function trap(host = '127.0.0.1') {
 /** bob, connected to `port`, who allows mallory as soon as asked; resolves once his client settled the offer. */
 async function bobAllows(port: number, o: { host?: string; trust?: string } = {}) {
   const events: ChatEvent[] = [];
-  const known = new KnownServers(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parley-known-')), 'known_servers'));
+  const known = new KnownServers(path.join(tempDir('parley-known-'), 'known_servers'));
   const s = new Session({ name: 'bob', host: o.host ?? '127.0.0.1', port, mode: 'plain', knownServers: known, ...(o.trust !== undefined && { trust: o.trust }) }, (e) => events.push(e));
   cleanups.push(() => s.destroy());
   await s.start();

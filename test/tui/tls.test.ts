@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import tls from 'node:tls';
@@ -15,6 +14,7 @@ import { CLIENT, run, serverProcess } from '../helpers/cli.js';
 import { caIssued, nonLoopbackAddress, recordingProxy, testIdentity, type RecordingProxy } from '../helpers/tls.js';
 import { until } from '../helpers/until.js';
 import { addUser, startTestServer, tempDb, type TestServer } from '../server/helpers.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // The client's side of TLS: it checks whom it talks to before saying anything (a CA's word, or the key
 // this user trusted before, or asks once), never sends a password or token in plaintext to another
@@ -33,7 +33,7 @@ afterEach(async () => {
 });
 
 function knownFile(): KnownServers {
-  return new KnownServers(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parley-known-')), 'known_servers'));
+  return new KnownServers(path.join(tempDir('parley-known-'), 'known_servers'));
 }
 
 async function tlsServer(o: { plaintext?: PlaintextPolicy; port?: number } = {}) {
@@ -226,7 +226,7 @@ describe('plaintext is for this machine only', () => {
 
 describe('the command line', () => {
   it('accepts a certificate a CA vouches for without asking, and refuses an unknown self-signed one from a pipe (exit 8)', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-ca-'));
+    const dir = tempDir('parley-ca-');
     const issued = await caIssued();
     for (const [name, text] of Object.entries(issued)) fs.writeFileSync(path.join(dir, `${name}.pem`), text);
     const srv = await serverProcess(['--tls-cert', path.join(dir, 'cert.pem'), '--tls-key', path.join(dir, 'key.pem')]);

@@ -1,10 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Tmux } from '../../../src/tui/screen/tmux.js';
 import { startTestServer, tempDb, Wire, type TestServer } from '../helpers.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 // irssi (Debian's package), the real thing, in a tmux pane of its own, against the gateway, with a parley
 // client in the same room: each step is checked on both sides, irssi's by reading its pane as its user
@@ -42,7 +40,7 @@ const has = (s: string) => (text: string) => text.includes(s);
 describe.skipIf(!irssi)('irssi in tmux and a parley client in the same room', () => {
   it('join, talk, whisper both ways, rename, kick both ways and quit, each side seeing the other', { timeout: 120_000 }, async () => {
     t = await startTestServer(tempDb(), { historySize: 0, irc: { port: 0 } });
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-irssi-'));
+    const home = tempDir('parley-irssi-');
     tmux = new Tmux(`irc-test-${process.pid}`, 'irc-irssi');
     tmux.open(100, 30, [['irssi', `--home=${home}`, '-n', 'bob', '-c', '127.0.0.1', '-p', String(t.server.irc!.port)]], { LANG: 'C.UTF-8', TERM: 'screen-256color' });
     const alice = await parley(t.port, 'alice');

@@ -1,5 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { COLOR_ROLES, defaultConfig, loadConfig, parseConfig, problemLine } from '../../../src/tui/config/config.js';
@@ -8,6 +7,7 @@ import { printConfig, resolveConnection } from '../../../src/tui/config/resolve.
 import { lookOf } from '../../../src/tui/view/look.js';
 import { KeyMap } from '../../../src/tui/view/keys.js';
 import { formatTimestamp, timestampProblem } from '../../../src/tui/config/timestamp.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const FULL = `
 # a person's whole file
@@ -151,7 +151,7 @@ describe('config file: problems are one line with file, line and what is wrong',
 });
 
 describe('config file: on disk', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-config-'));
+  const dir = tempDir('parley-config-');
 
   test('XDG_CONFIG_HOME is used when absolute, else ~/.config; logs under XDG_DATA_HOME', () => {
     expect(configFile({ XDG_CONFIG_HOME: '/x/cfg', HOME: '/home/a' })).toBe('/x/cfg/parley/config.toml');

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test, vi } from 'vitest';
 import { ChatLog, logFileName, logLine, MAX_OPEN_LOGS } from '../../../src/tui/log/chatlog.js';
 import { ESCAPE_CORPUS } from '../../helpers/corpus.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'parley-logs-'));
+const tmp = () => tempDir('parley-logs-');
 const T = Date.UTC(2026, 10, 30, 2, 3, 4, 5);
 
 describe('chat logs on disk', () => {
