@@ -100,3 +100,23 @@ describe("bench:summary's node floor columns", () => {
     expect(rows(out).get('2: N=10')!.slice(7)).toEqual(['2,800,000', '2.00×', '0.125×', "n/a (the floor's steps were generator-limited)"]);
   });
 });
+
+describe("target 7, the full-screen client's step", () => {
+  const client = (lastShown: boolean, cpuShare: number): NonNullable<BenchResults['client']> => ({
+    measured: 'the parley client process in tmux 100x30, against parley-server', rate: 1000, seconds: 10, messages: 10_000, relayed: 10_000,
+    lastShown, cpuShare, firstFrameMs: 300, rssMiB: 60, scrollback: 5000,
+  });
+
+  it('does not count a run whose client fell behind (the server held its senders back; it got what the machine gave it)', () => {
+    const [a, b, c] = runs;
+    const out: string[] = [];
+    // Two runs that kept up, at 0.45 of a core; one that fell behind at 0.20 would have "met" the 0.3 goal.
+    targetsTable([{ ...a!, client: client(true, 0.45) }, { ...b!, client: client(true, 0.47) }, { ...c!, client: client(false, 0.2) }], out);
+    const t = rows(out);
+    expect(t.get('7: CPU at 1000 msg/s (share of a core; the parley process, tmux 100x30)')!.slice(2, 7)).toEqual(['0.450 (0.200–0.470)', '-', '-', '<= 0.3 core', '**not met** (2 of 3 runs counted)']);
+    expect(t.get('7: RSS with a full 5000-line scrollback (the parley process, tmux 100x30)')![6]).toBe('met (2 of 3 runs counted)');
+    const one: string[] = [];
+    targetsTable([{ ...c!, client: client(false, 0.2) }], one);
+    expect(rows(one).get('7: CPU at 1000 msg/s (share of a core; the parley process, tmux 100x30)')![6]).toBe('n/a (the client fell behind (its last message not on screen): does not count)');
+  });
+});
