@@ -196,6 +196,8 @@ export interface ClusterResult {
 
 export interface Machine {
   date: string;
+  /** The build measured (bench/build.ts buildOf); absent in files before it was recorded. */
+  build?: string;
   host: string;
   cpuModel: string;
   cpus: number;
@@ -271,6 +273,8 @@ export interface TlsRun {
 /** bench/results/tls-*.json. */
 export interface TlsResults {
   date: string;
+  /** The build measured (bench/build.ts buildOf); absent in files before it was recorded. */
+  build?: string;
   machine: { cores: number; model: string; node: string; loadAverage: number[]; ngircd: string | null };
   options: { idle: number; handshakes: number; n: number; senders: number; rate: number; seconds: number; only?: string | undefined };
   tookSec: number;

@@ -22,6 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildOf } from './build.js';
 import { raiseFdLimit } from './fdlimit.js';
 import type { ClientSpec } from './ipc.js';
 import { Pool, type WorkerHandle } from './pool.js';
@@ -218,6 +219,7 @@ function pinSelf(cpus: string): void {
 function machineInfo(opts: Options, ngircd: string | null, cpus: { server: string | null; generator: string | null }, coreCount: number): Machine {
   return {
     date: new Date().toISOString(),
+    build: buildOf(),
     host: os.hostname(),
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
     cpus: coreCount,

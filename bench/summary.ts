@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchResults, ClusterResult, ClusterRow, FloorResults, TlsResults } from './results.js';
+import { mixedBuilds } from './build.js';
 import { snapshotSummary } from './snapshot.js';
 import { median, spread } from './stats.js';
 import { DEFAULT_P99_LIMIT_MS, div, floorVerdict, meets, targets, withFloor, type Case } from './targets.js';
@@ -88,8 +89,15 @@ export function targetsTable(runs: BenchResults[], out: string[], floors: FloorR
       `${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB, ${m.kernel}, Node ${m.node}${m.ngircd ? `, ${m.ngircd.split('-')[0]}` : ''}; ` +
       `server pinned to CPU ${m.serverCpus ?? '-'}, generator to CPU ${m.generatorCpus ?? '-'}` +
       (runs.every((r) => r.durationSec !== undefined) ? `; a run took ${spread(runs.map((r) => r.durationSec! / 60), ' min')}` : '') +
-      '. Median (range) over the runs; ratios are parley ÷ ngIRCd within each run.',
+      '. Median (range) over the runs; ratios are parley ÷ ngIRCd within each run.' +
+      (runs[0]!.machine.build !== undefined ? ` Build ${runs[0]!.machine.build}.` : ''),
   );
+  // Target 8's files count as the runs' own: all must be of the build the table is of.
+  const mixed = mixedBuilds([...runs.map((r) => r.machine.build), ...runs.flatMap((r) => (r.tls ? [r.tls.build] : []))]);
+  if (mixed !== undefined) {
+    process.stderr.write(`warning: ${mixed.replace(/\*/g, '')}\n`);
+    out.push('', `${mixed}.`);
+  }
   out.push('');
   const perRun = runs.map((r) => targets(r));
   const idleFloor = netFloor(floors, runs[0]!.config.idleClients);

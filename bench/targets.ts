@@ -165,11 +165,13 @@ function reported(label: string, p: number | undefined, g: number | undefined, n
  * beside plaintext, per server, and what a handshake costs. Reported, not judged: the issue asks for the
  * figures. A room step the generator limited is marked.
  */
-export function tlsCases(t: TlsResults | null): Case[] {
+export function tlsCases(t: TlsResults | null, build?: string): Case[] {
   if (!t) return [reported('TLS: memory per idle client, CPU per delivery', undefined, undefined, 'no bench/results/tls-latest.json: run npm run bench:tls')];
   const run = (server: 'parley' | 'ngircd', transport: 'plain' | 'tls') => t.runs.find((x) => x.server === server && x.transport === transport);
   const [pp, pt, gp, gt] = [run('parley', 'plain'), run('parley', 'tls'), run('ngircd', 'plain'), run('ngircd', 'tls')];
-  const when = `bench:tls ${t.date.slice(0, 16)}`;
+  // tls-latest.json is whatever bench:tls ran last: say so when that was another build than this run's.
+  const other = build !== undefined && t.build !== build ? `, of build ${t.build ?? 'unrecorded'}, NOT this run's ${build}` : '';
+  const when = `bench:tls ${t.date.slice(0, 16)}${other}`;
   const busy = [pp, pt, gp, gt].some((x) => x && x.room.generatorCores >= 0.85) ? '; a room step was generator-limited' : '';
   const lost = [pt, gt].map((x) => x?.room.lost ?? 0).reduce((a, b) => a + b, 0);
   const minus = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a - b);
@@ -281,7 +283,7 @@ export function targets(r: BenchResults): Target[] {
       c.note = 'the client fell behind (its last message not on screen): does not count';
     }
   }
-  const t8 = tlsCases(r.tls ?? null);
+  const t8 = tlsCases(r.tls ?? null, r.machine.build);
   return [
     { id: 1, label: 'server CPU-s per million deliveries', cases: t1 },
     { id: 2, label: 'saturation deliveries/s, zero loss', cases: t2 },

@@ -17,6 +17,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { buildOf } from './build.js';
 import { adapter, makePayload, MARKER, nowUs, payloadSender, payloadTime, PAYLOAD_FIELDS_BYTES, type ProtocolAdapter } from './protocols.js';
 import { findNgircd, ngircdVersion, REPO_ROOT, startNgircd, startParley, type RunningServer, type ServerKind } from './servers.js';
 import type { TlsResults, TlsRun } from './results.js';
@@ -304,6 +305,7 @@ async function main(): Promise<void> {
   }
   const results: TlsResults = {
     date: new Date().toISOString(),
+    build: buildOf(),
     machine: { cores, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage: os.loadavg(), ngircd: ngircd ? ngircdVersion(ngircd) : null },
     options: OPTS,
     tookSec: (Date.now() - started) / 1000,

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { BenchResults, FloorResults, RoomResult } from '../../bench/results.js';
+import type { BenchResults, FloorResults, RoomResult, TlsResults } from '../../bench/results.js';
 import { step } from '../helpers/bench-step.js';
 import type { ServerKind } from '../../bench/servers.js';
 import { targetsTable } from '../../bench/summary.js';
+import { targets } from '../../bench/targets.js';
 
 // npm run bench:summary with the node floor (bench/relay.ts) in the runs and bench:floor's files beside them:
 // the floor's figure, floor ÷ ngIRCd, parley ÷ floor and whether a goal is below Node's floor, computed from
@@ -118,5 +119,39 @@ describe("target 7, the full-screen client's step", () => {
     const one: string[] = [];
     targetsTable([{ ...c!, client: client(false, 0.2) }], one);
     expect(rows(one).get('7: CPU at 1000 msg/s (share of a core; the parley process, tmux 100x30)')![6]).toBe('n/a (the client fell behind (its last message not on screen): does not count)');
+  });
+});
+
+describe('which build the figures are of', () => {
+  const tlsFile = (build: string | undefined): TlsResults => ({
+    date: '2026-11-30T16:21:00.000Z',
+    ...(build !== undefined && { build }),
+    machine: { cores: 2, model: 'AMD EPYC', node: 'v20.20.2', loadAverage: [1, 1, 1], ngircd: null },
+    options: { idle: 1000, handshakes: 200, n: 100, senders: 10, rate: 10, seconds: 5 },
+    tookSec: 100,
+    runs: [],
+  });
+  const of = (r: BenchResults, build: string): BenchResults => ({ ...r, machine: { ...r.machine, build } });
+
+  it('names the build, and says so when the runs, or the TLS files standing for target 8, are not all of it', () => {
+    const same: string[] = [];
+    targetsTable(runs.map((r) => of(r, '6b85e90')), same);
+    expect(same[0]).toMatch(/ Build 6b85e90\.$/);
+    expect(same.join('\n')).not.toContain('not one build');
+
+    const mixed: string[] = [];
+    targetsTable([of(runs[0]!, '6b85e90'), of(runs[1]!, '6b85e90'), of(runs[2]!, '1f7b526')], mixed);
+    expect(mixed).toContain('**not one build**: the files are of 6b85e90, 1f7b526.');
+
+    const olderTls: string[] = [];
+    targetsTable(runs.map((r, i) => ({ ...of(r, '6b85e90'), tls: tlsFile(i === 2 ? '1f7b526' : '6b85e90') })), olderTls);
+    expect(olderTls).toContain('**not one build**: the files are of 6b85e90, 1f7b526.');
+  });
+
+  it("marks target 8 when the run picked up a bench:tls file of another build", () => {
+    const t8 = (tls: TlsResults) => targets({ ...of(runs[0]!, '6b85e90'), tls }).find((t) => t.id === 8)!.cases[0]!.note;
+    expect(t8(tlsFile('6b85e90'))).toBe('bench:tls 2026-11-30T16:21');
+    expect(t8(tlsFile('1f7b526'))).toBe("bench:tls 2026-11-30T16:21, of build 1f7b526, NOT this run's 6b85e90");
+    expect(t8(tlsFile(undefined))).toBe("bench:tls 2026-11-30T16:21, of build unrecorded, NOT this run's 6b85e90");
   });
 });
