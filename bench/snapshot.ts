@@ -62,22 +62,21 @@ export function measureDump(what: string, store: Dumps, rounds = 5): SnapshotFig
 
 /**
  * Fill `store` with `accounts` registered accounts (each with one live session) and `rooms` rooms (each with
- * an operator and a member, one of the accounts): a large cluster's shared state. Keys and names are made up
- * but of real lengths (64 hex digits for a key or a token hash, a 60-character password hash).
+ * an operator and a member, one of the accounts): a large cluster's shared state. As the server keys them:
+ * an account and a room by its folded name, a session by its token's SHA-256 in hex; a password hash in
+ * passwords.ts's format at the default cost (scrypt$N$r$p$salt$key, 16 and 32 bytes in base64).
  */
 export function fillShared(store: SharedTables, accounts: number, rooms: number, now = Date.now()): void {
-  const hex = (kind: string, i: number) => `${kind}${i.toString(16)}`.padStart(64, '0');
-  const hash = '$scrypt$' + 'x'.repeat(52);
+  const hash = `scrypt$131072$8$1$${'s'.repeat(22)}==$${'k'.repeat(43)}=`;
   for (let i = 0; i < accounts; i++) {
-    store.addUser(hex('a', i), `user${i}`, hash, now);
-    store.addSessionHash(hex('b', i), hex('a', i), now + 86_400_000);
+    store.addUser(`user${i}`, `user${i}`, hash, now);
+    store.addSessionHash(i.toString(16).padStart(64, '0'), `user${i}`, now + 86_400_000);
   }
   for (let i = 0; i < rooms; i++) {
-    const owner = hex('a', i % Math.max(1, accounts));
     store.addRoom(`#room${i}`, `#room${i}`, now);
     if (accounts > 0) {
-      store.addOperator(`#room${i}`, owner, `user${i % accounts}`);
-      store.addMember(`#room${i}`, owner);
+      store.addOperator(`#room${i}`, `user${i % accounts}`, `user${i % accounts}`);
+      store.addMember(`#room${i}`, `user${i % accounts}`);
     }
   }
 }
