@@ -96,9 +96,15 @@ export interface RoomResult {
   rssBaseKiB: number;
   rssJoinedKiB: number;
   rssPerClientKiB: number;
-  /** RSS after the room's measured steps (everyone joined and talked), and per client over the base. */
+  /**
+   * RSS after the room's measured steps (everyone joined and talked), and per client over the base: in the
+   * room target 4 reads (memoryRoomSize), once the server has been quiet for SETTLE_MS (bench/README.md,
+   * "Target 4"); in the others right after the last step.
+   */
   rssTalkedKiB: number;
   rssPerClientTalkedKiB: number;
+  /** RSS right after the last step, before the quiet wait (absent in results from before session 7). */
+  rssTalkedAtOnceKiB?: number;
   /**
    * The open loop on the fresh server, before the warm-up: the first few hundred messages a server
    * handles. Reported, not judged: parley's JavaScript is still being compiled then (see bench/README.md).
@@ -121,8 +127,11 @@ export interface MemoryResult {
   server: ServerKind;
   join: JoinResult;
   rssBaseKiB: number;
+  /** RSS once the idle server has been quiet for SETTLE_MS after the last client joined. */
   rssIdleKiB: number;
   rssPerClientKiB: number;
+  /** RSS 2 s after the last client joined, as read before session 7 (absent in older results). */
+  rssIdleAtOnceKiB?: number;
   serverCpuSecJoin: number;
   /**
    * The generator's CPU seconds (all worker processes) and the rest of the machine's, in cores, while the

@@ -49,7 +49,7 @@ import {
 } from './servers.js';
 import { snapshotLines } from './snapshot.js';
 import { Histogram, summarize } from './stats.js';
-import { DEFAULT_P99_LIMIT_MS } from './targets.js';
+import { DEFAULT_P99_LIMIT_MS, memoryRoomSize } from './targets.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -245,6 +245,14 @@ interface BuildRun {
 
 /** Other people's CPU (in cores) above which a step counts as measured on a busy machine. */
 export const QUIET_CORES = 0.3;
+/**
+ * How long the memory readings of target 4 (the idle step, and the talked room it reads) wait after the last
+ * join or message: memory "per idle client" and "after talking" is what a server holds once it is quiet. A
+ * Node server gives its young generation and old space's garbage back only then (parley collects once after
+ * 6-9 s of quiet, src/server/idlegc.ts; the pages go back over the next second or so); a C server frees at
+ * once, so the wait changes nothing for ngIRCd. The readings at once are kept beside them.
+ */
+const SETTLE_MS = 15_000;
 /** Tries of one measured step while it fails on a busy machine. */
 const NOISY_TRIES = 3;
 
@@ -587,6 +595,14 @@ class Bench {
       result.loadAverage = os.loadavg();
       if (this.server?.alive()) {
         result.rssTalkedKiB = this.server.rssKiB();
+        if (n === memoryRoomSize(o.roomSizes)) {
+          // Target 4 reads this room's memory "after talking": what the server holds once the talk is over,
+          // read after it has been quiet a while (a Node server gives memory back only once it is quiet).
+          result.rssTalkedAtOnceKiB = result.rssTalkedKiB;
+          await sleep(SETTLE_MS);
+          if (this.server.alive()) result.rssTalkedKiB = this.server.rssKiB();
+          log(`${label}: RSS after talking ${(result.rssTalkedAtOnceKiB / 1024).toFixed(1)} MiB at once, ${(result.rssTalkedKiB / 1024).toFixed(1)} MiB after ${SETTLE_MS / 1000} s quiet`);
+        }
         result.rssPerClientTalkedKiB = (result.rssTalkedKiB - rssBaseKiB) / Math.max(1, this.roomSize);
       }
       await this.teardown();
@@ -651,12 +667,15 @@ class Bench {
       const io1 = server.syscalls();
       const otherCoresJoin = Math.max(0, machineBusySec() - machine0 - serverCpuSecJoin - generatorCpuSecJoin) / Math.max(1e-9, join.ms / 1000);
       await sleep(2000);
+      const rssIdleAtOnceKiB = server.rssKiB();
+      await sleep(SETTLE_MS - 2000);
       const rssIdleKiB = server.rssKiB();
       const res: MemoryResult = {
         server: kind,
         join,
         rssBaseKiB,
         rssIdleKiB,
+        rssIdleAtOnceKiB,
         rssPerClientKiB: (rssIdleKiB - rssBaseKiB) / Math.max(1, join.joined),
         serverCpuSecJoin,
         generatorCpuSecJoin,
@@ -665,7 +684,7 @@ class Bench {
         writesJoin: io1.writes - io0.writes,
       };
       log(
-        `${LABEL[kind]} idle: ${join.joined}/${n} joined in ${(join.ms / 1000).toFixed(2)} s (server CPU ${serverCpuSecJoin.toFixed(2)} s, generator CPU ${generatorCpuSecJoin.toFixed(2)} s on ${this.generatorCores} core(s), other ${otherCoresJoin.toFixed(2)} cores; server wrote ${((io1.written - io0.written) / 1e6).toFixed(1)} MB in ${(io1.writes - io0.writes).toLocaleString('en-US')} write() calls), RSS ${(rssBaseKiB / 1024).toFixed(1)} -> ${(rssIdleKiB / 1024).toFixed(1)} MiB = ${res.rssPerClientKiB.toFixed(2)} KiB/client`,
+        `${LABEL[kind]} idle: ${join.joined}/${n} joined in ${(join.ms / 1000).toFixed(2)} s (server CPU ${serverCpuSecJoin.toFixed(2)} s, generator CPU ${generatorCpuSecJoin.toFixed(2)} s on ${this.generatorCores} core(s), other ${otherCoresJoin.toFixed(2)} cores; server wrote ${((io1.written - io0.written) / 1e6).toFixed(1)} MB in ${(io1.writes - io0.writes).toLocaleString('en-US')} write() calls), RSS ${(rssBaseKiB / 1024).toFixed(1)} -> ${(rssIdleAtOnceKiB / 1024).toFixed(1)} MiB 2 s after the last join, ${(rssIdleKiB / 1024).toFixed(1)} MiB after ${SETTLE_MS / 1000} s = ${res.rssPerClientKiB.toFixed(2)} KiB/client`,
       );
       return res;
     } finally {

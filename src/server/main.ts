@@ -10,6 +10,7 @@ import { DEFAULT_MOTD } from './hub.js';
 import { roomProblem } from '../wire/rooms.js';
 import { startServer, type RunningServer } from './host.js';
 import { DatabaseInUse, lockDatabase, type DatabaseLock } from './dblock.js';
+import { collectWhenIdle } from './idlegc.js';
 import { EventLog } from './log.js';
 import { DEFAULT_SCRYPT, PasswordHasher } from './passwords.js';
 import { Store, StoreError } from './store.js';
@@ -344,6 +345,8 @@ try {
 }
 
 cluster?.node.attach(server.hub, server.host, server.port);
+// Memory back after bursts of talk: one full collection once the server has gone quiet (src/server/idlegc.ts).
+collectWhenIdle((c) => log.write('idle_gc', { heap_before_kib: Math.round(c.heapBeforeBytes / 1024), heap_after_kib: Math.round(c.heapAfterBytes / 1024), ms: Math.round(c.ms) }));
 const where = cluster ? `cluster node ${cluster.node.bus.nodeId} on ${cluster.shown}` : `database: ${store.file}`;
 log.write('start', { host: server.host, port: server.port, pid: process.pid, db: cluster ? undefined : store.file, node: cluster?.node.bus.nodeId, auth: opts.auth, tls_cert: identity.files.cert, fingerprint: identity.fingerprint, self_signed: identity.selfSigned, created: tlsCreated });
 process.stdout.write(`parley-server listening on ${server.host}:${server.port}; log: ${log.path}; ${where} (auth ${opts.auth})\n`);

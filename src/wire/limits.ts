@@ -259,6 +259,22 @@ export const LOG_FLUSH_BYTES = 64 * 1024;
 export const CONSOLE_FLUSH_MS = 100;
 /** How often the server prunes history and expires session tokens. */
 export const MAINTENANCE_EVERY_MS = 10_000;
+/**
+ * How often the server looks whether it has gone quiet after its heap grew (src/server/idlegc.ts). V8 keeps
+ * its young generation at the size a burst grew it to (up to 32 MiB) and old space's garbage until its next
+ * full collection, which a quiet server never reaches: one collection once the server is quiet gives both back
+ * (bench/README.md, "Target 4").
+ */
+export const IDLE_GC_CHECK_MS = 3000;
+/**
+ * Checks in a row the server must have been quiet for before that collection: 2 × 3 s outlasts V8's 5 s
+ * window of allocation throughput, which must show a low rate for the collection to shrink the young generation.
+ */
+export const IDLE_GC_QUIET_CHECKS = 2;
+/** Quiet: the event loop was busy at most this share of a check's interval (performance.eventLoopUtilization). */
+export const IDLE_GC_MAX_BUSY = 0.05;
+/** The heap must have grown by this many bytes since the last collection (or the start) to be worth one. */
+export const IDLE_GC_GROWTH_BYTES = 4 * 1024 * 1024;
 /** A connection the server closes gets this long to read its last frames before it is cut. */
 export const CLOSE_GRACE_MS = 2000;
 /** On shutdown, peers that ignore the notice are cut after this... */

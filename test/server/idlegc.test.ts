@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { IdlePolicy } from '../../src/server/idlegc.js';
+import { IDLE_GC_GROWTH_BYTES, IDLE_GC_MAX_BUSY, IDLE_GC_QUIET_CHECKS } from '../../src/wire/limits.js';
+
+// When the server collects its garbage by itself (issue 15, target 4): once it has been quiet for
+// IDLE_GC_QUIET_CHECKS checks in a row after its heap grew by IDLE_GC_GROWTH_BYTES, and only once per growth.
+// test/server/footprint.test.ts "memory after a burst of talk" measures what it gives back in the real server.
+
+const MiB = 1024 * 1024;
+const quiet = (heapBytes: number) => ({ heapBytes, busy: 0.01 });
+const busy = (heapBytes: number) => ({ heapBytes, busy: 0.6 });
+
+describe('IdlePolicy', () => {
+  it('collects after the heap grew and the loop then stayed quiet for the set number of checks, not before', () => {
+    const p = new IdlePolicy(20 * MiB);
+    expect(p.check(busy(60 * MiB))).toBe(false);
+    for (let i = 1; i < IDLE_GC_QUIET_CHECKS; i++) expect(p.check(quiet(60 * MiB))).toBe(false);
+    expect(p.check(quiet(60 * MiB))).toBe(true);
+  });
+
+  it('a busy check in between starts the quiet count again', () => {
+    const p = new IdlePolicy(20 * MiB, 2);
+    expect(p.check(quiet(60 * MiB))).toBe(false);
+    expect(p.check(busy(60 * MiB))).toBe(false);
+    expect(p.check(quiet(60 * MiB))).toBe(false);
+    expect(p.check(quiet(60 * MiB))).toBe(true);
+  });
+
+  it('a quiet server whose heap has not grown is never collected', () => {
+    const p = new IdlePolicy(20 * MiB);
+    for (let i = 0; i < 100; i++) expect(p.check(quiet(20 * MiB + IDLE_GC_GROWTH_BYTES - 1))).toBe(false);
+  });
+
+  it('collects once per growth: after a collection only new growth counts', () => {
+    const p = new IdlePolicy(20 * MiB, 1);
+    expect(p.check(quiet(60 * MiB))).toBe(true);
+    p.collected(30 * MiB);
+    for (let i = 0; i < 10; i++) expect(p.check(quiet(30 * MiB + IDLE_GC_GROWTH_BYTES - 1))).toBe(false);
+    expect(p.check(quiet(30 * MiB + IDLE_GC_GROWTH_BYTES))).toBe(true);
+  });
+
+  it('growth is counted from the lowest the heap went by itself (V8 collected on its own meanwhile)', () => {
+    const p = new IdlePolicy(40 * MiB, 1);
+    expect(p.check(busy(18 * MiB))).toBe(false);
+    expect(p.check(quiet(18 * MiB + IDLE_GC_GROWTH_BYTES))).toBe(true);
+  });
+
+  it('quiet is at most IDLE_GC_MAX_BUSY of the interval busy', () => {
+    const p = new IdlePolicy(20 * MiB, 1);
+    expect(p.check({ heapBytes: 60 * MiB, busy: IDLE_GC_MAX_BUSY + 0.01 })).toBe(false);
+    expect(p.check({ heapBytes: 60 * MiB, busy: IDLE_GC_MAX_BUSY })).toBe(true);
+  });
+});
