@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { IDLE_GC_CHECK_MS, IDLE_GC_GROWTH_BYTES, IDLE_GC_MAX_BUSY, IDLE_GC_QUIET_CHECKS } from '../wire/limits.js';
+import { IDLE_GC_CHECK_MS, IDLE_GC_GROWTH_BYTES, IDLE_GC_MAX_BUSY, IDLE_GC_QUIET_CHECKS, IDLE_GC_RETRIES } from '../wire/limits.js';
 
 // One full garbage collection when the server goes quiet after its heap grew (issue 15, target 4). V8 sizes
 // its young generation by the last burst (up to 32 MiB, which it keeps) and frees old space's garbage only at
@@ -19,10 +19,16 @@ export interface HeapSample {
   busy: number;
 }
 
-/** When to collect, as the pure rule: quiet for `quietChecks` checks in a row after growing `growthBytes`. */
+/**
+ * When to collect, as the pure rule: quiet for `quietChecks` checks in a row after growing `growthBytes`. A
+ * collection that gave back less than `growthBytes` (V8 still counted the burst's allocation rate and kept
+ * its young generation) is tried again after twice as many quiet checks, at most IDLE_GC_RETRIES times; then
+ * only new growth counts.
+ */
 export class IdlePolicy {
   private quiet = 0;
   private baseline: number;
+  private retries = 0;
 
   /** `startBytes`: the heap's size to measure growth from (the process's after start-up). */
   constructor(
@@ -39,13 +45,18 @@ export class IdlePolicy {
     this.quiet = s.busy <= this.maxBusy ? this.quiet + 1 : 0;
     // A heap that shrank by itself (V8 collected) is the new baseline: growth is counted from its low point.
     if (s.heapBytes < this.baseline) this.baseline = s.heapBytes;
-    return this.quiet >= this.quietChecks && s.heapBytes - this.baseline >= this.growthBytes;
+    return this.quiet >= this.quietChecks * 2 ** this.retries && s.heapBytes - this.baseline >= this.growthBytes;
   }
 
-  /** The heap's size after the collection: growth is counted from here on, so a quiet server collects once. */
-  collected(heapBytes: number): void {
-    this.baseline = heapBytes;
+  /** The heap's size before and after the collection: once it gave enough back (or after the retries), growth counts from here on. */
+  collected(heapBeforeBytes: number, heapAfterBytes: number): void {
     this.quiet = 0;
+    if (heapBeforeBytes - heapAfterBytes < this.growthBytes && this.retries < IDLE_GC_RETRIES) {
+      this.retries++;
+      return;
+    }
+    this.retries = 0;
+    this.baseline = heapAfterBytes;
   }
 }
 
@@ -75,7 +86,7 @@ export function collectWhenIdle(onCollect: (c: IdleCollection) => void, everyMs 
     gc();
     const ms = performance.now() - t0;
     const heapAfterBytes = heap();
-    policy.collected(heapAfterBytes);
+    policy.collected(heapBeforeBytes, heapAfterBytes);
     // The collection's own time is not the server's work: the next check measures from after it.
     last = performance.eventLoopUtilization();
     onCollect({ heapBeforeBytes, heapAfterBytes, ms });

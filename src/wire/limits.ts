@@ -271,6 +271,12 @@ export const IDLE_GC_CHECK_MS = 3000;
  * window of allocation throughput, which must show a low rate for the collection to shrink the young generation.
  */
 export const IDLE_GC_QUIET_CHECKS = 2;
+/**
+ * A collection that gave back less than IDLE_GC_GROWTH_BYTES (V8 shrinks its young generation only when it
+ * sees a low allocation rate, and may still count the burst) is tried again after twice as many quiet checks,
+ * this many times at most (after 12, 24 and 48 s of quiet); then only new growth counts.
+ */
+export const IDLE_GC_RETRIES = 3;
 /** Quiet: the event loop was busy at most this share of a check's interval (performance.eventLoopUtilization). */
 export const IDLE_GC_MAX_BUSY = 0.05;
 /** The heap must have grown by this many bytes since the last collection (or the start) to be worth one. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IdlePolicy } from '../../src/server/idlegc.js';
-import { IDLE_GC_GROWTH_BYTES, IDLE_GC_MAX_BUSY, IDLE_GC_QUIET_CHECKS } from '../../src/wire/limits.js';
+import { IDLE_GC_GROWTH_BYTES, IDLE_GC_MAX_BUSY, IDLE_GC_QUIET_CHECKS, IDLE_GC_RETRIES } from '../../src/wire/limits.js';
 
 // When the server collects its garbage by itself (issue 15, target 4): once it has been quiet for
 // IDLE_GC_QUIET_CHECKS checks in a row after its heap grew by IDLE_GC_GROWTH_BYTES, and only once per growth.
@@ -34,9 +34,23 @@ describe('IdlePolicy', () => {
   it('collects once per growth: after a collection only new growth counts', () => {
     const p = new IdlePolicy(20 * MiB, 1);
     expect(p.check(quiet(60 * MiB))).toBe(true);
-    p.collected(30 * MiB);
+    p.collected(60 * MiB, 30 * MiB);
     for (let i = 0; i < 10; i++) expect(p.check(quiet(30 * MiB + IDLE_GC_GROWTH_BYTES - 1))).toBe(false);
     expect(p.check(quiet(30 * MiB + IDLE_GC_GROWTH_BYTES))).toBe(true);
+  });
+
+  it('a collection that gave little back is tried again after twice the quiet, IDLE_GC_RETRIES times, then not until new growth', () => {
+    const p = new IdlePolicy(20 * MiB, 1);
+    let checks = 0;
+    let collections = 0;
+    for (; checks < 1000; checks++) {
+      if (p.check(quiet(60 * MiB))) {
+        collections++;
+        p.collected(60 * MiB, 60 * MiB - 1);
+      }
+    }
+    expect(collections).toBe(1 + IDLE_GC_RETRIES);
+    expect(p.check(quiet(60 * MiB + IDLE_GC_GROWTH_BYTES))).toBe(true);
   });
 
   it('growth is counted from the lowest the heap went by itself (V8 collected on its own meanwhile)', () => {
