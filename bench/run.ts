@@ -250,8 +250,8 @@ export const QUIET_CORES = 0.3;
  * join or message: memory "per idle client" and "after talking" is what a server holds once it is quiet. A
  * Node server gives its young generation and old space's garbage back only then (parley collects once after
  * 6-9 s of quiet, again after 12 s more if V8 kept its young generation, src/server/idlegc.ts; the pages go
- * back over the next second or so); a C server frees at
- * once, so the wait changes nothing for ngIRCd. The readings at once are kept beside them.
+ * back over the next second or so); a C server frees at once, so the wait changes nothing for ngIRCd. The
+ * readings at once are kept beside them.
  */
 const SETTLE_MS = 25_000;
 /** Tries of one measured step while it fails on a busy machine. */
