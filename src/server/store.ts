@@ -252,6 +252,12 @@ const SHARED_TABLES = ['users', 'rooms', 'sessions', 'offline', 'blocks', 'room_
  */
 const HISTORY_INSERT_ROWS: readonly number[] = [64, 16, 4, 1];
 
+/**
+ * A room's history up to and including one id goes: a range of the (room, id) key, deleted as it is walked
+ * (one pass; exported for the test that keeps it so).
+ */
+export const PRUNE_HISTORY_SQL = 'DELETE FROM history WHERE room = ? AND id <= ?';
+
 /** Message ids are reserved in blocks, so a restart never reuses one and most messages cost no extra write. */
 const ID_BLOCK = 1000;
 
@@ -347,7 +353,8 @@ export class Store {
       recent: db.prepare<[string, number, number], { id: number; from_name: string; text: string; time: number; action: number; notice: number }>(
         'SELECT id, from_name, text, time, action, notice FROM (SELECT * FROM history WHERE room = ? AND id > ? ORDER BY id DESC LIMIT ?) ORDER BY id',
       ),
-      pruneHistory: db.prepare('DELETE FROM history WHERE room = ? AND id <= (SELECT id FROM history WHERE room = ? ORDER BY id DESC LIMIT 1 OFFSET ?)'),
+      historyCut: db.prepare<[string, number], { id: number }>('SELECT id FROM history WHERE room = ? ORDER BY id DESC LIMIT 1 OFFSET ?'),
+      pruneHistory: db.prepare(PRUNE_HISTORY_SQL),
       adoptHistory: db.prepare("UPDATE history SET room = ? WHERE room = ''"),
       isAdmin: db.prepare<[string], { admin: number }>('SELECT admin FROM users WHERE key = ?'),
       setAdmin: db.prepare('UPDATE users SET admin = ? WHERE key = ?'),
@@ -757,7 +764,10 @@ export class Store {
     this.commit();
     this.recent.delete(room);
     this.grown.delete(room);
-    this.st.pruneHistory.run(room, room, keep);
+    // The newest id to go, then a DELETE bounded by it: with the bound given as a subquery SQLite deleted in
+    // two passes (each row's key copied to a temporary table, then found again to delete it), twice the work.
+    const cut = this.st.historyCut.get(room, keep);
+    if (cut !== undefined) this.st.pruneHistory.run(room, cut.id);
   }
 
   /** History written before rooms existed (room '') becomes the default room's. */

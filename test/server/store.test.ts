@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { hashToken, SCHEMA_VERSION, SHARED_FORMAT, Store, StoreError } from '../../src/server/store.js';
+import { hashToken, PRUNE_HISTORY_SQL, SCHEMA_VERSION, SHARED_FORMAT, Store, StoreError } from '../../src/server/store.js';
 import { tempDb } from './helpers.js';
 import { HISTORY_CACHE_ROOMS, HISTORY_PRUNE_ROWS, MAX_TEXT_CHARS } from '../../src/wire/limits.js';
 import { Hub } from '../../src/server/hub.js';
@@ -180,6 +180,19 @@ describe('Store', () => {
     expect(all).toHaveLength(id);
     expect(all.every((m, i) => m.id === i + 1 && m.text === `t${m.id}` && m.from === `u${m.id % 5}` && m.room === (m.id % 3 === 0 ? '#dev' : '#lobby') && m.action === (m.id % 2 === 0) && (m.notice === true) === (m.id % 5 === 0))).toBe(true);
     s.close();
+  });
+
+  it("cuts a room's history back in one pass over its key range: no temporary copy of the keys to delete", () => {
+    // SQLite's own plan, counted rather than timed: with the bound as a subquery it copied each key to a
+    // temporary table (OpenEphemeral) and found it again to delete it, about twice the work per row
+    // (1.2-1.4 against 0.7 µs per row deleted), and a busy room deletes a row for every line it keeps.
+    const db = tempDb();
+    new Store(db).close();
+    const raw = new Database(db, { readonly: true });
+    const ops = raw.prepare<unknown[], { opcode: string }>(`EXPLAIN ${PRUNE_HISTORY_SQL}`).all('#lobby', 1).map((r) => r.opcode);
+    raw.close();
+    expect(ops).toContain('Delete');
+    expect(ops).not.toContain('OpenEphemeral');
   });
 
   it('the history a join replays follows every change: a new line, a prune, a closed room, hello.last', () => {
