@@ -7,20 +7,22 @@
 //
 // `--lines N`: room lines the server handled while recorded (the step's messages), to print µs per line
 // as well (from the samples' period, i.e. CPU time on all the server's threads).
+//
+// Caveat: --perf-basic-prof never retracts a name, so a JIT address that V8 reused after a collection may
+// carry an older function's name; native frames (SQLite, V8's JSON, the kernel) are always right. Read the
+// JavaScript split beside a --cpu-prof profile of the same load (node bench/dist/run.js --profile).
 import { createInterface } from 'node:readline';
 
 /** Parts of the server, tried in order on each frame from the innermost out; the first that matches names it. */
 const PARTS: [string, RegExp][] = [
   ['GC', /Scavenge|MarkCompact|ConcurrentMarking|Sweeper|Heap::|MinorMC|MemoryAllocator|IncrementalMarking/],
-  ['history prune (DELETE)', /JS:.*pruneHistory/],
-  ['history insert (INSERT statements)', /JS:.*insertHistory/],
-  ['history commit (BEGIN/COMMIT, WAL write)', /JS:.*(writeHistory|sqliteTransaction)|JS:.*store\.js.*commit/],
-  ['history: queue a row', /JS:.*addHistory/],
+  // insertHistory is inlined into the transaction's callback once optimised, so its samples show the wrapper.
+  ['history write (INSERT statements, BEGIN/COMMIT, WAL)', /JS:.*(insertHistory|writeHistory|sqliteTransaction|addHistory)|JS:.*store\.js/],
   ['JSON.parse', /Builtin_JsonParse|JsonParser/],
   ['request check (parseWith)', /JS:.*(parseWith|parseClientMessage|decodeRequest)/],
   ['frame encoding (JSON.stringify, Buffer.from)', /JS:.*(encodeFrame|lastOne|encodeNdjson)/],
   ['line split and UTF-8 check (FrameDecoder)', /JS:.*frame\.js:\d+:\d+|JS:.*(endLine|isBlank)/],
-  ['sanitise and length check', /JS:.*(checkText|sanitizeText|cleanText)|RegExp:/],
+  ['sanitise and length check', /JS:.*(checkText|sanitizeText|cleanText)/],
   ['fan-out into send queues (Room, outbox.send)', /JS:.*(fanout|publish|deliver)|JS:.*host\.js.*send|JS:.*context\.js.*(send|echo)/],
   ['socket write (flush, Writable, write())', /JS:.*(flushAll|writeOrBuffer|Writable|_write|writeGeneric|writev|handleWriteReq)|JS:.*host\.js:\d+:\d+ *$|ksys_write|__x64_sys_write|tcp_sendmsg/],
   ['socket read (Readable, read())', /JS:.*(onRead|Readable|Socket\.read|onStreamRead|flow|resume_)|ksys_read|tcp_recvmsg/],
@@ -28,6 +30,8 @@ const PARTS: [string, RegExp][] = [
   ['host pump (host.ts)', /JS:.*host\.js/],
   ['epoll and the event loop', /uv__io_poll|epoll_wait|uv_run|processImmediate|processTimers/],
 ];
+
+const PRUNE = /JS:.*(pruneHistory|pruneGrown)/;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -39,8 +43,9 @@ async function main(): Promise<void> {
   let stack: string[] = [];
   const finish = (): void => {
     if (stack.length === 0) return;
-    let part = 'other';
-    for (const frame of stack) {
+    // A prune's statements run through the same wrappers as the inserts: it is told apart by its caller.
+    let part = stack.some((f) => PRUNE.test(f)) ? 'history prune (DELETE)' : 'other';
+    for (const frame of part === 'other' ? stack : []) {
       const found = PARTS.find(([, re]) => re.test(frame));
       if (found) {
         part = found[0];

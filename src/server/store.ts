@@ -501,6 +501,12 @@ export class Store {
       this.failFast(insert);
       this.historyInserts.set(size, insert);
     }
+    if (size === 1) {
+      // The open loop's commit of one line: its values as arguments, no array to build.
+      const m = rows[at]!;
+      insert.run(m.id, m.room, m.from, m.text, m.time, m.action ? 1 : 0, m.notice === true ? 1 : 0);
+      return;
+    }
     const values: (string | number)[] = new Array(size * 7);
     for (let i = 0, v = 0; i < size; i++) {
       const m = rows[at + i]!;
