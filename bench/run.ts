@@ -735,11 +735,12 @@ class Bench {
       log(`profile: ${join.joined}/${n} joined in ${(join.ms / 1000).toFixed(2)} s`);
       if (!this.opts.profileJoin) {
         const perf = perfFile ? spawn('perf', ['record', '-g', '-F', '999', '-o', perfFile, '-p', String(server.pid)], { stdio: 'ignore' }) : null;
+        const perfDone = perf ? new Promise((r) => perf.once('exit', r).once('error', (err) => r(log(`profile: perf did not run: ${err.message}`)))) : null;
         if (perf) await sleep(500);
         const s = await this.step(rate, ms);
         if (perf) {
           perf.kill('SIGINT');
-          await new Promise((r) => perf.once('exit', r));
+          await perfDone;
         }
         log(`profile: ${fmtStep(s)}`);
       }

@@ -475,7 +475,7 @@ export class Store {
   private readonly writeHistory = (rows: StoredMessage[]): void => {
     if (Date.now() < this.busyUntil) throw new StoreBusy(`the database ${this.file} is locked by another process`);
     // One statement (a single INSERT is atomic): no BEGIN and COMMIT around it.
-    if (rows.length === 1 || HISTORY_INSERT_ROWS.includes(rows.length)) return this.insertHistory(rows, 0, rows.length);
+    if (HISTORY_INSERT_ROWS.includes(rows.length)) return this.insertHistory(rows, 0, rows.length);
     // Made once: better-sqlite3 builds a new wrapper at every call of transaction().
     (this.insertHistoryRows ??= this.db.transaction((batch: StoredMessage[]) => {
       let at = 0;
