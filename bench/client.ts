@@ -8,7 +8,9 @@
 // Flags: --rate N (messages/s, default 1000), --seconds N (default 10), --json FILE (the figures, for the
 // main bench's summary), --client-cpu LIST (taskset the client alone onto these CPUs; the server, the
 // senders and tmux stay where this process runs), --node-options STR (experiments: NODE_OPTIONS for the
-// client). Needs `npm run build` and tmux.
+// client), --node-flags STR (experiments: node's flags for the client instead of its shebang's; "" for none).
+// --hold N keeps the client N s after the figures, to be looked at from outside (/proc/PID/smaps, a heap
+// snapshot through --node-flags '... --heapsnapshot-signal=SIGUSR2'). Needs `npm run build` and tmux.
 // bench/client-headless.ts is the older in-process measure of the renderer alone (no terminal, no socket).
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -31,6 +33,10 @@ const SECONDS = arg('seconds', 10);
 const CLIENT_CPU = stringArg('client-cpu');
 /** Experiments only: NODE_OPTIONS for the client process (e.g. a V8 flag), reported with the figures. */
 const NODE_OPTIONS = stringArg('node-options');
+/** Experiments only: node's flags for the client in place of its shebang's (V8 flags NODE_OPTIONS refuses, e.g. --max-semi-space-size). */
+const NODE_FLAGS = stringArg('node-flags');
+/** Seconds to keep the client running after the figures are printed (to look at it from outside: smaps, a heap snapshot). */
+const HOLD = arg('hold', 0);
 const COLS = 100;
 const ROWS = 30;
 const MiB = 1024 * 1024;
@@ -127,7 +133,8 @@ server.stdout!.resume();
 // The bin as npm links it (its shebang's interpreter and flags), in a terminal of COLS x ROWS.
 const bin = path.join(root, 'dist/tui/main.js');
 const shebang = /^#!(.*)$/m.exec(fs.readFileSync(bin, 'utf8').split('\n', 1)[0]!)?.[1]?.trim().split(/\s+/) ?? ['/usr/bin/env', 'node'];
-const interpreter = shebang[0] === '/usr/bin/env' ? shebang.slice(shebang[1] === '-S' ? 2 : 1) : shebang;
+const fromShebang = shebang[0] === '/usr/bin/env' ? shebang.slice(shebang[1] === '-S' ? 2 : 1) : shebang;
+const interpreter = NODE_FLAGS === undefined ? fromShebang : [fromShebang[0]!, ...NODE_FLAGS.split(/\s+/).filter(Boolean)];
 const command = [...(CLIENT_CPU ? ['taskset', '-c', CLIENT_CPU] : []), ...interpreter.map((w) => (w === 'node' ? process.execPath : w)), bin, NAME, '127.0.0.1', String(port)];
 const env = { HOME: home, XDG_CONFIG_HOME: path.join(home, 'config'), XDG_DATA_HOME: path.join(home, 'data'), ...(NODE_OPTIONS !== undefined && { NODE_OPTIONS }) };
 tmux('new-session', '-d', '-s', session, '-x', String(COLS), '-y', String(ROWS), ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), ...command);
@@ -263,4 +270,8 @@ if (jsonAt > 0) {
 const width = Math.max(...rows.map(([k]) => k!.length));
 console.log(`parley full-screen client (its own process, tmux ${COLS}x${ROWS}, ${[...interpreter.slice(1), ...(NODE_OPTIONS ? [`NODE_OPTIONS='${NODE_OPTIONS}'`] : []), ''].join(' ')}pid ${pid}), ${RATE} messages/s from ${AUTHORS.length} users for ${SECONDS} s (node ${process.version})`);
 for (const [k, v] of rows) console.log(`  ${k!.padEnd(width)}  ${v}`);
+if (HOLD > 0) {
+  console.log(`  (the client, pid ${pid}, is kept for ${HOLD} s)`);
+  await sleep(HOLD * 1000);
+}
 process.exit(0);

@@ -119,6 +119,13 @@ export const MAX_CONNECTIONS_PER_IP = 16;
  * moment is drawn at once.
  */
 export const FRAME_INTERVAL_MS = 33;
+/**
+ * In a flood, the full-screen client's frames are this far apart (10 a second): when more room lines came
+ * since the last frame than the room pane has rows, every line that frame showed scrolled off before
+ * anyone could read it, and drawing 30 such frames a second was most of the client's CPU at 1,000 lines
+ * a second (issue 15, target 7). Keys are still drawn within FRAME_INTERVAL_MS.
+ */
+export const FLOOD_FRAME_INTERVAL_MS = 100;
 /** Room lines a client keeps in its scrollback. */
 export const SCROLLBACK_LINES = 5000;
 /**

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { renderTui, type RenderedTui } from '../../src/tui/screen/headless.js';
 import { ev } from '../../src/tui/scenes.js';
-import { FRAME_INTERVAL_MS, SCROLLBACK_LINES } from '../../src/wire/limits.js';
+import { FLOOD_FRAME_INTERVAL_MS, FRAME_INTERVAL_MS, SCROLLBACK_LINES } from '../../src/wire/limits.js';
 import { initialState, reduce, reduceAll, type RoomLine, type UiAction } from '../../src/tui/view/state.js';
 import { roomSegments, RowCache, visibleRows } from '../../src/tui/view/lines.js';
 import { DEFAULT_LOOK } from '../../src/tui/view/look.js';
@@ -52,7 +52,7 @@ function countFrames(t: RenderedTui): () => number {
 }
 
 describe('a busy room', () => {
-  test('1,000 messages in one second are drawn in at most one frame per frame tick, and the last one is on screen', async () => {
+  test('1,000 messages in one second (a flood: more lines a frame than the pane has rows) are drawn at the flood tick, and the last one is on screen', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
     const t = tui(100, 30);
     t.ui.event(ev.connected());
@@ -63,12 +63,70 @@ describe('a busy room', () => {
       t.ui.event(ev.say('bob', `message ${i}`, 1));
       await vi.advanceTimersByTimeAsync(1);
     }
-    await vi.advanceTimersByTimeAsync(FRAME_INTERVAL_MS);
-    // One second of messages: about 1000 / FRAME_INTERVAL_MS frames, not one per message.
-    expect(frames()).toBeLessThanOrEqual(Math.ceil(1000 / FRAME_INTERVAL_MS) + 2);
-    expect(frames()).toBeGreaterThanOrEqual(Math.floor(1000 / FRAME_INTERVAL_MS) - 2);
+    await vi.advanceTimersByTimeAsync(FLOOD_FRAME_INTERVAL_MS);
+    // One second of a flood: about 1000 / FLOOD_FRAME_INTERVAL_MS frames (it was 1000 / FRAME_INTERVAL_MS,
+    // 30 frames of which each showed lines no one could read before the next replaced them all).
+    expect(frames()).toBeLessThanOrEqual(Math.ceil(1000 / FLOOD_FRAME_INTERVAL_MS) + 3);
+    expect(frames()).toBeGreaterThanOrEqual(Math.floor(1000 / FLOOD_FRAME_INTERVAL_MS) - 2);
     const rows = t.lastFrame().split('\n');
     expect(rows.some((r) => r.includes('<bob> message 1000 '))).toBe(true);
+  });
+
+  test('a busy room that is not a flood (fewer lines a frame than the pane has rows) is drawn at every frame tick', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
+    const t = tui(100, 30);
+    t.ui.event(ev.connected());
+    t.ui.event(ev.welcome(['alice', 'bob']));
+    await vi.advanceTimersByTimeAsync(100);
+    const frames = countFrames(t);
+    // 200 lines a second: 6-7 a frame, under the room pane's 26 rows.
+    for (let i = 1; i <= 200; i++) {
+      t.ui.event(ev.say('bob', `message ${i}`, 1));
+      await vi.advanceTimersByTimeAsync(5);
+    }
+    await vi.advanceTimersByTimeAsync(FRAME_INTERVAL_MS);
+    expect(frames()).toBeLessThanOrEqual(Math.ceil(1000 / FRAME_INTERVAL_MS) + 2);
+    expect(frames()).toBeGreaterThanOrEqual(Math.floor(1000 / FRAME_INTERVAL_MS) - 2);
+  });
+
+  test('a key typed in a flood is drawn within one frame tick, not at the flood tick', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
+    const t = tui(100, 30);
+    t.ui.event(ev.connected());
+    t.ui.event(ev.welcome(['alice', 'bob']));
+    await vi.advanceTimersByTimeAsync(100);
+    const frames = countFrames(t);
+    // The screen buffer as drawn so far (no flush: what the last frame put there).
+    const drawn = () => (t.ui.screen as unknown as { lines: [number, string][][] }).lines.map((row) => row.map((c) => c[1]).join('')).join('\n');
+    let i = 0;
+    const say = async (ms: number) => {
+      for (const end = i + ms; i < end; ) {
+        t.ui.event(ev.say('bob', `message ${++i}`, 1));
+        await vi.advanceTimersByTimeAsync(1);
+      }
+    };
+    await say(500);
+    // Just after a flood frame: the next one is FLOOD_FRAME_INTERVAL_MS away.
+    const at = frames();
+    while (frames() === at) await say(1);
+    t.ui.dispatch({ type: 'insert', text: 'zq' });
+    await say(FRAME_INTERVAL_MS + 1);
+    expect(drawn()).toContain('zq');
+  });
+
+  test('a line in a quiet room is drawn in one frame, not in that frame and again a tick later', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
+    const t = tui(100, 30);
+    t.ui.event(ev.connected());
+    t.ui.event(ev.welcome(['alice', 'bob']));
+    await vi.advanceTimersByTimeAsync(1000);
+    const frames = countFrames(t);
+    for (let i = 1; i <= 10; i++) {
+      t.ui.event(ev.say('bob', `quiet ${i}`, 1));
+      await vi.advanceTimersByTimeAsync(1000);
+    }
+    expect(frames()).toBe(10);
+    expect(t.lastFrame()).toContain('<bob> quiet 10');
   });
 
   test('a key after a quiet moment is drawn at once, not a frame tick later', async () => {
@@ -100,6 +158,32 @@ describe('a busy room', () => {
     const calls = segmenter.calls - start;
     expect(calls).toBeLessThanOrEqual(3 * lines);
     expect(t.lastFrame()).toContain(`第${lines}行 中文 😀 ünïcode line ${lines}`);
+  });
+
+  test('in a flood a line that is never on screen is never cut into clusters, and PgUp still stops at the first line', async () => {
+    const t = tui(100, 30);
+    t.ui.event(ev.connected());
+    t.ui.event(ev.welcome(['alice', 'bob']));
+    const say = (i: number) => t.ui.event(ev.say('bob', `第${i}行 中文 😀 ünïcode line ${i}`, 1));
+    for (let i = 1; i <= SCROLLBACK_LINES; i++) say(i);
+    t.lastFrame();
+    const start = segmenter.calls;
+    const frames = countFrames(t);
+    // 2,000 lines, 100 a frame: the scrollback's oldest lines (never drawn) fall off its top every frame.
+    for (let i = SCROLLBACK_LINES + 1; i <= SCROLLBACK_LINES + 2000; i++) {
+      say(i);
+      if (i % 100 === 0) t.ui.flush();
+    }
+    // Each frame wraps the lines it shows (26 rows); it used to wrap as many again at the top of the
+    // scrollback, to work out how far the room scrolls, every frame (720 calls here in 20 frames; now 380).
+    expect(segmenter.calls - start).toBeLessThanOrEqual(frames() * 28);
+    expect(t.lastFrame()).toContain(`第${SCROLLBACK_LINES + 2000}行`);
+    // The limit is worked out when a key asks: PgUp all the way stops with the oldest line on top.
+    t.ui.dispatch({ type: 'focus', pane: 'room' });
+    for (let k = 0; k < 2 * SCROLLBACK_LINES / 26 && t.ui.state.roomScroll < SCROLLBACK_LINES - 40; k++) t.ui.dispatch({ type: 'page', dir: -1 });
+    for (let k = 0; k < 5; k++) t.ui.dispatch({ type: 'page', dir: -1 });
+    const rows = t.lastFrame().split('\n');
+    expect(rows[1]).toContain('第2001行');
   });
 
   test('a full scrollback keeps wrapped rows only for the lines of the last two frames, scrolled or not', () => {

@@ -1,9 +1,9 @@
-import { FRAME_INTERVAL_MS, NOTIFY_MIN_INTERVAL_MS } from '../../wire/limits.js';
+import { FLOOD_FRAME_INTERVAL_MS, FRAME_INTERVAL_MS, NOTIFY_MIN_INTERVAL_MS } from '../../wire/limits.js';
 import type { ChatEvent } from '../core/events.js';
 import { blessed, type Screen } from './blessed.js';
 import { keysOnly, PASTE_OFF, PASTE_ON } from './paste.js';
 import { KeyMap, type KeyOverrides } from '../view/keys.js';
-import { layout, type Layout } from '../view/layout.js';
+import { layout, type Layout, type Rect } from '../view/layout.js';
 import { mouseAction, type MouseInput } from '../view/mouse.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Look } from '../view/look.js';
@@ -87,6 +87,12 @@ export class Ui {
   private renderTimer: { cancel(): void } | undefined;
   /** When the last frame was drawn (performance.now()), for the frame tick. */
   private lastRender = -Infinity;
+  /** Room lines received since the last frame. */
+  private linesSinceFrame = 0;
+  /** The last frame came after more room lines than the pane has rows: the next waits FLOOD_FRAME_INTERVAL_MS. */
+  private flooded = false;
+  /** The state's roomScrollMax was not worked out at the last frame (the room was at its bottom). */
+  private scrollMaxStale = false;
   private destroyed = false;
   private lastBell = -Infinity;
   private lastLayout: Layout | undefined;
@@ -170,6 +176,7 @@ export class Ui {
     // per burst, not per line); anything else, and anyone reading the state, applies them first.
     if (e.kind === 'message') {
       this.held.push({ type: 'event', event: e });
+      this.linesSinceFrame++;
       this.scheduleRender();
       return;
     }
@@ -181,6 +188,9 @@ export class Ui {
     // A key, and /search, act on the screen as it is laid out now (page height and scroll limit come from
     // drawing): a frame held back by the frame tick is drawn first.
     if (this.dirty && (a.type !== 'event' || a.event.kind === 'search')) this.render();
+    // What a person does is drawn at the normal frame tick, flood or not.
+    if (a.type !== 'event') this.flooded = false;
+    if (this.scrollMaxStale && this.lastLayout && (a.type !== 'event' || a.event.kind === 'search') && this.refreshScrollMax(this.lastLayout.room)) this.scheduleRender();
     this.applyHeld();
     this.advance([a]);
   }
@@ -302,7 +312,8 @@ export class Ui {
 
   /**
    * Draw once the current turn is over, and at most once per FRAME_INTERVAL_MS: a key after a quiet
-   * moment is drawn at once, a busy room (hundreds of lines a second) once per frame tick.
+   * moment is drawn at once, a busy room (hundreds of lines a second) once per frame tick, and a flood
+   * (more lines per frame than the room pane shows) once per FLOOD_FRAME_INTERVAL_MS.
    */
   private scheduleRender(): void {
     this.dirty = true;
@@ -311,7 +322,7 @@ export class Ui {
       this.renderTimer = undefined;
       if (this.dirty && !this.destroyed) this.render();
     };
-    const wait = this.lastRender + FRAME_INTERVAL_MS - performance.now();
+    const wait = this.lastRender + (this.flooded ? FLOOD_FRAME_INTERVAL_MS : FRAME_INTERVAL_MS) - performance.now();
     if (wait <= 0) {
       const t = setImmediate(draw);
       this.renderTimer = { cancel: () => clearImmediate(t) };
@@ -321,7 +332,22 @@ export class Ui {
     }
   }
 
+  /** Work out how far the room scrolls at `r` (the room pane's place) into the state; true if that moved the view. */
+  private refreshScrollMax(r: Rect): boolean {
+    this.scrollMaxStale = false;
+    const s = this.state;
+    const scrollMax = this.room.scrollLimit(s, r);
+    if (scrollMax === s.roomScrollMax) return false;
+    this.state = reduce(s, { type: 'room-scroll-max', max: scrollMax });
+    return this.state.roomScroll !== s.roomScroll;
+  }
+
   private render(): void {
+    // Lines held for this frame are applied before it is marked drawn: applying them asks for a frame,
+    // which is this one (it was drawing each line twice, the second frame a tick later with nothing new).
+    this.applyHeld();
+    this.renderTimer?.cancel();
+    this.renderTimer = undefined;
     this.dirty = false;
     this.lastRender = performance.now();
     const cols = this.screen.width as number;
@@ -339,12 +365,13 @@ export class Ui {
     this.popup.draw(s, cols, rows, l.bar ? l.bar.height : 0);
     const pageRows = RoomPane.innerRows(l.room);
     if (pageRows !== s.pageRows) this.state = reduce(this.state, { type: 'page-rows', rows: pageRows });
-    const scrollMax = this.room.scrollLimit(s, l.room);
-    if (scrollMax !== this.state.roomScrollMax) {
-      // The limit moved (a resize, new lines): a view scrolled past it is redrawn at it.
-      this.state = reduce(this.state, { type: 'room-scroll-max', max: scrollMax });
-      if (this.state.roomScroll !== s.roomScroll) return this.render();
-    }
+    // The limit moved (a resize, new lines): a view scrolled past it is redrawn at it. A view at the
+    // bottom cannot be past it, so there the limit waits for the next key, wheel or search (dispatch):
+    // working it out wraps the room's oldest lines, and in a flood those change every frame.
+    this.scrollMaxStale = s.roomScroll === 0;
+    if (!this.scrollMaxStale && this.refreshScrollMax(l.room)) return this.render();
+    this.flooded = this.linesSinceFrame > pageRows;
+    this.linesSinceFrame = 0;
     this.screen.render();
   }
 }
