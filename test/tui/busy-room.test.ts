@@ -40,6 +40,16 @@ function tui(cols: number, rows: number): RenderedTui {
   return t;
 }
 
+/** A client in the room on a fake clock (timers, performance.now, Date), after `quietMs` with nothing new. */
+async function onFakeClock(cols: number, rows: number, quietMs: number): Promise<RenderedTui> {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
+  const t = tui(cols, rows);
+  t.ui.event(ev.connected());
+  t.ui.event(ev.welcome(['alice', 'bob']));
+  await vi.advanceTimersByTimeAsync(quietMs);
+  return t;
+}
+
 /** Counts the frames blessed draws from now on. */
 function countFrames(t: RenderedTui): () => number {
   let frames = 0;
@@ -53,11 +63,7 @@ function countFrames(t: RenderedTui): () => number {
 
 describe('a busy room', () => {
   test('1,000 messages in one second (a flood: more lines a frame than the pane has rows) are drawn at the flood tick, and the last one is on screen', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
-    const t = tui(100, 30);
-    t.ui.event(ev.connected());
-    t.ui.event(ev.welcome(['alice', 'bob']));
-    await vi.advanceTimersByTimeAsync(100);
+    const t = await onFakeClock(100, 30, 100);
     const frames = countFrames(t);
     for (let i = 1; i <= 1000; i++) {
       t.ui.event(ev.say('bob', `message ${i}`, 1));
@@ -73,11 +79,7 @@ describe('a busy room', () => {
   });
 
   test('a busy room that is not a flood (fewer lines a frame than the pane has rows) is drawn at every frame tick', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
-    const t = tui(100, 30);
-    t.ui.event(ev.connected());
-    t.ui.event(ev.welcome(['alice', 'bob']));
-    await vi.advanceTimersByTimeAsync(100);
+    const t = await onFakeClock(100, 30, 100);
     const frames = countFrames(t);
     // 200 lines a second: 6-7 a frame, under the room pane's 26 rows.
     for (let i = 1; i <= 200; i++) {
@@ -90,11 +92,7 @@ describe('a busy room', () => {
   });
 
   test('a key typed in a flood is drawn within one frame tick, not at the flood tick', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
-    const t = tui(100, 30);
-    t.ui.event(ev.connected());
-    t.ui.event(ev.welcome(['alice', 'bob']));
-    await vi.advanceTimersByTimeAsync(100);
+    const t = await onFakeClock(100, 30, 100);
     const frames = countFrames(t);
     // The screen buffer as drawn so far (no flush: what the last frame put there).
     const drawn = () => (t.ui.screen as unknown as { lines: [number, string][][] }).lines.map((row) => row.map((c) => c[1]).join('')).join('\n');
@@ -115,11 +113,7 @@ describe('a busy room', () => {
   });
 
   test('a line in a quiet room is drawn in one frame, not in that frame and again a tick later', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
-    const t = tui(100, 30);
-    t.ui.event(ev.connected());
-    t.ui.event(ev.welcome(['alice', 'bob']));
-    await vi.advanceTimersByTimeAsync(1000);
+    const t = await onFakeClock(100, 30, 1000);
     const frames = countFrames(t);
     for (let i = 1; i <= 10; i++) {
       t.ui.event(ev.say('bob', `quiet ${i}`, 1));
@@ -130,11 +124,7 @@ describe('a busy room', () => {
   });
 
   test('a key after a quiet moment is drawn at once, not a frame tick later', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
-    const t = tui(80, 24);
-    t.ui.event(ev.connected());
-    t.ui.event(ev.welcome(['alice', 'bob']));
-    await vi.advanceTimersByTimeAsync(1000);
+    const t = await onFakeClock(80, 24, 1000);
     const frames = countFrames(t);
     t.ui.dispatch({ type: 'insert', text: 'h' });
     await vi.advanceTimersByTimeAsync(0);
