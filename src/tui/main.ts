@@ -161,7 +161,10 @@ async function main(): Promise<number> {
 /** The chat log for this run: under the config's `log.dir` or the XDG data dir, per server. */
 function chatLog(config: Config, c: Connection): ChatLog {
   const dir = config.log.dir?.replace(/^~(?=\/|$)/, os.homedir()) ?? logsDir();
-  return new ChatLog(dir, c.serverName ?? `${c.host}:${c.port}`, (line) => process.stderr.write(`parley: ${line}\n`));
+  const log = new ChatLog(dir, c.serverName ?? `${c.host}:${c.port}`, (line) => process.stderr.write(`parley: ${line}\n`));
+  // Lines are written as each turn ends; a process.exit() in the same turn as the last of them writes them first.
+  process.on('exit', () => log.flush());
+  return log;
 }
 
 main().then(
