@@ -230,6 +230,11 @@ export class Hub {
     return this.directory.connections;
   }
 
+  /** Messages (room lines, whispers) this server has given an id since it started: a count of its chat traffic. */
+  get messagesIssued(): number {
+    return this.ctx.messagesIssued;
+  }
+
   /**
    * A new connection from `ip`:`port` that speaks `codec` (NDJSON unless a shell says otherwise). Returns
    * false (and closes it) when its IP is over the cap. `defaultRoom: false`: not put in the default room at

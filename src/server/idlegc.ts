@@ -17,6 +17,11 @@ export interface HeapSample {
   heapBytes: number;
   /** Share of the interval since the previous check the event loop was busy, 0-1 (event-loop utilisation). */
   busy: number;
+  /**
+   * Messages the server relayed since the previous check (Hub.messagesIssued's growth). A room of 10 msg/s
+   * keeps the loop under IDLE_GC_MAX_BUSY, and a full collection in it would stall every line in flight.
+   */
+  messages: number;
 }
 
 /**
@@ -42,7 +47,7 @@ export class IdlePolicy {
 
   /** Take one check's sample; true when a collection is due now (then call `collected`). */
   check(s: HeapSample): boolean {
-    this.quiet = s.busy <= this.maxBusy ? this.quiet + 1 : 0;
+    this.quiet = s.messages === 0 && s.busy <= this.maxBusy ? this.quiet + 1 : 0;
     // A heap that shrank by itself (V8 collected) is the new baseline: growth is counted from its low point.
     if (s.heapBytes < this.baseline) this.baseline = s.heapBytes;
     return this.quiet >= this.quietChecks * 2 ** this.retries && s.heapBytes - this.baseline >= this.growthBytes;
@@ -69,19 +74,23 @@ export interface IdleCollection {
 
 /**
  * Check every `everyMs` (an unreferenced timer: it keeps no process alive) and run one full collection when
- * the policy says so; `onCollect` hears of each. Returns a function that stops the checks.
+ * the policy says so; `onCollect` hears of each. `messages()`: the server's count of messages relayed so far
+ * (Hub.messagesIssued). Returns a function that stops the checks.
  */
-export function collectWhenIdle(onCollect: (c: IdleCollection) => void, everyMs = IDLE_GC_CHECK_MS): () => void {
+export function collectWhenIdle(onCollect: (c: IdleCollection) => void, messages: () => number, everyMs = IDLE_GC_CHECK_MS): () => void {
   const gc = fullCollector();
   const heap = (): number => v8.getHeapStatistics().total_heap_size;
   const policy = new IdlePolicy(heap());
   let last = performance.eventLoopUtilization();
+  let lastMessages = messages();
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, last).utilization;
     last = now;
+    const relayed = messages() - lastMessages;
+    lastMessages += relayed;
     const heapBeforeBytes = heap();
-    if (!policy.check({ heapBytes: heapBeforeBytes, busy })) return;
+    if (!policy.check({ heapBytes: heapBeforeBytes, busy, messages: relayed })) return;
     const t0 = performance.now();
     gc();
     const ms = performance.now() - t0;
@@ -102,6 +111,8 @@ export function collectWhenIdle(onCollect: (c: IdleCollection) => void, everyMs 
  * as "use with care"; this one adds a function to a new context and changes nothing else.
  */
 function fullCollector(): () => void {
+  // Started with --expose-gc already: use it, and leave the flag as the operator set it.
+  if (typeof globalThis.gc === 'function') return globalThis.gc as () => void;
   v8.setFlagsFromString('--expose-gc');
   try {
     return vm.runInNewContext('gc') as () => void;

@@ -346,7 +346,7 @@ try {
 
 cluster?.node.attach(server.hub, server.host, server.port);
 // Memory back after bursts of talk: one full collection once the server has gone quiet (src/server/idlegc.ts).
-collectWhenIdle((c) => log.write('idle_gc', { heap_before_kib: Math.round(c.heapBeforeBytes / 1024), heap_after_kib: Math.round(c.heapAfterBytes / 1024), ms: Math.round(c.ms) }));
+collectWhenIdle((c) => log.write('idle_gc', { heap_before_kib: Math.round(c.heapBeforeBytes / 1024), heap_after_kib: Math.round(c.heapAfterBytes / 1024), ms: Math.round(c.ms) }), () => server.hub.messagesIssued);
 const where = cluster ? `cluster node ${cluster.node.bus.nodeId} on ${cluster.shown}` : `database: ${store.file}`;
 log.write('start', { host: server.host, port: server.port, pid: process.pid, db: cluster ? undefined : store.file, node: cluster?.node.bus.nodeId, auth: opts.auth, tls_cert: identity.files.cert, fingerprint: identity.fingerprint, self_signed: identity.selfSigned, created: tlsCreated });
 process.stdout.write(`parley-server listening on ${server.host}:${server.port}; log: ${log.path}; ${where} (auth ${opts.auth})\n`);

@@ -284,7 +284,10 @@ export const IDLE_GC_QUIET_CHECKS = 2;
  * this many times at most (after 12, 24 and 48 s of quiet); then only new growth counts.
  */
 export const IDLE_GC_RETRIES = 3;
-/** Quiet: the event loop was busy at most this share of a check's interval (performance.eventLoopUtilization). */
+/**
+ * Quiet: no message relayed in a check's interval and the event loop busy at most this share of it
+ * (performance.eventLoopUtilization). Busy alone is not enough: a room of 10 msg/s keeps the loop under 5%.
+ */
 export const IDLE_GC_MAX_BUSY = 0.05;
 /** The heap must have grown by this many bytes since the last collection (or the start) to be worth one. */
 export const IDLE_GC_GROWTH_BYTES = 4 * 1024 * 1024;

@@ -117,6 +117,15 @@ describe('room and whispers', () => {
     expect(out.buffers.size - before).toBe(2); // one for the room, one for the sender's echo
   });
 
+  it('counts the messages it relays (room lines and whispers), not pings, pongs or lists: the idle collection waits for a count that stands still', () => {
+    expect(hub.messagesIssued).toBe(0);
+    send(1, { type: 'say', text: 'one' });
+    send(2, { type: 'whisper', to: 'alice', text: 'two' });
+    send(3, { type: 'list' });
+    send(3, { type: 'pong', token: '1' });
+    expect(hub.messagesIssued).toBe(2);
+  });
+
   it('marks /me actions', () => {
     send(2, { type: 'say', text: 'waves', action: true });
     expect(out.take(1)).toEqual([expect.objectContaining({ type: 'message', from: 'bob', text: 'waves', action: true })]);

@@ -75,6 +75,8 @@ export function errorEvent(code: ErrorCode, message: string, extra: ErrorExtra =
 
 export class Context {
   private nextId = 1;
+  /** Message ids handed out by this server since it started (room lines, whispers): its chat traffic. */
+  messagesIssued = 0;
   /** Who is away (issue 17): this server's users and, in a cluster, the others' as their events arrive. */
   readonly away = new AwayBook();
 
@@ -165,6 +167,7 @@ export class Context {
 
   /** The next message id; with a store, ids are never reused across restarts. */
   messageId(): number {
+    this.messagesIssued++;
     if (this.peers) return this.peers.nextId();
     const id = this.nextId++;
     if (this.store) this.persist(undefined, 'message_id', undefined, () => this.store!.reserveId(id));
