@@ -313,6 +313,9 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
         conn.socket.destroy(); // dropped for its queue: nothing more can be written
         return;
       }
+      // As in flushAll: the history rows of what it is about to read are committed before it reads them
+      // (a line said and a kick in the same turn would otherwise reach the kicked client uncommitted).
+      options.store?.commit();
       write(conn);
       conn.dead = true;
       // Nothing it sends from now on is read: stop pulling bytes in (a kicked peer may still be pushing
