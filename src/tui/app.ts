@@ -29,6 +29,9 @@ export interface Terminal {
 /** Signals that end the client the way F10 does: the terminal is restored, the server told goodbye. */
 const QUIT_SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'] as const;
 
+/** Errors of a terminal that is gone (hung up, closed): the client leaves as on SIGHUP. */
+const TERMINAL_GONE = new Set(['EIO', 'EPIPE', 'ENXIO', 'EBADF']);
+
 const processTerminal: Terminal = { input: process.stdin, output: process.stdout, err: (l) => process.stderr.write(l + '\n') };
 
 export async function runFullScreen(
@@ -81,8 +84,11 @@ export async function runFullScreen(
       resolve(code);
     };
     // The terminal is given back at once; saying goodbye to the server may take a moment after that.
+    let quitting = false;
     const quit = () => {
       ui?.destroy();
+      if (quitting) return;
+      quitting = true;
       void session.quit().finally(leave);
     };
     const crash = (err: unknown) => {
@@ -90,6 +96,9 @@ export async function runFullScreen(
       restore(1, `parley: unexpected error: ${(err as Error)?.message ?? String(err)} (details in ${crashLog(err)})`);
     };
     const signal = () => quit();
+    // The terminal went away (its window closed, the ssh link dropped): reads and writes fail with EIO or
+    // EPIPE, in whichever order they and the SIGHUP arrive. That is a way out like SIGHUP, not a fault.
+    const terminalError = (err: NodeJS.ErrnoException) => (TERMINAL_GONE.has(err.code ?? '') ? quit() : crash(err));
     // Whatever else ends the process (a process.exit anywhere) still leaves the terminal as it was.
     const lastResort = () => ui?.destroy();
     function removeCrashHandlers() {
@@ -98,6 +107,9 @@ export async function runFullScreen(
       for (const s of QUIT_SIGNALS) process.off(s, signal);
       process.off('exit', lastResort);
     }
+    // Left on after the end: the last writes of the way out may fail the same way.
+    term.output.on('error', terminalError);
+    term.input.on('error', terminalError);
     if (term === processTerminal) {
       process.on('uncaughtException', crash);
       process.on('unhandledRejection', crash);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CLIENT, serverForFile } from '../helpers/cli.js';
@@ -22,6 +22,11 @@ interface Run {
 }
 
 let n = 0;
+/** The temporary directory of the client run recording to `file`. */
+function tmpOf(file: string): string {
+  mkdirSync(`${file}.tmp`, { recursive: true });
+  return `${file}.tmp`;
+}
 /** The client on a 80x24 pseudo-terminal; `preload` is an ES module run before it (to inject a fault). */
 async function start(name: string, preload?: string): Promise<Run> {
   const file = path.join(dir, `run-${++n}.log`);
@@ -31,7 +36,8 @@ async function start(name: string, preload?: string): Promise<Run> {
     node = `node --import ${file}.mjs ${CLIENT}`;
   }
   const script = spawn('script', ['-q', '-f', '-e', '-c', `stty cols 80 rows 24; exec ${node} ${name} 127.0.0.1 ${server.port}`, file], {
-    env: { ...process.env, TERM: 'xterm-256color', TMUX: '' },
+    // Its own temporary directory: where a crash log would go.
+    env: { ...process.env, TERM: 'xterm-256color', TMUX: '', TMPDIR: tmpOf(file) },
   });
   const exit = new Promise<number | null>((resolve) => script.on('exit', (code) => resolve(code)));
   const run: Run = {
@@ -85,6 +91,24 @@ describe('the terminal is restored on every way out (item 15)', () => {
       expectRestored(run);
     });
   }
+
+  test('the terminal goes away (its window closed): the client leaves as on SIGHUP, without a crash log', async () => {
+    const run = await start(`g${n}`);
+    const pid = run.pid();
+    run.script.kill('SIGKILL'); // the pseudo-terminal's other end closes: SIGHUP, and EIO on every read and write
+    // Exited: gone, or a zombie waiting for whoever adopted it to reap it.
+    const running = (): boolean => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 10_000;
+    while (running() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(running(), 'the client has exited').toBe(false);
+    expect(readdirSync(tmpOf(run.file)).filter((f) => f.startsWith('parley-crash-'))).toEqual([]);
+  });
 
   test('an uncaught error: exit 1, one line saying where the details are, terminal restored', async () => {
     // The fault is thrown when the test says so (SIGUSR2), once the screen is up, however slow the start.
