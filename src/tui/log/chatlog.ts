@@ -96,6 +96,11 @@ export class ChatLog {
         fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
         fd = fs.openSync(file, 'a', 0o600);
         if (this.open.size >= MAX_OPEN_LOGS) this.closeOne(this.open.keys().next().value!);
+        if (this.failed) {
+          // Writing out the file that made room failed: logging is off, and this one is not kept either.
+          fs.closeSync(fd);
+          return;
+        }
       } else this.open.delete(file);
       this.open.set(file, fd); // re-inserted: Map order is least recently written first
     } catch (err) {
@@ -127,7 +132,10 @@ export class ChatLog {
     const fd = this.open.get(file);
     if (text === undefined || fd === undefined) return true;
     try {
-      fs.writeSync(fd, text);
+      // write(2) may take less than asked (a full disk takes what fits, then fails): the rest goes after it,
+      // so a file never ends in half a line unless the disk refused the rest.
+      const data = Buffer.from(text);
+      for (let at = 0; at < data.length; ) at += fs.writeSync(fd, data, at);
       return true;
     } catch (err) {
       this.fail(file, err);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import fs, { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test, vi } from 'vitest';
 import { ChatLog, logFileName, logLine, MAX_OPEN_LOGS } from '../../../src/tui/log/chatlog.js';
@@ -110,6 +110,46 @@ describe('chat logs on disk', () => {
     log.close();
     expect(fds()).toBe(before);
     expect(readFileSync(path.join(dir, 's', '#r0.log'), 'utf8')).toMatch(/line 0\n.* line 1\n$/);
+  });
+
+  test('a write that fails while making room for another file turns logging off and keeps no file open', () => {
+    const dir = tmp();
+    const errors: string[] = [];
+    const log = new ChatLog(dir, 's', (l) => errors.push(l));
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    for (let i = 0; i < MAX_OPEN_LOGS; i++) log.write({ time: T, conversation: `#r${i}`, text: 'kept?' });
+    const full = Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    const writes = vi.spyOn(fs, 'writeSync').mockImplementationOnce(() => {
+      throw full;
+    });
+    try {
+      log.write({ time: T, conversation: '#one-too-many', text: 'after the failure' });
+      log.flush();
+    } finally {
+      writes.mockRestore();
+    }
+    expect(errors).toEqual([`cannot write the chat log ${path.join(dir, 's', '#r0.log')} (ENOSPC); logging is off until restart`]);
+    expect(fds()).toBe(before);
+    expect(readFileSync(path.join(dir, 's', '#one-too-many.log'), 'utf8')).toBe('');
+  });
+
+  test('a short write(2) is followed by the rest: no half line in the file', () => {
+    const dir = tmp();
+    const log = new ChatLog(dir, 's');
+    const real = fs.writeSync.bind(fs) as (fd: number, data: Buffer) => number;
+    // The first write takes only 10 bytes, as write(2) may when the disk is nearly full.
+    const short = (fd: number, data: Buffer | string, offset = 0): number => real(fd, (typeof data === 'string' ? Buffer.from(data) : data.subarray(offset)).subarray(0, 10));
+    const writes = vi.spyOn(fs, 'writeSync').mockImplementationOnce(short as typeof fs.writeSync);
+    try {
+      log.write({ time: T, conversation: '#a', text: 'a line longer than ten bytes' });
+      log.write({ time: T, conversation: '#a', text: 'and another' });
+      log.flush();
+    } finally {
+      writes.mockRestore();
+    }
+    log.close();
+    expect(readFileSync(path.join(dir, 's', '#a.log'), 'utf8')).toBe(`${logLine({ time: T, conversation: '#a', text: 'a line longer than ten bytes' })}\n${logLine({ time: T, conversation: '#a', text: 'and another' })}\n`);
   });
 
   test('a failed write is one line once, and logging stops instead of throwing', () => {
