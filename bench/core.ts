@@ -9,12 +9,10 @@
 //
 // DIR is a checkout with a built dist/ (default: this one). `--per-turn 1`: one line a turn (open loop);
 // 100: a saturated turn (the host reads many lines before it flushes).
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { benchFlags, buildLabel, runAlternated } from './alternate.js';
 import { makePayload } from './protocols.js';
-import { REPO_ROOT } from './servers.js';
 
 interface StoreLike {
   commit(): void;
@@ -34,12 +32,9 @@ interface Build {
 }
 
 function args(): { builds: string[]; n: number; perTurn: number[]; lines: number; rounds: number } {
-  const argv = process.argv.slice(2);
-  const all = (flag: string): string[] => argv.flatMap((a, i) => (a === flag && argv[i + 1] !== undefined ? [argv[i + 1]!] : []));
-  const one = (flag: string, dflt: string): string => all(flag).at(-1) ?? dflt;
-  const builds = all('--build');
+  const { builds, one } = benchFlags();
   return {
-    builds: builds.length > 0 ? builds : [REPO_ROOT],
+    builds,
     n: Number(one('--n', '10')),
     perTurn: one('--per-turn', '1,100').split(',').map(Number),
     lines: Number(one('--lines', '50000')),
@@ -53,7 +48,7 @@ async function load(dir: string): Promise<Build> {
   const { Store } = await imp<{ Store: Build['Store'] }>('server/store.js');
   const { Hub } = await imp<{ Hub: Build['Hub'] }>('server/hub.js');
   const { DEFAULT_HISTORY } = await imp<{ DEFAULT_HISTORY: number }>('wire/limits.js');
-  return { label: path.basename(path.resolve(dir)), Store, Hub, history: DEFAULT_HISTORY };
+  return { label: buildLabel(dir), Store, Hub, history: DEFAULT_HISTORY };
 }
 
 /** CPU µs per line, and frames and bytes handed to the outbox per line, for `lines` lines said `perTurn` a turn. */
@@ -102,41 +97,19 @@ function measure(build: Build, file: string, n: number, perTurn: number, lines: 
 
 async function main(): Promise<void> {
   const opts = args();
-  const builds = await Promise.all(opts.builds.map(load));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-core-'));
-  const results = new Map<string, number[]>();
-  const counts = new Map<string, string>();
-  console.log(`core per room line, N = ${opts.n}, ${opts.lines} lines per measure, ${opts.rounds} rounds, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  try {
-    for (let round = 0; round < opts.rounds; round++) {
-      for (const perTurn of opts.perTurn) {
-        const order = round % 2 === 0 ? builds : [...builds].reverse();
-        for (const b of order) {
-          const file = path.join(dir, `${b.label}-${round}-${perTurn}.db`);
-          const r = measure(b, file, opts.n, perTurn, opts.lines);
-          const key = `${b.label}\t${perTurn}`;
-          results.set(key, [...(results.get(key) ?? []), r.cpuUs]);
-          counts.set(key, `${r.framesPerLine.toFixed(2)}\t${r.bytesPerLine.toFixed(0)}`);
-          for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
-        }
-      }
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  console.log('build\tlines/turn\tCPU µs per line, median (range)\tframes/line\tbytes/line');
-  for (const [key, xs] of results) console.log(`${key}\t${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})\t${counts.get(key)}`);
-  if (builds.length === 2) {
-    const [a, b] = builds;
-    for (const perTurn of opts.perTurn) {
-      const xa = results.get(`${a!.label}\t${perTurn}`)!;
-      const xb = results.get(`${b!.label}\t${perTurn}`)!;
-      const ratios = xa.map((x, i) => x / xb[i]!);
-      console.log(`${a!.label} ÷ ${b!.label} at ${perTurn} lines/turn: ${median(ratios).toFixed(3)}× (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}), within each round`);
-    }
-  }
-  console.log(`load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  runAlternated({
+    title: `core per room line, N = ${opts.n}, ${opts.lines} lines per measure`,
+    tmpPrefix: 'parley-core-',
+    builds: await Promise.all(opts.builds.map(load)),
+    sizes: opts.perTurn,
+    rounds: opts.rounds,
+    sizeColumn: 'lines/turn',
+    countColumns: 'frames/line\tbytes/line',
+    measure: (b, file, perTurn) => {
+      const r = measure(b, file, opts.n, perTurn, opts.lines);
+      return { cpuUs: r.cpuUs, counts: `${r.framesPerLine.toFixed(2)}\t${r.bytesPerLine.toFixed(0)}` };
+    },
+  });
 }
 
 await main();

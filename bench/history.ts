@@ -8,11 +8,9 @@
 // DIR is a checkout with a built dist/ (default: this one). Each build gets a fresh database file per round
 // in a temporary directory, kept to the server's default history (keepHistory(DEFAULT_HISTORY)), so the
 // prunes a busy room causes are in the figure as they are in the server.
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { REPO_ROOT } from './servers.js';
+import { benchFlags, buildLabel, runAlternated } from './alternate.js';
 
 interface StoreLike {
   addHistory(m: { id: number; room: string; from: string; text: string; time: number; action: boolean; notice?: boolean }): void;
@@ -29,12 +27,9 @@ interface Build {
 }
 
 function args(): { builds: string[]; rows: number[]; lines: number; rounds: number } {
-  const argv = process.argv.slice(2);
-  const all = (flag: string): string[] => argv.flatMap((a, i) => (a === flag && argv[i + 1] !== undefined ? [argv[i + 1]!] : []));
-  const one = (flag: string, dflt: string): string => all(flag).at(-1) ?? dflt;
-  const builds = all('--build');
+  const { builds, one } = benchFlags();
   return {
-    builds: builds.length > 0 ? builds : [REPO_ROOT],
+    builds,
     rows: one('--rows', '1,10,100,500').split(',').map(Number),
     lines: Number(one('--lines', '50000')),
     rounds: Number(one('--rounds', '5')),
@@ -45,7 +40,7 @@ async function load(dir: string): Promise<Build> {
   const dist = path.resolve(dir, 'dist');
   const { Store } = (await import(pathToFileURL(path.join(dist, 'server/store.js')).href)) as { Store: Build['Store'] };
   const { DEFAULT_HISTORY } = (await import(pathToFileURL(path.join(dist, 'wire/limits.js')).href)) as { DEFAULT_HISTORY: number };
-  return { label: path.basename(path.resolve(dir)), Store, keep: DEFAULT_HISTORY };
+  return { label: buildLabel(dir), Store, keep: DEFAULT_HISTORY };
 }
 
 /** CPU µs per line and statements per commit for `lines` lines committed `perCommit` at a time. */
@@ -76,44 +71,19 @@ function measure(build: Build, file: string, perCommit: number, lines: number): 
 
 async function main(): Promise<void> {
   const opts = args();
-  const builds = await Promise.all(opts.builds.map(load));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-history-'));
-  const results = new Map<string, number[]>();
-  const statements = new Map<string, number>();
-  console.log(`history insert, ${opts.lines} lines per measure, ${opts.rounds} rounds, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  try {
-    for (let round = 0; round < opts.rounds; round++) {
-      for (const perCommit of opts.rows) {
-        // Alternate the order each round: neither build always runs first.
-        const order = round % 2 === 0 ? builds : [...builds].reverse();
-        for (const b of order) {
-          const file = path.join(dir, `${b.label}-${round}-${perCommit}.db`);
-          const r = measure(b, file, perCommit, opts.lines);
-          const key = `${b.label}\t${perCommit}`;
-          results.set(key, [...(results.get(key) ?? []), r.cpuUs]);
-          statements.set(key, r.statements);
-          for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
-        }
-      }
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  console.log('build\tlines/commit\tCPU µs per line, median (range)\tstatements per commit');
-  for (const [key, xs] of results) {
-    console.log(`${key}\t${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})\t${statements.get(key)!.toFixed(1)}`);
-  }
-  if (builds.length === 2) {
-    const [a, b] = builds;
-    for (const perCommit of opts.rows) {
-      const xa = results.get(`${a!.label}\t${perCommit}`)!;
-      const xb = results.get(`${b!.label}\t${perCommit}`)!;
-      const ratios = xa.map((x, i) => x / xb[i]!);
-      console.log(`${a!.label} ÷ ${b!.label} at ${perCommit} lines/commit: ${median(ratios).toFixed(3)}× (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}), within each round`);
-    }
-  }
-  console.log(`load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  runAlternated({
+    title: `history insert, ${opts.lines} lines per measure`,
+    tmpPrefix: 'parley-history-',
+    builds: await Promise.all(opts.builds.map(load)),
+    sizes: opts.rows,
+    rounds: opts.rounds,
+    sizeColumn: 'lines/commit',
+    countColumns: 'statements per commit',
+    measure: (b, file, perCommit) => {
+      const r = measure(b, file, perCommit, opts.lines);
+      return { cpuUs: r.cpuUs, counts: r.statements.toFixed(1) };
+    },
+  });
 }
 
 await main();
