@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/host.js';
+import { CONSOLE_FLUSH_MS } from '../../src/wire/limits.js';
 import type { ServerMessage } from '../../src/wire/messages.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { serverProcess } from '../helpers/cli.js';
@@ -103,14 +104,20 @@ describe('what a join storm costs the server process (issue 15, target 6)', () =
       Array.from({ length: 40 }, () => new Promise<net.Socket>((resolve, reject) => net.connect({ host: '127.0.0.1', port: server.port }).once('connect', function (this: net.Socket) { resolve(this); }).once('error', reject))),
     );
     onTestFinished(() => sockets.forEach((s) => s.destroy()));
+    const resumed = Date.now();
     process.kill(server.pid, 'SIGCONT');
     await server.waitFor(new RegExp(`^connect 127\\.0\\.0\\.1:${sockets[39]!.localPort} `));
     for (const s of sockets) await server.waitFor(new RegExp(`^connect 127\\.0\\.0\\.1:${s.localPort} `));
+    // How many console flushes the accepts can have spanned: on a busy machine the 40 accepts take longer
+    // than one CONSOLE_FLUSH_MS, and each window may end in a write of the console and one of the log.
+    const windows = Math.ceil((Date.now() - resumed) / CONSOLE_FLUSH_MS) + 1;
     // Every line is there, each once, as before.
     expect(server.stdout().split('\n').filter((l) => l.startsWith('connect 127.0.0.1:')).length).toBe(40);
     // A few writes (the console's lines wait CONSOLE_FLUSH_MS; the log's its own), not one per line: Node
     // accepts one connection per event-loop turn, so nothing per turn would batch them.
-    expect(writeCalls(server.pid) - before).toBeLessThan(10);
+    // One write per line would be 40 for the console alone; the bound stays under that unless the machine
+    // stretched the accepts over more than ~1.8 s, and is 10 when they came within a flush or two.
+    expect(writeCalls(server.pid) - before).toBeLessThan(Math.min(40, Math.max(10, 2 * windows + 2)));
   });
 });
 
