@@ -186,11 +186,12 @@ export class Ui {
   dispatch(a: UiAction): void {
     if (this.destroyed) return;
     // A key, and /search, act on the screen as it is laid out now (page height and scroll limit come from
-    // drawing): a frame held back by the frame tick is drawn first.
-    if (this.dirty && (a.type !== 'event' || a.event.kind === 'search')) this.render();
+    // drawing): a frame held back by the frame tick is drawn first, and a scroll limit left stale is worked out.
+    const readsLayout = a.type !== 'event' || a.event.kind === 'search';
+    if (this.dirty && readsLayout) this.render();
     // What a person does is drawn at the normal frame tick, flood or not.
     if (a.type !== 'event') this.flooded = false;
-    if (this.scrollMaxStale && this.lastLayout && (a.type !== 'event' || a.event.kind === 'search') && this.refreshScrollMax(this.lastLayout.room)) this.scheduleRender();
+    if (readsLayout && this.scrollMaxStale && this.lastLayout && this.refreshScrollMax(this.lastLayout.room)) this.scheduleRender();
     this.applyHeld();
     this.advance([a]);
   }
