@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import { LOG_FLUSH_BYTES, LOG_FLUSH_MS } from '../wire/limits.js';
 import type { LogFields } from './hub.js';
+import { LineBuffer } from './line-buffer.js';
 
 // server.log: one event per line, `TIMESTAMP EVENT key=value ...` (logfmt; values with spaces or quotes are
-// JSON strings). Lines wait in memory for at most LOG_FLUSH_MS (or LOG_FLUSH_BYTES) and are written by one
-// writer, so order is kept and a busy room costs a few write() calls a second, not one per message; fatal
-// paths and shutdown call flushSync() before exiting.
+// JSON strings). Lines wait in memory for at most LOG_FLUSH_MS (or LOG_FLUSH_BYTES) in a LineBuffer and are
+// written by one writer, so order is kept and a busy room costs a few write() calls a second, not one per
+// message; fatal paths and shutdown call flushSync() before exiting.
 
 /** A value that needs no quoting: no white space, quote, `=` or backslash. */
 const BARE = /^[^\s"=\\]+$/;
@@ -18,18 +19,17 @@ function formatFields(event: string, fields: LogFields): string {
     const s = typeof value === 'string' ? value : String(value);
     line += ` ${key}=${BARE.test(s) ? s : JSON.stringify(s)}`;
   }
-  return line + '\n';
+  return line;
 }
 
+/** One line of server.log, newline included: `2026-01-02T03:04:05.006Z join conn=3 name=bob\n`. */
 export function formatLogLine(time: Date, event: string, fields: LogFields): string {
-  return time.toISOString() + formatFields(event, fields);
+  return time.toISOString() + formatFields(event, fields) + '\n';
 }
 
 export class EventLog {
   private fd: number | null;
-  private pending: string[] = [];
-  private pendingBytes = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly buffer = new LineBuffer((text) => this.writeOut(text), LOG_FLUSH_MS, LOG_FLUSH_BYTES);
   /** The last timestamp written and its text: lines of the same millisecond share it. */
   private lastMs = NaN;
   private lastIso = '';
@@ -49,27 +49,15 @@ export class EventLog {
       this.lastMs = ms;
       this.lastIso = new Date(ms).toISOString();
     }
-    const line = this.lastIso + formatFields(event, fields);
-    this.pending.push(line);
-    // Bytes as written (UTF-8), not UTF-16 units: a line of CJK text is three times its length.
-    this.pendingBytes += Buffer.byteLength(line);
-    if (this.pendingBytes >= LOG_FLUSH_BYTES) this.flushSync();
-    else if (this.timer === null) {
-      // Unreferenced: a pending flush must not keep a finished process alive (close() writes the rest).
-      this.timer = setTimeout(() => this.flushSync(), LOG_FLUSH_MS);
-      this.timer.unref();
-    }
+    this.buffer.add(this.lastIso + formatFields(event, fields));
   };
 
   flushSync(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    if (this.fd === null || this.pending.length === 0) return;
-    const text = this.pending.join('');
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.buffer.flush();
+  }
+
+  private writeOut(text: string): void {
+    if (this.fd === null) return;
     try {
       fs.writeSync(this.fd, text);
     } catch {

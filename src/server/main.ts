@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { CONSOLE_FLUSH_MS, DEFAULT_BLOCK_DURATION_S, DEFAULT_HISTORY, DEFAULT_ROOM, DEFAULT_HOST, DEFAULT_PORT, MAX_CONNECTIONS_PER_IP, MAX_CONCURRENT_HASHES, MAX_HISTORY, SHUTDOWN_DEADLINE_MS } from '../wire/limits.js';
+import { CONSOLE_FLUSH_MS, LOG_FLUSH_BYTES, DEFAULT_BLOCK_DURATION_S, DEFAULT_HISTORY, DEFAULT_ROOM, DEFAULT_HOST, DEFAULT_PORT, MAX_CONNECTIONS_PER_IP, MAX_CONCURRENT_HASHES, MAX_HISTORY, SHUTDOWN_DEADLINE_MS } from '../wire/limits.js';
 import { Accounts, AUTH_MODES, type AuthMode } from './accounts.js';
 import { DEFAULT_DB, runAdmin } from './admin.js';
 import { CertificateError, selfSignedFiles, TlsIdentity } from './certificate.js';
@@ -12,6 +12,7 @@ import { startServer, type RunningServer } from './host.js';
 import { DatabaseInUse, lockDatabase, type DatabaseLock } from './dblock.js';
 import { collectWhenIdle } from './idlegc.js';
 import { EventLog } from './log.js';
+import { LineBuffer } from './line-buffer.js';
 import { DEFAULT_SCRYPT, PasswordHasher } from './passwords.js';
 import { Store, StoreError } from './store.js';
 import type { Membership } from './cluster/node.js';
@@ -171,22 +172,12 @@ try {
   fail(`cannot open the log file ${opts.log}: ${(err as Error).message}`);
 }
 // The console's lines wait up to CONSOLE_FLUSH_MS and go out in one write (issue 15, target 6).
-let consoleLines = '';
-function flushConsole(): void {
-  if (consoleLines === '') return;
-  const text = consoleLines;
-  consoleLines = '';
-  process.stdout.write(text);
-}
-function consoleLine(line: string): void {
-  // Unreferenced: pending lines must not keep a finished process alive (the exit handler writes them).
-  if (consoleLines === '') setTimeout(flushConsole, CONSOLE_FLUSH_MS).unref();
-  consoleLines += line + '\n';
-}
+const consoleBuffer = new LineBuffer((text) => process.stdout.write(text), CONSOLE_FLUSH_MS, LOG_FLUSH_BYTES);
+const consoleLine = (line: string): void => consoleBuffer.add(line);
 // Lines wait up to LOG_FLUSH_MS in memory: whatever way the process ends, they are written first.
 process.on('exit', () => {
   log.flushSync();
-  flushConsole();
+  consoleBuffer.flush();
 });
 
 const redisUrl = opts.redis ?? (process.env.PARLEY_REDIS_URL || undefined);

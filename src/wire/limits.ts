@@ -256,7 +256,7 @@ export const MAX_FLUSH_DELAY_MS = 10;
  * history and accounts are in the database).
  */
 export const LOG_FLUSH_MS = 100;
-/** ...or before they pass this many bytes, whichever comes first. */
+/** ...or before they pass this many bytes, whichever comes first (the console's lines too). */
 export const LOG_FLUSH_BYTES = 64 * 1024;
 /**
  * How long the server's console lines (a connection came, went) wait before one write() takes them all. The
