@@ -58,6 +58,13 @@ export interface AccountsOptions {
    * Rejects when it cannot be asked; the resume then fails with server_error.
    */
   rotate?: (r: Rotation) => Promise<boolean>;
+  /**
+   * In a cluster, resolves once this server's replica holds every shared change Redis had when it was
+   * called (or after CLUSTER_CATCH_UP_MS; it never rejects): awaited before a password or token is checked,
+   * so an account registered, a password changed or a token issued on another server and acknowledged
+   * there a moment before is seen here, not answered `login_failed` or `bad_token`.
+   */
+  caughtUp?: () => Promise<void>;
   /** Failed password attempts one source may make at once, then per minute (PASSWORD_ATTEMPT_*). */
   attemptBurst?: number;
   attemptsPerMinute?: number;
@@ -96,6 +103,7 @@ export class Accounts {
   private readonly checking = new Set<string>();
   private readonly claim: AccountsOptions['claim'];
   private readonly rotate: AccountsOptions['rotate'];
+  private readonly caughtUp: AccountsOptions['caughtUp'];
   /** Failed password attempts per source: the slow-down an attacker meets whichever names it tries. */
   private readonly failures: BucketTable;
   /** Registrations per source per rolling day. */
@@ -112,6 +120,7 @@ export class Accounts {
     this.lockout = new Lockout(options.blockDurationS * 1000);
     this.claim = options.claim;
     this.rotate = options.rotate;
+    this.caughtUp = options.caughtUp;
     this.failures = new BucketTable(options.attemptBurst ?? PASSWORD_ATTEMPT_BURST, (options.attemptsPerMinute ?? PASSWORD_ATTEMPTS_PER_MINUTE) / 60);
     const perDay = options.registrationsPerDay ?? MAX_REGISTRATIONS_PER_SOURCE_PER_DAY;
     this.registrations = new BucketTable(perDay, perDay / 86_400);
@@ -158,10 +167,12 @@ export class Accounts {
     const slow = source === undefined ? null : this.slowDown(source);
     if (slow) return slow;
     if (this.checking.has(pair)) return { ok: false, code: 'busy', message: `another login as ${name} is being checked; try again in a moment` };
-    const user = this.store.user(key);
+    let user: UserRow | undefined;
     let ok: boolean;
     this.checking.add(pair);
     try {
+      if (this.caughtUp) await this.caughtUp();
+      user = this.store.user(key);
       ok = await this.hasher.verify(password, user?.hash ?? null, source);
     } catch (err) {
       if (err instanceof HasherBusy) return { ok: false, code: 'busy', message: 'the server is busy checking other logins; try again in a few seconds' };
@@ -189,9 +200,15 @@ export class Accounts {
    * session and the one given stops working, so a token copied off the wire is good for one resume at
    * most, and once either holder resumes, the other's copy is refused (its owner then logs in with the
    * password, sees the other session in /sessions and ends it). In a cluster (`rotate`) the answer is a
-   * promise: two nodes resuming one token at the same moment must not both succeed, so the cluster decides.
+   * promise: two nodes resuming one token at the same moment must not both succeed, so the cluster decides;
+   * and it waits first for the replica to catch up (`caughtUp`), so a token issued elsewhere a moment ago works.
    */
   resume(name: string, token: string, source?: string): AuthResult | Promise<AuthResult> {
+    if (this.caughtUp) return this.caughtUp().then(() => this.resumeNow(name, token, source));
+    return this.resumeNow(name, token, source);
+  }
+
+  private resumeNow(name: string, token: string, source: string | undefined): AuthResult | Promise<AuthResult> {
     const key = foldName(name);
     const user = this.store.user(key);
     const now = this.clock();

@@ -237,7 +237,7 @@ try {
 const accounts =
   opts.auth === 'off'
     ? undefined
-    : new Accounts(store, new PasswordHasher(scrypt), { mode: opts.auth, blockDurationS: opts.blockDuration, ...(cluster && { claim: cluster.claimAccount, rotate: cluster.rotate }) });
+    : new Accounts(store, new PasswordHasher(scrypt), { mode: opts.auth, blockDurationS: opts.blockDuration, ...(cluster && { claim: cluster.claimAccount, rotate: cluster.rotate, caughtUp: cluster.caughtUp }) });
 
 let server: RunningServer | undefined;
 

@@ -370,6 +370,13 @@ export const CLUSTER_FORGET_NODE_MS = 24 * 3600 * 1000;
  * than the journal takes to reach a live node (milliseconds; at worst a Redis outage's catch-up).
  */
 export const ROTATION_CLAIM_TTL_MS = 24 * 3600 * 1000;
+/**
+ * Longest a login or resume on one server waits for its replica to apply the journal up to where Redis has
+ * it, so an account registered, a password changed or a token issued on another server a moment before is
+ * seen (the journal takes milliseconds on a live cluster). Past it, with Redis slow or away, the login is
+ * answered from the replica as it is.
+ */
+export const CLUSTER_CATCH_UP_MS = 2_000;
 
 // The IRC gateway (`--irc-port`, issue 14). Its flood control, send-queue cap, registration deadline and
 // keepalive are the ones above (RATE_BURST, RATE_PER_SECOND, MAX_SEND_QUEUE_BYTES, REGISTRATION_TIMEOUT_MS,

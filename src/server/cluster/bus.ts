@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { CLUSTER_HEARTBEAT_MS, CLUSTER_ID_BLOCK, NODE_TTL_MS, ROTATION_CLAIM_TTL_MS, STATE_CAPTURE_TURNS, STATE_JOURNAL_MAX, STATE_SNAPSHOT_INTERVAL_MS, STREAM_MAX_LEN } from '../../wire/limits.js';
+import { CLUSTER_CATCH_UP_MS, CLUSTER_HEARTBEAT_MS, CLUSTER_ID_BLOCK, NODE_TTL_MS, ROTATION_CLAIM_TTL_MS, STATE_CAPTURE_TURNS, STATE_JOURNAL_MAX, STATE_SNAPSHOT_INTERVAL_MS, STREAM_MAX_LEN } from '../../wire/limits.js';
 import { claimAccount, journalEntry } from './accounts.js';
 import { keys } from './keys.js';
 import { claimName, releaseName, type ClaimResult, type Holder } from './names.js';
 import { aliveNodes, heartbeat, knownNodes, nodeUsers, withdraw, type NodeInfo } from './presence.js';
 import { openRedis, whenReady, type RedisAddress } from './redis.js';
-import { keepJournal, loadJournal, trimmedPast } from './snapshot.js';
+import { compareIds, keepJournal, loadJournal, trimmedPast } from './snapshot.js';
 import { lastId, publish, recent, SEQ_FIELD, StreamReader, type StreamEntry } from './streams.js';
 
 // The bus between the nodes of one cluster: one node's view of Redis. It owns two connections (commands,
@@ -130,6 +130,8 @@ export class ClusterBus {
   private keeping = false;
   /** The replica is being reloaded from a snapshot (no snapshot of it is taken meanwhile). */
   private reloading = false;
+  /** Callers of caughtUp() waiting for the reader to reach a journal position. */
+  private catchUps: Array<{ target: string; done: () => void }> = [];
   /** The journal position the replica reached at start (reported until the reader runs). */
   private journalFrom: string | undefined;
 
@@ -316,6 +318,49 @@ export class ClusterBus {
     return this.clock() * 1000 + (this.fallbackIds++ % 1000);
   }
 
+  /**
+   * Read-your-writes across servers: resolves once this node has applied the journal (`parley:state`) up
+   * to the entry that was its last in Redis when called, so a change another node acknowledged before
+   * (an account registered, a password changed, a token issued) is in the replica; or after `maxWaitMs`
+   * (Redis slow or away), when the caller goes on with the replica as it is. Never rejects. Costs one
+   * XREVRANGE, and a wait only while the reader is behind (its XREAD returns as soon as entries arrive).
+   */
+  async caughtUp(maxWaitMs = CLUSTER_CATCH_UP_MS): Promise<void> {
+    if (!this.handlers?.state || !this.reader || this.stopped) return;
+    let waiter: { target: string; done: () => void } | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const reached = lastId(this.cmd, keys.state).then(
+      (target) => {
+        if (this.holds(target)) return;
+        return new Promise<void>((done) => {
+          waiter = { target, done };
+          this.catchUps.push(waiter);
+        });
+      },
+      () => {}, // Redis away: the timeout below decides, as for a slow answer
+    );
+    await Promise.race([reached, new Promise<void>((done) => (timer = setTimeout(done, maxWaitMs)))]);
+    clearTimeout(timer);
+    if (waiter) this.catchUps = this.catchUps.filter((w) => w !== waiter);
+  }
+
+  /** Whether the replica holds the journal up to `id`: read that far, and not in the middle of a reload. */
+  private holds(id: string): boolean {
+    const position = this.reader?.position(keys.state);
+    return !this.reloading && position !== undefined && compareIds(position, id) >= 0;
+  }
+
+  /** Let go the caughtUp() callers whose position the reader has now applied. */
+  private settleCatchUps(): void {
+    if (this.catchUps.length === 0) return;
+    const waiting = this.catchUps;
+    this.catchUps = [];
+    for (const w of waiting) {
+      if (this.holds(w.target)) w.done();
+      else this.catchUps.push(w);
+    }
+  }
+
   /** Leave the cluster: stop beating and reading, withdraw presence (if Redis is there), close connections. */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -342,6 +387,7 @@ export class ClusterBus {
       if (event.node !== this.nodeId) this.peers.add(event.node);
       this.guard(`event ${event.kind}`, () => this.handlers?.event(event, kind, id, seq));
     }
+    if (stream === keys.state) this.settleCatchUps();
   }
 
   /** A handler that throws is logged; the next entry is handled as usual. */
@@ -447,6 +493,7 @@ export class ClusterBus {
       return true;
     } finally {
       this.reloading = false;
+      this.settleCatchUps();
     }
   }
 

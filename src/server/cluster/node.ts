@@ -588,6 +588,8 @@ export interface Membership {
   claimAccount: (user: { key: string; name: string; hash: string; created: number }) => Promise<boolean>;
   /** For Accounts: the cluster's arbiter of token rotation (the winner's replica rotated too). */
   rotate: (r: Rotation) => Promise<boolean>;
+  /** For Accounts: resolves once the replica holds what Redis had when asked (ClusterBus.caughtUp). */
+  caughtUp: () => Promise<void>;
 }
 
 /**
@@ -628,5 +630,6 @@ export async function joinCluster(
       // False if the session ended here meanwhile (a /logout all): the rotation then changes nothing anywhere.
       return store.rotateSessionHash(change.old, change.token, change.key, change.time, change.expires, change.from);
     },
+    caughtUp: () => bus.caughtUp(),
   };
 }

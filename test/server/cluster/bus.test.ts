@@ -166,4 +166,53 @@ describe('cluster bus', () => {
     }
     expect(new Set(ids).size).toBe(200);
   });
+
+  /** A probe that also keeps the journal's changes (so the node reads `parley:state`). */
+  function journaled(): Probe & { changes: unknown[] } {
+    const p = Object.assign(probe(), { changes: [] as unknown[] });
+    p.state = (change) => p.changes.push(change);
+    return p;
+  }
+
+  it('caughtUp() resolves once the node has applied what another node journaled before it was called, its reader cut off meanwhile', async () => {
+    const pb = journaled();
+    const a = await node('a7', journaled());
+    const b = await node('b7', pb);
+    const admin = new Redis(redis.port, '127.0.0.1');
+    try {
+      const reader = /id=(\d+) .*name=parley:b7:read /.exec((await admin.client('LIST')) as string);
+      await admin.client('KILL', 'ID', reader![1]!);
+      expect(await a.claimAccount('newcomer', { op: 'addUser', key: 'newcomer' })).toBe(true);
+      expect(pb.changes).toEqual([]);
+      const started = Date.now();
+      await b.caughtUp(5000);
+      expect(pb.changes).toEqual([{ op: 'addUser', key: 'newcomer' }]);
+      // Let go when the reader is back (about 200 ms), not when the wait ran out.
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it('caughtUp() gives up after its wait when Redis does not answer, and at once when Redis is gone', async () => {
+    const b = await node('b8', journaled());
+    const admin = new Redis(redis.port, '127.0.0.1');
+    try {
+      // Every client waits, this one's next command too: the pause ends by itself.
+      await admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
+      let started = Date.now();
+      await b.caughtUp(300);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      expect(Date.now() - started).toBeLessThan(2000);
+      await admin.ping();
+      await redis.stop();
+      await until(() => !b.up, 5000, 'link down');
+      started = Date.now();
+      await b.caughtUp(5000);
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      admin.disconnect();
+      await redis.restart();
+    }
+  });
 });
