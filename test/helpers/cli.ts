@@ -80,9 +80,9 @@ export function run(script: string, args: string[], env: Record<string, string> 
 }
 
 /** The real parley-server on a free port, with its log in a temp dir. */
-export async function serverProcess(args: string[] = [], startMs = 5000): Promise<Run & { port: number; pid: number; logFile: string }> {
+export async function serverProcess(args: string[] = [], startMs = 5000, env: Record<string, string> = {}): Promise<Run & { port: number; pid: number; logFile: string }> {
   const logFile = path.join(tempDir('parley-srv-'), 'server.log');
-  const r = run(SERVER, ['0', '--log', logFile, '--db', path.join(path.dirname(logFile), 'parley.db'), ...args]);
+  const r = run(SERVER, ['0', '--log', logFile, '--db', path.join(path.dirname(logFile), 'parley.db'), ...args], env);
   const line = await r.waitFor(/^parley-server listening on /, startMs);
   return { ...r, port: Number(/:(\d+);/.exec(line)![1]), pid: r.child.pid!, logFile };
 }
