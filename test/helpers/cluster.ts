@@ -6,6 +6,12 @@ import { startRedis, type RedisServer } from './redis.js';
 // A cluster for one test file: a real redis-server and `count` parley-server processes on it, started
 // before the file's tests and stopped after them, with every client a test opens closed at the end.
 
+/**
+ * What a cluster server's journal reader sends first (ioredis's CLIENT SETNAME `parley:NODE:read`,
+ * src/server/cluster/bus.ts): tcpProxy's holdAnswers(READER_CONNECTION) makes that server's replica lag.
+ */
+export const READER_CONNECTION = /parley:[0-9a-f]+:read\r\n/;
+
 export type ClusterNodeProcess = Awaited<ReturnType<typeof serverProcess>>;
 
 export interface ClusterFixture {

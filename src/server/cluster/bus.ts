@@ -101,6 +101,12 @@ redis.call('XADD', KEYS[2], '*', 'e', ARGV[3])
 return 1
 `;
 
+/** A caller of caughtUp(): the journal position it waits for (once Redis said it), and how to let it go. */
+interface CatchUp {
+  target: string | undefined;
+  done: () => void;
+}
+
 export class ClusterBus {
   readonly nodeId: string;
   private readonly cmd: Redis;
@@ -131,7 +137,10 @@ export class ClusterBus {
   /** The replica is being reloaded from a snapshot (no snapshot of it is taken meanwhile). */
   private reloading = false;
   /** Callers of caughtUp() waiting for the reader to reach a journal position. */
-  private catchUps: Array<{ target: string; done: () => void }> = [];
+  private readonly catchUps = new Set<CatchUp>();
+  /** journalEnd(): the XREVRANGE out, and the one to send after it for the callers that came meanwhile. */
+  private endAsked: Promise<string> | undefined;
+  private endNext: Promise<string> | undefined;
   /** The journal position the replica reached at start (reported until the reader runs). */
   private journalFrom: string | undefined;
 
@@ -322,26 +331,59 @@ export class ClusterBus {
    * Read-your-writes across servers: resolves once this node has applied the journal (`parley:state`) up
    * to the entry that was its last in Redis when called, so a change another node acknowledged before
    * (an account registered, a password changed, a token issued) is in the replica; or after `maxWaitMs`
-   * (Redis slow or away), when the caller goes on with the replica as it is. Never rejects. Costs one
-   * XREVRANGE, and a wait only while the reader is behind (its XREAD returns as soon as entries arrive).
+   * (Redis slow, or this node's reader cut off), or at once when Redis is away (the command fails at once:
+   * no offline queue), when the caller goes on with the replica as it is. Never rejects. Costs a share of
+   * one XREVRANGE (journalEnd), and a wait only while the reader is behind (its XREAD returns as soon as
+   * entries arrive).
    */
-  async caughtUp(maxWaitMs = CLUSTER_CATCH_UP_MS): Promise<void> {
-    if (!this.handlers?.state || !this.reader || this.stopped) return;
-    let waiter: { target: string; done: () => void } | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const reached = lastId(this.cmd, keys.state).then(
-      (target) => {
-        if (this.holds(target)) return;
-        return new Promise<void>((done) => {
-          waiter = { target, done };
-          this.catchUps.push(waiter);
-        });
-      },
-      () => {}, // Redis away: the timeout below decides, as for a slow answer
-    );
-    await Promise.race([reached, new Promise<void>((done) => (timer = setTimeout(done, maxWaitMs)))]);
-    clearTimeout(timer);
-    if (waiter) this.catchUps = this.catchUps.filter((w) => w !== waiter);
+  caughtUp(maxWaitMs = CLUSTER_CATCH_UP_MS): Promise<void> {
+    if (!this.handlers?.state || !this.reader || this.stopped) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const waiter: CatchUp = { target: undefined, done: () => {} };
+      const timer = setTimeout(() => waiter.done(), maxWaitMs);
+      // Unreferenced: a login waiting here must not keep a stopping process alive.
+      timer.unref();
+      waiter.done = () => {
+        clearTimeout(timer);
+        this.catchUps.delete(waiter);
+        resolve();
+      };
+      this.catchUps.add(waiter);
+      this.journalEnd().then(
+        (target) => {
+          waiter.target = target;
+          if (this.holds(target)) waiter.done();
+        },
+        () => waiter.done(),
+      );
+    });
+  }
+
+  /**
+   * The journal's last id in Redis, asked by one XREVRANGE at a time: a caller that comes while one is out
+   * waits for the next, sent when that one returns (the one out may have been answered before the change
+   * the caller must see), so any number of logins at once cost one command per round trip.
+   */
+  private journalEnd(): Promise<string> {
+    if (this.endAsked === undefined) return this.askJournalEnd();
+    this.endNext ??= this.endAsked
+      .then(
+        () => {},
+        () => {},
+      )
+      .then(() => {
+        this.endNext = undefined;
+        return this.askJournalEnd();
+      });
+    return this.endNext;
+  }
+
+  private askJournalEnd(): Promise<string> {
+    const asked = lastId(this.cmd, keys.state).finally(() => {
+      if (this.endAsked === asked) this.endAsked = undefined;
+    });
+    this.endAsked = asked;
+    return asked;
   }
 
   /** Whether the replica holds the journal up to `id`: read that far, and not in the middle of a reload. */
@@ -352,13 +394,7 @@ export class ClusterBus {
 
   /** Let go the caughtUp() callers whose position the reader has now applied. */
   private settleCatchUps(): void {
-    if (this.catchUps.length === 0) return;
-    const waiting = this.catchUps;
-    this.catchUps = [];
-    for (const w of waiting) {
-      if (this.holds(w.target)) w.done();
-      else this.catchUps.push(w);
-    }
+    for (const w of this.catchUps) if (w.target !== undefined && this.holds(w.target)) w.done();
   }
 
   /** Leave the cluster: stop beating and reading, withdraw presence (if Redis is there), close connections. */
@@ -366,6 +402,7 @@ export class ClusterBus {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.beatTimer);
+    for (const w of this.catchUps) w.done();
     await this.reader?.stop();
     if (this.cmd.status === 'ready') {
       await withdraw(this.cmd, this.nodeId).catch(() => {});
