@@ -1,8 +1,15 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/host.js';
+import { ChatLog } from '../../src/tui/log/chatlog.js';
+import { runPlain } from '../../src/tui/plain.js';
 import { CLIENT, run } from '../helpers/cli.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { tempDir } from '../helpers/tmp.js';
+import { until } from '../helpers/until.js';
 
 // The real `parley` binary in line mode, driven through pipes against a real server.
 
@@ -126,6 +133,42 @@ describe('parley --plain', () => {
     await bob.exit;
     // eslint-disable-next-line no-control-regex
     expect(bob.stdout()).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
+  });
+});
+
+describe('parley --plain and its chat log', () => {
+  it('prints a line only once it is in the chat log, also when many come in one read (a kill -9 right after loses none)', async () => {
+    const alice = await raw('alice');
+    const log = new ChatLog(tempDir('parley-plainlog-'), `127.0.0.1:${server.port}`);
+    const room = path.join(log.serverDir, '#lobby.log');
+    const whispers = path.join(log.serverDir, 'alice.log');
+    const onDisk = (file: string): string => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
+    // For each line printed: was it already in its log file at that moment?
+    const printed: { line: string; logged: boolean }[] = [];
+    const input = new PassThrough();
+    const done = runPlain({
+      name: 'bob',
+      host: '127.0.0.1',
+      port: server.port,
+      json: false,
+      input,
+      hint: false,
+      log,
+      err: () => {},
+      out: (line) => {
+        const said = /<alice> (.*)$/.exec(line)?.[1];
+        const whispered = /\*alice\* (.*)$/.exec(line)?.[1];
+        if (said !== undefined) printed.push({ line, logged: onDisk(room).includes(`<alice> ${said}\n`) });
+        if (whispered !== undefined) printed.push({ line, logged: onDisk(whispers).includes(`*alice* ${whispered}\n`) });
+      },
+    });
+    await until(() => server.hub.users().includes('bob'), 5000, 'bob in the room');
+    // One write on alice's side: the lines reach bob in one read, handled in one turn.
+    alice.raw(Array.from({ length: 8 }, (_, i) => JSON.stringify({ type: 'say', text: `line ${i}` }) + '\n').join('') + JSON.stringify({ type: 'whisper', to: 'bob', text: 'psst' }) + '\n');
+    await until(() => printed.length === 9, 5000, 'all nine lines printed');
+    expect(printed.filter((p) => !p.logged).map((p) => p.line)).toEqual([]);
+    input.end();
+    expect(await done).toBe(0);
   });
 });
 

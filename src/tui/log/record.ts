@@ -30,7 +30,12 @@ export function logEntry(e: ChatEvent): LogEntry | undefined {
   }
 }
 
-/** `show` preceded by logging: the line is on disk before it is on screen, so what was seen survives a crash. */
+/**
+ * `show` preceded by logging. The chat log writes at the end of the turn (ChatLog.write), so the line is on
+ * disk before it is on screen only where the screen is drawn later (the full-screen client's frame tick);
+ * a `show` that prints at once flushes the log first (line mode, plain.ts). Either way, what was seen
+ * survives a crash.
+ */
 export function logged(log: ChatLog | undefined, show: (e: ChatEvent) => void): (e: ChatEvent) => void {
   if (!log) return show;
   return (e) => {
