@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { SELF_SIGNED_VALID_DAYS } from '../wire/limits.js';
+import { SELF_SIGNED_VALID_DAYS, SELF_SIGNED_WAIT_MS } from '../wire/limits.js';
 import { keyFingerprint } from '../wire/fingerprint.js';
 
 // The server's TLS identity. With no setup it makes its own: an ECDSA P-256 key and a self-signed
@@ -74,20 +74,34 @@ export async function makeSelfSigned(now = new Date()): Promise<{ cert: string; 
 /**
  * The self-signed files of `files`, made now if neither exists (returns created: true). The key is written
  * first, with mode 0600 and O_EXCL, so it is never readable by others, not even for a moment, and two
- * servers starting at once cannot interleave. One file without the other is an error (a half-copied setup).
+ * servers starting at once cannot interleave: the one whose key came second uses the first one's files,
+ * once its certificate is there (within SELF_SIGNED_WAIT_MS). One file without the other is an error (a
+ * half-copied setup), thrown as CertificateError.
  */
 export async function ensureSelfSigned(files: TlsFiles): Promise<{ created: boolean }> {
   const haveCert = fs.existsSync(files.cert);
   const haveKey = fs.existsSync(files.key);
   if (haveCert && haveKey) return { created: false };
-  if (haveCert !== haveKey) {
-    throw new CertificateError(`found ${haveCert ? files.cert : files.key} but not ${haveCert ? files.key : files.cert}; restore it, or remove both to make a new certificate (clients will see a new fingerprint)`);
-  }
+  if (haveCert !== haveKey) throw halfSetup(files, haveCert);
   const made = await makeSelfSigned();
   fs.mkdirSync(path.dirname(path.resolve(files.key)), { recursive: true });
-  fs.writeFileSync(files.key, made.key, { mode: 0o600, flag: 'wx' });
+  try {
+    fs.writeFileSync(files.key, made.key, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // Another server made the key while this one made its own: its certificate follows at once (whole:
+    // the file exists from its open, before its one write).
+    const whole = (): boolean => fs.existsSync(files.cert) && fs.readFileSync(files.cert, 'utf8').includes('-----END CERTIFICATE-----');
+    for (const end = Date.now() + SELF_SIGNED_WAIT_MS; !whole() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    if (!whole()) throw halfSetup(files, false);
+    return { created: false };
+  }
   fs.writeFileSync(files.cert, made.cert, { mode: 0o644, flag: 'wx' });
   return { created: true };
+}
+
+function halfSetup(files: TlsFiles, haveCert: boolean): CertificateError {
+  return new CertificateError(`found ${haveCert ? files.cert : files.key} but not ${haveCert ? files.key : files.cert}; restore it, or remove both to make a new certificate (clients will see a new fingerprint)`);
 }
 
 /**

@@ -492,6 +492,11 @@ export const MAX_SANCTION_SECONDS = 365 * 24 * 3600;
 
 /** Days a server's own self-signed certificate is valid. Clients pin its key, so this only bounds tools that check dates. */
 export const SELF_SIGNED_VALID_DAYS = 20 * 365;
+/**
+ * How long a server that finds the self-signed key made by another server starting at the same moment (the
+ * servers of a cluster started together from one directory) waits for that server's certificate beside it.
+ */
+export const SELF_SIGNED_WAIT_MS = 5_000;
 /** A TLS handshake (server side, from its first byte) must finish within this time or the connection is closed. */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 /**

@@ -58,6 +58,15 @@ describe('the server certificate', () => {
     expect(identity.fingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
   });
 
+  it('is made once when two servers start at the same moment with the same files: the second uses the first one\'s', async () => {
+    // The servers of a cluster started together from one directory (their files come from the default --db).
+    const db = tempDb();
+    const files = { cert: `${db}.cert.pem`, key: `${db}.key.pem` };
+    const both = await Promise.all([TlsIdentity.open(files, true), TlsIdentity.open(files, true)]);
+    expect(both.map((b) => b.created).sort()).toEqual([false, true]);
+    expect(both[0].identity.fingerprint).toBe(both[1].identity.fingerprint);
+  });
+
   it('refuses half a setup: a certificate without its key', async () => {
     const db = tempDb();
     fs.writeFileSync(`${db}.cert.pem`, (await makeSelfSigned()).cert);
