@@ -9,7 +9,9 @@ if (file) {
   let calls = 0;
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = (...args) => {
-    fs.writeFileSync(file, String(++calls));
+    // Whole or not at all (a rename), whenever the test reads it or stops this process.
+    fs.writeFileSync(`${file}.new`, String(++calls));
+    fs.renameSync(`${file}.new`, file);
     return write(...args);
   };
 }

@@ -100,6 +100,8 @@ describe('what a join storm costs the server process (issue 15, target 6)', () =
       PARLEY_TEST_STDOUT_WRITES: counter,
     });
     onTestFinished(() => void server.child.kill('SIGKILL'));
+    // Its start-up lines are all out (the last says how to connect) before it is stopped.
+    await server.waitFor(/^connect with: /);
     // 40 connections wait in the kernel's listen queue while the server is stopped, so that it finds them all
     // at once, as in a join storm; silent ones: the server writes nothing to them, only its console and log.
     process.kill(server.pid, 'SIGSTOP');
