@@ -84,17 +84,8 @@ export async function runPlain(o: PlainOptions): Promise<number> {
       term.input.resume();
     }
   };
-  // Line mode prints each line at once, and the chat log writes at the end of the turn: the line goes to disk
-  // first, so what was printed survives a kill -9 that comes right after (the full-screen client draws at its
-  // frame tick, after the turn's write).
-  const log = o.log;
-  const shown = log
-    ? (e: ChatEvent) => {
-        log.flush();
-        show(e);
-      }
-    : show;
-  const session = new Session({ name: o.name, host: o.host, port: o.port, tls: o.tls, trust: o.trust, askTrust: o.askTrust, knownServers: o.knownServers, mode: 'plain', askPassword, ...(o.reconnect && { reconnect: true }), ...(o.rooms && { rooms: o.rooms }) }, logged(log, shown));
+  // Line mode prints each line at once: its chat log line is written out first (logged, showsAtOnce).
+  const session = new Session({ name: o.name, host: o.host, port: o.port, tls: o.tls, trust: o.trust, askTrust: o.askTrust, knownServers: o.knownServers, mode: 'plain', askPassword, ...(o.reconnect && { reconnect: true }), ...(o.rooms && { rooms: o.rooms }) }, logged(o.log, show, true));
   session.core.logWhere = logWhere(o.log);
   session.core.highlightWords = o.highlight ?? [];
   await session.start();

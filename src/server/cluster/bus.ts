@@ -339,15 +339,16 @@ export class ClusterBus {
   caughtUp(maxWaitMs = CLUSTER_CATCH_UP_MS): Promise<void> {
     if (!this.handlers?.state || !this.reader || this.stopped) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const waiter: CatchUp = { target: undefined, done: () => {} };
-      const timer = setTimeout(() => waiter.done(), maxWaitMs);
-      // Unreferenced: a login waiting here must not keep a stopping process alive.
-      timer.unref();
-      waiter.done = () => {
-        clearTimeout(timer);
-        this.catchUps.delete(waiter);
-        resolve();
+      const waiter: CatchUp = {
+        target: undefined,
+        done: () => {
+          clearTimeout(timer);
+          this.catchUps.delete(waiter);
+          resolve();
+        },
       };
+      // Unreferenced: a login waiting here must not keep a stopping process alive.
+      const timer = setTimeout(waiter.done, maxWaitMs).unref();
       this.catchUps.add(waiter);
       this.journalEnd().then(
         (target) => {
@@ -367,10 +368,7 @@ export class ClusterBus {
   private journalEnd(): Promise<string> {
     if (this.endAsked === undefined) return this.askJournalEnd();
     this.endNext ??= this.endAsked
-      .then(
-        () => {},
-        () => {},
-      )
+      .catch(() => undefined)
       .then(() => {
         this.endNext = undefined;
         return this.askJournalEnd();

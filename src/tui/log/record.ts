@@ -31,16 +31,18 @@ export function logEntry(e: ChatEvent): LogEntry | undefined {
 }
 
 /**
- * `show` preceded by logging. The chat log writes at the end of the turn (ChatLog.write), so the line is on
- * disk before it is on screen only where the screen is drawn later (the full-screen client's frame tick);
- * a `show` that prints at once flushes the log first (line mode, plain.ts). Either way, what was seen
- * survives a crash.
+ * `show` preceded by logging, so what was seen survives a crash. The chat log writes at the end of the turn
+ * (ChatLog.write): that is before the screen where it is drawn later (the full-screen client's frame tick);
+ * a `show` that prints at once (`showsAtOnce`: line mode) gets the line written out first.
  */
-export function logged(log: ChatLog | undefined, show: (e: ChatEvent) => void): (e: ChatEvent) => void {
+export function logged(log: ChatLog | undefined, show: (e: ChatEvent) => void, showsAtOnce = false): (e: ChatEvent) => void {
   if (!log) return show;
   return (e) => {
     const entry = logEntry(e);
-    if (entry) log.write(entry);
+    if (entry) {
+      log.write(entry);
+      if (showsAtOnce) log.flush();
+    }
     show(e);
   };
 }
